@@ -1,0 +1,134 @@
+"""create_app: the whole emulator as one Starlette app, built from a config. No module state."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from .config import Config
+from .control.routes import ControlError, control_routes, error_response
+from .core.clock import Clock, make_clock
+from .core.emulator import Emulator, EmulatorSettings
+from .core.models import AgentSettings, PhoneSettings
+from .core.scenarios import load_book
+from .providers import generic, serwersms
+from .providers.common.mount import ProviderMount
+
+log = logging.getLogger("rcs_emulator")
+
+
+def build_emulator(
+    config: Config, clock: Clock | None = None, http_client: httpx.AsyncClient | None = None
+) -> Emulator:
+    clock = clock or make_clock(config.clock, config.speed)
+    book = load_book([Path(d) for d in config.scenario_dirs], config.scenario)
+    agents = {}
+    for entry in config.agents:
+        agent = AgentSettings(
+            str(entry["provider"]),
+            str(entry["agent_id"]),
+            entry.get("webhook_url"),
+            entry.get("answer_tag"),
+            entry.get("name"),
+        )
+        agents[(agent.provider, agent.agent_id)] = agent
+    settings = EmulatorSettings(
+        default_webhook_url=config.webhook_url,
+        seed=config.seed,
+        webhook_concurrency=config.webhook_concurrency,
+        agents=agents,
+    )
+    emulator = Emulator(settings, clock, book, http_client)
+    for phone, entry in config.phones.items():
+        emulator.phones[phone] = PhoneSettings(
+            phone, (entry or {}).get("rcs_capable"), (entry or {}).get("scenario")
+        )
+    return emulator
+
+
+def create_app(
+    config: Config | None = None,
+    *,
+    clock: Clock | None = None,
+    http_client: httpx.AsyncClient | None = None,
+) -> Starlette:
+    config = config or Config()
+    emulator = build_emulator(config, clock, http_client)
+    mounts: list[ProviderMount] = [
+        generic.mount(emulator, config.generic),
+        serwersms.mount(emulator, config.serwersms),
+    ]
+    handlers: dict[object, object] = {ControlError: error_response}
+    routes = control_routes(emulator, [m.name for m in mounts])
+    for m in mounts:
+        emulator.register(m.adapter)
+        emulator.on_reset.append(m.reset)
+        handlers.update(m.exception_handlers)
+        routes += m.routes
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        for m in mounts:
+            if m.owns(request.url.path):
+                return m.http_error(request, exc.status_code)
+        return JSONResponse({"error": exc.detail}, exc.status_code, headers=exc.headers)
+
+    handlers[HTTPException] = http_error
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        ticker = None
+        if emulator.clock.mode != "manual":
+            ticker = asyncio.create_task(_tick(emulator))
+        try:
+            yield
+        finally:
+            if ticker is not None:
+                ticker.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await ticker
+            pending = emulator.dispatcher.backlog()
+            if pending["pending"] or pending["in_flight"] or pending["retrying"]:
+                log.warning("stopping with webhook deliveries not done: %s", pending)
+            await emulator.dispatcher.aclose()
+            emulator.vault.clear()
+
+    middleware = [Middleware(m.middleware) for m in mounts if m.middleware is not None]
+    app = Starlette(
+        routes=routes,
+        exception_handlers=handlers,  # type: ignore[arg-type]
+        middleware=middleware,
+        lifespan=lifespan,
+    )
+    app.state.emulator = emulator
+    app.state.config = config
+    return app
+
+
+async def _tick(emulator: Emulator) -> None:
+    """Runs due events as real (or scaled) time reaches them."""
+    wake = asyncio.Event()
+    emulator.scheduler.on_schedule = lambda due: wake.set()
+    try:
+        while True:
+            due = emulator.scheduler.next_due()
+            delay = 1.0 if due is None else emulator.clock.wall_delay(due - emulator.clock.now())
+            wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), timeout=min(max(delay, 0.0), 1.0))
+            try:
+                emulator.scheduler.run_due(emulator.clock.now())
+            except Exception:  # one broken event must not stop time
+                log.exception("a scheduled event failed")
+    finally:
+        emulator.scheduler.on_schedule = None

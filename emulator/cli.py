@@ -1,0 +1,104 @@
+"""`rcs-emulator serve | scenarios list | scenarios validate FILE`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from .config import CLOCK_MODES, Config, ConfigError
+from .core.scenarios import ScenarioError, builtin_dir, load_book, load_scenario
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rcs-emulator", description="Local emulator of RCS business-messaging providers."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the emulator")
+    serve.add_argument("--host", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default 8080; 0 picks a free one)")
+    serve.add_argument("--config", help="YAML config file")
+    serve.add_argument("--scenario", help="scenario name or YAML file (default: default)")
+    serve.add_argument("--webhook-url", help="callback URL for agents/bots with none of their own")
+    serve.add_argument("--clock", choices=CLOCK_MODES, help="real, scaled or manual")
+    serve.add_argument("--speed", type=float, help="emulator seconds per real second")
+    serve.add_argument("--seed", type=int, help="seed for ids, delays and fake text")
+    serve.add_argument("--log-level", default="info", help="uvicorn log level")
+
+    scenarios = commands.add_parser("scenarios", help="list or validate scenario files")
+    verbs = scenarios.add_subparsers(dest="verb", required=True)
+    listing = verbs.add_parser("list", help="the scenarios available")
+    listing.add_argument("--config", help="YAML config file (for its scenario_dirs)")
+    validate = verbs.add_parser("validate", help="check scenario files")
+    validate.add_argument("files", nargs="+", type=Path)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "serve":
+            return _serve(args)
+        if args.verb == "list":
+            return _list(args)
+        return _validate(args.files)
+    except (ConfigError, ScenarioError) as exc:
+        print(f"rcs-emulator: {exc}", file=sys.stderr)
+        return 2
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from .app import create_app
+
+    clock = args.clock
+    if args.speed is not None and args.speed != 1.0 and clock is None:
+        clock = "scaled"
+    config = Config.from_sources(
+        args.config,
+        host=args.host,
+        port=args.port,
+        scenario=args.scenario,
+        webhook_url=args.webhook_url,
+        clock=clock,
+        speed=args.speed,
+        seed=args.seed,
+    )
+    app = create_app(config)
+    print(
+        f"rcs-emulator on http://{config.host}:{config.port} "
+        f"(clock {config.clock}, scenario {app.state.emulator.scenarios.active.name})",
+        flush=True,
+    )
+    uvicorn.run(app, host=config.host, port=config.port, log_level=args.log_level)
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    config = Config.from_sources(args.config)
+    book = load_book([Path(d) for d in config.scenario_dirs], config.scenario)
+    for scenario in book.by_name.values():
+        marker = "*" if scenario is book.active else " "
+        print(f"{marker} {scenario.name:24} {scenario.spec.description}  [{scenario.source}]")
+    print(f"(built-in folder: {builtin_dir()})")
+    return 0
+
+
+def _validate(files: Sequence[Path]) -> int:
+    failed = 0
+    for path in files:
+        try:
+            scenario = load_scenario(path)
+        except ScenarioError as exc:
+            failed += 1
+            print(f"FAIL {exc}")
+        else:
+            print(f"ok   {path}: scenario {scenario.name!r}, {len(scenario.spec.rules)} rules")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,122 @@
+"""The emulator's configuration: one frozen object built from defaults, a YAML file, RCS_EMULATOR_*
+environment variables and CLI flags, later sources winning.
+
+Provider sections (`generic:`, `serwersms:`) stay raw mappings here; each provider package reads
+its own.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import yaml
+
+CLOCK_MODES = ("real", "scaled", "manual")
+ENV_PREFIX = "RCS_EMULATOR_"
+
+
+class ConfigError(ValueError):
+    pass
+
+
+def _frozen(mapping: Mapping[str, Any] | None = None) -> Mapping[str, Any]:
+    return MappingProxyType(dict(mapping or {}))
+
+
+@dataclass(frozen=True)
+class Config:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    scenario: str = "default"
+    scenario_dirs: tuple[str, ...] = ()
+    webhook_url: str | None = None
+    clock: str = "real"
+    speed: float = 1.0
+    seed: int | None = None
+    webhook_concurrency: int = 16
+    agents: tuple[Mapping[str, Any], ...] = ()
+    phones: Mapping[str, Any] = field(default_factory=_frozen)
+    generic: Mapping[str, Any] = field(default_factory=_frozen)
+    serwersms: Mapping[str, Any] = field(default_factory=_frozen)
+
+    def __post_init__(self) -> None:
+        if self.clock not in CLOCK_MODES:
+            raise ConfigError(f"clock must be one of {', '.join(CLOCK_MODES)}, not {self.clock!r}")
+        if self.speed <= 0:
+            raise ConfigError("speed must be a positive number")
+        if not 0 <= self.port <= 65535:
+            raise ConfigError("port must be between 0 and 65535")
+        if self.webhook_concurrency < 1:
+            raise ConfigError("webhook_concurrency must be at least 1")
+
+    def with_overrides(self, **overrides: Any) -> Config:
+        """A copy with the given fields replaced; None values leave a field as it is."""
+        known = {f.name: f for f in fields(self)}
+        values: dict[str, Any] = {}
+        for name, value in overrides.items():
+            if name not in known:
+                raise ConfigError(f"unknown config field {name!r}")
+            if value is not None:
+                values[name] = _coerce(name, value)
+        return replace(self, **values)
+
+    @classmethod
+    def from_sources(
+        cls,
+        file: str | os.PathLike[str] | None = None,
+        env: Mapping[str, str] | None = None,
+        **flags: Any,
+    ) -> Config:
+        env = os.environ if env is None else env
+        config = cls()
+        file = file or env.get(ENV_PREFIX + "CONFIG")
+        if file:
+            config = config.with_overrides(**load_yaml(Path(file)))
+        config = config.with_overrides(**from_env(env))
+        return config.with_overrides(**flags)
+
+
+_SCALARS = {"port": int, "speed": float, "seed": int, "webhook_concurrency": int}
+
+
+def _coerce(name: str, value: Any) -> Any:
+    try:
+        if name in _SCALARS:
+            return _SCALARS[name](value)
+        if name == "scenario_dirs":
+            return tuple(value.split(os.pathsep) if isinstance(value, str) else value)
+        if name == "agents":
+            return tuple(_frozen(a) for a in value)
+        if name in ("phones", "generic", "serwersms"):
+            if not isinstance(value, Mapping):
+                raise ConfigError(f"{name} must be a mapping")
+            return _frozen(value)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{name}: {exc}") from None
+    return value
+
+
+def from_env(env: Mapping[str, str]) -> dict[str, Any]:
+    names = ("host", "port", "scenario", "scenario_dirs", "webhook_url", "clock", "speed", "seed")
+    return {n: env[ENV_PREFIX + n.upper()] for n in names if env.get(ENV_PREFIX + n.upper())}
+
+
+def load_yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: a config file is a mapping of settings")
+    base = path.parent
+    if "scenario_dirs" in data:
+        dirs = data["scenario_dirs"]
+        data["scenario_dirs"] = [str(base / d) for d in ([dirs] if isinstance(dirs, str) else dirs)]
+    return data

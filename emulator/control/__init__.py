@@ -1,0 +1,1 @@
+"""The /_emulator control API: read and steer the emulator's state."""

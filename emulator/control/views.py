@@ -1,0 +1,61 @@
+"""JSON views of core records for the control API (fresh dicts every call)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..core.clock import iso
+from ..core.models import AgentSettings, Message, PhoneSettings
+
+
+def message_view(m: Message) -> dict[str, Any]:
+    return {
+        "id": m.id,
+        "provider": m.provider,
+        "tenant": m.tenant,
+        "agent_id": m.agent_id,
+        "phone": m.phone,
+        "channel": m.channel.value,
+        "kind": m.kind,
+        "text": m.text,
+        "status": m.status.value,
+        "created": iso(m.created_at),
+        "send_at": iso(m.send_at),
+        "batch": m.batch,
+        "external_id": m.external_id,
+        "suggestions": [
+            {
+                "label": s.label,
+                "postback": s.postback,
+                "kind": s.kind,
+                "target": s.target,
+                "card": s.card,
+            }
+            for s in m.suggestions
+        ],
+        "content": m.content,
+        "events": [
+            {
+                "type": e.type.value,
+                "time": iso(e.time),
+                "inbound": e.inbound,
+                "text": e.text,
+                "postback": e.postback,
+            }
+            for e in m.events
+        ],
+    }
+
+
+def agent_view(a: AgentSettings) -> dict[str, Any]:
+    return {
+        "provider": a.provider,
+        "agent_id": a.agent_id,
+        "webhook_url": a.webhook_url,
+        "answer_tag": a.answer_tag,
+        "name": a.name,
+    }
+
+
+def phone_view(p: PhoneSettings) -> dict[str, Any]:
+    return {"phone": p.phone, "rcs_capable": p.rcs_capable, "scenario": p.scenario}

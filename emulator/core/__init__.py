@@ -1,0 +1,1 @@
+"""Provider-neutral core: time, ids, state, scenarios, scheduling and webhook delivery."""

@@ -1,0 +1,273 @@
+"""The aggregate: store, clock, scheduler, scenarios and webhook dispatcher behind one object.
+
+Providers hand it plain Message records and an adapter that renders their own callbacks; the
+core never knows which provider it serves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any, Protocol
+
+import httpx
+
+from .clock import Clock, ManualClock
+from .files import FileVault
+from .ids import IdSource
+from .models import (
+    EVENT_STATUS,
+    AgentSettings,
+    Channel,
+    Event,
+    EventType,
+    Message,
+    PhoneSettings,
+    Status,
+    Suggestion,
+)
+from .scenarios import Resolution, ScenarioBook, Step
+from .scheduler import Scheduler
+from .store import Store
+from .webhooks import Dispatcher, RetryPolicy
+
+
+class ProviderAdapter(Protocol):
+    """What the core needs from a provider: its callbacks and its retry rule."""
+
+    name: str
+
+    def callbacks(self, message: Message, event: Event) -> list[Any]:
+        """The webhook payloads this event produces (none if the provider does not push it)."""
+
+    def retry_policy(self, agent: AgentSettings) -> RetryPolicy: ...
+
+
+class InboundError(ValueError):
+    """A user action that cannot happen (no message to tap on, no such suggestion)."""
+
+
+@dataclass(slots=True)
+class EmulatorSettings:
+    """The parts of the config the core uses; the rest stays with the app and providers."""
+
+    default_webhook_url: str | None = None
+    seed: int | None = None
+    webhook_concurrency: int = 16
+    agents: dict[tuple[str, str], AgentSettings] = field(default_factory=dict)
+
+
+class Emulator:
+    def __init__(
+        self,
+        settings: EmulatorSettings,
+        clock: Clock,
+        scenarios: ScenarioBook,
+        http_client: httpx.AsyncClient | None = None,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.scenarios = scenarios
+        self.ids = IdSource(settings.seed)
+        self.store = Store()
+        self.vault = FileVault()
+        self.scheduler = Scheduler()
+        self.dispatcher = Dispatcher(
+            clock, self.scheduler, http_client, concurrency=settings.webhook_concurrency
+        )
+        self.providers: dict[str, ProviderAdapter] = {}
+        self.agents: dict[tuple[str, str], AgentSettings] = dict(settings.agents)
+        self.phones: dict[str, PhoneSettings] = {}
+        self.on_reset: list[Callable[[], None]] = []  # providers' own per-run state
+
+    def register(self, adapter: ProviderAdapter) -> None:
+        self.providers[adapter.name] = adapter
+
+    def reset(self) -> None:
+        """Forget messages, files, events and webhook attempts; configuration stays."""
+        self.store.clear()
+        self.vault.clear()
+        self.scheduler.clear()
+        self.dispatcher.clear()
+        for hook in self.on_reset:
+            hook()
+
+    # -- settings ---------------------------------------------------------------------------
+
+    def agent(self, provider: str, agent_id: str) -> AgentSettings:
+        settings = self.agents.get((provider, agent_id))
+        if settings is None:
+            settings = AgentSettings(provider, agent_id)
+            self.agents[(provider, agent_id)] = settings
+        return settings
+
+    def phone(self, phone: str) -> PhoneSettings:
+        settings = self.phones.get(phone)
+        if settings is None:
+            settings = self.phones[phone] = PhoneSettings(phone)
+        return settings
+
+    def resolve(self, phone: str) -> Resolution:
+        override = self.phones.get(phone)
+        resolution = self.scenarios.resolve(phone, override.scenario if override else None)
+        if override is not None and override.rcs_capable is not None:
+            return Resolution(
+                resolution.scenario,
+                resolution.rule,
+                override.rcs_capable,
+                resolution.timeline,
+                resolution.sms_timeline,
+            )
+        return resolution
+
+    def capable(self, phone: str) -> bool:
+        return self.resolve(phone).capable
+
+    # -- sending ----------------------------------------------------------------------------
+
+    def submit(self, messages: Sequence[Message]) -> None:
+        """Store accepted messages and start each one's timeline, now or at its send time."""
+        now = self.clock.now()
+        for message in messages:
+            self.store.add(message)
+            if message.send_at > now:
+                self.store.set_status(message, Status.SCHEDULED)
+                self.scheduler.at(message.send_at, partial(self._dispatch, message))
+            else:
+                self._dispatch(message)
+
+    def _dispatch(self, message: Message) -> None:
+        now = self.clock.now()
+        if message.status is Status.SCHEDULED:
+            self.store.set_status(message, Status.QUEUED)
+        self.store.record(message, Event(EventType.SENT, now, inbound=False), Status.SENT)
+        resolution = self.resolve(message.phone)
+        if message.channel is Channel.RCS and not resolution.capable:
+            self.fire(message, EventType.NO_CAPABILITY)
+            return
+        steps = resolution.sms_timeline if message.channel is Channel.SMS else resolution.timeline
+        due = now
+        for step in steps:
+            delay = step.after
+            if isinstance(delay, tuple):
+                delay = self.ids.uniform(*delay)
+            due += delay
+            self.scheduler.at(due, partial(self._run_step, message, step))
+
+    def _run_step(self, message: Message, step: Step) -> None:
+        cond = step.when
+        if cond is not None and (
+            (cond.has_suggestions is not None and cond.has_suggestions != message.has_suggestions())
+            or (cond.channel is not None and cond.channel != message.channel.value)
+            or (cond.kind is not None and cond.kind != message.kind)
+        ):
+            return
+        if step.event_type is EventType.REPLY:
+            try:
+                self.tap(message, position=step.suggestion, postback=step.postback)
+            except InboundError:
+                pass  # a scripted tap on a chip the message does not have is skipped
+        elif step.event_type is EventType.MESSAGE:
+            self.fire(message, EventType.MESSAGE, text=step.text or self.ids.sentence())
+        else:
+            self.fire(message, step.event_type)
+
+    # -- events -----------------------------------------------------------------------------
+
+    def fire(
+        self,
+        message: Message,
+        etype: EventType,
+        text: str | None = None,
+        postback: str | None = None,
+    ) -> Event:
+        """Record an event on a message and push the provider's callbacks for it."""
+        event = Event(etype, self.clock.now(), text=text, postback=postback)
+        if etype in (EventType.REPLY, EventType.ACTION, EventType.MESSAGE):
+            event.ref = self.ids.uuid()
+            status: Status | None = Status.READ
+        else:
+            status = EVENT_STATUS.get(etype)
+        self.store.record(message, event, status)
+        self._notify(message, event)
+        return event
+
+    def tap(
+        self, message: Message, position: int | None = None, postback: str | None = None
+    ) -> Event:
+        chips = message.suggestions
+        if position is not None:
+            if not 1 <= position <= len(chips):
+                raise InboundError(f"message {message.id} has no suggestion number {position}")
+            chip: Suggestion | None = chips[position - 1]
+        else:
+            chip = next((c for c in chips if c.postback == postback), None)
+        if chip is None:
+            raise InboundError(f"message {message.id} has no suggestion with that postback")
+        etype = EventType.REPLY if chip.kind == "reply" else EventType.ACTION
+        return self.fire(message, etype, text=chip.label, postback=chip.postback)
+
+    def inbound(
+        self,
+        provider: str,
+        agent_id: str,
+        phone: str,
+        text: str | None = None,
+        postback: str | None = None,
+    ) -> tuple[Message, Event]:
+        """The user acts on the latest message this agent sent to this phone."""
+        message = self.store.latest_to(provider, agent_id, phone)
+        if message is None:
+            raise InboundError(f"{provider} agent {agent_id} has sent nothing to {phone}")
+        if postback is not None:
+            return message, self.tap(message, postback=postback)
+        if not text:
+            raise InboundError("an inbound action needs 'text' or 'postback'")
+        return message, self.fire(message, EventType.MESSAGE, text=text)
+
+    def _notify(self, message: Message, event: Event) -> None:
+        adapter = self.providers.get(message.provider)
+        if adapter is None:
+            return
+        agent = self.agent(message.provider, message.agent_id)
+        url = agent.webhook_url or self.settings.default_webhook_url
+        if not url:
+            return
+        policy = adapter.retry_policy(agent)
+        for payload in adapter.callbacks(message, event):
+            self.dispatcher.submit(
+                provider=message.provider,
+                tenant=message.tenant,
+                agent_id=message.agent_id,
+                phone=message.phone,
+                message_id=message.id,
+                event=event.type.value,
+                url=url,
+                payload=payload,
+                policy=policy,
+            )
+
+    # -- time -------------------------------------------------------------------------------
+
+    async def run_due(self) -> int:
+        ran = self.scheduler.run_due(self.clock.now())
+        await self.dispatcher.drain()
+        return ran
+
+    async def advance(self, seconds: float) -> int:
+        """Move time forward, running each due event at its own time and its webhooks before
+        the next, so retries scheduled along the way run too. Returns how many events ran."""
+        if seconds < 0:
+            raise ValueError("time only moves forward")
+        clock = self.clock
+        target = clock.now() + seconds
+        ran = 0
+        if isinstance(clock, ManualClock):
+            while (due := self.scheduler.next_due()) is not None and due <= target:
+                clock.set(max(due, clock.now()))
+                ran += await self.run_due()
+            clock.set(target)
+        else:
+            clock.advance(seconds)
+        return ran + await self.run_due()

@@ -1,0 +1,302 @@
+"""Scenario files: which recipients live through which timeline after a send.
+
+A scenario is YAML validated by pydantic; a bad file is refused at load with an error that names
+the file, the place in it and the rule it broke. See README.md for the format.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from .models import EventType
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
+
+# Words a scenario may use for an event, and the event they mean.
+EVENT_WORDS: dict[str, EventType] = {
+    "delivered": EventType.DELIVERED,
+    "read": EventType.READ,
+    "displayed": EventType.READ,
+    "tap": EventType.REPLY,
+    "reply": EventType.REPLY,
+    "message": EventType.MESSAGE,
+    "no_capability": EventType.NO_CAPABILITY,
+    "undelivered": EventType.UNDELIVERED,
+    "expired": EventType.EXPIRED,
+    "failed": EventType.FAILED,
+}
+
+
+class ScenarioError(ValueError):
+    """A scenario file or name that cannot be used; the message says where and why."""
+
+
+def parse_duration(value: Any) -> float:
+    if isinstance(value, bool):
+        raise ValueError("a delay is a number of seconds or a string like '2s', '5m', '1h'")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    elif isinstance(value, str) and (m := _DURATION.match(value)):
+        seconds = float(m.group(1)) * _UNITS[m.group(2)]
+    else:
+        raise ValueError("a delay is a number of seconds or a string like '2s', '5m', '1h'")
+    if seconds < 0:
+        raise ValueError("a delay cannot be negative")
+    return seconds
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Condition(_Strict):
+    """A step runs only when every given condition holds for the message."""
+
+    has_suggestions: bool | None = None
+    channel: Literal["RCS", "SMS"] | None = None
+    kind: Literal["text", "file", "richcard", "carousel", "sms"] | None = None
+
+
+class Step(_Strict):
+    after: Annotated[
+        float | tuple[float, float], Field(description="delay after the previous step")
+    ] = 0.0
+    event: str
+    suggestion: int | None = Field(default=None, ge=1, description="1-based chip position")
+    postback: str | None = None
+    text: str | None = None
+    when: Condition | None = Field(default=None, alias="if")
+
+    @field_validator("after", mode="before")
+    @classmethod
+    def _delay(cls, value: Any) -> float | tuple[float, float]:
+        if isinstance(value, list | tuple):
+            if len(value) != 2:
+                raise ValueError("a delay range is [low, high]")
+            low, high = parse_duration(value[0]), parse_duration(value[1])
+            if high < low:
+                raise ValueError("a delay range needs low <= high")
+            return (low, high)
+        return parse_duration(value)
+
+    @field_validator("event")
+    @classmethod
+    def _event(cls, value: str) -> str:
+        if value not in EVENT_WORDS:
+            raise ValueError(f"unknown event {value!r}; one of: {', '.join(EVENT_WORDS)}")
+        return value
+
+    @model_validator(mode="after")
+    def _tap_target(self) -> Step:
+        is_tap = EVENT_WORDS[self.event] is EventType.REPLY
+        if is_tap and (self.suggestion is None) == (self.postback is None):
+            raise ValueError("a tap names exactly one of 'suggestion' (position) or 'postback'")
+        if not is_tap and (self.suggestion is not None or self.postback is not None):
+            raise ValueError("'suggestion' and 'postback' belong to a tap/reply step")
+        if self.text is not None and EVENT_WORDS[self.event] is not EventType.MESSAGE:
+            raise ValueError("'text' belongs to a message step")
+        return self
+
+    @property
+    def event_type(self) -> EventType:
+        return EVENT_WORDS[self.event]
+
+
+class Match(_Strict):
+    numbers: list[str] | None = None
+    number: str | None = None
+    prefix: str | None = None
+    pattern: str | None = None
+
+    @field_validator("pattern")
+    @classmethod
+    def _regex(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"not a regular expression: {exc}") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _something(self) -> Match:
+        if not (self.numbers or self.number or self.prefix or self.pattern):
+            raise ValueError("a match names numbers, number, prefix or pattern")
+        return self
+
+    def matches(self, phone: str) -> bool:
+        if self.number is not None and phone == self.number:
+            return True
+        if self.numbers and phone in self.numbers:
+            return True
+        if self.prefix is not None and phone.startswith(self.prefix):
+            return True
+        return self.pattern is not None and re.search(self.pattern, phone) is not None
+
+
+class Rule(_Strict):
+    name: str
+    description: str = ""
+    match: Match
+    capable: bool = True
+    timeline: list[Step] = []
+
+
+class ScenarioFile(_Strict):
+    name: str
+    description: str = ""
+    default: list[Step] = Field(default_factory=list, description="timeline when no rule matches")
+    sms: list[Step] = Field(default_factory=list, description="timeline of SMS fallbacks")
+    rules: list[Rule] = []
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    """What one scenario says about one number."""
+
+    scenario: str
+    rule: str | None
+    capable: bool
+    timeline: tuple[Step, ...]
+    sms_timeline: tuple[Step, ...]
+
+
+class Scenario:
+    def __init__(self, spec: ScenarioFile, source: str) -> None:
+        self.spec = spec
+        self.source = source
+        # Exact numbers resolve through a dict; only prefixes and patterns are tried in order.
+        self._exact: dict[str, Rule] = {}
+        self._other: list[Rule] = []
+        for rule in spec.rules:
+            exact = ([rule.match.number] if rule.match.number else []) + (rule.match.numbers or [])
+            only_exact = rule.match.prefix is None and rule.match.pattern is None
+            for number in exact:
+                self._exact.setdefault(number, rule)
+            if not only_exact:
+                self._other.append(rule)
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    def resolve(self, phone: str) -> Resolution:
+        rule = self._exact.get(phone)
+        if rule is None:
+            rule = next((r for r in self._other if r.match.matches(phone)), None)
+        sms = tuple(self.spec.sms)
+        if rule is None:
+            return Resolution(self.name, None, True, tuple(self.spec.default), sms)
+        return Resolution(self.name, rule.name, rule.capable, tuple(rule.timeline), sms)
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "description": self.spec.description,
+            "source": self.source,
+            "default": [s.model_dump(exclude_none=True, by_alias=True) for s in self.spec.default],
+            "sms": [s.model_dump(exclude_none=True, by_alias=True) for s in self.spec.sms],
+            "rules": [r.model_dump(exclude_none=True, by_alias=True) for r in self.spec.rules],
+        }
+
+
+def load_scenario(path: Path) -> Scenario:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ScenarioError(f"{path}: cannot be read: {exc.strerror}") from exc
+    except yaml.YAMLError as exc:
+        raise ScenarioError(f"{path}: not valid YAML: {exc}") from exc
+    return parse_scenario(data, str(path))
+
+
+def parse_scenario(data: Any, source: str) -> Scenario:
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{source}: a scenario file is a mapping with name, default and rules")
+    try:
+        return Scenario(ScenarioFile.model_validate(data), source)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"at {_place(err['loc'], data)}: {err['msg']}" for err in exc.errors(include_url=False)
+        )
+        raise ScenarioError(f"{source}: {problems}") from None
+
+
+def _place(loc: Iterable[Any], data: Any) -> str:
+    """'rules[2] (no-capability).timeline[0].event' from a pydantic location."""
+    parts: list[str] = []
+    node = data
+    for item in loc:
+        if isinstance(item, int):
+            label = f"[{item}]"
+            node = node[item] if isinstance(node, list) and item < len(node) else None
+            if isinstance(node, dict) and isinstance(node.get("name"), str):
+                label += f" ({node['name']})"
+            parts.append(label)
+        else:
+            if not isinstance(item, str) or item.startswith(("function-", "tuple[", "float")):
+                continue
+            parts.append(("." if parts else "") + item)
+            node = node.get(item) if isinstance(node, dict) else None
+    return "".join(parts) or "top level"
+
+
+class ScenarioBook:
+    """Every scenario known to this emulator, by name, and the one in force."""
+
+    def __init__(self, scenarios: Iterable[Scenario], active: str) -> None:
+        self.by_name = {s.name: s for s in scenarios}
+        if active not in self.by_name:
+            known = ", ".join(sorted(self.by_name)) or "none"
+            raise ScenarioError(f"unknown scenario {active!r}; known: {known}")
+        self.active = self.by_name[active]
+
+    def get(self, name: str) -> Scenario:
+        try:
+            return self.by_name[name]
+        except KeyError:
+            known = ", ".join(sorted(self.by_name))
+            raise ScenarioError(f"unknown scenario {name!r}; known: {known}") from None
+
+    def resolve(self, phone: str, override: str | None = None) -> Resolution:
+        return (self.get(override) if override else self.active).resolve(phone)
+
+
+def builtin_dir() -> Path:
+    """The scenarios shipped with the package (a checkout's scenarios/ when run from source)."""
+    packaged = Path(__file__).resolve().parent.parent / "_scenarios"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "scenarios"
+
+
+def load_book(extra: Iterable[Path], active: str) -> ScenarioBook:
+    """Built-in scenarios, then extra files or folders; a name given as a path is loaded too."""
+    scenarios: dict[str, Scenario] = {}
+    sources = [builtin_dir(), *extra]
+    chosen = Path(active)
+    if active.endswith((".yaml", ".yml")):
+        sources.append(chosen)
+    for source in sources:
+        files = sorted(source.glob("*.y*ml")) if source.is_dir() else [source]
+        for path in files:
+            scenario = load_scenario(path)
+            scenarios[scenario.name] = scenario
+    if active.endswith((".yaml", ".yml")):
+        active = load_scenario(chosen).name
+    return ScenarioBook(scenarios.values(), active)

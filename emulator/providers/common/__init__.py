@@ -1,0 +1,1 @@
+"""Helpers shared by provider packages: HTTP-level parsing with no provider knowledge."""

@@ -1,0 +1,54 @@
+"""Reading a request body with a ceiling: a body past the limit is refused after reading at most
+limit + one chunk, never buffered whole."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.requests import ClientDisconnect, Request
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+class BadJson(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+async def read_limited(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge()
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise BodyTooLarge()
+            chunks.append(chunk)
+    except ClientDisconnect:
+        raise BadJson("the client closed the connection before the body was complete") from None
+    return b"".join(chunks)
+
+
+def parse_json(raw: bytes) -> Any:
+    """JSON in UTF-8 (a BOM is tolerated); errors say where the text broke."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise BadJson(f"the body is not valid UTF-8 (byte {exc.start})") from None
+    if not text.strip():
+        raise BadJson("the body is empty; a JSON document is required")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BadJson(
+            f"{exc.msg} at line {exc.lineno}, column {exc.colno} (position {exc.pos})"
+        ) from None
+    except RecursionError:
+        raise BadJson("the JSON document is nested too deeply") from None

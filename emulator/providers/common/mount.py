@@ -1,0 +1,28 @@
+"""What a provider package hands the app factory: its routes, its core adapter and how it renders
+HTTP errors (404, 405) for the paths it owns."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute
+from starlette.types import ASGIApp
+
+from ...core.emulator import ProviderAdapter
+
+
+@dataclass
+class ProviderMount:
+    name: str
+    routes: list[BaseRoute]
+    adapter: ProviderAdapter
+    owns: Callable[[str], bool]
+    http_error: Callable[[Request, int], Response]
+    exception_handlers: dict[Any, Callable[..., Any]] = field(default_factory=dict)
+    middleware: Callable[[ASGIApp], ASGIApp] | None = None
+    reset: Callable[[], None] = lambda: None
+    describe: Callable[[], dict[str, Any]] = dict

@@ -1,0 +1,43 @@
+"""Format checks both providers need: E.164 numbers, web URLs, RFC 3339 times."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from urllib.parse import urlsplit
+
+E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+_URL_CHARS = re.compile(r"^[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+$")
+MAX_URL = 2048
+
+
+def is_e164(value: str) -> bool:
+    return bool(E164.match(value))
+
+
+def url_problem(value: str) -> str | None:
+    """Why `value` is not an absolute http(s) URI per RFC 3986 of at most 2,048 characters."""
+    if len(value) > MAX_URL:
+        return f"must be at most {MAX_URL} characters"
+    if not _URL_CHARS.match(value):
+        return "must be a valid URI (RFC 3986): it contains characters a URI cannot hold"
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises on a bad port
+    except ValueError:
+        return "must be a valid URI (RFC 3986)"
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return "must be an absolute http or https URL"
+    return None
+
+
+def parse_rfc3339(value: str) -> datetime | None:
+    """A datetime with its offset, or None when `value` is not an RFC 3339 date-time."""
+    if not re.match(
+        r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$", value
+    ):
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("z", "Z"))
+    except ValueError:
+        return None

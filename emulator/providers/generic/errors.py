@@ -1,0 +1,86 @@
+"""Every error the Generic API answers with. The API is ASP.NET: failures come as RFC 9457
+problem details (validation errors keyed by field), except UploadFile, which answers
+{"statusCode": 400, "Message": ...}."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any
+
+_RFC9110 = "https://tools.ietf.org/html/rfc9110#section-"
+
+
+class GenericError(Enum):
+    #            status, title, default detail, problem type
+    VALIDATION = (400, "One or more validation errors occurred.", None, _RFC9110 + "15.5.1")
+    UNAUTHORIZED = (401, "Unauthorized", "A valid Bearer API key is required.", _RFC9110 + "15.5.2")
+    FORBIDDEN = (403, "Forbidden", "This API key may not use this agent.", _RFC9110 + "15.5.4")
+    TAG_NOT_FOUND = (
+        404,
+        "Not Found",
+        "No messages were found for this tagId.",
+        _RFC9110 + "15.5.5",
+    )
+    MESSAGE_NOT_FOUND = (
+        404,
+        "Not Found",
+        "No message was found with this id.",
+        _RFC9110 + "15.5.5",
+    )
+    NOT_FOUND = (404, "Not Found", "No endpoint matches this path.", _RFC9110 + "15.5.5")
+    METHOD_NOT_ALLOWED = (405, "Method Not Allowed", None, _RFC9110 + "15.5.6")
+    NOT_ACCEPTABLE = (406, "Not Acceptable", "Responses are application/json.", _RFC9110 + "15.5.7")
+    UNSUPPORTED_MEDIA_TYPE = (415, "Unsupported Media Type", None, _RFC9110 + "15.5.16")
+    TOO_MANY_REQUESTS = (
+        429,
+        "Too Many Requests",
+        "Rate limit exceeded; retry after the time in Retry-After.",
+        "https://tools.ietf.org/html/rfc6585#section-4",
+    )
+    # UploadFile's own shape
+    UNSUPPORTED_FILE_TYPE = (400, "Unsupported file type", None, "upload")
+    FILE_TOO_LARGE = (400, "File size exceeds the maximum allowed size of 100 MB", None, "upload")
+    NO_FILE = (400, "No file was uploaded; send it as the multipart field 'file'", None, "upload")
+    EMPTY_FILE = (400, "The uploaded file is empty", None, "upload")
+
+    @property
+    def status(self) -> int:
+        return self.value[0]
+
+    @property
+    def title(self) -> str:
+        return self.value[1]
+
+
+class GenericApiError(Exception):
+    """Raised anywhere in the Generic provider; one handler renders it."""
+
+    def __init__(
+        self,
+        error: GenericError,
+        detail: str | None = None,
+        errors: dict[str, list[str]] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail or error.title)
+        self.error = error
+        self.detail = detail
+        self.errors = errors
+        self.headers = headers
+
+    def body(self, trace_id: str) -> dict[str, Any]:
+        status, title, default_detail, problem_type = self.error.value
+        if problem_type == "upload":
+            return {"statusCode": status, "Message": self.detail or title}
+        body: dict[str, Any] = {"type": problem_type, "title": title, "status": status}
+        detail = self.detail or default_detail
+        if detail:
+            body["detail"] = detail
+        if self.errors:
+            body["errors"] = self.errors
+        body["traceId"] = trace_id
+        return body
+
+
+def validation(field: str, message: str) -> GenericApiError:
+    return GenericApiError(GenericError.VALIDATION, errors={field: [message]})

@@ -1,0 +1,325 @@
+"""Generic RCS API v1 on its real paths. Endpoints are thin: guard, parse, core, render."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from ...core.emulator import Emulator
+from ...core.models import AgentSettings, Event, Message, StoredFile
+from ...core.webhooks import RetryPolicy
+from ..common import uploads
+from ..common.body import BadJson, BodyTooLarge, parse_json, read_limited
+from ..common.mount import ProviderMount
+from ..common.ratelimit import RateLimiter
+from ..common.validators import is_e164
+from . import payloads
+from .auth import Access
+from .errors import GenericApiError, GenericError, validation
+from .media import MAX_UPLOAD, accepted_type
+from .messages import NAME, build
+from .schemas import parse_message
+
+PREFIX = "/Rcs/api/v1"
+MAX_PAYLOAD = 250 * 1024
+FILE_LIFETIME = 50 * 86400
+DEFAULT_LIMIT = 100
+_JSON_ACCEPT = re.compile(r"(^|[\s,])(\*/\*|application/\*|application/json|[^,;\s]+\+json)(;|,|$)")
+
+
+class GenericAdapter:
+    """The core's view of Generic: which events it pushes, and how it retries."""
+
+    name = NAME
+    # Not documented: 2xx counts, anything else is retried after 10 s, 1 min, 5 min and 30 min.
+    POLICY = RetryPolicy(
+        delays=(10.0, 60.0, 300.0, 1800.0),
+        accepts=lambda status, body: 200 <= status < 300,
+        description="2xx accepted; retried after 10 s, 1 min, 5 min, 30 min (5 attempts)",
+    )
+
+    def callbacks(self, message: Message, event: Event) -> list[Any]:
+        if event.type not in payloads.CALLBACK_EVENTS or message.channel.value != "RCS":
+            return []
+        return [payloads.callback(message, event)]
+
+    def retry_policy(self, agent: AgentSettings) -> RetryPolicy:
+        return self.POLICY
+
+
+class GenericApi:
+    def __init__(self, emulator: Emulator, section: Mapping[str, Any]) -> None:
+        self.emulator = emulator
+        self.access = Access(section)
+        limit = section.get("rate_limit")
+        self.limiter = (
+            RateLimiter(emulator.clock, int(limit["requests"]), float(limit["per_seconds"]))
+            if limit
+            else None
+        )
+
+    # -- the guard every endpoint passes ----------------------------------------------------
+
+    def guard(self, request: Request) -> str:
+        """Authenticate, then check Accept and the rate limit; returns the API key (tenant)."""
+        key = self.access.api_key(request)
+        accept = request.headers.get("accept")
+        if accept and not _JSON_ACCEPT.search(accept.lower()):
+            raise GenericApiError(GenericError.NOT_ACCEPTABLE)
+        if self.limiter is not None and (wait := self.limiter.retry_after(key)) is not None:
+            raise GenericApiError(
+                GenericError.TOO_MANY_REQUESTS, headers={"Retry-After": str(wait)}
+            )
+        return key
+
+    @staticmethod
+    def require_json(request: Request) -> None:
+        ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if ctype != "application/json" and not ctype.endswith("+json"):
+            raise GenericApiError(
+                GenericError.UNSUPPORTED_MEDIA_TYPE,
+                "The request body must be sent as Content-Type: application/json.",
+            )
+
+    async def json_body(self, request: Request) -> Any:
+        try:
+            return parse_json(await read_limited(request, MAX_PAYLOAD))
+        except BodyTooLarge:
+            raise validation("$", "The request payload must not exceed 250 KB.") from None
+        except BadJson as exc:
+            raise validation("$", f"The JSON value is invalid: {exc.message}.") from None
+
+    # -- endpoints --------------------------------------------------------------------------
+
+    async def send_message(self, request: Request) -> Response:
+        key = self.guard(request)
+        self.require_json(request)
+        message = parse_message(await self.json_body(request))
+        self.access.check_agent(key, message.agent_id)
+        self._check_files(message, key)
+        tag_id = self.emulator.ids.uuid()
+        self.emulator.submit(build(self.emulator, message, key, tag_id))
+        return JSONResponse(payloads.send_response(tag_id))
+
+    def _check_files(self, message: Any, tenant: str) -> None:
+        cards = []
+        if message.rich_card_content is not None:
+            cards = [("richCardContent", message.rich_card_content)]
+        elif message.carousel_content is not None:
+            cards = [
+                (f"carouselContent.richCardContents[{i}]", card)
+                for i, card in enumerate(message.carousel_content.rich_card_contents)
+            ]
+        now = self.emulator.clock.now()
+        for place, card in cards:
+            if card.file_id is None:
+                continue
+            stored = self.emulator.store.files.get(card.file_id)
+            if stored is None or stored.tenant != tenant or stored.expires_at <= now:
+                raise validation(
+                    f"{place}.fileId",
+                    f"The fileId {card.file_id!r} is unknown or has expired; upload the file "
+                    "again with POST /UploadFile/{agentId}.",
+                )
+
+    async def tag_statistics(self, request: Request) -> Response:
+        key = self.guard(request)
+        messages = self.emulator.store.batch(_guid(request.path_params["tag_id"]))
+        if not messages or messages[0].tenant != key:
+            raise GenericApiError(GenericError.TAG_NOT_FOUND)
+        return JSONResponse(payloads.tag_statistics(messages))
+
+    async def message_events(self, request: Request) -> Response:
+        key = self.guard(request)
+        message = self.emulator.store.get(_guid(request.path_params["message_id"]))
+        if message is None or message.provider != NAME or message.tenant != key:
+            raise GenericApiError(GenericError.MESSAGE_NOT_FOUND)
+        return JSONResponse(payloads.message_thread(message))
+
+    async def agent_messages(self, request: Request) -> Response:
+        key = self.guard(request)
+        agent_id = request.path_params["agent_id"]
+        self.access.check_agent(key, agent_id)
+        query = request.query_params
+        limit = _limit(query.get("limit"))
+        since = _time(query, "startTime")
+        until = _time(query, "endTime")
+        phone = query.get("phoneNumber")
+        if phone:
+            phone = phone.strip()
+            phone = phone if phone.startswith("+") else "+" + phone
+            if not is_e164(phone):
+                raise validation("phoneNumber", "The phoneNumber must be an E.164 number.")
+        entries = self.emulator.store.timeline(NAME, key, agent_id, phone or None, since, until)
+        newest = list(reversed(entries[-limit:])) if limit else []
+        agent = self.emulator.agent(NAME, agent_id)
+        return JSONResponse(payloads.agent_messages(newest, agent.name or "Agent"))
+
+    async def capability(self, request: Request) -> Response:
+        key = self.guard(request)
+        self.access.check_agent(key, request.path_params["agent_id"])
+        try:
+            raw = (await read_limited(request, 1024)).decode("utf-8-sig").strip()
+        except (BodyTooLarge, UnicodeDecodeError):
+            raise validation("$", "The body must be one phone number in E.164 format.") from None
+        number = _capability_number(raw) or request.query_params.get("phoneNumber", "").strip()
+        if not number:
+            raise validation("$", "A phone number in E.164 format is required in the body.")
+        if not number.startswith("+"):
+            number = "+" + number
+        if not is_e164(number):
+            raise validation("$", f"{number!r} is not a phone number in E.164 format.")
+        return JSONResponse(self.emulator.capable(number))
+
+    async def upload_file(self, request: Request) -> Response:
+        key = self.guard(request)
+        agent_id = request.path_params["agent_id"]
+        self.access.check_agent(key, agent_id)
+        try:
+            part = await uploads.read_file_field(request, "file", MAX_UPLOAD)
+        except uploads.NotMultipart:
+            raise GenericApiError(
+                GenericError.UNSUPPORTED_MEDIA_TYPE,
+                "Upload the file as multipart/form-data in the field 'file'.",
+            ) from None
+        except uploads.UploadTooLarge:
+            raise GenericApiError(GenericError.FILE_TOO_LARGE) from None
+        except uploads.MalformedUpload as exc:
+            raise GenericApiError(
+                GenericError.NO_FILE, f"Malformed multipart body: {exc}"
+            ) from None
+        if part is None:
+            raise GenericApiError(GenericError.NO_FILE)
+        with part.file:
+            if part.size == 0:
+                raise GenericApiError(GenericError.EMPTY_FILE)
+            mime = accepted_type(part.content_type, part.head)
+            if mime is None:
+                raise GenericApiError(GenericError.UNSUPPORTED_FILE_TYPE)
+            file_id = "files/" + self.emulator.ids.alnum(22)
+            path = self.emulator.vault.save(file_id, part.file)
+        now = self.emulator.clock.now()
+        self.emulator.store.add_file(
+            StoredFile(
+                file_id, key, agent_id, part.name, mime, part.size, now, now + FILE_LIFETIME, path
+            )
+        )
+        return JSONResponse({"statusCode": "OK", "fileId": file_id})
+
+
+def _guid(value: str) -> str:
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise GenericApiError(GenericError.NOT_FOUND) from None
+
+
+def _limit(value: str | None) -> int:
+    if value is None or value == "":
+        return DEFAULT_LIMIT
+    if not value.strip().isdigit():
+        raise validation("limit", f"The value '{value}' is not valid for limit.")
+    return int(value)
+
+
+def _time(query: Mapping[str, str], name: str) -> float | None:
+    value = query.get(name)
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise validation(name, f"The value '{value}' is not a valid ISO 8601 time.") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.timestamp()
+
+
+def _capability_number(raw: str) -> str:
+    """The body as a JSON string, bare, or in the document's own brace form {"+46..."}."""
+    text = raw
+    if text.startswith("{") and text.endswith("}"):
+        text = text[1:-1].strip()
+    if text.startswith('"'):
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError:
+            return ""
+        return value.strip() if isinstance(value, str) else ""
+    return text
+
+
+class CaseInsensitivePaths:
+    """ASP.NET routes match without regard to case: /rcs/API/v1/message reaches POST /Message."""
+
+    _CANON = {
+        "rcs": "Rcs",
+        "api": "api",
+        "v1": "v1",
+        "message": "Message",
+        "uploadfile": "UploadFile",
+        "capability": "Capability",
+        "tag": "Tag",
+        "agent": "Agent",
+    }
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"][:4].lower() == "/rcs":
+            parts = scope["path"].split("/")
+            fixed = parts[:]
+            for i in range(1, min(5, len(parts))):
+                fixed[i] = self._CANON.get(parts[i].lower(), parts[i])
+            if len(parts) > 6 and fixed[4] == "Message" and parts[5].lower() in ("tag", "agent"):
+                fixed[5] = self._CANON[parts[5].lower()]
+            scope = dict(scope, path="/".join(fixed))
+        await self.app(scope, receive, send)
+
+
+def mount(emulator: Emulator, section: Mapping[str, Any]) -> ProviderMount:
+    api = GenericApi(emulator, section)
+
+    def render(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, GenericApiError)
+        trace = f"00-{emulator.ids.hex(32)}-{emulator.ids.hex(16)}-00"
+        body = exc.body(trace)
+        media = "application/json" if "statusCode" in body else "application/problem+json"
+        return JSONResponse(body, exc.error.status, headers=exc.headers, media_type=media)
+
+    def http_error(request: Request, status: int) -> Response:
+        error = GenericError.METHOD_NOT_ALLOWED if status == 405 else GenericError.NOT_FOUND
+        return render(request, GenericApiError(error))
+
+    def reset() -> None:
+        if api.limiter is not None:
+            api.limiter.clear()
+
+    routes: list[BaseRoute] = [
+        Route(PREFIX + "/Message", api.send_message, methods=["POST"]),
+        Route(PREFIX + "/Message/Tag/{tag_id}", api.tag_statistics, methods=["GET"]),
+        Route(PREFIX + "/Message/Agent/{agent_id}", api.agent_messages, methods=["GET"]),
+        Route(PREFIX + "/Message/{message_id}", api.message_events, methods=["GET"]),
+        Route(PREFIX + "/Capability/{agent_id}", api.capability, methods=["GET", "POST"]),
+        Route(PREFIX + "/UploadFile/{agent_id}", api.upload_file, methods=["POST"]),
+    ]
+    return ProviderMount(
+        name=NAME,
+        routes=routes,
+        adapter=GenericAdapter(),
+        owns=lambda path: path.lower().startswith("/rcs/"),
+        http_error=http_error,
+        exception_handlers={GenericApiError: render},
+        middleware=CaseInsensitivePaths,
+        reset=reset,
+    )

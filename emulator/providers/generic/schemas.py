@@ -1,0 +1,345 @@
+"""Request models for POST /Message. Property names and enum values are matched without regard
+to case, as the ASP.NET service does; every rule the document states is checked here, and a
+failure names the field (by the document's own spelling) and the rule."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from ..common.validators import is_e164, parse_rfc3339, url_problem
+from .errors import GenericApiError, GenericError
+
+MAX_TEXT = 3072
+MAX_LABEL = 25
+MAX_POSTBACK = 2048
+MAX_SUGGESTIONS = 11
+MAX_CARD_SUGGESTIONS = 4
+MAX_TITLE = 200
+MAX_DESCRIPTION = 2000
+
+
+def _upper(value: Any) -> Any:
+    return value.upper() if isinstance(value, str) else value
+
+
+def _number(value: Any) -> Any:
+    """Coordinates come as numbers or numeric strings."""
+    if isinstance(value, str):
+        try:
+            return float(value.strip())
+        except ValueError:
+            return value
+    return value
+
+
+Height = Annotated[Literal["SHORT", "MEDIUM", "TALL"], BeforeValidator(_upper)]
+Orientation = Annotated[Literal["VERTICAL", "HORIZONTAL"], BeforeValidator(_upper)]
+Alignment = Annotated[Literal["LEFT", "RIGHT"], BeforeValidator(_upper)]
+CardWidth = Annotated[Literal["SMALL", "MEDIUM"], BeforeValidator(_upper)]
+Label = Annotated[str, Field(min_length=1, max_length=MAX_LABEL)]
+Postback = Annotated[str, Field(min_length=1, max_length=MAX_POSTBACK)]
+
+
+class CIModel(BaseModel):
+    """A model whose JSON property names match case-insensitively; unknown names are ignored."""
+
+    model_config = ConfigDict(populate_by_name=False, extra="ignore", frozen=True, strict=False)
+    _aliases: ClassVar[dict[str, str]]
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        cls._aliases = {}
+        for name, info in cls.model_fields.items():
+            for key in (info.alias or name, *getattr(cls, "_extra_aliases", {}).get(name, ())):
+                cls._aliases[key.lower()] = info.alias or name
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fold_case(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        folded: dict[str, Any] = {}
+        for key, value in data.items():
+            alias = cls._aliases.get(key.lower()) if isinstance(key, str) else None
+            if alias is not None:
+                folded[alias] = value
+        return folded
+
+
+class LatLng(CIModel):
+    latitude: Annotated[float, BeforeValidator(_number), Field(ge=-90, le=90)]
+    longitude: Annotated[float, BeforeValidator(_number), Field(ge=-180, le=180)]
+
+
+def _check_url(value: str) -> str:
+    problem = url_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+def _check_phone(value: str) -> str:
+    if not is_e164(value):
+        raise ValueError("must be a phone number in E.164 format, e.g. +46701234567")
+    return value
+
+
+def _distinct(numbers: list[str]) -> list[str]:
+    """A number listed twice gets one message."""
+    return list(dict.fromkeys(numbers))
+
+
+WebUrl = Annotated[str, AfterValidator(_check_url)]
+Phone = Annotated[str, AfterValidator(_check_phone)]
+
+
+class DialAction(CIModel):
+    phone_number: Phone = Field(alias="phoneNumber")
+
+
+class ViewLocationAction(CIModel):
+    _extra_aliases: ClassVar[dict[str, tuple[str, ...]]] = {"lat_long": ("latLng",)}
+    lat_long: LatLng | None = Field(default=None, alias="latLong")
+    label: str | None = Field(default=None, max_length=100)
+    query: str | None = Field(default=None, min_length=1, max_length=1000)
+
+    @model_validator(mode="after")
+    def _place(self) -> ViewLocationAction:
+        if self.lat_long is None and self.query is None:
+            raise ValueError("viewLocationAction needs latLong or query")
+        return self
+
+
+class CreateCalendarEventAction(CIModel):
+    start_time: str = Field(alias="startTime")
+    end_time: str = Field(alias="endTime")
+    title: str = Field(min_length=1, max_length=100)
+    description: str = Field(min_length=1, max_length=500)
+
+    @field_validator("start_time", "end_time")
+    @classmethod
+    def _rfc3339(cls, value: str) -> str:
+        if parse_rfc3339(value) is None:
+            raise ValueError("must be an RFC 3339 date-time, e.g. 2024-10-02T15:01:23Z")
+        return value
+
+    @model_validator(mode="after")
+    def _order(self) -> CreateCalendarEventAction:
+        start, end = parse_rfc3339(self.start_time), parse_rfc3339(self.end_time)
+        if start and end and end <= start:
+            raise ValueError("endTime must be after startTime")
+        return self
+
+
+class OpenUrlAction(CIModel):
+    url: WebUrl
+
+
+class ShareLocationAction(CIModel):
+    pass
+
+
+ACTION_FIELDS = {
+    "open_url_action": "url",
+    "dial_action": "dial",
+    "view_location_action": "map",
+    "create_calendar_event_action": "calendar",
+    "share_location_action": "share_location",
+}
+
+
+class SuggestedReply(CIModel):
+    text: Label
+    postback_data: Postback = Field(alias="postbackData")
+
+
+class SuggestedAction(CIModel):
+    text: Label
+    postback_data: Postback = Field(alias="postbackData")
+    open_url_action: OpenUrlAction | None = Field(default=None, alias="openUrlAction")
+    dial_action: DialAction | None = Field(default=None, alias="dialAction")
+    view_location_action: ViewLocationAction | None = Field(
+        default=None, alias="viewLocationAction"
+    )
+    create_calendar_event_action: CreateCalendarEventAction | None = Field(
+        default=None, alias="createCalendarEventAction"
+    )
+    share_location_action: ShareLocationAction | None = Field(
+        default=None, alias="shareLocationAction"
+    )
+
+    @model_validator(mode="after")
+    def _one_action(self) -> SuggestedAction:
+        given = [name for name in ACTION_FIELDS if getattr(self, name) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                "a suggested action needs exactly one of openUrlAction, dialAction, "
+                "viewLocationAction, createCalendarEventAction, shareLocationAction "
+                f"(got {len(given)})"
+            )
+        return self
+
+    @property
+    def kind(self) -> str:
+        return next(ACTION_FIELDS[n] for n in ACTION_FIELDS if getattr(self, n) is not None)
+
+
+class _Suggestions(CIModel):
+    suggested_actions: list[SuggestedAction] = Field(default_factory=list, alias="suggestedActions")
+    suggested_replies: list[SuggestedReply] = Field(default_factory=list, alias="suggestedReplies")
+    _limit: ClassVar[int] = MAX_SUGGESTIONS
+
+    @model_validator(mode="after")
+    def _count(self) -> Any:
+        total = len(self.suggested_actions) + len(self.suggested_replies)
+        if total > self._limit:
+            raise ValueError(
+                f"at most {self._limit} suggested replies and actions combined are allowed "
+                f"here (got {total})"
+            )
+        return self
+
+
+class RichCardContent(_Suggestions):
+    _limit: ClassVar[int] = MAX_CARD_SUGGESTIONS
+    height: Height | None = None
+    orientation: Orientation | None = None
+    thumbnail_image_alignment: Alignment | None = Field(
+        default=None, alias="thumbnailImageAlignment"
+    )
+    title: str | None = Field(default=None, max_length=MAX_TITLE)
+    description: str | None = Field(default=None, max_length=MAX_DESCRIPTION)
+    file_url: WebUrl | None = Field(default=None, alias="fileUrl")
+    file_id: str | None = Field(default=None, alias="fileId", min_length=1)
+
+    @model_validator(mode="after")
+    def _content(self) -> RichCardContent:
+        if not (self.title or self.description or self.file_url or self.file_id):
+            raise ValueError("a rich card needs at least one of title, description, media")
+        if self.file_url and self.file_id:
+            raise ValueError("give the media as fileUrl or fileId, not both")
+        return self
+
+
+class CarouselContent(CIModel):
+    card_width: CardWidth = Field(default="MEDIUM", alias="cardWidth")
+    rich_card_contents: list[RichCardContent] = Field(
+        alias="richCardContents", min_length=2, max_length=10
+    )
+
+
+class TextMessageContent(CIModel):
+    text: str = Field(min_length=1, max_length=MAX_TEXT)
+
+
+MESSAGE_TYPES = {"textmessage": "TextMessage", "text": "TextMessage"}
+MESSAGE_TYPES |= {"richcard": "RichCard", "carousel": "Carousel"}
+
+
+class MessageRequest(_Suggestions):
+    agent_id: str = Field(alias="agentId", min_length=1, max_length=200)
+    number: Annotated[list[Phone], AfterValidator(_distinct)] = Field(min_length=1)
+    message_type: str = Field(alias="messageType")
+    tag: str | None = Field(default=None, max_length=200)
+    text: str | None = Field(default=None, max_length=MAX_TEXT)
+    text_message: TextMessageContent | None = Field(default=None, alias="textMessage")
+    rich_card_content: RichCardContent | None = Field(default=None, alias="richCardContent")
+    carousel_content: CarouselContent | None = Field(default=None, alias="carouselContent")
+    sms_fallback_text: str | None = Field(default=None, alias="smsFallbackText", min_length=1)
+
+    @field_validator("message_type")
+    @classmethod
+    def _type(cls, value: str) -> str:
+        canonical = MESSAGE_TYPES.get(value.lower())
+        if canonical is None:
+            raise ValueError("must be one of TextMessage, RichCard, Carousel")
+        return canonical
+
+    @model_validator(mode="after")
+    def _content_for_type(self) -> MessageRequest:
+        if self.message_type == "TextMessage" and not self.body_text:
+            raise ValueError("text (or textMessage.text) is required for a TextMessage")
+        if self.message_type == "RichCard" and self.rich_card_content is None:
+            raise ValueError("richCardContent is required for a RichCard")
+        if self.message_type == "Carousel" and self.carousel_content is None:
+            raise ValueError("carouselContent is required for a Carousel")
+        return self
+
+    @property
+    def body_text(self) -> str | None:
+        return self.text or (self.text_message.text if self.text_message else None)
+
+
+_MESSAGES = {
+    "missing": "The {field} field is required.",
+    "string_too_long": "The field {field} must be a string with a maximum length of {max_length}.",
+    "string_too_short": "The field {field} must be a string with a minimum length of {min_length}.",
+    "too_long": "The field {field} must have at most {max_length} items.",
+    "too_short": "The field {field} must have at least {min_length} items.",
+    "string_type": "The field {field} must be a string.",
+    "list_type": "The field {field} must be a JSON array.",
+    "model_type": "The field {field} must be a JSON object.",
+    "model_attributes_type": "The field {field} must be a JSON object.",
+    "dict_type": "The field {field} must be a JSON object.",
+    "float_parsing": "The field {field} must be a number.",
+    "float_type": "The field {field} must be a number.",
+    "literal_error": "The field {field} must be one of {expected}.",
+    "greater_than_equal": "The field {field} must be at least {ge}.",
+    "less_than_equal": "The field {field} must be at most {le}.",
+    "finite_number": "The field {field} must be a finite number.",
+}
+
+
+def field_path(loc: tuple[Any, ...]) -> str:
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif isinstance(part, str) and not part.startswith(("function-", "literal[", "lax-")):
+            path += ("." if path else "") + part
+    return path or "$"
+
+
+def describe(error: dict[str, Any]) -> tuple[str, str]:
+    path = field_path(tuple(error["loc"]))
+    field = path.rsplit(".", 1)[-1] if path != "$" else "request body"
+    ctx = error.get("ctx") or {}
+    template = _MESSAGES.get(error["type"])
+    if template is not None:
+        try:
+            return path, template.format(field=field, **ctx)
+        except (KeyError, IndexError):
+            pass
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if error["type"] == "value_error":
+        if message.startswith("must "):
+            message = f"The field {field} {message}"
+        return path, message[0].upper() + message[1:] + ("" if message.endswith(".") else ".")
+    return path, f"The field {field} is invalid: {message}."
+
+
+def parse_message(data: Any) -> MessageRequest:
+    if not isinstance(data, dict):
+        raise GenericApiError(
+            GenericError.VALIDATION, errors={"$": ["The request body must be a JSON object."]}
+        )
+    try:
+        return MessageRequest.model_validate(data)
+    except ValidationError as exc:
+        errors: dict[str, list[str]] = {}
+        for err in exc.errors(include_url=False):
+            path, message = describe(dict(err))
+            errors.setdefault(path, []).append(message)
+        raise GenericApiError(GenericError.VALIDATION, errors=errors) from None

@@ -1,0 +1,83 @@
+"""SerwerSMS accounts. Two documented ways in: `Authorization: Bearer <token>`, or `username` and
+`password` among the parameters. By default any credentials in either form are accepted and name
+their own tenant; strict mode (config `serwersms.strict`) admits only the listed accounts."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.requests import Request
+
+from .errors import SerwerSmsApiError, SerwerSmsError
+
+
+@dataclass(frozen=True)
+class Account:
+    tenant: str
+    rcs: bool = True  # permission to send RCS (6300 without it)
+    active: bool = True
+    api: bool = True
+    ips: frozenset[str] | None = None  # None: any address
+    bots: Mapping[str, bool] | None = None  # rcs_id -> active; None: any bot
+
+    def check_bot(self, rcs_id: str) -> None:
+        if self.bots is not None and not self.bots.get(rcs_id, False):
+            raise SerwerSmsApiError(SerwerSmsError.RCS_INVALID_BOT, f"bot {rcs_id!r}")
+
+    def ip_allowed(self, request: Request) -> bool:
+        return self.ips is None or (request.client is not None and request.client.host in self.ips)
+
+
+def _bots(value: Any) -> Mapping[str, bool] | None:
+    if value is None:
+        return None
+    if isinstance(value, list):
+        return {str(b): True for b in value}
+    return {str(k): bool(v) for k, v in dict(value).items()}
+
+
+class Accounts:
+    def __init__(self, section: Mapping[str, Any]) -> None:
+        self.strict = bool(section.get("strict", False))
+        self.by_token: dict[str, tuple[Account, str]] = {}
+        self.by_user: dict[str, tuple[Account, str]] = {}
+        for entry in section.get("accounts") or []:
+            tenant = str(entry.get("username") or entry.get("token"))
+            ips = entry.get("ips")
+            account = Account(
+                tenant=tenant,
+                rcs=bool(entry.get("rcs", True)),
+                active=bool(entry.get("active", True)),
+                api=bool(entry.get("api", True)),
+                ips=frozenset(map(str, ips)) if ips else None,
+                bots=_bots(entry.get("bots")),
+            )
+            if entry.get("token"):
+                self.by_token[str(entry["token"])] = (account, str(entry["token"]))
+            if entry.get("username"):
+                self.by_user[str(entry["username"])] = (account, str(entry.get("password", "")))
+
+    def identify(self, request: Request, params: Mapping[str, Any]) -> Account:
+        header = request.headers.get("authorization", "")
+        token = header[7:].strip() if header[:7].lower() == "bearer " else ""
+        username, password = params.get("username"), params.get("password")
+        if token:
+            return self._check(self.by_token.get(token), token, "token:" + token)
+        if isinstance(username, str) and isinstance(password, str) and username and password:
+            return self._check(self.by_user.get(username), password, username)
+        raise SerwerSmsApiError(SerwerSmsError.INVALID_USER, "no credentials")
+
+    def _check(self, known: tuple[Account, str] | None, secret: str, tenant: str) -> Account:
+        if not self.strict:
+            return known[0] if known else Account(tenant)
+        if known is None or not hmac.compare_digest(known[1], secret):
+            raise SerwerSmsApiError(SerwerSmsError.INVALID_USER)
+        account = known[0]
+        if not account.api:
+            raise SerwerSmsApiError(SerwerSmsError.NO_API_ACCESS)
+        if not account.active:
+            raise SerwerSmsApiError(SerwerSmsError.ACCOUNT_INACTIVE)
+        return account

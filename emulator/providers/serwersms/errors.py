@@ -1,0 +1,83 @@
+"""Every SerwerSMS error: {"error": {"code", "type", "message"}}, answered with HTTP 200 because
+the official clients treat any other status as a transport failure."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any
+
+
+class SerwerSmsError(Enum):
+    INVALID_ACTION = (1000, "InvalidAction", "Invalid action")
+    INVALID_USER = (1001, "InvalidUser", "Incorrect login or password")
+    NO_API_ACCESS = (1002, "InvalidRole", "No permission to use the API")
+    INVALID_IP = (1003, "InvalidIP", "Access from this IP address is not allowed")
+    INVALID_ID = (1004, "InvalidID", "Invalid ID")
+    NOT_PERMITTED = (1005, "InvalidRole", "No permission for this action")
+    INVALID_DATA = (1006, "InvalidData", "Invalid data format")
+    ACCOUNT_INACTIVE = (1007, "InvalidRole", "The account is not fully active")
+    REQUIRED = (2000, "ValidationRequiredError", "Missing required parameters")
+    INVALID_PHONE = (2001, "ValidationPhoneError", "Invalid phone number")
+    SEND_ERROR = (3100, "SendError", "Sending error")
+    RCS_NO_PERMISSION = (6300, "RcsError", "You do not have permission to send messages")
+    RCS_INVALID_BOT = (6301, "RcsError", "Invalid BOT ID or configuration is inactive")
+    RCS_BAD_STRUCTURE = (6302, "RcsError", "The message structure is incorrect")
+    RCS_REQUIRED = (6303, "RcsError", "No required parameters")
+    RCS_INVALID_IP = (6304, "RcsError", "Invalid IP address")
+    RCS_INVALID_PHONE = (6306, "RcsError", "Invalid phone number")
+    RCS_EMPTY_STRUCTURE = (6307, "RcsError", "Empty message structure")
+    RCS_NO_TYPE = (6308, "RcsError", "Set the selected message type (text, audio, file, richcard)")
+    RCS_BAD_SUGGESTION = (6309, "RcsError", "The suggestion structure is incorrect")
+    RCS_EMPTY_BODY = (6310, "RcsError", "The message body is empty")
+    RCS_BAD_AUDIO = (
+        6311,
+        "RcsError",
+        "Audio message structure is invalid or missing required parameters (name, file)",
+    )
+    RCS_BAD_FILE = (
+        6312,
+        "RcsError",
+        "File message structure is incorrect or required parameters are missing "
+        "(name, url, mime, size)",
+    )
+    RCS_BAD_RICHCARD = (
+        6313,
+        "RcsError",
+        "File message structure is invalid Richcard message structure is invalid or missing "
+        "required parameters (title, description, media) or missing required parameters "
+        "(name, url, mime, size)",
+    )
+    RCS_BAD_MAP = (6314, "RcsError", "The Map message structure is invalid")
+    RCS_OVERALL = (6315, "RcsError", "Overall error")
+    RCS_NETWORK = (6317, "RcsError", "Network not supported")
+
+    @property
+    def code(self) -> int:
+        return self.value[0]
+
+    @property
+    def type(self) -> str:
+        return self.value[1]
+
+    @property
+    def message(self) -> str:
+        return self.value[2]
+
+    def body(self) -> dict[str, Any]:
+        return {"error": {"code": self.code, "type": self.type, "message": self.message}}
+
+    @classmethod
+    def by_code(cls, code: int) -> SerwerSmsError | None:
+        return _BY_CODE.get(code)
+
+
+_BY_CODE = {e.code: e for e in SerwerSmsError}
+
+
+class SerwerSmsApiError(Exception):
+    """Raised anywhere in the SerwerSMS provider; `why` is for the emulator's own log only."""
+
+    def __init__(self, error: SerwerSmsError, why: str | None = None) -> None:
+        super().__init__(why or error.message)
+        self.error = error
+        self.why = why

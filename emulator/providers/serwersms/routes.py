@@ -1,0 +1,269 @@
+"""SerwerSMS HTTPS API v2 on its real paths: `/<action>`, `/<action>.json`, `/<action>.xml`."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Match, Route
+from starlette.types import Scope
+
+from ...core.emulator import Emulator
+from ...core.models import AgentSettings, Event, Message
+from ...core.webhooks import RetryPolicy
+from ..common.body import BadJson, BodyTooLarge, parse_json, read_limited
+from ..common.mount import ProviderMount
+from . import payloads, xml
+from .auth import Account, Accounts
+from .errors import SerwerSmsApiError, SerwerSmsError
+from .messages import MAX_NUMBERS, NAME, as_list, build, send_time, unique_ids
+from .params import ParamError, parse_form, truthy
+from .phones import normalize
+from .schemas import parse_message
+
+MAX_BODY = 8 * 1024 * 1024  # 100,000 numbers and a 250 KB message fit well inside
+RETRY_EVERY = 30 * 60.0
+IGNORED = ("system",)  # every official client adds it
+
+
+class SerwerSmsAdapter:
+    name = NAME
+
+    def callbacks(self, message: Message, event: Event) -> list[Any]:
+        payload = payloads.notification(message, event)
+        return [payload] if payload is not None else []
+
+    def retry_policy(self, agent: AgentSettings) -> RetryPolicy:
+        tag = agent.answer_tag
+        if tag:
+            return RetryPolicy(
+                delays=(RETRY_EVERY,) * 4,
+                accepts=lambda status, body: 200 <= status < 300 and tag in body,
+                description=f"answer must contain {tag!r}; every 30 min, 5 attempts",
+            )
+        return RetryPolicy(
+            delays=(RETRY_EVERY,) * 4,
+            accepts=lambda status, body: 200 <= status < 300,
+            description="2xx accepted; every 30 min, 5 attempts",
+        )
+
+
+def respond(request: Request, body: Any) -> Response:
+    if request.url.path.endswith(".xml"):
+        return Response(xml.render(body), media_type="application/xml")
+    return JSONResponse(body)
+
+
+class SerwerSmsApi:
+    def __init__(self, emulator: Emulator, section: Mapping[str, Any]) -> None:
+        self.emulator = emulator
+        self.accounts = Accounts(section)
+        configured = section.get("networks", ["+48"])
+        self.networks = tuple(configured) if configured else ()
+        self.config_groups = {str(k): list(v) for k, v in (section.get("groups") or {}).items()}
+        self.groups: dict[str, list[str]] = dict(self.config_groups)
+
+    async def params(self, request: Request) -> dict[str, Any]:
+        try:
+            merged: dict[str, Any] = parse_form(request.url.query) if request.url.query else {}
+            raw = await read_limited(request, MAX_BODY)
+            ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+            if raw.strip():
+                if ctype == "application/json" or ctype.endswith("+json"):
+                    data = parse_json(raw)
+                elif ctype in ("", "application/x-www-form-urlencoded", "text/plain"):
+                    data = (
+                        parse_json(raw)
+                        if raw.lstrip()[:1] in (b"{", b"[")
+                        else parse_form(raw.decode("utf-8"))
+                    )
+                else:
+                    raise SerwerSmsApiError(SerwerSmsError.INVALID_DATA, f"content type {ctype}")
+                if not isinstance(data, dict):
+                    raise SerwerSmsApiError(SerwerSmsError.INVALID_DATA, "not an object")
+                merged.update(data)
+        except (BadJson, ParamError, UnicodeDecodeError, BodyTooLarge) as exc:
+            raise SerwerSmsApiError(SerwerSmsError.INVALID_DATA, str(exc)) from None
+        for name in IGNORED:
+            merged.pop(name, None)
+        return merged
+
+    async def authorised(self, request: Request) -> tuple[Account, dict[str, Any]]:
+        params = await self.params(request)
+        return self.accounts.identify(request, params), params
+
+    async def send_rcs(self, request: Request) -> Response:
+        account, params = await self.authorised(request)
+        if not account.ip_allowed(request):
+            raise SerwerSmsApiError(SerwerSmsError.RCS_INVALID_IP)
+        if not account.rcs:
+            raise SerwerSmsApiError(SerwerSmsError.RCS_NO_PERMISSION)
+        rcs_id = params.get("rcs_id")
+        phones = as_list(params.get("phone")) + self._group_numbers(params.get("group_id"))
+        if (
+            not isinstance(rcs_id, str | int)
+            or not str(rcs_id).strip()
+            or not phones
+            or "message" not in params
+        ):
+            raise SerwerSmsApiError(SerwerSmsError.RCS_REQUIRED, "rcs_id, phone and message")
+        rcs_id = str(rcs_id).strip()
+        account.check_bot(rcs_id)
+        message = parse_message(params["message"])
+        if len(phones) > MAX_NUMBERS:
+            raise SerwerSmsApiError(SerwerSmsError.RCS_OVERALL, f"over {MAX_NUMBERS} numbers")
+        ids = unique_ids(params.get("unique_id"), len(phones))
+        now = self.emulator.clock.now()
+        outcome = build(
+            self.emulator,
+            tenant=account.tenant,
+            rcs_id=rcs_id,
+            phones=phones,
+            message=message,
+            content=message.model_dump(mode="json", exclude_none=True),
+            ids=ids,
+            send_at=send_time(params.get("date"), now),
+            networks=self.networks,
+        )
+        self.emulator.submit(outcome.queued)
+        details = truthy(params.get("details"))
+        return respond(request, payloads.send_response(outcome.queued, outcome.unsent, details))
+
+    def _group_numbers(self, value: Any) -> list[Any]:
+        numbers: list[Any] = []
+        for group_id in as_list(value):
+            group = self.groups.get(str(group_id))
+            if group is None:
+                raise SerwerSmsApiError(SerwerSmsError.INVALID_ID, f"group {group_id!r}")
+            numbers += group
+        return numbers
+
+    async def reports(self, request: Request) -> Response:
+        account, params = await self.authorised(request)
+        found = self._find(account, params)
+        page = _positive(params.get("page"), 1)
+        limit = min(_positive(params.get("limit"), 100), 1000)
+        pages = max(1, math.ceil(len(found) / limit))
+        start = (page - 1) * limit
+        return respond(request, payloads.reports(found[start : start + limit], page, pages))
+
+    def _find(self, account: Account, params: Mapping[str, Any]) -> list[Message]:
+        store = self.emulator.store
+        ids = as_list(params.get("id"))
+        uids = as_list(params.get("unique_id"))
+        if ids:
+            candidates = [m for i in ids if (m := store.get(str(i))) is not None]
+        elif uids:
+            candidates = [m for u in uids for m in store.by_external(NAME, account.tenant, str(u))]
+        else:
+            since = _local_time(params.get("date_from"))
+            until = _local_time(params.get("date_to"))
+            candidates = list(reversed(store.tenant_messages(NAME, account.tenant, since, until)))
+        phone = normalize(params["phone"]) if params.get("phone") else None
+        status = params.get("status") or None
+        return [
+            m
+            for m in candidates
+            if m.provider == NAME
+            and m.tenant == account.tenant
+            and (phone is None or m.phone == phone)
+            and (status is None or payloads.STATUS_WORDS[m.status] == status)
+        ]
+
+    async def view(self, request: Request) -> Response:
+        account, params = await self.authorised(request)
+        if not params.get("id") and not params.get("unique_id"):
+            raise SerwerSmsApiError(SerwerSmsError.REQUIRED, "id")
+        found = self._find(account, {k: params[k] for k in ("id", "unique_id") if k in params})
+        if not found:
+            raise SerwerSmsApiError(SerwerSmsError.INVALID_ID)
+        return respond(request, payloads.report_item(found[0]))
+
+    async def error_lookup(self, request: Request) -> Response:
+        raw = request.path_params["code"].removesuffix(".json").removesuffix(".xml")
+        error = SerwerSmsError.by_code(int(raw)) if raw.isdigit() else None
+        if error is None:
+            raise SerwerSmsApiError(SerwerSmsError.INVALID_ID, f"error code {raw}")
+        return respond(request, error.body())
+
+    async def unknown_action(self, request: Request) -> Response:
+        raise SerwerSmsApiError(SerwerSmsError.INVALID_ACTION, request.url.path)
+
+
+def _positive(value: Any, default: int) -> int:
+    text = str(value).strip() if value is not None else ""
+    return int(text) if text.isdigit() and int(text) > 0 else default
+
+
+def _local_time(value: Any) -> float | None:
+    if not value:
+        return None
+    return send_time(value, float("-inf"))
+
+
+class ActionFallback(Route):
+    """Every other path is an unknown SerwerSMS action, except those other parts own."""
+
+    def __init__(self, endpoint: Callable[[Request], Awaitable[Response]], skip: tuple[str, ...]):
+        super().__init__("/{action:path}", endpoint)
+        self.skip = skip
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope["type"] == "http" and (
+            scope["path"] == "/" or scope["path"].lower().startswith(self.skip)
+        ):
+            return Match.NONE, {}
+        return super().matches(scope)
+
+
+def _action(path: str, endpoint: Callable[[Request], Awaitable[Response]]) -> list[BaseRoute]:
+    return [Route(path + ext, endpoint, methods=["GET", "POST"]) for ext in ("", ".json", ".xml")]
+
+
+def mount(emulator: Emulator, section: Mapping[str, Any]) -> ProviderMount:
+    api = SerwerSmsApi(emulator, section)
+
+    def render(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, SerwerSmsApiError)
+        return respond(request, exc.error.body())
+
+    def http_error(request: Request, status: int) -> Response:
+        error = SerwerSmsError.INVALID_ACTION
+        return respond(request, error.body())
+
+    async def put_group(request: Request) -> Response:
+        try:
+            data = await request.json()
+        except ValueError:
+            data = None
+        phones = data.get("phones") if isinstance(data, dict) else None
+        if not isinstance(phones, list) or not all(isinstance(p, str) for p in phones):
+            raise HTTPException(400, 'send {"phones": ["+48500600700", ...]}')
+        api.groups[request.path_params["group_id"]] = phones
+        return JSONResponse({"group_id": request.path_params["group_id"], "phones": phones})
+
+    async def list_groups(request: Request) -> Response:
+        items = [{"group_id": k, "phones": v} for k, v in api.groups.items()]
+        return JSONResponse({"items": items, "total": len(items)})
+
+    routes: list[BaseRoute] = [
+        Route("/_emulator/serwersms/groups", list_groups, methods=["GET"]),
+        Route("/_emulator/serwersms/groups/{group_id}", put_group, methods=["PUT"]),
+        *_action("/messages/send_rcs", api.send_rcs),
+        *_action("/messages/reports", api.reports),
+        *_action("/messages/view", api.view),
+        Route("/error/{code}", api.error_lookup, methods=["GET", "POST"]),
+        ActionFallback(api.unknown_action, skip=("/_emulator", "/rcs/", "/rcs", "/ui")),
+    ]
+    return ProviderMount(
+        name=NAME,
+        routes=routes,
+        adapter=SerwerSmsAdapter(),
+        owns=lambda path: not path.lower().startswith(("/_emulator", "/rcs")),
+        http_error=http_error,
+        exception_handlers={SerwerSmsApiError: render},
+    )
