@@ -42,18 +42,18 @@ def build_emulator(
             entry.get("name"),
         )
         agents[(agent.provider, agent.agent_id)] = agent
+    phones = {
+        phone: PhoneSettings(phone, (entry or {}).get("rcs_capable"), (entry or {}).get("scenario"))
+        for phone, entry in config.phones.items()
+    }
     settings = EmulatorSettings(
         default_webhook_url=config.webhook_url,
         seed=config.seed,
         webhook_concurrency=config.webhook_concurrency,
         agents=agents,
+        phones=phones,
     )
-    emulator = Emulator(settings, clock, book, http_client)
-    for phone, entry in config.phones.items():
-        emulator.phones[phone] = PhoneSettings(
-            phone, (entry or {}).get("rcs_capable"), (entry or {}).get("scenario")
-        )
-    return emulator
+    return Emulator(settings, clock, book, http_client)
 
 
 def create_app(

@@ -121,8 +121,9 @@ def control_routes(emulator: Emulator, providers: Iterable[str]) -> list[BaseRou
         }
 
     async def reset(request: Request) -> Response:
-        emulator.reset()
-        return JSONResponse({"reset": True})
+        keep = request.query_params.get("keep_settings", "").lower() in ("1", "true", "yes")
+        emulator.reset(keep_settings=keep)
+        return JSONResponse({"reset": True, "kept_settings": keep})
 
     async def messages(request: Request) -> Response:
         q = request.query_params

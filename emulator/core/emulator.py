@@ -7,7 +7,7 @@ core never knows which provider it serves.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any, Protocol
 
@@ -56,6 +56,7 @@ class EmulatorSettings:
     seed: int | None = None
     webhook_concurrency: int = 16
     agents: dict[tuple[str, str], AgentSettings] = field(default_factory=dict)
+    phones: dict[str, PhoneSettings] = field(default_factory=dict)
 
 
 class Emulator:
@@ -77,15 +78,24 @@ class Emulator:
             clock, self.scheduler, http_client, concurrency=settings.webhook_concurrency
         )
         self.providers: dict[str, ProviderAdapter] = {}
-        self.agents: dict[tuple[str, str], AgentSettings] = dict(settings.agents)
+        self.agents: dict[tuple[str, str], AgentSettings] = {}
         self.phones: dict[str, PhoneSettings] = {}
+        self.restore_settings()
         self.on_reset: list[Callable[[], None]] = []  # providers' own per-run state
 
     def register(self, adapter: ProviderAdapter) -> None:
         self.providers[adapter.name] = adapter
 
-    def reset(self) -> None:
-        """Forget messages, files, events and webhook attempts; configuration stays."""
+    def restore_settings(self) -> None:
+        """Agents and phones back to what the config says (control-API changes undone)."""
+        self.agents = {k: replace(v) for k, v in self.settings.agents.items()}
+        self.phones = {k: replace(v) for k, v in self.settings.phones.items()}
+
+    def reset(self, keep_settings: bool = False) -> None:
+        """Forget messages, files, events and webhook attempts; configuration stays, and so do
+        control-API agent and phone settings when `keep_settings`."""
+        if not keep_settings:
+            self.restore_settings()
         self.store.clear()
         self.vault.clear()
         self.scheduler.clear()

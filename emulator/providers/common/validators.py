@@ -27,7 +27,7 @@ def url_problem(value: str) -> str | None:
     except ValueError:
         return "must be a valid URI (RFC 3986)"
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        return "must be an absolute http or https URL"
+        return "must be an absolute http or https URL (RFC 3986)"
     return None
 
 

@@ -60,6 +60,7 @@ class GenericApi:
     def __init__(self, emulator: Emulator, section: Mapping[str, Any]) -> None:
         self.emulator = emulator
         self.access = Access(section)
+        self.max_upload = int(section.get("max_upload_bytes", MAX_UPLOAD))
         limit = section.get("rate_limit")
         self.limiter = (
             RateLimiter(emulator.clock, int(limit["requests"]), float(limit["per_seconds"]))
@@ -184,8 +185,11 @@ class GenericApi:
         key = self.guard(request)
         agent_id = request.path_params["agent_id"]
         self.access.check_agent(key, agent_id)
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_upload + 64 * 1024:
+            raise GenericApiError(GenericError.FILE_TOO_LARGE)  # refused before reading a byte
         try:
-            part = await uploads.read_file_field(request, "file", MAX_UPLOAD)
+            part = await uploads.read_file_field(request, "file", self.max_upload)
         except uploads.NotMultipart:
             raise GenericApiError(
                 GenericError.UNSUPPORTED_MEDIA_TYPE,

@@ -185,7 +185,7 @@ class SuggestedAction(CIModel):
         given = [name for name in ACTION_FIELDS if getattr(self, name) is not None]
         if len(given) != 1:
             raise ValueError(
-                "a suggested action needs exactly one of openUrlAction, dialAction, "
+                "A suggested action needs exactly one of openUrlAction, dialAction, "
                 "viewLocationAction, createCalendarEventAction, shareLocationAction "
                 f"(got {len(given)})"
             )
@@ -199,21 +199,9 @@ class SuggestedAction(CIModel):
 class _Suggestions(CIModel):
     suggested_actions: list[SuggestedAction] = Field(default_factory=list, alias="suggestedActions")
     suggested_replies: list[SuggestedReply] = Field(default_factory=list, alias="suggestedReplies")
-    _limit: ClassVar[int] = MAX_SUGGESTIONS
-
-    @model_validator(mode="after")
-    def _count(self) -> Any:
-        total = len(self.suggested_actions) + len(self.suggested_replies)
-        if total > self._limit:
-            raise ValueError(
-                f"at most {self._limit} suggested replies and actions combined are allowed "
-                f"here (got {total})"
-            )
-        return self
 
 
 class RichCardContent(_Suggestions):
-    _limit: ClassVar[int] = MAX_CARD_SUGGESTIONS
     height: Height | None = None
     orientation: Orientation | None = None
     thumbnail_image_alignment: Alignment | None = Field(
@@ -226,10 +214,16 @@ class RichCardContent(_Suggestions):
 
     @model_validator(mode="after")
     def _content(self) -> RichCardContent:
+        total = len(self.suggested_actions) + len(self.suggested_replies)
+        if total > MAX_CARD_SUGGESTIONS:
+            raise ValueError(
+                f"A rich card holds at most {MAX_CARD_SUGGESTIONS} suggested replies and actions "
+                f"(got {total})"
+            )
         if not (self.title or self.description or self.file_url or self.file_id):
-            raise ValueError("a rich card needs at least one of title, description, media")
+            raise ValueError("A rich card needs at least one of title, description, media")
         if self.file_url and self.file_id:
-            raise ValueError("give the media as fileUrl or fileId, not both")
+            raise ValueError("Give the media as fileUrl or fileId, not both")
         return self
 
 
@@ -267,15 +261,27 @@ class MessageRequest(_Suggestions):
             raise ValueError("must be one of TextMessage, RichCard, Carousel")
         return canonical
 
-    @model_validator(mode="after")
-    def _content_for_type(self) -> MessageRequest:
+    def field_problems(self) -> dict[str, list[str]]:
+        """Rules on the request as a whole, keyed by the field that breaks them."""
+        problems: dict[str, list[str]] = {}
         if self.message_type == "TextMessage" and not self.body_text:
-            raise ValueError("text (or textMessage.text) is required for a TextMessage")
+            problems["text"] = ["The text field is required for messageType TextMessage."]
         if self.message_type == "RichCard" and self.rich_card_content is None:
-            raise ValueError("richCardContent is required for a RichCard")
+            problems["richCardContent"] = [
+                "The richCardContent field is required for messageType RichCard."
+            ]
         if self.message_type == "Carousel" and self.carousel_content is None:
-            raise ValueError("carouselContent is required for a Carousel")
-        return self
+            problems["carouselContent"] = [
+                "The carouselContent field is required for messageType Carousel."
+            ]
+        total = len(self.suggested_actions) + len(self.suggested_replies)
+        if total > MAX_SUGGESTIONS:
+            key = "suggestedActions" if self.suggested_actions else "suggestedReplies"
+            problems[key] = [
+                f"At most {MAX_SUGGESTIONS} suggested replies and actions combined are allowed "
+                f"outside the cards (got {total})."
+            ]
+        return problems
 
     @property
     def body_text(self) -> str | None:
@@ -326,7 +332,7 @@ def describe(error: dict[str, Any]) -> tuple[str, str]:
     if error["type"] == "value_error":
         if message.startswith("must "):
             message = f"The field {field} {message}"
-        return path, message[0].upper() + message[1:] + ("" if message.endswith(".") else ".")
+        return path, message + ("" if message.endswith(".") else ".")
     return path, f"The field {field} is invalid: {message}."
 
 
@@ -336,10 +342,14 @@ def parse_message(data: Any) -> MessageRequest:
             GenericError.VALIDATION, errors={"$": ["The request body must be a JSON object."]}
         )
     try:
-        return MessageRequest.model_validate(data)
+        request = MessageRequest.model_validate(data)
     except ValidationError as exc:
         errors: dict[str, list[str]] = {}
         for err in exc.errors(include_url=False):
             path, message = describe(dict(err))
             errors.setdefault(path, []).append(message)
         raise GenericApiError(GenericError.VALIDATION, errors=errors) from None
+    problems = request.field_problems()
+    if problems:
+        raise GenericApiError(GenericError.VALIDATION, errors=problems)
+    return request

@@ -1,0 +1,104 @@
+"""Helpers for tests of code that talks to the emulator: a live webhook receiver that records
+what it is sent and can be told how to answer, and waiting on conditions with deadlines."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from .config import Config
+from .server import EmulatorServer
+
+
+@dataclass
+class Answer:
+    status: int = 200
+    body: str = "OK"
+    delay: float = 0.0  # seconds before answering (a slow receiver)
+
+
+class WebhookReceiver:
+    """A live HTTP server on a free local port; every request it gets lands in `calls`."""
+
+    def __init__(self) -> None:
+        self.calls: list[dict[str, Any]] = []
+        self._answers: list[Answer] = []
+        self.default = Answer()
+        self._cond = threading.Condition()
+        app = Starlette(routes=[Route("/{path:path}", self._handle, methods=["POST", "PUT"])])
+        self._server = EmulatorServer(Config(port=0), app=app)
+
+    async def _handle(self, request: Request) -> Response:
+        raw = await request.body()
+        try:
+            payload: Any = json.loads(raw)
+        except ValueError:
+            payload = None
+        with self._cond:
+            answer = self._answers.pop(0) if self._answers else self.default
+            self.calls.append(
+                {
+                    "path": "/" + request.path_params["path"],
+                    "headers": dict(request.headers),
+                    "json": payload,
+                    "body": raw.decode("utf-8", "replace"),
+                }
+            )
+            self._cond.notify_all()
+        if answer.delay:
+            await asyncio.sleep(answer.delay)
+        return Response(answer.body, answer.status, media_type="text/plain")
+
+    @property
+    def url(self) -> str:
+        return self._server.base_url + "/webhook"
+
+    def answer(
+        self, status: int = 200, body: str = "OK", delay: float = 0.0, times: int = 1
+    ) -> None:
+        """The next `times` calls get this answer; later ones the default."""
+        with self._cond:
+            self._answers.extend(Answer(status, body, delay) for _ in range(times))
+
+    def wait(
+        self, predicate: Callable[[list[dict[str, Any]]], bool] | None = None, timeout: float = 5.0
+    ) -> list[dict[str, Any]]:
+        """Block until predicate(calls) holds (default: at least one call); raise on timeout."""
+        check = predicate or (lambda calls: bool(calls))
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while not check(self.calls):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(f"webhook condition not met in {timeout}s; got {self.calls}")
+                self._cond.wait(left)
+            return list(self.calls)
+
+    def clear(self) -> None:
+        with self._cond:
+            self.calls.clear()
+            self._answers.clear()
+            self.default = Answer()
+
+    def start(self) -> WebhookReceiver:
+        self._server.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.stop()
+
+    def __enter__(self) -> WebhookReceiver:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
