@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from .client import EmulatorHandle, PROVIDER_HOSTS
+from .client import PROVIDER_HOSTS, EmulatorHandle
 from .config import Config
 from .server import EmulatorServer
 from .testing import WebhookReceiver
