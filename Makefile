@@ -10,6 +10,12 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
+	# The official SerwerSMS client, for the test that drives it unchanged: it declares
+	# Python >= 3.12 but runs on 3.11, so it is fetched for 3.12 and installed as it is.
+	$(BIN)/pip download --quiet --no-deps --python-version 3.12 --only-binary=:all: \
+		serwersmsv2api==2.0.0 -d $(VENV)/wheels
+	$(BIN)/pip install --quiet --no-deps --ignore-requires-python \
+		$(VENV)/wheels/serwersmsv2api-2.0.0-py3-none-any.whl
 	touch $(STAMP)
 
 run: $(STAMP)

@@ -61,7 +61,7 @@ class EmulatorHandle:
         text: str | None = None,
         postback: str | None = None,
     ) -> dict[str, Any]:
-        body = {"provider": provider, "agent_id": agent_id, "phone": phone}
+        body: dict[str, Any] = {"provider": provider, "agent_id": agent_id, "phone": phone}
         body |= {"text": text} if text is not None else {"postback": postback}
         return dict(self._call("POST", "/inbound", json=body))
 

@@ -12,9 +12,11 @@ from ...core.models import Event, EventType, Message, Status
 
 WARSAW = ZoneInfo("Europe/Warsaw")
 
+# The official clients' vocabulary (in_progress: queued for sending; saved: in the scheduler),
+# with RCS's "displayed" for read.
 STATUS_WORDS = {
-    Status.SCHEDULED: "queued",
-    Status.QUEUED: "queued",
+    Status.SCHEDULED: "saved",
+    Status.QUEUED: "in_progress",
     Status.SENT: "sent",
     Status.DELIVERED: "delivered",
     Status.READ: "displayed",
@@ -24,10 +26,16 @@ STATUS_WORDS = {
     Status.FAILED: "undelivered",
 }
 REASONS = {
-    Status.EXPIRED: "expired",
-    Status.NO_CAPABILITY: "no_rcs_capability",
-    Status.FAILED: "failed",
+    Status.EXPIRED: "message_expired",
+    Status.NO_CAPABILITY: "unsupported_number",
+    Status.UNDELIVERED: "message_rejected",
+    Status.FAILED: "other_error",
 }
+# Status filters of messages/reports: its own words, and "pending" for anything not yet sent.
+STATUS_FILTERS = {
+    word: {s for s, w in STATUS_WORDS.items() if w == word} for word in set(STATUS_WORDS.values())
+}
+STATUS_FILTERS["pending"] = {Status.SCHEDULED, Status.QUEUED}
 REPORT_EVENTS = {
     EventType.DELIVERED: "delivered",
     EventType.READ: "displayed",
@@ -89,6 +97,7 @@ def report_item(message: Message) -> dict[str, Any]:
         "sent": _first(message, EventType.SENT),
         "delivered": _first(message, EventType.DELIVERED, EventType.READ),
         "displayed": _first(message, EventType.READ),
+        "sender": message.agent_id,
         "type": "rcs",
         "rcs_id": message.agent_id,
         "text": message.text,

@@ -162,16 +162,19 @@ class SerwerSmsApi:
         else:
             since = _local_time(params.get("date_from"))
             until = _local_time(params.get("date_to"))
-            candidates = list(reversed(store.tenant_messages(NAME, account.tenant, since, until)))
+            candidates = list(store.tenant_messages(NAME, account.tenant, since, until))
+        if str(params.get("order", "desc")).lower() != "asc":
+            candidates.reverse()
         phone = normalize(params["phone"]) if params.get("phone") else None
         status = params.get("status") or None
+        wanted = payloads.STATUS_FILTERS.get(str(status), set()) if status else None
         return [
             m
             for m in candidates
             if m.provider == NAME
             and m.tenant == account.tenant
             and (phone is None or m.phone == phone)
-            and (status is None or payloads.STATUS_WORDS[m.status] == status)
+            and (wanted is None or m.status in wanted)
         ]
 
     async def view(self, request: Request) -> Response:
