@@ -56,7 +56,7 @@ SUGGESTIONS = block("Possible structures are presented below:")
 
 async def send(client, message, raw: bool = False):
     if raw:
-        body = '{"rcs_id": "%s", "phone": "+48500600700", "message": %s}' % (BOT, message)
+        body = f'{{"rcs_id": "{BOT}", "phone": "+48500600700", "message": {message}}}'
         return (
             await client.post(
                 "/messages/send_rcs.json",

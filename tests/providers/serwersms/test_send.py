@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import urlencode
 import xml.etree.ElementTree as ET
+from urllib.parse import urlencode
 
 import pytest
 
@@ -64,7 +64,8 @@ async def test_mixed_numbers_queue_the_valid_and_report_the_rest(client):
     assert (body["queued"], body["unsent"]) == (1, 2)
     unsent = [i for i in body["items"] if i["status"] == "unsent"]
     assert {(i["phone"], i["error_code"]) for i in unsent} == {
-        ("12345", 6306), ("+46701234567", 6317)
+        ("12345", 6306),
+        ("+46701234567", 6317),
     }
     assert len(await stored(client)) == 1
 
@@ -96,7 +97,8 @@ async def test_form_encoded_bodies_as_older_clients_send_them(client):
     message = (await stored(client))[0]
     assert message["kind"] == "richcard" and message["tenant"] == "demo"
     assert [(s["kind"], s["postback"], s["card"]) for s in message["suggestions"]] == [
-        ("reply", "yes", 0), ("dial", "call", None)
+        ("reply", "yes", 0),
+        ("dial", "call", None),
     ]
 
 
