@@ -39,6 +39,7 @@ class Config:
     speed: float = 1.0
     seed: int | None = None
     webhook_concurrency: int = 16
+    webhook_timeout: float = 10.0
     agents: tuple[Mapping[str, Any], ...] = ()
     phones: Mapping[str, Any] = field(default_factory=_frozen)
     generic: Mapping[str, Any] = field(default_factory=_frozen)
@@ -53,6 +54,8 @@ class Config:
             raise ConfigError("port must be between 0 and 65535")
         if self.webhook_concurrency < 1:
             raise ConfigError("webhook_concurrency must be at least 1")
+        if self.webhook_timeout <= 0:
+            raise ConfigError("webhook_timeout must be positive")
 
     def with_overrides(self, **overrides: Any) -> Config:
         """A copy with the given fields replaced; None values leave a field as it is."""
@@ -81,7 +84,13 @@ class Config:
         return config.with_overrides(**flags)
 
 
-_SCALARS = {"port": int, "speed": float, "seed": int, "webhook_concurrency": int}
+_SCALARS = {
+    "port": int,
+    "speed": float,
+    "seed": int,
+    "webhook_concurrency": int,
+    "webhook_timeout": float,
+}
 
 
 def _coerce(name: str, value: Any) -> Any:

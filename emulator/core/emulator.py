@@ -55,6 +55,7 @@ class EmulatorSettings:
     default_webhook_url: str | None = None
     seed: int | None = None
     webhook_concurrency: int = 16
+    webhook_timeout: float | None = None  # overrides the providers' own (10 s) when set
     agents: dict[tuple[str, str], AgentSettings] = field(default_factory=dict)
     phones: dict[str, PhoneSettings] = field(default_factory=dict)
 
@@ -245,6 +246,8 @@ class Emulator:
         if not url:
             return
         policy = adapter.retry_policy(agent)
+        if self.settings.webhook_timeout is not None:
+            policy = replace(policy, timeout=self.settings.webhook_timeout)
         for payload in adapter.callbacks(message, event):
             self.dispatcher.submit(
                 provider=message.provider,
