@@ -16,7 +16,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from .config import Config
-from .control.routes import ControlError, control_routes, error_response
+from .control.faults import FaultMiddleware, Faults
+from .control.params import ControlError, error_response
+from .control.routes import control_routes
 from .core.clock import Clock, make_clock
 from .core.emulator import Emulator, EmulatorSettings
 from .core.models import AgentSettings, PhoneSettings
@@ -40,8 +42,9 @@ def build_emulator(
             entry.get("webhook_url"),
             entry.get("answer_tag"),
             entry.get("name"),
+            entry.get("tenant"),
         )
-        agents[(agent.provider, agent.agent_id)] = agent
+        agents[(agent.provider, agent.tenant, agent.agent_id)] = agent
     phones = {
         phone: PhoneSettings(phone, (entry or {}).get("rcs_capable"), (entry or {}).get("scenario"))
         for phone, entry in config.phones.items()
@@ -70,7 +73,9 @@ def create_app(
         serwersms.mount(emulator, config.serwersms),
     ]
     handlers: dict[object, object] = {ControlError: error_response}
-    routes = control_routes(emulator, [m.name for m in mounts])
+    faults = Faults(emulator.clock, [m.name for m in mounts], config.seed)
+    emulator.on_reset.append(faults.clear)
+    routes = control_routes(emulator, [m.name for m in mounts], faults)
     for m in mounts:
         emulator.register(m.adapter)
         emulator.on_reset.append(m.reset)
@@ -105,6 +110,7 @@ def create_app(
             emulator.vault.clear()
 
     middleware = [Middleware(m.middleware) for m in mounts if m.middleware is not None]
+    middleware.append(Middleware(FaultMiddleware, faults=faults, mounts=lambda: mounts))
     app = Starlette(
         routes=routes,
         exception_handlers=handlers,  # type: ignore[arg-type]
@@ -113,6 +119,7 @@ def create_app(
     )
     app.state.emulator = emulator
     app.state.config = config
+    app.state.faults = faults
     return app
 
 

@@ -1,9 +1,8 @@
 """The /_emulator control API. JSON in and out; collections answer {"items", "total"} and take
-limit and offset."""
+limit and offset. Each endpoint's docstring carries its OpenAPI description (after `---`)."""
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from collections.abc import Iterable
@@ -17,79 +16,15 @@ from ..core.clock import iso
 from ..core.emulator import Emulator, InboundError
 from ..core.models import Status
 from ..core.scenarios import ScenarioError
-from ..providers.common.validators import is_e164
+from .faults import FaultError, Faults
+from .openapi import openapi_route
+from .params import ControlError, bool_or_none, json_body, page, phone, str_or_none
 from .views import agent_view, message_view, phone_view
 
 PREFIX = "/_emulator"
 
 
-class ControlError(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
-def error_response(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, ControlError)
-    return JSONResponse({"error": exc.message}, exc.status)
-
-
-async def _json(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    if not raw.strip():
-        return {}
-    try:
-        data = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ControlError(400, f"the body is not valid JSON: {exc}") from None
-    if not isinstance(data, dict):
-        raise ControlError(400, "the body must be a JSON object")
-    return data
-
-
-def _page(request: Request, items: Iterable[Any], view: Any) -> Response:
-    limit = _int_param(request, "limit", 100, 1, 10_000)
-    offset = _int_param(request, "offset", 0, 0, None)
-    collected = list(items)
-    page = collected[offset : offset + limit]
-    return JSONResponse({"items": [view(i) for i in page], "total": len(collected)})
-
-
-def _int_param(request: Request, name: str, default: int, low: int, high: int | None) -> int:
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return default
-    if not raw.isdigit() or int(raw) < low or (high is not None and int(raw) > high):
-        bound = f"between {low} and {high}" if high is not None else f"at least {low}"
-        raise ControlError(400, f"{name} must be a whole number {bound}")
-    return int(raw)
-
-
-def _phone(raw: str) -> str:
-    phone = raw.strip()
-    if phone and not phone.startswith("+"):
-        phone = "+" + phone
-    if not is_e164(phone):
-        raise ControlError(400, f"{raw!r} is not a phone number in E.164 format (+46701234567)")
-    return phone
-
-
-def _bool_or_none(data: dict[str, Any], key: str) -> bool | None:
-    value = data.get(key)
-    if value is not None and not isinstance(value, bool):
-        raise ControlError(400, f"{key} must be true, false or null")
-    return value
-
-
-def _str_or_none(data: dict[str, Any], key: str) -> str | None:
-    value = data.get(key)
-    if value is not None and not isinstance(value, str):
-        raise ControlError(400, f"{key} must be a string or null")
-    return value or None
-
-
-def control_routes(emulator: Emulator, providers: Iterable[str]) -> list[BaseRoute]:
+def control_routes(emulator: Emulator, providers: Iterable[str], faults: Faults) -> list[BaseRoute]:
     started = time.monotonic()
     known_providers = set(providers)
 
@@ -98,98 +33,190 @@ def control_routes(emulator: Emulator, providers: Iterable[str]) -> list[BaseRou
             raise ControlError(404, f"unknown provider {value!r}; one of {sorted(known_providers)}")
         return value
 
+    def clock_view() -> dict[str, Any]:
+        clock = emulator.clock
+        now = clock.now()
+        return {"mode": clock.mode, "now": iso(now), "epoch": now,
+                "speed": getattr(clock, "speed", 1.0)}  # fmt: skip
+
     async def health(request: Request) -> Response:
+        """
+        summary: Liveness, counts, webhook backlog, clock and scenario.
+        responses: {200: {description: The emulator is up.}}
+        """
         return JSONResponse(
             {
                 "status": "ok",
                 "uptime_seconds": round(time.monotonic() - started, 3),
-                "messages": len(emulator.store),
+                "messages": len(emulator.stores),
+                "tenants": len(emulator.stores.tenants()),
                 "scheduled_events": len(emulator.scheduler),
                 "webhooks": emulator.dispatcher.backlog(),
-                "clock": _clock(),
+                "clock": clock_view(),
                 "scenario": emulator.scenarios.active.name,
             }
         )
 
-    def _clock() -> dict[str, Any]:
-        clock = emulator.clock
-        return {
-            "mode": clock.mode,
-            "now": iso(clock.now()),
-            "epoch": clock.now(),
-            "speed": getattr(clock, "speed", 1.0),
-        }
-
     async def reset(request: Request) -> Response:
+        """
+        summary: Forget messages, files, events, webhook attempts, faults and surprises.
+        description: >-
+          Agent and phone settings return to the config unless keep_settings=true. With
+          tenant=KEY only that tenant's state is forgotten.
+        parameters:
+          - {name: keep_settings, in: query, schema: {type: boolean}}
+          - {name: tenant, in: query, schema: {type: string}}
+        responses: {200: {description: Reset done.}}
+        """
         keep = request.query_params.get("keep_settings", "").lower() in ("1", "true", "yes")
-        emulator.reset(keep_settings=keep)
-        return JSONResponse({"reset": True, "kept_settings": keep})
+        tenant = request.query_params.get("tenant") or None
+        emulator.reset(keep_settings=keep, tenant=tenant)
+        return JSONResponse(
+            {"reset": True, "kept_settings": keep or tenant is not None, "tenant": tenant}
+        )
 
     async def messages(request: Request) -> Response:
+        """
+        summary: Sent messages, oldest first, with their status and events.
+        parameters:
+          - {name: provider, in: query, schema: {type: string, enum: [generic, serwersms]}}
+          - {name: agent, in: query, schema: {type: string}}
+          - {name: phone, in: query, schema: {type: string}}
+          - {name: status, in: query, schema: {type: string}}
+          - {name: tenant, in: query, schema: {type: string}}
+          - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 10000}}
+          - {name: offset, in: query, schema: {type: integer, minimum: 0}}
+        responses: {200: {description: '{"items": [...], "total": N}'}}
+        """
         q = request.query_params
         status = q.get("status")
-        if status is not None and status not in Status.__members__.values():
+        if status is not None and status not in {s.value for s in Status}:
             raise ControlError(400, f"status must be one of {[s.value for s in Status]}")
-        phone = _phone(q["phone"]) if q.get("phone") else None
-        found = emulator.store.query(
+        found = emulator.stores.query(
             provider=provider_name(q.get("provider")),
             agent=q.get("agent"),
-            phone=phone,
+            phone=phone(q["phone"]) if q.get("phone") else None,
             status=Status(status) if status else None,
-            tenant=q.get("tenant"),
+            tenant=q.get("tenant") or None,
         )
-        return _page(request, found, message_view)
+        return page(request, found, message_view)
 
     async def message(request: Request) -> Response:
-        found = emulator.store.get(request.path_params["message_id"])
+        """
+        summary: One message with its suggestions and events.
+        responses: {200: {description: The message.}, 404: {description: No such message.}}
+        """
+        found = emulator.stores.get(request.path_params["message_id"])
         if found is None:
             raise ControlError(404, "no message with that id")
         return JSONResponse(message_view(found))
 
     async def webhooks(request: Request) -> Response:
+        """
+        summary: Every webhook delivery with every attempt (url, payload, status, body, error).
+        parameters:
+          - {name: provider, in: query, schema: {type: string}}
+          - {name: tenant, in: query, schema: {type: string}}
+          - {name: agent_id, in: query, schema: {type: string}}
+          - {name: phone, in: query, schema: {type: string}}
+          - {name: state, in: query, schema: {type: string,
+             enum: [pending, in_flight, retrying, delivered, failed]}}
+        responses: {200: {description: '{"items": [...], "total": N}'}}
+        """
         q = request.query_params
         items: Iterable[Any] = emulator.dispatcher.deliveries.values()
-        for key in ("provider", "agent_id", "phone", "state"):
+        for key in ("provider", "tenant", "agent_id", "phone", "state"):
             if q.get(key):
                 items = [d for d in items if getattr(d, key) == q[key]]
-        return _page(request, items, lambda d: d.to_dict())
+        return page(request, items, lambda d: d.to_dict())
+
+    async def surprises(request: Request) -> Response:
+        """
+        summary: What nobody asked for - refused requests and webhooks not accepted.
+        parameters: [{name: tenant, in: query, schema: {type: string}}]
+        responses: {200: {description: '{"items": [...], "total": N}'}}
+        """
+        tenant = request.query_params.get("tenant")
+        items = [s for s in emulator.surprises if tenant is None or s.get("tenant") == tenant]
+        return page(request, items, dict)
 
     async def put_agent(request: Request) -> Response:
+        """
+        summary: Set an agent's (Generic) or bot's (SerwerSMS) webhook URL, answer tag, name.
+        description: With "tenant", the settings apply to that API key or account only.
+        requestBody:
+          content:
+            application/json:
+              schema:
+                type: object
+                properties:
+                  webhook_url: {type: string, nullable: true}
+                  answer_tag: {type: string, nullable: true}
+                  name: {type: string, nullable: true}
+                  tenant: {type: string, nullable: true}
+        responses: {200: {description: The agent's settings.}}
+        """
         provider = provider_name(request.path_params["provider"])
         assert provider is not None
-        data = await _json(request)
-        agent = emulator.agent(provider, request.path_params["agent_id"])
+        data = await json_body(request)
+        agent = emulator.agent(
+            provider, request.path_params["agent_id"], str_or_none(data, "tenant")
+        )
         for key in ("webhook_url", "answer_tag", "name"):
             if key in data:
-                setattr(agent, key, _str_or_none(data, key))
+                setattr(agent, key, str_or_none(data, key))
         return JSONResponse(agent_view(agent))
 
     async def agents(request: Request) -> Response:
-        return _page(request, emulator.agents.values(), agent_view)
+        """
+        summary: Agent and bot settings in force.
+        responses: {200: {description: '{"items": [...], "total": N}'}}
+        """
+        return page(request, list(emulator.agents.values()), agent_view)
 
     async def put_phone(request: Request) -> Response:
-        phone = _phone(request.path_params["phone"])
-        data = await _json(request)
-        settings = emulator.phone(phone)
+        """
+        summary: Per-number behaviour - RCS capability and scenario.
+        requestBody:
+          content:
+            application/json:
+              schema:
+                type: object
+                properties:
+                  rcs_capable: {type: boolean, nullable: true}
+                  scenario: {type: string, nullable: true}
+        responses: {200: {description: The phone's settings and the rule that now applies.}}
+        """
+        number = phone(request.path_params["phone"])
+        data = await json_body(request)
+        settings = emulator.phone(number)
         if "rcs_capable" in data:
-            settings.rcs_capable = _bool_or_none(data, "rcs_capable")
+            settings.rcs_capable = bool_or_none(data, "rcs_capable")
         if "scenario" in data:
-            name = _str_or_none(data, "scenario")
+            name = str_or_none(data, "scenario")
             if name is not None:
                 try:
                     emulator.scenarios.get(name)
                 except ScenarioError as exc:
                     raise ControlError(400, str(exc)) from None
             settings.scenario = name
-        resolution = emulator.resolve(phone)
+        resolved = emulator.resolve(number)
         return JSONResponse(
-            phone_view(settings) | {"resolved_rule": resolution.rule, "capable": resolution.capable}
+            phone_view(settings) | {"resolved_rule": resolved.rule, "capable": resolved.capable}
         )
 
     async def phones(request: Request) -> Response:
-        return _page(request, emulator.phones.values(), phone_view)
+        """
+        summary: Per-number settings in force.
+        responses: {200: {description: '{"items": [...], "total": N}'}}
+        """
+        return page(request, list(emulator.phones.values()), phone_view)
 
     async def scenarios(request: Request) -> Response:
+        """
+        summary: The scenarios known, the one in force, magic numbers and per-number overrides.
+        responses: {200: {description: Self-describing scenario data.}}
+        """
         book = emulator.scenarios
         return JSONResponse(
             {
@@ -201,40 +228,127 @@ def control_routes(emulator: Emulator, providers: Iterable[str]) -> list[BaseRou
         )
 
     async def clock(request: Request) -> Response:
-        return JSONResponse(_clock())
+        """
+        summary: The emulator's clock.
+        responses: {200: {description: Mode, now (ISO 8601 and epoch) and speed.}}
+        """
+        return JSONResponse(clock_view())
 
     async def advance(request: Request) -> Response:
-        data = await _json(request)
+        """
+        summary: Move time forward, running every due event and its webhooks in order first.
+        requestBody:
+          content:
+            application/json:
+              schema: {type: object, required: [seconds], properties: {seconds: {type: number}}}
+        responses: {200: {description: The clock after, and how many events ran.}}
+        """
+        data = await json_body(request)
         seconds = data.get("seconds")
         if (
             not isinstance(seconds, int | float)
             or isinstance(seconds, bool)
             or not math.isfinite(seconds)
-            or seconds < 0
+            or not 0 <= seconds <= 10 * 365 * 86400
         ):
-            raise ControlError(400, "seconds must be a non-negative number")
+            raise ControlError(400, "seconds must be a number from 0 to ten years")
         ran = await emulator.advance(float(seconds))
-        return JSONResponse(_clock() | {"events_run": ran})
+        return JSONResponse(clock_view() | {"events_run": ran})
 
     async def inbound(request: Request) -> Response:
-        data = await _json(request)
-        provider = provider_name(_str_or_none(data, "provider"))
-        agent_id = _str_or_none(data, "agent_id")
+        """
+        summary: Act as the user - type a message, or tap a suggestion by its postback.
+        description: Acts on the latest message the agent sent to that phone.
+        requestBody:
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [provider, agent_id, phone]
+                properties:
+                  provider: {type: string, enum: [generic, serwersms]}
+                  agent_id: {type: string}
+                  phone: {type: string}
+                  text: {type: string}
+                  postback: {type: string}
+        responses:
+          200: {description: The event and the message it belongs to.}
+          409: {description: Nothing to act on.}
+        """
+        data = await json_body(request)
+        provider = provider_name(str_or_none(data, "provider"))
+        agent_id = str_or_none(data, "agent_id")
         if provider is None or agent_id is None or not data.get("phone"):
             raise ControlError(400, "provider, agent_id and phone are required")
-        text, postback = _str_or_none(data, "text"), _str_or_none(data, "postback")
+        text, postback = str_or_none(data, "text"), str_or_none(data, "postback")
         if (text is None) == (postback is None):
             raise ControlError(400, "give exactly one of text or postback")
         try:
-            message, event = emulator.inbound(
-                provider, agent_id, _phone(str(data["phone"])), text=text, postback=postback
+            msg, event = emulator.inbound(
+                provider, agent_id, phone(str(data["phone"])), text=text, postback=postback
             )
         except InboundError as exc:
             raise ControlError(409, str(exc)) from None
         await emulator.dispatcher.drain()
-        return JSONResponse(
-            {"message_id": message.id, "event": event.type.value, "time": iso(event.time)}
-        )
+        return JSONResponse({"message_id": msg.id, "event": event.type.value,
+                             "time": iso(event.time)})  # fmt: skip
+
+    async def add_fault(request: Request) -> Response:
+        """
+        summary: Inject a fault into provider requests.
+        description: >-
+          {"provider" and/or "path", then "status", "delay_ms", "drop" or "rate_limit":
+          {"requests", "per_seconds"}; "count" limits it to the next N requests, "probability"
+          makes it seeded-random}.
+        responses: {201: {description: The fault.}, 400: {description: Not a fault.}}
+        """
+        try:
+            fault = faults.add(await json_body(request))
+        except FaultError as exc:
+            raise ControlError(400, str(exc)) from None
+        return JSONResponse(fault.to_dict(), status_code=201)
+
+    async def list_faults(request: Request) -> Response:
+        """
+        summary: The faults in force, with how often each hit.
+        responses: {200: {description: '{"items": [...], "total": N}'}}
+        """
+        return page(request, faults.items, lambda f: f.to_dict())
+
+    async def clear_faults(request: Request) -> Response:
+        """
+        summary: Clear every fault.
+        responses: {200: {description: Cleared.}}
+        """
+        faults.clear()
+        return JSONResponse({"cleared": True})
+
+    async def delete_fault(request: Request) -> Response:
+        """
+        summary: Clear one fault.
+        responses: {200: {description: Cleared.}, 404: {description: No such fault.}}
+        """
+        raw = request.path_params["fault_id"]
+        if not raw.isdigit() or not faults.remove(int(raw)):
+            raise ControlError(404, "no fault with that id")
+        return JSONResponse({"cleared": int(raw)})
+
+    async def seed(request: Request) -> Response:
+        """
+        summary: Reseed ids, random delays, fake text and probabilistic faults.
+        requestBody:
+          content:
+            application/json:
+              schema: {type: object, properties: {seed: {type: integer, nullable: true}}}
+        responses: {200: {description: The seed in force.}}
+        """
+        data = await json_body(request)
+        value = data.get("seed")
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+            raise ControlError(400, "seed must be an integer or null")
+        emulator.ids.reseed(value)
+        faults.reseed(value)
+        return JSONResponse({"seed": value})
 
     routes: list[BaseRoute] = [
         Route(PREFIX + "/health", health, methods=["GET"]),
@@ -242,6 +356,7 @@ def control_routes(emulator: Emulator, providers: Iterable[str]) -> list[BaseRou
         Route(PREFIX + "/messages", messages, methods=["GET"]),
         Route(PREFIX + "/messages/{message_id}", message, methods=["GET"]),
         Route(PREFIX + "/webhooks", webhooks, methods=["GET"]),
+        Route(PREFIX + "/surprises", surprises, methods=["GET"]),
         Route(PREFIX + "/agents", agents, methods=["GET"]),
         Route(PREFIX + "/agents/{provider}/{agent_id:path}", put_agent, methods=["PUT"]),
         Route(PREFIX + "/phones", phones, methods=["GET"]),
@@ -250,5 +365,11 @@ def control_routes(emulator: Emulator, providers: Iterable[str]) -> list[BaseRou
         Route(PREFIX + "/clock", clock, methods=["GET"]),
         Route(PREFIX + "/clock/advance", advance, methods=["POST"]),
         Route(PREFIX + "/inbound", inbound, methods=["POST"]),
+        Route(PREFIX + "/faults", add_fault, methods=["POST"]),
+        Route(PREFIX + "/faults", list_faults, methods=["GET"]),
+        Route(PREFIX + "/faults", clear_faults, methods=["DELETE"]),
+        Route(PREFIX + "/faults/{fault_id}", delete_fault, methods=["DELETE"]),
+        Route(PREFIX + "/seed", seed, methods=["POST"]),
     ]
+    routes.append(openapi_route(PREFIX + "/openapi.json", list(routes)))
     return routes

@@ -54,6 +54,7 @@ def agent_view(a: AgentSettings) -> dict[str, Any]:
         "webhook_url": a.webhook_url,
         "answer_tag": a.answer_tag,
         "name": a.name,
+        "tenant": a.tenant,
     }
 
 

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 import httpx
 
-from .clock import Clock, ManualClock
+from .clock import Clock, ManualClock, iso
 from .files import FileVault
 from .ids import IdSource
 from .models import (
@@ -29,8 +29,8 @@ from .models import (
 )
 from .scenarios import Resolution, ScenarioBook, Step
 from .scheduler import Scheduler
-from .store import Store
-from .webhooks import Dispatcher, RetryPolicy
+from .store import Stores
+from .webhooks import Attempt, Delivery, Dispatcher, RetryPolicy
 
 
 class ProviderAdapter(Protocol):
@@ -56,7 +56,7 @@ class EmulatorSettings:
     seed: int | None = None
     webhook_concurrency: int = 16
     webhook_timeout: float | None = None  # overrides the providers' own (10 s) when set
-    agents: dict[tuple[str, str], AgentSettings] = field(default_factory=dict)
+    agents: dict[tuple[str, str | None, str], AgentSettings] = field(default_factory=dict)
     phones: dict[str, PhoneSettings] = field(default_factory=dict)
 
 
@@ -72,17 +72,20 @@ class Emulator:
         self.clock = clock
         self.scenarios = scenarios
         self.ids = IdSource(settings.seed)
-        self.store = Store()
+        self.stores = Stores()
         self.vault = FileVault()
         self.scheduler = Scheduler()
         self.dispatcher = Dispatcher(
             clock, self.scheduler, http_client, concurrency=settings.webhook_concurrency
         )
         self.providers: dict[str, ProviderAdapter] = {}
-        self.agents: dict[tuple[str, str], AgentSettings] = {}
+        self.agents: dict[tuple[str, str | None, str], AgentSettings] = {}
         self.phones: dict[str, PhoneSettings] = {}
         self.restore_settings()
         self.on_reset: list[Callable[[], None]] = []  # providers' own per-run state
+        # What a test did not ask for: refused requests and webhooks that were not accepted.
+        self.surprises: list[dict[str, Any]] = []
+        self.dispatcher.on_attempt.append(self._webhook_surprise)
 
     def register(self, adapter: ProviderAdapter) -> None:
         self.providers[adapter.name] = adapter
@@ -92,12 +95,19 @@ class Emulator:
         self.agents = {k: replace(v) for k, v in self.settings.agents.items()}
         self.phones = {k: replace(v) for k, v in self.settings.phones.items()}
 
-    def reset(self, keep_settings: bool = False) -> None:
-        """Forget messages, files, events and webhook attempts; configuration stays, and so do
-        control-API agent and phone settings when `keep_settings`."""
+    def reset(self, keep_settings: bool = False, tenant: str | None = None) -> None:
+        """Forget messages, files, events and webhook attempts (of one tenant, or all);
+        configuration stays, and so do control-API agent and phone settings when
+        `keep_settings` (a tenant's reset always keeps them)."""
+        if tenant is not None:
+            self.stores.drop(tenant)
+            self.dispatcher.drop_tenant(tenant)
+            self.surprises = [s for s in self.surprises if s.get("tenant") != tenant]
+            return
+        self.surprises = []
         if not keep_settings:
             self.restore_settings()
-        self.store.clear()
+        self.stores.clear()
         self.vault.clear()
         self.scheduler.clear()
         self.dispatcher.clear()
@@ -106,12 +116,18 @@ class Emulator:
 
     # -- settings ---------------------------------------------------------------------------
 
-    def agent(self, provider: str, agent_id: str) -> AgentSettings:
-        settings = self.agents.get((provider, agent_id))
+    def agent(self, provider: str, agent_id: str, tenant: str | None = None) -> AgentSettings:
+        """The settings to edit: this tenant's own (tenant given) or everyone's."""
+        key = (provider, tenant, agent_id)
+        settings = self.agents.get(key)
         if settings is None:
-            settings = AgentSettings(provider, agent_id)
-            self.agents[(provider, agent_id)] = settings
+            settings = self.agents[key] = AgentSettings(provider, agent_id, tenant=tenant)
         return settings
+
+    def agent_for(self, provider: str, agent_id: str, tenant: str) -> AgentSettings:
+        """The settings in force for a tenant's agent: its own, else everyone's."""
+        own = self.agents.get((provider, tenant, agent_id))
+        return own if own is not None else self.agent(provider, agent_id)
 
     def phone(self, phone: str) -> PhoneSettings:
         settings = self.phones.get(phone)
@@ -141,18 +157,21 @@ class Emulator:
         """Store accepted messages and start each one's timeline, now or at its send time."""
         now = self.clock.now()
         for message in messages:
-            self.store.add(message)
+            store = self.stores.add(message)
             if message.send_at > now:
-                self.store.set_status(message, Status.SCHEDULED)
+                store.set_status(message, Status.SCHEDULED)
                 self.scheduler.at(message.send_at, partial(self._dispatch, message))
             else:
                 self._dispatch(message)
 
     def _dispatch(self, message: Message) -> None:
+        store = self.stores.owner(message)
+        if store is None:
+            return  # its tenant was reset while it waited
         now = self.clock.now()
         if message.status is Status.SCHEDULED:
-            self.store.set_status(message, Status.QUEUED)
-        self.store.record(message, Event(EventType.SENT, now, inbound=False), Status.SENT)
+            store.set_status(message, Status.QUEUED)
+        store.record(message, Event(EventType.SENT, now, inbound=False), Status.SENT)
         resolution = self.resolve(message.phone)
         if message.channel is Channel.RCS and not resolution.capable:
             self.fire(message, EventType.NO_CAPABILITY)
@@ -167,6 +186,8 @@ class Emulator:
             self.scheduler.at(due, partial(self._run_step, message, step))
 
     def _run_step(self, message: Message, step: Step) -> None:
+        if self.stores.owner(message) is None:
+            return
         cond = step.when
         if cond is not None and (
             (cond.has_suggestions is not None and cond.has_suggestions != message.has_suggestions())
@@ -200,7 +221,10 @@ class Emulator:
             status: Status | None = Status.READ
         else:
             status = EVENT_STATUS.get(etype)
-        self.store.record(message, event, status)
+        store = self.stores.owner(message)
+        if store is None:
+            raise InboundError(f"message {message.id} was reset")
+        store.record(message, event, status)
         self._notify(message, event)
         return event
 
@@ -228,7 +252,7 @@ class Emulator:
         postback: str | None = None,
     ) -> tuple[Message, Event]:
         """The user acts on the latest message this agent sent to this phone."""
-        message = self.store.latest_to(provider, agent_id, phone)
+        message = self.stores.latest_to(provider, agent_id, phone)
         if message is None:
             raise InboundError(f"{provider} agent {agent_id} has sent nothing to {phone}")
         if postback is not None:
@@ -241,7 +265,7 @@ class Emulator:
         adapter = self.providers.get(message.provider)
         if adapter is None:
             return
-        agent = self.agent(message.provider, message.agent_id)
+        agent = self.agent_for(message.provider, message.agent_id, message.tenant)
         url = agent.webhook_url or self.settings.default_webhook_url
         if not url:
             return
@@ -260,6 +284,26 @@ class Emulator:
                 payload=payload,
                 policy=policy,
             )
+
+    # -- surprises --------------------------------------------------------------------------
+
+    def note_surprise(self, kind: str, **details: Any) -> None:
+        self.surprises.append({"kind": kind, "time": iso(self.clock.now()), **details})
+
+    def _webhook_surprise(self, delivery: Delivery, attempt: Attempt) -> None:
+        if attempt.accepted:
+            return
+        self.note_surprise(
+            "webhook",
+            provider=delivery.provider,
+            tenant=delivery.tenant,
+            url=delivery.url,
+            payload=delivery.payload,
+            status=attempt.status,
+            error=attempt.error,
+            body=attempt.body,
+            attempt=attempt.number,
+        )
 
     # -- time -------------------------------------------------------------------------------
 

@@ -137,6 +137,7 @@ class AgentSettings:
     webhook_url: str | None = None
     answer_tag: str | None = None
     name: str | None = None
+    tenant: str | None = None  # None: for every tenant without settings of its own
 
 
 @dataclass(slots=True)

@@ -7,9 +7,11 @@ answered by bisection.
 
 from __future__ import annotations
 
+import heapq
+import itertools
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from .models import STATUS_RANK, Event, Message, Status, StoredFile
@@ -27,7 +29,11 @@ class TimelineEntry:
 
 
 class Store:
-    def __init__(self) -> None:
+    """One tenant's messages, events and files."""
+
+    def __init__(self, counter: Iterator[int] | None = None) -> None:
+        self._counter = counter if counter is not None else itertools.count(1)
+        self.closed = False  # set when the tenant is reset: its pending events are void
         self.clear()
 
     def clear(self) -> None:
@@ -47,13 +53,11 @@ class Store:
             list
         )
         self.files: dict[str, StoredFile] = {}
-        self._seq = 0
 
     # -- writes -----------------------------------------------------------------------------
 
     def add(self, message: Message) -> None:
-        self._seq += 1
-        message.seq = self._seq
+        message.seq = next(self._counter)
         self.messages[message.id] = message
         self._ordered.append(message)
         if message.batch is not None:
@@ -189,3 +193,68 @@ def _time_slice(
     lo = 0 if since is None else bisect_left(messages, since, key=_created)
     hi = len(messages) if until is None else bisect_right(messages, until, key=_created)
     return messages[lo:hi]
+
+
+class Stores:
+    """One Store per tenant (API key or account), and the few lookups that cross tenants.
+
+    A tenant's reset drops its Store whole, so one test worker's reset never touches another's
+    state and costs nothing in proportion to what others hold.
+    """
+
+    def __init__(self) -> None:
+        self._counter = itertools.count(1)
+        self._stores: dict[str, Store] = {}
+        self._owner: dict[str, Store] = {}
+
+    def of(self, tenant: str) -> Store:
+        store = self._stores.get(tenant)
+        if store is None:
+            store = self._stores[tenant] = Store(self._counter)
+        return store
+
+    def add(self, message: Message) -> Store:
+        store = self.of(message.tenant)
+        store.add(message)
+        self._owner[message.id] = store
+        return store
+
+    def owner(self, message: Message) -> Store | None:
+        """The live store holding `message`; None once its tenant was reset."""
+        store = self._owner.get(message.id)
+        return store if store is not None and not store.closed else None
+
+    def get(self, message_id: str) -> Message | None:
+        store = self._owner.get(message_id)
+        return store.get(message_id) if store is not None else None
+
+    def drop(self, tenant: str) -> None:
+        store = self._stores.pop(tenant, None)
+        if store is None:
+            return
+        store.closed = True
+        for message_id in store.messages:
+            self._owner.pop(message_id, None)
+
+    def clear(self) -> None:
+        for store in self._stores.values():
+            store.closed = True
+        self._stores = {}
+        self._owner = {}
+
+    def tenants(self) -> list[str]:
+        return list(self._stores)
+
+    def latest_to(self, provider: str, agent_id: str, phone: str) -> Message | None:
+        found = (s.latest_to(provider, agent_id, phone) for s in self._stores.values())
+        return max((m for m in found if m is not None), key=_seq, default=None)
+
+    def query(self, tenant: str | None = None, **filters: object) -> Iterable[Message]:
+        if tenant is not None:
+            store = self._stores.get(tenant)
+            return store.query(**filters) if store is not None else iter(())  # type: ignore[arg-type]
+        parts = [s.query(**filters) for s in self._stores.values()]  # type: ignore[arg-type]
+        return heapq.merge(*parts, key=_seq)
+
+    def __len__(self) -> int:
+        return sum(len(s) for s in self._stores.values())

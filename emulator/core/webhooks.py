@@ -150,6 +150,8 @@ class Dispatcher:
         return delivery
 
     def _enqueue(self, delivery: Delivery) -> None:
+        if self.deliveries.get(delivery.id) is not delivery:
+            return  # reset while it waited for its retry
         delivery.state = "pending"
         delivery.next_attempt_at = None
         self._waiting.append(delivery)
@@ -220,6 +222,12 @@ class Dispatcher:
             due = self.clock.now() + delivery.policy.delays[len(delivery.attempts) - 1]
             delivery.next_attempt_at = due
             self.scheduler.at(due, lambda: self._enqueue(delivery))
+
+    def drop_tenant(self, tenant: str) -> None:
+        """Forget one tenant's deliveries; their pending retries are void."""
+        for key in [k for k, d in self.deliveries.items() if d.tenant == tenant]:
+            del self.deliveries[key]
+        self._waiting = deque(d for d in self._waiting if d.tenant != tenant)
 
     # -- waiting and reading ----------------------------------------------------------------
 

@@ -8,6 +8,14 @@ from typing import Any
 
 from starlette.requests import ClientDisconnect, Request
 
+EXCERPT = 4096  # bytes of a refused request kept for the surprise report
+
+
+def excerpt(request: Request) -> str | None:
+    """What the client sent, as far as it was read, for reports of refused requests."""
+    raw = getattr(request.state, "body_excerpt", None)
+    return raw.decode("utf-8", "replace") if raw is not None else None
+
 
 class BodyTooLarge(Exception):
     pass
@@ -33,7 +41,9 @@ async def read_limited(request: Request, limit: int) -> bytes:
             chunks.append(chunk)
     except ClientDisconnect:
         raise BadJson("the client closed the connection before the body was complete") from None
-    return b"".join(chunks)
+    body = b"".join(chunks)
+    request.state.body_excerpt = body[:EXCERPT]
+    return body
 
 
 def parse_json(raw: bytes) -> Any:

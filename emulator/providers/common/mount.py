@@ -25,4 +25,8 @@ class ProviderMount:
     exception_handlers: dict[Any, Callable[..., Any]] = field(default_factory=dict)
     middleware: Callable[[ASGIApp], ASGIApp] | None = None
     reset: Callable[[], None] = lambda: None
-    describe: Callable[[], dict[str, Any]] = dict
+    # The provider's own answer for an injected fault (status, Retry-After seconds or None).
+    fault_response: Callable[[Request, int, int | None], Response] = field(
+        default=lambda request, status, retry_after: Response(status_code=status)
+    )
+    tenant_of: Callable[[Request], str] = lambda request: request.client.host  # type: ignore[union-attr]

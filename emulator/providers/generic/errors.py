@@ -84,3 +84,21 @@ class GenericApiError(Exception):
 
 def validation(field: str, message: str) -> GenericApiError:
     return GenericApiError(GenericError.VALIDATION, errors={field: [message]})
+
+
+def problem(status: int, trace_id: str) -> dict[str, Any]:
+    """Problem details for any status (injected faults), as ASP.NET renders a bare status."""
+    from http import HTTPStatus
+
+    try:
+        title = HTTPStatus(status).phrase
+    except ValueError:
+        title = "Error"
+    section = _SECTIONS.get(status)
+    kind = _RFC9110 + section if section else "https://tools.ietf.org/html/rfc9110"
+    return {"type": kind, "title": title, "status": status, "traceId": trace_id}
+
+
+_SECTIONS = {400: "15.5.1", 401: "15.5.2", 403: "15.5.4", 404: "15.5.5", 405: "15.5.6",
+             406: "15.5.7", 408: "15.5.9", 409: "15.5.10", 415: "15.5.16", 429: None,
+             500: "15.6.1", 501: "15.6.2", 502: "15.6.3", 503: "15.6.4", 504: "15.6.5"}  # fmt: skip

@@ -18,13 +18,13 @@ from ...core.emulator import Emulator
 from ...core.models import AgentSettings, Event, Message, StoredFile
 from ...core.webhooks import RetryPolicy
 from ..common import uploads
-from ..common.body import BadJson, BodyTooLarge, parse_json, read_limited
+from ..common.body import BadJson, BodyTooLarge, excerpt, parse_json, read_limited
 from ..common.mount import ProviderMount
 from ..common.ratelimit import RateLimiter
 from ..common.validators import is_e164
 from . import payloads
 from .auth import Access
-from .errors import GenericApiError, GenericError, validation
+from .errors import GenericApiError, GenericError, problem, validation
 from .media import MAX_UPLOAD, accepted_type
 from .messages import NAME, build
 from .schemas import parse_message
@@ -124,7 +124,7 @@ class GenericApi:
         for place, card in cards:
             if card.file_id is None:
                 continue
-            stored = self.emulator.store.files.get(card.file_id)
+            stored = self.emulator.stores.of(tenant).files.get(card.file_id)
             if stored is None or stored.tenant != tenant or stored.expires_at <= now:
                 raise validation(
                     f"{place}.fileId",
@@ -134,14 +134,14 @@ class GenericApi:
 
     async def tag_statistics(self, request: Request) -> Response:
         key = self.guard(request)
-        messages = self.emulator.store.batch(_guid(request.path_params["tag_id"]))
+        messages = self.emulator.stores.of(key).batch(_guid(request.path_params["tag_id"]))
         if not messages or messages[0].tenant != key:
             raise GenericApiError(GenericError.TAG_NOT_FOUND)
         return JSONResponse(payloads.tag_statistics(messages))
 
     async def message_events(self, request: Request) -> Response:
         key = self.guard(request)
-        message = self.emulator.store.get(_guid(request.path_params["message_id"]))
+        message = self.emulator.stores.of(key).get(_guid(request.path_params["message_id"]))
         if message is None or message.provider != NAME or message.tenant != key:
             raise GenericApiError(GenericError.MESSAGE_NOT_FOUND)
         return JSONResponse(payloads.message_thread(message))
@@ -160,9 +160,11 @@ class GenericApi:
             phone = phone if phone.startswith("+") else "+" + phone
             if not is_e164(phone):
                 raise validation("phoneNumber", "The phoneNumber must be an E.164 number.")
-        entries = self.emulator.store.timeline(NAME, key, agent_id, phone or None, since, until)
+        entries = self.emulator.stores.of(key).timeline(
+            NAME, key, agent_id, phone or None, since, until
+        )
         newest = list(reversed(entries[-limit:])) if limit else []
-        agent = self.emulator.agent(NAME, agent_id)
+        agent = self.emulator.agent_for(NAME, agent_id, key)
         return JSONResponse(payloads.agent_messages(newest, agent.name or "Agent"))
 
     async def capability(self, request: Request) -> Response:
@@ -212,12 +214,17 @@ class GenericApi:
             file_id = "files/" + self.emulator.ids.alnum(22)
             path = self.emulator.vault.save(file_id, part.file)
         now = self.emulator.clock.now()
-        self.emulator.store.add_file(
+        self.emulator.stores.of(key).add_file(
             StoredFile(
                 file_id, key, agent_id, part.name, mime, part.size, now, now + FILE_LIFETIME, path
             )
         )
         return JSONResponse({"statusCode": "OK", "fileId": file_id})
+
+
+def _tenant(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    return header[7:].strip() or None if header[:7].lower() == "bearer " else None
 
 
 def _guid(value: str) -> str:
@@ -298,6 +305,16 @@ def mount(emulator: Emulator, section: Mapping[str, Any]) -> ProviderMount:
         assert isinstance(exc, GenericApiError)
         trace = f"00-{emulator.ids.hex(32)}-{emulator.ids.hex(16)}-00"
         body = exc.body(trace)
+        emulator.note_surprise(
+            "request",
+            provider=NAME,
+            tenant=_tenant(request),
+            method=request.method,
+            path=request.url.path,
+            status=exc.error.status,
+            answer=body,
+            sent=excerpt(request),
+        )
         media = "application/json" if "statusCode" in body else "application/problem+json"
         return JSONResponse(body, exc.error.status, headers=exc.headers, media_type=media)
 
@@ -308,6 +325,12 @@ def mount(emulator: Emulator, section: Mapping[str, Any]) -> ProviderMount:
     def reset() -> None:
         if api.limiter is not None:
             api.limiter.clear()
+
+    def fault_response(request: Request, status: int, retry_after: int | None) -> Response:
+        trace = f"00-{emulator.ids.hex(32)}-{emulator.ids.hex(16)}-00"
+        body = problem(status, trace)
+        headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+        return JSONResponse(body, status, headers=headers, media_type="application/problem+json")
 
     routes: list[BaseRoute] = [
         Route(PREFIX + "/Message", api.send_message, methods=["POST"]),
@@ -326,4 +349,6 @@ def mount(emulator: Emulator, section: Mapping[str, Any]) -> ProviderMount:
         exception_handlers={GenericApiError: render},
         middleware=CaseInsensitivePaths,
         reset=reset,
+        fault_response=fault_response,
+        tenant_of=lambda request: _tenant(request) or "anonymous",
     )

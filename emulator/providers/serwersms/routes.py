@@ -15,7 +15,7 @@ from starlette.types import Scope
 from ...core.emulator import Emulator
 from ...core.models import AgentSettings, Event, Message
 from ...core.webhooks import RetryPolicy
-from ..common.body import BadJson, BodyTooLarge, parse_json, read_limited
+from ..common.body import BadJson, BodyTooLarge, excerpt, parse_json, read_limited
 from ..common.mount import ProviderMount
 from . import payloads, xml
 from .auth import Account, Accounts
@@ -28,6 +28,12 @@ from .schemas import parse_message
 MAX_BODY = 8 * 1024 * 1024  # 100,000 numbers and a 250 KB message fit well inside
 RETRY_EVERY = 30 * 60.0
 IGNORED = ("system",)  # every official client adds it
+# The body that goes with an injected HTTP status: the nearest error of the provider's own.
+FAULT_ERRORS = {
+    401: SerwerSmsError.INVALID_USER,
+    403: SerwerSmsError.NO_API_ACCESS,
+    404: SerwerSmsError.INVALID_ACTION,
+}
 
 
 class SerwerSmsAdapter:
@@ -94,7 +100,9 @@ class SerwerSmsApi:
 
     async def authorised(self, request: Request) -> tuple[Account, dict[str, Any]]:
         params = await self.params(request)
-        return self.accounts.identify(request, params), params
+        account = self.accounts.identify(request, params)
+        request.state.tenant = account.tenant
+        return account, params
 
     async def send_rcs(self, request: Request) -> Response:
         account, params = await self.authorised(request)
@@ -152,7 +160,7 @@ class SerwerSmsApi:
         return respond(request, payloads.reports(found[start : start + limit], page, pages))
 
     def _find(self, account: Account, params: Mapping[str, Any]) -> list[Message]:
-        store = self.emulator.store
+        store = self.emulator.stores.of(account.tenant)
         ids = as_list(params.get("id"))
         uids = as_list(params.get("unique_id"))
         if ids:
@@ -232,11 +240,38 @@ def mount(emulator: Emulator, section: Mapping[str, Any]) -> ProviderMount:
 
     def render(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, SerwerSmsApiError)
-        return respond(request, exc.error.body())
+        body = exc.error.body()
+        emulator.note_surprise(
+            "request",
+            provider=NAME,
+            tenant=getattr(request.state, "tenant", None),
+            method=request.method,
+            path=request.url.path,
+            status=200,
+            answer=body,
+            why=exc.why,
+            sent=excerpt(request),
+        )
+        return respond(request, body)
 
     def http_error(request: Request, status: int) -> Response:
         error = SerwerSmsError.INVALID_ACTION
         return respond(request, error.body())
+
+    def fault_response(request: Request, status: int, retry_after: int | None) -> Response:
+        error = FAULT_ERRORS.get(status, SerwerSmsError.RCS_OVERALL)
+        response = respond(request, error.body())
+        response.status_code = status
+        if retry_after is not None:
+            response.headers["Retry-After"] = str(retry_after)
+        return response
+
+    def tenant_of(request: Request) -> str:
+        header = request.headers.get("authorization", "")
+        if header[:7].lower() == "bearer ":
+            return "token:" + header[7:].strip()
+        user = request.query_params.get("username")
+        return user or (request.client.host if request.client else "anonymous")
 
     async def put_group(request: Request) -> Response:
         try:
@@ -269,4 +304,6 @@ def mount(emulator: Emulator, section: Mapping[str, Any]) -> ProviderMount:
         owns=lambda path: not path.lower().startswith(("/_emulator", "/rcs")),
         http_error=http_error,
         exception_handlers={SerwerSmsApiError: render},
+        fault_response=fault_response,
+        tenant_of=tenant_of,
     )

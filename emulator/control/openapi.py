@@ -1,0 +1,30 @@
+"""The control API's OpenAPI description, built by Starlette's SchemaGenerator from the YAML in
+each endpoint's docstring."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+from starlette.schemas import SchemaGenerator
+
+GENERATOR = SchemaGenerator(
+    {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "rcs-emulator control API",
+            "version": "1",
+            "description": "Read and steer the emulator's state. Collections answer "
+            '{"items": [...], "total": N} and take limit and offset.',
+        },
+    }
+)
+
+
+def openapi_route(path: str, routes: list[BaseRoute]) -> Route:
+    schema = GENERATOR.get_schema(routes=routes)
+
+    async def openapi(request: Request) -> Response:
+        return JSONResponse(schema)
+
+    return Route(path, openapi, methods=["GET"], include_in_schema=False)
