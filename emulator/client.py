@@ -1,8 +1,9 @@
-"""EmulatorHandle: a small synchronous client of a running emulator's control API, as the
-pytest fixtures hand it to tests."""
+"""EmulatorHandle: a synchronous client of a running emulator's control API, as the pytest
+fixtures hand it to tests (and usable on its own against any emulator URL)."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from typing import Any
 
 import httpx
@@ -11,9 +12,11 @@ PROVIDER_HOSTS = ("api2.serwersms.pl", "api.genericmobile.se")
 
 
 class EmulatorHandle:
-    def __init__(self, base_url: str) -> None:
-        self.base_url = base_url
-        self._http = httpx.Client(base_url=base_url, timeout=30.0)
+    def __init__(self, base_url: str, tenant: str | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.tenant = tenant  # scopes reset and reads to one API key or account
+        self._http = httpx.Client(base_url=self.base_url, timeout=30.0)
+        self.expected: set[str] = set()  # surprise kinds this test declared expected
 
     def _call(self, method: str, path: str, **kw: Any) -> Any:
         response = self._http.request(method, "/_emulator" + path, **kw)
@@ -23,16 +26,41 @@ class EmulatorHandle:
             )
         return response.json()
 
+    def _scope(self, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        scoped = {k: v for k, v in (params or {}).items() if v is not None}
+        if self.tenant is not None:
+            scoped["tenant"] = self.tenant
+        return scoped
+
+    # -- state ------------------------------------------------------------------------------
+
     def reset(self) -> None:
-        self._call("POST", "/reset")
+        self._call("POST", "/reset", params=self._scope())
+        self.expected = set()
+
+    def health(self) -> dict[str, Any]:
+        return dict(self._call("GET", "/health"))
 
     def messages(
         self, provider: str | None = None, phone: str | None = None, agent: str | None = None
     ) -> list[dict[str, Any]]:
-        params = {
-            k: v for k, v in {"provider": provider, "phone": phone, "agent": agent}.items() if v
-        }
+        params = self._scope({"provider": provider, "phone": phone, "agent": agent})
         return list(self._call("GET", "/messages", params=params | {"limit": 10_000})["items"])
+
+    def webhooks(self) -> list[dict[str, Any]]:
+        params = self._scope({"limit": 10_000})
+        return list(self._call("GET", "/webhooks", params=params)["items"])
+
+    def surprises(self) -> list[dict[str, Any]]:
+        params = self._scope({"limit": 10_000})
+        return list(self._call("GET", "/surprises", params=params)["items"])
+
+    def expect_errors(self, *kinds: str) -> None:
+        """Declare that this test means to cause refused requests and/or failed webhooks
+        ("request", "webhook"; both when none is named): they will not fail it."""
+        self.expected |= set(kinds or ("request", "webhook"))
+
+    # -- steering ---------------------------------------------------------------------------
 
     def advance(self, seconds: float) -> dict[str, Any]:
         return dict(self._call("POST", "/clock/advance", json={"seconds": seconds}))
@@ -44,7 +72,7 @@ class EmulatorHandle:
         webhook_url: str | None = None,
         answer_tag: str | None = None,
     ) -> dict[str, Any]:
-        body = {"webhook_url": webhook_url, "answer_tag": answer_tag}
+        body = {"webhook_url": webhook_url, "answer_tag": answer_tag, "tenant": self.tenant}
         return dict(self._call("PUT", f"/agents/{provider}/{agent_id}", json=body))
 
     def set_phone(
@@ -65,8 +93,17 @@ class EmulatorHandle:
         body |= {"text": text} if text is not None else {"postback": postback}
         return dict(self._call("POST", "/inbound", json=body))
 
-    def webhooks(self) -> list[dict[str, Any]]:
-        return list(self._call("GET", "/webhooks", params={"limit": 10_000})["items"])
+    def fault(self, **spec: Any) -> dict[str, Any]:
+        """E.g. fault(provider="generic", status=503, count=2), fault(path=..., drop=True)."""
+        return dict(self._call("POST", "/faults", json=spec))
+
+    def clear_faults(self) -> None:
+        self._call("DELETE", "/faults")
+
+    def seed(self, seed: int | None) -> None:
+        self._call("POST", "/seed", json={"seed": seed})
+
+    # -- for respx and reports --------------------------------------------------------------
 
     def forward(self, request: httpx.Request) -> httpx.Response:
         """Serve a request aimed at a real provider host from this emulator (for respx)."""
@@ -75,10 +112,37 @@ class EmulatorHandle:
         )
         headers = {k: v for k, v in request.headers.items() if k.lower() != "host"}
         with httpx.Client(timeout=30.0) as plain:
-            response = plain.request(request.method, url, headers=headers, content=request.content)
+            response = plain.request(request.method, url, headers=headers, content=request.read())
         return httpx.Response(
-            response.status_code, headers=response.headers, content=response.content
+            response.status_code,
+            headers={k: v for k, v in response.headers.items() if k.lower() != "content-length"},
+            content=response.content,
         )
+
+    def conversations(self) -> str:
+        """Every phone's conversation, as text, for a failing test's report."""
+        by_phone: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for message in self.messages():
+            by_phone[message["phone"]].append(message)
+        lines = []
+        for phone, messages in by_phone.items():
+            lines.append(f"{phone}")
+            for m in messages:
+                chips = " ".join(f"[{s['label']}]" for s in m["suggestions"])
+                lines.append(
+                    f"  {m['created'][11:19]} -> {m['provider']} {m['agent_id']} {m['kind']}: "
+                    f"{m['text']!r} {chips} (status {m['status']})".rstrip()
+                )
+                for event in m["events"]:
+                    if not event["inbound"]:
+                        continue
+                    what = event["type"]
+                    if event["text"] is not None:
+                        what += f" {event['text']!r}"
+                    if event["postback"] is not None:
+                        what += f" (postback {event['postback']!r})"
+                    lines.append(f"  {event['time'][11:19]} <- {what}")
+        return "\n".join(lines) or "(no messages)"
 
     def close(self) -> None:
         self._http.close()

@@ -1,15 +1,20 @@
-"""pytest plugin (registered through the pytest11 entry point): the emulator as a fixture.
+"""pytest plugin, registered through the pytest11 entry point: the emulator as a fixture.
 
 - `rcs_emulator`: one live emulator per session (manual clock), reset before every test.
-- `rcs_mock`: httpx calls to the real provider hosts are served by that emulator (respx).
+- `rcs_mock`: httpx calls to the real provider hosts are served by that emulator, through respx.
 - `rcs_webhook_receiver`: a live local receiver for the emulator's callbacks.
+- `@pytest.mark.rcs_emulator(**config)`: a test of its own emulator with those config fields.
+
+Refused requests and webhooks that were not accepted fail the test that caused them, unless it
+called `rcs_emulator.expect_errors()`; a failing test's report shows each phone's conversation.
+With RCS_EMULATOR_URL set, the fixtures use that running emulator instead of starting one.
 """
 
 from __future__ import annotations
 
+import json
 import os
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Generator, Iterator
 
 import pytest
 
@@ -19,49 +24,111 @@ from .server import EmulatorServer
 from .testing import WebhookReceiver
 
 MARKER = "rcs_emulator"
+_HANDLE = pytest.StashKey[EmulatorHandle]()
+_CONVERSATIONS = pytest.StashKey[str]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        f"{MARKER}(**config): run this test against an emulator with these config fields "
-        "(scenario=..., seed=..., clock=...)",
+        f"{MARKER}(**config): run this test against an emulator of its own with these config "
+        "fields (scenario=..., seed=..., clock=..., webhook_url=...)",
     )
 
 
 @pytest.fixture(scope="session")
 def rcs_emulator_config() -> Config:
-    """Override to configure the session's emulator; RCS_EMULATOR_* variables apply first."""
-    return Config.from_sources(env=os.environ).with_overrides(
-        host="127.0.0.1", port=0, clock=os.environ.get("RCS_EMULATOR_CLOCK") or "manual"
-    )
+    """The session emulator's config: RCS_EMULATOR_* variables, then a free local port and a
+    manual clock. Override this fixture to change it."""
+    config = Config.from_sources(env=os.environ)
+    clock = os.environ.get("RCS_EMULATOR_CLOCK") or "manual"
+    return config.with_overrides(host="127.0.0.1", port=0, clock=clock)
 
 
 @pytest.fixture(scope="session")
-def _rcs_emulator_session(rcs_emulator_config: Config) -> Iterator[EmulatorServer]:
+def rcs_emulator_tenant() -> str | None:
+    """Override to scope resets and reads to one API key or account (a shared server)."""
+    return os.environ.get("RCS_EMULATOR_TENANT") or None
+
+
+@pytest.fixture(scope="session")
+def _rcs_emulator_url(rcs_emulator_config: Config) -> Iterator[str]:
+    external = os.environ.get("RCS_EMULATOR_URL")
+    if external:
+        yield external
+        return
     with EmulatorServer(rcs_emulator_config) as server:
-        yield server
+        yield server.base_url
 
 
 @pytest.fixture
 def rcs_emulator(
     request: pytest.FixtureRequest,
-    _rcs_emulator_session: EmulatorServer,
     rcs_emulator_config: Config,
+    rcs_emulator_tenant: str | None,
 ) -> Iterator[EmulatorHandle]:
     marker = request.node.get_closest_marker(MARKER)
     if marker is not None and marker.kwargs:
         config = rcs_emulator_config.with_overrides(**marker.kwargs)
         with EmulatorServer(config) as server:
-            yield EmulatorHandle(server.base_url)
+            yield from _run(request, EmulatorHandle(server.base_url, rcs_emulator_tenant))
         return
-    handle = EmulatorHandle(_rcs_emulator_session.base_url)
+    url = request.getfixturevalue("_rcs_emulator_url")
+    yield from _run(request, EmulatorHandle(url, rcs_emulator_tenant))
+
+
+def _run(request: pytest.FixtureRequest, handle: EmulatorHandle) -> Iterator[EmulatorHandle]:
     handle.reset()
-    yield handle
+    request.node.stash[_HANDLE] = handle
+    try:
+        yield handle
+        unexpected = [s for s in handle.surprises() if s["kind"] not in handle.expected]
+        if unexpected:
+            request.node.stash[_CONVERSATIONS] = handle.conversations()
+            pytest.fail(_surprise_report(unexpected), pytrace=False)
+    finally:
+        handle.close()
+
+
+def _surprise_report(surprises: list[dict[str, object]]) -> str:
+    lines = ["the RCS emulator saw what this test did not declare expected "
+             "(call rcs_emulator.expect_errors() if it was):"]  # fmt: skip
+    for s in surprises:
+        if s["kind"] == "request":
+            lines.append(f"- refused {s['method']} {s['path']} -> {s['status']} "
+                         f"{json.dumps(s['answer'])}")  # fmt: skip
+            lines.append(f"  sent: {s.get('sent')}")
+        else:
+            lines.append(f"- webhook to {s['url']} attempt {s['attempt']}: status {s['status']}, "
+                         f"error {s['error']}")  # fmt: skip
+            lines.append(f"  payload: {json.dumps(s['payload'])}")
+    return "\n".join(lines)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    handle = item.stash.get(_HANDLE, None)
+    if handle is None or not report.failed:
+        return report
+    if report.when == "teardown":  # the fixture is gone; it left the text behind
+        text = item.stash.get(_CONVERSATIONS, None)
+        if text is not None:
+            report.sections.append(("rcs-emulator conversations", text))
+    elif report.when == "call":
+        try:
+            report.sections.append(("rcs-emulator conversations", handle.conversations()))
+        except Exception as exc:  # the emulator may be what failed
+            report.sections.append(("rcs-emulator conversations", f"unavailable: {exc}"))
+    return report
 
 
 @pytest.fixture
 def rcs_mock(rcs_emulator: EmulatorHandle) -> Iterator[EmulatorHandle]:
+    """While active, httpx (sync and async) calls to the real provider hosts reach the emulator;
+    every other host is untouched."""
     import respx
 
     with respx.mock(assert_all_called=False, assert_all_mocked=False) as router:
@@ -75,6 +142,3 @@ def rcs_mock(rcs_emulator: EmulatorHandle) -> Iterator[EmulatorHandle]:
 def rcs_webhook_receiver() -> Iterator[WebhookReceiver]:
     with WebhookReceiver() as receiver:
         yield receiver
-
-
-__all__: list[Any] = []

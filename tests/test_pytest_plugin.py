@@ -1,0 +1,165 @@
+"""The pytest plugin, as a user meets it: a separate pytest run (pytester) of a suite that only
+uses the fixtures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+pytest_plugins = ["pytester"]
+EXAMPLES = Path(__file__).parent.parent / "examples" / "pytest"
+
+
+def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    return pytester.runpytest_subprocess("-p", "anyio", "-p", "no:cacheprovider", *args)
+
+
+def user_suite(pytester: pytest.Pytester) -> None:
+    for path in EXAMPLES.glob("test_*.py"):
+        pytester.makepyfile(**{path.stem: path.read_text()})
+    pytester.makeconftest(
+        "import pytest\n\n@pytest.fixture\ndef anyio_backend():\n    return 'asyncio'\n"
+    )
+
+
+def test_the_readme_examples_pass_as_a_user_suite(pytester: pytest.Pytester) -> None:
+    user_suite(pytester)
+    result = run(pytester)
+    result.assert_outcomes(passed=2)
+
+
+def test_the_readme_shows_the_examples_verbatim() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    for path in EXAMPLES.glob("test_*.py"):
+        assert path.read_text().strip() in readme, path.name
+
+
+def test_user_suite_under_xdist(pytester: pytest.Pytester) -> None:
+    user_suite(pytester)
+    pytester.makepyfile(
+        test_isolation="""
+        import httpx, pytest
+
+        @pytest.mark.parametrize("n", range(6))
+        def test_each_sees_only_its_own(rcs_mock, n):
+            httpx.post("https://api2.serwersms.pl/messages/send_rcs",
+                       headers={"Authorization": "Bearer t"},
+                       json={"rcs_id": "b", "phone": f"50060070{n}", "message": {"text": "x"}})
+            assert [m["phone"] for m in rcs_mock.messages()] == [f"+4850060070{n}"]
+        """
+    )
+    result = run(pytester, "-n", "2")
+    result.assert_outcomes(passed=8)
+
+
+def test_sync_async_and_requests_clients(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(
+        "import pytest\n\n@pytest.fixture\ndef anyio_backend():\n    return 'asyncio'\n"
+    )
+    pytester.makepyfile(
+        """
+        import httpx, pytest, requests
+
+        KEY = {"Authorization": "Bearer k"}
+        BODY = {"agentId": "a", "number": ["+46701234567"], "messageType": "Text", "text": "x"}
+        URL = "https://api.genericmobile.se/Rcs/api/v1/Message"
+
+        def test_sync(rcs_mock):
+            with httpx.Client() as client:
+                assert client.post(URL, json=BODY, headers=KEY).status_code == 200
+            assert len(rcs_mock.messages(provider="generic")) == 1
+
+        @pytest.mark.anyio
+        async def test_async(rcs_mock):
+            async with httpx.AsyncClient() as client:
+                response = await client.post(URL, json=BODY, headers=KEY)
+            assert response.status_code == 200
+
+        def test_other_hosts_are_untouched(rcs_mock, rcs_webhook_receiver):
+            response = httpx.post(rcs_webhook_receiver.url, json={"hello": 1})
+            assert response.status_code == 200
+            assert rcs_webhook_receiver.calls[0]["json"] == {"hello": 1}
+
+        def test_requests_against_base_url(rcs_emulator):
+            url = rcs_emulator.base_url + "/Rcs/api/v1/Message"
+            assert requests.post(url, json=BODY, headers=KEY, timeout=10).status_code == 200
+            assert rcs_emulator.messages()[0]["phone"] == "+46701234567"
+
+        def test_reset_between_tests(rcs_emulator):
+            assert rcs_emulator.messages() == []
+        """
+    )
+    run(pytester).assert_outcomes(passed=5)
+
+
+def test_marker_gives_a_test_its_own_emulator(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import httpx, pytest
+
+        @pytest.mark.rcs_emulator(scenario="no-rcs", seed=5)
+        def test_no_rcs(rcs_mock):
+            r = httpx.post("https://api.genericmobile.se/Rcs/api/v1/Capability/a",
+                           headers={"Authorization": "Bearer k"}, content='"+46701234567"')
+            assert r.json() is False
+            assert rcs_mock.health()["scenario"] == "no-rcs"
+
+        def test_default(rcs_emulator):
+            assert rcs_emulator.health()["scenario"] == "default"
+        """
+    )
+    run(pytester).assert_outcomes(passed=2)
+
+
+def test_surprises_fail_the_test_unless_expected(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import httpx
+
+        URL = "https://api.genericmobile.se/Rcs/api/v1/Message"
+
+        def test_malformed_request(rcs_mock):
+            httpx.post(URL, headers={"Authorization": "Bearer k"}, json={"agentId": "a"})
+
+        def test_expected_refusal(rcs_mock):
+            rcs_mock.expect_errors("request")
+            assert httpx.post(URL, json={}).status_code == 401
+
+        def test_webhook_down(rcs_mock):
+            rcs_mock.set_agent("generic", "a", webhook_url="http://127.0.0.1:9/down")
+            httpx.post(URL, headers={"Authorization": "Bearer k"}, json={
+                "agentId": "a", "number": ["+46701234567"], "messageType": "Text", "text": "x"})
+            rcs_mock.advance(10)
+        """
+    )
+    result = run(pytester)
+    result.assert_outcomes(passed=3, errors=2)
+    out = result.stdout.str()
+    assert "refused POST /Rcs/api/v1/Message -> 400" in out
+    assert 'sent: {"agentId":"a"}' in out
+    assert "webhook to http://127.0.0.1:9/down attempt 1" in out
+
+
+def test_failing_test_shows_the_conversations(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import httpx
+
+        def test_fails(rcs_mock):
+            httpx.post("https://api2.serwersms.pl/messages/send_rcs",
+                       headers={"Authorization": "Bearer t"},
+                       json={"rcs_id": "bot", "phone": "100000004", "message": {
+                           "text": "Pick one", "suggestions": [
+                               {"reply": {"text": "Yes", "postback": "yes"}}]}})
+            rcs_mock.advance(60)
+            assert False, "on purpose"
+        """
+    )
+    result = run(pytester)
+    result.assert_outcomes(failed=1)
+    out = result.stdout.str()
+    assert "rcs-emulator conversations" in out
+    assert "+48100000004" in out
+    assert "-> serwersms bot text: 'Pick one' [Yes] (status read)" in out
+    assert "<- reply 'Yes' (postback 'yes')" in out
