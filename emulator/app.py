@@ -117,6 +117,7 @@ def create_app(
         middleware=middleware,
         lifespan=lifespan,
     )
+    app.router.redirect_slashes = False  # an API answers, it does not redirect
     app.state.emulator = emulator
     app.state.config = config
     app.state.faults = faults

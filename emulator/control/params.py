@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from ..providers.common.body import BadJson, BodyTooLarge, parse_json, read_limited
 from ..providers.common.validators import is_e164
 
 
@@ -24,14 +24,17 @@ def error_response(request: Request, exc: Exception) -> Response:
     return JSONResponse({"error": exc.message}, exc.status)
 
 
+MAX_BODY = 1024 * 1024
+
+
 async def json_body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    if not raw.strip():
-        return {}
     try:
-        data = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
-        raise ControlError(400, f"the body is not valid JSON: {exc}") from None
+        raw = await read_limited(request, MAX_BODY)
+        data = parse_json(raw) if raw.strip() else {}
+    except BodyTooLarge:
+        raise ControlError(413, "the body is over 1 MB") from None
+    except BadJson as exc:
+        raise ControlError(400, f"the body is not valid JSON: {exc.message}") from None
     if not isinstance(data, dict):
         raise ControlError(400, "the body must be a JSON object")
     return data

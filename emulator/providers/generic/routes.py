@@ -270,7 +270,8 @@ def _capability_number(raw: str) -> str:
 
 
 class CaseInsensitivePaths:
-    """ASP.NET routes match without regard to case: /rcs/API/v1/message reaches POST /Message."""
+    """ASP.NET routes match without regard to case or a trailing slash: /rcs/API/v1/message/
+    reaches POST /Message."""
 
     _CANON = {
         "rcs": "Rcs",
@@ -288,7 +289,7 @@ class CaseInsensitivePaths:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"][:4].lower() == "/rcs":
-            parts = scope["path"].split("/")
+            parts = scope["path"].rstrip("/").split("/")  # a trailing slash changes nothing
             fixed = parts[:]
             for i in range(1, min(5, len(parts))):
                 fixed[i] = self._CANON.get(parts[i].lower(), parts[i])

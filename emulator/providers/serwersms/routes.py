@@ -275,8 +275,8 @@ def mount(emulator: Emulator, section: Mapping[str, Any]) -> ProviderMount:
 
     async def put_group(request: Request) -> Response:
         try:
-            data = await request.json()
-        except ValueError:
+            data = parse_json(await read_limited(request, MAX_BODY))
+        except (BadJson, BodyTooLarge):
             data = None
         phones = data.get("phones") if isinstance(data, dict) else None
         if not isinstance(phones, list) or not all(isinstance(p, str) for p in phones):
