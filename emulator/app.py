@@ -13,10 +13,12 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Mount
 
 from .config import Config
 from .control.faults import FaultMiddleware, Faults
+from .control.openapi import openapi_route
 from .control.params import ControlError, error_response
 from .control.routes import control_routes
 from .core.clock import Clock, make_clock
@@ -25,6 +27,7 @@ from .core.models import AgentSettings, PhoneSettings
 from .core.scenarios import load_book
 from .providers import generic, serwersms
 from .providers.common.mount import ProviderMount
+from .providers.common.responses import JSONResponse
 
 log = logging.getLogger("rcs_emulator")
 
@@ -75,12 +78,19 @@ def create_app(
     handlers: dict[object, object] = {ControlError: error_response}
     faults = Faults(emulator.clock, [m.name for m in mounts], config.seed)
     emulator.on_reset.append(faults.clear)
-    routes = control_routes(emulator, [m.name for m in mounts], faults)
+    control = control_routes(emulator, [m.name for m in mounts], faults)
+    provider_routes: list[BaseRoute] = []
     for m in mounts:
         emulator.register(m.adapter)
         emulator.on_reset.append(m.reset)
         handlers.update(m.exception_handlers)
-        routes += m.routes
+        control += m.control
+        provider_routes += m.routes
+    control.append(openapi_route("/openapi.json", list(control)))
+    # Provider routes first (the hot paths match at once), the control API behind one prefix;
+    # SerwerSMS's catch-all for unknown actions stays last.
+    routes: list[BaseRoute] = [*provider_routes]
+    routes.insert(len(routes) - 1, Mount("/_emulator", routes=control))
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)

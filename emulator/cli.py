@@ -53,6 +53,7 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from .app import create_app
+    from .gc_tuning import freeze_survivors_of_full_collections
 
     clock = args.clock
     if args.speed is not None and args.speed != 1.0 and clock is None:
@@ -68,6 +69,7 @@ def _serve(args: argparse.Namespace) -> int:
         seed=args.seed,
     )
     app = create_app(config)
+    freeze_survivors_of_full_collections()
     print(
         f"rcs-emulator on http://{config.host}:{config.port} "
         f"(clock {config.clock}, scenario {app.state.emulator.scenarios.active.name})",

@@ -4,9 +4,11 @@ each endpoint's docstring."""
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.schemas import SchemaGenerator
+
+from ..providers.common.responses import JSONResponse
 
 GENERATOR = SchemaGenerator(
     {
@@ -23,6 +25,8 @@ GENERATOR = SchemaGenerator(
 
 def openapi_route(path: str, routes: list[BaseRoute]) -> Route:
     schema = GENERATOR.get_schema(routes=routes)
+    # The routes are mounted under /_emulator; the schema shows the paths clients call.
+    schema["paths"] = {"/_emulator" + p: v for p, v in schema.get("paths", {}).items()}
 
     async def openapi(request: Request) -> Response:
         return JSONResponse(schema)

@@ -6,10 +6,11 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from ..providers.common.body import BadJson, BodyTooLarge, parse_json, read_limited
-from ..providers.common.validators import is_e164
+from ..providers.common.responses import JSONResponse
+from ..providers.common.validators import is_e164, is_whole_number
 
 
 class ControlError(Exception):
@@ -52,7 +53,7 @@ def int_param(request: Request, name: str, default: int, low: int, high: int | N
     raw = request.query_params.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or int(raw) < low or (high is not None and int(raw) > high):
+    if not is_whole_number(raw) or int(raw) < low or (high is not None and int(raw) > high):
         bound = f"between {low} and {high}" if high is not None else f"at least {low}"
         raise ControlError(400, f"{name} must be a whole number {bound}")
     return int(raw)

@@ -9,19 +9,20 @@ from collections.abc import Iterable
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from ..core.clock import iso
 from ..core.emulator import Emulator, InboundError
 from ..core.models import Status
 from ..core.scenarios import ScenarioError
+from ..providers.common.responses import JSONResponse
+from ..providers.common.validators import is_whole_number
 from .faults import FaultError, Faults
-from .openapi import openapi_route
 from .params import ControlError, bool_or_none, json_body, page, phone, str_or_none
 from .views import agent_view, message_view, phone_view
 
-PREFIX = "/_emulator"
+PREFIX = ""  # the routes live under Mount("/_emulator")
 
 
 def control_routes(emulator: Emulator, providers: Iterable[str], faults: Faults) -> list[BaseRoute]:
@@ -329,7 +330,7 @@ def control_routes(emulator: Emulator, providers: Iterable[str], faults: Faults)
         responses: {200: {description: Cleared.}, 404: {description: No such fault.}}
         """
         raw = request.path_params["fault_id"]
-        if not raw.isdigit() or not faults.remove(int(raw)):
+        if not is_whole_number(raw) or not faults.remove(int(raw)):
             raise ControlError(404, "no fault with that id")
         return JSONResponse({"cleared": int(raw)})
 
@@ -371,5 +372,4 @@ def control_routes(emulator: Emulator, providers: Iterable[str], faults: Faults)
         Route(PREFIX + "/faults/{fault_id}", delete_fault, methods=["DELETE"]),
         Route(PREFIX + "/seed", seed, methods=["POST"]),
     ]
-    routes.append(openapi_route(PREFIX + "/openapi.json", list(routes)))
     return routes

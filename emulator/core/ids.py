@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import random
 import string
-import uuid
 
 from faker import Faker
 
 _ALNUM = string.ascii_letters + string.digits
+_V4_CLEAR = ~((0xF000 << 64) | (0xC000 << 48)) & ((1 << 128) - 1)  # version and variant bits
+_V4_SET = (0x4000 << 64) | (0x8000 << 48)
 
 
 class IdSource:
@@ -22,7 +23,10 @@ class IdSource:
         self.faker.seed_instance(seed)
 
     def uuid(self) -> str:
-        return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+        """A random (version 4) UUID from the seeded source, formatted without uuid.UUID."""
+        bits = self._rng.getrandbits(128) & _V4_CLEAR | _V4_SET
+        h = f"{bits:032x}"
+        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
     def hex(self, length: int) -> str:
         return f"{self._rng.getrandbits(length * 4):0{length}x}"

@@ -64,7 +64,7 @@ STATUS_RANK: dict[Status, int] = {
 }
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class Suggestion:
     """A chip the user can tap. kind: reply, url, dial, map, calendar, share_location."""
 

@@ -181,28 +181,31 @@ class Scenario:
         self.spec = spec
         self.source = source
         # Exact numbers resolve through a dict; only prefixes and patterns are tried in order.
-        self._exact: dict[str, Rule] = {}
-        self._other: list[Rule] = []
+        sms = tuple(spec.sms)
+        self._default = Resolution(spec.name, None, True, tuple(spec.default), sms)
+        self._exact: dict[str, Resolution] = {}
+        self._other: list[tuple[Rule, Resolution]] = []
         for rule in spec.rules:
+            resolution = Resolution(spec.name, rule.name, rule.capable, tuple(rule.timeline), sms)
             exact = ([rule.match.number] if rule.match.number else []) + (rule.match.numbers or [])
             only_exact = rule.match.prefix is None and rule.match.pattern is None
             for number in exact:
-                self._exact.setdefault(number, rule)
+                self._exact.setdefault(number, resolution)
             if not only_exact:
-                self._other.append(rule)
+                self._other.append((rule, resolution))
 
     @property
     def name(self) -> str:
         return self.spec.name
 
     def resolve(self, phone: str) -> Resolution:
-        rule = self._exact.get(phone)
-        if rule is None:
-            rule = next((r for r in self._other if r.match.matches(phone)), None)
-        sms = tuple(self.spec.sms)
-        if rule is None:
-            return Resolution(self.name, None, True, tuple(self.spec.default), sms)
-        return Resolution(self.name, rule.name, rule.capable, tuple(rule.timeline), sms)
+        found = self._exact.get(phone)
+        if found is not None:
+            return found
+        for rule, resolution in self._other:
+            if rule.match.matches(phone):
+                return resolution
+        return self._default
 
     def describe(self) -> dict[str, Any]:
         return {

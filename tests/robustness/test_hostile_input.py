@@ -218,3 +218,15 @@ def test_huge_strings_and_arrays(app: SyncApp) -> None:
         "text": "x", "suggestions": [{"reply": {"text": "y" * 100_000, "postback": "p"}}]}}  # fmt: skip
     answer = app.request("POST", "/messages/send_rcs", json=labels, headers=AUTH).json()
     assert answer["error"]["code"] == 6309
+
+
+@pytest.mark.parametrize("digits", ["²", "٣", "①", "1²"])
+def test_unicode_digits_are_not_numbers(app: SyncApp, digits: str) -> None:
+    """str.isdigit() is true for these; int() is not: found by hypothesis as a 500."""
+    response = app.request("GET", "/Rcs/api/v1/Message/Agent/a", params={"limit": digits},
+                           headers=AUTH)  # fmt: skip
+    assert response.status_code == 400 and "limit" in response.json()["errors"]
+    page = app.request("GET", "/_emulator/messages", params={"limit": digits})
+    assert page.status_code == 400
+    reports = app.request("POST", "/messages/reports", json={"page": digits}, headers=AUTH)
+    assert reports.status_code == 200 and "paging" in reports.json()

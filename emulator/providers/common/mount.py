@@ -29,4 +29,5 @@ class ProviderMount:
     fault_response: Callable[[Request, int, int | None], Response] = field(
         default=lambda request, status, retry_after: Response(status_code=status)
     )
+    control: list[BaseRoute] = field(default_factory=list)  # its own /_emulator additions
     tenant_of: Callable[[Request], str] = lambda request: request.client.host  # type: ignore[union-attr]

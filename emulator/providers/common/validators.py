@@ -41,3 +41,8 @@ def parse_rfc3339(value: str) -> datetime | None:
         return datetime.fromisoformat(value.replace("z", "Z"))
     except ValueError:
         return None
+
+
+def is_whole_number(text: str) -> bool:
+    """ASCII digits only: str.isdigit() also takes '²' and other digits int() refuses."""
+    return text.isascii() and text.isdigit()

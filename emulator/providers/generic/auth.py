@@ -10,9 +10,10 @@ from typing import Any
 
 from starlette.requests import Request
 
+from ..common.headers import header
 from .errors import GenericApiError, GenericError
 
-_BEARER = re.compile(r"^Bearer +([A-Za-z0-9\-._~+/]+=*) *$", re.IGNORECASE)
+_BEARER = re.compile(r"Bearer +([A-Za-z0-9\-._~+/]+=*) *", re.IGNORECASE)
 
 
 class Access:
@@ -24,10 +25,10 @@ class Access:
             self.keys[str(key)] = None if everything else frozenset(map(str, agents))
 
     def api_key(self, request: Request) -> str:
-        header = request.headers.get("authorization", "")
-        match = _BEARER.match(header)
+        value = header(request, b"authorization") or ""
+        match = _BEARER.fullmatch(value)
         if match is None:
-            detail = "Authorization header missing." if not header else "Malformed Bearer key."
+            detail = "Authorization header missing." if not value else "Malformed Bearer key."
             raise GenericApiError(
                 GenericError.UNAUTHORIZED, detail, headers={"WWW-Authenticate": "Bearer"}
             )

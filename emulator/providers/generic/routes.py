@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.responses import Response
+from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ...core.emulator import Emulator
@@ -19,9 +19,11 @@ from ...core.models import AgentSettings, Event, Message, StoredFile
 from ...core.webhooks import RetryPolicy
 from ..common import uploads
 from ..common.body import BadJson, BodyTooLarge, excerpt, parse_json, read_limited
+from ..common.headers import header
 from ..common.mount import ProviderMount
 from ..common.ratelimit import RateLimiter
-from ..common.validators import is_e164
+from ..common.responses import JSONResponse
+from ..common.validators import is_e164, is_whole_number
 from . import payloads
 from .auth import Access
 from .errors import GenericApiError, GenericError, problem, validation
@@ -73,7 +75,7 @@ class GenericApi:
     def guard(self, request: Request) -> str:
         """Authenticate, then check Accept and the rate limit; returns the API key (tenant)."""
         key = self.access.api_key(request)
-        accept = request.headers.get("accept")
+        accept = header(request, b"accept")
         if accept and not _JSON_ACCEPT.search(accept.lower()):
             raise GenericApiError(GenericError.NOT_ACCEPTABLE)
         if self.limiter is not None and (wait := self.limiter.retry_after(key)) is not None:
@@ -84,7 +86,7 @@ class GenericApi:
 
     @staticmethod
     def require_json(request: Request) -> None:
-        ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        ctype = (header(request, b"content-type") or "").split(";")[0].strip().lower()
         if ctype != "application/json" and not ctype.endswith("+json"):
             raise GenericApiError(
                 GenericError.UNSUPPORTED_MEDIA_TYPE,
@@ -188,7 +190,7 @@ class GenericApi:
         agent_id = request.path_params["agent_id"]
         self.access.check_agent(key, agent_id)
         declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > self.max_upload + 64 * 1024:
+        if is_whole_number(declared) and int(declared) > self.max_upload + 64 * 1024:
             raise GenericApiError(GenericError.FILE_TOO_LARGE)  # refused before reading a byte
         try:
             part = await uploads.read_file_field(request, "file", self.max_upload)
@@ -237,7 +239,7 @@ def _guid(value: str) -> str:
 def _limit(value: str | None) -> int:
     if value is None or value == "":
         return DEFAULT_LIMIT
-    if not value.strip().isdigit():
+    if not is_whole_number(value.strip()):
         raise validation("limit", f"The value '{value}' is not valid for limit.")
     return int(value)
 
@@ -269,6 +271,15 @@ def _capability_number(raw: str) -> str:
     return text
 
 
+_CANONICAL_PATHS = frozenset({PREFIX + "/Message"})
+_CANONICAL_PREFIXES = (
+    PREFIX + "/Message/Tag/",
+    PREFIX + "/Message/Agent/",
+    PREFIX + "/UploadFile/",
+    PREFIX + "/Capability/",
+)
+
+
 class CaseInsensitivePaths:
     """ASP.NET routes match without regard to case or a trailing slash: /rcs/API/v1/message/
     reaches POST /Message."""
@@ -288,6 +299,10 @@ class CaseInsensitivePaths:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if path in _CANONICAL_PATHS or path.startswith(_CANONICAL_PREFIXES):
+            await self.app(scope, receive, send)  # already as the routes spell it
+            return
         if scope["type"] == "http" and scope["path"][:4].lower() == "/rcs":
             parts = scope["path"].rstrip("/").split("/")  # a trailing slash changes nothing
             fixed = parts[:]
@@ -333,17 +348,18 @@ def mount(emulator: Emulator, section: Mapping[str, Any]) -> ProviderMount:
         headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
         return JSONResponse(body, status, headers=headers, media_type="application/problem+json")
 
-    routes: list[BaseRoute] = [
-        Route(PREFIX + "/Message", api.send_message, methods=["POST"]),
-        Route(PREFIX + "/Message/Tag/{tag_id}", api.tag_statistics, methods=["GET"]),
-        Route(PREFIX + "/Message/Agent/{agent_id}", api.agent_messages, methods=["GET"]),
-        Route(PREFIX + "/Message/{message_id}", api.message_events, methods=["GET"]),
-        Route(PREFIX + "/Capability/{agent_id}", api.capability, methods=["GET", "POST"]),
-        Route(PREFIX + "/UploadFile/{agent_id}", api.upload_file, methods=["POST"]),
+    routes: list[Route] = [
+        Route("/Message", api.send_message, methods=["POST"]),
+        Route("/Message/Tag/{tag_id}", api.tag_statistics, methods=["GET"]),
+        Route("/Message/Agent/{agent_id}", api.agent_messages, methods=["GET"]),
+        Route("/Message/{message_id}", api.message_events, methods=["GET"]),
+        Route("/Capability/{agent_id}", api.capability, methods=["GET", "POST"]),
+        Route("/UploadFile/{agent_id}", api.upload_file, methods=["POST"]),
     ]
     return ProviderMount(
         name=NAME,
-        routes=routes,
+        # Full paths at the top of the router: the hot POST /Message matches on the first try.
+        routes=[Route(PREFIX + r.path, r.endpoint, methods=r.methods) for r in routes],
         adapter=GenericAdapter(),
         owns=lambda path: path.lower().startswith("/rcs/"),
         http_error=http_error,

@@ -56,6 +56,7 @@ class CIModel(BaseModel):
 
     model_config = ConfigDict(populate_by_name=False, extra="ignore", frozen=True, strict=False)
     _aliases: ClassVar[dict[str, str]]
+    _canonical: ClassVar[frozenset[str]]
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
@@ -64,12 +65,15 @@ class CIModel(BaseModel):
         for name, info in cls.model_fields.items():
             for key in (info.alias or name, *getattr(cls, "_extra_aliases", {}).get(name, ())):
                 cls._aliases[key.lower()] = info.alias or name
+        cls._canonical = frozenset(info.alias or name for name, info in cls.model_fields.items())
 
     @model_validator(mode="before")
     @classmethod
     def _fold_case(cls, data: Any) -> Any:
         if not isinstance(data, dict):
             return data
+        if cls._canonical.issuperset(data):
+            return data  # the usual case: the client spelt every name as the document does
         folded: dict[str, Any] = {}
         for key, value in data.items():
             alias = cls._aliases.get(key.lower()) if isinstance(key, str) else None

@@ -7,6 +7,8 @@ import re
 from typing import Any
 from urllib.parse import parse_qsl
 
+from ..common.validators import is_whole_number
+
 _KEY = re.compile(r"^([^\[\]]+)((?:\[[^\[\]]*\])*)$")
 _PART = re.compile(r"\[([^\[\]]*)\]")
 MAX_DEPTH = 16
@@ -50,7 +52,7 @@ def _assign(node: dict[str, Any], path: list[str], value: str) -> None:
 
 
 def _next_index(node: dict[str, Any]) -> int:
-    numeric = [int(k) for k in node if k.isdigit()]
+    numeric = [int(k) for k in node if is_whole_number(k)]
     return max(numeric) + 1 if numeric else 0
 
 
@@ -60,7 +62,7 @@ def _listify(value: Any) -> Any:
         return value
     folded = {k: _listify(v) for k, v in value.items()}
     keys = list(folded)
-    if keys and all(k.isdigit() for k in keys):
+    if keys and all(is_whole_number(k) for k in keys):
         order = sorted(keys, key=int)
         if [int(k) for k in order] == list(range(len(order))):
             return [folded[k] for k in order]

@@ -8,7 +8,7 @@ from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, Route
 from starlette.types import Scope
 
@@ -17,6 +17,8 @@ from ...core.models import AgentSettings, Event, Message
 from ...core.webhooks import RetryPolicy
 from ..common.body import BadJson, BodyTooLarge, excerpt, parse_json, read_limited
 from ..common.mount import ProviderMount
+from ..common.responses import JSONResponse
+from ..common.validators import is_whole_number
 from . import payloads, xml
 from .auth import Account, Accounts
 from .errors import SerwerSmsApiError, SerwerSmsError
@@ -196,7 +198,7 @@ class SerwerSmsApi:
 
     async def error_lookup(self, request: Request) -> Response:
         raw = request.path_params["code"].removesuffix(".json").removesuffix(".xml")
-        error = SerwerSmsError.by_code(int(raw)) if raw.isdigit() else None
+        error = SerwerSmsError.by_code(int(raw)) if is_whole_number(raw) else None
         if error is None:
             raise SerwerSmsApiError(SerwerSmsError.INVALID_ID, f"error code {raw}")
         return respond(request, error.body())
@@ -207,7 +209,7 @@ class SerwerSmsApi:
 
 def _positive(value: Any, default: int) -> int:
     text = str(value).strip() if value is not None else ""
-    return int(text) if text.isdigit() and int(text) > 0 else default
+    return int(text) if is_whole_number(text) and int(text) > 0 else default
 
 
 def _local_time(value: Any) -> float | None:
@@ -289,8 +291,6 @@ def mount(emulator: Emulator, section: Mapping[str, Any]) -> ProviderMount:
         return JSONResponse({"items": items, "total": len(items)})
 
     routes: list[BaseRoute] = [
-        Route("/_emulator/serwersms/groups", list_groups, methods=["GET"]),
-        Route("/_emulator/serwersms/groups/{group_id}", put_group, methods=["PUT"]),
         *_action("/messages/send_rcs", api.send_rcs),
         *_action("/messages/reports", api.reports),
         *_action("/messages/view", api.view),
@@ -306,4 +306,8 @@ def mount(emulator: Emulator, section: Mapping[str, Any]) -> ProviderMount:
         exception_handlers={SerwerSmsApiError: render},
         fault_response=fault_response,
         tenant_of=tenant_of,
+        control=[
+            Route("/serwersms/groups", list_groups, methods=["GET"]),
+            Route("/serwersms/groups/{group_id}", put_group, methods=["PUT"]),
+        ],
     )

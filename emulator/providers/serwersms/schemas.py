@@ -18,7 +18,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from ..common.validators import url_problem
+from ..common.validators import is_whole_number, url_problem
 from .errors import SerwerSmsApiError, SerwerSmsError
 from .phones import normalize
 
@@ -60,7 +60,7 @@ def _url(value: str) -> str:
 
 def _size(value: Any) -> Any:
     """Sizes come as numbers or, from form bodies, numeric strings."""
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and is_whole_number(value.strip()):
         return int(value.strip())
     return value
 
