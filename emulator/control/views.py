@@ -33,7 +33,7 @@ def message_view(m: Message) -> dict[str, Any]:
             }
             for s in m.suggestions
         ],
-        "content": m.content,
+        "content": dict(m.content),
         "events": [
             {
                 "type": e.type.value,

@@ -171,7 +171,7 @@ class Emulator:
         now = self.clock.now()
         if message.status is Status.SCHEDULED:
             store.set_status(message, Status.QUEUED)
-        store.record(message, Event(EventType.SENT, now, inbound=False), Status.SENT)
+        store.record(message, Event(EventType.SENT, now), Status.SENT)
         resolution = self.resolve(message.phone)
         if message.channel is Channel.RCS and not resolution.capable:
             self.fire(message, EventType.NO_CAPABILITY)

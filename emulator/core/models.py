@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from types import MappingProxyType
 from typing import Any
+
+NO_CONTENT: Mapping[str, Any] = MappingProxyType({})
 
 
 class Status(StrEnum):
@@ -81,8 +85,12 @@ class Event:
     time: float
     text: str | None = None
     postback: str | None = None
-    inbound: bool = True  # from the user (True) or from the agent (False)
     ref: str | None = None  # id of the user's own message, for replies and typed messages
+
+    @property
+    def inbound(self) -> bool:
+        """From the user's side (everything but the agent's own send)."""
+        return self.type is not EventType.SENT
 
 
 @dataclass(slots=True)
@@ -99,7 +107,9 @@ class Message:
     text: str
     created_at: float
     send_at: float
-    content: dict[str, Any]
+    # What the record's own fields (text, suggestions) do not already hold: cards, media, the
+    # client's tag... Shared between the recipients of one request; empty for a plain text.
+    content: Mapping[str, Any]
     suggestions: tuple[Suggestion, ...] = ()
     batch: str | None = None  # tagId for Generic; None where a provider has no batches
     external_id: str | None = None  # the client's own id (SerwerSMS unique_id)

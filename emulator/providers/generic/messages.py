@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from ...core.emulator import Emulator
-from ...core.models import Channel, Message, Suggestion
+from ...core.models import NO_CONTENT, Channel, Message, Suggestion
 from .schemas import (
     MessageRequest,
     RichCardContent,
@@ -66,10 +67,25 @@ def summary_text(request: MessageRequest) -> str:
     return (card.title or card.description or "") if card else ""
 
 
+# Held on the record itself (recipient, type, text, chips), so not repeated in its content.
+_ON_THE_RECORD = {"agent_id", "number", "message_type", "text", "text_message",
+                  "suggested_actions", "suggested_replies"}  # fmt: skip
+
+
+def extra_content(request: MessageRequest) -> Mapping[str, Any]:
+    """The request's content beyond the record's own fields: nothing for a plain text."""
+    if (
+        request.message_type == "TextMessage"
+        and request.tag is None
+        and (request.sms_fallback_text is None)
+    ):
+        return NO_CONTENT
+    return request.model_dump(by_alias=True, exclude_none=True, exclude=_ON_THE_RECORD)
+
+
 def build(emulator: Emulator, request: MessageRequest, tenant: str, tag_id: str) -> list[Message]:
     now = emulator.clock.now()
-    content: dict[str, Any] = request.model_dump(by_alias=True, exclude_none=True)
-    content.pop("number", None)
+    content = extra_content(request)
     chips = suggestions(request)
     messages = []
     for number in request.number:

@@ -22,6 +22,7 @@ EVENT_TYPES = {
     EventType.EXPIRED: "EXPIRED",
     EventType.FAILED: "FAILED",
 }
+MESSAGE_TYPES = {"text": "TextMessage", "richcard": "RichCard", "carousel": "Carousel"}
 # Pushed to the callback URL: what the user did, and receipts.
 CALLBACK_EVENTS = frozenset(
     {EventType.DELIVERED, EventType.READ, EventType.REPLY, EventType.ACTION, EventType.MESSAGE}
@@ -44,7 +45,7 @@ def send_response(tag_id: str) -> dict[str, Any]:
 
 def _event_type(message: Message, event: Event) -> str:
     if event.type is EventType.SENT:
-        return message.content.get("messageType", "TextMessage")
+        return MESSAGE_TYPES.get(message.kind, "TextMessage")
     return EVENT_TYPES[event.type]
 
 

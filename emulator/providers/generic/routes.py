@@ -162,10 +162,9 @@ class GenericApi:
             phone = phone if phone.startswith("+") else "+" + phone
             if not is_e164(phone):
                 raise validation("phoneNumber", "The phoneNumber must be an E.164 number.")
-        entries = self.emulator.stores.of(key).timeline(
-            NAME, key, agent_id, phone or None, since, until
-        )
-        newest = list(reversed(entries[-limit:])) if limit else []
+        store = self.emulator.stores.of(key)
+        entries = store.timeline(NAME, agent_id, phone or None, since, until, newest=limit)
+        newest = list(reversed(entries)) if limit else []
         agent = self.emulator.agent_for(NAME, agent_id, key)
         return JSONResponse(payloads.agent_messages(newest, agent.name or "Agent"))
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from ...core.emulator import Emulator
-from ...core.models import Channel, Message, Suggestion
+from ...core.models import NO_CONTENT, Channel, Message, Suggestion
 from .errors import SerwerSmsApiError, SerwerSmsError
 from .payloads import WARSAW, unsent_item
 from .phones import normalize
@@ -109,6 +109,13 @@ def send_time(value: Any, now: float) -> float:
     return max(now, parsed.timestamp())
 
 
+def extra_content(message: RcsMessage) -> Mapping[str, Any]:
+    """What the record's text and chips do not hold: the file, audio or cards (none for text)."""
+    if message.kind == "text":
+        return NO_CONTENT
+    return message.model_dump(mode="json", exclude_none=True, exclude={"text", "suggestions"})
+
+
 def build(
     emulator: Emulator,
     *,
@@ -116,7 +123,7 @@ def build(
     rcs_id: str,
     phones: list[Any],
     message: RcsMessage,
-    content: dict[str, Any],
+    content: Mapping[str, Any],
     ids: list[str | None],
     send_at: float,
     networks: tuple[str, ...],

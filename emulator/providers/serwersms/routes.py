@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from starlette.exceptions import HTTPException
@@ -22,7 +22,7 @@ from ..common.validators import is_whole_number
 from . import payloads, xml
 from .auth import Account, Accounts
 from .errors import SerwerSmsApiError, SerwerSmsError
-from .messages import MAX_NUMBERS, NAME, as_list, build, send_time, unique_ids
+from .messages import MAX_NUMBERS, NAME, as_list, build, extra_content, send_time, unique_ids
 from .params import ParamError, parse_form, truthy
 from .phones import normalize
 from .schemas import parse_message
@@ -134,7 +134,7 @@ class SerwerSmsApi:
             rcs_id=rcs_id,
             phones=phones,
             message=message,
-            content=message.model_dump(mode="json", exclude_none=True),
+            content=extra_content(message),
             ids=ids,
             send_at=send_time(params.get("date"), now),
             networks=self.networks,
@@ -154,38 +154,45 @@ class SerwerSmsApi:
 
     async def reports(self, request: Request) -> Response:
         account, params = await self.authorised(request)
-        found = self._find(account, params)
         page = _positive(params.get("page"), 1)
         limit = min(_positive(params.get("limit"), 100), 1000)
+        found = self._find(account, params)
         pages = max(1, math.ceil(len(found) / limit))
         start = (page - 1) * limit
-        return respond(request, payloads.reports(found[start : start + limit], page, pages))
+        return respond(request, payloads.reports(list(found[start : start + limit]), page, pages))
 
-    def _find(self, account: Account, params: Mapping[str, Any]) -> list[Message]:
+    def _find(self, account: Account, params: Mapping[str, Any]) -> Sequence[Message]:
+        """Matching messages, newest first unless order=asc. Without filters beyond dates the
+        answer is a view of the time index: paging the newest 100 of a million copies 100."""
         store = self.emulator.stores.of(account.tenant)
         ids = as_list(params.get("id"))
         uids = as_list(params.get("unique_id"))
-        if ids:
-            candidates = [m for i in ids if (m := store.get(str(i))) is not None]
-        elif uids:
-            candidates = [m for u in uids for m in store.by_external(NAME, account.tenant, str(u))]
-        else:
-            since = _local_time(params.get("date_from"))
-            until = _local_time(params.get("date_to"))
-            candidates = list(store.tenant_messages(NAME, account.tenant, since, until))
-        if str(params.get("order", "desc")).lower() != "asc":
-            candidates.reverse()
+        ascending = str(params.get("order", "desc")).lower() == "asc"
         phone = normalize(params["phone"]) if params.get("phone") else None
         status = params.get("status") or None
         wanted = payloads.STATUS_FILTERS.get(str(status), set()) if status else None
-        return [
+        if ids:
+            candidates: Sequence[Message] = [m for i in ids if (m := store.get(str(i)))]
+        elif uids:
+            candidates = [m for u in uids for m in store.by_external(NAME, str(u))]
+        elif phone is not None:
+            candidates = [m for m in store.query(provider=NAME, phone=phone)]
+        else:
+            since = _local_time(params.get("date_from"))
+            until = _local_time(params.get("date_to"))
+            candidates = store.sent_between(NAME, since, until)
+            if wanted is None:
+                return candidates if ascending else _Newest(candidates)
+        found = [
             m
             for m in candidates
             if m.provider == NAME
-            and m.tenant == account.tenant
             and (phone is None or m.phone == phone)
             and (wanted is None or m.status in wanted)
         ]
+        if not ascending:
+            found.reverse()
+        return found
 
     async def view(self, request: Request) -> Response:
         account, params = await self.authorised(request)
@@ -205,6 +212,25 @@ class SerwerSmsApi:
 
     async def unknown_action(self, request: Request) -> Response:
         raise SerwerSmsApiError(SerwerSmsError.INVALID_ACTION, request.url.path)
+
+
+class _Newest(Sequence[Message]):
+    """A sequence read back to front, without copying it."""
+
+    def __init__(self, items: Sequence[Message]) -> None:
+        self._items = items
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __getitem__(self, index):  # type: ignore[no-untyped-def, override]
+        n = len(self._items)
+        if isinstance(index, slice):
+            start, stop, _ = index.indices(n)
+            if start >= stop:
+                return []
+            return list(reversed(self._items[n - stop : n - start]))
+        return self._items[n - 1 - index]
 
 
 def _positive(value: Any, default: int) -> int:

@@ -1,0 +1,102 @@
+"""Shared pieces of the benchmarks: servers pinned to one core, wrk pinned to the other,
+medians, and the machine they ran on."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import platform
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+SERVER_CPU, LOAD_CPU = "0", "1"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def pinned(cpu: str, argv: list[str]) -> list[str]:
+    return ["taskset", "-c", cpu, *argv] if shutil.which("taskset") else argv
+
+
+def wait_healthy(url: str, timeout: float = 15.0) -> float:
+    started = time.perf_counter()
+    while time.perf_counter() - started < timeout:
+        try:
+            if httpx.get(url, timeout=1.0).status_code == 200:
+                return time.perf_counter() - started
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.005)
+    raise RuntimeError(f"{url} did not answer in {timeout}s")
+
+
+@contextlib.contextmanager
+def emulator(*flags: str, env: dict[str, str] | None = None) -> Iterator[str]:
+    port = free_port()
+    argv = [str(BIN / "rcs-emulator"), "serve", "--port", str(port), "--log-level", "warning",
+            *flags]  # fmt: skip
+    proc = subprocess.Popen(pinned(SERVER_CPU, argv), env={**os.environ, **(env or {})})
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(base + "/_emulator/health")
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+@contextlib.contextmanager
+def uvicorn_app(target: str, cpu: str = SERVER_CPU) -> Iterator[str]:
+    port = free_port()
+    argv = [str(BIN / "uvicorn"), target, "--port", str(port), "--log-level", "warning"]
+    proc = subprocess.Popen(pinned(cpu, argv), cwd=ROOT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(base + "/count")
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def wrk(url: str, script: Path, seconds: int = 4, connections: int = 16) -> float:
+    """Requests per second that wrk reached; non-2xx answers make it fail loudly."""
+    argv = pinned(LOAD_CPU, ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "-s", str(script),
+                             url])  # fmt: skip
+    out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
+    if "Non-2xx" in out:
+        raise RuntimeError(f"wrk saw errors:\n{out}")
+    match = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    if match is None:
+        raise RuntimeError(out)
+    return float(match.group(1))
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    return (f"{platform.node() or 'host'}: {cpu}, {os.cpu_count()} cores, Python "
+            f"{platform.python_version()}, {platform.system()} {platform.release()}")  # fmt: skip
