@@ -58,9 +58,9 @@ def generic(i: int) -> dict[str, Any]:
 
 
 def serwersms(i: int) -> dict[str, Any]:
+    chips = [{"reply": {"text": "Yes", "postback": "yes"}}]
     return {"rcs_id": f"bot{i % 10}", "phone": f"+48500{i % 1000:06d}",
-            "message": {"text": "Hello from the benchmark",
-                        "suggestions": [{"reply": {"text": "Yes", "postback": "yes"}}]}}  # fmt: skip
+            "message": {"text": "Hello from the benchmark", "suggestions": chips}}  # fmt: skip
 
 
 async def timed(call: Any, rounds: int = 300) -> float:

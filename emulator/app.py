@@ -56,6 +56,7 @@ def build_emulator(
         default_webhook_url=config.webhook_url,
         seed=config.seed,
         webhook_concurrency=config.webhook_concurrency,
+        webhook_per_host=config.webhook_per_host,
         webhook_timeout=config.webhook_timeout,
         agents=agents,
         phones=phones,

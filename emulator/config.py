@@ -38,7 +38,8 @@ class Config:
     clock: str = "real"
     speed: float = 1.0
     seed: int | None = None
-    webhook_concurrency: int = 16
+    webhook_concurrency: int = 64
+    webhook_per_host: int = 4
     webhook_timeout: float = 10.0
     agents: tuple[Mapping[str, Any], ...] = ()
     phones: Mapping[str, Any] = field(default_factory=_frozen)
@@ -52,8 +53,8 @@ class Config:
             raise ConfigError("speed must be a positive number")
         if not 0 <= self.port <= 65535:
             raise ConfigError("port must be between 0 and 65535")
-        if self.webhook_concurrency < 1:
-            raise ConfigError("webhook_concurrency must be at least 1")
+        if self.webhook_concurrency < 1 or self.webhook_per_host < 1:
+            raise ConfigError("webhook_concurrency and webhook_per_host must be at least 1")
         if self.webhook_timeout <= 0:
             raise ConfigError("webhook_timeout must be positive")
 
@@ -89,6 +90,7 @@ _SCALARS = {
     "speed": float,
     "seed": int,
     "webhook_concurrency": int,
+    "webhook_per_host": int,
     "webhook_timeout": float,
 }
 

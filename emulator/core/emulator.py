@@ -54,7 +54,8 @@ class EmulatorSettings:
 
     default_webhook_url: str | None = None
     seed: int | None = None
-    webhook_concurrency: int = 16
+    webhook_concurrency: int = 64
+    webhook_per_host: int = 4
     webhook_timeout: float | None = None  # overrides the providers' own (10 s) when set
     agents: dict[tuple[str, str | None, str], AgentSettings] = field(default_factory=dict)
     phones: dict[str, PhoneSettings] = field(default_factory=dict)
@@ -76,7 +77,11 @@ class Emulator:
         self.vault = FileVault()
         self.scheduler = Scheduler()
         self.dispatcher = Dispatcher(
-            clock, self.scheduler, http_client, concurrency=settings.webhook_concurrency
+            clock,
+            self.scheduler,
+            http_client,
+            concurrency=settings.webhook_concurrency,
+            per_host=settings.webhook_per_host,
         )
         self.providers: dict[str, ProviderAdapter] = {}
         self.agents: dict[tuple[str, str | None, str], AgentSettings] = {}

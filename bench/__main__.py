@@ -1,0 +1,86 @@
+"""`make bench` (python -m bench): every benchmark, printed and written to bench/RESULTS.md.
+
+Figures are ratios and medians measured in one run: the machines are shared and noisy."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from . import send, startup
+from .common import emulator, machine
+
+HERE = Path(__file__).parent
+COMMAND = "make bench   # = .venv/bin/python -m bench"
+
+
+def state(count: int) -> dict[str, Any]:
+    out = subprocess.run([sys.executable, "-m", "bench.state", str(count)], check=True,
+                         capture_output=True, text=True, cwd=HERE.parent).stdout  # fmt: skip
+    return dict(json.loads(out))
+
+
+def main() -> None:
+    sizes = [int(a) for a in sys.argv[1:]] or [10_000, 100_000, 1_000_000]
+    print("send throughput vs bare Starlette ...", flush=True)
+    ratio = send.send_ratio()
+    print(json.dumps(ratio), flush=True)
+    print("sends with scenario and webhooks ...", flush=True)
+    hooks = send.with_webhooks()
+    print(json.dumps(hooks), flush=True)
+    grown = {}
+    for size in sizes:
+        print(f"state at {size:,} messages ...", flush=True)
+        grown[size] = state(size)
+        print(json.dumps(grown[size]), flush=True)
+    print("start-up and plugin reset ...", flush=True)
+    boot = startup.startup()
+    with emulator("--clock", "manual") as base:
+        reset = startup.plugin_reset(base)
+    print(json.dumps({"startup": boot, "reset": reset}), flush=True)
+    write(ratio, hooks, grown, boot, reset)
+
+
+def write(ratio: dict[str, Any], hooks: dict[str, Any], grown: dict[int, dict[str, Any]],
+          boot: dict[str, Any], reset: dict[str, Any]) -> None:  # fmt: skip
+    small, large = min(grown), max(grown)
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Run {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC on {machine()}.",
+        f"Command: `{COMMAND}`. Servers pinned to core 0 and wrk to core 1 (`taskset`);",
+        "send figures are medians of 5 alternating rounds of 4 s (`wrk -t1 -c16`), the emulator",
+        "reset before each of its rounds. The baseline is `bench/bare_app.py` on the same uvicorn.",
+        "",
+        "| target | measured | target value |",
+        "|---|---|---|",
+    ]
+    for provider, r in ratio.items():
+        lines.append(f"| send ratio, {provider} (emulator/bare) | **{r['ratio']}** "
+                     f"({r['emulator_rps']} / {r['bare_rps']} req/s) | >= 0.75 |")  # fmt: skip
+    arrived = hooks["all_arrived"]
+    lines.append(f"| sends/s with scenario + webhooks, every callback delivered | "
+                 f"**{hooks['sends_per_s']}** (all arrived: {arrived}) | >= 1,000 |")  # fmt: skip
+    for size, g in grown.items():
+        lines.append(f"| bytes per stored text message at {size:,} | **{g['bytes_per_message']}** "
+                     "| <= 2,048 |")  # fmt: skip
+    for read, us in grown[large]["read_median_us"].items():
+        base = grown[small]["read_median_us"][read]
+        lines.append(f"| {read}: {large:,} vs {small:,} | **{us / base:.2f}x** ({us} vs {base} us) "
+                     "| <= 1.5x |")  # fmt: skip
+    lines.append(f"| start-up to first healthy answer | **{boot['median_s']} s** | <= 1 s |")
+    lines.append(f"| pytest plugin reset per test | **{reset['median_ms']} ms** | <= 5 ms |")
+    lines += ["", "## Raw figures", "", "```json",
+              json.dumps({"send": ratio, "webhooks": hooks, "state": grown, "startup": boot,
+                          "reset": reset}, indent=2),
+              "```", ""]  # fmt: skip
+    (HERE / "RESULTS.md").write_text("\n".join(lines))
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
