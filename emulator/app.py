@@ -81,16 +81,18 @@ def create_app(
     emulator.on_reset.append(faults.clear)
     control = control_routes(emulator, [m.name for m in mounts], faults)
     provider_routes: list[BaseRoute] = []
+    hot: list[BaseRoute] = []
     for m in mounts:
         emulator.register(m.adapter)
         emulator.on_reset.append(m.reset)
         handlers.update(m.exception_handlers)
         control += m.control
-        provider_routes += m.routes
+        hot += m.routes[: m.hot_routes]
+        provider_routes += m.routes[m.hot_routes :]
     control.append(openapi_route("/openapi.json", list(control)))
     # Provider routes first (the hot paths match at once), the control API behind one prefix;
     # SerwerSMS's catch-all for unknown actions stays last.
-    routes: list[BaseRoute] = [*provider_routes]
+    routes: list[BaseRoute] = [*hot, *provider_routes]
     routes.insert(len(routes) - 1, Mount("/_emulator", routes=control))
 
     async def http_error(request: Request, exc: Exception) -> Response:

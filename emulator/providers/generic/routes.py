@@ -359,6 +359,7 @@ def mount(emulator: Emulator, section: Mapping[str, Any]) -> ProviderMount:
         name=NAME,
         # Full paths at the top of the router: the hot POST /Message matches on the first try.
         routes=[Route(PREFIX + r.path, r.endpoint, methods=r.methods) for r in routes],
+        hot_routes=1,  # POST /Message
         adapter=GenericAdapter(),
         owns=lambda path: path.lower().startswith("/rcs/"),
         http_error=http_error,

@@ -11,6 +11,7 @@ from typing import Any
 
 from starlette.requests import Request
 
+from ..common.headers import header
 from .errors import SerwerSmsApiError, SerwerSmsError
 
 
@@ -42,6 +43,7 @@ def _bots(value: Any) -> Mapping[str, bool] | None:
 class Accounts:
     def __init__(self, section: Mapping[str, Any]) -> None:
         self.strict = bool(section.get("strict", False))
+        self._open: dict[str, Account] = {}
         self.by_token: dict[str, tuple[Account, str]] = {}
         self.by_user: dict[str, tuple[Account, str]] = {}
         for entry in section.get("accounts") or []:
@@ -61,8 +63,8 @@ class Accounts:
                 self.by_user[str(entry["username"])] = (account, str(entry.get("password", "")))
 
     def identify(self, request: Request, params: Mapping[str, Any]) -> Account:
-        header = request.headers.get("authorization", "")
-        token = header[7:].strip() if header[:7].lower() == "bearer " else ""
+        value = header(request, b"authorization") or ""
+        token = value[7:].strip() if value[:7].lower() == "bearer " else ""
         username, password = params.get("username"), params.get("password")
         if token:
             return self._check(self.by_token.get(token), token, "token:" + token)
@@ -72,7 +74,12 @@ class Accounts:
 
     def _check(self, known: tuple[Account, str] | None, secret: str, tenant: str) -> Account:
         if not self.strict:
-            return known[0] if known else Account(tenant)
+            if known:
+                return known[0]
+            account = self._open.get(tenant)
+            if account is None:  # one Account per tenant, not one per request
+                account = self._open[tenant] = Account(tenant)
+            return account
         if known is None or not hmac.compare_digest(known[1], secret):
             raise SerwerSmsApiError(SerwerSmsError.INVALID_USER)
         account = known[0]

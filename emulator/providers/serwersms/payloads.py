@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -46,8 +47,14 @@ REPORT_EVENTS = {
 }
 
 
+@lru_cache(maxsize=4096)
+def _local_second(second: int) -> str:
+    return datetime.fromtimestamp(second, WARSAW).strftime("%Y-%m-%d %H:%M:%S")
+
+
 def local(ts: float) -> str:
-    return datetime.fromtimestamp(ts, WARSAW).strftime("%Y-%m-%d %H:%M:%S")
+    """Polish local time to the second (cached: many events share a second)."""
+    return _local_second(int(ts))
 
 
 def b64(text: str | None) -> str:

@@ -5,11 +5,14 @@ from __future__ import annotations
 import re
 
 _STRIP = re.compile(r"[\s\-().]")
+_POLISH = re.compile(r"\+48\d{9}")
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 
 
 def normalize(raw: object) -> str | None:
     """The full international form, or None when `raw` is not a phone number."""
+    if isinstance(raw, str) and _POLISH.fullmatch(raw):
+        return raw  # the full form already: the common case
     if not isinstance(raw, str | int) or isinstance(raw, bool):
         return None
     s = _STRIP.sub("", str(raw))

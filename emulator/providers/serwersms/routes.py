@@ -16,6 +16,7 @@ from ...core.emulator import Emulator
 from ...core.models import AgentSettings, Event, Message
 from ...core.webhooks import RetryPolicy
 from ..common.body import BadJson, BodyTooLarge, excerpt, parse_json, read_limited
+from ..common.headers import header
 from ..common.mount import ProviderMount
 from ..common.responses import JSONResponse
 from ..common.validators import is_whole_number
@@ -61,7 +62,7 @@ class SerwerSmsAdapter:
 
 
 def respond(request: Request, body: Any) -> Response:
-    if request.url.path.endswith(".xml"):
+    if request.scope["path"].endswith(".xml"):
         return Response(xml.render(body), media_type="application/xml")
     return JSONResponse(body)
 
@@ -77,9 +78,10 @@ class SerwerSmsApi:
 
     async def params(self, request: Request) -> dict[str, Any]:
         try:
-            merged: dict[str, Any] = parse_form(request.url.query) if request.url.query else {}
+            query = request.scope.get("query_string", b"")
+            merged: dict[str, Any] = parse_form(query.decode("latin-1")) if query else {}
             raw = await read_limited(request, MAX_BODY)
-            ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+            ctype = (header(request, b"content-type") or "").split(";")[0].strip().lower()
             if raw.strip():
                 if ctype == "application/json" or ctype.endswith("+json"):
                     data = parse_json(raw)
@@ -332,6 +334,7 @@ def mount(emulator: Emulator, section: Mapping[str, Any]) -> ProviderMount:
         exception_handlers={SerwerSmsApiError: render},
         fault_response=fault_response,
         tenant_of=tenant_of,
+        hot_routes=3,  # messages/send_rcs in its three forms
         control=[
             Route("/serwersms/groups", list_groups, methods=["GET"]),
             Route("/serwersms/groups/{group_id}", put_group, methods=["PUT"]),
