@@ -71,11 +71,11 @@ def send_ratio(rounds: int = 5, seconds: int = 4) -> dict[str, Any]:
     return results
 
 
-def with_webhooks(seconds: int = 15, connections: int = 10, pause_ms: int = 9) -> dict[str, Any]:
+def with_webhooks(seconds: int = 15, connections: int = 10, pause_ms: int = 8) -> dict[str, Any]:
     """Default scenario on a real clock, every callback to a local receiver. wrk paces sends
-    (each connection pauses between requests) near 1,000/s; then it waits until every callback
-    has arrived and checks the count on both sides. Callbacks must keep up: the last one should
-    land within the scenario's own delays (up to 8 s) of the last send."""
+    (each connection pauses between requests) a little over 1,000/s; then it waits until every
+    callback has arrived and checks the count on both sides. Callbacks must keep up: the last
+    one should land within the scenario's own delays (up to 8 s) of the last send."""
     path, body = CASES["generic"]
     with (
         uvicorn_app("bench.bare_app:app", cpu="1") as receiver,

@@ -14,9 +14,10 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Mount
+from starlette.routing import BaseRoute, Mount, Router
 
 from .config import Config
+from .control.auth import ControlToken
 from .control.faults import FaultMiddleware, Faults
 from .control.openapi import openapi_route
 from .control.params import ControlError, error_response
@@ -58,6 +59,9 @@ def build_emulator(
         webhook_concurrency=config.webhook_concurrency,
         webhook_per_host=config.webhook_per_host,
         webhook_timeout=config.webhook_timeout,
+        webhook_backlog=config.webhook_backlog,
+        max_webhook_log=config.max_webhook_log,
+        max_messages=config.max_messages,
         agents=agents,
         phones=phones,
     )
@@ -93,7 +97,8 @@ def create_app(
     # Provider routes first (the hot paths match at once), the control API behind one prefix;
     # SerwerSMS's catch-all for unknown actions stays last.
     routes: list[BaseRoute] = [*hot, *provider_routes]
-    routes.insert(len(routes) - 1, Mount("/_emulator", routes=control))
+    control_app = ControlToken(Router(routes=control), config.control_token)
+    routes.insert(len(routes) - 1, Mount("/_emulator", app=control_app))
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)

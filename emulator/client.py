@@ -12,10 +12,11 @@ PROVIDER_HOSTS = ("api2.serwersms.pl", "api.genericmobile.se")
 
 
 class EmulatorHandle:
-    def __init__(self, base_url: str, tenant: str | None = None) -> None:
+    def __init__(self, base_url: str, tenant: str | None = None, token: str | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.tenant = tenant  # scopes reset and reads to one API key or account
-        self._http = httpx.Client(base_url=self.base_url, timeout=30.0)
+        headers = {"X-Emulator-Token": token} if token else {}
+        self._http = httpx.Client(base_url=self.base_url, timeout=30.0, headers=headers)
         self.expected: set[str] = set()  # surprise kinds this test declared expected
 
     def _call(self, method: str, path: str, **kw: Any) -> Any:

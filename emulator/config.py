@@ -41,6 +41,11 @@ class Config:
     webhook_concurrency: int = 64
     webhook_per_host: int = 4
     webhook_timeout: float = 10.0
+    webhook_backlog: int = 100_000  # attempts waiting for a slot; past it, failed and said so
+    max_messages: int | None = None  # retention: the oldest are evicted first
+    max_webhook_log: int = 100_000  # finished deliveries kept in the log
+    control_token: str | None = None  # when set, /_emulator (but health) asks for it
+    state_file: str | None = None  # written on shutdown, loaded on start
     agents: tuple[Mapping[str, Any], ...] = ()
     phones: Mapping[str, Any] = field(default_factory=_frozen)
     generic: Mapping[str, Any] = field(default_factory=_frozen)
@@ -57,6 +62,10 @@ class Config:
             raise ConfigError("webhook_concurrency and webhook_per_host must be at least 1")
         if self.webhook_timeout <= 0:
             raise ConfigError("webhook_timeout must be positive")
+        if self.max_messages is not None and self.max_messages < 1:
+            raise ConfigError("max_messages must be at least 1")
+        if self.webhook_backlog < 1 or self.max_webhook_log < 1:
+            raise ConfigError("webhook_backlog and max_webhook_log must be at least 1")
 
     def with_overrides(self, **overrides: Any) -> Config:
         """A copy with the given fields replaced; None values leave a field as it is."""
@@ -92,6 +101,9 @@ _SCALARS = {
     "webhook_concurrency": int,
     "webhook_per_host": int,
     "webhook_timeout": float,
+    "webhook_backlog": int,
+    "max_messages": int,
+    "max_webhook_log": int,
 }
 
 
@@ -113,7 +125,8 @@ def _coerce(name: str, value: Any) -> Any:
 
 
 def from_env(env: Mapping[str, str]) -> dict[str, Any]:
-    names = ("host", "port", "scenario", "scenario_dirs", "webhook_url", "clock", "speed", "seed")
+    names = ("host", "port", "scenario", "scenario_dirs", "webhook_url", "clock", "speed", "seed",
+             "max_messages", "control_token", "state_file", "webhook_timeout")  # fmt: skip
     return {n: env[ENV_PREFIX + n.upper()] for n in names if env.get(ENV_PREFIX + n.upper())}
 
 

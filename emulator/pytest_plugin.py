@@ -71,10 +71,12 @@ def rcs_emulator(
     if marker is not None and marker.kwargs:
         config = rcs_emulator_config.with_overrides(**marker.kwargs)
         with EmulatorServer(config) as server:
-            yield from _run(request, EmulatorHandle(server.base_url, rcs_emulator_tenant))
+            handle = EmulatorHandle(server.base_url, rcs_emulator_tenant, config.control_token)
+            yield from _run(request, handle)
         return
     url = request.getfixturevalue("_rcs_emulator_url")
-    yield from _run(request, EmulatorHandle(url, rcs_emulator_tenant))
+    token = rcs_emulator_config.control_token
+    yield from _run(request, EmulatorHandle(url, rcs_emulator_tenant, token))
 
 
 def _run(request: pytest.FixtureRequest, handle: EmulatorHandle) -> Iterator[EmulatorHandle]:

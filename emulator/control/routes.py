@@ -53,6 +53,12 @@ def control_routes(emulator: Emulator, providers: Iterable[str], faults: Faults)
                 "tenants": len(emulator.stores.tenants()),
                 "scheduled_events": len(emulator.scheduler),
                 "webhooks": emulator.dispatcher.backlog(),
+                "retention": {
+                    "max_messages": emulator.stores.max_messages,
+                    "evicted_messages": emulator.stores.evicted,
+                    "max_webhook_log": emulator.dispatcher.max_log,
+                    "webhook_log_dropped": emulator.dispatcher.dropped_from_log,
+                },
                 "clock": clock_view(),
                 "scenario": emulator.scenarios.active.name,
             }

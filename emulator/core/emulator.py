@@ -6,6 +6,7 @@ core never knows which provider it serves.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -44,6 +45,9 @@ class ProviderAdapter(Protocol):
     def retry_policy(self, agent: AgentSettings) -> RetryPolicy: ...
 
 
+SURPRISES_KEPT = 10_000
+
+
 class InboundError(ValueError):
     """A user action that cannot happen (no message to tap on, no such suggestion)."""
 
@@ -57,6 +61,9 @@ class EmulatorSettings:
     webhook_concurrency: int = 64
     webhook_per_host: int = 4
     webhook_timeout: float | None = None  # overrides the providers' own (10 s) when set
+    webhook_backlog: int = 100_000
+    max_webhook_log: int = 100_000
+    max_messages: int | None = None
     agents: dict[tuple[str, str | None, str], AgentSettings] = field(default_factory=dict)
     phones: dict[str, PhoneSettings] = field(default_factory=dict)
 
@@ -73,7 +80,7 @@ class Emulator:
         self.clock = clock
         self.scenarios = scenarios
         self.ids = IdSource(settings.seed)
-        self.stores = Stores()
+        self.stores = Stores(settings.max_messages)
         self.vault = FileVault()
         self.scheduler = Scheduler()
         self.dispatcher = Dispatcher(
@@ -82,14 +89,17 @@ class Emulator:
             http_client,
             concurrency=settings.webhook_concurrency,
             per_host=settings.webhook_per_host,
+            backlog=settings.webhook_backlog,
+            max_log=settings.max_webhook_log,
         )
         self.providers: dict[str, ProviderAdapter] = {}
         self.agents: dict[tuple[str, str | None, str], AgentSettings] = {}
         self.phones: dict[str, PhoneSettings] = {}
         self.restore_settings()
         self.on_reset: list[Callable[[], None]] = []  # providers' own per-run state
-        # What a test did not ask for: refused requests and webhooks that were not accepted.
-        self.surprises: list[dict[str, Any]] = []
+        # What a test did not ask for: refused requests and webhooks that were not accepted
+        # (the newest 10,000: a long demo must not grow it without end).
+        self.surprises: deque[dict[str, Any]] = deque(maxlen=SURPRISES_KEPT)
         self.dispatcher.on_attempt.append(self._webhook_surprise)
 
     def register(self, adapter: ProviderAdapter) -> None:
@@ -107,9 +117,10 @@ class Emulator:
         if tenant is not None:
             self.stores.drop(tenant)
             self.dispatcher.drop_tenant(tenant)
-            self.surprises = [s for s in self.surprises if s.get("tenant") != tenant]
+            kept = (s for s in self.surprises if s.get("tenant") != tenant)
+            self.surprises = deque(kept, maxlen=SURPRISES_KEPT)
             return
-        self.surprises = []
+        self.surprises = deque(maxlen=SURPRISES_KEPT)
         if not keep_settings:
             self.restore_settings()
         self.stores.clear()

@@ -1,20 +1,21 @@
 """Indexed in-memory state. Every read the providers and the control API serve is answered from
 an index (by id, batch, agent, phone, status, time); nothing on a hot path scans all messages.
 
-Messages are appended in clock order, so per-key lists are sorted by time and time ranges are
-answered by bisection.
+Messages are appended in clock order, so per-key logs are sorted by time and time ranges are
+answered by bisection. A retention limit evicts the oldest message first, which stands first
+in every log that holds it, so eviction is O(1) amortised too.
 """
 
 from __future__ import annotations
 
 import heapq
 import itertools
-from bisect import bisect_left, bisect_right
-from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from sys import intern
+from typing import Any
 
+from .logs import EMPTY, Log, View
 from .models import STATUS_RANK, Event, Message, Status, StoredFile
 
 AgentKey = tuple[str, str]  # provider, agent id
@@ -30,29 +31,46 @@ class TimelineEntry:
 
 
 class Timeline:
-    """Events in time order with their messages, as two parallel lists: 16 bytes an event
-    instead of an entry object each."""
+    """Events in time order with their messages, as two parallel logs: 16 bytes an event
+    instead of an entry object each. Events of evicted messages are skipped on reading and
+    dropped once they reach the front."""
 
     __slots__ = ("events", "messages")
 
     def __init__(self) -> None:
-        self.events: list[Event] = []
-        self.messages: list[Message] = []
+        self.events: Log[Event] = Log()
+        self.messages: Log[Message] = Log()
 
     def append(self, message: Message, event: Event) -> None:
         self.events.append(event)
         self.messages.append(message)
 
-    def between(
-        self, since: float | None, until: float | None, newest: int | None
-    ) -> list[TimelineEntry]:
-        events = self.events
-        lo = 0 if since is None else bisect_left(events, since, key=_event_time)
-        hi = len(events) if until is None else bisect_right(events, until, key=_event_time)
-        if newest is not None:
-            lo = max(lo, hi - newest)
+    def trim(self, alive: dict[str, Message]) -> None:
         messages = self.messages
-        return [TimelineEntry(events[i].time, messages[i], events[i]) for i in range(lo, hi)]
+        while messages and alive.get(messages.first().id) is not messages.first():
+            messages.drop_first()
+            self.events.drop_first()
+
+    def between(
+        self,
+        since: float | None,
+        until: float | None,
+        newest: int | None,
+        alive: dict[str, Message],
+    ) -> list[TimelineEntry]:
+        events, messages = self.events, self.messages
+        lo = 0 if since is None else events.bisect_left(since, key=_event_time)
+        hi = len(events) if until is None else events.bisect_right(until, key=_event_time)
+        found: list[TimelineEntry] = []
+        for i in range(hi - 1, lo - 1, -1):  # newest first, so `newest` stops early
+            message = messages[i]
+            if alive.get(message.id) is message:
+                event = events[i]
+                found.append(TimelineEntry(event.time, message, event))
+                if newest is not None and len(found) >= newest:
+                    break
+        found.reverse()
+        return found
 
 
 _NO_EVENTS = Timeline()
@@ -69,14 +87,14 @@ class Store:
     def clear(self) -> None:
         self.messages: dict[str, Message] = {}
         self._by_batch: dict[str, tuple[Message, ...] | list[Message]] = {}
-        self._by_agent: dict[AgentKey, list[Message]] = defaultdict(list)
-        self._by_phone: dict[str, list[Message]] = defaultdict(list)
-        self._by_conversation: dict[tuple[str, str, str], list[Message]] = defaultdict(list)
-        self._by_provider: dict[str, list[Message]] = defaultdict(list)
-        self._by_external: dict[tuple[str, str], list[Message]] = defaultdict(list)
-        self._by_status: dict[Status, dict[str, Message]] = defaultdict(dict)
-        self._timeline: dict[AgentKey, Timeline] = defaultdict(Timeline)
-        self._timeline_phone: dict[tuple[str, str, str], Timeline] = defaultdict(Timeline)
+        self._by_agent: dict[AgentKey, Log[Message]] = {}
+        self._by_phone: dict[str, Log[Message]] = {}
+        self._by_conversation: dict[tuple[str, str, str], Log[Message]] = {}
+        self._by_provider: dict[str, Log[Message]] = {}
+        self._by_external: dict[tuple[str, str], Log[Message]] = {}
+        self._by_status: dict[Status, dict[str, Message]] = {s: {} for s in Status}
+        self._timeline: dict[Any, Timeline] = {}  # by (provider, agent)
+        self._timeline_phone: dict[Any, Timeline] = {}  # by (provider, agent, phone)
         self.files: dict[str, StoredFile] = {}
 
     # -- writes -----------------------------------------------------------------------------
@@ -101,21 +119,38 @@ class Store:
                 self._by_batch[message.batch] = [*members, message]
             else:
                 members.append(message)
-        self._by_agent[(message.provider, message.agent_id)].append(message)
-        self._by_phone[message.phone].append(message)
-        self._by_conversation[(message.provider, message.agent_id, message.phone)].append(message)
-        self._by_provider[message.provider].append(message)
-        if message.external_id is not None:
-            self._by_external[(message.provider, message.external_id)].append(message)
+        for index, key in self._keys(message):
+            log = index.get(key)
+            if log is None:
+                log = index[key] = Log()
+            log.append(message)
         self._by_status[message.status][message.id] = message
+
+    def _keys(self, m: Message) -> list[tuple[dict[Any, Log[Message]], Hashable]]:
+        keys: list[tuple[dict[Any, Log[Message]], Hashable]] = [
+            (self._by_agent, (m.provider, m.agent_id)),
+            (self._by_phone, m.phone),
+            (self._by_conversation, (m.provider, m.agent_id, m.phone)),
+            (self._by_provider, m.provider),
+        ]
+        if m.external_id is not None:
+            keys.append((self._by_external, (m.provider, m.external_id)))
+        return keys
+
+    def _timeline_keys(self, m: Message) -> list[tuple[dict[Any, Timeline], Hashable]]:
+        return [
+            (self._timeline, (m.provider, m.agent_id)),
+            (self._timeline_phone, (m.provider, m.agent_id, m.phone)),
+        ]
 
     def record(self, message: Message, event: Event, status: Status | None = None) -> bool:
         """Append an event and move the status forward; False if the status did not change."""
         message.events.append(event)
-        self._timeline[(message.provider, message.agent_id)].append(message, event)
-        self._timeline_phone[(message.provider, message.agent_id, message.phone)].append(
-            message, event
-        )
+        for index, key in self._timeline_keys(message):
+            timeline = index.get(key)
+            if timeline is None:
+                timeline = index[key] = Timeline()
+            timeline.append(message, event)
         if status is None or STATUS_RANK[status] <= STATUS_RANK[message.status]:
             return False
         self.set_status(message, status)
@@ -132,6 +167,36 @@ class Store:
     def add_file(self, stored: StoredFile) -> None:
         self.files[stored.id] = stored
 
+    def oldest(self) -> Message | None:
+        return next(iter(self.messages.values()), None)
+
+    def evict_oldest(self) -> Message | None:
+        """Forget the oldest message: it stands first in each of its logs."""
+        message = self.oldest()
+        if message is None:
+            return None
+        del self.messages[message.id]
+        for index, key in self._keys(message):
+            log = index[key]
+            log.drop_first()
+            if not log:
+                del index[key]
+        if message.batch is not None:
+            members = self._by_batch[message.batch]
+            remaining = [m for m in members if m is not message]
+            if remaining:
+                self._by_batch[message.batch] = remaining
+            else:
+                del self._by_batch[message.batch]
+        del self._by_status[message.status][message.id]
+        for timelines, key in self._timeline_keys(message):
+            timeline = timelines.get(key)
+            if timeline is not None:
+                timeline.trim(self.messages)
+                if not timeline.messages:
+                    del timelines[key]
+        return message
+
     # -- reads ------------------------------------------------------------------------------
 
     def get(self, message_id: str) -> Message | None:
@@ -140,11 +205,11 @@ class Store:
     def batch(self, batch: str) -> Sequence[Message]:
         return self._by_batch.get(batch, ())
 
-    def by_external(self, provider: str, external_id: str) -> list[Message]:
-        return self._by_external.get((provider, external_id), [])
+    def by_external(self, provider: str, external_id: str) -> Sequence[Message]:
+        return self._by_external.get((provider, external_id), EMPTY)
 
-    def conversation(self, provider: str, agent_id: str, phone: str) -> list[Message]:
-        return self._by_conversation.get((provider, agent_id, phone), [])
+    def conversation(self, provider: str, agent_id: str, phone: str) -> Sequence[Message]:
+        return self._by_conversation.get((provider, agent_id, phone), EMPTY)
 
     def latest_to(self, provider: str, agent_id: str, phone: str) -> Message | None:
         messages = self._by_conversation.get((provider, agent_id, phone))
@@ -154,10 +219,10 @@ class Store:
         self, provider: str, since: float | None = None, until: float | None = None
     ) -> Sequence[Message]:
         """A view (no copy) of the provider's messages sent in [since, until], oldest first."""
-        messages = self._by_provider.get(provider, [])
-        lo = 0 if since is None else bisect_left(messages, since, key=_created)
-        hi = len(messages) if until is None else bisect_right(messages, until, key=_created)
-        return _View(messages, lo, hi)
+        log = self._by_provider.get(provider, EMPTY)
+        lo = 0 if since is None else log.bisect_left(since, key=_created)
+        hi = len(log) if until is None else log.bisect_right(until, key=_created)
+        return View(log, lo, hi)
 
     def timeline(
         self,
@@ -174,7 +239,7 @@ class Store:
             timeline = self._timeline.get((provider, agent_id), _NO_EVENTS)
         else:
             timeline = self._timeline_phone.get((provider, agent_id, phone), _NO_EVENTS)
-        return timeline.between(since, until, newest)
+        return timeline.between(since, until, newest, self.messages)
 
     def query(
         self,
@@ -186,14 +251,14 @@ class Store:
         """Messages matching every given filter, oldest first, starting from the smallest index."""
         candidates: list[Sequence[Message]] = []
         if agent is not None and provider is not None:
-            candidates.append(self._by_agent.get((provider, agent), []))
+            candidates.append(self._by_agent.get((provider, agent), EMPTY))
         if phone is not None:
-            candidates.append(self._by_phone.get(phone, []))
+            candidates.append(self._by_phone.get(phone, EMPTY))
         if status is not None:
-            candidates.append(sorted(self._by_status.get(status, {}).values(), key=_seq))
+            candidates.append(sorted(self._by_status[status].values(), key=_seq))
         if provider is not None:
-            candidates.append(self._by_provider.get(provider, []))
-        base = min(candidates, key=len) if candidates else self.messages.values()
+            candidates.append(self._by_provider.get(provider, EMPTY))
+        base = min(candidates, key=len) if candidates else list(self.messages.values())
         for m in base:
             if (
                 (provider is None or m.provider == provider)
@@ -219,45 +284,20 @@ def _seq(message: Message) -> int:
     return message.seq
 
 
-class _View(Sequence[Message]):
-    """messages[lo:hi] without copying; reversed() and slices stay cheap."""
-
-    __slots__ = ("_items", "_lo", "_hi")
-
-    def __init__(self, items: list[Message], lo: int, hi: int) -> None:
-        self._items, self._lo, self._hi = items, lo, max(lo, hi)
-
-    def __len__(self) -> int:
-        return self._hi - self._lo
-
-    def __getitem__(self, index):  # type: ignore[no-untyped-def, override]
-        if isinstance(index, slice):
-            start, stop, step = index.indices(len(self))
-            return self._items[self._lo + start : self._lo + stop : step]
-        if index < 0:
-            index += len(self)
-        if not 0 <= index < len(self):
-            raise IndexError(index)
-        return self._items[self._lo + index]
-
-    def __iter__(self) -> Iterator[Message]:
-        return iter(self._items[self._lo : self._hi])
-
-    def __reversed__(self) -> Iterator[Message]:
-        items, lo = self._items, self._lo
-        return (items[i] for i in range(self._hi - 1, lo - 1, -1))
-
-
 class Stores:
     """One Store per tenant (API key or account), and the few lookups that cross tenants.
 
     A tenant's reset drops its Store whole, so one test worker's reset never touches another's
-    state and costs nothing in proportion to what others hold.
+    state and costs nothing in proportion to what others hold. With `max_messages`, the oldest
+    message of all is evicted when a new one would exceed it.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, max_messages: int | None = None) -> None:
         self._counter = itertools.count(1)
         self._stores: dict[str, Store] = {}
+        self.max_messages = max_messages
+        self.count = 0
+        self.evicted = 0
 
     def of(self, tenant: str) -> Store:
         store = self._stores.get(tenant)
@@ -268,10 +308,25 @@ class Stores:
     def add(self, message: Message) -> Store:
         store = self.of(message.tenant)
         store.add(message)
+        self.count += 1
+        if self.max_messages is not None:
+            while self.count > self.max_messages and self._evict_oldest():
+                pass
         return store
 
+    def _evict_oldest(self) -> bool:
+        oldest = [(s.oldest(), s) for s in self._stores.values()]
+        candidates = [(m.seq, s) for m, s in oldest if m is not None]
+        if not candidates:
+            return False
+        _, store = min(candidates, key=lambda pair: pair[0])
+        store.evict_oldest()
+        self.count -= 1
+        self.evicted += 1
+        return True
+
     def owner(self, message: Message) -> Store | None:
-        """The live store holding `message`; None once its tenant was reset."""
+        """The live store holding `message`; None once its tenant was reset or it was evicted."""
         store = self._stores.get(message.tenant)
         return store if store is not None and store.messages.get(message.id) is message else None
 
@@ -287,11 +342,13 @@ class Stores:
         store = self._stores.pop(tenant, None)
         if store is not None:
             store.closed = True
+            self.count -= len(store)
 
     def clear(self) -> None:
         for store in self._stores.values():
             store.closed = True
         self._stores = {}
+        self.count = 0
 
     def tenants(self) -> list[str]:
         return list(self._stores)
@@ -300,12 +357,12 @@ class Stores:
         found = (s.latest_to(provider, agent_id, phone) for s in self._stores.values())
         return max((m for m in found if m is not None), key=_seq, default=None)
 
-    def query(self, tenant: str | None = None, **filters: object) -> Iterable[Message]:
+    def query(self, tenant: str | None = None, **filters: Any) -> Iterable[Message]:
         if tenant is not None:
             store = self._stores.get(tenant)
-            return store.query(**filters) if store is not None else iter(())  # type: ignore[arg-type]
-        parts = [s.query(**filters) for s in self._stores.values()]  # type: ignore[arg-type]
+            return store.query(**filters) if store is not None else iter(())
+        parts = [s.query(**filters) for s in self._stores.values()]
         return heapq.merge(*parts, key=_seq)
 
     def __len__(self) -> int:
-        return sum(len(s) for s in self._stores.values())
+        return self.count

@@ -114,6 +114,8 @@ class Dispatcher:
         http_client: httpx.AsyncClient | None = None,
         concurrency: int = 64,
         per_host: int = 4,
+        backlog: int = 100_000,
+        max_log: int = 100_000,
     ) -> None:
         self.clock = clock
         self.scheduler = scheduler
@@ -121,6 +123,8 @@ class Dispatcher:
         # ... and to one receiver: its own small connection pool, so a slow receiver cannot
         # starve the others, and httpcore's per-request walk over the pool stays short.
         self.per_host = per_host
+        self.max_waiting = backlog  # attempts that may wait for a slot; past it they fail, said so
+        self.max_log = max_log  # finished deliveries kept; the oldest leave first
         self._injected_client = http_client
         self._transports: dict[str, httpx.AsyncHTTPTransport] = {}
         self._transport_loop: asyncio.AbstractEventLoop | None = None
@@ -129,6 +133,8 @@ class Dispatcher:
 
     def clear(self) -> None:
         self.deliveries: dict[int, Delivery] = {}
+        self.waiting = 0
+        self.dropped_from_log = 0
         self._waiting: dict[str, deque[Delivery]] = {}  # per receiver host, in arrival order
         self._active: dict[str, int] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -163,14 +169,36 @@ class Dispatcher:
             self.clock.now(),
         )
         self.deliveries[delivery.id] = delivery
+        self._trim_log()
         self._enqueue(delivery)
         return delivery
+
+    def _trim_log(self) -> None:
+        """Keep at most max_log deliveries: the oldest finished ones leave first."""
+        while len(self.deliveries) > self.max_log:
+            oldest = next(iter(self.deliveries.values()))
+            if oldest.state not in ("delivered", "failed"):
+                break  # never forget one still owed to its receiver
+            del self.deliveries[oldest.id]
+            self.dropped_from_log += 1
 
     def _enqueue(self, delivery: Delivery) -> None:
         if self.deliveries.get(delivery.id) is not delivery:
             return  # reset while it waited for its retry
-        delivery.state = "pending"
         delivery.next_attempt_at = None
+        if self.waiting >= self.max_waiting:
+            delivery.state = "failed"
+            delivery.attempts.append(
+                Attempt(
+                    len(delivery.attempts) + 1,
+                    self.clock.now(),
+                    error=f"backlog full: {self.waiting} attempts already waiting",
+                )  # fmt: skip
+            )
+            log.warning("webhook %s to %s not attempted: backlog full", delivery.id, delivery.url)
+            return
+        delivery.state = "pending"
+        self.waiting += 1
         self._waiting.setdefault(_host(delivery.url), deque()).append(delivery)
         self._pump()
 
@@ -187,6 +215,7 @@ class Dispatcher:
                 and len(self._tasks) < self.concurrency
             ):
                 delivery = queue.popleft()
+                self.waiting -= 1
                 delivery.state = "in_flight"
                 self._active[host] = self._active.get(host, 0) + 1
                 task = loop.create_task(self._attempt(delivery))
@@ -267,6 +296,7 @@ class Dispatcher:
             del self.deliveries[key]
         for host, queue in self._waiting.items():
             self._waiting[host] = deque(d for d in queue if d.tenant != tenant)
+        self.waiting = sum(len(q) for q in self._waiting.values())
 
     # -- waiting and reading ----------------------------------------------------------------
 

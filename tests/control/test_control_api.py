@@ -239,3 +239,42 @@ async def test_config_file_and_agents_from_config(mode, tmp_path, webhook):
         await client.post("/_emulator/reset")  # settings back to the file's
         agents = (await client.get("/_emulator/agents")).json()["items"]
         assert agents[0]["webhook_url"] == webhook.url
+
+
+async def test_control_token_guards_the_control_api_but_not_health(mode):
+    async with open_client(mode, Config(clock="manual", control_token="s3cret")) as client:
+        assert (await client.get("/_emulator/health")).status_code == 200
+        denied = await client.get("/_emulator/messages")
+        assert denied.status_code == 401 and "token" in denied.json()["error"]
+        assert (await client.get("/_emulator/messages",
+                                 headers={"X-Emulator-Token": "wrong"})).status_code == 401  # fmt: skip
+        ok = await client.get("/_emulator/messages", headers={"X-Emulator-Token": "s3cret"})
+        assert ok.status_code == 200
+        assert (await client.get("/_emulator/messages?token=s3cret")).status_code == 200
+        provider = await client.post(MESSAGE, json=body(), headers=GENERIC_AUTH)
+        assert provider.status_code == 200  # provider APIs keep their own credentials
+
+
+async def test_retention_evicts_the_oldest_and_says_so(mode):
+    async with open_client(mode, Config(clock="manual", max_messages=5)) as client:
+        tags = []
+        for i in range(8):
+            response = await client.post(
+                MESSAGE, json=body(f"+4673000000{i}"), headers=GENERIC_AUTH
+            )
+            tags.append(response.json()["tagId"])
+        await advance(client, 60)
+        listed = (await client.get("/_emulator/messages")).json()
+        assert listed["total"] == 5
+        assert [m["phone"] for m in listed["items"]] == [f"+4673000000{i}" for i in range(3, 8)]
+        gone = await client.get(f"{MESSAGE}/Tag/{tags[0]}", headers=GENERIC_AUTH)
+        assert gone.status_code == 404
+        kept = await client.get(f"{MESSAGE}/Tag/{tags[-1]}", headers=GENERIC_AUTH)
+        assert kept.json()["readRcs"] == 1
+        agent = await client.get("/Rcs/api/v1/Message/Agent/a", headers=GENERIC_AUTH)
+        assert {e["from"] for e in agent.json() if e["from"] != "Agent"} == {
+            f"+4673000000{i}" for i in range(3, 8)
+        }
+        retention = (await client.get("/_emulator/health")).json()["retention"]
+        assert retention == {"max_messages": 5, "evicted_messages": 3, "max_webhook_log": 100000,
+                             "webhook_log_dropped": 0}  # fmt: skip

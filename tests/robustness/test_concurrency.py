@@ -1,0 +1,57 @@
+"""Many clients at once against the live server: every accepted send is one stored message with
+its own id, statistics agree, and reads during writes see whole messages only."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+
+from tests.conftest import GENERIC_AUTH, SERWERSMS_AUTH
+
+pytestmark = pytest.mark.anyio
+N = 200
+
+
+async def test_concurrent_sends_and_reads(live_server):
+    limits = httpx.Limits(max_connections=50)
+    async with httpx.AsyncClient(base_url=live_server.base_url, limits=limits) as client:
+        await client.post("/_emulator/reset")
+
+        async def generic(i: int) -> str:
+            body = {"agentId": "busy", "number": [f"+4673{i:07d}", f"+4674{i:07d}"],
+                    "messageType": "Text", "text": f"hello {i}"}  # fmt: skip
+            response = await client.post("/Rcs/api/v1/Message", json=body, headers=GENERIC_AUTH)
+            assert response.status_code == 200
+            return str(response.json()["tagId"])
+
+        async def serwersms(i: int) -> list[str]:
+            body = {"rcs_id": "busy", "phone": [f"5006{i:05d}"], "message": {"text": "x"},
+                    "details": True, "unique_id": [f"uid{i}"]}  # fmt: skip
+            response = await client.post("/messages/send_rcs", json=body, headers=SERWERSMS_AUTH)
+            return [item["id"] for item in response.json()["items"]]
+
+        async def reader() -> None:
+            for _ in range(20):
+                page = (await client.get("/_emulator/messages", params={"limit": 1000})).json()
+                for message in page["items"]:
+                    assert message["id"] and message["phone"] and message["events"]
+                    assert message["status"] == "sent"
+                await asyncio.sleep(0)
+
+        results = await asyncio.gather(
+            *(generic(i) for i in range(N)), *(serwersms(i) for i in range(N)),
+            *(reader() for _ in range(4)),
+        )  # fmt: skip
+        tags = results[:N]
+        assert len(set(tags)) == N
+        everything = (await client.get("/_emulator/messages", params={"limit": 10000})).json()
+        assert everything["total"] == 3 * N
+        assert len({m["id"] for m in everything["items"]}) == 3 * N
+        for tag in tags[:20]:
+            stats = await client.get(f"/Rcs/api/v1/Message/Tag/{tag}", headers=GENERIC_AUTH)
+            assert stats.json()["rcsNumbers"] == 2
+        uids = {m["external_id"] for m in everything["items"] if m["provider"] == "serwersms"}
+        assert uids == {f"uid{i}" for i in range(N)}
+        await client.post("/_emulator/reset")
