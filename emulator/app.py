@@ -16,12 +16,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Router
 
-from .config import Config
+from .config import Config, ConfigError
 from .control.auth import ControlToken
 from .control.faults import FaultMiddleware, Faults
 from .control.openapi import openapi_route
 from .control.params import ControlError, error_response
 from .control.routes import control_routes
+from .core import snapshot
 from .core.clock import Clock, make_clock
 from .core.emulator import Emulator, EmulatorSettings
 from .core.models import AgentSettings, PhoneSettings
@@ -68,6 +69,16 @@ def build_emulator(
     return Emulator(settings, clock, book, http_client)
 
 
+def _restore(emulator: Emulator, config: Config) -> None:
+    if not config.state_file or not Path(config.state_file).exists():
+        return
+    try:
+        counts = snapshot.load(emulator, Path(config.state_file))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(f"state file {config.state_file} cannot be loaded: {exc}") from exc
+    log.info("restored from %s: %s", config.state_file, counts)
+
+
 def create_app(
     config: Config | None = None,
     *,
@@ -87,12 +98,13 @@ def create_app(
     provider_routes: list[BaseRoute] = []
     hot: list[BaseRoute] = []
     for m in mounts:
-        emulator.register(m.adapter)
+        emulator.register(m.adapter)  # before any state is restored: deliveries need adapters
         emulator.on_reset.append(m.reset)
         handlers.update(m.exception_handlers)
         control += m.control
         hot += m.routes[: m.hot_routes]
         provider_routes += m.routes[m.hot_routes :]
+    _restore(emulator, config)
     control.append(openapi_route("/openapi.json", list(control)))
     # Provider routes first (the hot paths match at once), the control API behind one prefix;
     # SerwerSMS's catch-all for unknown actions stays last.
@@ -125,6 +137,9 @@ def create_app(
             if pending["pending"] or pending["in_flight"] or pending["retrying"]:
                 log.warning("stopping with webhook deliveries not done: %s", pending)
             await emulator.dispatcher.aclose()
+            if config.state_file:
+                counts = snapshot.save(emulator, Path(config.state_file))
+                log.warning("state saved to %s: %s", config.state_file, counts)
             emulator.vault.clear()
 
     middleware = [Middleware(m.middleware) for m in mounts if m.middleware is not None]

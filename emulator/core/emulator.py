@@ -176,11 +176,16 @@ class Emulator:
             store = self.stores.add(message)
             if message.send_at > now:
                 store.set_status(message, Status.SCHEDULED)
-                self.scheduler.at(message.send_at, partial(self._dispatch, message))
+                self.scheduler.at(
+                    message.send_at,
+                    partial(self.dispatch, message),
+                    ("dispatch", message.tenant, message.id),
+                )
             else:
-                self._dispatch(message)
+                self.dispatch(message)
 
-    def _dispatch(self, message: Message) -> None:
+    def dispatch(self, message: Message) -> None:
+        """The send itself: at once, or when a scheduled send time comes."""
         store = self.stores.owner(message)
         if store is None:
             return  # its tenant was reset while it waited
@@ -199,9 +204,14 @@ class Emulator:
             if isinstance(delay, tuple):
                 delay = self.ids.uniform(*delay)
             due += delay
-            self.scheduler.at(due, partial(self._run_step, message, step))
+            self.scheduler.at(
+                due,
+                partial(self.run_step, message, step),
+                ("step", message.tenant, message.id, step.model_dump(by_alias=True)),
+            )
 
-    def _run_step(self, message: Message, step: Step) -> None:
+    def run_step(self, message: Message, step: Step) -> None:
+        """One step of a recipient's scripted timeline."""
         if self.stores.owner(message) is None:
             return
         cond = step.when

@@ -182,6 +182,13 @@ class Dispatcher:
             del self.deliveries[oldest.id]
             self.dropped_from_log += 1
 
+    def next_id(self) -> int:
+        return next(self._ids)
+
+    def requeue(self, delivery: Delivery) -> None:
+        """Queue a delivery again (a retry that came due, or one restored from saved state)."""
+        self._enqueue(delivery)
+
     def _enqueue(self, delivery: Delivery) -> None:
         if self.deliveries.get(delivery.id) is not delivery:
             return  # reset while it waited for its retry
@@ -288,7 +295,7 @@ class Dispatcher:
             delivery.state = "retrying"
             due = self.clock.now() + delivery.policy.delays[len(delivery.attempts) - 1]
             delivery.next_attempt_at = due
-            self.scheduler.at(due, lambda: self._enqueue(delivery))
+            self.scheduler.at(due, partial(self._enqueue, delivery), ("retry", delivery.id))
 
     def drop_tenant(self, tenant: str) -> None:
         """Forget one tenant's deliveries; their pending retries are void."""
