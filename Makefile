@@ -36,5 +36,8 @@ bench: $(STAMP)
 		|| { echo "make bench needs wrk: apt-get install wrk"; exit 1; }
 	$(BIN)/python -m bench
 
+soak: $(STAMP)
+	RCS_SOAK_SECONDS=300 $(BIN)/pytest -q -p no:xdist tests/robustness/test_soak.py
+
 clean:
 	rm -rf $(VENV)

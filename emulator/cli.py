@@ -54,6 +54,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     from .app import create_app
     from .gc_tuning import freeze_survivors_of_full_collections
+    from .server import UVICORN_OPTIONS
 
     clock = args.clock
     if args.speed is not None and args.speed != 1.0 and clock is None:
@@ -75,7 +76,13 @@ def _serve(args: argparse.Namespace) -> int:
         f"(clock {config.clock}, scenario {app.state.emulator.scenarios.active.name})",
         flush=True,
     )
-    uvicorn.run(app, host=config.host, port=config.port, log_level=args.log_level)
+    uvicorn.run(
+        app,
+        host=config.host,
+        port=config.port,
+        log_level=args.log_level,
+        **UVICORN_OPTIONS,  # type: ignore[arg-type]
+    )
     return 0
 
 

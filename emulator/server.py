@@ -17,6 +17,10 @@ from .app import create_app
 from .config import Config
 from .core.emulator import Emulator
 
+# How uvicorn serves the emulator, in tests, the CLI and Docker alike: h11 bounds what a client
+# may send before its headers end (httptools buffers headers of any size); uvloop where present.
+UVICORN_OPTIONS = {"http": "h11", "h11_max_incomplete_event_size": 32 * 1024}
+
 
 class EmulatorServer:
     def __init__(self, config: Config | None = None, app: Starlette | None = None) -> None:
@@ -46,7 +50,12 @@ class EmulatorServer:
         sock.bind((self.config.host, self.config.port))
         self.port = sock.getsockname()[1]
         uv_config = uvicorn.Config(
-            self.app, log_level="warning", lifespan="on", access_log=False, timeout_keep_alive=30
+            self.app,
+            log_level="warning",
+            lifespan="on",
+            access_log=False,
+            timeout_keep_alive=30,
+            **UVICORN_OPTIONS,  # type: ignore[arg-type]
         )
         self._server = uvicorn.Server(uv_config)
         self._thread = threading.Thread(
