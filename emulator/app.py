@@ -19,7 +19,7 @@ from starlette.routing import BaseRoute, Mount, Router
 from .config import Config, ConfigError
 from .control.auth import ControlToken
 from .control.faults import FaultMiddleware, Faults
-from .control.openapi import openapi_route
+from .control.openapi import openapi_route, provider_openapi_route
 from .control.params import ControlError, error_response
 from .control.routes import control_routes
 from .core import snapshot
@@ -106,6 +106,7 @@ def create_app(
         provider_routes += m.routes[m.hot_routes :]
     _restore(emulator, config)
     control.append(openapi_route("/openapi.json", list(control)))
+    control.append(provider_openapi_route({m.name: m.openapi for m in mounts if m.openapi}))
     # Provider routes first (the hot paths match at once), the control API behind one prefix;
     # SerwerSMS's catch-all for unknown actions stays last.
     routes: list[BaseRoute] = [*hot, *provider_routes]

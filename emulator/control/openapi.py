@@ -3,6 +3,8 @@ each endpoint's docstring."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -32,3 +34,20 @@ def openapi_route(path: str, routes: list[BaseRoute]) -> Route:
         return JSONResponse(schema)
 
     return Route(path, openapi, methods=["GET"], include_in_schema=False)
+
+
+def provider_openapi_route(descriptions: dict[str, str]) -> Route:
+    """/openapi/{provider}.json: each provider's endpoints as the emulator serves them."""
+    import yaml
+
+    loaded = {name: yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+              for name, path in descriptions.items()}  # fmt: skip
+
+    async def provider_openapi(request: Request) -> Response:
+        name = request.path_params["provider"]
+        if name not in loaded:
+            return JSONResponse({"error": f"no OpenAPI description for {name!r}"}, 404)
+        return JSONResponse(loaded[name])
+
+    return Route("/openapi/{provider}.json", provider_openapi, methods=["GET"],
+                 include_in_schema=False)  # fmt: skip

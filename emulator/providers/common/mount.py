@@ -30,5 +30,6 @@ class ProviderMount:
         default=lambda request, status, retry_after: Response(status_code=status)
     )
     control: list[BaseRoute] = field(default_factory=list)  # its own /_emulator additions
+    openapi: str | None = None  # file name, beside the package, of its OpenAPI description
     hot_routes: int = 0  # how many of `routes`, from the first, the app tries before all others
     tenant_of: Callable[[Request], str] = lambda request: request.client.host  # type: ignore[union-attr]

@@ -7,6 +7,7 @@ import re
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from starlette.requests import Request
@@ -359,6 +360,7 @@ def mount(emulator: Emulator, section: Mapping[str, Any]) -> ProviderMount:
         name=NAME,
         # Full paths at the top of the router: the hot POST /Message matches on the first try.
         routes=[Route(PREFIX + r.path, r.endpoint, methods=r.methods) for r in routes],
+        openapi=str(Path(__file__).with_name("openapi.yaml")),
         hot_routes=1,  # POST /Message
         adapter=GenericAdapter(),
         owns=lambda path: path.lower().startswith("/rcs/"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from starlette.exceptions import HTTPException
@@ -334,6 +335,7 @@ def mount(emulator: Emulator, section: Mapping[str, Any]) -> ProviderMount:
         exception_handlers={SerwerSmsApiError: render},
         fault_response=fault_response,
         tenant_of=tenant_of,
+        openapi=str(Path(__file__).with_name("openapi.yaml")),
         hot_routes=3,  # messages/send_rcs in its three forms
         control=[
             Route("/serwersms/groups", list_groups, methods=["GET"]),
