@@ -176,11 +176,7 @@ class Emulator:
             store = self.stores.add(message)
             if message.send_at > now:
                 store.set_status(message, Status.SCHEDULED)
-                self.scheduler.at(
-                    message.send_at,
-                    partial(self.dispatch, message),
-                    ("dispatch", message.tenant, message.id),
-                )
+                self.scheduler.at(message.send_at, partial(self.dispatch, message))
             else:
                 self.dispatch(message)
 
@@ -204,11 +200,7 @@ class Emulator:
             if isinstance(delay, tuple):
                 delay = self.ids.uniform(*delay)
             due += delay
-            self.scheduler.at(
-                due,
-                partial(self.run_step, message, step),
-                ("step", message.tenant, message.id, step.model_dump(by_alias=True)),
-            )
+            self.scheduler.at(due, partial(self.run_step, message, step))
 
     def run_step(self, message: Message, step: Step) -> None:
         """One step of a recipient's scripted timeline."""

@@ -5,22 +5,20 @@ from __future__ import annotations
 import heapq
 import itertools
 from collections.abc import Callable
-from typing import Any
 
 Action = Callable[[], None]
 
 
 class Scheduler:
     def __init__(self) -> None:
-        # (due, seq, action, what): tuples compare in C, seq keeps equal times in order and
-        # never ties, so neither the action nor `what` (its description as data) is compared
-        self._heap: list[tuple[float, int, Action, tuple[Any, ...] | None]] = []
+        # (due, seq, action): tuples compare in C, and seq keeps equal times in order and
+        # never ties, so actions are never compared
+        self._heap: list[tuple[float, int, Action]] = []
         self._seq = itertools.count()
         self.on_schedule: Callable[[float], None] | None = None  # wakes a real-time ticker
 
-    def at(self, due: float, action: Action, what: tuple[Any, ...] | None = None) -> None:
-        """Run `action` at `due`; `what` describes it as data, for saving the emulator's state."""
-        heapq.heappush(self._heap, (due, next(self._seq), action, what))
+    def at(self, due: float, action: Action) -> None:
+        heapq.heappush(self._heap, (due, next(self._seq), action))
         if self.on_schedule is not None:
             self.on_schedule(due)
 
@@ -36,12 +34,16 @@ class Scheduler:
             ran += 1
         return ran
 
-    def pending(self) -> list[tuple[float, tuple[Any, ...]]]:
-        """What is due when, in order, as data (entries without a description left out)."""
-        return [(due, what) for due, _, _, what in sorted(self._heap) if what is not None]
+    def pending(self) -> list[tuple[float, Action]]:
+        """What is due when, in order (the saved state describes each action)."""
+        return [(due, action) for due, _, action in sorted(self._heap, key=_order)]
 
     def clear(self) -> None:
         self._heap.clear()
 
     def __len__(self) -> int:
         return len(self._heap)
+
+
+def _order(entry: tuple[float, int, Action]) -> tuple[float, int]:
+    return entry[0], entry[1]

@@ -48,6 +48,19 @@ def _message(m: Message) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def _describe(emulator: Emulator, action: Any) -> list[Any] | None:
+    """A scheduled action as data: the scheduler holds functools.partial objects of three kinds."""
+    func = getattr(action, "func", None)
+    args: tuple[Any, ...] = getattr(action, "args", ())
+    if func == emulator.dispatch:
+        return ["dispatch", args[0].tenant, args[0].id]
+    if func == emulator.run_step:
+        return ["step", args[0].tenant, args[0].id, args[1].model_dump(by_alias=True)]
+    if func == emulator.dispatcher.requeue:
+        return ["retry", args[0].id]
+    return None
+
+
 def save(emulator: Emulator, path: Path) -> dict[str, int]:
     files_dir = Path(f"{path}.files")
     shutil.rmtree(files_dir, ignore_errors=True)
@@ -86,7 +99,11 @@ def save(emulator: Emulator, path: Path) -> dict[str, int]:
             }
             for d in unfinished
         ],  # fmt: skip
-        "scheduled": emulator.scheduler.pending(),
+        "scheduled": [
+            (due, what)
+            for due, action in emulator.scheduler.pending()
+            if (what := _describe(emulator, action)) is not None
+        ],
     }
     temporary = path.with_suffix(path.suffix + ".tmp")
     temporary.write_text(json.dumps(state), encoding="utf-8")
@@ -164,14 +181,13 @@ def _schedule(emulator: Emulator, entries: list[Any], deliveries: dict[int, Deli
             delivery = deliveries.get(what[1])
             if delivery is not None:
                 delivery.next_attempt_at = due
-                emulator.scheduler.at(due, partial(emulator.dispatcher.requeue, delivery),
-                                      ("retry", delivery.id))  # fmt: skip
+                emulator.scheduler.at(due, partial(emulator.dispatcher.requeue, delivery))
             continue
         message = emulator.stores.of(what[1]).get(what[2])
         if message is None:
             continue
         if kind == "dispatch":
-            emulator.scheduler.at(due, partial(emulator.dispatch, message), tuple(what))
+            emulator.scheduler.at(due, partial(emulator.dispatch, message))
         elif kind == "step":
             step = Step.model_validate(what[3])
-            emulator.scheduler.at(due, partial(emulator.run_step, message, step), tuple(what))
+            emulator.scheduler.at(due, partial(emulator.run_step, message, step))

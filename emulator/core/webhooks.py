@@ -295,7 +295,7 @@ class Dispatcher:
             delivery.state = "retrying"
             due = self.clock.now() + delivery.policy.delays[len(delivery.attempts) - 1]
             delivery.next_attempt_at = due
-            self.scheduler.at(due, partial(self._enqueue, delivery), ("retry", delivery.id))
+            self.scheduler.at(due, partial(self.requeue, delivery))
 
     def drop_tenant(self, tenant: str) -> None:
         """Forget one tenant's deliveries; their pending retries are void."""
