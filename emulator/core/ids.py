@@ -39,6 +39,3 @@ class IdSource:
 
     def sentence(self) -> str:
         return str(self.faker.sentence())
-
-    def random(self) -> float:
-        return self._rng.random()

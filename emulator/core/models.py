@@ -120,12 +120,6 @@ class Message:
     def has_suggestions(self) -> bool:
         return bool(self.suggestions)
 
-    def last_event(self, etype: EventType) -> Event | None:
-        for event in reversed(self.events):
-            if event.type is etype:
-                return event
-        return None
-
 
 @dataclass(slots=True)
 class StoredFile:

@@ -208,9 +208,6 @@ class Store:
     def by_external(self, provider: str, external_id: str) -> Sequence[Message]:
         return self._by_external.get((provider, external_id), EMPTY)
 
-    def conversation(self, provider: str, agent_id: str, phone: str) -> Sequence[Message]:
-        return self._by_conversation.get((provider, agent_id, phone), EMPTY)
-
     def latest_to(self, provider: str, agent_id: str, phone: str) -> Message | None:
         messages = self._by_conversation.get((provider, agent_id, phone))
         return messages[-1] if messages else None
