@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench soak clean
+.PHONY: run test lint bench soak docker-check clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,9 @@ bench: $(STAMP)
 
 soak: $(STAMP)
 	RCS_SOAK_SECONDS=300 $(BIN)/pytest -q -p no:xdist tests/robustness/test_soak.py
+
+docker-check:
+	../shared/tools/docker-check 8080 /_emulator/health
 
 clean:
 	rm -rf $(VENV)

@@ -1,0 +1,31 @@
+# rcs-emulator for demo environments: the same server as `make run`, on 0.0.0.0:8080.
+# Works on python:3.11-slim and on a plain Debian with python3 (it makes its own venv).
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PATH=/opt/venv/bin:$PATH \
+    RCS_EMULATOR_HOST=0.0.0.0 \
+    RCS_EMULATOR_PORT=8080
+
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY emulator ./emulator
+COPY scenarios ./scenarios
+RUN python3 -m venv /opt/venv \
+    && /opt/venv/bin/pip install --quiet . \
+    && rm -rf /src \
+    && mkdir -p /config \
+    && useradd --system --uid 10001 --home-dir /nonexistent --shell /usr/sbin/nologin emulator
+
+# Mount a folder here with config.yaml and/or scenario files, then set for example
+# RCS_EMULATOR_CONFIG=/config/config.yaml or RCS_EMULATOR_SCENARIO_DIRS=/config/scenarios.
+VOLUME ["/config"]
+WORKDIR /config
+USER 10001
+EXPOSE 8080
+HEALTHCHECK --interval=15s --timeout=3s --start-period=5s --retries=3 \
+    CMD ["python3", "-c", "import sys, urllib.request; sys.exit(urllib.request.urlopen('http://127.0.0.1:8080/_emulator/health', timeout=2).status != 200)"]
+CMD ["rcs-emulator", "serve", "--host", "0.0.0.0"]
