@@ -30,7 +30,10 @@ class Answer:
 class WebhookReceiver:
     """A live HTTP server on a free local port; every request it gets lands in `calls`."""
 
-    def __init__(self) -> None:
+    def __init__(self, keep: int | None = None) -> None:
+        """`keep`: remember only the newest that many calls (a long soak); `count` counts all."""
+        self.keep = keep
+        self.count = 0
         self.calls: list[dict[str, Any]] = []
         self._answers: list[Answer] = []
         self.default = Answer()
@@ -54,6 +57,9 @@ class WebhookReceiver:
                     "body": raw.decode("utf-8", "replace"),
                 }
             )
+            self.count += 1
+            if self.keep is not None and len(self.calls) > 2 * self.keep:
+                del self.calls[: -self.keep]  # trimmed in batches: amortised O(1)
             self._cond.notify_all()
         if answer.delay:
             await asyncio.sleep(answer.delay)
@@ -87,6 +93,7 @@ class WebhookReceiver:
     def clear(self) -> None:
         with self._cond:
             self.calls.clear()
+            self.count = 0
             self._answers.clear()
             self.default = Answer()
 
