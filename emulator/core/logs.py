@@ -34,11 +34,7 @@ class Log(Sequence[T], Generic[T]):
         if isinstance(index, slice):
             start, stop, step = index.indices(len(self))
             return self._items[self._start + start : self._start + stop : step]
-        if index < 0:
-            index += len(self)
-        if not 0 <= index < len(self):
-            raise IndexError(index)
-        return self._items[self._start + index]
+        return self._items[self._start + _position(index, len(self))]
 
     def __iter__(self) -> Iterator[T]:
         return islice(self._items, self._start, None)
@@ -84,17 +80,21 @@ class View(Sequence[T], Generic[T]):
         if isinstance(index, slice):
             start, stop, step = index.indices(len(self))
             return list(self._log[self._lo + start : self._lo + stop : step])
-        if index < 0:
-            index += len(self)
-        if not 0 <= index < len(self):
-            raise IndexError(index)
-        return self._log[self._lo + index]
+        return self._log[self._lo + _position(index, len(self))]
 
     def __iter__(self) -> Iterator[T]:
         return (self._log[i] for i in range(self._lo, self._hi))
 
     def __reversed__(self) -> Iterator[T]:
         return (self._log[i] for i in range(self._hi - 1, self._lo - 1, -1))
+
+
+def _position(index: int, length: int) -> int:
+    """A sequence index (negative from the end) as an offset, or IndexError."""
+    position = index + length if index < 0 else index
+    if not 0 <= position < length:
+        raise IndexError(index)
+    return position
 
 
 EMPTY: Log[Any] = Log()
