@@ -30,6 +30,7 @@ from .core.scenarios import load_book
 from .providers import generic, serwersms
 from .providers.common.mount import ProviderMount
 from .providers.common.responses import JSONResponse
+from .ui.routes import ui_routes
 
 log = logging.getLogger("rcs_emulator")
 
@@ -109,7 +110,7 @@ def create_app(
     control.append(provider_openapi_route({m.name: m.openapi for m in mounts if m.openapi}))
     # Provider routes first (the hot paths match at once), the control API behind one prefix;
     # SerwerSMS's catch-all for unknown actions stays last.
-    routes: list[BaseRoute] = [*hot, *provider_routes]
+    routes: list[BaseRoute] = [*hot, *ui_routes(emulator, config.control_token), *provider_routes]
     control_app = ControlToken(Router(routes=control), config.control_token)
     routes.insert(len(routes) - 1, Mount("/_emulator", app=control_app))
 

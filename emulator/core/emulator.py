@@ -6,6 +6,7 @@ core never knows which provider it serves.
 
 from __future__ import annotations
 
+import asyncio
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -101,6 +102,11 @@ class Emulator:
         # (the newest 10,000: a long demo must not grow it without end).
         self.surprises: deque[dict[str, Any]] = deque(maxlen=SURPRISES_KEPT)
         self.dispatcher.on_attempt.append(self._webhook_surprise)
+        self.dispatcher.on_attempt.append(
+            lambda d, a: self.publish("webhook", d.provider, d.agent_id, d.phone, d.message_id)
+        )
+        # Live viewers (the inbox page): each a bounded queue of small change notices.
+        self.watchers: set[asyncio.Queue[dict[str, Any]]] = set()
 
     def register(self, adapter: ProviderAdapter) -> None:
         self.providers[adapter.name] = adapter
@@ -174,6 +180,7 @@ class Emulator:
         now = self.clock.now()
         for message in messages:
             store = self.stores.add(message)
+            self.publish("message", message.provider, message.agent_id, message.phone, message.id)
             if message.send_at > now:
                 store.set_status(message, Status.SCHEDULED)
                 self.scheduler.at(message.send_at, partial(self.dispatch, message))
@@ -243,6 +250,7 @@ class Emulator:
         if store is None:
             raise InboundError(f"message {message.id} was reset")
         store.record(message, event, status)
+        self.publish("event", message.provider, message.agent_id, message.phone, message.id)
         self._notify(message, event)
         return event
 
@@ -302,6 +310,21 @@ class Emulator:
                 payload=payload,
                 policy=policy,
             )
+
+    # -- change notices ----------------------------------------------------------------------
+
+    def publish(
+        self, kind: str, provider: str, agent_id: str, phone: str, message_id: str | None
+    ) -> None:
+        """Tell live viewers that something changed; a viewer that lags loses notices, not
+        correctness: it reloads what it shows on the next one."""
+        if not self.watchers:
+            return
+        notice = {"kind": kind, "provider": provider, "agent_id": agent_id, "phone": phone,
+                  "message_id": message_id}  # fmt: skip
+        for queue in self.watchers:
+            if not queue.full():
+                queue.put_nowait(notice)
 
     # -- surprises --------------------------------------------------------------------------
 

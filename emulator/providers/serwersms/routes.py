@@ -324,13 +324,15 @@ def mount(emulator: Emulator, section: Mapping[str, Any]) -> ProviderMount:
         *_action("/messages/reports", api.reports),
         *_action("/messages/view", api.view),
         Route("/error/{code}", api.error_lookup, methods=["GET", "POST"]),
-        ActionFallback(api.unknown_action, skip=("/_emulator", "/rcs/", "/rcs", "/ui")),
+        ActionFallback(api.unknown_action, skip=("/_emulator", "/rcs", "/ui/")),
     ]
     return ProviderMount(
         name=NAME,
         routes=routes,
         adapter=SerwerSmsAdapter(),
-        owns=lambda path: not path.lower().startswith(("/_emulator", "/rcs")),
+        owns=lambda path: (
+            path != "/" and not path.lower().startswith(("/_emulator", "/rcs", "/ui/"))
+        ),
         http_error=http_error,
         exception_handlers={SerwerSmsApiError: render},
         fault_response=fault_response,

@@ -1,0 +1,73 @@
+"""The inbox page at `/`, its static assets (served by the emulator: demos may be offline) and a
+server-sent-events stream of change notices at `/_emulator/stream`."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import FileResponse, Response, StreamingResponse
+from starlette.routing import BaseRoute, Route
+
+from ..control.auth import token_ok
+from ..core.emulator import Emulator
+from ..providers.common.responses import JSONResponse
+
+STATIC = Path(__file__).with_name("static")
+ASSETS = {"inbox.js": "text/javascript", "inbox.css": "text/css"}
+HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src * data:; media-src *",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-cache",
+}
+KEEP_ALIVE = 15.0
+
+
+def ui_routes(emulator: Emulator, token: str | None) -> list[BaseRoute]:
+    def denied(request: Request) -> Response | None:
+        if token_ok(request.scope, token):
+            return None
+        return JSONResponse({"error": "the inbox needs the control token (?token=)"}, 401)
+
+    async def page(request: Request) -> Response:
+        return denied(request) or FileResponse(STATIC / "index.html", headers=HEADERS)
+
+    async def asset(request: Request) -> Response:
+        name = request.path_params["name"]
+        if name not in ASSETS:  # a fixed list: no path from the client reaches the disk
+            return JSONResponse({"error": "no such asset"}, 404)
+        return FileResponse(STATIC / name, media_type=ASSETS[name], headers=HEADERS)
+
+    async def stream(request: Request) -> Response:
+        refused = denied(request)
+        if refused is not None:
+            return refused
+        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=1000)
+        emulator.watchers.add(queue)
+
+        async def events() -> AsyncIterator[str]:
+            try:
+                yield "retry: 2000\n\n"
+                while True:
+                    try:
+                        notice = await asyncio.wait_for(queue.get(), KEEP_ALIVE)
+                    except TimeoutError:
+                        yield ": keep-alive\n\n"
+                        continue
+                    yield f"event: change\ndata: {json.dumps(notice)}\n\n"
+            finally:
+                emulator.watchers.discard(queue)
+
+        return StreamingResponse(
+            events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
+        )
+
+    return [
+        Route("/", page, methods=["GET"]),
+        Route("/ui/{name}", asset, methods=["GET"]),
+        Route("/_emulator/stream", stream, methods=["GET"]),
+    ]
