@@ -247,17 +247,23 @@ def _local_time(value: Any) -> float | None:
     return send_time(value, float("-inf"))
 
 
-class ActionFallback(Route):
-    """Every other path is an unknown SerwerSMS action, except those other parts own."""
+# Paths other parts of the emulator answer: the inbox page, the UI assets, the control API and
+# the Generic API. Every other path belongs to SerwerSMS (an unknown one is InvalidAction).
+OTHERS = ("/_emulator", "/rcs", "/ui/")
 
-    def __init__(self, endpoint: Callable[[Request], Awaitable[Response]], skip: tuple[str, ...]):
+
+def owns(path: str) -> bool:
+    return path != "/" and not path.lower().startswith(OTHERS)
+
+
+class ActionFallback(Route):
+    """Every path SerwerSMS owns and no route matched is an unknown action."""
+
+    def __init__(self, endpoint: Callable[[Request], Awaitable[Response]]):
         super().__init__("/{action:path}", endpoint)
-        self.skip = skip
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
-        if scope["type"] == "http" and (
-            scope["path"] == "/" or scope["path"].lower().startswith(self.skip)
-        ):
+        if scope["type"] == "http" and not owns(scope["path"]):
             return Match.NONE, {}
         return super().matches(scope)
 
@@ -324,15 +330,13 @@ def mount(emulator: Emulator, section: Mapping[str, Any]) -> ProviderMount:
         *_action("/messages/reports", api.reports),
         *_action("/messages/view", api.view),
         Route("/error/{code}", api.error_lookup, methods=["GET", "POST"]),
-        ActionFallback(api.unknown_action, skip=("/_emulator", "/rcs", "/ui/")),
+        ActionFallback(api.unknown_action),
     ]
     return ProviderMount(
         name=NAME,
         routes=routes,
         adapter=SerwerSmsAdapter(),
-        owns=lambda path: (
-            path != "/" and not path.lower().startswith(("/_emulator", "/rcs", "/ui/"))
-        ),
+        owns=owns,
         http_error=http_error,
         exception_handlers={SerwerSmsApiError: render},
         fault_response=fault_response,
