@@ -19,6 +19,7 @@ from starlette.routing import BaseRoute, Mount, Router
 from .config import Config, ConfigError
 from .control.auth import ControlToken
 from .control.faults import FaultMiddleware, Faults
+from .control.files import file_routes
 from .control.openapi import openapi_route, provider_openapi_route
 from .control.params import ControlError, error_response
 from .control.routes import control_routes
@@ -95,7 +96,7 @@ def create_app(
     handlers: dict[object, object] = {ControlError: error_response}
     faults = Faults(emulator.clock, [m.name for m in mounts], config.seed)
     emulator.on_reset.append(faults.clear)
-    control = control_routes(emulator, [m.name for m in mounts], faults)
+    control = control_routes(emulator, [m.name for m in mounts], faults) + file_routes(emulator)
     provider_routes: list[BaseRoute] = []
     hot: list[BaseRoute] = []
     for m in mounts:

@@ -52,6 +52,17 @@ class EmulatorHandle:
         params = self._scope({"limit": 10_000})
         return list(self._call("GET", "/webhooks", params=params)["items"])
 
+    def files(self, agent: str | None = None) -> list[dict[str, Any]]:
+        """Uploaded files (records; each has a content_url for its bytes)."""
+        params = self._scope({"agent": agent, "limit": 10_000})
+        return list(self._call("GET", "/files", params=params)["items"])
+
+    def file_content(self, file_id: str) -> bytes:
+        response = self._http.get(f"/_emulator/files/{file_id}/content")
+        if response.status_code >= 400:
+            raise AssertionError(f"emulator file {file_id}: {response.status_code}")
+        return response.content
+
     def surprises(self) -> list[dict[str, Any]]:
         params = self._scope({"limit": 10_000})
         return list(self._call("GET", "/surprises", params=params)["items"])

@@ -121,7 +121,9 @@ class Emulator:
         configuration stays, and so do control-API agent and phone settings when
         `keep_settings` (a tenant's reset always keeps them)."""
         if tenant is not None:
-            self.stores.drop(tenant)
+            dropped = self.stores.drop(tenant)
+            if dropped is not None:
+                self.vault.remove(f.path for f in dropped.files.values())
             self.dispatcher.drop_tenant(tenant)
             kept = (s for s in self.surprises if s.get("tenant") != tenant)
             self.surprises = deque(kept, maxlen=SURPRISES_KEPT)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import IO
 
@@ -24,6 +25,10 @@ class FileVault:
         with path.open("wb") as out:
             shutil.copyfileobj(source, out, 1024 * 1024)
         return str(path)
+
+    def remove(self, paths: Iterable[str]) -> None:
+        for path in paths:
+            Path(path).unlink(missing_ok=True)
 
     def clear(self) -> None:
         if self._dir is not None:

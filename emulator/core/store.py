@@ -277,6 +277,10 @@ def _created(message: Message) -> float:
     return message.created_at
 
 
+def _uploaded(stored: StoredFile) -> float:
+    return stored.uploaded_at
+
+
 def _seq(message: Message) -> int:
     return message.seq
 
@@ -335,11 +339,12 @@ class Stores:
                 return found
         return None
 
-    def drop(self, tenant: str) -> None:
+    def drop(self, tenant: str) -> Store | None:
         store = self._stores.pop(tenant, None)
         if store is not None:
             store.closed = True
             self.count -= len(store)
+        return store
 
     def clear(self) -> None:
         for store in self._stores.values():
@@ -349,6 +354,22 @@ class Stores:
 
     def tenants(self) -> list[str]:
         return list(self._stores)
+
+    def files(self, tenant: str | None = None) -> list[StoredFile]:
+        """Uploaded files, oldest first (of one tenant, or all)."""
+        stores = [self._stores[tenant]] if tenant in self._stores else []
+        if tenant is None:
+            stores = list(self._stores.values())
+        found = [f for s in stores for f in s.files.values()]
+        return sorted(found, key=_uploaded) if len(stores) > 1 else found
+
+    def file(self, file_id: str) -> StoredFile | None:
+        """Any tenant's uploaded file by id."""
+        for store in self._stores.values():
+            found = store.files.get(file_id)
+            if found is not None:
+                return found
+        return None
 
     def latest_to(self, provider: str, agent_id: str, phone: str) -> Message | None:
         found = (s.latest_to(provider, agent_id, phone) for s in self._stores.values())
