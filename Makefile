@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench soak docker-check clean
+.PHONY: run test lint bench soak screenshots docker-check clean chromium
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +21,14 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/rcs-emulator serve --host 127.0.0.1 --port 8080
 
-test: $(STAMP)
+# The inbox's browser tests drive Debian's Chromium (never a browser a tool downloads).
+chromium:
+	@[ "$$RCS_SKIP_BROWSER" = 1 ] || command -v chromium >/dev/null || [ -n "$$RCS_CHROMIUM" ] \
+		|| { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } \
+		|| { echo "the browser tests need Chromium: apt-get install chromium" \
+			"(or RCS_CHROMIUM=/path, or RCS_SKIP_BROWSER=1 to skip them)"; exit 1; }
+
+test: $(STAMP) chromium
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest -n 2 -q
@@ -38,6 +45,9 @@ bench: $(STAMP)
 
 soak: $(STAMP)
 	RCS_SOAK_SECONDS=300 $(BIN)/pytest -q -p no:xdist tests/robustness/test_soak.py
+
+screenshots: $(STAMP) chromium
+	$(BIN)/python -m tests.ui.screenshots docs/screenshots
 
 docker-check:
 	../shared/tools/docker-check 8080 /_emulator/health

@@ -124,6 +124,7 @@ class Emulator:
             dropped = self.stores.drop(tenant)
             if dropped is not None:
                 self.vault.remove(f.path for f in dropped.files.values())
+            self.publish("reset", None, None, None, None)
             self.dispatcher.drop_tenant(tenant)
             kept = (s for s in self.surprises if s.get("tenant") != tenant)
             self.surprises = deque(kept, maxlen=SURPRISES_KEPT)
@@ -137,6 +138,7 @@ class Emulator:
         self.dispatcher.clear()
         for hook in self.on_reset:
             hook()
+        self.publish("reset", None, None, None, None)
 
     # -- settings ---------------------------------------------------------------------------
 
@@ -316,7 +318,12 @@ class Emulator:
     # -- change notices ----------------------------------------------------------------------
 
     def publish(
-        self, kind: str, provider: str, agent_id: str, phone: str, message_id: str | None
+        self,
+        kind: str,
+        provider: str | None,
+        agent_id: str | None,
+        phone: str | None,
+        message_id: str | None,
     ) -> None:
         """Tell live viewers that something changed; a viewer that lags loses notices, not
         correctness: it reloads what it shows on the next one."""

@@ -18,7 +18,12 @@ from ..core.emulator import Emulator
 from ..providers.common.responses import JSONResponse
 
 STATIC = Path(__file__).with_name("static")
-ASSETS = {"inbox.js": "text/javascript", "inbox.css": "text/css"}
+ASSETS = {
+    "inbox.js": "text/javascript",
+    "messages.js": "text/javascript",
+    "carousel.js": "text/javascript",
+    "inbox.css": "text/css",
+}
 HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src * data:; media-src *",
     "X-Content-Type-Options": "nosniff",

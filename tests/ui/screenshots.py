@@ -1,0 +1,60 @@
+"""Photograph the inbox: one picture per message kind, and the whole page.
+
+    make screenshots        (python -m tests.ui.screenshots docs/screenshots)
+
+Uses the browser tests' showcase and Chromium set-up, so the pictures show what they test."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import httpx
+from playwright.sync_api import sync_playwright
+
+from emulator import Config, EmulatorServer
+from emulator.testing import WebhookReceiver
+
+from .conftest import CHROMIUM_ARGS, chromium_path
+from .showcase import AGENT, send_showcase
+
+
+def main(folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    with (
+        WebhookReceiver() as receiver,
+        EmulatorServer(Config(clock="manual", port=0, seed=7, webhook_url=receiver.url)) as server,
+        httpx.Client(base_url=server.base_url) as client,
+        sync_playwright() as pw,
+    ):
+        shown = send_showcase(client)
+        client.post("/_emulator/clock/advance", json={"seconds": 60}).raise_for_status()
+        for body in (
+            {"provider": "generic", "agent_id": AGENT, "phone": "+46701110001", "postback": "yes"},
+            {"provider": "generic", "agent_id": AGENT, "phone": "+46701110002",
+             "text": "Do you deliver on Sundays?"},
+        ):  # fmt: skip
+            client.post("/_emulator/inbound", json=body).raise_for_status()
+        browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1500, "height": 1100})
+        page.goto(server.base_url + "/")
+        page.wait_for_selector("#live[data-state=live]")
+        page.wait_for_function("document.querySelectorAll('img').length === 0 || "
+                               "[...document.querySelectorAll('img')].every((i) => i.complete)")  # fmt: skip
+        for item in shown:
+            target = folder / f"{item.name}.png"
+            conversation = page.locator(f'article.phone[data-phone="{item.phone}"]')
+            if item.kind == "carousel":  # show where the truncated cards are
+                conversation.locator(".carousel").evaluate(
+                    "(c) => { c.scrollLeft = c.scrollWidth; }"
+                )
+            conversation.screenshot(path=target)
+            print(target, "-", item.title)
+        page.locator("#webhooks > li").first.locator("summary").click()
+        page.screenshot(path=folder.parent / "inbox-preview.png")
+        print(folder.parent / "inbox-preview.png")
+        browser.close()
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots"))

@@ -1,0 +1,305 @@
+"""The inbox in a real browser (Debian's Chromium through Playwright): every message kind as an
+RCS client lays it out, chips and typed replies that send the provider's real callback, live
+updates, the webhook log, and message content that never becomes markup."""
+
+from __future__ import annotations
+
+import base64
+
+import httpx
+from playwright.sync_api import expect
+
+from emulator import Config, EmulatorServer
+
+from .conftest import Inbox
+from .showcase import AGENT, BOT, GENERIC_AUTH, LONG, SERWERSMS_AUTH, send_showcase
+
+REM = 16  # px; the page keeps the browser's default root font size
+
+
+def box(locator) -> dict[str, float]:
+    found = locator.bounding_box()
+    assert found is not None, "not laid out"
+    return found
+
+
+def style(locator, prop: str) -> str:
+    return locator.evaluate(f"(node) => getComputedStyle(node)[{prop!r}]")
+
+
+def shown(inbox: Inbox) -> dict[str, object]:
+    items = send_showcase(inbox.http)
+    inbox.advance(60)  # the default scenario delivers and reads
+    inbox.open()
+    return {item.name: item for item in items}
+
+
+def test_every_message_kind_renders_as_a_client_shows_it(inbox: Inbox):
+    items = shown(inbox)
+    page = inbox.page
+    expect(page.locator("article.phone")).to_have_count(len(items))
+    for item in items.values():
+        bubble = inbox.phone(item.phone).locator(".bubble.agent")
+        expect(bubble).to_have_attribute("data-kind", item.kind)
+
+    # Text: line breaks kept, one chip per action with that action's icon.
+    text = inbox.phone("+46701110001")
+    assert text.locator(".bubble.agent .text").inner_text() == (
+        "Hello from the emulator!\nEvery action a chip can take:"
+    )
+    chips = text.locator(".chip")
+    assert chips.evaluate_all("(cs) => cs.map((c) => c.dataset.action)") == [
+        "reply", "dial", "url", "map", "calendar", "share_location"
+    ]  # fmt: skip
+    icons = chips.locator(".icon").all_inner_texts()
+    assert len(set(icons)) == 6 and all(icons)
+    expect(text.locator(".bubble.agent .status")).to_contain_text("read")
+
+    # Vertical rich card: tall media (16rem) above the body, the uploaded image actually shown.
+    vertical = inbox.phone("+46701110002").locator(".card")
+    expect(vertical).to_have_class("card vertical left")
+    media = vertical.locator(".media")
+    assert abs(box(media)["height"] - 16 * REM) < 1
+    assert box(media)["y"] < box(vertical.locator(".title"))["y"]
+    image = media.locator("img")
+    expect(image).to_have_js_property("complete", True)
+    assert image.evaluate("(img) => img.naturalWidth") == 96
+    assert vertical.locator(".chip").all_inner_texts()[0].endswith("Tell me more")
+
+    # Horizontal card, thumbnail on the right: media right of the body.
+    horizontal = inbox.phone("+46701110003").locator(".card")
+    assert style(horizontal, "flexDirection") == "row-reverse"
+    assert box(horizontal.locator(".media"))["x"] > box(horizontal.locator(".body"))["x"]
+    # SerwerSMS's layout object, thumbnail on the left.
+    left = inbox.phone("+48500600705").locator(".card")
+    assert style(left, "flexDirection") == "row"
+    assert box(left.locator(".media"))["x"] < box(left.locator(".body"))["x"]
+
+    # Carousels scroll sideways, in the card width asked for, every card the same height.
+    for phone, width in (("+46701110004", 14 * REM), ("+48500600706", 9 * REM)):
+        carousel = inbox.phone(phone).locator(".carousel")
+        cards = carousel.locator(".card")
+        assert cards.count() == 3
+        assert {round(box(c)["width"]) for c in cards.all()} == {width}
+        assert len({round(box(c)["height"]) for c in cards.all()}) == 1
+        if phone == "+46701110004":  # three medium cards overflow a phone's width
+            assert carousel.evaluate("(c) => c.scrollWidth > c.clientWidth")
+            assert style(carousel, "overflowX") == "auto"
+
+    # The SMS fallback is shown as an SMS.
+    sms = inbox.phone("+46700000001").locator(".bubble.agent")
+    expect(sms).to_have_class("bubble agent kind-sms sms")
+    expect(sms.locator(".status")).to_contain_text("SMS")
+    expect(sms.locator(".text")).to_have_text("Your parcel arrives today (SMS).")
+
+    # Files: an image, a document (a link with its type and size), an audio player.
+    picture = inbox.phone("+48500600702").locator(".media[data-media-kind=image] img")
+    expect(picture).to_have_js_property("complete", True)
+    assert picture.evaluate("(img) => img.naturalHeight") == 64
+    document = inbox.phone("+48500600703").locator(".media[data-media-kind=file]")
+    expect(document.locator("a.document")).to_have_attribute(
+        "href", "https://serwersms.example/terms.pdf"
+    )
+    expect(document).to_contain_text("terms.pdf")
+    expect(document).to_contain_text("application/pdf \u00b7 1.4 MB")
+    audio = inbox.phone("+48500600704").locator(".media[data-media-kind=audio] audio")
+    expect(audio).to_have_attribute("src", "https://serwersms.example/greeting.mp3")
+
+
+def test_a_carousel_truncates_in_the_documents_order(inbox: Inbox):
+    def card(title, description=None, chips=0, height="SHORT"):
+        found = {"title": title, "height": height, "fileUrl": "https://img.example/a.png"}
+        if description:
+            found["description"] = description
+        if chips:
+            found["suggestedReplies"] = [
+                {"text": f"{title[:10]} {i}", "postbackData": f"{title[:5]}-{i}"}
+                for i in range(chips)
+            ]
+        return found
+
+    cards = [
+        card("First", "One line."),  # the first two set the height
+        card("Second", "One line."),
+        card("Third", LONG),  # the description to one line is enough
+        card("Very long title " * 6, LONG),  # then the title to one line
+        card("Chips " * 10, LONG, chips=4),  # then chips, from the end
+        card("Everything " * 10, LONG * 4, chips=4, height="MEDIUM"),  # then all the rest
+    ]
+    body = {"agentId": AGENT, "number": ["+46701110009"], "messageType": "Carousel",
+            "carouselContent": {"cardWidth": "SMALL", "richCardContents": cards}}  # fmt: skip
+    inbox.http.post("/Rcs/api/v1/Message", json=body, headers=GENERIC_AUTH).raise_for_status()
+    inbox.open()
+    rendered = inbox.phone("+46701110009").locator(".card")
+    expect(rendered).to_have_count(6)
+    steps = rendered.evaluate_all("(cs) => cs.map((c) => (c.dataset.truncated || '').split(' '))")
+    order = ["description-one-line", "title-one-line"] + ["chip-removed"] * 4 + [
+        "description-removed", "title-removed", "media-cropped"
+    ]  # fmt: skip
+    assert steps[0] == steps[1] == [""]
+    assert steps[2] == order[:1]
+    assert steps[3] == order[:2]
+    assert steps[4][:3] == order[:3] and steps[4] == order[: len(steps[4])]
+    assert steps[5] == order  # its medium media alone is taller than the short cards
+    # Every card now fits its height, and the chips that stay are the first ones.
+    sizes = rendered.evaluate_all(
+        "(cs) => cs.map((c) => [c.scrollHeight, c.clientHeight, c.dataset.truncated])"
+    )
+    assert all(s <= c + 1 for s, c, _ in sizes), sizes
+    kept = rendered.nth(4).locator(".chip .label").all_inner_texts()
+    assert kept == [f"Chips Chip {i}" for i in range(len(kept))]
+    assert len(kept) == 4 - steps[4].count("chip-removed")
+    clamped = rendered.nth(3).locator(".title")
+    assert style(clamped, "textOverflow") == "ellipsis" and style(clamped, "whiteSpace") == "nowrap"
+
+
+def test_tapping_a_chip_sends_the_providers_callback(inbox: Inbox):
+    shown(inbox)
+    inbox.hook_up("generic", AGENT)
+    inbox.hook_up("serwersms", BOT)
+    page = inbox.page
+
+    inbox.phone("+46701110001").locator('.chip[data-postback="yes"]').click()
+    call = inbox.webhook.wait(lambda calls: len(calls) >= 1)[0]
+    assert call["path"] == "/webhook/generic"
+    assert call["json"]["PostbackData"] == "yes" and call["json"]["Type"] == "REPLY"
+    assert call["json"]["SenderPhoneNo"] == "+46701110001"
+    assert call["json"]["AgentId"] == AGENT
+    # The tap shows as the user's answer, live.
+    expect(inbox.phone("+46701110001").locator(".bubble.user .text")).to_have_text("Yes please")
+
+    inbox.phone("+46701110001").locator('.chip[data-postback="call"]').click()
+    action = inbox.webhook.wait(lambda calls: len(calls) >= 2)[1]["json"]
+    assert action["Type"] == "ACTION" and action["PostbackData"] == "call"
+
+    inbox.phone("+48500600706").locator('.chip[data-postback="offer-2"]').click()
+    serwersms = inbox.webhook.wait(lambda calls: len(calls) >= 3)[2]
+    assert serwersms["path"] == "/webhook/serwersms"
+    (notice,) = serwersms["json"]
+    assert notice["type"] == "reply" and notice["data"] == "offer-2"
+    assert notice["rcs_id"] == BOT and notice["phone"] == "+48500600706"
+    assert base64.b64decode(notice["text"]).decode() == "Wybieram 2"
+    expect(inbox.phone("+48500600706").locator(".bubble.user .text")).to_have_text("Wybieram 2")
+    # Each attempt is in the webhook log beside the conversations.
+    expect(page.locator("#webhooks > li[data-state=delivered]")).to_have_count(3)
+
+
+def test_typing_a_reply_sends_the_users_message(inbox: Inbox):
+    shown(inbox)
+    inbox.hook_up("serwersms", BOT)
+    inbox.hook_up("generic", AGENT)
+    conversation = inbox.phone("+48500600701")
+    conversation.locator("input[name=text]").fill("Poproszę <b>więcej</b> informacji")
+    conversation.locator("input[name=text]").press("Enter")
+    (notice,) = inbox.webhook.wait()[0]["json"]
+    assert notice["type"] == "message" and notice["phone"] == "+48500600701"
+    assert base64.b64decode(notice["text"]).decode() == "Poproszę <b>więcej</b> informacji"
+    expect(conversation.locator(".bubble.user .text")).to_have_text(
+        "Poproszę <b>więcej</b> informacji"
+    )
+    expect(conversation.locator("input[name=text]")).to_have_value("")
+
+    generic = inbox.phone("+46701110002")
+    generic.locator("input[name=text]").fill("Do you deliver on Sundays?")
+    generic.locator("button[type=submit]").click()
+    call = inbox.webhook.wait(lambda calls: len(calls) >= 2)[1]["json"]
+    assert call["Type"] == "TEXT" and call["Text"] == "Do you deliver on Sundays?"
+    assert call["PostbackData"] is None
+
+
+def test_new_messages_status_changes_and_webhooks_appear_live(inbox: Inbox):
+    page = inbox.open()
+    expect(page.locator("#conversations .empty")).to_contain_text("No messages yet")
+    inbox.hook_up("generic", AGENT)
+    body = {"agentId": AGENT, "number": ["+46701110010"], "messageType": "TextMessage",
+            "text": "Live, without a reload"}  # fmt: skip
+    inbox.http.post("/Rcs/api/v1/Message", json=body, headers=GENERIC_AUTH).raise_for_status()
+    bubble = inbox.phone("+46701110010").locator(".bubble.agent")
+    expect(bubble.locator(".text")).to_have_text("Live, without a reload")
+    expect(bubble).to_have_attribute("data-status", "sent")
+
+    inbox.advance(60)  # delivered, then read, each with its callback
+    expect(bubble).to_have_attribute("data-status", "read")
+    expect(bubble.locator(".status")).to_contain_text("read")
+    log = page.locator("#webhooks > li")
+    expect(log).to_have_count(2)
+    expect(log.first).to_have_attribute("data-event", "read")  # newest first
+    log.first.locator("summary").click()
+    expect(log.first.locator(".attempts li.accepted")).to_contain_text("#1")
+    expect(log.first.locator(".attempts li.accepted")).to_contain_text("\u2192 200")
+    expect(log.first.locator(".payload")).to_contain_text('"Type": "READ"')
+
+    # A failing receiver shows as such, with its answer.
+    inbox.webhook.answer(status=500, body="receiver broke", times=10)
+    inbox.http.post(
+        "/_emulator/inbound",
+        json={"provider": "generic", "agent_id": AGENT, "phone": "+46701110010", "text": "hi"},
+    ).raise_for_status()
+    failing = page.locator("#webhooks > li").first
+    expect(failing).to_have_attribute("data-event", "message")
+    expect(failing).to_have_attribute("data-state", "retrying")
+    failing.locator("summary").click()
+    expect(failing.locator(".attempts li.refused").first).to_contain_text("500")
+    expect(failing.locator(".response").first).to_have_text("receiver broke")
+
+    # A reset empties the page too.
+    inbox.http.post("/_emulator/reset").raise_for_status()
+    expect(page.locator("#conversations .empty")).to_be_visible()
+    expect(page.locator("#webhooks > li")).to_have_count(0)
+
+
+def test_what_is_being_typed_survives_a_redraw(inbox: Inbox):
+    shown(inbox)
+    field = inbox.phone("+46701110003").locator("input[name=text]")
+    field.click()
+    field.type("half a sente")
+    inbox.advance(5)  # nothing scheduled; send something so the page redraws
+    body = {"agentId": AGENT, "number": ["+46701110011"], "messageType": "TextMessage",
+            "text": "Meanwhile, another phone"}  # fmt: skip
+    inbox.http.post("/Rcs/api/v1/Message", json=body, headers=GENERIC_AUTH).raise_for_status()
+    expect(inbox.phone("+46701110011")).to_be_visible()
+    field = inbox.phone("+46701110003").locator("input[name=text]")
+    expect(field).to_have_value("half a sente")
+    expect(field).to_be_focused()
+    inbox.page.keyboard.type("nce")
+    expect(field).to_have_value("half a sentence")
+
+
+def test_message_content_is_never_markup(inbox: Inbox):
+    hostile = '<img src=x onerror="window.pwned=1"><b>bold</b><script>window.pwned=2</script>'
+    body = {"agentId": AGENT, "number": ["+46701110012"], "messageType": "RichCard",
+            "richCardContent": {"title": hostile[:100], "description": hostile,
+                                "fileUrl": "https://img.example/x.png",
+                                "suggestedReplies": [{"text": "<i>x</i>", "postbackData": "p"}]}}  # fmt: skip
+    inbox.http.post("/Rcs/api/v1/Message", json=body, headers=GENERIC_AUTH).raise_for_status()
+    text = {"rcs_id": BOT, "phone": "+48500600707", "message": {"text": hostile}}
+    assert inbox.http.post("/messages/send_rcs.json", json=text, headers=SERWERSMS_AUTH).json()[
+        "success"
+    ]
+    page = inbox.open()
+    card = inbox.phone("+46701110012").locator(".card")
+    expect(card.locator(".description")).to_have_text(hostile)
+    expect(card.locator(".chip .label")).to_have_text("<i>x</i>")
+    expect(inbox.phone("+48500600707").locator(".bubble.agent .text")).to_have_text(hostile)
+    assert page.locator("#conversations b, #conversations i, #conversations script").count() == 0
+    # The card's own media is the only media (its host is unreachable here: a placeholder).
+    expect(page.locator("#conversations .media")).to_have_count(1)
+    expect(card.locator(".media .placeholder")).to_have_text(f"image \u00b7 {hostile[:100]}")
+    assert page.evaluate("window.pwned") is None
+
+
+def test_the_page_works_behind_the_control_token(browser):
+    with EmulatorServer(Config(clock="manual", port=0, control_token="s3cret")) as server:
+        body = {"agentId": AGENT, "number": ["+46701110013"], "messageType": "TextMessage",
+                "text": "Behind a token"}  # fmt: skip
+        httpx.post(server.base_url + "/Rcs/api/v1/Message", json=body, headers=GENERIC_AUTH)
+        context = browser.new_context()
+        try:
+            page = context.new_page()
+            page.goto(server.base_url + "/?token=s3cret")
+            expect(page.locator("article.phone .text")).to_have_text("Behind a token")
+            expect(page.locator("#live")).to_have_attribute("data-state", "live")
+            refused = page.goto(server.base_url + "/")
+            assert refused is not None and refused.status == 401
+        finally:
+            context.close()
