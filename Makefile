@@ -49,8 +49,10 @@ soak: $(STAMP)
 screenshots: $(STAMP) chromium
 	$(BIN)/python -m tests.ui.screenshots docs/screenshots
 
+# The image builds, runs as non-root, answers its HEALTHCHECK, and carries the inbox's assets.
 docker-check:
 	../shared/tools/docker-check 8080 /_emulator/health
+	../shared/tools/docker-check 8080 /ui/carousel.js
 
 clean:
 	rm -rf $(VENV)
