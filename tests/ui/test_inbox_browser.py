@@ -5,6 +5,7 @@ updates, the webhook log, and message content that never becomes markup."""
 from __future__ import annotations
 
 import base64
+from datetime import datetime
 
 import httpx
 from playwright.sync_api import expect
@@ -303,3 +304,26 @@ def test_the_page_works_behind_the_control_token(browser):
             assert refused is not None and refused.status == 401
         finally:
             context.close()
+
+
+def test_the_clock_buttons_run_the_scenarios_ahead(inbox: Inbox):
+    body = {"agentId": AGENT, "number": ["+46701110014"], "messageType": "TextMessage",
+            "text": "Time flies"}  # fmt: skip
+    inbox.http.post("/Rcs/api/v1/Message", json=body, headers=GENERIC_AUTH).raise_for_status()
+    page = inbox.open()
+    clock = page.locator("#clock")
+    expect(clock).to_contain_text("manual clock")
+    before = clock.get_attribute("data-now")
+    bubble = inbox.phone("+46701110014").locator(".bubble.agent")
+    expect(bubble).to_have_attribute("data-status", "sent")
+    page.locator("button[data-advance='60']").click()
+    expect(bubble).to_have_attribute("data-status", "read")
+    expect(clock).not_to_have_attribute("data-now", before or "")
+    now = inbox.http.get("/_emulator/clock").json()
+    assert now["epoch"] - epoch_of(before) == 60
+    expect(clock).to_have_attribute("data-now", now["now"])
+
+
+def epoch_of(iso: str | None) -> float:
+    assert iso is not None
+    return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()

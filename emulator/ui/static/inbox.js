@@ -119,11 +119,15 @@ function restoreInputs(root, kept) {
 }
 
 async function render() {
-  const [messages, fileList, deliveries] = await Promise.all([
+  const [messages, fileList, deliveries, clock] = await Promise.all([
     newest("/_emulator/messages", MESSAGES_SHOWN),
     newest("/_emulator/files", 1000),
     newest("/_emulator/webhooks", WEBHOOKS_SHOWN),
+    api("/_emulator/clock"),
   ]);
+  const shownClock = document.getElementById("clock");
+  shownClock.textContent = `${clock.mode} clock \u00b7 ${clock.now.slice(0, 19).replace("T", " ")}`;
+  shownClock.dataset.now = clock.now;
   const files = new Map(fileList.map((f) => [f.id, { ...f, url: withToken(f.content_url) }]));
   const groups = new Map();
   for (const m of messages) {
@@ -154,9 +158,25 @@ function schedule() {
   timer = setTimeout(() => render().catch(failed), 100);
 }
 
+// Time as the demo needs it: the scenarios' next seconds, minutes or hours, run now.
+for (const button of document.querySelectorAll("button[data-advance]")) {
+  button.addEventListener("click", async () => {
+    try {
+      await api("/_emulator/clock/advance", {
+        method: "POST", headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ seconds: Number(button.dataset.advance) }),
+      });
+    } catch (error) {
+      console.warn(error);
+    }
+    schedule();
+  });
+}
+
 const live = document.getElementById("live");
 const stream = new EventSource(withToken("/_emulator/stream"));
-stream.addEventListener("open", () => { live.textContent = "live"; live.dataset.state = "live"; });
+// On every (re)connection: what changed while the stream was down is drawn too.
+stream.addEventListener("open", () => { live.textContent = "live"; live.dataset.state = "live"; schedule(); });
 stream.addEventListener("error", () => { live.textContent = "reconnecting\u2026"; live.dataset.state = "reconnecting"; });
 stream.addEventListener("change", schedule);
 render().catch(failed);
