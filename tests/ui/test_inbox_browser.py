@@ -5,6 +5,8 @@ updates, the webhook log, and message content that never becomes markup."""
 from __future__ import annotations
 
 import base64
+import threading
+import time
 from datetime import datetime
 
 import httpx
@@ -327,3 +329,38 @@ def test_the_clock_buttons_run_the_scenarios_ahead(inbox: Inbox):
 def epoch_of(iso: str | None) -> float:
     assert iso is not None
     return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
+
+
+def test_a_steady_stream_of_changes_still_shows_as_it_comes(inbox: Inbox):
+    page = inbox.open()
+    sending = threading.Event()
+    sending.set()
+
+    def send_steadily() -> None:
+        with httpx.Client(base_url=inbox.base_url) as client:
+            for i in range(60):  # a notice every ~50 ms, for about three seconds
+                body = {"agentId": AGENT, "number": [f"+467011120{i:02d}"],
+                        "messageType": "TextMessage", "text": f"#{i}"}  # fmt: skip
+                client.post("/Rcs/api/v1/Message", json=body, headers=GENERIC_AUTH)
+                time.sleep(0.05)
+        sending.clear()
+
+    sender = threading.Thread(target=send_steadily, daemon=True)
+    sender.start()
+    page.locator("article.phone").nth(4).wait_for()  # five conversations drawn
+    assert sending.is_set(), "the page drew nothing until the stream stopped"
+    sender.join(30)
+    expect(page.locator("article.phone")).to_have_count(60)
+
+
+def test_on_a_phone_sized_screen_the_log_goes_below(inbox: Inbox):
+    inbox.page.set_viewport_size({"width": 390, "height": 844})
+    body = {"agentId": AGENT, "number": ["+46701110015"], "messageType": "TextMessage",
+            "text": "Small screen"}  # fmt: skip
+    inbox.http.post("/Rcs/api/v1/Message", json=body, headers=GENERIC_AUTH).raise_for_status()
+    page = inbox.open()
+    conversation = box(inbox.phone("+46701110015"))
+    log = box(page.locator("aside"))
+    assert log["y"] >= conversation["y"] + conversation["height"]
+    assert conversation["x"] + conversation["width"] <= 390
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390

@@ -151,11 +151,36 @@ function failed(error) {
   console.warn(error);
 }
 
-// Changes come in bursts (a send, its events, their webhooks): one redraw per burst.
+// Changes come in bursts (a send, its events, their webhooks) or as a steady stream (a load
+// test): at most one redraw at a time, at least 100 ms apart and further apart when redraws get
+// expensive, and always one more after the last change, so the page can neither starve nor lag.
 let timer = null;
+let drawing = false;
+let pending = false;
+let cost = 0;
 function schedule() {
-  clearTimeout(timer);
-  timer = setTimeout(() => render().catch(failed), 100);
+  if (drawing) {
+    pending = true;
+  } else if (timer === null) {
+    timer = setTimeout(draw, Math.max(100, 2 * cost));
+  }
+}
+
+async function draw() {
+  timer = null;
+  drawing = true;
+  const started = performance.now();
+  try {
+    await render();
+  } catch (error) {
+    failed(error);
+  }
+  cost = performance.now() - started;
+  drawing = false;
+  if (pending) {
+    pending = false;
+    schedule();
+  }
 }
 
 // Time as the demo needs it: the scenarios' next seconds, minutes or hours, run now.
@@ -179,4 +204,4 @@ const stream = new EventSource(withToken("/_emulator/stream"));
 stream.addEventListener("open", () => { live.textContent = "live"; live.dataset.state = "live"; schedule(); });
 stream.addEventListener("error", () => { live.textContent = "reconnecting\u2026"; live.dataset.state = "reconnecting"; });
 stream.addEventListener("change", schedule);
-render().catch(failed);
+draw();
