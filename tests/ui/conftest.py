@@ -65,6 +65,12 @@ class Inbox:
         self.webhook = webhook
         self.errors: list[str] = []
         page.on("pageerror", lambda error: self.errors.append(str(error)))
+        # Unreachable example hosts are expected (no network here); a blocked asset is not.
+        page.on("console", self._console)
+
+    def _console(self, message: Any) -> None:
+        if message.type == "error" and "Content Security Policy" in message.text:
+            self.errors.append(message.text)
 
     def open(self, query: str = "") -> Any:
         self.page.goto(self.base_url + "/" + query)

@@ -1,5 +1,5 @@
 """The inbox page as HTTP serves it: local assets only, content never as markup, the token, and
-the live stream of change notices. (Browser tests of the rendering come with issue 6.)"""
+the live stream of change notices. The rendering itself is tested in a browser: test_inbox_browser."""
 
 from __future__ import annotations
 
