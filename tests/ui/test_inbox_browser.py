@@ -26,10 +26,6 @@ def box(locator) -> dict[str, float]:
     return found
 
 
-def style(locator, prop: str) -> str:
-    return locator.evaluate(f"(node) => getComputedStyle(node)[{prop!r}]")
-
-
 def shown(inbox: Inbox) -> dict[str, object]:
     items = send_showcase(inbox.http)
     inbox.advance(60)  # the default scenario delivers and reads
@@ -71,11 +67,11 @@ def test_every_message_kind_renders_as_a_client_shows_it(inbox: Inbox):
 
     # Horizontal card, thumbnail on the right: media right of the body.
     horizontal = inbox.phone("+46701110003").locator(".card")
-    assert style(horizontal, "flexDirection") == "row-reverse"
+    expect(horizontal).to_have_css("flex-direction", "row-reverse")
     assert box(horizontal.locator(".media"))["x"] > box(horizontal.locator(".body"))["x"]
     # SerwerSMS's layout object, thumbnail on the left.
     left = inbox.phone("+48500600705").locator(".card")
-    assert style(left, "flexDirection") == "row"
+    expect(left).to_have_css("flex-direction", "row")
     assert box(left.locator(".media"))["x"] < box(left.locator(".body"))["x"]
 
     # Carousels scroll sideways, in the card width asked for, every card the same height.
@@ -87,7 +83,7 @@ def test_every_message_kind_renders_as_a_client_shows_it(inbox: Inbox):
         assert len({round(box(c)["height"]) for c in cards.all()}) == 1
         if phone == "+46701110004":  # three medium cards overflow a phone's width
             assert carousel.evaluate("(c) => c.scrollWidth > c.clientWidth")
-            assert style(carousel, "overflowX") == "auto"
+            expect(carousel).to_have_css("overflow-x", "auto")
 
     # The SMS fallback is shown as an SMS.
     sms = inbox.phone("+46700000001").locator(".bubble.agent")
@@ -153,7 +149,8 @@ def test_a_carousel_truncates_in_the_documents_order(inbox: Inbox):
     assert kept == [f"Chips Chip {i}" for i in range(len(kept))]
     assert len(kept) == 4 - steps[4].count("chip-removed")
     clamped = rendered.nth(3).locator(".title")
-    assert style(clamped, "textOverflow") == "ellipsis" and style(clamped, "whiteSpace") == "nowrap"
+    expect(clamped).to_have_css("text-overflow", "ellipsis")
+    expect(clamped).to_have_css("white-space", "nowrap")
 
 
 def test_tapping_a_chip_sends_the_providers_callback(inbox: Inbox):

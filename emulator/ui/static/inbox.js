@@ -200,8 +200,22 @@ for (const button of document.querySelectorAll("button[data-advance]")) {
 
 const live = document.getElementById("live");
 const stream = new EventSource(withToken("/_emulator/stream"));
-// On every (re)connection: what changed while the stream was down is drawn too.
-stream.addEventListener("open", () => { live.textContent = "live"; live.dataset.state = "live"; schedule(); });
+// The page draws once the stream is open, and again on every reconnection: nothing that changes
+// between a draw's reads and the stream's notices is missed.
+let drawn = false;
+stream.addEventListener("open", () => {
+  live.textContent = "live";
+  live.dataset.state = "live";
+  if (drawn) schedule();
+  else draw();
+  drawn = true;
+});
 stream.addEventListener("error", () => { live.textContent = "reconnecting\u2026"; live.dataset.state = "reconnecting"; });
 stream.addEventListener("change", schedule);
-draw();
+// A proxy that holds server-sent events back must not leave the page blank.
+setTimeout(() => {
+  if (!drawn) {
+    drawn = true;
+    draw();
+  }
+}, 2000);
