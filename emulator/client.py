@@ -100,9 +100,14 @@ class EmulatorHandle:
         phone: str,
         text: str | None = None,
         postback: str | None = None,
+        message_id: str | None = None,
     ) -> dict[str, Any]:
+        """The user types `text` or taps the chip with `postback`, on the latest message or on
+        `message_id`."""
         body: dict[str, Any] = {"provider": provider, "agent_id": agent_id, "phone": phone}
         body |= {"text": text} if text is not None else {"postback": postback}
+        if message_id is not None:
+            body["message_id"] = message_id
         return dict(self._call("POST", "/inbound", json=body))
 
     def fault(self, **spec: Any) -> dict[str, Any]:

@@ -221,3 +221,25 @@ async def test_inbound_needs_a_conversation(client):
         "provider": "generic", "agent_id": AGENT, "phone": "+46701234567", "postback": "yes",
         "text": "x"})  # fmt: skip
     assert both.status_code == 400
+
+
+async def test_inbound_can_act_on_an_earlier_message(client, webhook):
+    await set_agent(client, "generic", AGENT, webhook_url=webhook.url)
+    first = await generic_send(client, "+46701234567")  # its chip: "Yes please" / yes
+    latest = await generic_send(client, "+46701234567", suggestedReplies=[
+        {"text": "Other", "postbackData": "other"}])  # fmt: skip
+    inbound = {"provider": "generic", "agent_id": AGENT, "phone": "+46701234567"}
+    on_latest = await client.post("/_emulator/inbound", json=inbound | {"postback": "yes"})
+    assert on_latest.status_code == 409  # the newest message has no such chip
+    tap = await client.post("/_emulator/inbound", json=inbound | {"postback": "yes",
+                                                                   "message_id": first})  # fmt: skip
+    assert tap.status_code == 200 and tap.json()["message_id"] == first
+    callback = webhook.wait()[-1]["json"]
+    assert (callback["MessageId"], callback["PostbackData"]) == (first, "yes")
+    assert latest != first
+    # The message must be this agent's, to this phone.
+    for wrong in ({"message_id": "no-such-id"}, {"message_id": first, "phone": "+46709999999"},
+                  {"message_id": first, "agent_id": "someone_else"}):  # fmt: skip
+        refused = await client.post("/_emulator/inbound", json=inbound | {"text": "hi"} | wrong)
+        assert refused.status_code == 409
+        assert "sent no message" in refused.json()["error"]

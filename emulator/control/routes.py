@@ -265,7 +265,9 @@ def control_routes(emulator: Emulator, providers: Iterable[str], faults: Faults)
     async def inbound(request: Request) -> Response:
         """
         summary: Act as the user - type a message, or tap a suggestion by its postback.
-        description: Acts on the latest message the agent sent to that phone.
+        description: >-
+          Acts on the latest message the agent sent to that phone, or on the message named by
+          message_id (which must be that agent's, to that phone).
         requestBody:
           content:
             application/json:
@@ -278,6 +280,7 @@ def control_routes(emulator: Emulator, providers: Iterable[str], faults: Faults)
                   phone: {type: string}
                   text: {type: string}
                   postback: {type: string}
+                  message_id: {type: string}
         responses:
           200: {description: The event and the message it belongs to.}
           409: {description: Nothing to act on.}
@@ -292,7 +295,12 @@ def control_routes(emulator: Emulator, providers: Iterable[str], faults: Faults)
             raise ControlError(400, "give exactly one of text or postback")
         try:
             msg, event = emulator.inbound(
-                provider, agent_id, phone(str(data["phone"])), text=text, postback=postback
+                provider,
+                agent_id,
+                phone(str(data["phone"])),
+                text=text,
+                postback=postback,
+                message_id=str_or_none(data, "message_id"),
             )
         except InboundError as exc:
             raise ControlError(409, str(exc)) from None

@@ -280,9 +280,21 @@ class Emulator:
         phone: str,
         text: str | None = None,
         postback: str | None = None,
+        message_id: str | None = None,
     ) -> tuple[Message, Event]:
-        """The user acts on the latest message this agent sent to this phone."""
-        message = self.stores.latest_to(provider, agent_id, phone)
+        """The user acts on the latest message this agent sent to this phone, or on the one
+        named by `message_id` (a chip of an earlier card stays tappable)."""
+        if message_id is not None:
+            message = self.stores.get(message_id)
+            if message is None or (message.provider, message.agent_id, message.phone) != (
+                provider,
+                agent_id,
+                phone,
+            ):
+                raise InboundError(f"{provider} agent {agent_id} sent no message {message_id} "
+                                   f"to {phone}")  # fmt: skip
+        else:
+            message = self.stores.latest_to(provider, agent_id, phone)
         if message is None:
             raise InboundError(f"{provider} agent {agent_id} has sent nothing to {phone}")
         if postback is not None:

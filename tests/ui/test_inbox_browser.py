@@ -361,3 +361,27 @@ def test_on_a_phone_sized_screen_the_log_goes_below(inbox: Inbox):
     assert log["y"] >= conversation["y"] + conversation["height"]
     assert conversation["x"] + conversation["width"] <= 390
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+
+
+def test_only_the_newest_message_offers_its_chips_but_cards_keep_theirs(inbox: Inbox):
+    inbox.hook_up("generic", AGENT)
+    phone = "+46701110016"
+    card = {"agentId": AGENT, "number": [phone], "messageType": "RichCard",
+            "richCardContent": {"title": "Card", "description": "With a chip inside",
+                                "fileUrl": "https://img.example/c.png",
+                                "suggestedReplies": [{"text": "Inside", "postbackData": "inside"}]},
+            "suggestedReplies": [{"text": "Under", "postbackData": "under"}]}  # fmt: skip
+    text = {"agentId": AGENT, "number": [phone], "messageType": "TextMessage", "text": "Newer",
+            "suggestedReplies": [{"text": "Newest chip", "postbackData": "newest"}]}  # fmt: skip
+    for body in (card, text):
+        inbox.http.post("/Rcs/api/v1/Message", json=body, headers=GENERIC_AUTH).raise_for_status()
+    inbox.open()
+    conversation = inbox.phone(phone)
+    expect(conversation.locator('.chip[data-postback="under"]')).to_be_disabled()
+    expect(conversation.locator('.chip[data-postback="newest"]')).to_be_enabled()
+    older = conversation.locator(".bubble.agent").first.get_attribute("data-message-id")
+
+    conversation.locator('.chip[data-postback="inside"]').click()
+    callback = inbox.webhook.wait()[0]["json"]
+    assert (callback["PostbackData"], callback["MessageId"]) == ("inside", older)
+    expect(conversation.locator(".bubble.user .text")).to_have_text("Inside")

@@ -49,7 +49,8 @@ function conversationNode(messages, files) {
   const thread = el("div", "thread");
   const items = [];
   for (const m of messages) {
-    items.push({ time: m.created, node: agentBubble(m, files, (body) => inbound(m, body)) });
+    const tap = (body) => inbound(m, { ...body, message_id: m.id });
+    items.push({ time: m.created, node: agentBubble(m, files, tap, m === last) });
     items.push(...userBubbles(m));
   }
   items.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0));

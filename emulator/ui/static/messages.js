@@ -99,6 +99,7 @@ export function cardsOf(message, files) {
   });
 }
 
+// `act` is null for chips a client no longer offers: shown, but not tappable.
 function chipsNode(chips, act) {
   const row = el("div", "chips");
   for (const chip of chips) {
@@ -108,7 +109,12 @@ function chipsNode(chips, act) {
     button.dataset.postback = chip.postback;
     button.dataset.action = chip.kind;
     button.title = chip.target ? `${chip.kind}: ${chip.target}` : chip.kind;
-    button.addEventListener("click", () => act({ postback: chip.postback }));
+    if (act) {
+      button.addEventListener("click", () => act({ postback: chip.postback }));
+    } else {
+      button.disabled = true;
+      button.title += " (a client offers these only under the newest message)";
+    }
     row.append(button);
   }
   return row;
@@ -134,8 +140,9 @@ function fileMedia(content) {
            size: file.size, poster: null, height: "" };
 }
 
-// `act(body)` acts as the user on this message's conversation (a tap or a typed reply).
-export function agentBubble(message, files, act) {
+// `act(body)` acts as the user on this message (a tap). Chips under the message itself are
+// offered only while it is the newest (`newest`), as RCS clients do; chips inside cards stay.
+export function agentBubble(message, files, act, newest) {
   const sms = message.channel === "SMS";
   const bubble = el("div", `bubble agent kind-${message.kind}${sms ? " sms" : ""}`);
   bubble.dataset.messageId = message.id;
@@ -157,7 +164,7 @@ export function agentBubble(message, files, act) {
     bubble.append(el("div", "text", message.text));
   }
   const global = message.suggestions.filter((s) => s.card === null);
-  if (global.length) bubble.append(chipsNode(global, act));
+  if (global.length) bubble.append(chipsNode(global, newest ? act : null));
   const status = el("div", "status", `${sms ? "SMS \u00b7 " : ""}${message.status} \u00b7 ${message.created.slice(11, 19)}`);
   bubble.append(status);
   return bubble;
