@@ -106,7 +106,7 @@ def control_routes(emulator: Emulator, providers: Iterable[str], faults: Faults)
             status=Status(status) if status else None,
             tenant=q.get("tenant") or None,
         )
-        return page(request, found, message_view)
+        return page(request, found, lambda m: message_view(m, emulator.display(m)))
 
     async def message(request: Request) -> Response:
         """
@@ -116,7 +116,7 @@ def control_routes(emulator: Emulator, providers: Iterable[str], faults: Faults)
         found = emulator.stores.get(request.path_params["message_id"])
         if found is None:
             raise ControlError(404, "no message with that id")
-        return JSONResponse(message_view(found))
+        return JSONResponse(message_view(found, emulator.display(found)))
 
     async def webhooks(request: Request) -> Response:
         """

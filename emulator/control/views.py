@@ -8,8 +8,9 @@ from ..core.clock import iso
 from ..core.models import AgentSettings, Message, PhoneSettings
 
 
-def message_view(m: Message) -> dict[str, Any]:
-    return {
+def message_view(m: Message, display: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The record; with `display` (Emulator.display), also how a client lays it out."""
+    view = {
         "id": m.id,
         "provider": m.provider,
         "tenant": m.tenant,
@@ -45,6 +46,9 @@ def message_view(m: Message) -> dict[str, Any]:
             for e in m.events
         ],
     }
+    if display is not None:
+        view["display"] = display
+    return view
 
 
 def agent_view(a: AgentSettings) -> dict[str, Any]:

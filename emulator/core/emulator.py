@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any, Protocol
@@ -16,6 +16,7 @@ from typing import Any, Protocol
 import httpx
 
 from .clock import Clock, ManualClock, iso
+from .display import layout
 from .files import FileVault
 from .ids import IdSource
 from .models import (
@@ -27,6 +28,7 @@ from .models import (
     Message,
     PhoneSettings,
     Status,
+    StoredFile,
     Suggestion,
 )
 from .scenarios import Resolution, ScenarioBook, Step
@@ -44,6 +46,9 @@ class ProviderAdapter(Protocol):
         """The webhook payloads this event produces (none if the provider does not push it)."""
 
     def retry_policy(self, agent: AgentSettings) -> RetryPolicy: ...
+
+    def display(self, message: Message, files: Mapping[str, StoredFile]) -> dict[str, Any]:
+        """How a client lays the message out, in core.display's provider-neutral shape."""
 
 
 SURPRISES_KEPT = 10_000
@@ -326,6 +331,14 @@ class Emulator:
                 payload=payload,
                 policy=policy,
             )
+
+    def display(self, message: Message) -> dict[str, Any]:
+        """The message's layout as a client shows it (see core.display)."""
+        adapter = self.providers.get(message.provider)
+        if adapter is None:
+            return layout()
+        store = self.stores.owner(message)
+        return adapter.display(message, store.files if store is not None else {})
 
     # -- change notices ----------------------------------------------------------------------
 

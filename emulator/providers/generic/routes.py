@@ -25,7 +25,7 @@ from ..common.mount import ProviderMount
 from ..common.ratelimit import RateLimiter
 from ..common.responses import JSONResponse
 from ..common.validators import is_e164, is_whole_number
-from . import payloads
+from . import display, payloads
 from .auth import Access
 from .errors import GenericApiError, GenericError, problem, validation
 from .media import MAX_UPLOAD, accepted_type
@@ -54,6 +54,9 @@ class GenericAdapter:
         if event.type not in payloads.CALLBACK_EVENTS or message.channel.value != "RCS":
             return []
         return [payloads.callback(message, event)]
+
+    def display(self, message: Message, files: Mapping[str, StoredFile]) -> dict[str, Any]:
+        return display.layout(message, files)
 
     def retry_policy(self, agent: AgentSettings) -> RetryPolicy:
         return self.POLICY

@@ -14,14 +14,14 @@ from starlette.routing import BaseRoute, Match, Route
 from starlette.types import Scope
 
 from ...core.emulator import Emulator
-from ...core.models import AgentSettings, Event, Message
+from ...core.models import AgentSettings, Event, Message, StoredFile
 from ...core.webhooks import RetryPolicy
 from ..common.body import BadJson, BodyTooLarge, excerpt, parse_json, read_limited
 from ..common.headers import header
 from ..common.mount import ProviderMount
 from ..common.responses import JSONResponse
 from ..common.validators import is_whole_number
-from . import payloads, xml
+from . import display, payloads, xml
 from .auth import Account, Accounts
 from .errors import SerwerSmsApiError, SerwerSmsError
 from .messages import MAX_NUMBERS, NAME, as_list, build, extra_content, send_time, unique_ids
@@ -46,6 +46,9 @@ class SerwerSmsAdapter:
     def callbacks(self, message: Message, event: Event) -> list[Any]:
         payload = payloads.notification(message, event)
         return [payload] if payload is not None else []
+
+    def display(self, message: Message, files: Mapping[str, StoredFile]) -> dict[str, Any]:
+        return display.layout(message, files)
 
     def retry_policy(self, agent: AgentSettings) -> RetryPolicy:
         tag = agent.answer_tag

@@ -38,7 +38,11 @@ const keyOf = (m) => `${m.provider}|${m.agent_id}|${m.phone}`;
 const latestTime = (messages) => messages.reduce(
   (t, m) => [m.created, ...m.events.map((e) => e.time)].reduce((a, b) => (a > b ? a : b), t), "");
 
-function conversationNode(messages, files) {
+// Uploaded files' bytes, from the control API (the token travels in the query: an <img> sends
+// no headers of ours).
+const fileUrl = (id) => withToken(`/_emulator/files/${id}/content`);
+
+function conversationNode(messages) {
   const first = messages[0];
   const last = messages[messages.length - 1];
   const box = el("article", "phone");
@@ -50,7 +54,7 @@ function conversationNode(messages, files) {
   const items = [];
   for (const m of messages) {
     const tap = (body) => inbound(m, { ...body, message_id: m.id });
-    items.push({ time: m.created, node: agentBubble(m, files, tap, m === last) });
+    items.push({ time: m.created, node: agentBubble(m, fileUrl, tap, m === last) });
     items.push(...userBubbles(m));
   }
   items.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0));
@@ -120,16 +124,14 @@ function restoreInputs(root, kept) {
 }
 
 async function render() {
-  const [messages, fileList, deliveries, clock] = await Promise.all([
+  const [messages, deliveries, clock] = await Promise.all([
     newest("/_emulator/messages", MESSAGES_SHOWN),
-    newest("/_emulator/files", 1000),
     newest("/_emulator/webhooks", WEBHOOKS_SHOWN),
     api("/_emulator/clock"),
   ]);
   const shownClock = document.getElementById("clock");
   shownClock.textContent = `${clock.mode} clock \u00b7 ${clock.now.slice(0, 19).replace("T", " ")}`;
   shownClock.dataset.now = clock.now;
-  const files = new Map(fileList.map((f) => [f.id, { ...f, url: withToken(f.content_url) }]));
   const groups = new Map();
   for (const m of messages) {
     if (!groups.has(keyOf(m))) groups.set(keyOf(m), []);
@@ -138,7 +140,7 @@ async function render() {
   const ordered = [...groups.values()].sort((a, b) => (latestTime(a) < latestTime(b) ? 1 : -1));
   const root = document.getElementById("conversations");
   const kept = rememberInputs(root);
-  root.replaceChildren(...(ordered.length ? ordered.map((ms) => conversationNode(ms, files))
+  root.replaceChildren(...(ordered.length ? ordered.map(conversationNode)
     : [el("p", "empty", "No messages yet. Send one to the emulator and it appears here.")]));
   root.querySelectorAll(".carousel").forEach(fitCarousel);
   restoreInputs(root, kept);

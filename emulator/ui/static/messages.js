@@ -75,28 +75,13 @@ export function mediaNode(media) {
   return box;
 }
 
-// Both providers' cards in one shape. `files` maps Generic fileIds to their records.
-export function cardsOf(message, files) {
-  const c = message.content || {};
-  const raw = c.richCardContent ? [c.richCardContent]
-    : (c.carouselContent && c.carouselContent.richCardContents) || c.cards || [];
-  return raw.map((card) => {
-    const media = card.media || {};
-    const layout = card.layout || {};
-    const file = card.fileId ? files.get(card.fileId) : null;
-    const url = file ? file.url : webUrl(card.fileUrl || media.url);
-    const type = file ? file.mime : media.type || "";
-    const height = card.height || media.height;
-    return {
-      title: card.title, description: card.description,
-      media: (url || card.fileId) ? {
-        url, type, kind: mediaKind(type, url), name: file ? file.name : card.title,
-        height: (height || "MEDIUM").toLowerCase(), poster: webUrl(media.thumbnail),
-      } : null,
-      orientation: (card.orientation || layout.cardOrientation || "VERTICAL").toLowerCase(),
-      align: (card.thumbnailImageAlignment || layout.imageAlignment || "LEFT").toLowerCase(),
-    };
-  });
+// A media reference of the message's display layout (the control API's provider-neutral shape)
+// as mediaNode draws it; `fileUrl(id)` is where an uploaded file's bytes are.
+function mediaOf(media, fileUrl, fallbackName) {
+  const url = media.file_id ? fileUrl(media.file_id) : webUrl(media.url);
+  return { url, type: media.type || "", kind: mediaKind(media.type, media.url || url),
+           name: media.name || fallbackName, size: media.size,
+           height: (media.height || "").toLowerCase(), poster: webUrl(media.thumbnail) };
 }
 
 // `act` is null for chips a client no longer offers: shown, but not tappable.
@@ -120,10 +105,10 @@ function chipsNode(chips, act) {
   return row;
 }
 
-function cardNode(message, card, index, act) {
-  const node = el("div", `card ${card.orientation} ${card.align}`);
+function cardNode(message, card, index, act, fileUrl) {
+  const node = el("div", `card ${card.orientation.toLowerCase()} ${card.alignment.toLowerCase()}`);
   node.dataset.index = String(index);
-  if (card.media) node.append(mediaNode(card.media));
+  if (card.media) node.append(mediaNode(mediaOf(card.media, fileUrl, card.title)));
   const body = el("div", "body");
   if (card.title) body.append(el("div", "title", card.title));
   if (card.description) body.append(el("div", "description", card.description));
@@ -133,33 +118,23 @@ function cardNode(message, card, index, act) {
   return node;
 }
 
-function fileMedia(content) {
-  const file = content.file || content.audio || {};
-  const url = webUrl(file.url);
-  return { url, type: file.type || "", kind: mediaKind(file.type, url), name: file.name,
-           size: file.size, poster: null, height: "" };
-}
-
 // `act(body)` acts as the user on this message (a tap). Chips under the message itself are
 // offered only while it is the newest (`newest`), as RCS clients do; chips inside cards stay.
-export function agentBubble(message, files, act, newest) {
+export function agentBubble(message, fileUrl, act, newest) {
   const sms = message.channel === "SMS";
   const bubble = el("div", `bubble agent kind-${message.kind}${sms ? " sms" : ""}`);
   bubble.dataset.messageId = message.id;
   bubble.dataset.kind = message.kind;
   bubble.dataset.status = message.status;
-  const content = message.content || {};
-  const cards = cardsOf(message, files);
-  if (message.kind === "carousel") {
-    const width = ((content.carouselContent && content.carouselContent.cardWidth)
-      || content.card_width || "MEDIUM").toLowerCase();
-    const row = el("div", `carousel ${width}`);
-    cards.forEach((card, i) => row.append(cardNode(message, card, i, act)));
+  const { cards, card_width: width, file } = message.display;
+  if (cards.length > 1) {
+    const row = el("div", `carousel ${(width || "MEDIUM").toLowerCase()}`);
+    cards.forEach((card, i) => row.append(cardNode(message, card, i, act, fileUrl)));
     bubble.append(row);
-  } else if (message.kind === "richcard") {
-    bubble.append(cardNode(message, cards[0] || {}, 0, act));
-  } else if (message.kind === "file" || message.kind === "audio") {
-    bubble.append(mediaNode(fileMedia(content)));
+  } else if (cards.length === 1) {
+    bubble.append(cardNode(message, cards[0], 0, act, fileUrl));
+  } else if (file) {
+    bubble.append(mediaNode(mediaOf(file, fileUrl, message.text)));
   } else {
     bubble.append(el("div", "text", message.text));
   }
