@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench soak screenshots docker-check clean chromium
+.PHONY: run test lint bench bench-inbox soak screenshots docker-check clean chromium
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,9 @@ bench: $(STAMP)
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null) \
 		|| { echo "make bench needs wrk: apt-get install wrk"; exit 1; }
 	$(BIN)/python -m bench
+
+bench-inbox: $(STAMP) chromium
+	$(BIN)/python -m bench.inbox
 
 soak: $(STAMP)
 	RCS_SOAK_SECONDS=300 $(BIN)/pytest -q -p no:xdist tests/robustness/test_soak.py

@@ -22,6 +22,8 @@ ASSETS = {
     "inbox.js": "text/javascript",
     "messages.js": "text/javascript",
     "carousel.js": "text/javascript",
+    "api.js": "text/javascript",
+    "webhooks.js": "text/javascript",
     "inbox.css": "text/css",
 }
 HEADERS = {

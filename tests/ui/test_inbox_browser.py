@@ -385,3 +385,26 @@ def test_only_the_newest_message_offers_its_chips_but_cards_keep_theirs(inbox: I
     callback = inbox.webhook.wait()[0]["json"]
     assert (callback["PostbackData"], callback["MessageId"]) == ("inside", older)
     expect(conversation.locator(".bubble.user .text")).to_have_text("Inside")
+
+
+def test_a_change_redraws_only_its_conversation_and_moves_it_to_the_top(inbox: Inbox):
+    def send(phone: str, text: str) -> None:
+        body = {"agentId": AGENT, "number": [phone], "messageType": "TextMessage", "text": text}
+        inbox.http.post("/Rcs/api/v1/Message", json=body, headers=GENERIC_AUTH).raise_for_status()
+
+    send("+46701110017", "older conversation")
+    inbox.advance(1)
+    send("+46701110018", "newer conversation")
+    page = inbox.open()
+    phones = page.locator("article.phone")
+    assert phones.evaluate_all("(ps) => ps.map((p) => p.dataset.phone)") == [
+        "+46701110018", "+46701110017"
+    ]  # fmt: skip
+    untouched = inbox.phone("+46701110018").element_handle()
+    send("+46701110017", "the older one speaks again")
+    expect(phones.first).to_have_attribute("data-phone", "+46701110017")
+    expect(phones.first.locator(".bubble.agent")).to_have_count(2)
+    assert untouched.evaluate("(box) => box.isConnected")  # the other phone was left alone
+    inbox.http.post("/_emulator/reset").raise_for_status()  # a reset redraws everything
+    expect(page.locator("#conversations .empty")).to_be_visible()
+    assert not untouched.evaluate("(box) => box.isConnected")

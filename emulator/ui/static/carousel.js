@@ -1,7 +1,10 @@
 // The Generic document's carousel layout: "the height of the first few cards in the carousel
 // determines the height of all the cards", and a card whose content does not fit is truncated in
 // this order: description to one line, title to one line, suggestions from the end of the list,
-// the description, the title. Run on a carousel once it is in the page (it needs layout).
+// the description, the title. Run on the carousels once they are in the page (it needs layout).
+//
+// Every carousel of the page is fitted at once, reading the layout of all cards, then changing
+// all that overflow, round by round: a handful of layouts for the whole page, not one per card.
 
 const FIRST_FEW = 2; // "the first few": the first two cards set the height
 const MAX_HEIGHT_REM = 30; // a phone's screen: no card grows past it
@@ -10,6 +13,7 @@ function overflows(card) {
   return card.scrollHeight > card.clientHeight + 1;
 }
 
+// The truncation steps a card can take, in the document's order.
 function steps(card) {
   const title = card.querySelector(".title");
   const description = card.querySelector(".description");
@@ -25,23 +29,25 @@ function steps(card) {
   return found;
 }
 
-function truncate(card) {
-  const applied = [];
-  for (const [name, apply] of steps(card)) {
-    if (!overflows(card)) break;
-    apply();
-    applied.push(name);
-  }
-  if (applied.length) card.dataset.truncated = applied.join(" ");
-}
-
-export function fitCarousel(row) {
-  const cards = [...row.children];
-  if (!cards.length) return;
+export function fitCarousels(rows) {
   const rem = parseFloat(getComputedStyle(document.documentElement).fontSize) || 16;
-  const natural = cards.slice(0, FIRST_FEW).map((card) => card.getBoundingClientRect().height);
-  const height = Math.min(Math.max(...natural), MAX_HEIGHT_REM * rem);
-  row.style.setProperty("--card-height", `${Math.ceil(height)}px`);
-  row.classList.add("fitted");
-  cards.forEach(truncate);
+  const heights = rows.map((row) => {
+    const natural = [...row.children].slice(0, FIRST_FEW).map((card) => card.getBoundingClientRect().height);
+    return Math.min(Math.max(0, ...natural), MAX_HEIGHT_REM * rem);
+  });
+  rows.forEach((row, i) => {
+    row.style.setProperty("--card-height", `${Math.ceil(heights[i])}px`);
+    row.classList.add("fitted");
+  });
+  let cutting = rows.flatMap((row) => [...row.children]).map((card) => ({ card, steps: steps(card), applied: [] }));
+  while (cutting.length) {
+    const over = cutting.filter((c) => overflows(c.card)); // one layout for every card
+    for (const c of over) {
+      const [name, apply] = c.steps.shift();
+      apply();
+      c.applied.push(name);
+      c.card.dataset.truncated = c.applied.join(" ");
+    }
+    cutting = over.filter((c) => c.steps.length);
+  }
 }

@@ -1,48 +1,30 @@
-// The inbox: every phone's conversations, rendered from the control API and redrawn when the
-// emulator announces a change over server-sent events.
-import { fitCarousel } from "./carousel.js";
+// The inbox: every phone's conversations, drawn from the control API. The emulator announces
+// each change over server-sent events; the page then redraws only the conversations that
+// changed (all of them on a reset or a reconnection), plus the webhook log and the clock.
+import { api, fileUrl, newest, post, withToken } from "./api.js";
+import { fitCarousels } from "./carousel.js";
 import { agentBubble, el, userBubbles } from "./messages.js";
+import { drawLog } from "./webhooks.js";
 
-const token = new URLSearchParams(location.search).get("token");
-const headers = token ? { "X-Emulator-Token": token } : {};
-const withToken = (path) => (token ? `${path}${path.includes("?") ? "&" : "?"}token=${encodeURIComponent(token)}` : path);
-const MESSAGES_SHOWN = 2000;
+const MESSAGES_SHOWN = 2000; // the newest, over all conversations, on a full draw
+const THREAD_SHOWN = 200; // the newest of one conversation
 const WEBHOOKS_SHOWN = 50;
-
-async function api(path, options = {}) {
-  const response = await fetch(path, { ...options, headers: { ...headers, ...(options.headers || {}) } });
-  if (!response.ok) throw new Error(`${path}: ${response.status}`);
-  return response.json();
-}
-
-// The newest `count` items of a collection (the control API lists oldest first).
-async function newest(path, count) {
-  const first = await api(`${path}?limit=${count}`);
-  if (first.total <= count) return first.items;
-  return (await api(`${path}?limit=${count}&offset=${first.total - count}`)).items;
-}
-
-async function inbound(message, body) {
-  try {
-    await api("/_emulator/inbound", {
-      method: "POST", headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ provider: message.provider, agent_id: message.agent_id, phone: message.phone, ...body }),
-    });
-  } catch (error) {
-    console.warn(error);
-  }
-  schedule();
-}
+const root = document.getElementById("conversations");
 
 const keyOf = (m) => `${m.provider}|${m.agent_id}|${m.phone}`;
 const latestTime = (messages) => messages.reduce(
   (t, m) => [m.created, ...m.events.map((e) => e.time)].reduce((a, b) => (a > b ? a : b), t), "");
 
-// Uploaded files' bytes, from the control API (the token travels in the query: an <img> sends
-// no headers of ours).
-const fileUrl = (id) => withToken(`/_emulator/files/${id}/content`);
+async function inbound(message, body) {
+  try {
+    await post("/_emulator/inbound", { provider: message.provider, agent_id: message.agent_id, phone: message.phone, ...body });
+  } catch (error) {
+    console.warn(error);
+  }
+}
 
-function conversationNode(messages) {
+function conversationNode(all) {
+  const messages = all.slice(-THREAD_SHOWN);
   const first = messages[0];
   const last = messages[messages.length - 1];
   const box = el("article", "phone");
@@ -75,136 +57,145 @@ function conversationNode(messages) {
   return box;
 }
 
-function attemptNode(attempt) {
-  const outcome = attempt.error ? `error: ${attempt.error}` : `${attempt.status}`;
-  const li = el("li", attempt.accepted ? "accepted" : "refused",
-    `#${attempt.attempt} ${attempt.time.slice(11, 19)} \u2192 ${outcome} (${attempt.duration_ms} ms)`);
-  if (attempt.body) li.append(el("pre", "response", attempt.body.slice(0, 500)));
-  return li;
+// What a redraw must not lose: the text being typed in a conversation, the focus, the caret.
+function typedIn(box) {
+  const input = box && box.querySelector("input[name=text]");
+  return input && { value: input.value, focused: document.activeElement === input,
+                    start: input.selectionStart, end: input.selectionEnd };
 }
 
-function deliveryNode(delivery) {
-  const item = el("li", `delivery state-${delivery.state}`);
-  Object.assign(item.dataset, { state: delivery.state, phone: delivery.phone, event: delivery.event });
-  const details = el("details");
-  const summary = el("summary");
-  summary.append(el("b", null, delivery.event), ` ${delivery.phone} \u00b7 `, el("span", "state", delivery.state));
-  details.append(summary, el("div", "url", delivery.url));
-  const attempts = el("ol", "attempts");
-  attempts.append(...delivery.attempts.map(attemptNode));
-  details.append(attempts, el("pre", "payload", JSON.stringify(delivery.payload, null, 2)));
-  item.append(details);
-  return item;
-}
-
-// What a redraw must not lose: the text being typed, the focus, where each thread was scrolled.
-function rememberInputs(root) {
-  const kept = new Map();
-  for (const box of root.querySelectorAll("article.phone")) {
-    const input = box.querySelector("input[name=text]");
-    kept.set(box.dataset.key, { value: input.value, focused: document.activeElement === input,
-                                start: input.selectionStart, end: input.selectionEnd });
-  }
-  return kept;
-}
-
-function restoreInputs(root, kept) {
-  for (const box of root.querySelectorAll("article.phone")) {
-    const thread = box.querySelector(".thread");
-    thread.scrollTop = thread.scrollHeight; // a phone shows its newest message
-    const was = kept.get(box.dataset.key);
-    if (!was) continue;
-    const input = box.querySelector("input[name=text]");
-    input.value = was.value;
-    if (was.focused) {
-      input.focus();
-      input.setSelectionRange(was.start, was.end);
-    }
+function restoreTyped(box, typed) {
+  if (!typed) return;
+  const input = box.querySelector("input[name=text]");
+  input.value = typed.value;
+  if (typed.focused) {
+    input.focus();
+    input.setSelectionRange(typed.start, typed.end);
   }
 }
 
-async function render() {
-  const [messages, deliveries, clock] = await Promise.all([
-    newest("/_emulator/messages", MESSAGES_SHOWN),
-    newest("/_emulator/webhooks", WEBHOOKS_SHOWN),
-    api("/_emulator/clock"),
-  ]);
-  const shownClock = document.getElementById("clock");
-  shownClock.textContent = `${clock.mode} clock \u00b7 ${clock.now.slice(0, 19).replace("T", " ")}`;
-  shownClock.dataset.now = clock.now;
+// Each thread shows its newest message, as a phone does (all heights read, then all set: one
+// layout for the page).
+function scrollToNewest(boxes) {
+  const threads = boxes.map((box) => box.querySelector(".thread"));
+  const heights = threads.map((thread) => thread.scrollHeight);
+  threads.forEach((thread, i) => { thread.scrollTop = heights[i]; });
+}
+
+function showEmpty() {
+  if (!root.querySelector("article.phone")) {
+    root.replaceChildren(el("p", "empty", "No messages yet. Send one to the emulator and it appears here."));
+  }
+}
+
+async function drawAll() {
+  const messages = await newest("/_emulator/messages", {}, MESSAGES_SHOWN);
   const groups = new Map();
   for (const m of messages) {
     if (!groups.has(keyOf(m))) groups.set(keyOf(m), []);
     groups.get(keyOf(m)).push(m);
   }
   const ordered = [...groups.values()].sort((a, b) => (latestTime(a) < latestTime(b) ? 1 : -1));
-  const root = document.getElementById("conversations");
-  const kept = rememberInputs(root);
-  root.replaceChildren(...(ordered.length ? ordered.map(conversationNode)
-    : [el("p", "empty", "No messages yet. Send one to the emulator and it appears here.")]));
-  root.querySelectorAll(".carousel").forEach(fitCarousel);
-  restoreInputs(root, kept);
-  document.getElementById("webhooks").replaceChildren(...deliveries.slice().reverse().map(deliveryNode));
-  document.body.dataset.rendered = String(Date.now());
+  const typed = new Map([...root.querySelectorAll("article.phone")].map((box) => [box.dataset.key, typedIn(box)]));
+  const boxes = ordered.map(conversationNode);
+  root.replaceChildren(...boxes);
+  fitCarousels([...root.querySelectorAll(".carousel")]);
+  scrollToNewest(boxes);
+  boxes.forEach((box) => restoreTyped(box, typed.get(box.dataset.key)));
+  showEmpty();
 }
 
-function failed(error) {
-  const box = document.getElementById("conversations");
-  box.replaceChildren(el("p", "empty error", `Could not load the conversations: ${error.message}`));
-  console.warn(error);
+// One conversation changed: it is drawn again and, as the newest activity, moves to the top.
+async function drawConversation(key) {
+  const [provider, agent, phone] = key.split("|");
+  const messages = await newest("/_emulator/messages", { provider, agent, phone }, THREAD_SHOWN);
+  const old = [...root.querySelectorAll("article.phone")].find((box) => box.dataset.key === key);
+  const typed = typedIn(old);
+  if (!messages.length) {
+    if (old) old.remove();
+    showEmpty();
+    return;
+  }
+  const box = conversationNode(messages);
+  root.querySelector(".empty")?.remove();
+  if (old) old.remove();
+  root.prepend(box);
+  fitCarousels([...box.querySelectorAll(".carousel")]);
+  scrollToNewest([box]);
+  restoreTyped(box, typed);
+}
+
+async function drawSurroundings() {
+  const [deliveries, clock] = await Promise.all([
+    newest("/_emulator/webhooks", {}, WEBHOOKS_SHOWN), api("/_emulator/clock"),
+  ]);
+  drawLog(document.getElementById("webhooks"), deliveries);
+  const shown = document.getElementById("clock");
+  shown.textContent = `${clock.mode} clock \u00b7 ${clock.now.slice(0, 19).replace("T", " ")}`;
+  shown.dataset.now = clock.now;
 }
 
 // Changes come in bursts (a send, its events, their webhooks) or as a steady stream (a load
-// test): at most one redraw at a time, at least 100 ms apart and further apart when redraws get
+// test): at most one draw at a time, at least 100 ms apart and further apart when draws get
 // expensive, and always one more after the last change, so the page can neither starve nor lag.
 let timer = null;
 let drawing = false;
-let pending = false;
 let cost = 0;
-function schedule() {
-  if (drawing) {
-    pending = true;
-  } else if (timer === null) {
-    timer = setTimeout(draw, Math.max(100, 2 * cost));
-  }
+let everything = true;
+let owed = false; // a notice came in since the last draw began
+const changed = new Set();
+
+// A notice of a message or an event redraws its conversation; of a webhook attempt or the clock,
+// only the log and the clock; a reset (or no notice: a reconnection) everything.
+function schedule(notice) {
+  owed = true;
+  if (!notice || notice.kind === "reset") everything = true;
+  else if ((notice.kind === "message" || notice.kind === "event") && notice.phone) changed.add(keyOf(notice));
+  if (!drawing && timer === null) timer = setTimeout(draw, Math.max(100, 2 * cost));
 }
 
 async function draw() {
   timer = null;
   drawing = true;
   const started = performance.now();
+  const all = everything;
+  const keys = [...changed];
+  everything = false;
+  owed = false;
+  changed.clear();
   try {
-    await render();
+    if (all) await drawAll();
+    else for (const key of keys) await drawConversation(key);
+    await drawSurroundings();
   } catch (error) {
-    failed(error);
+    root.replaceChildren(el("p", "empty error", `Could not load the conversations: ${error.message}`));
+    console.warn(error);
+    everything = true;
   }
   cost = performance.now() - started;
+  document.body.dataset.drawMs = cost.toFixed(1);
+  document.body.dataset.rendered = String(Date.now());
   drawing = false;
-  if (pending) {
-    pending = false;
-    schedule();
-  }
+  if (owed && timer === null) timer = setTimeout(draw, Math.max(100, 2 * cost)); // what came in meanwhile
 }
 
-// Time as the demo needs it: the scenarios' next seconds, minutes or hours, run now.
+// Time as the demo needs it: the scenarios' next seconds, minutes or hours, run now. What they
+// change arrives as notices; the clock itself is redrawn after.
 for (const button of document.querySelectorAll("button[data-advance]")) {
   button.addEventListener("click", async () => {
     try {
-      await api("/_emulator/clock/advance", {
-        method: "POST", headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ seconds: Number(button.dataset.advance) }),
-      });
+      await post("/_emulator/clock/advance", { seconds: Number(button.dataset.advance) });
     } catch (error) {
       console.warn(error);
     }
-    schedule();
+    schedule({ kind: "clock" });
   });
 }
 
 const live = document.getElementById("live");
 const stream = new EventSource(withToken("/_emulator/stream"));
-// The page draws once the stream is open, and again on every reconnection: nothing that changes
-// between a draw's reads and the stream's notices is missed.
+// The page draws everything once the stream is open, and again on every reconnection: nothing
+// that changes between a draw's reads and the stream's notices is missed.
 let drawn = false;
 stream.addEventListener("open", () => {
   live.textContent = "live";
@@ -214,7 +205,7 @@ stream.addEventListener("open", () => {
   drawn = true;
 });
 stream.addEventListener("error", () => { live.textContent = "reconnecting\u2026"; live.dataset.state = "reconnecting"; });
-stream.addEventListener("change", schedule);
+stream.addEventListener("change", (event) => schedule(JSON.parse(event.data)));
 // A proxy that holds server-sent events back must not leave the page blank.
 setTimeout(() => {
   if (!drawn) {
