@@ -333,11 +333,8 @@ class Stores:
 
     def get(self, message_id: str) -> Message | None:
         """Any tenant's message by id (tenants are few: a dict lookup in each)."""
-        for store in self._stores.values():
-            found = store.messages.get(message_id)
-            if found is not None:
-                return found
-        return None
+        return next((s.messages[message_id] for s in self._stores.values()
+                     if message_id in s.messages), None)  # fmt: skip
 
     def drop(self, tenant: str) -> Store | None:
         store = self._stores.pop(tenant, None)
@@ -365,11 +362,7 @@ class Stores:
 
     def file(self, file_id: str) -> StoredFile | None:
         """Any tenant's uploaded file by id."""
-        for store in self._stores.values():
-            found = store.files.get(file_id)
-            if found is not None:
-                return found
-        return None
+        return next((s.files[file_id] for s in self._stores.values() if file_id in s.files), None)
 
     def latest_to(self, provider: str, agent_id: str, phone: str) -> Message | None:
         found = (s.latest_to(provider, agent_id, phone) for s in self._stores.values())
