@@ -3,6 +3,7 @@ where a card names a fileId)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from starlette.requests import Request
@@ -67,9 +68,14 @@ def file_routes(emulator: Emulator) -> list[BaseRoute]:
     async def content(request: Request) -> Response:
         """
         summary: The bytes of an uploaded file, with the type they were recognised as.
-        responses: {200: {description: The bytes.}, 404: {description: No such file.}}
+        responses:
+          200: {description: The bytes.}
+          404: {description: No such file.}
+          410: {description: The record is kept but the bytes are gone.}
         """
         stored = found(request)
+        if not Path(stored.path).is_file():  # a restored state whose files folder was removed
+            raise ControlError(410, "the file's record is kept but its bytes are gone")
         return FileResponse(
             stored.path,
             media_type=stored.mime,

@@ -53,6 +53,7 @@ def test_a_demo_survives_a_restart(tmp_path, caplog: pytest.LogCaptureFixture) -
             card = {"agentId": "demo", "number": ["+46701234567"], "messageType": "RichCard",
                     "richCardContent": {"title": "t", "fileId": file_id}}  # fmt: skip
             assert c.post("/Rcs/api/v1/Message", headers=GENERIC_AUTH, json=card).status_code == 200
+            assert c.get(f"/_emulator/files/{file_id}/content").content == PNG  # bytes restored
             # the failed webhook is still owed: its retry resumes (to the URL it was made for)
             hooks = c.get("/_emulator/webhooks").json()["items"]
             assert [(h["state"], len(h["attempts"])) for h in hooks] == [("retrying", 1)]
@@ -80,3 +81,18 @@ def test_a_broken_state_file_is_a_clear_error(tmp_path) -> None:
     state.write_text("{not json")
     with pytest.raises(ConfigError, match="cannot be loaded"):
         create_app(Config(clock="manual", state_file=str(state)))
+
+
+def test_restored_file_records_whose_bytes_are_gone_say_so(tmp_path) -> None:
+    state = tmp_path / "state.json"
+    config = Config(port=0, clock="manual", state_file=str(state))
+    with EmulatorServer(config) as first, httpx.Client(base_url=first.base_url) as c:
+        file_id = c.post("/Rcs/api/v1/UploadFile/demo", headers=GENERIC_AUTH,
+                         files={"file": ("a.png", PNG, "image/png")}).json()["fileId"]  # fmt: skip
+    for kept in (tmp_path / "state.json.files").iterdir():
+        kept.unlink()  # someone tidied the folder up
+    with EmulatorServer(config) as second, httpx.Client(base_url=second.base_url) as c:
+        assert c.get(f"/_emulator/files/{file_id}").json()["name"] == "a.png"
+        gone = c.get(f"/_emulator/files/{file_id}/content")
+        assert gone.status_code == 410
+        assert gone.json() == {"error": "the file's record is kept but its bytes are gone"}
