@@ -37,16 +37,22 @@ def chromium_path() -> str | None:
     )
 
 
-# Module scope, not session: Playwright's sync API keeps an asyncio loop running in this thread
-# while it lives, and the async tests of other modules need the thread's loop to themselves.
-# pytest tears a module's fixtures down before it moves on to another module's test.
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
+def require_chromium() -> str:
+    """Chromium's path; a test without one fails, unless RCS_SKIP_BROWSER=1 skips it."""
     path = chromium_path()
     if path is None:
         if os.environ.get("RCS_SKIP_BROWSER") == "1":
             pytest.skip("RCS_SKIP_BROWSER=1: browser tests skipped on purpose")
         pytest.fail("no Chromium: `apt-get install chromium` (or set RCS_CHROMIUM=/path)")
+    return path
+
+
+# Module scope, not session: Playwright's sync API keeps an asyncio loop running in this thread
+# while it lives, and the async tests of other modules need the thread's loop to themselves.
+# pytest tears a module's fixtures down before it moves on to another module's test.
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    path = require_chromium()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import httpx
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
 
 from emulator import Config, EmulatorServer
 from emulator.testing import WebhookReceiver
@@ -38,9 +38,9 @@ def main(folder: Path) -> None:
         browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1500, "height": 1100})
         page.goto(server.base_url + "/")
-        page.wait_for_selector("#live[data-state=live]")
-        page.wait_for_function("document.querySelectorAll('img').length === 0 || "
-                               "[...document.querySelectorAll('img')].every((i) => i.complete)")  # fmt: skip
+        page.wait_for_selector("body[data-rendered]")
+        for image in page.locator("#conversations img").all():  # every picture in before a shot
+            expect(image).to_have_js_property("complete", True)
         for item in shown:
             target = folder / f"{item.name}.png"
             conversation = page.locator(f'article.phone[data-phone="{item.phone}"]')

@@ -408,3 +408,46 @@ def test_a_change_redraws_only_its_conversation_and_moves_it_to_the_top(inbox: I
     inbox.http.post("/_emulator/reset").raise_for_status()  # a reset redraws everything
     expect(page.locator("#conversations .empty")).to_be_visible()
     assert not untouched.evaluate("(box) => box.isConnected")
+
+
+def test_the_filter_narrows_conversations_and_their_webhooks(inbox: Inbox):
+    shown(inbox)
+    inbox.hook_up("serwersms", BOT)
+    inbox.http.post("/_emulator/inbound", json={"provider": "serwersms", "agent_id": BOT,
+                    "phone": "+48500600701", "text": "hej"}).raise_for_status()  # fmt: skip
+    page = inbox.page
+    expect(page.locator("#webhooks > li")).to_have_count(1)
+    page.locator("#filter").fill("serwersms")
+    expect(page.locator("article.phone:visible")).to_have_count(6)
+    page.locator("#filter").fill("+46701110003")
+    expect(page.locator("article.phone:visible")).to_have_count(1)
+    expect(page.locator("#webhooks > li:visible")).to_have_count(0)
+    page.locator("#filter").fill("600701")
+    expect(page.locator("article.phone:visible")).to_have_attribute("data-phone", "+48500600701")
+    expect(page.locator("#webhooks > li:visible")).to_have_count(1)
+    # A redraw keeps the filter.
+    inbox.advance(60)
+    inbox.http.post("/_emulator/inbound", json={"provider": "serwersms", "agent_id": BOT,
+                    "phone": "+48500600702", "text": "again"}).raise_for_status()  # fmt: skip
+    expect(page.locator("#webhooks > li")).to_have_count(2)
+    expect(page.locator("#webhooks > li:visible")).to_have_count(1)
+    page.locator("#filter").fill("")
+    expect(page.locator("article.phone:visible")).to_have_count(11)
+
+
+def test_clear_forgets_the_conversations_but_keeps_the_settings(inbox: Inbox):
+    inbox.hook_up("generic", AGENT)
+    body = {"agentId": AGENT, "number": ["+46701110019"], "messageType": "TextMessage",
+            "text": "soon gone"}  # fmt: skip
+    inbox.http.post("/Rcs/api/v1/Message", json=body, headers=GENERIC_AUTH).raise_for_status()
+    page = inbox.open()
+    expect(page.locator("article.phone")).to_have_count(1)
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    page.locator("#clear").click()  # returns once the click (and its dialog) was handled
+    assert inbox.http.get("/_emulator/messages").json()["total"] == 1  # cancelled: kept
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator("#clear").click()
+    expect(page.locator("#conversations .empty")).to_be_visible()
+    assert inbox.http.get("/_emulator/messages").json()["total"] == 0
+    agents = inbox.http.get("/_emulator/agents").json()["items"]
+    assert any(a["agent_id"] == AGENT and a["webhook_url"] for a in agents)

@@ -172,12 +172,34 @@ async function draw() {
     console.warn(error);
     everything = true;
   }
+  applyFilter();
   cost = performance.now() - started;
   document.body.dataset.drawMs = cost.toFixed(1);
   document.body.dataset.rendered = String(Date.now());
   drawing = false;
   if (owed && timer === null) timer = setTimeout(draw, Math.max(100, 2 * cost)); // what came in meanwhile
 }
+
+// The filter box narrows the page to the conversations, and their webhook deliveries, whose
+// phone, agent or provider contain what is typed.
+const filterBox = document.getElementById("filter");
+function applyFilter() {
+  const wanted = filterBox.value.trim().toLowerCase();
+  const matches = (node) => !wanted
+    || `${node.dataset.phone} ${node.dataset.agent} ${node.dataset.provider}`.toLowerCase().includes(wanted);
+  for (const node of document.querySelectorAll("article.phone, #webhooks > li")) node.hidden = !matches(node);
+}
+filterBox.addEventListener("input", applyFilter);
+
+// Clear: what a reset forgets (messages, files, webhook attempts); agent and phone settings stay.
+document.getElementById("clear").addEventListener("click", async () => {
+  if (!confirm("Forget every message, uploaded file and webhook attempt? Agent and phone settings stay.")) return;
+  try {
+    await post("/_emulator/reset?keep_settings=true", {});
+  } catch (error) {
+    console.warn(error);
+  }
+});
 
 // Time as the demo needs it: the scenarios' next seconds, minutes or hours, run now. What they
 // change arrives as notices; the clock itself is redrawn after.

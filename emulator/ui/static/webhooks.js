@@ -13,7 +13,7 @@ function attemptNode(attempt) {
 function deliveryNode(delivery, open) {
   const item = el("li", `delivery state-${delivery.state}`);
   Object.assign(item.dataset, { id: String(delivery.id), state: delivery.state, phone: delivery.phone,
-                                event: delivery.event, provider: delivery.provider });
+                                event: delivery.event, provider: delivery.provider, agent: delivery.agent_id });
   const details = el("details");
   details.open = open;
   const summary = el("summary");
