@@ -16,7 +16,7 @@ from emulator import Config, EmulatorServer
 from emulator.testing import WebhookReceiver
 
 from .conftest import CHROMIUM_ARGS, chromium_path
-from .showcase import AGENT, send_showcase
+from .showcase import AGENT, send_showcase, silence
 
 
 def main(folder: Path) -> None:
@@ -37,6 +37,10 @@ def main(folder: Path) -> None:
             client.post("/_emulator/inbound", json=body).raise_for_status()
         browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1500, "height": 1100})
+        # The showcase's audio lives on an example host; here it is a second of silence, so the
+        # picture shows the player a reachable file gets.
+        page.route("https://serwersms.example/greeting.mp3",
+                   lambda route: route.fulfill(body=silence(), content_type="audio/wav"))  # fmt: skip
         page.goto(server.base_url + "/")
         page.wait_for_selector("body[data-rendered]")
         for image in page.locator("#conversations img").all():  # every picture in before a shot

@@ -5,7 +5,9 @@ so nothing here needs a network."""
 
 from __future__ import annotations
 
+import io
 import struct
+import wave
 import zlib
 from dataclasses import dataclass
 from typing import Any
@@ -43,6 +45,17 @@ def png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
         + chunk(b"IDAT", zlib.compress(b"".join(rows)))
         + chunk(b"IEND", b"")
     )
+
+
+def silence(seconds: int = 1, rate: int = 8000) -> bytes:
+    """A real WAV file: `seconds` of silence."""
+    out = io.BytesIO()
+    with wave.open(out, "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(1)
+        wav.setframerate(rate)
+        wav.writeframes(b"\x80" * rate * seconds)
+    return out.getvalue()
 
 
 @dataclass(frozen=True)

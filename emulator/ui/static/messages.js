@@ -62,9 +62,12 @@ export function mediaNode(media) {
     player.controls = true;
     player.preload = "metadata";
     if (media.poster) player.poster = media.poster;
+    const name = el("span", "name", media.name || "");
+    // Unplayable here (offline, a codec Chromium lacks): say what it was instead.
+    player.addEventListener("error", () => { player.replaceWith(placeholder(media)); name.remove(); });
     player.src = media.url;
     box.append(player);
-    if (media.kind === "audio") box.append(el("span", "name", media.name || ""));
+    if (media.kind === "audio") box.append(name);
   } else {
     const link = el("a", "document", `\u25a4 ${media.name || "file"}`);
     link.href = media.url;
