@@ -243,3 +243,17 @@ async def test_inbound_can_act_on_an_earlier_message(client, webhook):
         refused = await client.post("/_emulator/inbound", json=inbound | {"text": "hi"} | wrong)
         assert refused.status_code == 409
         assert "sent no message" in refused.json()["error"]
+
+
+async def test_inbound_acts_on_what_the_phone_has_received_not_on_a_scheduled_message(client):
+    sent = await serwersms_send(client, "+48500600700")  # its chip: my_service
+    body = {"rcs_id": BOT, "phone": "+48500600700", "date": "2099-01-01 10:00:00",
+            "message": {"text": "Later", "suggestions": [{"reply": {"text": "Hi", "postback": "hi"}}]}}  # fmt: skip
+    response = await client.post("/messages/send_rcs.json", json=body, headers=SERWERSMS_AUTH)
+    assert response.json()["success"] is True
+    inbound = {"provider": "serwersms", "agent_id": BOT, "phone": "+48500600700"}
+    tap = await client.post("/_emulator/inbound", json=inbound | {"postback": "my_service"})
+    assert tap.status_code == 200
+    assert tap.json()["message_id"] == sent
+    not_yet = await client.post("/_emulator/inbound", json=inbound | {"postback": "hi"})
+    assert not_yet.status_code == 409

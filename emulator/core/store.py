@@ -209,8 +209,11 @@ class Store:
         return self._by_external.get((provider, external_id), EMPTY)
 
     def latest_to(self, provider: str, agent_id: str, phone: str) -> Message | None:
+        """The newest message the phone has been sent (one scheduled for later has not)."""
         messages = self._by_conversation.get((provider, agent_id, phone))
-        return messages[-1] if messages else None
+        if messages is None:
+            return None
+        return next((m for m in reversed(messages) if m.status is not Status.SCHEDULED), None)
 
     def sent_between(
         self, provider: str, since: float | None = None, until: float | None = None

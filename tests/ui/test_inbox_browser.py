@@ -5,6 +5,7 @@ updates, the webhook log, and message content that never becomes markup."""
 from __future__ import annotations
 
 import base64
+import re
 import threading
 import time
 from datetime import datetime
@@ -472,3 +473,29 @@ def test_reachable_audio_and_video_get_players(inbox: Inbox):
     # The video's host is unreachable: a placeholder that says what it was.
     video = inbox.phone("+48500600709").locator(".media[data-media-kind=video]")
     expect(video.locator(".placeholder")).to_have_text("video \u00b7 clip.mp4")
+
+
+def test_a_message_scheduled_for_later_is_shown_apart_and_not_tappable(inbox: Inbox):
+    inbox.hook_up("serwersms", BOT)
+    now = {"rcs_id": BOT, "phone": "+48500600710",
+           "message": {"text": "Now", "suggestions": [{"reply": {"text": "Now chip", "postback": "now"}}]}}  # fmt: skip
+    later = {"rcs_id": BOT, "phone": "+48500600710", "date": "2099-01-01 10:00:00",
+             "message": {"text": "Later", "suggestions": [{"reply": {"text": "Later chip", "postback": "later"}}]}}  # fmt: skip
+    for body in (now, later):
+        inbox.http.post("/messages/send_rcs.json", json=body, headers=SERWERSMS_AUTH)
+    inbox.open()
+    conversation = inbox.phone("+48500600710")
+    bubbles = conversation.locator(".bubble.agent")
+    expect(bubbles.last).to_have_class(re.compile(r"\bscheduled\b"))
+    expect(bubbles.last.locator(".status")).to_have_text(
+        "scheduled \u00b7 for 2099-01-01 09:00 UTC"
+    )
+    expect(conversation.locator('.chip[data-postback="later"]')).to_be_disabled()
+    conversation.locator('.chip[data-postback="now"]').click()  # the newest it has received
+    (notice,) = inbox.webhook.wait()[0]["json"]
+    assert (notice["type"], notice["data"]) == ("reply", "now")
+    conversation.locator("input[name=text]").fill("and to the one I have")
+    conversation.locator("input[name=text]").press("Enter")
+    (typed,) = inbox.webhook.wait(lambda calls: len(calls) >= 2)[1]["json"]
+    sent = inbox.http.get("/_emulator/messages", params={"phone": "+48500600710"}).json()["items"]
+    assert typed["msgid"] is not None and sent[0]["events"][-1]["text"] == "and to the one I have"

@@ -26,7 +26,9 @@ async function inbound(message, body) {
 function conversationNode(all) {
   const messages = all.slice(-THREAD_SHOWN);
   const first = messages[0];
-  const last = messages[messages.length - 1];
+  // What the user acts on: the newest message that reached the phone (not one scheduled for later).
+  const received = messages.filter((m) => m.status !== "scheduled");
+  const last = received.length ? received[received.length - 1] : messages[messages.length - 1];
   const box = el("article", "phone");
   Object.assign(box.dataset, { key: keyOf(first), phone: first.phone, provider: first.provider, agent: first.agent_id });
   const title = el("h3", null, `${first.phone} `);
@@ -36,7 +38,7 @@ function conversationNode(all) {
   const items = [];
   for (const m of messages) {
     const tap = (body) => inbound(m, { ...body, message_id: m.id });
-    items.push({ time: m.created, node: agentBubble(m, fileUrl, tap, m === last) });
+    items.push({ time: m.send_at, node: agentBubble(m, fileUrl, tap, m === last) });
     items.push(...userBubbles(m));
   }
   items.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0));

@@ -87,8 +87,8 @@ function mediaOf(media, fileUrl, fallbackName) {
            height: (media.height || "").toLowerCase(), poster: webUrl(media.thumbnail) };
 }
 
-// `act` is null for chips a client no longer offers: shown, but not tappable.
-function chipsNode(chips, act) {
+// `act` is null for chips that cannot be tapped now (`why`): shown, but disabled.
+function chipsNode(chips, act, why) {
   const row = el("div", "chips");
   for (const chip of chips) {
     const button = el("button", "chip");
@@ -101,7 +101,7 @@ function chipsNode(chips, act) {
       button.addEventListener("click", () => act({ postback: chip.postback }));
     } else {
       button.disabled = true;
-      button.title += " (a client offers these only under the newest message)";
+      button.title += ` (${why})`;
     }
     row.append(button);
   }
@@ -116,7 +116,7 @@ function cardNode(message, card, index, act, fileUrl) {
   if (card.title) body.append(el("div", "title", card.title));
   if (card.description) body.append(el("div", "description", card.description));
   const chips = message.suggestions.filter((s) => s.card === index);
-  if (chips.length) body.append(chipsNode(chips, act));
+  if (chips.length) body.append(chipsNode(chips, act, "not received yet"));
   node.append(body);
   return node;
 }
@@ -125,7 +125,10 @@ function cardNode(message, card, index, act, fileUrl) {
 // offered only while it is the newest (`newest`), as RCS clients do; chips inside cards stay.
 export function agentBubble(message, fileUrl, act, newest) {
   const sms = message.channel === "SMS";
-  const bubble = el("div", `bubble agent kind-${message.kind}${sms ? " sms" : ""}`);
+  // A message scheduled for later has not reached the phone: shown apart, nothing to tap yet.
+  const scheduled = message.status === "scheduled";
+  if (scheduled) act = null;
+  const bubble = el("div", `bubble agent kind-${message.kind}${sms ? " sms" : ""}${scheduled ? " scheduled" : ""}`);
   bubble.dataset.messageId = message.id;
   bubble.dataset.kind = message.kind;
   bubble.dataset.status = message.status;
@@ -142,8 +145,12 @@ export function agentBubble(message, fileUrl, act, newest) {
     bubble.append(el("div", "text", message.text));
   }
   const global = message.suggestions.filter((s) => s.card === null);
-  if (global.length) bubble.append(chipsNode(global, newest ? act : null));
-  const status = el("div", "status", `${sms ? "SMS \u00b7 " : ""}${message.status} \u00b7 ${message.created.slice(11, 19)}`);
+  if (global.length) {
+    const why = scheduled ? "not received yet" : "a client offers these only under the newest message";
+    bubble.append(chipsNode(global, newest ? act : null, why));
+  }
+  const when = scheduled ? `for ${message.send_at.slice(0, 16).replace("T", " ")} UTC` : message.created.slice(11, 19);
+  const status = el("div", "status", `${sms ? "SMS \u00b7 " : ""}${message.status} \u00b7 ${when}`);
   bubble.append(status);
   return bubble;
 }
