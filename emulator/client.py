@@ -19,13 +19,16 @@ class EmulatorHandle:
         self._http = httpx.Client(base_url=self.base_url, timeout=30.0, headers=headers)
         self.expected: set[str] = set()  # surprise kinds this test declared expected
 
-    def _call(self, method: str, path: str, **kw: Any) -> Any:
+    def _request(self, method: str, path: str, **kw: Any) -> httpx.Response:
         response = self._http.request(method, "/_emulator" + path, **kw)
         if response.status_code >= 400:
             raise AssertionError(
                 f"emulator {method} {path}: {response.status_code} {response.text}"
             )
-        return response.json()
+        return response
+
+    def _call(self, method: str, path: str, **kw: Any) -> Any:
+        return self._request(method, path, **kw).json()
 
     def _scope(self, params: dict[str, Any] | None = None) -> dict[str, Any]:
         scoped = {k: v for k, v in (params or {}).items() if v is not None}
@@ -58,10 +61,7 @@ class EmulatorHandle:
         return list(self._call("GET", "/files", params=params)["items"])
 
     def file_content(self, file_id: str) -> bytes:
-        response = self._http.get(f"/_emulator/files/{file_id}/content")
-        if response.status_code >= 400:
-            raise AssertionError(f"emulator file {file_id}: {response.status_code}")
-        return response.content
+        return self._request("GET", f"/files/{file_id}/content").content
 
     def surprises(self) -> list[dict[str, Any]]:
         params = self._scope({"limit": 10_000})

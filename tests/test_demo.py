@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -16,17 +15,12 @@ from typing import Any
 import pytest
 import yaml
 
+from bench.common import free_port
 from emulator import Config, EmulatorServer
 from emulator.client import EmulatorHandle
 
 DEMO = Path(__file__).parents[1] / "examples" / "demo"
 GENERIC_PHONE, SERWERSMS_PHONE = "+46701234567", "+48500600700"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def eventually(check: Callable[[], Any], timeout: float = 15.0) -> Any:

@@ -8,9 +8,9 @@ from ..core.clock import iso
 from ..core.models import AgentSettings, Message, PhoneSettings
 
 
-def message_view(m: Message, display: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The record; with `display` (Emulator.display), also how a client lays it out."""
-    view = {
+def message_view(m: Message, display: dict[str, Any]) -> dict[str, Any]:
+    """The record, and how a client lays it out (`display`, from Emulator.display)."""
+    return {
         "id": m.id,
         "provider": m.provider,
         "tenant": m.tenant,
@@ -45,10 +45,8 @@ def message_view(m: Message, display: dict[str, Any] | None = None) -> dict[str,
             }
             for e in m.events
         ],
+        "display": display,
     }
-    if display is not None:
-        view["display"] = display
-    return view
 
 
 def agent_view(a: AgentSettings) -> dict[str, Any]:

@@ -357,9 +357,10 @@ class Stores:
 
     def files(self, tenant: str | None = None) -> list[StoredFile]:
         """Uploaded files, oldest first (of one tenant, or all)."""
-        stores = [self._stores[tenant]] if tenant in self._stores else []
         if tenant is None:
             stores = list(self._stores.values())
+        else:
+            stores = [self._stores[tenant]] if tenant in self._stores else []
         found = [f for s in stores for f in s.files.values()]
         return sorted(found, key=_uploaded) if len(stores) > 1 else found
 

@@ -10,6 +10,8 @@ import uuid
 
 import pytest
 
+from tests.providers.generic.helpers import PNG
+
 from .curl import CurlExample, examples
 
 pytestmark = pytest.mark.anyio
@@ -17,7 +19,6 @@ pytestmark = pytest.mark.anyio
 EXAMPLES = examples("generic-rcs-api-v1.txt")
 SENDS = [e for e in EXAMPLES if e.path == "/Rcs/api/v1/Message"]
 BROKEN = {"Fallback Sms": 400, "Example 3: Send a Carousel Message": 401}
-PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 64
 
 
 def test_the_document_has_the_examples_we_expect():

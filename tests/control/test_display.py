@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import GENERIC_AUTH, SERWERSMS_AUTH
+from tests.providers.generic.helpers import PNG
 
 pytestmark = pytest.mark.anyio
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 64
 NOTHING = {"cards": [], "card_width": None, "file": None}
 
 

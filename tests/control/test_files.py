@@ -5,11 +5,10 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import advance
-from tests.providers.generic.helpers import AGENT, AUTH, BASE
+from tests.providers.generic.helpers import AGENT, AUTH, BASE, PNG
 
 pytestmark = pytest.mark.anyio
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 64
 GIF = b"GIF89a" + b"\x01" * 64
 OTHER_KEY = {"Authorization": "Bearer another-tenant-key-000000"}
 

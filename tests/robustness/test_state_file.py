@@ -11,8 +11,7 @@ import pytest
 from emulator import Config, EmulatorServer
 from emulator.testing import WebhookReceiver
 from tests.conftest import GENERIC_AUTH, SERWERSMS_AUTH
-
-PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 64
+from tests.providers.generic.helpers import PNG
 
 
 def test_a_demo_survives_a_restart(tmp_path, caplog: pytest.LogCaptureFixture) -> None:

@@ -7,6 +7,8 @@ from typing import Any
 
 from tests.conftest import GENERIC_AUTH
 
+# The smallest bytes UploadFile recognises as a PNG.
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 64
 BASE = "/Rcs/api/v1"
 AGENT = "test_agent"
 

@@ -9,11 +9,10 @@ import pytest
 from emulator import Config
 from tests.conftest import advance, open_client
 
-from .helpers import AGENT, AUTH, BASE, rich_card
+from .helpers import AGENT, AUTH, BASE, PNG, rich_card
 
 pytestmark = pytest.mark.anyio
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 64
 SAMPLES = {
     "image/png": PNG,
     "image/jpeg": b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64,
