@@ -15,19 +15,23 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Router
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .config import Config, ConfigError
 from .control.auth import ControlToken
 from .control.faults import FaultMiddleware, Faults
 from .control.files import file_routes
+from .control.guard import ControlGuard
 from .control.openapi import openapi_route, provider_openapi_route
 from .control.params import ControlError, error_response
 from .control.routes import control_routes
 from .core import snapshot
+from .core.autosave import AutoSaver
 from .core.clock import Clock, make_clock
 from .core.emulator import Emulator, EmulatorSettings
 from .core.models import AgentSettings, PhoneSettings
 from .core.scenarios import load_book
+from .core.statefile import StateFileError
 from .providers import generic, serwersms
 from .providers.common.mount import ProviderMount
 from .providers.common.responses import JSONResponse
@@ -65,20 +69,24 @@ def build_emulator(
         webhook_backlog=config.webhook_backlog,
         max_webhook_log=config.max_webhook_log,
         max_messages=config.max_messages,
+        files_folder=str(snapshot.files_dir(Path(config.state_file)))
+        if config.state_file
+        else None,
         agents=agents,
         phones=phones,
     )
     return Emulator(settings, clock, book, http_client)
 
 
-def _restore(emulator: Emulator, config: Config) -> None:
-    if not config.state_file or not Path(config.state_file).exists():
-        return
+def _restore(emulator: Emulator, config: Config) -> AutoSaver | None:
+    if not config.state_file:
+        return None
+    saver = AutoSaver(emulator, Path(config.state_file), config.state_save_interval)
     try:
-        counts = snapshot.load(emulator, Path(config.state_file))
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise ConfigError(f"state file {config.state_file} cannot be loaded: {exc}") from exc
-    log.info("restored from %s: %s", config.state_file, counts)
+        saver.restore()
+    except StateFileError as exc:
+        raise ConfigError(str(exc)) from None
+    return saver
 
 
 def create_app(
@@ -106,7 +114,7 @@ def create_app(
         control += m.control
         hot += m.routes[: m.hot_routes]
         provider_routes += m.routes[m.hot_routes :]
-    _restore(emulator, config)
+    saver = _restore(emulator, config)
     control.append(openapi_route("/openapi.json", list(control)))
     control.append(provider_openapi_route({m.name: m.openapi for m in mounts if m.openapi}))
     # Provider routes first (the hot paths match at once), the control API behind one prefix;
@@ -126,9 +134,11 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        ticker = None
+        ticker = saving = None
         if emulator.clock.mode != "manual":
             ticker = asyncio.create_task(_tick(emulator))
+        if saver is not None:
+            saving = asyncio.create_task(saver.run())
         try:
             yield
         finally:
@@ -140,13 +150,24 @@ def create_app(
             if pending["pending"] or pending["in_flight"] or pending["retrying"]:
                 log.warning("stopping with webhook deliveries not done: %s", pending)
             await emulator.dispatcher.aclose()
-            if config.state_file:
-                counts = snapshot.save(emulator, Path(config.state_file))
-                log.warning("state saved to %s: %s", config.state_file, counts)
-            emulator.vault.clear()
+            if saver is not None:
+                await saver.stop(saving)
+            emulator.vault.close()
 
     middleware = [Middleware(m.middleware) for m in mounts if m.middleware is not None]
     middleware.append(Middleware(FaultMiddleware, faults=faults, mounts=lambda: mounts))
+
+    def refused(scope: Scope, status: int, answer: dict[str, str]) -> None:
+        query = scope.get("query_string", b"").decode("latin-1")
+        emulator.note_surprise("request", provider="control", tenant=None, method=scope["method"],
+                               path=scope["path"] + (f"?{query}" if query else ""), status=status,
+                               answer=answer, sent=None)  # fmt: skip
+
+    # Outermost: a refused caller reaches nothing else (faults included).
+    middleware.insert(
+        0, Middleware(ControlGuard, allowed_hosts=config.allowed_hosts, refused=refused)
+    )
+    middleware.append(Middleware(Touch, emulator=emulator))
     app = Starlette(
         routes=routes,
         exception_handlers=handlers,  # type: ignore[arg-type]
@@ -157,7 +178,22 @@ def create_app(
     app.state.emulator = emulator
     app.state.config = config
     app.state.faults = faults
+    app.state.saver = saver
     return app
+
+
+class Touch:
+    """A control-API call that may change state counts as a change for the periodic save."""
+
+    def __init__(self, app: ASGIApp, emulator: Emulator) -> None:
+        self.app = app
+        self.emulator = emulator
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app(scope, receive, send)
+        if scope["type"] == "http" and scope["method"] not in ("GET", "HEAD", "OPTIONS"):
+            if scope["path"].startswith("/_emulator"):
+                self.emulator.touch()
 
 
 async def _tick(emulator: Emulator) -> None:

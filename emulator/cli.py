@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -38,6 +39,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    # Our own lines look like uvicorn's, and come before uvicorn configures its loggers.
+    logging.basicConfig(format="%(levelname)s:  %(message)s", level=logging.WARNING)
+    logging.getLogger("rcs_emulator").setLevel(logging.INFO)
     try:
         if args.command == "serve":
             return _serve(args)
@@ -54,7 +58,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     from .app import create_app
     from .gc_tuning import freeze_survivors_of_full_collections
-    from .server import UVICORN_OPTIONS
+    from .server import uvicorn_options
 
     clock = args.clock
     if args.speed is not None and args.speed != 1.0 and clock is None:
@@ -81,7 +85,7 @@ def _serve(args: argparse.Namespace) -> int:
         host=config.host,
         port=config.port,
         log_level=args.log_level,
-        **UVICORN_OPTIONS,  # type: ignore[arg-type]
+        **uvicorn_options(config),
     )
     return 0
 

@@ -42,10 +42,19 @@ class Config:
     webhook_per_host: int = 4
     webhook_timeout: float = 10.0
     webhook_backlog: int = 100_000  # attempts waiting for a slot; past it, failed and said so
-    max_messages: int | None = None  # retention: the oldest are evicted first
+    # Retention: the oldest are evicted first. 200,000 keeps a long demo near 400 MB (1.9 KB a
+    # message plus its share of the request's exchange); `health` shows it.
+    max_messages: int | None = 200_000
     max_webhook_log: int = 100_000  # finished deliveries kept in the log
     control_token: str | None = None  # when set, /_emulator (but health) asks for it
-    state_file: str | None = None  # written on shutdown, loaded on start
+    state_file: str | None = None  # loaded on start, saved while running and on shutdown
+    state_save_interval: float = 1.0  # seconds between saves while something changed
+    # Host names the control API and inbox answer to, beyond IP literals, localhost and
+    # single-label names (docker compose services); "*" allows every name.
+    allowed_hosts: tuple[str, ...] = ()
+    request_timeout: float = (
+        10.0  # a request's head must arrive within it; a body may stall no longer
+    )
     agents: tuple[Mapping[str, Any], ...] = ()
     phones: Mapping[str, Any] = field(default_factory=_frozen)
     generic: Mapping[str, Any] = field(default_factory=_frozen)
@@ -64,6 +73,10 @@ class Config:
             raise ConfigError("webhook_timeout must be positive")
         if self.max_messages is not None and self.max_messages < 1:
             raise ConfigError("max_messages must be at least 1")
+        if self.state_save_interval <= 0:
+            raise ConfigError("state_save_interval must be a positive number of seconds")
+        if self.request_timeout <= 0:
+            raise ConfigError("request_timeout must be a positive number of seconds")
         if self.webhook_backlog < 1 or self.max_webhook_log < 1:
             raise ConfigError("webhook_backlog and max_webhook_log must be at least 1")
 
@@ -104,6 +117,8 @@ _SCALARS = {
     "webhook_backlog": int,
     "max_messages": int,
     "max_webhook_log": int,
+    "state_save_interval": float,
+    "request_timeout": float,
 }
 
 
@@ -113,6 +128,9 @@ def _coerce(name: str, value: Any) -> Any:
             return _SCALARS[name](value)
         if name == "scenario_dirs":
             return tuple(value.split(os.pathsep) if isinstance(value, str) else value)
+        if name == "allowed_hosts":
+            items = value.split(",") if isinstance(value, str) else value
+            return tuple(str(h).strip().lower() for h in items if str(h).strip())
         if name == "agents":
             return tuple(_frozen(a) for a in value)
         if name in ("phones", "generic", "serwersms"):
@@ -126,7 +144,9 @@ def _coerce(name: str, value: Any) -> Any:
 
 def from_env(env: Mapping[str, str]) -> dict[str, Any]:
     names = ("host", "port", "scenario", "scenario_dirs", "webhook_url", "clock", "speed", "seed",
-             "max_messages", "control_token", "state_file", "webhook_timeout")  # fmt: skip
+             "max_messages", "control_token", "state_file", "webhook_timeout",
+             "state_save_interval", "allowed_hosts", "request_timeout", "max_webhook_log",
+             "webhook_backlog", "webhook_concurrency", "webhook_per_host")  # fmt: skip
     return {n: env[ENV_PREFIX + n.upper()] for n in names if env.get(ENV_PREFIX + n.upper())}
 
 

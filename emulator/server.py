@@ -5,10 +5,12 @@ Port 0 picks a free port; `base_url` tells the one in use once started.
 
 from __future__ import annotations
 
+import importlib.util
 import socket
 import threading
 import time
 from types import TracebackType
+from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
@@ -16,10 +18,19 @@ from starlette.applications import Starlette
 from .app import create_app
 from .config import Config
 from .core.emulator import Emulator
+from .http.protocol import bounded_protocol
 
-# How uvicorn serves the emulator, in tests, the CLI and Docker alike: h11 bounds what a client
-# may send before its headers end (httptools buffers headers of any size); uvloop where present.
-UVICORN_OPTIONS = {"http": "h11", "h11_max_incomplete_event_size": 32 * 1024}
+KEEP_ALIVE = 30  # seconds an idle keep-alive connection stays open
+
+
+def uvicorn_options(config: Config) -> dict[str, Any]:
+    """How uvicorn serves the emulator, in tests, the CLI and Docker alike: its fastest stack
+    (httptools, uvloop) with the head bounds and deadlines of emulator.http.protocol."""
+    return {
+        "http": bounded_protocol(config.request_timeout),
+        "loop": "uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
+        "timeout_keep_alive": KEEP_ALIVE,
+    }
 
 
 class EmulatorServer:
@@ -54,8 +65,7 @@ class EmulatorServer:
             log_level="warning",
             lifespan="on",
             access_log=False,
-            timeout_keep_alive=30,
-            **UVICORN_OPTIONS,  # type: ignore[arg-type]
+            **uvicorn_options(self.config),
         )
         self._server = uvicorn.Server(uv_config)
         self._thread = threading.Thread(

@@ -11,6 +11,7 @@ from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
+from pathlib import Path
 from typing import Any, Protocol
 
 import httpx
@@ -52,6 +53,9 @@ class ProviderAdapter(Protocol):
 
 
 SURPRISES_KEPT = 10_000
+# Messages stored per turn of the event loop: a 100,000-number send lets other clients in
+# between slices (each slice takes a few milliseconds) instead of holding them for seconds.
+SLICE = 1000
 
 
 class InboundError(ValueError):
@@ -70,6 +74,7 @@ class EmulatorSettings:
     webhook_backlog: int = 100_000
     max_webhook_log: int = 100_000
     max_messages: int | None = None
+    files_folder: str | None = None  # uploads kept here (a state file's own); else a temp folder
     agents: dict[tuple[str, str | None, str], AgentSettings] = field(default_factory=dict)
     phones: dict[str, PhoneSettings] = field(default_factory=dict)
 
@@ -87,7 +92,8 @@ class Emulator:
         self.scenarios = scenarios
         self.ids = IdSource(settings.seed)
         self.stores = Stores(settings.max_messages)
-        self.vault = FileVault()
+        self.vault = FileVault(Path(settings.files_folder) if settings.files_folder else None)
+        self.revision = 0  # counts changes, so a periodic save can skip when nothing changed
         self.scheduler = Scheduler()
         self.dispatcher = Dispatcher(
             clock,
@@ -183,6 +189,13 @@ class Emulator:
         return self.resolve(phone).capable
 
     # -- sending ----------------------------------------------------------------------------
+
+    async def accept(self, messages: Sequence[Message]) -> None:
+        """submit(), a slice at a time, yielding to other requests between slices."""
+        for start in range(0, len(messages), SLICE):
+            if start:
+                await asyncio.sleep(0)
+            self.submit(messages[start : start + SLICE])
 
     def submit(self, messages: Sequence[Message]) -> None:
         """Store accepted messages and start each one's timeline, now or at its send time."""
@@ -342,6 +355,10 @@ class Emulator:
 
     # -- change notices ----------------------------------------------------------------------
 
+    def touch(self) -> None:
+        """Something that viewers do not draw changed (settings, an upload): save it."""
+        self.revision += 1
+
     def publish(
         self,
         kind: str,
@@ -352,6 +369,7 @@ class Emulator:
     ) -> None:
         """Tell live viewers that something changed; a viewer that lags loses notices, not
         correctness: it reloads what it shows on the next one."""
+        self.revision += 1
         if not self.watchers:
             return
         notice = {"kind": kind, "provider": provider, "agent_id": agent_id, "phone": phone,

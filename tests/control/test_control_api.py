@@ -67,7 +67,11 @@ async def test_bad_control_input_is_400(client):
         response = await client.request(method, path, json=payload)
         assert response.status_code == 400, (path, payload, response.text)
         assert response.json()["error"]
-    raw = await client.post("/_emulator/clock/advance", content=b"{not json")
+    raw = await client.post(
+        "/_emulator/clock/advance",
+        content=b"{not json",
+        headers={"Content-Type": "application/json"},
+    )
     assert raw.status_code == 400
     assert (await client.put("/_emulator/agents/nobody/a", json={})).status_code == 404
 

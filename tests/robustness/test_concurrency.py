@@ -4,6 +4,7 @@ its own id, statistics agree, and reads during writes see whole messages only.""
 from __future__ import annotations
 
 import asyncio
+import time
 
 import httpx
 import pytest
@@ -55,3 +56,46 @@ async def test_concurrent_sends_and_reads(live_server):
         uids = {m["external_id"] for m in everything["items"] if m["provider"] == "serwersms"}
         assert uids == {f"uid{i}" for i in range(N)}
         await client.post("/_emulator/reset")
+
+
+def test_a_100000_number_send_lets_other_clients_in(tmp_path):
+    """The send is stored a slice at a time: health answers while it runs, not after it.
+    (How long others wait is measured in bench/, not asserted here.)"""
+    import threading
+
+    import orjson
+
+    from tests.robustness.process import Served
+
+    server = Served(tmp_path / "server.log", "--clock", "manual")
+    phones = [f"+4850{i:07d}" for i in range(100_000)]
+    body = orjson.dumps({"rcs_id": "bot", "phone": phones, "message": {"text": "hi"}})
+    answered: list[tuple[float, float]] = []
+    sending = threading.Event()
+    done = threading.Event()
+
+    def poll() -> None:
+        with httpx.Client(base_url=server.base_url, timeout=30) as c:
+            sending.wait()
+            while not done.is_set():
+                asked = time.monotonic()
+                c.get("/_emulator/health").raise_for_status()
+                answered.append((asked, time.monotonic()))
+
+    poller = threading.Thread(target=poll)
+    poller.start()
+    try:
+        with httpx.Client(base_url=server.base_url, timeout=120) as c:
+            sending.set()
+            started = time.monotonic()
+            answer = c.post("/messages/send_rcs.json", content=body, headers={
+                "Authorization": "Bearer t", "Content-Type": "application/json"})  # fmt: skip
+            finished = time.monotonic()
+        done.set()
+        poller.join(30)
+        assert answer.json() == {"success": True, "queued": 100_000, "unsent": 0}
+        during = [a for a in answered if a[0] > started and a[1] < finished]
+        assert len(during) >= 5, f"{len(during)} health answers while the send ran"
+    finally:
+        done.set()
+        server.stop()

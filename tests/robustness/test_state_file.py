@@ -78,7 +78,7 @@ def test_a_broken_state_file_is_a_clear_error(tmp_path) -> None:
 
     state = tmp_path / "state.json"
     state.write_text("{not json")
-    with pytest.raises(ConfigError, match="cannot be loaded"):
+    with pytest.raises(ConfigError, match="state.json: not JSON: .* line 1, column 2"):
         create_app(Config(clock="manual", state_file=str(state)))
 
 

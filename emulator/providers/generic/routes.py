@@ -114,7 +114,7 @@ class GenericApi:
         self.access.check_agent(key, message.agent_id)
         self._check_files(message, key)
         tag_id = self.emulator.ids.uuid()
-        self.emulator.submit(build(self.emulator, message, key, tag_id))
+        await self.emulator.accept(build(self.emulator, message, key, tag_id))
         return JSONResponse(payloads.send_response(tag_id))
 
     def _check_files(self, message: Any, tenant: str) -> None:
@@ -224,6 +224,7 @@ class GenericApi:
                 file_id, key, agent_id, part.name, mime, part.size, now, now + FILE_LIFETIME, path
             )
         )
+        self.emulator.touch()
         return JSONResponse({"statusCode": "OK", "fileId": file_id})
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ...core.emulator import Emulator
+from ...core.emulator import SLICE, Emulator
 from ...core.models import NO_CONTENT, Channel, Message, Suggestion
 from .errors import SerwerSmsApiError, SerwerSmsError
 from .payloads import WARSAW, unsent_item
@@ -116,7 +117,7 @@ def extra_content(message: RcsMessage) -> Mapping[str, Any]:
     return message.model_dump(mode="json", exclude_none=True, exclude={"text", "suggestions"})
 
 
-def build(
+async def build(
     emulator: Emulator,
     *,
     tenant: str,
@@ -134,7 +135,9 @@ def build(
     queued: list[Message] = []
     unsent: list[dict[str, Any]] = []
     invalid = unsupported = 0
-    for raw, uid in zip(phones, ids, strict=True):
+    for position, (raw, uid) in enumerate(zip(phones, ids, strict=True)):
+        if position and not position % SLICE:
+            await asyncio.sleep(0)  # a 100,000-number send lets other clients in
         phone = normalize(raw)
         if phone is None:
             invalid += 1

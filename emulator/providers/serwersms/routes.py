@@ -134,7 +134,7 @@ class SerwerSmsApi:
             raise SerwerSmsApiError(SerwerSmsError.RCS_OVERALL, f"over {MAX_NUMBERS} numbers")
         ids = unique_ids(params.get("unique_id"), len(phones))
         now = self.emulator.clock.now()
-        outcome = build(
+        outcome = await build(
             self.emulator,
             tenant=account.tenant,
             rcs_id=rcs_id,
@@ -145,7 +145,7 @@ class SerwerSmsApi:
             send_at=send_time(params.get("date"), now),
             networks=self.networks,
         )
-        self.emulator.submit(outcome.queued)
+        await self.emulator.accept(outcome.queued)
         details = truthy(params.get("details"))
         return respond(request, payloads.send_response(outcome.queued, outcome.unsent, details))
 

@@ -1,0 +1,152 @@
+"""uvicorn's fastest HTTP/1.1 protocol (httptools) with the bounds it lacks.
+
+httptools buffers a header block of any size and waits for it forever. This subclass keeps:
+- a request head (request line and headers) at most MAX_HEAD bytes and MAX_HEADERS headers:
+  past either, 431 Request Header Fields Too Large and the connection closes, whether the head
+  came in one piece or a byte at a time (a request line that never ends is cut the same way);
+- a deadline: a head must be complete within `timeout` seconds of its first byte (or of the
+  connection, for one that never sends anything), and a body may not stall longer than
+  `timeout` between two chunks: 408 Request Timeout, then the connection closes. Idle
+  keep-alive connections are closed by uvicorn's own `timeout_keep_alive`.
+
+Counting costs one addition per network read on the hot path; the exact size is summed once per
+request, when the head is complete.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httptools
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+MAX_HEAD = 32 * 1024
+MAX_HEADERS = 100
+REQUEST_LINE_EXTRA = 16  # method, spaces, "HTTP/1.1", CRLF: near enough for a bound
+
+
+class HeadTooLarge(Exception):
+    pass
+
+
+class BoundedHttpToolsProtocol(HttpToolsProtocol):
+    timeout: float = 10.0
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._head_open = True  # waiting for (the rest of) a request head
+        self._head_seen = 0  # bytes received since that head began
+        self._body_open = False
+        self._deadline: asyncio.TimerHandle | None = None
+
+    # -- timers ----------------------------------------------------------------------------
+
+    def _arm(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+        self._deadline = self.loop.call_later(self.timeout, self._timed_out)
+
+    def _disarm(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+
+    def _timed_out(self) -> None:
+        self._deadline = None
+        if self.transport.is_closing():
+            return
+        if self._body_open and self.flow.read_paused:
+            self._arm()  # we stopped reading, not the client: its body is not stalled
+            return
+        if self._head_open and self._head_seen == 0:
+            self.transport.close()  # a connection that never said anything
+            return
+        if self.cycle is None or not self.cycle.response_started:
+            self._refuse(408, "Request Timeout", "The request did not arrive in time.")
+        else:
+            self.transport.close()
+
+    # -- protocol --------------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        if self._head_open:
+            if self._head_seen == 0:
+                self._arm()  # one deadline for the whole head, however slowly it comes
+            self._head_seen += len(data)
+        elif self._body_open:
+            self._arm()
+        self._unset_keepalive_if_required()
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserCallbackError as exc:
+            if isinstance(exc.__context__, HeadTooLarge):
+                self._refuse(431, "Request Header Fields Too Large", str(exc.__context__))
+            else:
+                self._invalid()
+            return
+        except httptools.HttpParserError:
+            self._invalid()
+            return
+        except httptools.HttpParserUpgrade:
+            if self._should_upgrade():
+                self.handle_websocket_upgrade()
+            else:
+                self._unsupported_upgrade_warning()
+            return
+        if self._head_open and self._head_seen > MAX_HEAD:
+            self._refuse(
+                431,
+                "Request Header Fields Too Large",
+                f"The request head is over {MAX_HEAD} bytes.",
+            )
+
+    def on_headers_complete(self) -> None:
+        if len(self.headers) > MAX_HEADERS:
+            raise HeadTooLarge(f"The request has over {MAX_HEADERS} header fields.")
+        size = len(self.url) + REQUEST_LINE_EXTRA
+        for name, value in self.headers:
+            size += len(name) + len(value) + 4
+        if size > MAX_HEAD:
+            raise HeadTooLarge(f"The request head is over {MAX_HEAD} bytes.")
+        self._head_open = False
+        self._body_open = True
+        self._arm()
+        super().on_headers_complete()
+
+    def on_message_complete(self) -> None:
+        super().on_message_complete()
+        self._body_open = False
+        self._disarm()
+        self._head_open = True
+        self._head_seen = 0
+
+    # -- refusals --------------------------------------------------------------------------
+
+    def _invalid(self) -> None:
+        self.logger.warning("Invalid HTTP request received.")
+        self.send_400_response("Invalid HTTP request received.")
+
+    def _refuse(self, status: int, reason: str, message: str) -> None:
+        self._disarm()
+        body = message.encode("ascii")
+        head = (
+            f"HTTP/1.1 {status} {reason}\r\ncontent-type: text/plain; charset=utf-8\r\n"
+            f"content-length: {len(body)}\r\nconnection: close\r\n\r\n"
+        )
+        self.transport.write(head.encode("ascii") + body)
+        self.transport.close()
+        self._head_open = self._body_open = False
+
+
+def bounded_protocol(timeout: float) -> type[BoundedHttpToolsProtocol]:
+    """The protocol class with this deadline (uvicorn builds one instance per connection)."""
+    return type("BoundedHttpToolsProtocol", (BoundedHttpToolsProtocol,), {"timeout": timeout})

@@ -1,0 +1,67 @@
+"""The emulator as a user runs it: `rcs-emulator serve` in its own process, killed as an OOM
+killer or `docker kill` would kill it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Served:
+    def __init__(self, log: Path, *args: str, env: dict[str, str] | None = None) -> None:
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.log = log
+        argv = [str(BIN / "rcs-emulator"), "serve", "--port", str(self.port), *args]
+        with open(log, "ab") as out:
+            self.proc = subprocess.Popen(
+                argv, stdout=out, stderr=subprocess.STDOUT, env=os.environ | (env or {})
+            )
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                if httpx.get(self.base_url + "/_emulator/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the emulator did not start:\n{log.read_text()}")
+            time.sleep(0.05)
+
+    def kill(self) -> None:
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(20)
+
+    def text(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """A command that must end by itself (a refused start, a validation)."""
+    return subprocess.run(
+        [str(BIN / "rcs-emulator"), *args],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env=os.environ | (env or {}),
+    )

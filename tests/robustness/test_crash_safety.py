@@ -1,0 +1,173 @@
+"""What survives which kind of stop: kill -9 mid-traffic, a failing disk, and the upload bytes of
+processes that were killed."""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from emulator import Config, EmulatorServer
+from tests.conftest import GENERIC_AUTH
+from tests.providers.generic.helpers import PNG
+from tests.robustness.process import Served
+
+INTERVAL = 0.2
+
+
+def _send(client: httpx.Client, n: int) -> str:
+    answer = client.post("/Rcs/api/v1/Message", headers=GENERIC_AUTH, json={
+        "agentId": "crash", "number": ["+46701234567"], "messageType": "TextMessage",
+        "text": f"message {n}"})  # fmt: skip
+    answer.raise_for_status()
+    return str(answer.json()["tagId"])
+
+
+def test_kill_9_mid_traffic_keeps_everything_acknowledged_before_the_last_save(tmp_path):
+    state = tmp_path / "state.json"
+    env = {"RCS_EMULATOR_STATE_FILE": str(state),
+           "RCS_EMULATOR_STATE_SAVE_INTERVAL": str(INTERVAL)}  # fmt: skip
+    first = Served(tmp_path / "first.log", "--clock", "manual", env=env)
+    acked: list[tuple[float, str]] = []
+    stop = threading.Event()
+
+    def traffic(worker: int) -> None:
+        with httpx.Client(base_url=first.base_url, timeout=5) as c:
+            n = 0
+            while not stop.is_set() and n < 5000:
+                try:
+                    tag = _send(c, worker * 10_000 + n)
+                except httpx.HTTPError:
+                    return  # the server is gone
+                acked.append((time.monotonic(), tag))
+                n += 1
+
+    try:
+        with httpx.Client(base_url=first.base_url) as c:
+            file_id = c.post("/Rcs/api/v1/UploadFile/crash", headers=GENERIC_AUTH,
+                             files={"file": ("a.png", PNG, "image/png")}).json()["fileId"]  # fmt: skip
+            c.put("/_emulator/agents/generic/crash", json={"name": "Crash Bot"}).raise_for_status()
+        workers = [threading.Thread(target=traffic, args=(w,)) for w in range(4)]
+        for w in workers:
+            w.start()
+        deadline = time.monotonic() + 30
+        while len(acked) < 600 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(1.5)  # traffic goes on: the kill lands mid-stream, between saves
+        killed_at = time.monotonic()
+        first.kill()
+        stop.set()
+        for w in workers:
+            w.join(10)
+    finally:
+        first.stop()
+    # A save starts every INTERVAL and takes a moment; what was acknowledged a margin before
+    # the kill must be back.
+    must_survive = {tag for at, tag in acked if at < killed_at - 1.0}
+    assert len(must_survive) >= 300, "too little traffic before the kill to prove anything"
+    assert list((tmp_path / "state.json.files").iterdir()), "the upload's bytes live beside"
+
+    second = Served(tmp_path / "second.log", "--clock", "manual", env=env)
+    try:
+        with httpx.Client(base_url=second.base_url) as c:
+            items = c.get("/_emulator/messages", params={"limit": 10_000}).json()["items"]
+            restored = {m["batch"] for m in items}
+            assert must_survive <= restored, f"{len(must_survive - restored)} acknowledged lost"
+            assert restored <= {tag for _, tag in acked}, "nothing invented"
+            assert c.get(f"/_emulator/files/{file_id}/content").content == PNG
+            agent = c.get("/_emulator/agents").json()["items"]
+            assert {"provider": "generic", "agent_id": "crash"}.items() <= agent[0].items()
+            assert agent[0]["name"] == "Crash Bot"
+    finally:
+        second.stop()
+    first_lines = second.text().splitlines()[:3]
+    assert any("previous stop was unclean" in line for line in first_lines), first_lines
+    assert any("saved at" in line and "messages" in line for line in first_lines)
+
+
+def test_a_graceful_stop_is_not_reported_as_unclean(tmp_path):
+    env = {"RCS_EMULATOR_STATE_FILE": str(tmp_path / "state.json")}
+    first = Served(tmp_path / "first.log", "--clock", "manual", env=env)
+    with httpx.Client(base_url=first.base_url) as c:
+        _send(c, 1)
+    first.stop()  # SIGTERM: uvicorn's graceful shutdown
+    second = Served(tmp_path / "second.log", "--clock", "manual", env=env)
+    second.stop()
+    assert "unclean" not in second.text()
+    assert "restored state saved at" in second.text()
+
+
+def _upload_folders(pid: int) -> list[Path]:
+    return list(Path(tempfile.gettempdir()).glob(f"rcs-emulator-files-{pid}-*"))
+
+
+def test_upload_bytes_of_killed_processes_do_not_pile_up_in_tmp(tmp_path):
+    first = Served(tmp_path / "first.log", "--clock", "manual")
+    with httpx.Client(base_url=first.base_url) as c:
+        c.post("/Rcs/api/v1/UploadFile/a", headers=GENERIC_AUTH,
+               files={"file": ("a.png", PNG, "image/png")}).raise_for_status()  # fmt: skip
+    assert _upload_folders(first.proc.pid)
+    first.kill()
+    assert _upload_folders(first.proc.pid), "kill -9 leaves them; the next start removes them"
+    second = Served(tmp_path / "second.log", "--clock", "manual")
+    try:
+        assert not _upload_folders(first.proc.pid)
+        with httpx.Client(base_url=second.base_url) as c:
+            c.post("/Rcs/api/v1/UploadFile/a", headers=GENERIC_AUTH,
+                   files={"file": ("a.png", PNG, "image/png")}).raise_for_status()  # fmt: skip
+        assert _upload_folders(second.proc.pid)
+    finally:
+        second.stop()
+    assert not _upload_folders(second.proc.pid), "a graceful stop removes its own"
+
+
+def test_a_save_that_fails_keeps_the_previous_state_and_the_uploads(tmp_path, caplog):
+    state = tmp_path / "state.json"
+    config = Config(port=0, clock="manual", state_file=str(state), state_save_interval=0.05)
+    with caplog.at_level(logging.ERROR), EmulatorServer(config) as server:
+        c = httpx.Client(base_url=server.base_url)
+        c.post("/Rcs/api/v1/UploadFile/a", headers=GENERIC_AUTH,
+               files={"file": ("a.png", PNG, "image/png")}).raise_for_status()  # fmt: skip
+        first_tag = _send(c, 1)
+        _wait(lambda: state.exists() and first_tag.encode() in state.read_bytes())
+        saved = state.read_bytes()
+        (tmp_path / "state.json.tmp").mkdir()  # the next write cannot create its temp file
+        _send(c, 2)
+        _wait(lambda: "state not saved" in caplog.text)
+        assert state.read_bytes() == saved, "a failed save leaves the previous state whole"
+        assert len(list((tmp_path / "state.json.files").iterdir())) == 1
+        (tmp_path / "state.json.tmp").rmdir()  # the disk recovers: the next save goes through
+        _wait(lambda: state.read_bytes() != saved)
+        c.close()
+    with EmulatorServer(config) as again, httpx.Client(base_url=again.base_url) as c:
+        assert c.get("/_emulator/messages").json()["total"] == 2
+        assert c.get("/_emulator/files").json()["total"] == 1
+
+
+def _wait(condition, seconds: float = 20) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail("the condition did not come true in time")
+        time.sleep(0.02)
+
+
+def test_saves_happen_only_when_something_changed(tmp_path):
+    state = tmp_path / "state.json"
+    config = Config(port=0, clock="manual", state_file=str(state), state_save_interval=0.05)
+    with EmulatorServer(config) as server, httpx.Client(base_url=server.base_url) as c:
+        _send(c, 1)
+        _wait(lambda: state.exists())
+        _wait(lambda: server.app.state.saver.saved_revision == server.emulator.revision)
+        before = os.stat(state).st_mtime_ns, server.app.state.saver.saves
+        deadline = time.monotonic() + 0.5
+        while time.monotonic() < deadline:  # ten intervals with nothing new
+            c.get("/_emulator/messages")
+            time.sleep(0.05)
+        assert (os.stat(state).st_mtime_ns, server.app.state.saver.saves) == before
