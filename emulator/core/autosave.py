@@ -33,6 +33,7 @@ class AutoSaver:
         self.saves = 0
         self.last_error: str | None = None
         self._writing: asyncio.Lock | None = None
+        self._snapshotter: snapshot.Snapshotter | None = None
 
     def restore(self) -> dict[str, Any] | None:
         """Load the state file if there is one (before serving). Raises StateFileError with the
@@ -59,6 +60,7 @@ class AutoSaver:
         if removed:
             log.warning("removed %d uploaded file(s) that no saved record names", removed)
         self.saved_revision = self.emulator.revision
+        self._snapshotter = snapshot.Snapshotter(self.emulator)  # every record is new to it
         return {"clean": state.clean, "saved_at": state.saved_at, **counts}
 
     async def run(self) -> None:
@@ -74,9 +76,12 @@ class AutoSaver:
             self._writing = asyncio.Lock()
         async with self._writing:
             revision = self.emulator.revision
-            data, counts = snapshot.dump(self.emulator, clean)
+            if self._snapshotter is None:
+                self._snapshotter = snapshot.Snapshotter(self.emulator)
+            taken = await self._snapshotter.take(clean)
+            counts = taken.counts()
             try:
-                await asyncio.to_thread(snapshot.write_atomic, self.path, data)
+                await asyncio.to_thread(snapshot.write_atomic, self.path, taken.chunks())
             except OSError as exc:
                 message = f"{type(exc).__name__}: {exc}"
                 if message != self.last_error:

@@ -93,6 +93,7 @@ class Emulator:
         self.ids = IdSource(settings.seed)
         self.stores = Stores(settings.max_messages)
         self.vault = FileVault(Path(settings.files_folder) if settings.files_folder else None)
+        self._latest_created = 0.0
         self.revision = 0  # counts changes, so a periodic save can skip when nothing changed
         self.scheduler = Scheduler()
         self.dispatcher = Dispatcher(
@@ -144,6 +145,7 @@ class Emulator:
         if not keep_settings:
             self.restore_settings()
         self.stores.clear()
+        self._latest_created = 0.0
         self.vault.clear()
         self.scheduler.clear()
         self.dispatcher.clear()
@@ -200,7 +202,15 @@ class Emulator:
     def submit(self, messages: Sequence[Message]) -> None:
         """Store accepted messages and start each one's timeline, now or at its send time."""
         now = self.clock.now()
+        latest = self._latest_created
         for message in messages:
+            if message.created_at < latest:
+                # Another request's slice was stored first: the indexes answer time ranges by
+                # bisection, so creation times never go back (a few milliseconds at most).
+                if message.send_at == message.created_at:
+                    message.send_at = latest
+                message.created_at = latest
+            latest = message.created_at
             store = self.stores.add(message)
             self.publish("message", message.provider, message.agent_id, message.phone, message.id)
             if message.send_at > now:
@@ -208,6 +218,7 @@ class Emulator:
                 self.scheduler.at(message.send_at, partial(self.dispatch, message))
             else:
                 self.dispatch(message)
+        self._latest_created = latest
 
     def dispatch(self, message: Message) -> None:
         """The send itself: at once, or when a scheduled send time comes."""

@@ -8,16 +8,20 @@ deliveries not yet done, and everything scheduled (sends, scenario steps, retrie
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import gc
 import os
 import time
-from dataclasses import asdict
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from .emulator import SLICE
 from .models import (
     AgentSettings,
     Event,
@@ -58,20 +62,6 @@ def _message(m: Message) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _scheduled(emulator: Emulator, due: float, action: Any) -> dict[str, Any] | None:
-    """A scheduled action as data: the scheduler holds functools.partial objects of three kinds."""
-    func = getattr(action, "func", None)
-    args: tuple[Any, ...] = getattr(action, "args", ())
-    if func == emulator.dispatch:
-        return {"kind": "dispatch", "due": due, "tenant": args[0].tenant, "message_id": args[0].id}
-    if func == emulator.run_step:
-        return {"kind": "step", "due": due, "tenant": args[0].tenant, "message_id": args[0].id,
-                "step": args[1].model_dump(by_alias=True, exclude_defaults=True)}  # fmt: skip
-    if func == emulator.dispatcher.requeue:
-        return {"kind": "retry", "due": due, "delivery": args[0].id}
-    return None
-
-
 def _delivery(d: Delivery) -> dict[str, Any]:
     return {
         "id": d.id, "provider": d.provider, "tenant": d.tenant, "agent_id": d.agent_id,
@@ -87,54 +77,197 @@ def _default(value: Any) -> Any:
     raise TypeError
 
 
-def dump(emulator: Emulator, clean: bool) -> tuple[bytes, dict[str, int]]:
-    """The whole state as bytes, taken at one moment (it runs on the event loop, so nothing
-    changes while it is taken). orjson writes the dataclasses itself."""
-    messages: list[dict[str, Any]] = []
-    files = []
-    live: set[tuple[str, str]] = set()
-    for tenant in emulator.stores.tenants():
-        store = emulator.stores.of(tenant)
-        for m in store.messages.values():
-            messages.append(_message(m))
-            live.add((m.tenant, m.id))
-        files += [asdict(f) | {"path": Path(f.path).name} for f in store.files.values()]
-    deliveries = [d for d in emulator.dispatcher.deliveries.values() if d.state in UNFINISHED]
-    owed = {d.id for d in deliveries}
-    scheduled = []
-    for due, action in emulator.scheduler.pending():
-        entry = _scheduled(emulator, due, action)
-        if entry is None:
-            continue
-        alive = (entry["delivery"] in owed) if entry["kind"] == "retry" else (
-            (entry["tenant"], entry["message_id"]) in live)  # fmt: skip
-        if alive:  # a reset or evicted message's steps are void: they would run as no-ops
-            scheduled.append(entry)
-    messages.sort(key=lambda m: m["created_at"])
-    state = {
-        "version": VERSION,
-        "clock": emulator.clock.now(),
-        "saved_at": time.time(),
-        "clean": clean,
-        "messages": messages,
-        "files": files,
-        "agents": [asdict(a) for a in emulator.agents.values()],
-        "phones": [asdict(p) for p in emulator.phones.values()],
-        "deliveries": [_delivery(d) for d in deliveries],
-        "scheduled": scheduled,
-    }
-    counts = {"messages": len(messages), "files": len(files), "deliveries": len(deliveries),
-              "scheduled": len(scheduled)}  # fmt: skip
-    return orjson.dumps(state, default=_default), counts
+class Snapshotter:
+    """Takes the state for saving. Each message, scheduled entry and delivery keeps its JSON
+    between saves and is serialised again only when it changed (the store and the scheduler
+    say what changed), so a save costs in proportion to what changed, not to all that is held.
+
+    `take` serialises what changed a slice at a time, letting requests in between slices, then
+    finishes at one moment with whatever changed meanwhile: the result is the state at that
+    moment, and no slice holds the loop for more than a few milliseconds."""
+
+    def __init__(self, emulator: Emulator, track: bool = True) -> None:
+        self.emulator = emulator
+        self.changes = emulator.stores.track(install=track)
+        self.schedule = emulator.scheduler.track(install=track)
+        self.messages: dict[tuple[str, str], bytes] = {}
+        self.scheduled: dict[int, tuple[tuple[str, str] | int, bytes]] = {}  # seq: (ref, json)
+        self.deliveries: dict[int, tuple[int, str, bytes]] = {}  # id: (attempts, state, json)
+        self._steps: dict[int, tuple[Step, dict[str, Any]]] = {}  # steps are shared objects
+
+    async def take(self, clean: bool, size: int = SLICE) -> Taken:
+        pending, self.changes.messages = self.changes.messages, {}
+        self._resets()
+        items = list(pending.items())
+        for start in range(0, len(items), size):
+            self._serialise_messages(items[start : start + size])
+            await asyncio.sleep(0)
+        added, self.schedule.added = self.schedule.added, []
+        for start in range(0, len(added), size):
+            self._serialise_scheduled(added[start : start + size])
+            await asyncio.sleep(0)
+        return self.take_now(clean)
+
+    def take_now(self, clean: bool) -> Taken:
+        """The state at this moment, as parts ready to write (on the event loop, no yielding)."""
+        collecting = gc.isenabled()
+        gc.disable()  # many short-lived objects: a full collection would walk the whole store
+        try:
+            self._resets()
+            self._serialise_messages(list(self.changes.messages.items()))
+            self.changes.messages.clear()
+            self._serialise_scheduled(self.schedule.added)
+            for seq in self.schedule.ran:
+                self.scheduled.pop(seq, None)
+            self.schedule.added.clear()
+            self.schedule.ran.clear()
+            # dict copies are one C call each: the thread writes from them, not from ours
+            return Taken(self._head(clean), self.messages.copy(), self.scheduled.copy(),
+                         self._deliveries())  # fmt: skip
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _head(self, clean: bool) -> bytes:
+        """The small sections, as a JSON object without its closing brace."""
+        emulator = self.emulator
+        files = [asdict(f) | {"path": Path(f.path).name}
+                 for tenant in emulator.stores.tenants()
+                 for f in emulator.stores.of(tenant).files.values()]  # fmt: skip
+        head = {
+            "version": VERSION,
+            "clock": emulator.clock.now(),
+            "saved_at": time.time(),
+            "clean": clean,
+            "files": files,
+            "agents": [asdict(a) for a in emulator.agents.values()],
+            "phones": [asdict(p) for p in emulator.phones.values()],
+        }
+        return orjson.dumps(head)[:-1]
+
+    def _resets(self) -> None:
+        changes, schedule = self.changes, self.schedule
+        if changes.cleared:
+            self.messages.clear()
+            changes.cleared = False
+        if changes.dropped:
+            gone = changes.dropped
+            self.messages = {k: v for k, v in self.messages.items() if k[0] not in gone}
+            changes.dropped = set()
+        if schedule.cleared:
+            self.scheduled.clear()
+            schedule.cleared = False
+
+    def _serialise_messages(self, items: list[tuple[tuple[str, str], Message]]) -> None:
+        cached, stores = self.messages, self.emulator.stores
+        for key, message in items:
+            if stores.owner(message) is not None:
+                cached[key] = orjson.dumps(_message(message), default=_default)
+            else:
+                cached.pop(key, None)  # evicted, or its tenant reset
+
+    def _serialise_scheduled(self, added: list[tuple[float, int, Any]]) -> None:
+        for due, seq, action in added:
+            entry = self._entry(due, action)
+            if entry is not None:
+                ref = entry["delivery"] if entry["kind"] == "retry" else (
+                    entry["tenant"], entry["message_id"])  # fmt: skip
+                self.scheduled[seq] = (ref, orjson.dumps(entry))
+
+    def _entry(self, due: float, action: Any) -> dict[str, Any] | None:
+        """A scheduled action as data: the scheduler holds functools.partial objects."""
+        emulator = self.emulator
+        func = getattr(action, "func", None)
+        args: tuple[Any, ...] = getattr(action, "args", ())
+        if func == emulator.dispatch:
+            return {"kind": "dispatch", "due": due, "tenant": args[0].tenant,
+                    "message_id": args[0].id}  # fmt: skip
+        if func == emulator.run_step:
+            step = args[1]
+            known = self._steps.get(id(step))
+            if known is None or known[0] is not step:
+                known = self._steps[id(step)] = (
+                    step,
+                    step.model_dump(by_alias=True, exclude_defaults=True),
+                )
+            return {"kind": "step", "due": due, "tenant": args[0].tenant,
+                    "message_id": args[0].id, "step": known[1]}  # fmt: skip
+        if func == emulator.dispatcher.requeue:
+            return {"kind": "retry", "due": due, "delivery": args[0].id}
+        return None
+
+    def _deliveries(self) -> list[tuple[int, bytes]]:
+        owed: list[tuple[int, bytes]] = []
+        cached = self.deliveries
+        fresh: dict[int, tuple[int, str, bytes]] = {}
+        for d in self.emulator.dispatcher.deliveries.values():
+            if d.state not in UNFINISHED:
+                continue
+            known = cached.get(d.id)
+            if known is None or known[0] != len(d.attempts) or known[1] != d.state:
+                known = (len(d.attempts), d.state, orjson.dumps(_delivery(d), default=_default))
+            fresh[d.id] = known
+            owed.append((d.id, known[2]))
+        self.deliveries = fresh
+        return owed
 
 
-def write_atomic(path: Path, data: bytes) -> None:
+@dataclass(slots=True)
+class Taken:
+    head: bytes  # the small sections, as a JSON object without its closing brace
+    messages: dict[tuple[str, str], bytes]
+    scheduled: dict[int, tuple[tuple[str, str] | int, bytes]]
+    deliveries: list[tuple[int, bytes]]
+
+    def counts(self) -> dict[str, int]:
+        return {"messages": len(self.messages), "deliveries": len(self.deliveries),
+                "scheduled": len(self.scheduled)}  # fmt: skip
+
+    def chunks(self) -> Iterator[bytes]:
+        """The file's bytes, piece by piece. Scheduled entries of messages or deliveries that
+        are not in the file (evicted, reset, delivered) are left out: they would be no-ops."""
+        live_messages = self.messages
+        live_deliveries = {key for key, _ in self.deliveries}
+        yield self.head
+        yield b',"messages":['
+        yield from _joined(self.messages.values())
+        yield b'],"deliveries":['
+        yield from _joined(blob for _, blob in self.deliveries)
+        yield b'],"scheduled":['
+        yield from _joined(
+            blob for ref, blob in self.scheduled.values()
+            if (ref in live_deliveries if isinstance(ref, int) else ref in live_messages)
+        )  # fmt: skip
+        yield b"]}"
+
+
+def _joined(blobs: Iterable[bytes], batch: int = 4096) -> Iterator[bytes]:
+    pending: list[bytes] = []
+    first = True
+    for blob in blobs:
+        pending.append(blob)
+        if len(pending) == batch:
+            yield (b"" if first else b",") + b",".join(pending)
+            first, pending = False, []
+    if pending:
+        yield (b"" if first else b",") + b",".join(pending)
+
+
+def dump(emulator: Emulator, clean: bool) -> bytes:
+    """The whole state as one JSON document (a fresh Snapshotter serialises everything)."""
+    return b"".join(Snapshotter(emulator, track=False).take_now(clean).chunks())
+
+
+def write_atomic(path: Path, data: bytes | Iterable[bytes]) -> None:
     """Temp file, fsync, rename, fsync of the folder: the file is the old state or the new one,
     whatever stops the process, and a failed write leaves the old one as it was."""
     temporary = path.with_name(path.name + ".tmp")
     try:
         with open(temporary, "wb") as out:
-            out.write(data)
+            if isinstance(data, bytes):
+                out.write(data)
+            else:
+                out.writelines(data)
             out.flush()
             os.fsync(out.fileno())
         os.replace(temporary, path)
@@ -154,10 +287,8 @@ def sync_folder(folder: Path) -> None:
             os.close(fd)
 
 
-def save(emulator: Emulator, path: Path, clean: bool = True) -> dict[str, int]:
-    data, counts = dump(emulator, clean)
-    write_atomic(path, data)
-    return counts
+def save(emulator: Emulator, path: Path, clean: bool = True) -> None:
+    write_atomic(path, dump(emulator, clean))
 
 
 def read(path: Path) -> StateFile:

@@ -76,12 +76,27 @@ class Timeline:
 _NO_EVENTS = Timeline()
 
 
+class Changes:
+    """What changed since the last save (only with a state file): messages added, changed or
+    evicted, and tenants dropped, so a save rewrites only those."""
+
+    __slots__ = ("messages", "dropped", "cleared")
+
+    def __init__(self) -> None:
+        self.messages: dict[tuple[str, str], Message] = {}
+        self.dropped: set[str] = set()
+        self.cleared = False
+
+
 class Store:
     """One tenant's messages, events and files."""
 
-    def __init__(self, counter: Iterator[int] | None = None) -> None:
+    def __init__(
+        self, counter: Iterator[int] | None = None, changes: Changes | None = None
+    ) -> None:
         self._counter = counter if counter is not None else itertools.count(1)
         self.closed = False  # set when the tenant is reset: its pending events are void
+        self.changes = changes
         self.clear()
 
     def clear(self) -> None:
@@ -125,6 +140,8 @@ class Store:
                 log = index[key] = Log()
             log.append(message)
         self._by_status[message.status][message.id] = message
+        if self.changes is not None:
+            self.changes.messages[(message.tenant, message.id)] = message
 
     def _keys(self, m: Message) -> list[tuple[dict[Any, Log[Message]], Hashable]]:
         keys: list[tuple[dict[Any, Log[Message]], Hashable]] = [
@@ -146,6 +163,8 @@ class Store:
     def record(self, message: Message, event: Event, status: Status | None = None) -> bool:
         """Append an event and move the status forward; False if the status did not change."""
         message.events.append(event)
+        if self.changes is not None:
+            self.changes.messages[(message.tenant, message.id)] = message
         for index, key in self._timeline_keys(message):
             timeline = index.get(key)
             if timeline is None:
@@ -163,6 +182,8 @@ class Store:
             self._by_status[message.status] = {}
         message.status = status
         self._by_status[status][message.id] = message
+        if self.changes is not None:
+            self.changes.messages[(message.tenant, message.id)] = message
 
     def add_file(self, stored: StoredFile) -> None:
         self.files[stored.id] = stored
@@ -189,6 +210,8 @@ class Store:
             else:
                 del self._by_batch[message.batch]
         del self._by_status[message.status][message.id]
+        if self.changes is not None:
+            self.changes.messages[(message.tenant, message.id)] = message
         for timelines, key in self._timeline_keys(message):
             timeline = timelines.get(key)
             if timeline is not None:
@@ -302,11 +325,25 @@ class Stores:
         self.max_messages = max_messages
         self.count = 0
         self.evicted = 0
+        self.changes: Changes | None = None  # tracked only when something saves them
+
+    def track(self, install: bool = True) -> Changes:
+        """Every message as changed; with `install`, later changes are tracked in it too (for
+        incremental saves), else it is a one-off list (a full dump)."""
+        changes = Changes()
+        held = sorted((m for s in self._stores.values() for m in s.messages.values()), key=_seq)
+        changes.messages.update(((m.tenant, m.id), m) for m in held)  # in the order added
+        for store in self._stores.values():
+            if install:
+                store.changes = changes
+        if install:
+            self.changes = changes
+        return changes
 
     def of(self, tenant: str) -> Store:
         store = self._stores.get(tenant)
         if store is None:
-            store = self._stores[tenant] = Store(self._counter)
+            store = self._stores[tenant] = Store(self._counter, self.changes)
         return store
 
     def add(self, message: Message) -> Store:
@@ -344,6 +381,8 @@ class Stores:
         if store is not None:
             store.closed = True
             self.count -= len(store)
+            if self.changes is not None:
+                self.changes.dropped.add(tenant)
         return store
 
     def clear(self) -> None:
@@ -351,6 +390,10 @@ class Stores:
             store.closed = True
         self._stores = {}
         self.count = 0
+        if self.changes is not None:
+            self.changes.cleared = True
+            self.changes.messages.clear()
+            self.changes.dropped.clear()
 
     def tenants(self) -> list[str]:
         return list(self._stores)
