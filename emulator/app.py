@@ -15,7 +15,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Router
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Scope
 
 from .config import Config, ConfigError
 from .control.auth import ControlToken
@@ -32,6 +32,7 @@ from .core.emulator import Emulator, EmulatorSettings
 from .core.models import AgentSettings, PhoneSettings
 from .core.scenarios import load_book
 from .core.statefile import StateFileError
+from .http.routing import ExactFirstRouter
 from .providers import generic, serwersms
 from .providers.common.mount import ProviderMount
 from .providers.common.responses import JSONResponse
@@ -164,36 +165,23 @@ def create_app(
                                answer=answer, sent=None)  # fmt: skip
 
     # Outermost: a refused caller reaches nothing else (faults included).
-    middleware.insert(
-        0, Middleware(ControlGuard, allowed_hosts=config.allowed_hosts, refused=refused)
+    guard = Middleware(
+        ControlGuard, allowed_hosts=config.allowed_hosts, refused=refused, changed=emulator.touch
     )
-    middleware.append(Middleware(Touch, emulator=emulator))
+    middleware.insert(0, guard)
     app = Starlette(
         routes=routes,
         exception_handlers=handlers,  # type: ignore[arg-type]
         middleware=middleware,
         lifespan=lifespan,
     )
-    app.router.redirect_slashes = False  # an API answers, it does not redirect
+    app.router = ExactFirstRouter(routes, lifespan=lifespan, redirect_slashes=False)
+    app.router.index_exact()  # an API answers, it does not redirect; exact paths found at once
     app.state.emulator = emulator
     app.state.config = config
     app.state.faults = faults
     app.state.saver = saver
     return app
-
-
-class Touch:
-    """A control-API call that may change state counts as a change for the periodic save."""
-
-    def __init__(self, app: ASGIApp, emulator: Emulator) -> None:
-        self.app = app
-        self.emulator = emulator
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self.app(scope, receive, send)
-        if scope["type"] == "http" and scope["method"] not in ("GET", "HEAD", "OPTIONS"):
-            if scope["path"].startswith("/_emulator"):
-                self.emulator.touch()
 
 
 async def _tick(emulator: Emulator) -> None:

@@ -27,6 +27,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--speed", type=float, help="emulator seconds per real second")
     serve.add_argument("--seed", type=int, help="seed for ids, delays and fake text")
     serve.add_argument("--log-level", default="info", help="uvicorn log level")
+    serve.add_argument(
+        "--access-log",
+        action="store_true",
+        help="log every request (off: the control API keeps every exchange)",
+    )
 
     scenarios = commands.add_parser("scenarios", help="list or validate scenario files")
     verbs = scenarios.add_subparsers(dest="verb", required=True)
@@ -85,6 +90,7 @@ def _serve(args: argparse.Namespace) -> int:
         host=config.host,
         port=config.port,
         log_level=args.log_level,
+        access_log=args.access_log,
         **uvicorn_options(config),
     )
     return 0

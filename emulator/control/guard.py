@@ -57,22 +57,31 @@ def is_json(content_type: str) -> bool:
 
 
 class ControlGuard:
-    def __init__(self, app: ASGIApp, allowed_hosts: tuple[str, ...], refused: Refusal) -> None:
+    """The guard, and after each control call that may change state, `changed()` (the periodic
+    save counts it). Provider requests pass with one prefix test."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        allowed_hosts: tuple[str, ...],
+        refused: Refusal,
+        changed: Callable[[], None],
+    ) -> None:
         self.app = app
         self.allowed = tuple(h.lower() for h in allowed_hosts)
         self.refused = refused
+        self.changed = changed
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        path: str = scope.get("path", "")
+        if not (path == "/" or path.startswith(GUARDED)) or scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        path: str = scope["path"]
-        if not (path == "/" or path.startswith(GUARDED)) or path in OPEN:
-            await self.app(scope, receive, send)
-            return
-        problem = self.check(scope)
+        problem = None if path in OPEN else self.check(scope)
         if problem is None:
             await self.app(scope, receive, send)
+            if scope["method"] not in SAFE_METHODS:
+                self.changed()
             return
         status, message = problem
         answer = {"error": message}

@@ -9,13 +9,15 @@ httptools buffers a header block of any size and waits for it forever. This subc
   `timeout` between two chunks: 408 Request Timeout, then the connection closes. Idle
   keep-alive connections are closed by uvicorn's own `timeout_keep_alive`.
 
-Counting costs one addition per network read on the hot path; the exact size is summed once per
-request, when the head is complete.
+Cheap on the hot path: a request costs a few attribute writes. Deadlines are plain numbers that
+one sweep per event loop checks a few times per `timeout` (no timer per request), and the exact
+head size is summed only when the bytes received could exceed the bound.
 """
 
 from __future__ import annotations
 
 import asyncio
+import weakref
 from typing import Any
 
 import httptools
@@ -24,10 +26,39 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 MAX_HEAD = 32 * 1024
 MAX_HEADERS = 100
 REQUEST_LINE_EXTRA = 16  # method, spaces, "HTTP/1.1", CRLF: near enough for a bound
+SWEEPS_PER_TIMEOUT = 4  # a deadline is acted on within a quarter of the timeout after it passed
 
 
 class HeadTooLarge(Exception):
     pass
+
+
+class _Sweeper:
+    """One per event loop: checks every open connection's deadline, then sleeps again."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, interval: float) -> None:
+        self.loop = loop
+        self.interval = interval
+        self.connections: weakref.WeakSet[BoundedHttpToolsProtocol] = weakref.WeakSet()
+        self.handle: asyncio.TimerHandle | None = None
+
+    def add(self, protocol: BoundedHttpToolsProtocol) -> None:
+        self.connections.add(protocol)
+        if self.handle is None:
+            self.handle = self.loop.call_later(self.interval, self.sweep)
+
+    def sweep(self) -> None:
+        now = self.loop.time()
+        for protocol in list(self.connections):
+            if protocol.deadline and now >= protocol.deadline:
+                protocol.deadline = 0.0
+                protocol.timed_out()
+        self.handle = self.loop.call_later(self.interval, self.sweep) if self.connections else None
+
+
+_sweepers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Sweeper] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 class BoundedHttpToolsProtocol(HttpToolsProtocol):
@@ -38,22 +69,18 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self._head_open = True  # waiting for (the rest of) a request head
         self._head_seen = 0  # bytes received since that head began
         self._body_open = False
-        self._deadline: asyncio.TimerHandle | None = None
-
-    # -- timers ----------------------------------------------------------------------------
+        self.deadline = 0.0  # loop time after which the connection is cut; 0: none
+        sweeper = _sweepers.get(self.loop)
+        if sweeper is None:
+            interval = min(1.0, self.timeout / SWEEPS_PER_TIMEOUT)
+            sweeper = _sweepers[self.loop] = _Sweeper(self.loop, interval)
+        self._sweeper = sweeper
 
     def _arm(self) -> None:
-        if self._deadline is not None:
-            self._deadline.cancel()
-        self._deadline = self.loop.call_later(self.timeout, self._timed_out)
+        # acted on by the next sweep after it passes: between timeout and timeout + interval
+        self.deadline = self.loop.time() + self.timeout
 
-    def _disarm(self) -> None:
-        if self._deadline is not None:
-            self._deadline.cancel()
-            self._deadline = None
-
-    def _timed_out(self) -> None:
-        self._deadline = None
+    def timed_out(self) -> None:
         if self.transport.is_closing():
             return
         if self._body_open and self.flow.read_paused:
@@ -72,9 +99,10 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._arm()
+        self._sweeper.add(self)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._disarm()
+        self.deadline = 0.0
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
@@ -103,29 +131,26 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
                 self._unsupported_upgrade_warning()
             return
         if self._head_open and self._head_seen > MAX_HEAD:
-            self._refuse(
-                431,
-                "Request Header Fields Too Large",
-                f"The request head is over {MAX_HEAD} bytes.",
-            )
+            message = f"The request head is over {MAX_HEAD} bytes."
+            self._refuse(431, "Request Header Fields Too Large", message)
 
     def on_headers_complete(self) -> None:
         if len(self.headers) > MAX_HEADERS:
             raise HeadTooLarge(f"The request has over {MAX_HEADERS} header fields.")
-        size = len(self.url) + REQUEST_LINE_EXTRA
-        for name, value in self.headers:
-            size += len(name) + len(value) + 4
-        if size > MAX_HEAD:
-            raise HeadTooLarge(f"The request head is over {MAX_HEAD} bytes.")
+        if self._head_seen > MAX_HEAD:  # only then can the head itself be too large
+            size = len(self.url) + REQUEST_LINE_EXTRA
+            for name, value in self.headers:
+                size += len(name) + len(value) + 4
+            if size > MAX_HEAD:
+                raise HeadTooLarge(f"The request head is over {MAX_HEAD} bytes.")
         self._head_open = False
         self._body_open = True
-        self._arm()
         super().on_headers_complete()
 
     def on_message_complete(self) -> None:
         super().on_message_complete()
         self._body_open = False
-        self._disarm()
+        self.deadline = 0.0
         self._head_open = True
         self._head_seen = 0
 
@@ -136,7 +161,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self.send_400_response("Invalid HTTP request received.")
 
     def _refuse(self, status: int, reason: str, message: str) -> None:
-        self._disarm()
+        self.deadline = 0.0
         body = message.encode("ascii")
         head = (
             f"HTTP/1.1 {status} {reason}\r\ncontent-type: text/plain; charset=utf-8\r\n"

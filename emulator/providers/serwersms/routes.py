@@ -32,6 +32,7 @@ from .schemas import parse_message
 MAX_BODY = 8 * 1024 * 1024  # 100,000 numbers and a 250 KB message fit well inside
 RETRY_EVERY = 30 * 60.0
 IGNORED = ("system",)  # every official client adds it
+TENANT = "rcs_emulator.tenant"  # the account a request authenticated as, for its reports
 # The body that goes with an injected HTTP status: the nearest error of the provider's own.
 FAULT_ERRORS = {
     401: SerwerSmsError.INVALID_USER,
@@ -109,7 +110,7 @@ class SerwerSmsApi:
     async def authorised(self, request: Request) -> tuple[Account, dict[str, Any]]:
         params = await self.params(request)
         account = self.accounts.identify(request, params)
-        request.state.tenant = account.tenant
+        request.scope[TENANT] = account.tenant
         return account, params
 
     async def send_rcs(self, request: Request) -> Response:
@@ -284,7 +285,7 @@ def mount(emulator: Emulator, section: Mapping[str, Any]) -> ProviderMount:
         emulator.note_surprise(
             "request",
             provider=NAME,
-            tenant=getattr(request.state, "tenant", None),
+            tenant=request.scope.get(TENANT),
             method=request.method,
             path=request.url.path,
             status=200,
