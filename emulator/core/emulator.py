@@ -94,6 +94,7 @@ class Emulator:
         self.stores = Stores(settings.max_messages)
         self.vault = FileVault(Path(settings.files_folder) if settings.files_folder else None)
         self._latest_created = 0.0
+        self._policies: dict[tuple[RetryPolicy, float], RetryPolicy] = {}
         self.revision = 0  # counts changes, so a periodic save can skip when nothing changed
         self.scheduler = Scheduler()
         self.dispatcher = Dispatcher(
@@ -344,8 +345,13 @@ class Emulator:
         if not url:
             return
         policy = adapter.retry_policy(agent)
-        if self.settings.webhook_timeout is not None:
-            policy = replace(policy, timeout=self.settings.webhook_timeout)
+        if self.settings.webhook_timeout is not None and policy.timeout != (
+            timeout := self.settings.webhook_timeout
+        ):
+            known = self._policies.get((policy, timeout))
+            if known is None:
+                known = self._policies[(policy, timeout)] = replace(policy, timeout=timeout)
+            policy = known
         for payload in adapter.callbacks(message, event):
             self.dispatcher.submit(
                 provider=message.provider,

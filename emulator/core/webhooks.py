@@ -2,6 +2,10 @@
 log of every attempt. Retries are scheduled on the emulator clock, so a manual clock can run
 thirty minutes of back-off instantly. Nothing accepted is dropped: a delivery that waits for a
 free slot is listed as pending, and one that exhausts its attempts is kept as failed.
+
+Callbacks for one recipient (receiver URL, tenant, agent, phone) go out in event order on every
+clock: a delivery waits in its recipient's lane until the one before it has had its first
+attempt (whatever its outcome; retries do not hold the lane).
 """
 
 from __future__ import annotations
@@ -20,21 +24,17 @@ import orjson
 
 from .clock import Clock, iso
 from .scheduler import Scheduler
+from .transport import DeliveryError, Transport
 
 log = logging.getLogger("rcs_emulator.webhooks")
 
-MAX_BODY_KEPT = 4096  # bytes of a receiver's answer kept in the attempt log
-_HEADERS = {"Content-Type": "application/json", "User-Agent": "rcs-emulator"}
+Lane = tuple[str, str, str, str]  # url, tenant, agent, phone: one recipient's callbacks
 
 
 def _host(url: str) -> str:
     """The receiver a URL names (scheme, host and port), the unit of connection pooling."""
     scheme, _, rest = url.partition("://")
     return f"{scheme}://{rest.split('/', 1)[0]}"
-
-
-def _timeouts(seconds: float) -> dict[str, float]:
-    return {"connect": seconds, "read": seconds, "write": seconds, "pool": seconds}
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,9 +125,7 @@ class Dispatcher:
         self.per_host = per_host
         self.max_waiting = backlog  # attempts that may wait for a slot; past it they fail, said so
         self.max_log = max_log  # finished deliveries kept; the oldest leave first
-        self._injected_client = http_client
-        self._transports: dict[str, httpx.AsyncHTTPTransport] = {}
-        self._transport_loop: asyncio.AbstractEventLoop | None = None
+        self.transport = Transport(concurrency, per_host, http_client)
         self._ids = itertools.count(1)
         self.clear()
 
@@ -138,6 +136,8 @@ class Dispatcher:
         self._waiting: dict[str, deque[Delivery]] = {}  # per receiver host, in arrival order
         self._active: dict[str, int] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        # Recipients with a delivery before its first attempt's end; each holds what waits.
+        self._lanes: dict[Lane, deque[Delivery]] = {}
         self.on_attempt: list[Callable[[Delivery, Attempt], None]] = getattr(self, "on_attempt", [])
 
     # -- intake -----------------------------------------------------------------------------
@@ -170,8 +170,27 @@ class Dispatcher:
         )
         self.deliveries[delivery.id] = delivery
         self._trim_log()
+        lane = (url, tenant, agent_id, phone)
+        waiting = self._lanes.get(lane)
+        if waiting is not None:
+            waiting.append(delivery)  # pending until the one before has had its first attempt
+            return delivery
+        self._lanes[lane] = deque()
         self._enqueue(delivery)
         return delivery
+
+    def _release(self, delivery: Delivery) -> None:
+        """The delivery's first attempt ended: the next of its recipient may go."""
+        lane = (delivery.url, delivery.tenant, delivery.agent_id, delivery.phone)
+        waiting = self._lanes.get(lane)
+        if waiting is None:
+            return
+        while waiting:
+            following = waiting.popleft()
+            if self.deliveries.get(following.id) is following:
+                self._enqueue(following)
+                return
+        del self._lanes[lane]
 
     def _trim_log(self) -> None:
         """Keep at most max_log deliveries: the oldest finished ones leave first."""
@@ -203,6 +222,8 @@ class Dispatcher:
                 )  # fmt: skip
             )
             log.warning("webhook %s to %s not attempted: backlog full", delivery.id, delivery.url)
+            if len(delivery.attempts) == 1:
+                self._release(delivery)
             return
         delivery.state = "pending"
         self.waiting += 1
@@ -210,62 +231,52 @@ class Dispatcher:
         self._pump()
 
     def _pump(self) -> None:
+        """Start a worker for each receiver with deliveries waiting, up to its share. Workers
+        live as long as their receiver has work (no task per attempt: a busy receiver is served
+        by the same few coroutines, as a plain client loop would)."""
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             return  # no loop yet: the deliveries wait, listed as pending, for the next pump
-        for host in list(self._waiting):
-            queue = self._waiting[host]
-            while (
-                queue
-                and self._active.get(host, 0) < self.per_host
-                and len(self._tasks) < self.concurrency
-            ):
-                delivery = queue.popleft()
-                self.waiting -= 1
-                delivery.state = "in_flight"
+        for host, queue in list(self._waiting.items()):
+            active = self._active.get(host, 0)
+            spare = min(self.per_host - active, len(queue), self.concurrency - len(self._tasks))
+            for _ in range(spare):
+                first = self._take(host, queue)  # in flight from now: the backlog frees a place
                 self._active[host] = self._active.get(host, 0) + 1
-                task = loop.create_task(self._attempt(delivery))
+                task = loop.create_task(self._worker(host, first))
                 self._tasks.add(task)
                 task.add_done_callback(partial(self._done, host=host))
+
+    def _take(self, host: str, queue: deque[Delivery]) -> Delivery:
+        delivery = queue.popleft()
+        if not queue:
+            del self._waiting[host]
+        self.waiting -= 1
+        delivery.state = "in_flight"
+        return delivery
+
+    async def _worker(self, host: str, delivery: Delivery) -> None:
+        while True:
+            await self._attempt(delivery)
+            queue = self._waiting.get(host)
             if not queue:
-                del self._waiting[host]
+                return
+            others = len(self._waiting) - 1
+            if others and len(self._tasks) >= self.concurrency:
+                return  # other receivers wait for a slot: give this one up
+            delivery = self._take(host, queue)
 
     def _done(self, task: asyncio.Task[None], *, host: str) -> None:
         self._tasks.discard(task)
         self._active[host] -= 1
+        if not self._active[host]:
+            del self._active[host]
         if not task.cancelled() and task.exception() is not None:
             log.error("webhook task failed", exc_info=task.exception())
         self._pump()
 
     # -- one attempt ------------------------------------------------------------------------
-
-    async def _post(self, url: str, body: bytes, timeout: float) -> tuple[int, str]:
-        """POST through httpx's transport itself: webhooks need none of the client's layers
-        (auth, cookies, redirects), and skipping them makes each callback ~30% cheaper."""
-        if self._injected_client is not None:
-            answer = await self._injected_client.post(
-                url, content=body, headers=_HEADERS, timeout=timeout
-            )
-            return answer.status_code, answer.text
-        loop = asyncio.get_running_loop()
-        if self._transport_loop is not loop:  # transports belong to the loop that made them
-            self._transports = {}
-            self._transport_loop = loop
-        host = _host(url)
-        transport = self._transports.get(host)
-        if transport is None:
-            limits = httpx.Limits(max_connections=self.per_host)
-            transport = self._transports[host] = httpx.AsyncHTTPTransport(limits=limits)
-        request = httpx.Request(
-            "POST", url, content=body, headers=_HEADERS, extensions={"timeout": _timeouts(timeout)}
-        )
-        response = await transport.handle_async_request(request)
-        try:
-            raw = await response.aread()
-        finally:
-            await response.aclose()
-        return response.status_code, raw[:MAX_BODY_KEPT].decode("utf-8", "replace")
 
     async def _attempt(self, delivery: Delivery) -> None:
         attempt = Attempt(number=len(delivery.attempts) + 1, time=self.clock.now())
@@ -273,15 +284,17 @@ class Dispatcher:
         started = loop.time()
         try:
             body = orjson.dumps(delivery.payload)
-            status, text = await self._post(delivery.url, body, delivery.policy.timeout)
+            status, text = await self.transport.post(delivery.url, body, delivery.policy.timeout)
             attempt.status = status
             attempt.body = text
             attempt.accepted = delivery.policy.accepts(status, text)
-        except (httpx.HTTPError, httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
-            attempt.error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        except DeliveryError as exc:
+            attempt.error = str(exc)
         attempt.duration_ms = (loop.time() - started) * 1000
         delivery.attempts.append(attempt)
         self._settle(delivery)
+        if attempt.number == 1:
+            self._release(delivery)
         for listener in self.on_attempt:
             listener(delivery, attempt)
 
@@ -304,6 +317,8 @@ class Dispatcher:
         for host, queue in self._waiting.items():
             self._waiting[host] = deque(d for d in queue if d.tenant != tenant)
         self.waiting = sum(len(q) for q in self._waiting.values())
+        for lane in [lane for lane in self._lanes if lane[1] == tenant]:
+            del self._lanes[lane]
 
     # -- waiting and reading ----------------------------------------------------------------
 
@@ -326,6 +341,4 @@ class Dispatcher:
             task.cancel()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
-        for transport in self._transports.values():
-            await transport.aclose()
-        self._transports = {}
+        await self.transport.aclose()

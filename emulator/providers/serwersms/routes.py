@@ -51,19 +51,27 @@ class SerwerSmsAdapter:
     def display(self, message: Message, files: Mapping[str, StoredFile]) -> dict[str, Any]:
         return display.layout(message, files)
 
+    PLAIN = RetryPolicy(
+        delays=(RETRY_EVERY,) * 4,
+        accepts=lambda status, body: 200 <= status < 300,
+        description="2xx accepted; every 30 min, 5 attempts",
+    )
+
+    def __init__(self) -> None:
+        self._tagged: dict[str, RetryPolicy] = {}  # one policy per answer tag, made once
+
     def retry_policy(self, agent: AgentSettings) -> RetryPolicy:
         tag = agent.answer_tag
-        if tag:
-            return RetryPolicy(
+        if not tag:
+            return self.PLAIN
+        policy = self._tagged.get(tag)
+        if policy is None:
+            policy = self._tagged[tag] = RetryPolicy(
                 delays=(RETRY_EVERY,) * 4,
                 accepts=lambda status, body: 200 <= status < 300 and tag in body,
                 description=f"answer must contain {tag!r}; every 30 min, 5 attempts",
             )
-        return RetryPolicy(
-            delays=(RETRY_EVERY,) * 4,
-            accepts=lambda status, body: 200 <= status < 300,
-            description="2xx accepted; every 30 min, 5 attempts",
-        )
+        return policy
 
 
 def respond(request: Request, body: Any) -> Response:

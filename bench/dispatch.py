@@ -1,0 +1,152 @@
+"""Webhook dispatch: sustained callbacks/s of one emulator process against a fast local receiver
+(a bare Starlette endpoint on httptools + uvloop), beside the fastest plain Python client loops
+against the same receiver, in one run, rounds alternating.
+
+- plain loops: LOOPS concurrent `POST` loops in one process (aiohttp, and httpx for scale), each
+  posting a callback-sized JSON body and reading the answer, nothing else;
+- the emulator: messages sent on a real clock with a scenario that delivers and reads at once
+  (two callbacks per message), every callback through the dispatcher with its retry policy,
+  per-recipient ordering and attempt log, `webhook_per_host` = LOOPS so both sides may keep as
+  many requests in flight. The rate is the receiver's count between 10% and 90% of the
+  expected callbacks (sustained, without the start and the tail).
+
+Senders run on core 0, the receiver on core 1."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from .common import BIN, LOAD_CPU, SERVER_CPU, emulator, median, pinned, uvicorn_app
+
+LOOPS = 16
+AUTH = {"Authorization": "Bearer bench-token"}
+BODY = json.dumps([{"type": "report", "status": "delivered", "smsid": "7HydhfmN",
+                    "rcs_id": "bench-bot", "phone": "+48500600700",
+                    "date": "2026-05-04 16:55:45"}]).encode()  # fmt: skip
+SCENARIO = """name: instant
+description: Delivered and read at once (two callbacks a message).
+default:
+  - {after: 0, event: delivered}
+  - {after: 0, event: read}
+"""
+
+
+async def _loops(library: str, url: str, seconds: float) -> float:
+    done = 0
+    stop = time.perf_counter() + seconds
+    headers = {"Content-Type": "application/json"}
+    if library == "aiohttp":
+        import aiohttp
+
+        connector = aiohttp.TCPConnector(limit=LOOPS)
+        async with aiohttp.ClientSession(connector=connector) as session:
+
+            async def one() -> None:
+                nonlocal done
+                while time.perf_counter() < stop:
+                    async with session.post(url, data=BODY, headers=headers) as answer:
+                        await answer.read()
+                    done += 1
+
+            started = time.perf_counter()
+            await asyncio.gather(*(one() for _ in range(LOOPS)))
+    else:
+        limits = httpx.Limits(max_connections=LOOPS)
+        async with httpx.AsyncClient(limits=limits) as client:
+
+            async def one() -> None:
+                nonlocal done
+                while time.perf_counter() < stop:
+                    (await client.post(url, content=BODY, headers=headers)).read()
+                    done += 1
+
+            started = time.perf_counter()
+            await asyncio.gather(*(one() for _ in range(LOOPS)))
+    return done / (time.perf_counter() - started)
+
+
+def plain_loops(library: str, url: str, seconds: float) -> float:
+    """The loops in their own process on the senders' core (uvloop, as the emulator runs)."""
+    argv = [str(BIN / "python"), "-m", "bench.dispatch", "loops", library, url, str(seconds)]
+    out = subprocess.run(pinned(SERVER_CPU, argv), capture_output=True, text=True, check=True)
+    return float(out.stdout.strip())
+
+
+def emulator_rate(base: str, receiver: str, messages: int) -> dict[str, Any]:
+    before = httpx.get(receiver + "/count").json()["received"]
+    expected = messages * 2
+    phones = [f"+4850{i:07d}" for i in range(messages)]
+    started = time.perf_counter()
+    answer = httpx.post(base + "/messages/send_rcs.json", timeout=120, headers=AUTH, json={
+        "rcs_id": "bench-bot", "phone": phones, "message": {"text": "bench"}})  # fmt: skip
+    answer.raise_for_status()
+    if "error" in answer.json():
+        raise RuntimeError(answer.text)
+    marks: list[tuple[float, int]] = []
+    deadline = time.perf_counter() + 300
+    while time.perf_counter() < deadline:
+        got = httpx.get(receiver + "/count").json()["received"] - before
+        marks.append((time.perf_counter(), got))
+        if got >= expected:
+            break
+        time.sleep(0.02)
+    low = next(m for m in marks if m[1] >= expected * 0.1)
+    high = next(m for m in marks if m[1] >= expected * 0.9)
+    hooks = httpx.get(base + "/_emulator/health").json()["webhooks"]
+    httpx.post(base + "/_emulator/reset?keep_settings=true").raise_for_status()
+    return {
+        "callbacks_per_s": round((high[1] - low[1]) / (high[0] - low[0])),
+        "callbacks": marks[-1][1],
+        "expected": expected,
+        "failed": hooks["failed"],
+        "seconds_overall": round(marks[-1][0] - started, 2),
+    }
+
+
+def dispatch(rounds: int = 3, seconds: float = 4.0, messages: int = 20_000) -> dict[str, Any]:
+    scenario = Path(tempfile.mkdtemp()) / "instant.yaml"
+    scenario.write_text(SCENARIO)
+    env = {"RCS_EMULATOR_WEBHOOK_PER_HOST": str(LOOPS), "RCS_EMULATOR_MAX_MESSAGES": "1000000"}
+    aio, plain_httpx, emu, runs = [], [], [], []
+    with (
+        uvicorn_app("bench.bare_app:app", cpu=LOAD_CPU) as receiver,
+        emulator(
+            "--scenario", str(scenario), "--webhook-url", receiver + "/hook", env=env
+        ) as base,  # fmt: skip
+    ):
+        emulator_rate(base, receiver, 2_000)  # warm-up: connections, caches
+        for _ in range(rounds):
+            aio.append(plain_loops("aiohttp", receiver + "/hook", seconds))
+            plain_httpx.append(plain_loops("httpx", receiver + "/hook", seconds))
+            run = emulator_rate(base, receiver, messages)
+            runs.append(run)
+            emu.append(run["callbacks_per_s"])
+    ratios = [e / a for e, a in zip(emu, aio, strict=True)]
+    return {
+        "aiohttp_loops_per_s": round(median(aio)),
+        "httpx_loops_per_s": round(median(plain_httpx)),
+        "emulator_callbacks_per_s": round(median(emu)),
+        "ratio_to_fastest_loop": round(median(ratios), 3),
+        "all_delivered": all(r["callbacks"] == r["expected"] and not r["failed"] for r in runs),
+        "loops": LOOPS,
+        "rounds": rounds,
+        "runs": runs,
+    }
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "loops":
+        import uvloop
+
+        print(uvloop.run(_loops(sys.argv[2], sys.argv[3], float(sys.argv[4]))))
+    else:
+        print(json.dumps(dispatch(), indent=2))

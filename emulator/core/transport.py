@@ -1,0 +1,87 @@
+"""How a callback travels: one HTTP POST, its answer, or an error named the same way whatever the
+client library (ConnectError, Timeout, RemoteProtocolError, ReadError, InvalidURL).
+
+Deliveries use aiohttp: against one fast local receiver it sustains about ten times httpx's
+callbacks per second (bench/dispatch.py measures both, beside plain client loops, in one run).
+An httpx client given to create_app (tests route callbacks in-process with it) is used instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import aiohttp
+import httpx
+
+MAX_BODY_KEPT = 4096  # bytes of a receiver's answer kept in the attempt log
+HEADERS = {"Content-Type": "application/json", "User-Agent": "rcs-emulator"}
+
+
+class DeliveryError(Exception):
+    """An attempt that got no HTTP answer; str() is what the attempt log shows."""
+
+
+class Transport:
+    def __init__(
+        self, concurrency: int, per_host: int, injected: httpx.AsyncClient | None = None
+    ) -> None:
+        self.concurrency = concurrency
+        self.per_host = per_host
+        self.injected = injected
+        self._session: aiohttp.ClientSession | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._timeouts: dict[float, aiohttp.ClientTimeout] = {}
+
+    def _client(self) -> aiohttp.ClientSession:
+        loop = asyncio.get_running_loop()
+        if self._session is None or self._loop is not loop:  # a session belongs to its loop
+            connector = aiohttp.TCPConnector(
+                limit=self.concurrency, limit_per_host=self.per_host, enable_cleanup_closed=True
+            )
+            self._session = aiohttp.ClientSession(
+                connector=connector, headers=HEADERS, auto_decompress=False, trust_env=False
+            )
+            self._loop = loop
+        return self._session
+
+    async def post(self, url: str, body: bytes, timeout: float) -> tuple[int, str]:
+        if self.injected is not None:
+            return await self._post_httpx(url, body, timeout)
+        limit = self._timeouts.get(timeout)
+        if limit is None:
+            limit = self._timeouts[timeout] = aiohttp.ClientTimeout(total=timeout)
+        try:
+            async with self._client().post(url, data=body, timeout=limit) as answer:
+                raw = await answer.content.read(MAX_BODY_KEPT)
+                return answer.status, raw.decode("utf-8", "replace")
+        except TimeoutError:
+            raise DeliveryError(f"Timeout: no answer within {timeout:g} s") from None
+        except aiohttp.InvalidURL as exc:
+            raise DeliveryError(f"InvalidURL: {exc}") from None
+        except aiohttp.ClientConnectorError as exc:
+            raise DeliveryError(f"ConnectError: {exc}") from None
+        except aiohttp.ServerDisconnectedError:
+            raise DeliveryError(
+                "RemoteProtocolError: the receiver closed the connection without an answer"
+            ) from None
+        except (aiohttp.ClientError, OSError, ValueError) as exc:
+            raise DeliveryError(f"ReadError: {type(exc).__name__}: {exc}") from None
+
+    async def _post_httpx(self, url: str, body: bytes, timeout: float) -> tuple[int, str]:
+        assert self.injected is not None
+        try:
+            answer = await self.injected.post(url, content=body, headers=HEADERS, timeout=timeout)
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            name = type(exc).__name__
+            raise DeliveryError(f"{name}: {exc}" if str(exc) else name) from None
+        return answer.status_code, answer.text[:MAX_BODY_KEPT]
+
+    async def aclose(self) -> None:
+        session, self._session = self._session, None
+        if session is not None and not session.closed:
+            await session.close()
+
+    def describe(self) -> dict[str, Any]:
+        return {"client": "httpx (injected)" if self.injected else "aiohttp",
+                "concurrency": self.concurrency, "per_host": self.per_host}  # fmt: skip
