@@ -47,7 +47,7 @@ bench-inbox: $(STAMP) chromium
 	$(BIN)/python -m bench.inbox
 
 soak: $(STAMP)
-	RCS_SOAK_SECONDS=300 $(BIN)/pytest -q -p no:xdist tests/robustness/test_soak.py
+	RCS_SOAK_SENDS=60000 $(BIN)/pytest -q -p no:xdist tests/robustness/test_soak.py
 
 screenshots: $(STAMP) chromium
 	$(BIN)/python -m tests.ui.screenshots docs/screenshots

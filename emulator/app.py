@@ -126,10 +126,15 @@ def create_app(
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
+        allow = (exc.headers or {}).get("Allow")
+        headers = {"Allow": ", ".join(sorted(allow.split(", ")))} if allow else None
         for m in mounts:
             if m.owns(request.url.path):
-                return m.http_error(request, exc.status_code)
-        return JSONResponse({"error": exc.detail}, exc.status_code, headers=exc.headers)
+                response = m.http_error(request, exc.status_code)
+                if headers:  # RFC 9110 15.5.6: a 405 names the methods the path takes
+                    response.headers.update(headers)
+                return response
+        return JSONResponse({"error": exc.detail}, exc.status_code, headers=headers)
 
     handlers[HTTPException] = http_error
 

@@ -16,6 +16,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rcs-emulator", description="Local emulator of RCS business-messaging providers."
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="run the emulator")
     serve.add_argument("--host", help="address to bind (default 127.0.0.1)")
@@ -65,16 +66,13 @@ def _serve(args: argparse.Namespace) -> int:
     from .gc_tuning import freeze_survivors_of_full_collections
     from .server import uvicorn_options
 
-    clock = args.clock
-    if args.speed is not None and args.speed != 1.0 and clock is None:
-        clock = "scaled"
     config = Config.from_sources(
         args.config,
         host=args.host,
         port=args.port,
         scenario=args.scenario,
         webhook_url=args.webhook_url,
-        clock=clock,
+        clock=args.clock,
         speed=args.speed,
         seed=args.seed,
     )
@@ -113,10 +111,19 @@ def _validate(files: Sequence[Path]) -> int:
             scenario = load_scenario(path)
         except ScenarioError as exc:
             failed += 1
-            print(f"FAIL {exc}")
+            print(f"FAIL {exc}", file=sys.stderr)
         else:
             print(f"ok   {path}: scenario {scenario.name!r}, {len(scenario.spec.rules)} rules")
     return 1 if failed else 0
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("rcs-emulator")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "0+unknown"
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ fixtures hand it to tests (and usable on its own against any emulator URL)."""
 from __future__ import annotations
 
 from collections import defaultdict
+from types import EllipsisType
 from typing import Any
 
 import httpx
@@ -88,10 +89,16 @@ class EmulatorHandle:
         return dict(self._call("PUT", f"/agents/{provider}/{agent_id}", json=body))
 
     def set_phone(
-        self, phone: str, rcs_capable: bool = True, scenario: str | None = None
+        self,
+        phone: str,
+        rcs_capable: bool | None | EllipsisType = ...,
+        scenario: str | None | EllipsisType = ...,
     ) -> dict[str, Any]:
+        """Change what is given and leave the rest: set_phone(p, scenario="chatty") keeps the
+        capability the scenario gives; None hands a setting back to the scenario."""
         body = {"rcs_capable": rcs_capable, "scenario": scenario}
-        return dict(self._call("PUT", f"/phones/{phone}", json=body))
+        given = {k: v for k, v in body.items() if v is not ...}
+        return dict(self._call("PUT", f"/phones/{phone}", json=given))
 
     def inbound(
         self,

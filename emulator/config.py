@@ -24,6 +24,10 @@ class ConfigError(ValueError):
     pass
 
 
+class ConflictError(ConfigError):
+    """Two settings that cannot go together (each may be fine alone)."""
+
+
 def _frozen(mapping: Mapping[str, Any] | None = None) -> Mapping[str, Any]:
     return MappingProxyType(dict(mapping or {}))
 
@@ -65,6 +69,16 @@ class Config:
             raise ConfigError(f"clock must be one of {', '.join(CLOCK_MODES)}, not {self.clock!r}")
         if self.speed <= 0:
             raise ConfigError("speed must be a positive number")
+        if self.speed != 1.0 and self.clock != "scaled":
+            raise ConflictError(
+                f"speed {self.speed:g} goes with a scaled clock, not a {self.clock} one ("
+                + (
+                    "a real clock follows the wall clock"
+                    if self.clock == "real"
+                    else "a manual clock moves only when advanced"
+                )
+                + "): say clock scaled, or name no clock"
+            )
         if not 0 <= self.port <= 65535:
             raise ConfigError("port must be between 0 and 65535")
         if self.webhook_concurrency < 1 or self.webhook_per_host < 1:
@@ -98,13 +112,32 @@ class Config:
         env: Mapping[str, str] | None = None,
         **flags: Any,
     ) -> Config:
+        """Each source's errors name it: the file, the variable (`RCS_EMULATOR_PORT=abc`) or
+        the flag. A speed with no clock named anywhere means a scaled clock."""
         env = os.environ if env is None else env
-        config = cls()
+        values: dict[str, Any] = {}
+        sources: dict[str, str] = {}
+
+        def take(name: str, value: Any, source: str) -> None:
+            values[name] = _checked(name, value, source)
+            sources[name] = source
+
         file = file or env.get(ENV_PREFIX + "CONFIG")
         if file:
-            config = config.with_overrides(**load_yaml(Path(file)))
-        config = config.with_overrides(**from_env(env))
-        return config.with_overrides(**flags)
+            for name, value in load_yaml(Path(file)).items():
+                take(name, value, f"{file}: {name}")
+        for name, value in from_env(env).items():
+            take(name, value, f"{ENV_PREFIX}{name.upper()}={value}")
+        for name, value in flags.items():
+            if value is not None:
+                take(name, value, f"--{name.replace('_', '-')} {value}")
+        if values.get("speed") not in (None, 1, 1.0) and "clock" not in values:
+            values["clock"] = "scaled"
+        try:
+            return cls().with_overrides(**values)
+        except ConflictError as exc:
+            named = " and ".join(sources[n] for n in ("clock", "speed") if n in sources)
+            raise ConfigError(f"{named}: {exc}") from None
 
 
 _SCALARS = {
@@ -125,7 +158,10 @@ _SCALARS = {
 def _coerce(name: str, value: Any) -> Any:
     try:
         if name in _SCALARS:
-            return _SCALARS[name](value)
+            kind = _SCALARS[name]
+            if isinstance(value, bool) or (kind is int and isinstance(value, float)):
+                raise ValueError
+            return kind(value)
         if name == "scenario_dirs":
             return tuple(value.split(os.pathsep) if isinstance(value, str) else value)
         if name == "allowed_hosts":
@@ -138,8 +174,22 @@ def _coerce(name: str, value: Any) -> Any:
                 raise ConfigError(f"{name} must be a mapping")
             return _frozen(value)
     except (TypeError, ValueError) as exc:
+        if name in _SCALARS:
+            what = "a whole number" if _SCALARS[name] is int else "a number"
+            raise ConfigError(f"{name}: must be {what}, not {value!r}") from None
         raise ConfigError(f"{name}: {exc}") from None
     return value
+
+
+def _checked(name: str, value: Any, source: str) -> Any:
+    """One setting, coerced and checked alone, so an error names where it came from."""
+    try:
+        coerced = Config().with_overrides(**{name: value})
+    except ConflictError:
+        return _coerce(name, value)  # fine alone; checked with the others at the end
+    except ConfigError as exc:
+        raise ConfigError(f"{source}: {str(exc).removeprefix(f'{name}: ')}") from None
+    return getattr(coerced, name)
 
 
 def from_env(env: Mapping[str, str]) -> dict[str, Any]:

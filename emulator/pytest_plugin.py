@@ -19,13 +19,16 @@ from collections.abc import Generator, Iterator
 import pytest
 
 from .client import PROVIDER_HOSTS, EmulatorHandle
-from .config import Config
+from .config import Config, ConfigError
+from .fail_closed import HOW, Guard
 from .server import EmulatorServer
 from .testing import WebhookReceiver
 
 MARKER = "rcs_emulator"
 _HANDLE = pytest.StashKey[EmulatorHandle]()
-_CONVERSATIONS = pytest.StashKey[str]()
+
+
+_GUARD = pytest.StashKey[Guard]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -34,6 +37,15 @@ def pytest_configure(config: pytest.Config) -> None:
         f"{MARKER}(**config): run this test against an emulator of its own with these config "
         "fields (scenario=..., seed=..., clock=..., webhook_url=...)",
     )
+    guard = Guard()
+    guard.install()
+    config.stash[_GUARD] = guard
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    guard = config.stash.get(_GUARD, None)
+    if guard is not None:
+        guard.uninstall()
 
 
 @pytest.fixture(scope="session")
@@ -68,8 +80,15 @@ def rcs_emulator(
     rcs_emulator_tenant: str | None,
 ) -> Iterator[EmulatorHandle]:
     marker = request.node.get_closest_marker(MARKER)
+    if marker is not None and marker.args:
+        pytest.fail(f"usage: @pytest.mark.{MARKER} takes config fields as keywords, e.g. "
+                    f"@pytest.mark.{MARKER}(scenario={marker.args[0]!r}); it was given "
+                    f"{', '.join(map(repr, marker.args))} by position", pytrace=False)  # fmt: skip
     if marker is not None and marker.kwargs:
-        config = rcs_emulator_config.with_overrides(**marker.kwargs)
+        try:
+            config = rcs_emulator_config.with_overrides(**marker.kwargs)
+        except ConfigError as exc:
+            pytest.fail(f"usage: @pytest.mark.{MARKER}(...): {exc}", pytrace=False)
         with EmulatorServer(config) as server:
             handle = EmulatorHandle(server.base_url, rcs_emulator_tenant, config.control_token)
             yield from _run(request, handle)
@@ -84,12 +103,27 @@ def _run(request: pytest.FixtureRequest, handle: EmulatorHandle) -> Iterator[Emu
     request.node.stash[_HANDLE] = handle
     try:
         yield handle
-        unexpected = [s for s in handle.surprises() if s["kind"] not in handle.expected]
-        if unexpected:
-            request.node.stash[_CONVERSATIONS] = handle.conversations()
-            pytest.fail(_surprise_report(unexpected), pytrace=False)
     finally:
         handle.close()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    """Surprises, and real provider calls the code under test swallowed, fail the test itself
+    (its call), not its teardown: one failure, not a pass and an error."""
+    guard = item.config.stash.get(_GUARD, None)
+    before = len(guard.calls) if guard is not None else 0
+    result = yield  # a test that raised has failed already: nothing to add
+    if guard is not None and len(guard.calls) > before:  # it caught the error and went on
+        calls = "; ".join(guard.calls[before:])
+        pytest.fail(f"rcs-emulator: this test called the real provider ({calls}); {HOW}",
+                    pytrace=False)  # fmt: skip
+    handle = item.stash.get(_HANDLE, None)
+    if handle is not None:
+        unexpected = [s for s in handle.surprises() if s["kind"] not in handle.expected]
+        if unexpected:
+            pytest.fail(_surprise_report(unexpected), pytrace=False)
+    return result
 
 
 def _surprise_report(surprises: list[dict[str, object]]) -> str:
@@ -115,11 +149,7 @@ def pytest_runtest_makereport(
     handle = item.stash.get(_HANDLE, None)
     if handle is None or not report.failed:
         return report
-    if report.when == "teardown":  # the fixture is gone; it left the text behind
-        text = item.stash.get(_CONVERSATIONS, None)
-        if text is not None:
-            report.sections.append(("rcs-emulator conversations", text))
-    elif report.when == "call":
+    if report.when == "call":
         try:
             report.sections.append(("rcs-emulator conversations", handle.conversations()))
         except Exception as exc:  # the emulator may be what failed

@@ -131,14 +131,85 @@ def test_surprises_fail_the_test_unless_expected(pytester: pytest.Pytester) -> N
             httpx.post(URL, headers={"Authorization": "Bearer k"}, json={
                 "agentId": "a", "number": ["+46701234567"], "messageType": "Text", "text": "x"})
             rcs_mock.advance(10)
+
+        def test_refused_get(rcs_mock):
+            httpx.get("https://api.genericmobile.se/Rcs/api/v1/Message/Agent/a?limit=abc",
+                      headers={"Authorization": "Bearer k"})
         """
     )
     result = run(pytester)
-    result.assert_outcomes(passed=3, errors=2)
+    # each surprise is one failure of the test that caused it, not a pass and an error
+    result.assert_outcomes(passed=1, failed=3)
     out = result.stdout.str()
     assert "refused POST /Rcs/api/v1/Message -> 400" in out
     assert 'sent: {"agentId":"a"}' in out
     assert "webhook to http://127.0.0.1:9/down attempt 1" in out
+    assert "refused GET /Rcs/api/v1/Message/Agent/a?limit=abc -> 400" in out
+    assert "ERROR at teardown" not in out
+
+
+def test_marker_misuse_is_one_clear_line(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.rcs_emulator("chatty")
+        def test_positional(rcs_emulator):
+            pass
+
+        @pytest.mark.rcs_emulator(scenaro="chatty")
+        def test_typo(rcs_emulator):
+            pass
+
+        @pytest.mark.rcs_emulator(clock="manual", speed=60)
+        def test_contradiction(rcs_emulator):
+            pass
+        """
+    )
+    result = run(pytester)
+    result.assert_outcomes(errors=3)
+    out = result.stdout.str()
+    assert (
+        "usage: @pytest.mark.rcs_emulator takes config fields as keywords, e.g. "
+        "@pytest.mark.rcs_emulator(scenario='chatty'); it was given 'chatty' by position"
+    ) in out
+    assert "usage: @pytest.mark.rcs_emulator(...): unknown config field 'scenaro'" in out
+    assert "speed 60 goes with a scaled clock, not a manual one" in out
+    assert "Traceback" not in out and "emulator/config.py" not in out
+
+
+def test_real_provider_hosts_are_never_reached(pytester: pytest.Pytester) -> None:
+    """Fail closed: httpx without rcs_mock, and requests, are stopped before the network, and
+    the test fails even when the code under test swallows the error."""
+    pytester.makepyfile(
+        """
+        import httpx, requests
+
+        def test_httpx_without_the_mock(rcs_emulator):
+            httpx.post("https://api.genericmobile.se/Rcs/api/v1/Message", json={})
+
+        def test_requests_swallowed(rcs_emulator):
+            try:
+                requests.post("https://api2.serwersms.pl/messages/send_rcs.json", json={},
+                              timeout=5)
+            except Exception:
+                pass  # an over-eager client retries or logs and goes on
+
+        def test_without_any_fixture():
+            httpx.get("https://api2.serwersms.pl/messages/reports.json")
+
+        def test_the_mock_routes_them(rcs_mock):
+            r = httpx.post("https://api.genericmobile.se/Rcs/api/v1/Capability/a",
+                           headers={"Authorization": "Bearer k"}, content='"+46701234567"')
+            assert r.status_code == 200
+        """
+    )
+    result = run(pytester)
+    result.assert_outcomes(passed=1, failed=3)
+    out = result.stdout.str()
+    assert "this test called the real provider (POST https://api.genericmobile.se" in out
+    assert "(POST https://api2.serwersms.pl/messages/send_rcs.json)" in out
+    assert "use the rcs_mock fixture" in out
 
 
 def test_failing_test_shows_the_conversations(pytester: pytest.Pytester) -> None:

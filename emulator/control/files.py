@@ -52,7 +52,7 @@ def file_routes(emulator: Emulator) -> list[BaseRoute]:
         responses: {200: {description: '{"items": [...], "total": N}'}}
         """
         agent = request.query_params.get("agent")
-        items = emulator.stores.files(request.query_params.get("tenant") or None)
+        items = emulator.stores.files(emulator.tenant(request.query_params.get("tenant")))
         if agent:
             items = [f for f in items if f.agent_id == agent]
         now = emulator.clock.now()

@@ -14,7 +14,7 @@ from starlette.routing import BaseRoute, Route
 
 from ..core.clock import iso
 from ..core.emulator import Emulator, InboundError
-from ..core.models import Status
+from ..core.models import Message, Status
 from ..core.scenarios import ScenarioError
 from ..providers.common.responses import JSONResponse
 from ..providers.common.validators import is_whole_number
@@ -33,6 +33,9 @@ def control_routes(emulator: Emulator, providers: Iterable[str], faults: Faults)
         if value is not None and value not in known_providers:
             raise ControlError(404, f"unknown provider {value!r}; one of {sorted(known_providers)}")
         return value
+
+    def view(m: Message) -> dict[str, Any]:
+        return message_view(m, emulator.display(m), emulator.why_no_answer(m))
 
     def clock_view() -> dict[str, Any]:
         clock = emulator.clock
@@ -76,7 +79,7 @@ def control_routes(emulator: Emulator, providers: Iterable[str], faults: Faults)
         responses: {200: {description: Reset done.}}
         """
         keep = request.query_params.get("keep_settings", "").lower() in ("1", "true", "yes")
-        tenant = request.query_params.get("tenant") or None
+        tenant = emulator.tenant(request.query_params.get("tenant"))
         emulator.reset(keep_settings=keep, tenant=tenant)
         return JSONResponse(
             {"reset": True, "kept_settings": keep or tenant is not None, "tenant": tenant}
@@ -104,9 +107,9 @@ def control_routes(emulator: Emulator, providers: Iterable[str], faults: Faults)
             agent=q.get("agent"),
             phone=phone(q["phone"]) if q.get("phone") else None,
             status=Status(status) if status else None,
-            tenant=q.get("tenant") or None,
+            tenant=emulator.tenant(q.get("tenant")),
         )
-        return page(request, found, lambda m: message_view(m, emulator.display(m)))
+        return page(request, found, lambda m: view(m))
 
     async def message(request: Request) -> Response:
         """
@@ -116,7 +119,7 @@ def control_routes(emulator: Emulator, providers: Iterable[str], faults: Faults)
         found = emulator.stores.get(request.path_params["message_id"])
         if found is None:
             raise ControlError(404, "no message with that id")
-        return JSONResponse(message_view(found, emulator.display(found)))
+        return JSONResponse(view(found))
 
     async def webhooks(request: Request) -> Response:
         """
@@ -134,7 +137,8 @@ def control_routes(emulator: Emulator, providers: Iterable[str], faults: Faults)
         items: Iterable[Any] = emulator.dispatcher.deliveries.values()
         for key in ("provider", "tenant", "agent_id", "phone", "state"):
             if q.get(key):
-                items = [d for d in items if getattr(d, key) == q[key]]
+                wanted = emulator.tenant(q[key]) if key == "tenant" else q[key]
+                items = [d for d in items if getattr(d, key) == wanted]
         return page(request, items, lambda d: d.to_dict())
 
     async def surprises(request: Request) -> Response:
@@ -143,7 +147,7 @@ def control_routes(emulator: Emulator, providers: Iterable[str], faults: Faults)
         parameters: [{name: tenant, in: query, schema: {type: string}}]
         responses: {200: {description: '{"items": [...], "total": N}'}}
         """
-        tenant = request.query_params.get("tenant")
+        tenant = emulator.tenant(request.query_params.get("tenant"))
         items = [s for s in emulator.surprises if tenant is None or s.get("tenant") == tenant]
         return page(request, items, dict)
 
@@ -167,7 +171,7 @@ def control_routes(emulator: Emulator, providers: Iterable[str], faults: Faults)
         assert provider is not None
         data = await json_body(request)
         agent = emulator.agent(
-            provider, request.path_params["agent_id"], str_or_none(data, "tenant")
+            provider, request.path_params["agent_id"], emulator.tenant(str_or_none(data, "tenant"))
         )
         for key in ("webhook_url", "answer_tag", "name"):
             if key in data:

@@ -8,8 +8,9 @@ from ..core.clock import iso
 from ..core.models import AgentSettings, Message, PhoneSettings
 
 
-def message_view(m: Message, display: dict[str, Any]) -> dict[str, Any]:
-    """The record, and how a client lays it out (`display`, from Emulator.display)."""
+def message_view(m: Message, display: dict[str, Any], refusal: str | None) -> dict[str, Any]:
+    """The record, how a client lays it out (`display`, from Emulator.display), and whether the
+    phone can answer it over RCS (`refusal`, from Emulator.why_no_answer)."""
     return {
         "id": m.id,
         "provider": m.provider,
@@ -46,6 +47,8 @@ def message_view(m: Message, display: dict[str, Any]) -> dict[str, Any]:
             for e in m.events
         ],
         "display": display,
+        "can_answer": refusal is None,
+        "answer_refusal": refusal,
     }
 
 

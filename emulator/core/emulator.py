@@ -53,6 +53,13 @@ class ProviderAdapter(Protocol):
 
 
 SURPRISES_KEPT = 10_000
+RECEIPTS = (EventType.DELIVERED, EventType.READ)  # in the order a phone sends them
+
+
+def _has(message: Message, etype: EventType) -> bool:
+    return any(e.type is etype for e in message.events)
+
+
 # Messages stored per turn of the event loop: a 100,000-number send lets other clients in
 # between slices (each slice takes a few milliseconds) instead of holding them for seconds.
 SLICE = 1000
@@ -95,6 +102,8 @@ class Emulator:
         self.vault = FileVault(Path(settings.files_folder) if settings.files_folder else None)
         self._latest_created = 0.0
         self._policies: dict[tuple[RetryPolicy, float], RetryPolicy] = {}
+        # Other names a tenant is known by (a SerwerSMS account's token, beside its username).
+        self.tenant_aliases: dict[str, str] = {}
         self.revision = 0  # counts changes, so a periodic save can skip when nothing changed
         self.scheduler = Scheduler()
         self.dispatcher = Dispatcher(
@@ -120,6 +129,12 @@ class Emulator:
         )
         # Live viewers (the inbox page): each a bounded queue of small change notices.
         self.watchers: set[asyncio.Queue[dict[str, Any]]] = set()
+
+    def tenant(self, name: str | None) -> str | None:
+        """The tenant a client-side name (API key, token, username) stands for."""
+        if not name:
+            return None
+        return self.tenant_aliases.get(name, name)
 
     def register(self, adapter: ProviderAdapter) -> None:
         self.providers[adapter.name] = adapter
@@ -264,6 +279,8 @@ class Emulator:
                 pass  # a scripted tap on a chip the message does not have is skipped
         elif step.event_type is EventType.MESSAGE:
             self.fire(message, EventType.MESSAGE, text=step.text or self.ids.sentence())
+        elif step.event_type in RECEIPTS and _has(message, step.event_type):
+            return  # the user's own tap or reply already reported it: a phone says it once
         else:
             self.fire(message, step.event_type)
 
@@ -304,7 +321,17 @@ class Emulator:
         if chip is None:
             raise InboundError(f"message {message.id} has no suggestion with that postback")
         etype = EventType.REPLY if chip.kind == "reply" else EventType.ACTION
+        self._receipts_before_answer(message)
         return self.fire(message, etype, text=chip.label, postback=chip.postback)
+
+    def _receipts_before_answer(self, message: Message) -> None:
+        """A phone that answers has received and shown the message: if it has not said so yet,
+        it says delivered, then read, before the answer (each once, in that order)."""
+        if message.channel is not Channel.RCS:
+            return
+        for receipt in RECEIPTS:
+            if not _has(message, receipt):
+                self.fire(message, receipt)
 
     def inbound(
         self,
@@ -330,11 +357,28 @@ class Emulator:
             message = self.stores.latest_to(provider, agent_id, phone)
         if message is None:
             raise InboundError(f"{provider} agent {agent_id} has sent nothing to {phone}")
+        refusal = self.why_no_answer(message)
+        if refusal is not None:
+            raise InboundError(refusal)
         if postback is not None:
             return message, self.tap(message, postback=postback)
         if not text:
             raise InboundError("an inbound action needs 'text' or 'postback'")
+        self._receipts_before_answer(message)
         return message, self.fire(message, EventType.MESSAGE, text=text)
+
+    def why_no_answer(self, message: Message) -> str | None:
+        """Why the phone cannot answer this message over RCS, or None when it can."""
+        phone = message.phone
+        if message.channel is Channel.SMS:
+            return f"{phone} has no RCS capability: it got {message.id} as an SMS fallback"
+        if message.status is Status.NO_CAPABILITY or not self.capable(phone):
+            return f"{phone} has no RCS capability: it cannot answer over RCS"
+        if message.status in (Status.SCHEDULED, Status.QUEUED):
+            return f"message {message.id} has not reached {phone} yet (it is {message.status})"
+        if message.status in (Status.UNDELIVERED, Status.EXPIRED, Status.FAILED):
+            return f"message {message.id} never reached {phone} (it is {message.status})"
+        return None
 
     def _notify(self, message: Message, event: Event) -> None:
         adapter = self.providers.get(message.provider)

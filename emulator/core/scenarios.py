@@ -220,9 +220,12 @@ class Scenario:
 
 def load_scenario(path: Path) -> Scenario:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        with path.open(encoding="utf-8") as stream:  # a stream: YAML's errors name the file
+            data = yaml.safe_load(stream)
     except OSError as exc:
         raise ScenarioError(f"{path}: cannot be read: {exc.strerror}") from exc
+    except UnicodeDecodeError:
+        raise ScenarioError(f"{path}: not valid YAML: the file is not UTF-8 text") from None
     except yaml.YAMLError as exc:
         raise ScenarioError(f"{path}: not valid YAML: {exc}") from exc
     return parse_scenario(data, str(path))
@@ -235,7 +238,8 @@ def parse_scenario(data: Any, source: str) -> Scenario:
         return Scenario(ScenarioFile.model_validate(data), source)
     except ValidationError as exc:
         problems = "; ".join(
-            f"at {_place(err['loc'], data)}: {err['msg']}" for err in exc.errors(include_url=False)
+            f"at {_place(err['loc'], data)}: {str(err['msg']).removeprefix('Value error, ')}"
+            for err in exc.errors(include_url=False)
         )
         raise ScenarioError(f"{source}: {problems}") from None
 

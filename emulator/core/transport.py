@@ -9,10 +9,13 @@ An httpx client given to create_app (tests route callbacks in-process with it) i
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
-import aiohttp
 import httpx
+
+if TYPE_CHECKING:
+    import aiohttp
 
 MAX_BODY_KEPT = 4096  # bytes of a receiver's answer kept in the attempt log
 HEADERS = {"Content-Type": "application/json", "User-Agent": "rcs-emulator"}
@@ -20,6 +23,14 @@ HEADERS = {"Content-Type": "application/json", "User-Agent": "rcs-emulator"}
 
 class DeliveryError(Exception):
     """An attempt that got no HTTP answer; str() is what the attempt log shows."""
+
+
+def _aiohttp() -> ModuleType:
+    """aiohttp, imported at the first delivery: it costs ~0.17 s, and most runs of a test
+    suite send no callback at all."""
+    import aiohttp
+
+    return aiohttp
 
 
 class Transport:
@@ -31,9 +42,10 @@ class Transport:
         self.injected = injected
         self._session: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._timeouts: dict[float, aiohttp.ClientTimeout] = {}
+        self._timeouts: dict[float, Any] = {}
 
     def _client(self) -> aiohttp.ClientSession:
+        aiohttp = _aiohttp()
         loop = asyncio.get_running_loop()
         if self._session is None or self._loop is not loop:  # a session belongs to its loop
             connector = aiohttp.TCPConnector(
@@ -48,6 +60,7 @@ class Transport:
     async def post(self, url: str, body: bytes, timeout: float) -> tuple[int, str]:
         if self.injected is not None:
             return await self._post_httpx(url, body, timeout)
+        aiohttp = _aiohttp()
         limit = self._timeouts.get(timeout)
         if limit is None:
             limit = self._timeouts[timeout] = aiohttp.ClientTimeout(total=timeout)

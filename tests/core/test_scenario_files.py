@@ -59,7 +59,8 @@ def test_cli_validate_and_list(tmp_path: Path, capsys: pytest.CaptureFixture[str
     bad.write_text("name: bad\ndefault:\n  - {event: nope}\n")
     assert main(["scenarios", "validate", str(good)]) == 0
     assert main(["scenarios", "validate", str(good), str(bad)]) == 1
-    out = capsys.readouterr().out
-    assert "ok   " in out and "FAIL " in out and "unknown event 'nope'" in out
+    captured = capsys.readouterr()
+    assert "ok   " in captured.out and "FAIL " not in captured.out
+    assert captured.err.startswith(f"FAIL {bad}") and "unknown event 'nope'" in captured.err
     assert main(["scenarios", "list"]) == 0
     assert "* default" in capsys.readouterr().out

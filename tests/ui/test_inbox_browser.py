@@ -384,7 +384,10 @@ def test_only_the_newest_message_offers_its_chips_but_cards_keep_theirs(inbox: I
     older = conversation.locator(".bubble.agent").first.get_attribute("data-message-id")
 
     conversation.locator('.chip[data-postback="inside"]').click()
-    callback = inbox.webhook.wait()[0]["json"]
+    calls = inbox.webhook.wait(lambda calls: len(calls) >= 3)
+    # not yet reported delivered: the phone says delivered and read before the tap
+    assert [c["json"]["Type"] for c in calls] == ["DELIVERED", "READ", "REPLY"]
+    callback = calls[-1]["json"]
     assert (callback["PostbackData"], callback["MessageId"]) == ("inside", older)
     expect(conversation.locator(".bubble.user .text")).to_have_text("Inside")
 
@@ -492,10 +495,25 @@ def test_a_message_scheduled_for_later_is_shown_apart_and_not_tappable(inbox: In
     )
     expect(conversation.locator('.chip[data-postback="later"]')).to_be_disabled()
     conversation.locator('.chip[data-postback="now"]').click()  # the newest it has received
-    (notice,) = inbox.webhook.wait()[0]["json"]
+    calls = inbox.webhook.wait(lambda calls: len(calls) >= 3)
+    assert [c["json"][0].get("status") for c in calls[:2]] == ["delivered", "displayed"]
+    (notice,) = calls[2]["json"]
     assert (notice["type"], notice["data"]) == ("reply", "now")
     conversation.locator("input[name=text]").fill("and to the one I have")
     conversation.locator("input[name=text]").press("Enter")
-    (typed,) = inbox.webhook.wait(lambda calls: len(calls) >= 2)[1]["json"]
+    (typed,) = inbox.webhook.wait(lambda calls: len(calls) >= 4)[3]["json"]
     sent = inbox.http.get("/_emulator/messages", params={"phone": "+48500600710"}).json()["items"]
     assert typed["msgid"] is not None and sent[0]["events"][-1]["text"] == "and to the one I have"
+
+
+def test_a_phone_without_rcs_says_why_instead_of_offering_a_reply_box(inbox: Inbox):
+    body = {"agentId": AGENT, "number": ["+46700000001"], "messageType": "TextMessage",
+            "text": "Hi", "suggestedReplies": [{"text": "Yes", "postbackData": "yes"}]}  # fmt: skip
+    inbox.http.post("/Rcs/api/v1/Message", json=body, headers=GENERIC_AUTH).raise_for_status()
+    inbox.open()
+    conversation = inbox.phone("+46700000001")
+    expect(conversation.locator("p.no-reply")).to_have_text(
+        "No RCS reply possible: +46700000001 has no RCS capability: it cannot answer over RCS"
+    )
+    expect(conversation.locator("input[name=text]")).to_have_count(0)
+    expect(conversation.locator('.chip[data-postback="yes"]')).to_be_disabled()

@@ -21,6 +21,12 @@ def excerpt(request: Request) -> str | None:
     return raw[:EXCERPT].decode("utf-8", "replace") if raw is not None else None
 
 
+def path_and_query(request: Request) -> str:
+    """What the client asked for, query included (a refused GET is told by its query)."""
+    query = request.scope.get("query_string", b"").decode("latin-1")
+    return request.url.path + (f"?{query}" if query else "")
+
+
 class BodyTooLarge(Exception):
     pass
 

@@ -4,11 +4,26 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 _URL_CHARS = re.compile(r"^[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+$")
 MAX_URL = 2048
+
+
+def without_nulls(value: Any) -> Any:
+    """The value with every `"key": null` left out, at every level (objects inside arrays too).
+
+    Typed clients (C#, Java, PHP, TypeScript serialisers) write `null` for every property they
+    leave unset; both providers read that as "not given". A required field sent as null is then
+    simply missing, and gets the provider's own "required" error. Nulls inside arrays stay (a
+    `[null]` phone list is a bad number, not an empty list)."""
+    if isinstance(value, dict):
+        return {k: without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [without_nulls(v) if isinstance(v, dict | list) else v for v in value]
+    return value
 
 
 def is_e164(value: str) -> bool:

@@ -12,14 +12,21 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ...core.emulator import Emulator
 from ...core.models import AgentSettings, Event, Message, StoredFile
 from ...core.webhooks import RetryPolicy
 from ..common import uploads
-from ..common.body import BadJson, BodyTooLarge, excerpt, parse_json, read_limited
+from ..common.body import (
+    BadJson,
+    BodyTooLarge,
+    excerpt,
+    parse_json,
+    path_and_query,
+    read_limited,
+)
 from ..common.headers import header
 from ..common.mount import ProviderMount
 from ..common.ratelimit import RateLimiter
@@ -330,7 +337,7 @@ def mount(emulator: Emulator, section: Mapping[str, Any]) -> ProviderMount:
             provider=NAME,
             tenant=_tenant(request),
             method=request.method,
-            path=request.url.path,
+            path=path_and_query(request),
             status=exc.error.status,
             answer=body,
             sent=excerpt(request),
@@ -360,10 +367,16 @@ def mount(emulator: Emulator, section: Mapping[str, Any]) -> ProviderMount:
         Route("/Capability/{agent_id}", api.capability, methods=["GET", "POST"]),
         Route("/UploadFile/{agent_id}", api.upload_file, methods=["POST"]),
     ]
+    full: list[BaseRoute] = []
+    for r in routes:
+        route = Route(PREFIX + r.path, r.endpoint, methods=r.methods)
+        assert route.methods is not None
+        route.methods.discard("HEAD")  # ASP.NET routes a GET endpoint for GET only: HEAD is 405
+        full.append(route)
     return ProviderMount(
         name=NAME,
         # Full paths at the top of the router: the hot POST /Message matches on the first try.
-        routes=[Route(PREFIX + r.path, r.endpoint, methods=r.methods) for r in routes],
+        routes=full,
         openapi=str(Path(__file__).with_name("openapi.yaml")),
         hot_routes=1,  # POST /Message
         adapter=GenericAdapter(),

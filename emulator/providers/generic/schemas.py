@@ -17,7 +17,7 @@ from pydantic import (
     model_validator,
 )
 
-from ..common.validators import is_e164, parse_rfc3339, url_problem
+from ..common.validators import is_e164, parse_rfc3339, url_problem, without_nulls
 from .errors import GenericApiError, GenericError
 
 MAX_TEXT = 3072
@@ -346,7 +346,7 @@ def parse_message(data: Any) -> MessageRequest:
             GenericError.VALIDATION, errors={"$": ["The request body must be a JSON object."]}
         )
     try:
-        request = MessageRequest.model_validate(data)
+        request = MessageRequest.model_validate(without_nulls(data))
     except ValidationError as exc:
         errors: dict[str, list[str]] = {}
         for err in exc.errors(include_url=False):

@@ -1,6 +1,8 @@
 """SerwerSMS accounts. Two documented ways in: `Authorization: Bearer <token>`, or `username` and
 `password` among the parameters. By default any credentials in either form are accepted and name
-their own tenant; strict mode (config `serwersms.strict`) admits only the listed accounts."""
+their own tenant, as the client knows them: the token itself, or the username. A configured
+account is one tenant (its username, else its token) that either name reaches in the control
+API. Strict mode (config `serwersms.strict`) admits only the listed accounts."""
 
 from __future__ import annotations
 
@@ -41,7 +43,7 @@ def _bots(value: Any) -> Mapping[str, bool] | None:
 
 
 class Accounts:
-    def __init__(self, section: Mapping[str, Any]) -> None:
+    def __init__(self, section: Mapping[str, Any], aliases: dict[str, str] | None = None) -> None:
         self.strict = bool(section.get("strict", False))
         self._open: dict[str, Account] = {}
         self.by_token: dict[str, tuple[Account, str]] = {}
@@ -57,6 +59,8 @@ class Accounts:
                 ips=frozenset(map(str, ips)) if ips else None,
                 bots=_bots(entry.get("bots")),
             )
+            if aliases is not None and entry.get("token"):
+                aliases[str(entry["token"])] = tenant  # the account is found by either name
             if entry.get("token"):
                 self.by_token[str(entry["token"])] = (account, str(entry["token"]))
             if entry.get("username"):
@@ -67,7 +71,7 @@ class Accounts:
         token = value[7:].strip() if value[:7].lower() == "bearer " else ""
         username, password = params.get("username"), params.get("password")
         if token:
-            return self._check(self.by_token.get(token), token, "token:" + token)
+            return self._check(self.by_token.get(token), token, token)
         if isinstance(username, str) and isinstance(password, str) and username and password:
             return self._check(self.by_user.get(username), password, username)
         raise SerwerSmsApiError(SerwerSmsError.INVALID_USER, "no credentials")

@@ -16,11 +16,18 @@ from starlette.types import Scope
 from ...core.emulator import Emulator
 from ...core.models import AgentSettings, Event, Message, StoredFile
 from ...core.webhooks import RetryPolicy
-from ..common.body import BadJson, BodyTooLarge, excerpt, parse_json, read_limited
+from ..common.body import (
+    BadJson,
+    BodyTooLarge,
+    excerpt,
+    parse_json,
+    path_and_query,
+    read_limited,
+)
 from ..common.headers import header
 from ..common.mount import ProviderMount
 from ..common.responses import JSONResponse
-from ..common.validators import is_whole_number
+from ..common.validators import is_whole_number, without_nulls
 from . import display, payloads, xml
 from .auth import Account, Accounts
 from .errors import SerwerSmsApiError, SerwerSmsError
@@ -83,7 +90,7 @@ def respond(request: Request, body: Any) -> Response:
 class SerwerSmsApi:
     def __init__(self, emulator: Emulator, section: Mapping[str, Any]) -> None:
         self.emulator = emulator
-        self.accounts = Accounts(section)
+        self.accounts = Accounts(section, emulator.tenant_aliases)
         configured = section.get("networks", ["+48"])
         self.networks = tuple(configured) if configured else ()
         self.config_groups = {str(k): list(v) for k, v in (section.get("groups") or {}).items()}
@@ -113,7 +120,7 @@ class SerwerSmsApi:
             raise SerwerSmsApiError(SerwerSmsError.INVALID_DATA, str(exc)) from None
         for name in IGNORED:
             merged.pop(name, None)
-        return merged
+        return without_nulls(merged)  # typed clients send null for what they leave out
 
     async def authorised(self, request: Request) -> tuple[Account, dict[str, Any]]:
         params = await self.params(request)
@@ -295,7 +302,7 @@ def mount(emulator: Emulator, section: Mapping[str, Any]) -> ProviderMount:
             provider=NAME,
             tenant=request.scope.get(TENANT),
             method=request.method,
-            path=request.url.path,
+            path=path_and_query(request),
             status=200,
             answer=body,
             why=exc.why,
@@ -318,7 +325,7 @@ def mount(emulator: Emulator, section: Mapping[str, Any]) -> ProviderMount:
     def tenant_of(request: Request) -> str:
         header = request.headers.get("authorization", "")
         if header[:7].lower() == "bearer ":
-            return "token:" + header[7:].strip()
+            return header[7:].strip()
         user = request.query_params.get("username")
         return user or (request.client.host if request.client else "anonymous")
 

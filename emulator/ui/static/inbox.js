@@ -44,6 +44,11 @@ function conversationNode(all) {
   items.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0));
   thread.append(...items.map((item) => item.node));
   box.append(thread);
+  if (last.can_answer === false && last.status !== "scheduled") {
+    // The phone cannot answer over RCS: say why instead of offering a box that would fail.
+    box.append(el("p", "no-reply", `No RCS reply possible: ${last.answer_refusal}`));
+    return box;
+  }
   const form = el("form", "reply");
   const input = el("input");
   Object.assign(input, { name: "text", placeholder: "Type as the user\u2026", autocomplete: "off" });

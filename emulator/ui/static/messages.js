@@ -127,7 +127,9 @@ export function agentBubble(message, fileUrl, act, newest) {
   const sms = message.channel === "SMS";
   // A message scheduled for later has not reached the phone: shown apart, nothing to tap yet.
   const scheduled = message.status === "scheduled";
-  if (scheduled) act = null;
+  // A phone without RCS (or a message that never reached it) cannot answer: chips disabled.
+  const refused = message.can_answer === false && !scheduled;
+  if (scheduled || refused) act = null;
   const bubble = el("div", `bubble agent kind-${message.kind}${sms ? " sms" : ""}${scheduled ? " scheduled" : ""}`);
   bubble.dataset.messageId = message.id;
   bubble.dataset.kind = message.kind;
@@ -146,7 +148,8 @@ export function agentBubble(message, fileUrl, act, newest) {
   }
   const global = message.suggestions.filter((s) => s.card === null);
   if (global.length) {
-    const why = scheduled ? "not received yet" : "a client offers these only under the newest message";
+    const why = scheduled ? "not received yet" : refused ? message.answer_refusal
+      : "a client offers these only under the newest message";
     bubble.append(chipsNode(global, newest ? act : null, why));
   }
   const when = scheduled ? `for ${message.send_at.slice(0, 16).replace("T", " ")} UTC` : message.created.slice(11, 19);

@@ -113,7 +113,8 @@ TOO_MANY = [reply(f"R{i}", f"r{i}") for i in range(12)]
 RULES: list[tuple[str, dict[str, Any], str, str]] = [
     ("text too long", text_message(text="a" * 3073), "text", "maximum length of 3072"),
     ("no text", text_message(text=None), "text", "required for messageType TextMessage"),
-    ("no agent", {**text_message(), "agentId": None}, "agentId", "must be a string"),
+    ("no agent", {**text_message(), "agentId": None}, "agentId", "The agentId field is required."),
+    ("agent of the wrong type", {**text_message(), "agentId": 5}, "agentId", "must be a string"),
     ("agent missing", {k: v for k, v in text_message().items() if k != "agentId"}, "agentId",
      "The agentId field is required."),
     ("no numbers", text_message(number=[]), "number", "at least 1 items"),
