@@ -68,10 +68,12 @@ def write(ratio: dict[str, Any], hooks: dict[str, Any], delivery: dict[str, Any]
     for provider, r in ratio.items():
         lines.append(f"| send ratio, {provider} (emulator/bare) | **{r['ratio']}** "
                      f"({r['emulator_rps']} / {r['bare_rps']} req/s) | >= 0.75 |")  # fmt: skip
-    lines.append(f"| webhook dispatch, callbacks/s (emulator / fastest plain loop, aiohttp) | "
+    lines.append(f"| webhook dispatch, callbacks/s (emulator / fastest plain loop) | "
                  f"**{delivery['ratio_to_fastest_loop']}** ({delivery['emulator_callbacks_per_s']} "
-                 f"/ {delivery['aiohttp_loops_per_s']}; httpx loops "
-                 f"{delivery['httpx_loops_per_s']}; all delivered: "
+                 f"/ {delivery['fastest_loops_per_s']}; loops: http1 "
+                 f"{delivery['http1_loops_per_s']}, aiohttp {delivery['aiohttp_loops_per_s']}, "
+                 f"httpx {delivery['httpx_loops_per_s']}; emulator CPU while delivering "
+                 f"{delivery['emulator_cpu_share']}; all delivered: "
                  f"{delivery['all_delivered']}) | >= 0.75 |")  # fmt: skip
     arrived = hooks["all_arrived"]
     lines.append(f"| sends/s with scenario + webhooks, every callback delivered | "

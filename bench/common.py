@@ -90,6 +90,25 @@ def wrk(url: str, script: Path, seconds: int = 4, connections: int = 16) -> floa
     return float(match.group(1))
 
 
+def server_pid(base: str) -> int:
+    """The pid of the emulator serving `base` (found by its port in /proc)."""
+    port = base.rsplit(":", 1)[1].encode()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+            if b"serve" in argv and port in argv and not argv[0].endswith(b"taskset"):
+                return int(entry.name)
+    raise RuntimeError(f"no emulator process serves {base}")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def median(values: list[float]) -> float:
     return statistics.median(values)
 

@@ -1,9 +1,10 @@
 """How a callback travels: one HTTP POST, its answer, or an error named the same way whatever the
-client library (ConnectError, Timeout, RemoteProtocolError, ReadError, InvalidURL).
+client (ConnectError, Timeout, RemoteProtocolError, ReadError, InvalidURL).
 
-Deliveries use aiohttp: against one fast local receiver it sustains about ten times httpx's
-callbacks per second (bench/dispatch.py measures both, beside plain client loops, in one run).
-An httpx client given to create_app (tests route callbacks in-process with it) is used instead.
+http:// receivers get the small keep-alive client of http1.py; https:// ones aiohttp, which is
+about ten times faster than httpx at this (bench/dispatch.py measures all three as plain loops
+beside the emulator, in one run). An httpx client given to create_app (tests route callbacks
+in-process with it) is used instead of both.
 """
 
 from __future__ import annotations
@@ -11,18 +12,17 @@ from __future__ import annotations
 import asyncio
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
+from urllib.parse import SplitResult, urlsplit
 
 import httpx
+
+from .http1 import DeliveryError, Http1Pool
 
 if TYPE_CHECKING:
     import aiohttp
 
 MAX_BODY_KEPT = 4096  # bytes of a receiver's answer kept in the attempt log
 HEADERS = {"Content-Type": "application/json", "User-Agent": "rcs-emulator"}
-
-
-class DeliveryError(Exception):
-    """An attempt that got no HTTP answer; str() is what the attempt log shows."""
 
 
 def _aiohttp() -> ModuleType:
@@ -43,6 +43,9 @@ class Transport:
         self._session: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._timeouts: dict[float, Any] = {}
+        self._plain: Http1Pool | None = None
+        self._plain_loop: asyncio.AbstractEventLoop | None = None
+        self._urls: dict[str, SplitResult] = {}
 
     def _client(self) -> aiohttp.ClientSession:
         aiohttp = _aiohttp()
@@ -60,6 +63,13 @@ class Transport:
     async def post(self, url: str, body: bytes, timeout: float) -> tuple[int, str]:
         if self.injected is not None:
             return await self._post_httpx(url, body, timeout)
+        parts = self._urls.get(url)
+        if parts is None:
+            if len(self._urls) > 10_000:
+                self._urls.clear()
+            parts = self._urls[url] = urlsplit(url)
+        if parts.scheme.lower() == "http" and not parts.username:
+            return await self._pool().post(parts, body, timeout)
         aiohttp = _aiohttp()
         limit = self._timeouts.get(timeout)
         if limit is None:
@@ -81,6 +91,13 @@ class Transport:
         except (aiohttp.ClientError, OSError, ValueError) as exc:
             raise DeliveryError(f"ReadError: {type(exc).__name__}: {exc}") from None
 
+    def _pool(self) -> Http1Pool:
+        loop = asyncio.get_running_loop()
+        if self._plain is None or self._plain_loop is not loop:  # connections belong to a loop
+            self._plain = Http1Pool(self.per_host)
+            self._plain_loop = loop
+        return self._plain
+
     async def _post_httpx(self, url: str, body: bytes, timeout: float) -> tuple[int, str]:
         assert self.injected is not None
         try:
@@ -91,10 +108,13 @@ class Transport:
         return answer.status_code, answer.text[:MAX_BODY_KEPT]
 
     async def aclose(self) -> None:
+        if self._plain is not None:
+            self._plain.close()
+            self._plain = None
         session, self._session = self._session, None
         if session is not None and not session.closed:
             await session.close()
 
     def describe(self) -> dict[str, Any]:
-        return {"client": "httpx (injected)" if self.injected else "aiohttp",
+        return {"client": "httpx (injected)" if self.injected else "http1 / aiohttp (https)",
                 "concurrency": self.concurrency, "per_host": self.per_host}  # fmt: skip

@@ -227,8 +227,13 @@ class Dispatcher:
             return
         delivery.state = "pending"
         self.waiting += 1
-        self._waiting.setdefault(_host(delivery.url), deque()).append(delivery)
-        self._pump()
+        host = _host(delivery.url)
+        queue = self._waiting.get(host)
+        if queue is None:
+            queue = self._waiting[host] = deque()
+        queue.append(delivery)
+        if self._active.get(host, 0) < self.per_host:  # else a worker of it will take it
+            self._pump()
 
     def _pump(self) -> None:
         """Start a worker for each receiver with deliveries waiting, up to its share. Workers
@@ -290,6 +295,9 @@ class Dispatcher:
             attempt.accepted = delivery.policy.accepts(status, text)
         except DeliveryError as exc:
             attempt.error = str(exc)
+        except Exception as exc:  # a bug of ours must not leave the delivery in flight forever
+            log.exception("webhook %s to %s: unexpected error", delivery.id, delivery.url)
+            attempt.error = f"InternalError: {type(exc).__name__}: {exc}"
         attempt.duration_ms = (loop.time() - started) * 1000
         delivery.attempts.append(attempt)
         self._settle(delivery)
