@@ -168,12 +168,11 @@ def dispatch(rounds: int = 3, seconds: float = 4.0, messages: int = 20_000) -> d
     scenario = Path(tempfile.mkdtemp()) / "instant.yaml"
     scenario.write_text(SCENARIO)
     env = {"RCS_EMULATOR_WEBHOOK_PER_HOST": str(LOOPS), "RCS_EMULATOR_MAX_MESSAGES": "1000000"}
+    flags = ("--clock", "manual", "--scenario", str(scenario))
     raw, aio, plain_httpx, emu, runs = [], [], [], [], []
     with (
         uvicorn_app("bench.bare_app:app", cpu=LOAD_CPU) as receiver,
-        emulator(
-            "--scenario", str(scenario), "--webhook-url", receiver + "/hook", env=env
-        ) as base,  # fmt: skip
+        emulator(*flags, "--webhook-url", receiver + "/hook", env=env) as base,
     ):
         emulator_rate(base, receiver, 2_000)  # warm-up: connections, caches
         for _ in range(rounds):

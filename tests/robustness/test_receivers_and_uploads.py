@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import socket
 import threading
-import time
 
 import httpx
 import pytest
@@ -110,6 +109,4 @@ def test_a_100_mb_upload_is_read_with_flat_memory() -> None:
             headers={**GENERIC_AUTH, "Content-Type": "multipart/form-data; boundary=b"},
         )  # fmt: skip
         assert response.status_code == 200, response.text
-        started = time.monotonic()
-        assert time.monotonic() - started < 1
     assert peak[0] - before < 40, (before, peak[0])  # 100 MB went through ~1 MB at a time

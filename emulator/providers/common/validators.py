@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -19,11 +20,33 @@ def without_nulls(value: Any) -> Any:
     leave unset; both providers read that as "not given". A required field sent as null is then
     simply missing, and gets the provider's own "required" error. Nulls inside arrays stay (a
     `[null]` phone list is a bad number, not an empty list)."""
+    if not _has_null(value):
+        return value  # the usual request: nothing to copy (this runs on every send)
     if isinstance(value, dict):
         return {k: without_nulls(v) for k, v in value.items() if v is not None}
     if isinstance(value, list):
         return [without_nulls(v) if isinstance(v, dict | list) else v for v in value]
     return value
+
+
+def _has_null(value: Any) -> bool:
+    """A `"key": null` anywhere in the value (nulls directly inside arrays do not count)."""
+    items: Iterable[Any]
+    if isinstance(value, dict):
+        items = value.values()
+        if None in items:  # one C-level scan for the common flat case
+            return True
+    elif isinstance(value, list):
+        items = value
+    else:
+        return False
+    for item in items:
+        if type(item) in _CONTAINERS and _has_null(item):
+            return True
+    return False
+
+
+_CONTAINERS = (dict, list)
 
 
 def is_e164(value: str) -> bool:

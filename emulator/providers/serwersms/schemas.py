@@ -241,7 +241,7 @@ def _fail(exc: ValidationError, default: SerwerSmsError) -> SerwerSmsApiError:
     else:
         code = default
     where = ".".join(str(p) for p in err["loc"])
-    return SerwerSmsApiError(code, f"{where}: {err['msg']}")
+    return SerwerSmsApiError(code, f"{where}: {str(err['msg']).removeprefix('Value error, ')}")
 
 
 def parse_message(raw: Any) -> RcsMessage:
