@@ -32,10 +32,10 @@ from .core.emulator import Emulator, EmulatorSettings
 from .core.models import AgentSettings, PhoneSettings
 from .core.scenarios import load_book
 from .core.statefile import StateFileError
+from .http.responses import JSONResponse
 from .http.routing import ExactFirstRouter
 from .providers import generic, serwersms
-from .providers.common.mount import ProviderMount
-from .providers.common.responses import JSONResponse
+from .providers.mount import ProviderMount
 from .ui.routes import ui_routes
 
 log = logging.getLogger("rcs_emulator")

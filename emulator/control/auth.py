@@ -9,7 +9,7 @@ from urllib.parse import parse_qs
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ..providers.common.responses import JSONResponse
+from ..http.responses import JSONResponse
 
 OPEN_PATHS = ("/health",)
 

@@ -17,8 +17,8 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..core.clock import Clock
-from ..providers.common.mount import ProviderMount
-from ..providers.common.ratelimit import RateLimiter
+from ..http.ratelimit import RateLimiter
+from ..providers.mount import ProviderMount
 
 
 class FaultError(ValueError):

@@ -13,7 +13,7 @@ from starlette.routing import BaseRoute, Route
 from ..core.clock import iso
 from ..core.emulator import Emulator
 from ..core.models import StoredFile
-from ..providers.common.responses import JSONResponse
+from ..http.responses import JSONResponse
 from .params import ControlError, page
 
 # Uploaded bytes were sniffed on the way in, but they are still a client's: never let a browser

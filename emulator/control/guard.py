@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ..providers.common.responses import JSONResponse
+from ..http.responses import JSONResponse
 
 log = logging.getLogger("rcs_emulator.control")
 

@@ -10,7 +10,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.schemas import SchemaGenerator
 
-from ..providers.common.responses import JSONResponse
+from ..http.responses import JSONResponse
 
 GENERATOR = SchemaGenerator(
     {

@@ -8,9 +8,9 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..providers.common.body import BadJson, BodyTooLarge, parse_json, read_limited
-from ..providers.common.responses import JSONResponse
-from ..providers.common.validators import is_e164, is_whole_number
+from ..http.body import BadJson, BodyTooLarge, parse_json, read_limited
+from ..http.responses import JSONResponse
+from ..http.validators import is_e164, is_whole_number
 
 
 class ControlError(Exception):

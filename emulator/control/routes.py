@@ -16,8 +16,8 @@ from ..core.clock import iso
 from ..core.emulator import Emulator, InboundError
 from ..core.models import Message, Status
 from ..core.scenarios import ScenarioError
-from ..providers.common.responses import JSONResponse
-from ..providers.common.validators import is_whole_number
+from ..http.responses import JSONResponse
+from ..http.validators import is_whole_number
 from .faults import FaultError, Faults
 from .params import ControlError, bool_or_none, json_body, page, phone, str_or_none
 from .views import agent_view, message_view, phone_view

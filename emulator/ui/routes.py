@@ -15,7 +15,7 @@ from starlette.routing import BaseRoute, Route
 
 from ..control.auth import token_ok
 from ..core.emulator import Emulator
-from ..providers.common.responses import JSONResponse
+from ..http.responses import JSONResponse
 
 STATIC = Path(__file__).with_name("static")
 ASSETS = {

@@ -10,7 +10,7 @@ from typing import Any
 
 from starlette.requests import Request
 
-from ..common.headers import header
+from ...http.headers import header
 from .errors import GenericApiError, GenericError
 
 _BEARER = re.compile(r"Bearer +([A-Za-z0-9\-._~+/]+=*) *", re.IGNORECASE)

@@ -18,8 +18,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from ...core.emulator import Emulator
 from ...core.models import AgentSettings, Event, Message, StoredFile
 from ...core.webhooks import RetryPolicy
-from ..common import uploads
-from ..common.body import (
+from ...http import uploads
+from ...http.body import (
     BadJson,
     BodyTooLarge,
     excerpt,
@@ -27,11 +27,11 @@ from ..common.body import (
     path_and_query,
     read_limited,
 )
-from ..common.headers import header
-from ..common.mount import ProviderMount
-from ..common.ratelimit import RateLimiter
-from ..common.responses import JSONResponse
-from ..common.validators import is_e164, is_whole_number
+from ...http.headers import header
+from ...http.ratelimit import RateLimiter
+from ...http.responses import JSONResponse
+from ...http.validators import is_e164, is_whole_number
+from ..mount import ProviderMount
 from . import display, payloads
 from .auth import Access
 from .errors import GenericApiError, GenericError, problem, validation

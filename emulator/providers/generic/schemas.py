@@ -17,7 +17,7 @@ from pydantic import (
     model_validator,
 )
 
-from ..common.validators import is_e164, parse_rfc3339, url_problem, without_nulls
+from ...http.validators import is_e164, parse_rfc3339, url_problem, without_nulls
 from .errors import GenericApiError, GenericError
 
 MAX_TEXT = 3072

@@ -13,7 +13,7 @@ from typing import Any
 
 from starlette.requests import Request
 
-from ..common.headers import header
+from ...http.headers import header
 from .errors import SerwerSmsApiError, SerwerSmsError
 
 

@@ -16,7 +16,7 @@ from starlette.types import Scope
 from ...core.emulator import Emulator
 from ...core.models import AgentSettings, Event, Message, StoredFile
 from ...core.webhooks import RetryPolicy
-from ..common.body import (
+from ...http.body import (
     BadJson,
     BodyTooLarge,
     excerpt,
@@ -24,10 +24,10 @@ from ..common.body import (
     path_and_query,
     read_limited,
 )
-from ..common.headers import header
-from ..common.mount import ProviderMount
-from ..common.responses import JSONResponse
-from ..common.validators import is_whole_number, without_nulls
+from ...http.headers import header
+from ...http.responses import JSONResponse
+from ...http.validators import is_whole_number, without_nulls
+from ..mount import ProviderMount
 from . import display, payloads, xml
 from .auth import Account, Accounts
 from .errors import SerwerSmsApiError, SerwerSmsError

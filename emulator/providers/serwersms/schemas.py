@@ -18,7 +18,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from ..common.validators import is_whole_number, url_problem
+from ...http.validators import is_whole_number, url_problem
 from .errors import SerwerSmsApiError, SerwerSmsError
 from .phones import normalize
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ...core.clock import Clock
+from ..core.clock import Clock
 
 
 @dataclass(slots=True)

@@ -1,1 +1,0 @@
-"""Helpers shared by provider packages: HTTP-level parsing with no provider knowledge."""
