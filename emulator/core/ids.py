@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import random
 import string
+from typing import TYPE_CHECKING
 
-from faker import Faker
+if TYPE_CHECKING:
+    from faker import Faker
 
 _ALNUM = string.ascii_letters + string.digits
 _V4_CLEAR = ~((0xF000 << 64) | (0xC000 << 48)) & ((1 << 128) - 1)  # version and variant bits
@@ -19,8 +21,16 @@ class IdSource:
     def reseed(self, seed: int | None) -> None:
         self.seed = seed
         self._rng = random.Random(seed)
-        self.faker = Faker()
-        self.faker.seed_instance(seed)
+        self._faker: Faker | None = None  # made at the first fake text: it costs ~0.2 s to start
+
+    @property
+    def faker(self) -> Faker:
+        if self._faker is None:
+            from faker import Faker
+
+            self._faker = Faker()
+            self._faker.seed_instance(self.seed)
+        return self._faker
 
     def uuid(self) -> str:
         """A random (version 4) UUID from the seeded source, formatted without uuid.UUID."""
