@@ -11,11 +11,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     RCS_EMULATOR_PORT=8080
 
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md requirements.lock ./
 COPY emulator ./emulator
 COPY scenarios ./scenarios
 RUN python3 -m venv /opt/venv \
-    && /opt/venv/bin/pip install --quiet . \
+    && /opt/venv/bin/pip install --quiet -c requirements.lock . \
     && rm -rf /src \
     && mkdir -p /config \
     && useradd --system --uid 10001 --home-dir /nonexistent --shell /usr/sbin/nologin emulator

@@ -4,12 +4,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench bench-inbox soak screenshots docker-check clean chromium
+.PHONY: run test lint lock bench bench-inbox soak screenshots docker-check clean chromium
 
-$(STAMP): pyproject.toml
+# The application installs from requirements.lock (exact versions of everything the suite ran
+# with); the package itself keeps open ranges for library users. `make lock` renews the lock.
+$(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[dev]'
 	# The official SerwerSMS client, for the test that drives it unchanged: it declares
 	# Python >= 3.12 but runs on 3.11, so it is fetched for 3.12 and installed as it is.
 	$(BIN)/pip download --quiet --no-deps --python-version 3.12 --only-binary=:all: \
@@ -33,6 +35,13 @@ test: $(STAMP) chromium
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/pytest -n 2 -q
+
+lock: $(STAMP)
+	$(BIN)/pip install --quiet pip-tools
+	$(BIN)/pip-compile --quiet --upgrade --extra dev --strip-extras --no-header \
+		--no-emit-index-url --no-emit-find-links --annotation-style=line \
+		-o requirements.lock pyproject.toml
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[dev]'
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
