@@ -41,9 +41,6 @@ class FileVault:
                 atexit.register(shutil.rmtree, self._dir, True)
         return self._dir
 
-    def path_of(self, name: str) -> Path:
-        return self.folder / name
-
     def save(self, key: str, source: IO[bytes]) -> str:
         path = self.folder / key.replace("/", "_")
         partial = path.with_name(path.name + _PARTIAL)

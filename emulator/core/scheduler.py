@@ -51,10 +51,6 @@ class Scheduler:
             ran += 1
         return ran
 
-    def pending(self) -> list[tuple[float, Action]]:
-        """What is due when, in order (the saved state describes each action)."""
-        return [(due, action) for due, _, action in sorted(self._heap, key=_order)]
-
     def clear(self) -> None:
         self._heap.clear()
         if self.changes is not None:
@@ -79,7 +75,3 @@ class ScheduleChanges:
 
 def _seq_of(entry: tuple[float, int, Action]) -> int:
     return entry[1]
-
-
-def _order(entry: tuple[float, int, Action]) -> tuple[float, int]:
-    return entry[0], entry[1]

@@ -287,10 +287,6 @@ def sync_folder(folder: Path) -> None:
             os.close(fd)
 
 
-def save(emulator: Emulator, path: Path, clean: bool = True) -> None:
-    write_atomic(path, dump(emulator, clean))
-
-
 def read(path: Path) -> StateFile:
     try:
         raw = path.read_bytes()

@@ -114,7 +114,3 @@ class Transport:
         session, self._session = self._session, None
         if session is not None and not session.closed:
             await session.close()
-
-    def describe(self) -> dict[str, Any]:
-        return {"client": "httpx (injected)" if self.injected else "http1 / aiohttp (https)",
-                "concurrency": self.concurrency, "per_host": self.per_host}  # fmt: skip
