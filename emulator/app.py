@@ -24,6 +24,7 @@ from .control.files import file_routes
 from .control.guard import ControlGuard
 from .control.openapi import openapi_route, provider_openapi_route
 from .control.params import ControlError, error_response
+from .control.redeliver import redeliver_routes
 from .control.routes import control_routes
 from .core import snapshot
 from .core.autosave import AutoSaver
@@ -106,6 +107,7 @@ def create_app(
     faults = Faults(emulator.clock, [m.name for m in mounts], config.seed)
     emulator.on_reset.append(faults.clear)
     control = control_routes(emulator, [m.name for m in mounts], faults) + file_routes(emulator)
+    control += redeliver_routes(emulator)
     provider_routes: list[BaseRoute] = []
     hot: list[BaseRoute] = []
     for m in mounts:

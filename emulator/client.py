@@ -68,6 +68,10 @@ class EmulatorHandle:
         params = self._scope({"limit": 10_000})
         return list(self._call("GET", "/surprises", params=params)["items"])
 
+    def redeliver(self, delivery_id: int) -> dict[str, Any]:
+        """Send a delivered or failed webhook delivery once more, now (one attempt)."""
+        return dict(self._call("POST", f"/webhooks/{delivery_id}/redeliver"))
+
     def expect_errors(self, *kinds: str) -> None:
         """Declare that this test means to cause refused requests and/or failed webhooks
         ("request", "webhook"; both when none is named): they will not fail it."""

@@ -87,6 +87,7 @@ class Delivery:
     state: str = "pending"  # pending, in_flight, retrying, delivered, failed
     next_attempt_at: float | None = None
     attempts: list[Attempt] = field(default_factory=list)
+    manual: bool = False  # the attempt under way was asked for (redeliver): no retries follow
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -307,9 +308,10 @@ class Dispatcher:
             listener(delivery, attempt)
 
     def _settle(self, delivery: Delivery) -> None:
+        manual, delivery.manual = delivery.manual, False
         if delivery.attempts[-1].accepted:
             delivery.state = "delivered"
-        elif len(delivery.attempts) >= delivery.policy.max_attempts:
+        elif manual or len(delivery.attempts) >= delivery.policy.max_attempts:
             delivery.state = "failed"
             log.warning("webhook %s to %s failed for good", delivery.id, delivery.url)
         else:
@@ -317,6 +319,20 @@ class Dispatcher:
             due = self.clock.now() + delivery.policy.delays[len(delivery.attempts) - 1]
             delivery.next_attempt_at = due
             self.scheduler.at(due, partial(self.requeue, delivery))
+
+    def redeliver(self, delivery_id: int) -> Delivery:
+        """Send a finished delivery (delivered or failed) once more, now: one attempt, logged
+        like the others, with no retries after it. KeyError for an unknown id, ValueError for a
+        delivery still under way (it has attempts of its own coming)."""
+        delivery = self.deliveries[delivery_id]
+        if delivery.state not in ("delivered", "failed"):
+            when = f" (next attempt at {iso(delivery.next_attempt_at)})" if (
+                delivery.next_attempt_at) else ""  # fmt: skip
+            raise ValueError(f"delivery {delivery_id} is {delivery.state}{when}: it is not "
+                             "finished, so it cannot be sent again yet")  # fmt: skip
+        delivery.manual = True
+        self._enqueue(delivery)
+        return delivery
 
     def drop_tenant(self, tenant: str) -> None:
         """Forget one tenant's deliveries; their pending retries are void."""
