@@ -8,6 +8,7 @@ from starlette.routing import BaseRoute, Route
 
 from ..core.emulator import Emulator
 from ..http.responses import JSONResponse
+from ..http.validators import is_whole_number
 from .params import ControlError
 
 
@@ -26,7 +27,7 @@ def redeliver_routes(emulator: Emulator) -> list[BaseRoute]:
           409: {description: The delivery is not finished.}
         """
         raw = request.path_params["delivery_id"]
-        if not raw.isascii() or not raw.isdigit():
+        if not is_whole_number(raw):
             raise ControlError(404, "no webhook delivery with that id")
         try:
             delivery = emulator.dispatcher.redeliver(int(raw))

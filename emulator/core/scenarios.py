@@ -22,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from . import pydantic_errors
 from .models import EventType
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
@@ -238,7 +239,7 @@ def parse_scenario(data: Any, source: str) -> Scenario:
         return Scenario(ScenarioFile.model_validate(data), source)
     except ValidationError as exc:
         problems = "; ".join(
-            f"at {_place(err['loc'], data)}: {str(err['msg']).removeprefix('Value error, ')}"
+            f"at {_place(err['loc'], data)}: {pydantic_errors.message(err)}"
             for err in exc.errors(include_url=False)
         )
         raise ScenarioError(f"{source}: {problems}") from None

@@ -17,11 +17,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 
-from .emulator import SLICE
+from .emulator import SLICE, Emulator
 from .models import (
     AgentSettings,
     Event,
@@ -43,9 +43,6 @@ from .statefile import (
     parse,
 )
 from .webhooks import Attempt, Delivery
-
-if TYPE_CHECKING:
-    from .emulator import Emulator
 
 
 def files_dir(state_file: Path) -> Path:

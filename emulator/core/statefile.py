@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from . import pydantic_errors
 from .models import Channel, EventType, Status
 from .scenarios import Step
 
@@ -216,7 +217,7 @@ def describe(exc: ValidationError) -> str:
     errors = exc.errors(include_url=False)
     first = errors[0]
     place = location(first["loc"])
-    message = str(first["msg"]).removeprefix("Value error, ")
+    message = pydantic_errors.message(first)
     if place == "" and ":" in message.split(" ")[0]:
         line = message  # a model-level check already names its place
     else:

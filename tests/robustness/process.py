@@ -5,33 +5,33 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
-import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 
-BIN = Path(sys.executable).parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from bench.common import BIN, free_port
 
 
 class Served:
-    def __init__(self, log: Path, *args: str, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        log: Path,
+        *args: str,
+        env: dict[str, str] | None = None,
+        preexec_fn: Callable[[], None] | None = None,  # e.g. limits set in the child
+    ) -> None:
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.log = log
         argv = [str(BIN / "rcs-emulator"), "serve", "--port", str(self.port), *args]
         with open(log, "ab") as out:
             self.proc = subprocess.Popen(
-                argv, stdout=out, stderr=subprocess.STDOUT, env=os.environ | (env or {})
-            )
+                argv, stdout=out, stderr=subprocess.STDOUT, env=os.environ | (env or {}),
+                preexec_fn=preexec_fn,
+            )  # fmt: skip
         deadline = time.monotonic() + 20
         while True:
             try:

@@ -179,53 +179,34 @@ def test_a_save_that_fails_midway_leaves_the_last_good_state(tmp_path):
     goes on, and after a kill -9 the restart has the last good state."""
     import resource
     import signal
-    import subprocess
-
-    from tests.robustness.process import BIN, free_port
-
-    state = tmp_path / "state.json"
-    port = free_port()
 
     def limited() -> None:
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails, no kill
         resource.setrlimit(resource.RLIMIT_FSIZE, (6_000, 6_000))
 
-    env = os.environ | {"RCS_EMULATOR_STATE_FILE": str(state),
-                        "RCS_EMULATOR_STATE_SAVE_INTERVAL": "0.05"}  # fmt: skip
-    proc = subprocess.Popen(
-        [str(BIN / "rcs-emulator"), "serve", "--port", str(port), "--clock", "manual"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, preexec_fn=limited,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
+    state = tmp_path / "state.json"
+    env = {"RCS_EMULATOR_STATE_FILE": str(state),
+           "RCS_EMULATOR_STATE_SAVE_INTERVAL": "0.05"}  # fmt: skip
+    first = Served(tmp_path / "first.log", "--clock", "manual", env=env, preexec_fn=limited)
     try:
-        _wait(lambda: _up(base))
-        with httpx.Client(base_url=base) as c:
-            first = _send(c, 1)
-            _wait(lambda: state.exists() and first.encode() in state.read_bytes())
+        with httpx.Client(base_url=first.base_url) as c:
+            sent = _send(c, 1)
+            _wait(lambda: state.exists() and sent.encode() in state.read_bytes())
             good = state.read_bytes()
             for n in range(2, 40):  # the state outgrows what the disk takes
                 _send(c, n)
             assert c.get("/_emulator/health").status_code == 200  # it goes on serving
-        _wait(lambda: not (tmp_path / "state.json.tmp").exists())
-        time.sleep(0.3)  # several failed saves
+            _wait(lambda: "state not saved" in first.text())
         assert state.read_bytes() == good
         assert not (tmp_path / "state.json.tmp").exists()
+        assert "File too large" in first.text()
     finally:
-        proc.kill()
-        out = proc.communicate(timeout=10)[0].decode()
-    assert "state not saved" in out and "File too large" in out
+        first.kill()
     second = Served(tmp_path / "second.log", "--clock", "manual", env={
         "RCS_EMULATOR_STATE_FILE": str(state)})  # fmt: skip
     try:
         with httpx.Client(base_url=second.base_url) as c:
             items = c.get("/_emulator/messages").json()["items"]
-            assert [m["batch"] for m in items] == [first]
+            assert [m["batch"] for m in items] == [sent]
     finally:
         second.stop()
-
-
-def _up(base: str) -> bool:
-    try:
-        return httpx.get(base + "/_emulator/health", timeout=1).status_code == 200
-    except httpx.HTTPError:
-        return False

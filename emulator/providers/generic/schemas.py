@@ -17,6 +17,7 @@ from pydantic import (
     model_validator,
 )
 
+from ...core import pydantic_errors
 from ...http.validators import is_e164, parse_rfc3339, url_problem, without_nulls
 from .errors import GenericApiError, GenericError
 
@@ -332,7 +333,7 @@ def describe(error: dict[str, Any]) -> tuple[str, str]:
             return path, template.format(field=field, **ctx)
         except (KeyError, IndexError):
             pass
-    message = str(error["msg"]).removeprefix("Value error, ")
+    message = pydantic_errors.message(error)
     if error["type"] == "value_error":
         if message.startswith("must "):
             message = f"The field {field} {message}"

@@ -18,6 +18,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from ...core import pydantic_errors
 from ...http.validators import is_whole_number, url_problem
 from .errors import SerwerSmsApiError, SerwerSmsError
 from .phones import normalize
@@ -241,7 +242,7 @@ def _fail(exc: ValidationError, default: SerwerSmsError) -> SerwerSmsApiError:
     else:
         code = default
     where = ".".join(str(p) for p in err["loc"])
-    return SerwerSmsApiError(code, f"{where}: {str(err['msg']).removeprefix('Value error, ')}")
+    return SerwerSmsApiError(code, f"{where}: {pydantic_errors.message(err)}")
 
 
 def parse_message(raw: Any) -> RcsMessage:
