@@ -35,7 +35,7 @@ from .core.scenarios import load_book
 from .core.statefile import StateFileError
 from .http.responses import JSONResponse
 from .http.routing import ExactFirstRouter
-from .providers import generic, serwersms
+from .providers import REGISTRY
 from .providers.mount import ProviderMount
 from .ui.routes import ui_routes
 
@@ -49,17 +49,13 @@ def build_emulator(
     book = load_book([Path(d) for d in config.scenario_dirs], config.scenario)
     agents = {}
     for entry in config.agents:
-        agent = AgentSettings(
-            str(entry["provider"]),
-            str(entry["agent_id"]),
-            entry.get("webhook_url"),
-            entry.get("answer_tag"),
-            entry.get("name"),
-            entry.get("tenant"),
-        )
+        agent = AgentSettings(entry.provider, entry.agent_id, entry.webhook_url,
+                              entry.answer_tag, entry.name, entry.tenant)  # fmt: skip
         agents[(agent.provider, agent.tenant, agent.agent_id)] = agent
     phones = {
-        phone: PhoneSettings(phone, (entry or {}).get("rcs_capable"), (entry or {}).get("scenario"))
+        phone: PhoneSettings(phone, entry.rcs_capable, entry.scenario)
+        if entry
+        else PhoneSettings(phone, None, None)
         for phone, entry in config.phones.items()
     }
     settings = EmulatorSettings(
@@ -99,10 +95,7 @@ def create_app(
 ) -> Starlette:
     config = config or Config()
     emulator = build_emulator(config, clock, http_client)
-    mounts: list[ProviderMount] = [
-        generic.mount(emulator, config.generic),
-        serwersms.mount(emulator, config.serwersms),
-    ]
+    mounts: list[ProviderMount] = [p.mount(emulator, config.section(p.name)) for p in REGISTRY]
     handlers: dict[object, object] = {ControlError: error_response}
     faults = Faults(emulator.clock, [m.name for m in mounts], config.seed)
     emulator.on_reset.append(faults.clear)
@@ -120,22 +113,23 @@ def create_app(
     saver = _restore(emulator, config)
     control.append(openapi_route("/openapi.json", list(control)))
     control.append(provider_openapi_route({m.name: m.openapi for m in mounts if m.openapi}))
-    # Provider routes first (the hot paths match at once), the control API behind one prefix;
-    # SerwerSMS's catch-all for unknown actions stays last.
+    # Provider routes first (the hot paths match at once), the control API behind one prefix.
+    # A path no route takes is answered by the provider that owns it (the registry says which).
     routes: list[BaseRoute] = [*hot, *ui_routes(emulator, config.control_token), *provider_routes]
     control_app = ControlToken(Router(routes=control), config.control_token)
-    routes.insert(len(routes) - 1, Mount("/_emulator", app=control_app))
+    routes.append(Mount("/_emulator", app=control_app))
+    by_name = {m.name: m for m in mounts}
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
         allow = (exc.headers or {}).get("Allow")
         headers = {"Allow": ", ".join(sorted(allow.split(", ")))} if allow else None
-        for m in mounts:
-            if m.owns(request.url.path):
-                response = m.http_error(request, exc.status_code)
-                if headers:  # RFC 9110 15.5.6: a 405 names the methods the path takes
-                    response.headers.update(headers)
-                return response
+        owner = by_name.get(REGISTRY.owner(request.url.path) or "")
+        if owner is not None:
+            response = owner.http_error(request, exc.status_code)
+            if headers:  # RFC 9110 15.5.6: a 405 names the methods the path takes
+                response.headers.update(headers)
+            return response
         return JSONResponse({"error": exc.detail}, exc.status_code, headers=headers)
 
     handlers[HTTPException] = http_error
@@ -163,7 +157,7 @@ def create_app(
             emulator.vault.close()
 
     middleware = [Middleware(m.middleware) for m in mounts if m.middleware is not None]
-    middleware.append(Middleware(FaultMiddleware, faults=faults, mounts=lambda: mounts))
+    middleware.append(Middleware(FaultMiddleware, faults=faults, mounts=by_name))
 
     def refused(scope: Scope, status: int, answer: dict[str, str]) -> None:
         query = scope.get("query_string", b"").decode("latin-1")

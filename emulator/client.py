@@ -9,8 +9,6 @@ from typing import Any
 
 import httpx
 
-PROVIDER_HOSTS = ("api2.serwersms.pl", "api.genericmobile.se")
-
 
 class EmulatorHandle:
     def __init__(self, base_url: str, tenant: str | None = None, token: str | None = None) -> None:
@@ -122,7 +120,7 @@ class EmulatorHandle:
         return dict(self._call("POST", "/inbound", json=body))
 
     def fault(self, **spec: Any) -> dict[str, Any]:
-        """E.g. fault(provider="generic", status=503, count=2), fault(path=..., drop=True)."""
+        """E.g. fault(provider=name, status=503, count=2), fault(path=..., drop=True)."""
         return dict(self._call("POST", "/faults", json=spec))
 
     def clear_faults(self) -> None:

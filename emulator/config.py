@@ -1,23 +1,46 @@
-"""The emulator's configuration: one frozen object built from defaults, a YAML file, RCS_EMULATOR_*
-environment variables and CLI flags, later sources winning.
+"""The emulator's configuration: one frozen, validated object built from defaults, a YAML file,
+RCS_EMULATOR_* environment variables and CLI flags, later sources winning.
 
-Provider sections (`generic:`, `serwersms:`) stay raw mappings here; each provider package reads
-its own.
+pydantic-settings reads the environment (every field has its variable; lists and mappings take
+JSON). Each provider's section (`generic:`, `serwersms:`) is validated by the model its registry
+entry declares. Every error names where the value came from: the file, the variable or the flag.
 """
 
 from __future__ import annotations
 
+import difflib
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from contextvars import ContextVar
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+from pydantic_settings.exceptions import SettingsError
 
-CLOCK_MODES = ("real", "scaled", "manual")
+from .providers import REGISTRY
+
 ENV_PREFIX = "RCS_EMULATOR_"
+# Where each value being validated came from ("--port 80", "RCS_EMULATOR_PORT=80", "f.yaml: port").
+_SOURCES: ContextVar[Mapping[str, str]] = ContextVar("config_sources", default=MappingProxyType({}))
+CLOCK_MODES = ("real", "scaled", "manual")
 
 
 class ConfigError(ValueError):
@@ -28,82 +51,166 @@ class ConflictError(ConfigError):
     """Two settings that cannot go together (each may be fine alone)."""
 
 
-def _frozen(mapping: Mapping[str, Any] | None = None) -> Mapping[str, Any]:
-    return MappingProxyType(dict(mapping or {}))
+class AgentEntry(BaseModel):
+    """An agent (Generic) or bot (SerwerSMS) set up from the start."""
 
-
-@dataclass(frozen=True)
-class Config:
-    host: str = "127.0.0.1"
-    port: int = 8080
-    scenario: str = "default"
-    scenario_dirs: tuple[str, ...] = ()
+    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
+    provider: str
+    agent_id: str
     webhook_url: str | None = None
-    clock: str = "real"
-    speed: float = 1.0
+    answer_tag: str | None = None
+    name: str | None = None
+    tenant: str | None = None
+
+    @field_validator("provider")
+    @classmethod
+    def _registered(cls, value: str) -> str:
+        if REGISTRY.get(value) is None:
+            raise ValueError(f"unknown provider {value!r}; one of {', '.join(REGISTRY.names())}")
+        return value
+
+
+class PhoneEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    rcs_capable: bool | None = None
+    scenario: str | None = None
+
+
+Positive = Annotated[float, Field(gt=0)]
+AtLeastOne = Annotated[int, Field(ge=1)]
+
+
+class Config(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_ignore_empty=True, frozen=True, extra="forbid"
+    )
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    scenario: str = "default"
+    scenario_dirs: Annotated[tuple[str, ...], NoDecode] = ()  # os.pathsep-separated in env
+    webhook_url: str | None = None
+    clock: Literal["real", "scaled", "manual"] = "real"
+    speed: Positive = 1.0
     seed: int | None = None
-    webhook_concurrency: int = 64
-    webhook_per_host: int = 4
-    webhook_timeout: float = 10.0
-    webhook_backlog: int = 100_000  # attempts waiting for a slot; past it, failed and said so
+    webhook_concurrency: AtLeastOne = 64
+    webhook_per_host: AtLeastOne = 4
+    webhook_timeout: Positive = 10.0
+    webhook_backlog: AtLeastOne = 100_000  # attempts waiting for a slot; past it, failed
     # Retention: the oldest are evicted first. 200,000 keeps a long demo near 400 MB (1.9 KB a
     # message plus its share of the request's exchange); `health` shows it.
-    max_messages: int | None = 200_000
-    max_webhook_log: int = 100_000  # finished deliveries kept in the log
+    max_messages: AtLeastOne | None = 200_000
+    max_webhook_log: AtLeastOne = 100_000  # finished deliveries kept in the log
     control_token: str | None = None  # when set, /_emulator (but health) asks for it
     state_file: str | None = None  # loaded on start, saved while running and on shutdown
-    state_save_interval: float = 1.0  # seconds between saves while something changed
+    state_save_interval: Positive = 1.0  # seconds between saves while something changed
     # Host names the control API and inbox answer to, beyond IP literals, localhost and
-    # single-label names (docker compose services); "*" allows every name.
-    allowed_hosts: tuple[str, ...] = ()
-    request_timeout: float = (
-        10.0  # a request's head must arrive within it; a body may stall no longer
-    )
-    agents: tuple[Mapping[str, Any], ...] = ()
-    phones: Mapping[str, Any] = field(default_factory=_frozen)
-    generic: Mapping[str, Any] = field(default_factory=_frozen)
-    serwersms: Mapping[str, Any] = field(default_factory=_frozen)
+    # single-label names (docker compose services); "*" allows every name. Comma-separated.
+    allowed_hosts: Annotated[tuple[str, ...], NoDecode] = ()
+    request_timeout: Positive = 10.0  # a request's head must arrive within it; a body may
+    # stall no longer
+    agents: tuple[AgentEntry, ...] = ()
+    phones: dict[str, PhoneEntry | None] = {}
+    # Each registered provider's section, by provider name (given as top-level keys).
+    sections: dict[str, Any] = {}
 
-    def __post_init__(self) -> None:
-        if self.clock not in CLOCK_MODES:
-            raise ConfigError(f"clock must be one of {', '.join(CLOCK_MODES)}, not {self.clock!r}")
-        if self.speed <= 0:
-            raise ConfigError("speed must be a positive number")
+    def __init__(self, **values: Any) -> None:
+        try:
+            super().__init__(**values)
+        except ValidationError as exc:  # named by source when from_sources() is building
+            raise _config_error(exc, _SOURCES.get()) from None
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Config(...) is exactly what it is given; from_sources() adds the environment.
+        return (init_settings,)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _gather_sections(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping):
+            return data
+        data = dict(data)
+        sections = dict(data.pop("sections", None) or {})
+        for name in REGISTRY.names():
+            if name in data:
+                sections[name] = data.pop(name)
+        data["sections"] = sections
+        return data
+
+    @field_validator("sections")
+    @classmethod
+    def _check_sections(cls, given: dict[str, Any]) -> dict[str, Any]:
+        checked: dict[str, Any] = {}
+        for provider in REGISTRY:
+            raw = given.get(provider.name)
+            try:
+                if isinstance(raw, provider.section):
+                    checked[provider.name] = raw
+                else:
+                    checked[provider.name] = provider.section.model_validate(raw or {})
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                where = ".".join(str(p) for p in first["loc"])
+                detail = f"{where}: {_wording(first)}" if where else _wording(first)
+                raise PydanticCustomError(
+                    "section", "{detail}", {"provider": provider.name, "detail": detail}
+                ) from None
+        return checked
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_booleans_for_numbers(cls, value: Any, info: Any) -> Any:
+        annotation = str(cls.model_fields[info.field_name].annotation)
+        if isinstance(value, bool) and ("int" in annotation or "float" in annotation):
+            raise ValueError(f"must be a number, not {value!r}")
+        return value
+
+    @field_validator("scenario_dirs", mode="before")
+    @classmethod
+    def _dirs(cls, value: Any) -> Any:
+        return tuple(value.split(os.pathsep)) if isinstance(value, str) else value
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _hosts(cls, value: Any) -> Any:
+        items = value.split(",") if isinstance(value, str) else value
+        if isinstance(items, list | tuple):
+            return tuple(str(h).strip().lower() for h in items if str(h).strip())
+        return items
+
+    @model_validator(mode="after")
+    def _speed_goes_with_a_scaled_clock(self) -> Config:
         if self.speed != 1.0 and self.clock != "scaled":
-            raise ConflictError(
-                f"speed {self.speed:g} goes with a scaled clock, not a {self.clock} one ("
-                + (
-                    "a real clock follows the wall clock"
-                    if self.clock == "real"
-                    else "a manual clock moves only when advanced"
-                )
-                + "): say clock scaled, or name no clock"
+            why = (
+                "a real clock follows the wall clock"
+                if self.clock == "real"
+                else "a manual clock moves only when advanced"
             )
-        if not 0 <= self.port <= 65535:
-            raise ConfigError("port must be between 0 and 65535")
-        if self.webhook_concurrency < 1 or self.webhook_per_host < 1:
-            raise ConfigError("webhook_concurrency and webhook_per_host must be at least 1")
-        if self.webhook_timeout <= 0:
-            raise ConfigError("webhook_timeout must be positive")
-        if self.max_messages is not None and self.max_messages < 1:
-            raise ConfigError("max_messages must be at least 1")
-        if self.state_save_interval <= 0:
-            raise ConfigError("state_save_interval must be a positive number of seconds")
-        if self.request_timeout <= 0:
-            raise ConfigError("request_timeout must be a positive number of seconds")
-        if self.webhook_backlog < 1 or self.max_webhook_log < 1:
-            raise ConfigError("webhook_backlog and max_webhook_log must be at least 1")
+            raise PydanticCustomError(
+                "conflict",
+                "speed {speed} goes with a scaled clock, not a {clock} one ({why}): "
+                "say clock scaled, or name no clock",
+                {"speed": f"{self.speed:g}", "clock": self.clock, "why": why},
+            )
+        return self
+
+    def section(self, provider: str) -> Any:
+        """A provider's validated config section (its registry entry's model)."""
+        return self.sections[provider]
 
     def with_overrides(self, **overrides: Any) -> Config:
         """A copy with the given fields replaced; None values leave a field as it is."""
-        known = {f.name: f for f in fields(self)}
-        values: dict[str, Any] = {}
-        for name, value in overrides.items():
-            if name not in known:
-                raise ConfigError(f"unknown config field {name!r}")
-            if value is not None:
-                values[name] = _coerce(name, value)
-        return replace(self, **values)
+        given = {n: getattr(self, n) for n in self.model_fields_set}
+        given.update({n: v for n, v in overrides.items() if v is not None})
+        return _build(type(self), given, {})
 
     @classmethod
     def from_sources(
@@ -112,92 +219,87 @@ class Config:
         env: Mapping[str, str] | None = None,
         **flags: Any,
     ) -> Config:
-        """Each source's errors name it: the file, the variable (`RCS_EMULATOR_PORT=abc`) or
-        the flag. A speed with no clock named anywhere means a scaled clock."""
+        """Defaults < file < RCS_EMULATOR_* < flags. A speed with no clock named anywhere means
+        a scaled clock."""
         env = os.environ if env is None else env
         values: dict[str, Any] = {}
         sources: dict[str, str] = {}
-
-        def take(name: str, value: Any, source: str) -> None:
-            values[name] = _checked(name, value, source)
-            sources[name] = source
-
         file = file or env.get(ENV_PREFIX + "CONFIG")
         if file:
             for name, value in load_yaml(Path(file)).items():
-                take(name, value, f"{file}: {name}")
-        for name, value in from_env(env).items():
-            take(name, value, f"{ENV_PREFIX}{name.upper()}={value}")
+                values[name], sources[name] = value, f"{file}: {name}"
+        for name, value in from_env(cls, env).items():
+            shown = env.get(ENV_PREFIX + name.upper(), value)
+            values[name], sources[name] = value, f"{ENV_PREFIX}{name.upper()}={shown}"
         for name, value in flags.items():
             if value is not None:
-                take(name, value, f"--{name.replace('_', '-')} {value}")
-        if values.get("speed") not in (None, 1, 1.0) and "clock" not in values:
+                values[name], sources[name] = value, f"--{name.replace('_', '-')} {value}"
+        if values.get("speed") not in (None, 1, 1.0, "1") and "clock" not in values:
             values["clock"] = "scaled"
-        try:
-            return cls().with_overrides(**values)
-        except ConflictError as exc:
-            named = " and ".join(sources[n] for n in ("clock", "speed") if n in sources)
-            raise ConfigError(f"{named}: {exc}") from None
+        return _build(cls, values, sources)
 
 
-_SCALARS = {
-    "port": int,
-    "speed": float,
-    "seed": int,
-    "webhook_concurrency": int,
-    "webhook_per_host": int,
-    "webhook_timeout": float,
-    "webhook_backlog": int,
-    "max_messages": int,
-    "max_webhook_log": int,
-    "state_save_interval": float,
-    "request_timeout": float,
-}
-
-
-def _coerce(name: str, value: Any) -> Any:
+def from_env(cls: type[Config], env: Mapping[str, str]) -> dict[str, Any]:
+    """The settings the environment gives, read by pydantic-settings (every field's variable)."""
+    source = EnvSettingsSource(cls, env_prefix=ENV_PREFIX, case_sensitive=False,
+                               env_ignore_empty=True)  # fmt: skip
+    source.env_vars = {k.lower(): v for k, v in env.items() if v != ""}
     try:
-        if name in _SCALARS:
-            kind = _SCALARS[name]
-            if isinstance(value, bool) or (kind is int and isinstance(value, float)):
-                raise ValueError
-            return kind(value)
-        if name == "scenario_dirs":
-            return tuple(value.split(os.pathsep) if isinstance(value, str) else value)
-        if name == "allowed_hosts":
-            items = value.split(",") if isinstance(value, str) else value
-            return tuple(str(h).strip().lower() for h in items if str(h).strip())
-        if name == "agents":
-            return tuple(_frozen(a) for a in value)
-        if name in ("phones", "generic", "serwersms"):
-            if not isinstance(value, Mapping):
-                raise ConfigError(f"{name} must be a mapping")
-            return _frozen(value)
-    except (TypeError, ValueError) as exc:
-        if name in _SCALARS:
-            what = "a whole number" if _SCALARS[name] is int else "a number"
-            raise ConfigError(f"{name}: must be {what}, not {value!r}") from None
-        raise ConfigError(f"{name}: {exc}") from None
-    return value
+        found = source()
+    except SettingsError as exc:  # a list or mapping that is not JSON
+        variable = str(exc).split('"')[1] if '"' in str(exc) else "a variable"
+        raise ConfigError(f"{ENV_PREFIX}{variable.upper()}: must be JSON") from None
+    found.pop("sections", None)
+    return found
 
 
-def _checked(name: str, value: Any, source: str) -> Any:
-    """One setting, coerced and checked alone, so an error names where it came from."""
+def _build(cls: type[Config], values: dict[str, Any], sources: Mapping[str, str]) -> Config:
+    token = _SOURCES.set(sources)
     try:
-        coerced = Config().with_overrides(**{name: value})
-    except ConflictError:
-        return _coerce(name, value)  # fine alone; checked with the others at the end
-    except ConfigError as exc:
-        raise ConfigError(f"{source}: {str(exc).removeprefix(f'{name}: ')}") from None
-    return getattr(coerced, name)
+        return cls(**values)
+    finally:
+        _SOURCES.reset(token)
 
 
-def from_env(env: Mapping[str, str]) -> dict[str, Any]:
-    names = ("host", "port", "scenario", "scenario_dirs", "webhook_url", "clock", "speed", "seed",
-             "max_messages", "control_token", "state_file", "webhook_timeout",
-             "state_save_interval", "allowed_hosts", "request_timeout", "max_webhook_log",
-             "webhook_backlog", "webhook_concurrency", "webhook_per_host")  # fmt: skip
-    return {n: env[ENV_PREFIX + n.upper()] for n in names if env.get(ENV_PREFIX + n.upper())}
+def _config_error(exc: ValidationError, sources: Mapping[str, str]) -> ConfigError:
+    error = exc.errors()[0]
+    loc = [str(p) for p in error["loc"]]
+    if error["type"] == "conflict":
+        named = " and ".join(sources[n] for n in ("clock", "speed") if n in sources)
+        return ConflictError(f"{named}: {error['msg']}" if named else error["msg"])
+    if error["type"] == "section":
+        name = error["ctx"]["provider"]
+        where = sources[name].rsplit(": ", 1)[0] + ": " if name in sources else ""
+        return ConfigError(f"{where}{name}: {error['msg']}")
+    if error["type"] == "extra_forbidden" and len(loc) == 1:
+        where = sources.get(loc[0], "").rsplit(": ", 1)[0]
+        known = [*Config.model_fields.keys() - {"sections"}, *REGISTRY.names()]
+        near = difflib.get_close_matches(loc[0], known, n=1)
+        hint = f"did you mean {near[0]!r}?" if near else "known: " + ", ".join(sorted(known))
+        text = f"unknown setting {loc[0]!r} ({hint})"
+        return ConfigError(f"{where}: {text}" if where else text)
+    field = loc[0] if loc else ""
+    detail = ".".join(loc[1:])
+    text = f"{detail}: {_wording(error)}" if detail else _wording(error)
+    source = sources.get(field)
+    return ConfigError(f"{source}: {text}" if source else f"{field}: {text}")
+
+
+def _wording(error: Mapping[str, Any]) -> str:
+    """pydantic's message as one of our lines: "must be a whole number, not 'abc'"."""
+    kind, given = str(error["type"]), error.get("input")
+    if kind.startswith("int_"):
+        return f"must be a whole number, not {given!r}"
+    if kind.startswith("float_"):
+        return f"must be a number, not {given!r}"
+    if kind == "literal_error":
+        return f"must be one of {', '.join(CLOCK_MODES)}, not {given!r}"
+    if kind in ("greater_than", "greater_than_equal", "less_than_equal", "less_than"):
+        return f"must be {str(error['msg']).removeprefix('Input should be ')}, not {given!r}"
+    if kind == "extra_forbidden":
+        return "unknown setting"
+    text = str(error["msg"]).removeprefix("Value error, ")
+    return text.replace("Input should be", "must be").replace("Field required", "is required")
 
 
 def load_yaml(path: Path) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from .client import PROVIDER_HOSTS
+from .providers import REGISTRY
 
 HOW = (
     "use the rcs_mock fixture (it routes httpx calls for the real hosts to the emulator), or "
@@ -29,7 +29,7 @@ class Guard:
         self._undo: list[Callable[[], None]] = []
 
     def check(self, host: str, method: str, url: str) -> None:
-        if host.lower().rstrip(".") in PROVIDER_HOSTS:
+        if host.lower().rstrip(".") in REGISTRY.hosts():
             self.calls.append(f"{method} {url}")
             raise RealProviderCalled(
                 f"rcs-emulator: this test called the real provider ({method} {url}); the plugin "

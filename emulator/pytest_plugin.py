@@ -18,9 +18,10 @@ from collections.abc import Generator, Iterator
 
 import pytest
 
-from .client import PROVIDER_HOSTS, EmulatorHandle
+from .client import EmulatorHandle
 from .config import Config, ConfigError
 from .fail_closed import HOW, Guard
+from .providers import REGISTRY
 from .server import EmulatorServer
 from .testing import WebhookReceiver
 
@@ -164,7 +165,7 @@ def rcs_mock(rcs_emulator: EmulatorHandle) -> Iterator[EmulatorHandle]:
     import respx
 
     with respx.mock(assert_all_called=False, assert_all_mocked=False) as router:
-        for host in PROVIDER_HOSTS:
+        for host in REGISTRY.hosts():
             router.route(host=host).mock(side_effect=rcs_emulator.forward)
         router.route().pass_through()
         yield rcs_emulator

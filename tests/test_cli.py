@@ -29,8 +29,8 @@ def test_version() -> None:
     [
         ({"RCS_EMULATOR_PORT": "abc"}, "rcs-emulator: RCS_EMULATOR_PORT=abc: must be a whole number, not 'abc'"),
         ({"RCS_EMULATOR_SPEED": "fast"}, "rcs-emulator: RCS_EMULATOR_SPEED=fast: must be a number, not 'fast'"),
-        ({"RCS_EMULATOR_CLOCK": "sundial"}, "rcs-emulator: RCS_EMULATOR_CLOCK=sundial: clock must be one of real, scaled, manual, not 'sundial'"),
-        ({"RCS_EMULATOR_STATE_SAVE_INTERVAL": "0"}, "rcs-emulator: RCS_EMULATOR_STATE_SAVE_INTERVAL=0: state_save_interval must be a positive number of seconds"),
+        ({"RCS_EMULATOR_CLOCK": "sundial"}, "rcs-emulator: RCS_EMULATOR_CLOCK=sundial: must be one of real, scaled, manual, not 'sundial'"),
+        ({"RCS_EMULATOR_STATE_SAVE_INTERVAL": "0"}, "rcs-emulator: RCS_EMULATOR_STATE_SAVE_INTERVAL=0: must be greater than 0, not '0'"),
     ],
 )  # fmt: skip
 def test_an_environment_error_names_the_variable(env, line) -> None:

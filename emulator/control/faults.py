@@ -8,7 +8,7 @@ import asyncio
 import itertools
 import math
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..core.clock import Clock
 from ..http.ratelimit import RateLimiter
+from ..providers import REGISTRY
 from ..providers.mount import ProviderMount
 
 
@@ -156,7 +157,7 @@ class Faults:
 class FaultMiddleware:
     """Applies faults to provider requests; the control API is never faulted."""
 
-    def __init__(self, app: ASGIApp, faults: Faults, mounts: Callable[[], list[ProviderMount]]):
+    def __init__(self, app: ASGIApp, faults: Faults, mounts: Mapping[str, ProviderMount]):
         self.app = app
         self.faults = faults
         self.mounts = mounts
@@ -170,7 +171,7 @@ class FaultMiddleware:
             await self.app(scope, receive, send)
             return
         request = Request(scope)
-        mount = next((m for m in self.mounts() if m.owns(scope["path"])), None)
+        mount = self.mounts.get(REGISTRY.owner(scope["path"]) or "")
         key = mount.tenant_of(request) if mount is not None else "anonymous"
         hit = self.faults.pick(mount.name if mount else None, scope["path"], key)
         if hit is None:

@@ -118,8 +118,9 @@ class Emulator:
         self.providers: dict[str, ProviderAdapter] = {}
         self.agents: dict[tuple[str, str | None, str], AgentSettings] = {}
         self.phones: dict[str, PhoneSettings] = {}
-        self.restore_settings()
         self.on_reset: list[Callable[[], None]] = []  # providers' own per-run state
+        self.on_restore: list[Callable[[], None]] = []  # providers' own settings, to config
+        self.restore_settings()
         # What a test did not ask for: refused requests and webhooks that were not accepted
         # (the newest 10,000: a long demo must not grow it without end).
         self.surprises: deque[dict[str, Any]] = deque(maxlen=SURPRISES_KEPT)
@@ -143,6 +144,8 @@ class Emulator:
         """Agents and phones back to what the config says (control-API changes undone)."""
         self.agents = {k: replace(v) for k, v in self.settings.agents.items()}
         self.phones = {k: replace(v) for k, v in self.settings.phones.items()}
+        for hook in self.on_restore:
+            hook()
 
     def reset(self, keep_settings: bool = False, tenant: str | None = None) -> None:
         """Forget messages, files, events and webhook attempts (of one tenant, or all);

@@ -1,5 +1,5 @@
 """What a provider package hands the app factory: its routes, its core adapter and how it renders
-HTTP errors (404, 405) for the paths it owns."""
+HTTP errors (404, 405) for the paths it owns (which the registry says)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,6 @@ class ProviderMount:
     name: str
     routes: list[BaseRoute]
     adapter: ProviderAdapter
-    owns: Callable[[str], bool]
     http_error: Callable[[Request, int], Response]
     exception_handlers: dict[Any, Callable[..., Any]] = field(default_factory=dict)
     middleware: Callable[[ASGIApp], ASGIApp] | None = None

@@ -5,24 +5,25 @@ its listed agents."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from typing import Any
 
 from starlette.requests import Request
 
 from ...http.headers import header
 from .errors import GenericApiError, GenericError
+from .provider import GenericSection
 
 _BEARER = re.compile(r"Bearer +([A-Za-z0-9\-._~+/]+=*) *", re.IGNORECASE)
 
 
 class Access:
-    def __init__(self, section: Mapping[str, Any]) -> None:
-        self.strict = bool(section.get("strict", False))
+    def __init__(self, section: GenericSection) -> None:
+        self.strict = section.strict
         self.keys: dict[str, frozenset[str] | None] = {}
-        for key, agents in (section.get("keys") or {}).items():
-            everything = agents in (None, "*") or (isinstance(agents, list) and "*" in agents)
-            self.keys[str(key)] = None if everything else frozenset(map(str, agents))
+        for key, agents in section.keys.items():
+            if agents is None or agents == "*" or "*" in agents:
+                self.keys[key] = None  # every agent
+            else:
+                self.keys[key] = frozenset(agents)
 
     def api_key(self, request: Request) -> str:
         value = header(request, b"authorization") or ""

@@ -5,7 +5,17 @@ problem details (validation errors keyed by field), except UploadFile, which ans
 from __future__ import annotations
 
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ...http.body import excerpt, path_and_query
+from ...http.responses import JSONResponse
+from .provider import NAME
+
+if TYPE_CHECKING:
+    from ...core.emulator import Emulator
 
 _RFC9110 = "https://tools.ietf.org/html/rfc9110#section-"
 
@@ -102,3 +112,48 @@ def problem(status: int, trace_id: str) -> dict[str, Any]:
 _SECTIONS = {400: "15.5.1", 401: "15.5.2", 403: "15.5.4", 404: "15.5.5", 405: "15.5.6",
              406: "15.5.7", 408: "15.5.9", 409: "15.5.10", 415: "15.5.16", 429: None,
              500: "15.6.1", 501: "15.6.2", 502: "15.6.3", 503: "15.6.4", 504: "15.6.5"}  # fmt: skip
+
+
+class Rendering:
+    """How a Generic error reaches the client (problem details with a trace id), noted as a
+    surprise for the test that caused it."""
+
+    def __init__(self, emulator: Emulator) -> None:
+        self.emulator = emulator
+
+    def trace(self) -> str:
+        return f"00-{self.emulator.ids.hex(32)}-{self.emulator.ids.hex(16)}-00"
+
+    def render(self, request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, GenericApiError)
+        body = exc.body(self.trace())
+        self.emulator.note_surprise(
+            "request",
+            provider=NAME,
+            tenant=tenant_named(request),
+            method=request.method,
+            path=path_and_query(request),
+            status=exc.error.status,
+            answer=body,
+            sent=excerpt(request),
+        )
+        media = "application/json" if "statusCode" in body else "application/problem+json"
+        return JSONResponse(body, exc.error.status, headers=exc.headers, media_type=media)
+
+    def http_error(self, request: Request, status: int) -> Response:
+        error = GenericError.METHOD_NOT_ALLOWED if status == 405 else GenericError.NOT_FOUND
+        return self.render(request, GenericApiError(error))
+
+    def fault(self, request: Request, status: int, retry_after: int | None) -> Response:
+        """An injected fault, as ASP.NET renders a bare status."""
+        headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+        return JSONResponse(
+            problem(status, self.trace()), status, headers=headers,
+            media_type="application/problem+json",
+        )  # fmt: skip
+
+
+def tenant_named(request: Request) -> str | None:
+    """The API key a request names, valid or not (for surprises and faults)."""
+    value = request.headers.get("authorization", "")
+    return value[7:].strip() or None if value[:7].lower() == "bearer " else None

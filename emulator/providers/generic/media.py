@@ -17,7 +17,6 @@ VIDEO_TYPES = (
 ALLOWED = frozenset(IMAGE_TYPES + VIDEO_TYPES)
 _ALIASES = {"image/jpg": "image/jpeg", "video/x-m4v": "video/m4v", "video/mpeg4": "video/mp4"}
 _UNSPECIFIC = ("", "application/octet-stream")
-MAX_UPLOAD = 100 * 1024 * 1024
 
 
 def sniff(head: bytes) -> str | None:

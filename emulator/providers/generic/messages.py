@@ -7,6 +7,7 @@ from typing import Any
 
 from ...core.emulator import Emulator
 from ...core.models import NO_CONTENT, Channel, Message, Suggestion
+from .provider import NAME
 from .schemas import (
     MessageRequest,
     RichCardContent,
@@ -15,7 +16,6 @@ from .schemas import (
     _Suggestions,
 )
 
-NAME = "generic"
 KINDS = {"TextMessage": "text", "RichCard": "richcard", "Carousel": "carousel"}
 
 

@@ -2,83 +2,46 @@
 
 from __future__ import annotations
 
-import json
 import re
-import uuid
-from collections.abc import Mapping
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ...core.emulator import Emulator
-from ...core.models import AgentSettings, Event, Message, StoredFile
-from ...core.webhooks import RetryPolicy
+from ...core.models import StoredFile
 from ...http import uploads
-from ...http.body import (
-    BadJson,
-    BodyTooLarge,
-    excerpt,
-    parse_json,
-    path_and_query,
-    read_limited,
-)
+from ...http.body import BadJson, BodyTooLarge, parse_json, read_limited
 from ...http.headers import header
 from ...http.ratelimit import RateLimiter
 from ...http.responses import JSONResponse
 from ...http.validators import is_e164, is_whole_number
 from ..mount import ProviderMount
-from . import display, payloads
+from . import payloads, queries
+from .adapter import GenericAdapter
 from .auth import Access
-from .errors import GenericApiError, GenericError, problem, validation
-from .media import MAX_UPLOAD, accepted_type
-from .messages import NAME, build
+from .errors import GenericApiError, GenericError, Rendering, tenant_named, validation
+from .media import accepted_type
+from .messages import build
+from .paths import PREFIX, CaseInsensitivePaths
+from .provider import NAME, GenericSection
 from .schemas import parse_message
 
-PREFIX = "/Rcs/api/v1"
 MAX_PAYLOAD = 250 * 1024
 FILE_LIFETIME = 50 * 86400
-DEFAULT_LIMIT = 100
 _JSON_ACCEPT = re.compile(r"(^|[\s,])(\*/\*|application/\*|application/json|[^,;\s]+\+json)(;|,|$)")
 
 
-class GenericAdapter:
-    """The core's view of Generic: which events it pushes, and how it retries."""
-
-    name = NAME
-    # Not documented: 2xx counts, anything else is retried after 10 s, 1 min, 5 min and 30 min.
-    POLICY = RetryPolicy(
-        delays=(10.0, 60.0, 300.0, 1800.0),
-        accepts=lambda status, body: 200 <= status < 300,
-        description="2xx accepted; retried after 10 s, 1 min, 5 min, 30 min (5 attempts)",
-    )
-
-    def callbacks(self, message: Message, event: Event) -> list[Any]:
-        if event.type not in payloads.CALLBACK_EVENTS or message.channel.value != "RCS":
-            return []
-        return [payloads.callback(message, event)]
-
-    def display(self, message: Message, files: Mapping[str, StoredFile]) -> dict[str, Any]:
-        return display.layout(message, files)
-
-    def retry_policy(self, agent: AgentSettings) -> RetryPolicy:
-        return self.POLICY
-
-
 class GenericApi:
-    def __init__(self, emulator: Emulator, section: Mapping[str, Any]) -> None:
+    def __init__(self, emulator: Emulator, section: GenericSection) -> None:
         self.emulator = emulator
         self.access = Access(section)
-        self.max_upload = int(section.get("max_upload_bytes", MAX_UPLOAD))
-        limit = section.get("rate_limit")
+        self.max_upload = section.max_upload_bytes
+        limit = section.rate_limit
         self.limiter = (
-            RateLimiter(emulator.clock, int(limit["requests"]), float(limit["per_seconds"]))
-            if limit
-            else None
+            RateLimiter(emulator.clock, limit.requests, limit.per_seconds) if limit else None
         )
 
     # -- the guard every endpoint passes ----------------------------------------------------
@@ -147,14 +110,14 @@ class GenericApi:
 
     async def tag_statistics(self, request: Request) -> Response:
         key = self.guard(request)
-        messages = self.emulator.stores.of(key).batch(_guid(request.path_params["tag_id"]))
+        messages = self.emulator.stores.of(key).batch(queries.guid(request.path_params["tag_id"]))
         if not messages or messages[0].tenant != key:
             raise GenericApiError(GenericError.TAG_NOT_FOUND)
         return JSONResponse(payloads.tag_statistics(messages))
 
     async def message_events(self, request: Request) -> Response:
         key = self.guard(request)
-        message = self.emulator.stores.of(key).get(_guid(request.path_params["message_id"]))
+        message = self.emulator.stores.of(key).get(queries.guid(request.path_params["message_id"]))
         if message is None or message.provider != NAME or message.tenant != key:
             raise GenericApiError(GenericError.MESSAGE_NOT_FOUND)
         return JSONResponse(payloads.message_thread(message))
@@ -164,15 +127,10 @@ class GenericApi:
         agent_id = request.path_params["agent_id"]
         self.access.check_agent(key, agent_id)
         query = request.query_params
-        limit = _limit(query.get("limit"))
-        since = _time(query, "startTime")
-        until = _time(query, "endTime")
-        phone = query.get("phoneNumber")
-        if phone:
-            phone = phone.strip()
-            phone = phone if phone.startswith("+") else "+" + phone
-            if not is_e164(phone):
-                raise validation("phoneNumber", "The phoneNumber must be an E.164 number.")
+        limit = queries.limit(query.get("limit"))
+        since = queries.time(query, "startTime")
+        until = queries.time(query, "endTime")
+        phone = queries.phone_filter(query.get("phoneNumber"))
         store = self.emulator.stores.of(key)
         entries = store.timeline(NAME, agent_id, phone or None, since, until, newest=limit)
         newest = list(reversed(entries)) if limit else []
@@ -186,7 +144,8 @@ class GenericApi:
             raw = (await read_limited(request, 1024)).decode("utf-8-sig").strip()
         except (BodyTooLarge, UnicodeDecodeError):
             raise validation("$", "The body must be one phone number in E.164 format.") from None
-        number = _capability_number(raw) or request.query_params.get("phoneNumber", "").strip()
+        number = queries.capability_number(raw)
+        number = number or request.query_params.get("phoneNumber", "").strip()
         if not number:
             raise validation("$", "A phone number in E.164 format is required in the body.")
         if not number.startswith("+"):
@@ -235,129 +194,13 @@ class GenericApi:
         return JSONResponse({"statusCode": "OK", "fileId": file_id})
 
 
-def _tenant(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
-    return header[7:].strip() or None if header[:7].lower() == "bearer " else None
-
-
-def _guid(value: str) -> str:
-    try:
-        return str(uuid.UUID(value))
-    except ValueError:
-        raise GenericApiError(GenericError.NOT_FOUND) from None
-
-
-def _limit(value: str | None) -> int:
-    if value is None or value == "":
-        return DEFAULT_LIMIT
-    if not is_whole_number(value.strip()):
-        raise validation("limit", f"The value '{value}' is not valid for limit.")
-    return int(value)
-
-
-def _time(query: Mapping[str, str], name: str) -> float | None:
-    value = query.get(name)
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise validation(name, f"The value '{value}' is not a valid ISO 8601 time.") from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.timestamp()
-
-
-def _capability_number(raw: str) -> str:
-    """The body as a JSON string, bare, or in the document's own brace form {"+46..."}."""
-    text = raw
-    if text.startswith("{") and text.endswith("}"):
-        text = text[1:-1].strip()
-    if text.startswith('"'):
-        try:
-            value = json.loads(text)
-        except json.JSONDecodeError:
-            return ""
-        return value.strip() if isinstance(value, str) else ""
-    return text
-
-
-_CANONICAL_PATHS = frozenset({PREFIX + "/Message"})
-_CANONICAL_PREFIXES = (
-    PREFIX + "/Message/Tag/",
-    PREFIX + "/Message/Agent/",
-    PREFIX + "/UploadFile/",
-    PREFIX + "/Capability/",
-)
-
-
-class CaseInsensitivePaths:
-    """ASP.NET routes match without regard to case or a trailing slash: /rcs/API/v1/message/
-    reaches POST /Message."""
-
-    _CANON = {
-        "rcs": "Rcs",
-        "api": "api",
-        "v1": "v1",
-        "message": "Message",
-        "uploadfile": "UploadFile",
-        "capability": "Capability",
-        "tag": "Tag",
-        "agent": "Agent",
-    }
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path = scope.get("path", "")
-        if path in _CANONICAL_PATHS or path.startswith(_CANONICAL_PREFIXES):
-            await self.app(scope, receive, send)  # already as the routes spell it
-            return
-        if scope["type"] == "http" and scope["path"][:4].lower() == "/rcs":
-            parts = scope["path"].rstrip("/").split("/")  # a trailing slash changes nothing
-            fixed = parts[:]
-            for i in range(1, min(5, len(parts))):
-                fixed[i] = self._CANON.get(parts[i].lower(), parts[i])
-            if len(parts) > 6 and fixed[4] == "Message" and parts[5].lower() in ("tag", "agent"):
-                fixed[5] = self._CANON[parts[5].lower()]
-            scope = dict(scope, path="/".join(fixed))
-        await self.app(scope, receive, send)
-
-
-def mount(emulator: Emulator, section: Mapping[str, Any]) -> ProviderMount:
+def mount(emulator: Emulator, section: GenericSection) -> ProviderMount:
     api = GenericApi(emulator, section)
-
-    def render(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, GenericApiError)
-        trace = f"00-{emulator.ids.hex(32)}-{emulator.ids.hex(16)}-00"
-        body = exc.body(trace)
-        emulator.note_surprise(
-            "request",
-            provider=NAME,
-            tenant=_tenant(request),
-            method=request.method,
-            path=path_and_query(request),
-            status=exc.error.status,
-            answer=body,
-            sent=excerpt(request),
-        )
-        media = "application/json" if "statusCode" in body else "application/problem+json"
-        return JSONResponse(body, exc.error.status, headers=exc.headers, media_type=media)
-
-    def http_error(request: Request, status: int) -> Response:
-        error = GenericError.METHOD_NOT_ALLOWED if status == 405 else GenericError.NOT_FOUND
-        return render(request, GenericApiError(error))
+    errors = Rendering(emulator)
 
     def reset() -> None:
         if api.limiter is not None:
             api.limiter.clear()
-
-    def fault_response(request: Request, status: int, retry_after: int | None) -> Response:
-        trace = f"00-{emulator.ids.hex(32)}-{emulator.ids.hex(16)}-00"
-        body = problem(status, trace)
-        headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
-        return JSONResponse(body, status, headers=headers, media_type="application/problem+json")
 
     routes: list[Route] = [
         Route("/Message", api.send_message, methods=["POST"]),
@@ -380,11 +223,10 @@ def mount(emulator: Emulator, section: Mapping[str, Any]) -> ProviderMount:
         openapi=str(Path(__file__).with_name("openapi.yaml")),
         hot_routes=1,  # POST /Message
         adapter=GenericAdapter(),
-        owns=lambda path: path.lower().startswith("/rcs/"),
-        http_error=http_error,
-        exception_handlers={GenericApiError: render},
+        http_error=errors.http_error,
+        exception_handlers={GenericApiError: errors.render},
         middleware=CaseInsensitivePaths,
         reset=reset,
-        fault_response=fault_response,
-        tenant_of=lambda request: _tenant(request) or "anonymous",
+        fault_response=errors.fault,
+        tenant_of=lambda request: tenant_named(request) or "anonymous",
     )

@@ -1,5 +1,1 @@
 """SerwerSMS.pl HTTPS API v2: messages/send_rcs, reports and view, and its webhook notifications."""
-
-from .routes import NAME, mount
-
-__all__ = ["NAME", "mount"]

@@ -15,6 +15,7 @@ from starlette.requests import Request
 
 from ...http.headers import header
 from .errors import SerwerSmsApiError, SerwerSmsError
+from .provider import SerwerSmsSection
 
 
 @dataclass(frozen=True)
@@ -34,37 +35,36 @@ class Account:
         return self.ips is None or (request.client is not None and request.client.host in self.ips)
 
 
-def _bots(value: Any) -> Mapping[str, bool] | None:
+def _bots(value: list[str] | Mapping[str, bool] | None) -> Mapping[str, bool] | None:
     if value is None:
         return None
     if isinstance(value, list):
-        return {str(b): True for b in value}
-    return {str(k): bool(v) for k, v in dict(value).items()}
+        return dict.fromkeys(value, True)
+    return dict(value)
 
 
 class Accounts:
-    def __init__(self, section: Mapping[str, Any], aliases: dict[str, str] | None = None) -> None:
-        self.strict = bool(section.get("strict", False))
+    def __init__(self, section: SerwerSmsSection, aliases: dict[str, str] | None = None) -> None:
+        self.strict = section.strict
         self._open: dict[str, Account] = {}
         self.by_token: dict[str, tuple[Account, str]] = {}
         self.by_user: dict[str, tuple[Account, str]] = {}
-        for entry in section.get("accounts") or []:
-            tenant = str(entry.get("username") or entry.get("token"))
-            ips = entry.get("ips")
+        for entry in section.accounts:
+            tenant = str(entry.username or entry.token)
             account = Account(
                 tenant=tenant,
-                rcs=bool(entry.get("rcs", True)),
-                active=bool(entry.get("active", True)),
-                api=bool(entry.get("api", True)),
-                ips=frozenset(map(str, ips)) if ips else None,
-                bots=_bots(entry.get("bots")),
+                rcs=entry.rcs,
+                active=entry.active,
+                api=entry.api,
+                ips=frozenset(entry.ips) if entry.ips else None,
+                bots=_bots(entry.bots),
             )
-            if aliases is not None and entry.get("token"):
-                aliases[str(entry["token"])] = tenant  # the account is found by either name
-            if entry.get("token"):
-                self.by_token[str(entry["token"])] = (account, str(entry["token"]))
-            if entry.get("username"):
-                self.by_user[str(entry["username"])] = (account, str(entry.get("password", "")))
+            if entry.token:
+                if aliases is not None:
+                    aliases[entry.token] = tenant  # the account is found by either name
+                self.by_token[entry.token] = (account, entry.token)
+            if entry.username:
+                self.by_user[entry.username] = (account, entry.password or "")
 
     def identify(self, request: Request, params: Mapping[str, Any]) -> Account:
         value = header(request, b"authorization") or ""

@@ -4,7 +4,17 @@ the official clients treat any other status as a transport failure."""
 from __future__ import annotations
 
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ...http.body import excerpt, path_and_query
+from .formats import respond
+from .provider import NAME
+
+if TYPE_CHECKING:
+    from ...core.emulator import Emulator
 
 
 class SerwerSmsError(Enum):
@@ -81,3 +91,59 @@ class SerwerSmsApiError(Exception):
         super().__init__(why or error.message)
         self.error = error
         self.why = why
+
+
+# The body that goes with an injected HTTP status: the nearest error of the provider's own.
+FAULT_ERRORS = {
+    401: SerwerSmsError.INVALID_USER,
+    403: SerwerSmsError.NO_API_ACCESS,
+    404: SerwerSmsError.INVALID_ACTION,
+}
+TENANT = "rcs_emulator.tenant"  # the scope key of the account a request authenticated as
+
+
+class Rendering:
+    """How a SerwerSMS error reaches the client (its envelope, HTTP 200, JSON or XML as the path
+    asks), noted as a surprise for the test that caused it."""
+
+    def __init__(self, emulator: Emulator) -> None:
+        self.emulator = emulator
+
+    def render(self, request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, SerwerSmsApiError)
+        body = exc.error.body()
+        self.emulator.note_surprise(
+            "request",
+            provider=NAME,
+            tenant=request.scope.get(TENANT),
+            method=request.method,
+            path=path_and_query(request),
+            status=200,
+            answer=body,
+            why=exc.why,
+            sent=excerpt(request),
+        )
+        return respond(request, body)
+
+    def http_error(self, request: Request, status: int) -> Response:
+        """Every path it owns that no route takes (or a method a route does not) is an unknown
+        action."""
+        error = SerwerSmsApiError(SerwerSmsError.INVALID_ACTION, request.url.path)
+        return self.render(request, error)
+
+    def fault(self, request: Request, status: int, retry_after: int | None) -> Response:
+        error = FAULT_ERRORS.get(status, SerwerSmsError.RCS_OVERALL)
+        response = respond(request, error.body())
+        response.status_code = status
+        if retry_after is not None:
+            response.headers["Retry-After"] = str(retry_after)
+        return response
+
+
+def tenant_named(request: Request) -> str:
+    """The account a request names, valid or not (for faults): the token, else the username."""
+    value = request.headers.get("authorization", "")
+    if value[:7].lower() == "bearer ":
+        return value[7:].strip()
+    user = request.query_params.get("username")
+    return user or (request.client.host if request.client else "anonymous")

@@ -14,10 +14,10 @@ from ...core.models import NO_CONTENT, Channel, Message, Suggestion
 from .errors import SerwerSmsApiError, SerwerSmsError
 from .payloads import WARSAW, unsent_item
 from .phones import normalize
+from .provider import NAME
 from .schemas import RcsMessage
 from .schemas import Suggestion as SuggestionModel
 
-NAME = "serwersms"
 MAX_NUMBERS = 100_000
 _UNIQUE_ID = re.compile(r"^[A-Za-z0-9]{3,50}$")
 _DATE_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S")

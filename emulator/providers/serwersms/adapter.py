@@ -1,0 +1,46 @@
+"""What the core needs from SerwerSMS: its notifications, its retry rules (an answer tag the
+receiver must echo, when the bot has one) and how a message is laid out on a phone."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ...core.models import AgentSettings, Event, Message, StoredFile
+from ...core.webhooks import RetryPolicy
+from . import display, payloads
+from .provider import NAME
+
+RETRY_EVERY = 30 * 60.0
+
+
+class SerwerSmsAdapter:
+    name = NAME
+    PLAIN = RetryPolicy(
+        delays=(RETRY_EVERY,) * 4,
+        accepts=lambda status, body: 200 <= status < 300,
+        description="2xx accepted; every 30 min, 5 attempts",
+    )
+
+    def __init__(self) -> None:
+        self._tagged: dict[str, RetryPolicy] = {}  # one policy per answer tag, made once
+
+    def callbacks(self, message: Message, event: Event) -> list[Any]:
+        payload = payloads.notification(message, event)
+        return [payload] if payload is not None else []
+
+    def display(self, message: Message, files: Mapping[str, StoredFile]) -> dict[str, Any]:
+        return display.layout(message, files)
+
+    def retry_policy(self, agent: AgentSettings) -> RetryPolicy:
+        tag = agent.answer_tag
+        if not tag:
+            return self.PLAIN
+        policy = self._tagged.get(tag)
+        if policy is None:
+            policy = self._tagged[tag] = RetryPolicy(
+                delays=(RETRY_EVERY,) * 4,
+                accepts=lambda status, body: 200 <= status < 300 and tag in body,
+                description=f"answer must contain {tag!r}; every 30 min, 5 attempts",
+            )
+        return policy
