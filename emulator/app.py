@@ -18,14 +18,11 @@ from starlette.routing import BaseRoute, Mount, Router
 from starlette.types import Scope
 
 from .config import Config, ConfigError
+from .control import control_operations
 from .control.auth import ControlToken
-from .control.faults import FaultMiddleware, Faults
-from .control.files import file_routes
 from .control.guard import ControlGuard
+from .control.injection import FaultMiddleware, Faults
 from .control.openapi import openapi_route, provider_openapi_route
-from .control.params import ControlError, error_response
-from .control.redeliver import redeliver_routes
-from .control.routes import control_routes
 from .core import snapshot
 from .core.autosave import AutoSaver
 from .core.clock import Clock, make_clock
@@ -33,6 +30,7 @@ from .core.emulator import Emulator, EmulatorSettings
 from .core.models import AgentSettings, PhoneSettings
 from .core.scenarios import load_book
 from .core.statefile import StateFileError
+from .http.operations import ApiError, error_response
 from .http.responses import JSONResponse
 from .http.routing import ExactFirstRouter
 from .providers import REGISTRY
@@ -96,22 +94,22 @@ def create_app(
     config = config or Config()
     emulator = build_emulator(config, clock, http_client)
     mounts: list[ProviderMount] = [p.mount(emulator, config.section(p.name)) for p in REGISTRY]
-    handlers: dict[object, object] = {ControlError: error_response}
-    faults = Faults(emulator.clock, [m.name for m in mounts], config.seed)
+    handlers: dict[object, object] = {ApiError: error_response}
+    faults = Faults(emulator.clock, config.seed)
     emulator.on_reset.append(faults.clear)
-    control = control_routes(emulator, [m.name for m in mounts], faults) + file_routes(emulator)
-    control += redeliver_routes(emulator)
+    operations = control_operations(emulator, faults)
     provider_routes: list[BaseRoute] = []
     hot: list[BaseRoute] = []
     for m in mounts:
         emulator.register(m.adapter)  # before any state is restored: deliveries need adapters
         emulator.on_reset.append(m.reset)
         handlers.update(m.exception_handlers)
-        control += m.control
+        operations += m.control
         hot += m.routes[: m.hot_routes]
         provider_routes += m.routes[m.hot_routes :]
     saver = _restore(emulator, config)
-    control.append(openapi_route("/openapi.json", list(control)))
+    control: list[BaseRoute] = [op.route() for op in operations]
+    control.append(openapi_route("/openapi.json", operations))
     control.append(provider_openapi_route({m.name: m.openapi for m in mounts if m.openapi}))
     # Provider routes first (the hot paths match at once), the control API behind one prefix.
     # A path no route takes is answered by the provider that owns it (the registry says which).

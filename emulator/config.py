@@ -2,7 +2,7 @@
 RCS_EMULATOR_* environment variables and CLI flags, later sources winning.
 
 pydantic-settings reads the environment (every field has its variable; lists and mappings take
-JSON). Each provider's section (`generic:`, `serwersms:`) is validated by the model its registry
+JSON). Each provider's section (`<provider name>:`) is validated by the model its registry
 entry declares. Every error names where the value came from: the file, the variable or the flag.
 """
 
@@ -52,7 +52,7 @@ class ConflictError(ConfigError):
 
 
 class AgentEntry(BaseModel):
-    """An agent (Generic) or bot (SerwerSMS) set up from the start."""
+    """An agent (or bot, as some providers say) set up from the start."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
     provider: str

@@ -173,7 +173,10 @@ def test_marker_misuse_is_one_clear_line(pytester: pytest.Pytester) -> None:
         "usage: @pytest.mark.rcs_emulator takes config fields as keywords, e.g. "
         "@pytest.mark.rcs_emulator(scenario='chatty'); it was given 'chatty' by position"
     ) in out
-    assert "usage: @pytest.mark.rcs_emulator(...): unknown setting 'scenaro' (did you mean 'scenario'?)" in out
+    assert (
+        "usage: @pytest.mark.rcs_emulator(...): unknown setting 'scenaro' (did you mean 'scenario'?)"
+        in out
+    )
     assert "speed 60 goes with a scaled clock, not a manual one" in out
     assert "Traceback" not in out and "emulator/config.py" not in out
 

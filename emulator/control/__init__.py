@@ -1,1 +1,41 @@
-"""The /_emulator control API: read and steer the emulator's state."""
+"""The /_emulator control API: one module per resource, each a list of Operations whose bodies
+and query strings are pydantic models; the OpenAPI description is generated from them."""
+
+from __future__ import annotations
+
+from ..core.emulator import Emulator
+from ..http.operations import Operation
+from . import (
+    agents,
+    clock,
+    faults,
+    files,
+    inbound,
+    messages,
+    phones,
+    scenarios,
+    seed,
+    state,
+    stream,
+    surprises,
+    webhooks,
+)
+from .injection import Faults
+
+
+def control_operations(emulator: Emulator, injected: Faults) -> list[Operation]:
+    return [
+        *state.operations(emulator),
+        *messages.operations(emulator),
+        *webhooks.operations(emulator),
+        *surprises.operations(emulator),
+        *files.operations(emulator),
+        *agents.operations(emulator),
+        *phones.operations(emulator),
+        *scenarios.operations(emulator),
+        *clock.operations(emulator),
+        *inbound.operations(emulator),
+        *faults.operations(injected),
+        *seed.operations(emulator, injected),
+        *stream.operations(emulator),
+    ]

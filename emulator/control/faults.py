@@ -1,191 +1,82 @@
-"""Faults a test asks for: the next N requests to a path (or a provider) get a status with the
-provider's own error body, a delay, or a dropped connection; a stateful per-key rate limit; or any
-of these with a seeded probability. Applied by a middleware in front of the provider routes."""
+"""/faults: inject failures into provider requests (a status with the provider's own error body,
+a delay, a dropped connection, a rate limit), each for the next N requests or until cleared."""
 
 from __future__ import annotations
 
-import asyncio
-import itertools
-import math
-import random
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated
 
+from pydantic import AfterValidator, Field, model_validator
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ..core.clock import Clock
-from ..http.ratelimit import RateLimiter
-from ..providers import REGISTRY
-from ..providers.mount import ProviderMount
-
-
-class FaultError(ValueError):
-    pass
+from ..http.operations import ApiError, Operation, Page, Strict, page
+from ..http.responses import JSONResponse
+from ..http.validators import is_whole_number
+from .injection import Faults
+from .params import ProviderName
 
 
-class DroppedConnection(Exception):
-    """Raised after the response started: the server closes the connection mid-answer."""
+def _absolute(path: str) -> str:
+    if not path.startswith("/"):
+        raise ValueError(f"{path!r} is not an absolute path such as /messages/send_rcs")
+    return path
 
 
-@dataclass
-class Fault:
-    id: int
-    provider: str | None
-    path: str | None
-    status: int | None = None
-    delay_ms: float = 0.0
+class RateLimitBody(Strict):
+    requests: int = Field(ge=1)
+    per_seconds: float = Field(ge=0.001, le=86_400 * 365, allow_inf_nan=False)
+
+
+class FaultBody(Strict):
+    """Names a provider, a path, or both; sets status, delay_ms, drop or rate_limit."""
+
+    provider: ProviderName | None = None
+    path: Annotated[str, AfterValidator(_absolute)] | None = Field(
+        None, description="An absolute path, e.g. /messages/send_rcs"
+    )
+    status: int | None = Field(None, ge=100, le=599)
+    delay_ms: float = Field(0.0, ge=0, le=600_000, allow_inf_nan=False)
     drop: bool = False
-    count: int | None = None  # how many more requests it hits; None: until cleared
-    probability: float | None = None
-    rate_limit: dict[str, float] | None = None
-    hits: int = 0
-    limiter: RateLimiter | None = field(default=None, repr=False)
+    count: int | None = Field(None, ge=1, description="Only the next N requests.")
+    probability: float | None = Field(None, ge=0, le=1, allow_inf_nan=False)
+    rate_limit: RateLimitBody | None = None
 
-    def matches(self, provider: str | None, path: str) -> bool:
-        if self.count is not None and self.count <= 0:
-            return False
-        if self.provider is not None and self.provider != provider:
-            return False
-        return self.path is None or self.path.lower() == path.lower()
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "provider": self.provider,
-            "path": self.path,
-            "status": self.status,
-            "delay_ms": self.delay_ms,
-            "drop": self.drop,
-            "count": self.count,
-            "probability": self.probability,
-            "rate_limit": self.rate_limit,
-            "hits": self.hits,
-        }
+    @model_validator(mode="after")
+    def _complete(self) -> FaultBody:
+        if self.provider is None and self.path is None:
+            raise ValueError("a fault names a provider, a path, or both")
+        if self.status is None and not self.delay_ms and not self.drop and not self.rate_limit:
+            raise ValueError("a fault sets status, delay_ms, drop or rate_limit")
+        return self
 
 
-def _number(spec: dict[str, Any], key: str, low: float, high: float | None = None) -> Any:
-    value = spec.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise FaultError(f"{key} must be a number")
-    if value < low or (high is not None and value > high):
-        raise FaultError(f"{key} must be between {low} and {high}" if high else f"{key} >= {low}")
-    return value
+def operations(faults: Faults) -> list[Operation]:
+    async def add_fault(request: Request, body: FaultBody) -> Response:
+        limit = body.rate_limit.model_dump() if body.rate_limit else None
+        fault = faults.add(body.provider, body.path, body.status, body.delay_ms, body.drop,
+                           body.count, body.probability, limit)  # fmt: skip
+        return JSONResponse(fault.to_dict(), status_code=201)
 
+    async def list_faults(request: Request, query: Page) -> Response:
+        return page(faults.items, lambda f: f.to_dict(), query)
 
-class Faults:
-    def __init__(self, clock: Clock, providers: Sequence[str], seed: int | None = None) -> None:
-        self.clock = clock
-        self.providers = set(providers)
-        self._ids = itertools.count(1)
-        self.reseed(seed)
-        self.items: list[Fault] = []
+    async def clear_faults(request: Request) -> Response:
+        faults.clear()
+        return JSONResponse({"cleared": True})
 
-    def reseed(self, seed: int | None) -> None:
-        self._rng = random.Random(seed)
+    async def delete_fault(request: Request) -> Response:
+        raw = request.path_params["fault_id"]
+        if not is_whole_number(raw) or not faults.remove(int(raw)):
+            raise ApiError(404, "no fault with that id")
+        return JSONResponse({"cleared": int(raw)})
 
-    def add(self, spec: dict[str, Any]) -> Fault:
-        unknown = set(spec) - {"provider", "path", "status", "delay_ms", "drop", "count",
-                               "probability", "rate_limit"}  # fmt: skip
-        if unknown:
-            raise FaultError(f"unknown fault fields: {sorted(unknown)}")
-        provider, path = spec.get("provider"), spec.get("path")
-        if provider is not None and provider not in self.providers:
-            raise FaultError(f"provider must be one of {sorted(self.providers)}")
-        if path is not None and (not isinstance(path, str) or not path.startswith("/")):
-            raise FaultError("path must be an absolute path such as /Rcs/api/v1/Message")
-        if provider is None and path is None:
-            raise FaultError("a fault names a provider, a path, or both")
-        status = _number(spec, "status", 100, 599)
-        delay = _number(spec, "delay_ms", 0, 600_000) or 0.0
-        count = _number(spec, "count", 1)
-        probability = _number(spec, "probability", 0, 1)
-        drop = spec.get("drop", False)
-        if not isinstance(drop, bool):
-            raise FaultError("drop must be true or false")
-        limit = spec.get("rate_limit")
-        limiter = None
-        if limit is not None:
-            if not isinstance(limit, dict):
-                raise FaultError('rate_limit is {"requests": N, "per_seconds": S}')
-            requests = _number(limit, "requests", 1)
-            per = _number(limit, "per_seconds", 0.001)
-            if requests is None or per is None:
-                raise FaultError('rate_limit is {"requests": N, "per_seconds": S}')
-            limiter = RateLimiter(self.clock, int(requests), float(per))
-        if status is None and not delay and not drop and limiter is None:
-            raise FaultError("a fault sets status, delay_ms, drop or rate_limit")
-        fault = Fault(
-            next(self._ids), provider, path, int(status) if status else None, float(delay), drop,
-            int(count) if count is not None else None, probability, limit, limiter=limiter,
-        )  # fmt: skip
-        self.items.append(fault)
-        return fault
-
-    def pick(self, provider: str | None, path: str, key: str) -> tuple[Fault, int | None] | None:
-        """The fault that hits this request, and a Retry-After for rate limits."""
-        for fault in self.items:
-            if not fault.matches(provider, path):
-                continue
-            if fault.limiter is not None:
-                wait = fault.limiter.retry_after(key)
-                if wait is None:
-                    continue
-            else:
-                wait = None
-            if fault.probability is not None and self._rng.random() >= fault.probability:
-                continue
-            fault.hits += 1
-            if fault.count is not None:
-                fault.count -= 1
-            return fault, wait
-        return None
-
-    def remove(self, fault_id: int) -> bool:
-        before = len(self.items)
-        self.items = [f for f in self.items if f.id != fault_id]
-        return len(self.items) != before
-
-    def clear(self) -> None:
-        self.items = []
-
-
-class FaultMiddleware:
-    """Applies faults to provider requests; the control API is never faulted."""
-
-    def __init__(self, app: ASGIApp, faults: Faults, mounts: Mapping[str, ProviderMount]):
-        self.app = app
-        self.faults = faults
-        self.mounts = mounts
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            scope["type"] != "http"
-            or not self.faults.items
-            or scope["path"].startswith("/_emulator")
-        ):
-            await self.app(scope, receive, send)
-            return
-        request = Request(scope)
-        mount = self.mounts.get(REGISTRY.owner(scope["path"]) or "")
-        key = mount.tenant_of(request) if mount is not None else "anonymous"
-        hit = self.faults.pick(mount.name if mount else None, scope["path"], key)
-        if hit is None:
-            await self.app(scope, receive, send)
-            return
-        fault, retry_after = hit
-        if fault.delay_ms:
-            await asyncio.sleep(fault.delay_ms / 1000)
-        if fault.drop:
-            await send({"type": "http.response.start", "status": 200, "headers": []})
-            raise DroppedConnection(f"fault {fault.id}: connection dropped")
-        status = 429 if fault.limiter is not None else fault.status
-        if status is None or mount is None:
-            await self.app(scope, receive, send)
-            return
-        response: Response = mount.fault_response(request, status, retry_after)
-        await response(scope, receive, send)
+    return [
+        Operation("POST", "/faults", "Inject a fault into provider requests.", add_fault,
+                  body=FaultBody, responses={201: "The fault."}),
+        Operation("GET", "/faults", "The faults in force, with how often each hit.", list_faults,
+                  query=Page, responses={200: '{"items": [...], "total": N}'}),
+        Operation("DELETE", "/faults", "Clear every fault.", clear_faults,
+                  responses={200: "Cleared."}),
+        Operation("DELETE", "/faults/{fault_id}", "Clear one fault.", delete_fault,
+                  responses={200: "Cleared.", 404: "No such fault."}),
+    ]  # fmt: skip

@@ -6,15 +6,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from pydantic import Field
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
-from starlette.routing import BaseRoute, Route
 
 from ..core.clock import iso
 from ..core.emulator import Emulator
 from ..core.models import StoredFile
+from ..http.operations import ApiError, Operation, Page, page
 from ..http.responses import JSONResponse
-from .params import ControlError, page
 
 # Uploaded bytes were sniffed on the way in, but they are still a client's: never let a browser
 # treat them as a page of this origin.
@@ -36,46 +36,32 @@ def file_view(stored: StoredFile, now: float) -> dict[str, Any]:
     }
 
 
-def file_routes(emulator: Emulator) -> list[BaseRoute]:
+class FileQuery(Page):
+    tenant: str | None = None
+    agent: str | None = Field(None, description="The agent the file was uploaded for.")
+
+
+def operations(emulator: Emulator) -> list[Operation]:
     def found(request: Request) -> StoredFile:
         stored = emulator.stores.file(request.path_params["file_id"])
         if stored is None:
-            raise ControlError(404, "no uploaded file with that id")
+            raise ApiError(404, "no uploaded file with that id")
         return stored
 
-    async def files(request: Request) -> Response:
-        """
-        summary: Uploaded files, oldest first, with name, type, size and expiry.
-        parameters:
-          - {name: tenant, in: query, schema: {type: string}}
-          - {name: agent, in: query, schema: {type: string}}
-        responses: {200: {description: '{"items": [...], "total": N}'}}
-        """
-        agent = request.query_params.get("agent")
-        items = emulator.stores.files(emulator.tenant(request.query_params.get("tenant")))
-        if agent:
-            items = [f for f in items if f.agent_id == agent]
+    async def files(request: Request, query: FileQuery) -> Response:
+        items = emulator.stores.files(emulator.tenant(query.tenant))
+        if query.agent:
+            items = [f for f in items if f.agent_id == query.agent]
         now = emulator.clock.now()
-        return page(request, items, lambda f: file_view(f, now))
+        return page(items, lambda f: file_view(f, now), query)
 
     async def one_file(request: Request) -> Response:
-        """
-        summary: One uploaded file's record.
-        responses: {200: {description: The file.}, 404: {description: No such file.}}
-        """
         return JSONResponse(file_view(found(request), emulator.clock.now()))
 
     async def content(request: Request) -> Response:
-        """
-        summary: The bytes of an uploaded file, with the type they were recognised as.
-        responses:
-          200: {description: The bytes.}
-          404: {description: No such file.}
-          410: {description: The record is kept but the bytes are gone.}
-        """
         stored = found(request)
         if not Path(stored.path).is_file():  # a restored state whose files folder was removed
-            raise ControlError(410, "the file's record is kept but its bytes are gone")
+            raise ApiError(410, "the file's record is kept but its bytes are gone")
         return FileResponse(
             stored.path,
             media_type=stored.mime,
@@ -85,7 +71,13 @@ def file_routes(emulator: Emulator) -> list[BaseRoute]:
         )
 
     return [
-        Route("/files", files, methods=["GET"]),
-        Route("/files/{file_id:path}/content", content, methods=["GET"]),
-        Route("/files/{file_id:path}", one_file, methods=["GET"]),
-    ]
+        Operation("GET", "/files", "Uploaded files, oldest first, with name, type, size and "
+                  "expiry.", files, query=FileQuery,
+                  responses={200: '{"items": [...], "total": N}'}),
+        Operation("GET", "/files/{file_id:path}/content", "The bytes of an uploaded file, with "
+                  "the type they were recognised as.", content,
+                  responses={200: "The bytes.", 404: "No such file.",
+                             410: "The record is kept but the bytes are gone."}),
+        Operation("GET", "/files/{file_id:path}", "One uploaded file's record.", one_file,
+                  responses={200: "The file.", 404: "No such file."}),
+    ]  # fmt: skip

@@ -1,47 +1,43 @@
-"""The control API's OpenAPI description, built by Starlette's SchemaGenerator from the YAML in
-each endpoint's docstring."""
+"""The control API's OpenAPI description (generated from its operations' models) and each
+provider's own description as the emulator serves it."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
-from starlette.schemas import SchemaGenerator
+from starlette.routing import Route
 
+from ..http.operations import Operation, openapi
 from ..http.responses import JSONResponse
 
-GENERATOR = SchemaGenerator(
-    {
-        "openapi": "3.0.3",
-        "info": {
-            "title": "rcs-emulator control API",
-            "version": "1",
-            "description": "Read and steer the emulator's state. Collections answer "
-            '{"items": [...], "total": N} and take limit and offset.',
-        },
-    }
-)
+INFO = {
+    "title": "rcs-emulator control API",
+    "version": "2",
+    "description": "Read and steer the emulator's state. Collections answer "
+    '{"items": [...], "total": N} and take limit and offset. Unknown fields and filters are '
+    'refused with a 400 naming them: {"error": "...", "field": "..."}.',
+}
 
 
-def openapi_route(path: str, routes: list[BaseRoute]) -> Route:
-    schema = GENERATOR.get_schema(routes=routes)
-    # The routes are mounted under /_emulator; the schema shows the paths clients call.
-    schema["paths"] = {"/_emulator" + p: v for p, v in schema.get("paths", {}).items()}
+def openapi_route(path: str, operations: Iterable[Operation]) -> Route:
+    schema = openapi(operations, "/_emulator", INFO)
 
-    async def openapi(request: Request) -> Response:
+    async def description(request: Request) -> Response:
         return JSONResponse(schema)
 
-    return Route(path, openapi, methods=["GET"], include_in_schema=False)
+    return Route(path, description, methods=["GET"])
 
 
 def provider_openapi_route(descriptions: dict[str, str]) -> Route:
     """/openapi/{provider}.json: each provider's endpoints as the emulator serves them."""
     import yaml
 
-    loaded = {name: yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-              for name, path in descriptions.items()}  # fmt: skip
+    loaded: dict[str, Any] = {name: yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+                              for name, path in descriptions.items()}  # fmt: skip
 
     async def provider_openapi(request: Request) -> Response:
         name = request.path_params["provider"]
@@ -49,5 +45,4 @@ def provider_openapi_route(descriptions: dict[str, str]) -> Route:
             return JSONResponse({"error": f"no OpenAPI description for {name!r}"}, 404)
         return JSONResponse(loaded[name])
 
-    return Route("/openapi/{provider}.json", provider_openapi, methods=["GET"],
-                 include_in_schema=False)  # fmt: skip
+    return Route("/openapi/{provider}.json", provider_openapi, methods=["GET"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..core.clock import iso
+from ..core.clock import Clock, iso
 from ..core.models import AgentSettings, Message, PhoneSettings
 
 
@@ -65,3 +65,9 @@ def agent_view(a: AgentSettings) -> dict[str, Any]:
 
 def phone_view(p: PhoneSettings) -> dict[str, Any]:
     return {"phone": p.phone, "rcs_capable": p.rcs_capable, "scenario": p.scenario}
+
+
+def clock_view(clock: Clock) -> dict[str, Any]:
+    now = clock.now()
+    return {"mode": clock.mode, "now": iso(now), "epoch": now,
+            "speed": getattr(clock, "speed", 1.0)}  # fmt: skip

@@ -102,7 +102,7 @@ class Emulator:
         self.vault = FileVault(Path(settings.files_folder) if settings.files_folder else None)
         self._latest_created = 0.0
         self._policies: dict[tuple[RetryPolicy, float], RetryPolicy] = {}
-        # Other names a tenant is known by (a SerwerSMS account's token, beside its username).
+        # Other names a tenant is known by (an account's token, beside its username).
         self.tenant_aliases: dict[str, str] = {}
         self.revision = 0  # counts changes, so a periodic save can skip when nothing changed
         self.scheduler = Scheduler()

@@ -111,8 +111,8 @@ class Message:
     # client's tag... Shared between the recipients of one request; empty for a plain text.
     content: Mapping[str, Any]
     suggestions: tuple[Suggestion, ...] = ()
-    batch: str | None = None  # tagId for Generic; None where a provider has no batches
-    external_id: str | None = None  # the client's own id (SerwerSMS unique_id)
+    batch: str | None = None  # the request's batch id (a tag); None where a provider has none
+    external_id: str | None = None  # the client's own id for this recipient's message
     status: Status = Status.QUEUED
     events: list[Event] = field(default_factory=list)
     seq: int = 0

@@ -13,6 +13,7 @@ from starlette.routing import BaseRoute
 from starlette.types import ASGIApp
 
 from ..core.emulator import ProviderAdapter
+from ..http.operations import Operation
 
 
 @dataclass
@@ -28,7 +29,7 @@ class ProviderMount:
     fault_response: Callable[[Request, int, int | None], Response] = field(
         default=lambda request, status, retry_after: Response(status_code=status)
     )
-    control: list[BaseRoute] = field(default_factory=list)  # its own /_emulator additions
+    control: list[Operation] = field(default_factory=list)  # its own /_emulator additions
     openapi: str | None = None  # file name, beside the package, of its OpenAPI description
     hot_routes: int = 0  # how many of `routes`, from the first, the app tries before all others
     tenant_of: Callable[[Request], str] = lambda request: request.client.host  # type: ignore[union-attr]

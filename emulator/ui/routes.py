@@ -3,14 +3,10 @@ server-sent-events stream of change notices at `/_emulator/stream`."""
 
 from __future__ import annotations
 
-import asyncio
-import json
-from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response, StreamingResponse
+from starlette.responses import FileResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from ..control.auth import token_ok
@@ -49,32 +45,7 @@ def ui_routes(emulator: Emulator, token: str | None) -> list[BaseRoute]:
             return JSONResponse({"error": "no such asset"}, 404)
         return FileResponse(STATIC / name, media_type=ASSETS[name], headers=HEADERS)
 
-    async def stream(request: Request) -> Response:
-        refused = denied(request)
-        if refused is not None:
-            return refused
-        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=1000)
-        emulator.watchers.add(queue)
-
-        async def events() -> AsyncIterator[str]:
-            try:
-                yield "retry: 2000\n\n"
-                while True:
-                    try:
-                        notice = await asyncio.wait_for(queue.get(), KEEP_ALIVE)
-                    except TimeoutError:
-                        yield ": keep-alive\n\n"
-                        continue
-                    yield f"event: change\ndata: {json.dumps(notice)}\n\n"
-            finally:
-                emulator.watchers.discard(queue)
-
-        return StreamingResponse(
-            events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
-        )
-
     return [
         Route("/", page, methods=["GET"]),
         Route("/ui/{name}", asset, methods=["GET"]),
-        Route("/_emulator/stream", stream, methods=["GET"]),
     ]

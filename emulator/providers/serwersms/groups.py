@@ -3,39 +3,30 @@ control API at /_emulator/serwersms/groups."""
 
 from __future__ import annotations
 
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
 
-from ...http.body import BadJson, BodyTooLarge, parse_json, read_limited
+from ...http.operations import Operation, Page, Strict, page
 from ...http.responses import JSONResponse
 
-MAX_BODY = 8 * 1024 * 1024
+
+class GroupBody(Strict):
+    phones: list[str]  # as a client would list them: the send normalises each
 
 
-def group_routes(groups: dict[str, list[str]]) -> list[BaseRoute]:
-    async def put_group(request: Request) -> Response:
-        try:
-            data = parse_json(await read_limited(request, MAX_BODY))
-        except (BadJson, BodyTooLarge):
-            data = None
-        phones = data.get("phones") if isinstance(data, dict) else None
-        if (
-            not isinstance(data, dict)
-            or set(data) != {"phones"}
-            or not isinstance(phones, list)
-            or not all(isinstance(p, str) for p in phones)
-        ):
-            raise HTTPException(400, 'send {"phones": ["+48500600700", ...]} and nothing else')
-        groups[request.path_params["group_id"]] = phones
-        return JSONResponse({"group_id": request.path_params["group_id"], "phones": phones})
+def group_operations(groups: dict[str, list[str]]) -> list[Operation]:
+    async def put_group(request: Request, body: GroupBody) -> Response:
+        group_id = request.path_params["group_id"]
+        groups[group_id] = list(body.phones)
+        return JSONResponse({"group_id": group_id, "phones": groups[group_id]})
 
-    async def list_groups(request: Request) -> Response:
+    async def list_groups(request: Request, query: Page) -> Response:
         items = [{"group_id": k, "phones": v} for k, v in groups.items()]
-        return JSONResponse({"items": items, "total": len(items)})
+        return page(items, dict, query)
 
     return [
-        Route("/serwersms/groups", list_groups, methods=["GET"]),
-        Route("/serwersms/groups/{group_id}", put_group, methods=["PUT"]),
-    ]
+        Operation("GET", "/serwersms/groups", "SerwerSMS contact groups.", list_groups,
+                  query=Page, responses={200: '{"items": [...], "total": N}'}),
+        Operation("PUT", "/serwersms/groups/{group_id}", "Set a SerwerSMS contact group's "
+                  "numbers.", put_group, body=GroupBody, responses={200: "The group."}),
+    ]  # fmt: skip

@@ -21,7 +21,7 @@ from .adapter import SerwerSmsAdapter
 from .auth import Account, Accounts
 from .errors import TENANT, Rendering, SerwerSmsApiError, SerwerSmsError, tenant_named
 from .formats import respond
-from .groups import group_routes
+from .groups import group_operations
 from .messages import MAX_NUMBERS, as_list, build, extra_content, send_time, unique_ids
 from .params import ParamError, parse_form, truthy
 from .provider import NAME, SerwerSmsSection
@@ -174,5 +174,5 @@ def mount(emulator: Emulator, section: SerwerSmsSection) -> ProviderMount:
         tenant_of=tenant_named,
         openapi=str(Path(__file__).with_name("openapi.yaml")),
         hot_routes=3,  # messages/send_rcs in its three forms
-        control=group_routes(api.groups),
+        control=group_operations(api.groups),
     )

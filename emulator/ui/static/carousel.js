@@ -1,4 +1,4 @@
-// The Generic document's carousel layout: "the height of the first few cards in the carousel
+// A carousel's layout, as the provider documents describe it: "the height of the first few cards in the carousel
 // determines the height of all the cards", and a card whose content does not fit is truncated in
 // this order: description to one line, title to one line, suggestions from the end of the list,
 // the description, the title. Run on the carousels once they are in the page (it needs layout).

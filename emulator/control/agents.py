@@ -1,0 +1,61 @@
+"""GET /agents and PUT /agents/{provider}/{agent_id}: where an agent's (or bot's) callbacks go,
+the answer tag its receiver echoes, its display name."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ..core.emulator import Emulator
+from ..http.operations import ApiError, Operation, Page, Strict, page
+from ..http.responses import JSONResponse
+from ..providers import REGISTRY
+from .params import ProviderName, WebhookUrl
+from .views import agent_view
+
+
+class AgentQuery(Page):
+    provider: ProviderName | None = None
+    tenant: str | None = None
+
+
+class AgentSettingsBody(Strict):
+    """Only the fields given change; null clears one."""
+
+    webhook_url: WebhookUrl | None = None
+    answer_tag: str | None = None
+    name: str | None = None
+    tenant: str | None = None  # the settings apply to this tenant only
+
+
+def operations(emulator: Emulator) -> list[Operation]:
+    async def agents(request: Request, query: AgentQuery) -> Response:
+        tenant = emulator.tenant(query.tenant)
+        items = [
+            a
+            for a in emulator.agents.values()
+            if (query.provider is None or a.provider == query.provider)
+            and (tenant is None or a.tenant == tenant)
+        ]
+        return page(items, agent_view, query)
+
+    async def put_agent(request: Request, body: AgentSettingsBody) -> Response:
+        provider = request.path_params["provider"]
+        if REGISTRY.get(provider) is None:
+            raise ApiError(404, f"unknown provider {provider!r}; one of "
+                           f"{', '.join(REGISTRY.names())}")  # fmt: skip
+        agent_id = request.path_params["agent_id"]
+        agent = emulator.agent(provider, agent_id, emulator.tenant(body.tenant))
+        for key in ("webhook_url", "answer_tag", "name"):
+            if key in body.model_fields_set:
+                setattr(agent, key, getattr(body, key) or None)
+        return JSONResponse(agent_view(agent))
+
+    return [
+        Operation("GET", "/agents", "Agent and bot settings in force.", agents, query=AgentQuery,
+                  responses={200: '{"items": [...], "total": N}'}),
+        Operation("PUT", "/agents/{provider}/{agent_id:path}", "Set an agent's (or bot's) "
+                  "webhook URL, answer tag and display name.", put_agent, body=AgentSettingsBody,
+                  description="With tenant, the settings apply to that API key or account only.",
+                  responses={200: "The agent's settings.", 404: "No such provider."}),
+    ]  # fmt: skip

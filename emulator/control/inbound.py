@@ -1,0 +1,52 @@
+"""POST /inbound: act as the person holding the phone (type a reply, or tap a suggestion)."""
+
+from __future__ import annotations
+
+from pydantic import model_validator
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ..core.clock import iso
+from ..core.emulator import Emulator, InboundError
+from ..http.operations import ApiError, Operation, Strict
+from ..http.responses import JSONResponse
+from .params import Phone, ProviderName
+
+
+class InboundBody(Strict):
+    """Exactly one of text or postback."""
+
+    provider: ProviderName
+    agent_id: str
+    phone: Phone
+    text: str | None = None
+    postback: str | None = None
+    message_id: str | None = None  # the message acted on; else the agent's latest to the phone
+
+    @model_validator(mode="after")
+    def _one_action(self) -> InboundBody:
+        if (self.text is None) == (self.postback is None):
+            raise ValueError("give exactly one of text or postback")
+        return self
+
+
+def operations(emulator: Emulator) -> list[Operation]:
+    async def inbound(request: Request, body: InboundBody) -> Response:
+        try:
+            msg, event = emulator.inbound(body.provider, body.agent_id, body.phone,
+                                          text=body.text, postback=body.postback,
+                                          message_id=body.message_id or None)  # fmt: skip
+        except InboundError as exc:
+            raise ApiError(409, str(exc)) from None
+        await emulator.dispatcher.drain()
+        return JSONResponse({"message_id": msg.id, "event": event.type.value,
+                             "time": iso(event.time)})  # fmt: skip
+
+    return [
+        Operation("POST", "/inbound", "Act as the user: type a message, or tap a suggestion by "
+                  "its postback.", inbound, body=InboundBody,
+                  description="Acts on the latest message the agent sent to that phone, or on "
+                  "the message named by message_id (which must be that agent's, to that phone).",
+                  responses={200: "The event and the message it belongs to.",
+                             409: "Nothing to act on, or the phone cannot answer."}),
+    ]  # fmt: skip

@@ -1,0 +1,54 @@
+"""GET /phones and PUT /phones/{phone}: a number's RCS capability and scenario."""
+
+from __future__ import annotations
+
+from pydantic import ValidationError
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ..core.emulator import Emulator
+from ..core.scenarios import ScenarioError
+from ..http.operations import ApiError, Operation, Page, Strict, page
+from ..http.responses import JSONResponse
+from .params import phone
+from .views import phone_view
+
+
+class PhoneSettingsBody(Strict):
+    """Only the fields given change; null returns one to the scenario's own rule."""
+
+    rcs_capable: bool | None = None
+    scenario: str | None = None
+
+
+def operations(emulator: Emulator) -> list[Operation]:
+    async def phones(request: Request, query: Page) -> Response:
+        return page(list(emulator.phones.values()), phone_view, query)
+
+    async def put_phone(request: Request, body: PhoneSettingsBody) -> Response:
+        try:
+            number = phone(request.path_params["phone"])
+        except (ValueError, ValidationError) as exc:
+            raise ApiError(400, str(exc), "phone") from None
+        if body.scenario:
+            try:
+                emulator.scenarios.get(body.scenario)
+            except ScenarioError as exc:
+                raise ApiError(400, str(exc), "scenario") from None
+        settings = emulator.phone(number)
+        if "rcs_capable" in body.model_fields_set:
+            settings.rcs_capable = body.rcs_capable
+        if "scenario" in body.model_fields_set:
+            settings.scenario = body.scenario or None
+        resolved = emulator.resolve(number)
+        return JSONResponse(
+            phone_view(settings) | {"resolved_rule": resolved.rule, "capable": resolved.capable}
+        )
+
+    return [
+        Operation("GET", "/phones", "Per-number settings in force.", phones, query=Page,
+                  responses={200: '{"items": [...], "total": N}'}),
+        Operation("PUT", "/phones/{phone}", "Per-number behaviour: RCS capability and scenario.",
+                  put_phone, body=PhoneSettingsBody,
+                  responses={200: "The phone's settings and the rule that now applies."}),
+    ]  # fmt: skip

@@ -1,0 +1,61 @@
+"""GET /health and POST /reset: is it up, what does it hold; forget it."""
+
+from __future__ import annotations
+
+import time
+
+from pydantic import Field
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ..core.emulator import Emulator
+from ..http.operations import Operation, Query
+from ..http.responses import JSONResponse
+from .views import clock_view
+
+
+class ResetQuery(Query):
+    keep_settings: bool = Field(
+        False, description="Keep agent and phone settings made through this API."
+    )
+    tenant: str | None = Field(None, description="Forget only this tenant's state.")
+
+
+def operations(emulator: Emulator) -> list[Operation]:
+    started = time.monotonic()
+
+    async def health(request: Request) -> Response:
+        return JSONResponse(
+            {
+                "status": "ok",
+                "uptime_seconds": round(time.monotonic() - started, 3),
+                "messages": len(emulator.stores),
+                "tenants": len(emulator.stores.tenants()),
+                "scheduled_events": len(emulator.scheduler),
+                "webhooks": emulator.dispatcher.backlog(),
+                "retention": {
+                    "max_messages": emulator.stores.max_messages,
+                    "evicted_messages": emulator.stores.evicted,
+                    "max_webhook_log": emulator.dispatcher.max_log,
+                    "webhook_log_dropped": emulator.dispatcher.dropped_from_log,
+                },
+                "clock": clock_view(emulator.clock),
+                "scenario": emulator.scenarios.active.name,
+            }
+        )
+
+    async def reset(request: Request, query: ResetQuery) -> Response:
+        tenant = emulator.tenant(query.tenant)
+        emulator.reset(keep_settings=query.keep_settings, tenant=tenant)
+        kept = query.keep_settings or tenant is not None
+        return JSONResponse({"reset": True, "kept_settings": kept, "tenant": tenant})
+
+    return [
+        Operation("GET", "/health", "Liveness, counts, webhook backlog, clock and scenario.",
+                  health, responses={200: "The emulator is up."}),
+        Operation("POST", "/reset", "Forget messages, files, events, webhook attempts, faults "
+                  "and surprises.", reset, query=ResetQuery,
+                  description="Agent and phone settings return to the config unless "
+                  "keep_settings=true. With tenant=KEY only that tenant's state is forgotten.",
+                  responses={200: "Reset done."}),
+    ]  # fmt: skip

@@ -1,0 +1,64 @@
+"""GET /webhooks: every delivery with every attempt; POST /webhooks/{id}/redeliver: a finished
+delivery sent once more, now."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ..core.emulator import Emulator
+from ..http.operations import ApiError, Operation, Page, page
+from ..http.responses import JSONResponse
+from ..http.validators import is_whole_number
+from .params import Phone, ProviderName
+
+
+class WebhookQuery(Page):
+    provider: ProviderName | None = None
+    tenant: str | None = None
+    agent: str | None = Field(None, description="The agent (or bot) id.")
+    phone: Phone | None = None
+    state: Literal["pending", "in_flight", "retrying", "delivered", "failed"] | None = None
+
+
+def operations(emulator: Emulator) -> list[Operation]:
+    async def webhooks(request: Request, query: WebhookQuery) -> Response:
+        tenant = emulator.tenant(query.tenant)
+        wanted: dict[str, Any] = {"provider": query.provider, "tenant": tenant,
+                                  "agent_id": query.agent, "phone": query.phone,
+                                  "state": query.state}  # fmt: skip
+        wanted = {k: v for k, v in wanted.items() if v is not None}
+        items = [
+            d
+            for d in emulator.dispatcher.deliveries.values()
+            if all(getattr(d, k) == v for k, v in wanted.items())
+        ]
+        return page(items, lambda d: d.to_dict(), query)
+
+    async def redeliver(request: Request) -> Response:
+        raw = request.path_params["delivery_id"]
+        if not is_whole_number(raw):
+            raise ApiError(404, "no webhook delivery with that id")
+        try:
+            delivery = emulator.dispatcher.redeliver(int(raw))
+        except KeyError:
+            raise ApiError(404, "no webhook delivery with that id") from None
+        except ValueError as exc:
+            raise ApiError(409, str(exc)) from None
+        return JSONResponse(delivery.to_dict(), 202)
+
+    return [
+        Operation("GET", "/webhooks", "Every webhook delivery with every attempt (url, payload, "
+                  "status, body, error).", webhooks, query=WebhookQuery,
+                  responses={200: '{"items": [...], "total": N}'}),
+        Operation("POST", "/webhooks/{delivery_id}/redeliver",
+                  "Send a delivered or failed webhook delivery again, now.", redeliver,
+                  description="One new attempt to the delivery's URL with its payload, logged "
+                  "like the others (the attempt log and surprises), with no retries after it. A "
+                  "delivery still under way (pending, in flight, waiting for a retry) answers 409.",
+                  responses={202: "The delivery, its new attempt under way.",
+                             404: "No such delivery.", 409: "The delivery is not finished."}),
+    ]  # fmt: skip
