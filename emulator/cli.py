@@ -8,7 +8,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from .config import CLOCK_MODES, Config, ConfigError
+from .config import Config, ConfigError
+from .config_errors import CLOCK_MODES
 from .core.scenarios import ScenarioError, builtin_dir, load_book, load_scenario
 
 

@@ -8,7 +8,6 @@ entry declares. Every error names where the value came from: the file, the varia
 
 from __future__ import annotations
 
-import difflib
 import os
 from collections.abc import Mapping
 from contextvars import ContextVar
@@ -35,20 +34,12 @@ from pydantic_settings import (
 )
 from pydantic_settings.exceptions import SettingsError
 
+from .config_errors import ConfigError, config_error, wording
 from .providers import REGISTRY
 
 ENV_PREFIX = "RCS_EMULATOR_"
 # Where each value being validated came from ("--port 80", "RCS_EMULATOR_PORT=80", "f.yaml: port").
 _SOURCES: ContextVar[Mapping[str, str]] = ContextVar("config_sources", default=MappingProxyType({}))
-CLOCK_MODES = ("real", "scaled", "manual")
-
-
-class ConfigError(ValueError):
-    pass
-
-
-class ConflictError(ConfigError):
-    """Two settings that cannot go together (each may be fine alone)."""
 
 
 class AgentEntry(BaseModel):
@@ -118,7 +109,7 @@ class Config(BaseSettings):
         try:
             super().__init__(**values)
         except ValidationError as exc:  # named by source when from_sources() is building
-            raise _config_error(exc, _SOURCES.get()) from None
+            raise config_error(exc, _SOURCES.get()) from None
 
     @classmethod
     def settings_customise_sources(
@@ -159,7 +150,7 @@ class Config(BaseSettings):
             except ValidationError as exc:
                 first = exc.errors()[0]
                 where = ".".join(str(p) for p in first["loc"])
-                detail = f"{where}: {_wording(first)}" if where else _wording(first)
+                detail = f"{where}: {wording(first)}" if where else wording(first)
                 raise PydanticCustomError(
                     "section", "{detail}", {"provider": provider.name, "detail": detail}
                 ) from None
@@ -259,47 +250,6 @@ def _build(cls: type[Config], values: dict[str, Any], sources: Mapping[str, str]
         return cls(**values)
     finally:
         _SOURCES.reset(token)
-
-
-def _config_error(exc: ValidationError, sources: Mapping[str, str]) -> ConfigError:
-    error = exc.errors()[0]
-    loc = [str(p) for p in error["loc"]]
-    if error["type"] == "conflict":
-        named = " and ".join(sources[n] for n in ("clock", "speed") if n in sources)
-        return ConflictError(f"{named}: {error['msg']}" if named else error["msg"])
-    if error["type"] == "section":
-        name = error["ctx"]["provider"]
-        where = sources[name].rsplit(": ", 1)[0] + ": " if name in sources else ""
-        return ConfigError(f"{where}{name}: {error['msg']}")
-    if error["type"] == "extra_forbidden" and len(loc) == 1:
-        where = sources.get(loc[0], "").rsplit(": ", 1)[0]
-        known = [*Config.model_fields.keys() - {"sections"}, *REGISTRY.names()]
-        near = difflib.get_close_matches(loc[0], known, n=1)
-        hint = f"did you mean {near[0]!r}?" if near else "known: " + ", ".join(sorted(known))
-        text = f"unknown setting {loc[0]!r} ({hint})"
-        return ConfigError(f"{where}: {text}" if where else text)
-    field = loc[0] if loc else ""
-    detail = ".".join(loc[1:])
-    text = f"{detail}: {_wording(error)}" if detail else _wording(error)
-    source = sources.get(field)
-    return ConfigError(f"{source}: {text}" if source else f"{field}: {text}")
-
-
-def _wording(error: Mapping[str, Any]) -> str:
-    """pydantic's message as one of our lines: "must be a whole number, not 'abc'"."""
-    kind, given = str(error["type"]), error.get("input")
-    if kind.startswith("int_"):
-        return f"must be a whole number, not {given!r}"
-    if kind.startswith("float_"):
-        return f"must be a number, not {given!r}"
-    if kind == "literal_error":
-        return f"must be one of {', '.join(CLOCK_MODES)}, not {given!r}"
-    if kind in ("greater_than", "greater_than_equal", "less_than_equal", "less_than"):
-        return f"must be {str(error['msg']).removeprefix('Input should be ')}, not {given!r}"
-    if kind == "extra_forbidden":
-        return "unknown setting"
-    text = str(error["msg"]).removeprefix("Value error, ")
-    return text.replace("Input should be", "must be").replace("Field required", "is required")
 
 
 def load_yaml(path: Path) -> dict[str, Any]:

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import snapshot
+from . import restore, snapshot
 from .clock import iso
 from .statefile import StateFileError
 
@@ -41,8 +41,8 @@ class AutoSaver:
         if not self.path.exists():
             return None
         try:
-            state = snapshot.read(self.path)
-            counts = snapshot.load(self.emulator, state, snapshot.files_dir(self.path))
+            state = restore.read(self.path)
+            counts = restore.load(self.emulator, state, snapshot.files_dir(self.path))
         except StateFileError as exc:
             raise StateFileError(f"state file {self.path}: {exc}") from None
         removed = self.emulator.vault.keep_only({f.path for f in state.files})

@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import httpx
 
-from .clock import Clock, ManualClock, iso
+from .adapter import ProviderAdapter
+from .answers import RECEIPTS, Answers, InboundError, has_event
+from .clock import Clock, ManualClock
+from .directory import Directory
 from .display import layout
 from .files import FileVault
 from .ids import IdSource
@@ -29,44 +32,16 @@ from .models import (
     Message,
     PhoneSettings,
     Status,
-    StoredFile,
-    Suggestion,
 )
-from .scenarios import Resolution, ScenarioBook, Step
+from .notices import SURPRISES_KEPT, Notices
+from .scenarios import ScenarioBook, Step
 from .scheduler import Scheduler
-from .store import Stores
-from .webhooks import Attempt, Delivery, Dispatcher, RetryPolicy
-
-
-class ProviderAdapter(Protocol):
-    """What the core needs from a provider: its callbacks and its retry rule."""
-
-    name: str
-
-    def callbacks(self, message: Message, event: Event) -> list[Any]:
-        """The webhook payloads this event produces (none if the provider does not push it)."""
-
-    def retry_policy(self, agent: AgentSettings) -> RetryPolicy: ...
-
-    def display(self, message: Message, files: Mapping[str, StoredFile]) -> dict[str, Any]:
-        """How a client lays the message out, in core.display's provider-neutral shape."""
-
-
-SURPRISES_KEPT = 10_000
-RECEIPTS = (EventType.DELIVERED, EventType.READ)  # in the order a phone sends them
-
-
-def _has(message: Message, etype: EventType) -> bool:
-    return any(e.type is etype for e in message.events)
-
+from .stores import Stores
+from .webhooks import Dispatcher, RetryPolicy
 
 # Messages stored per turn of the event loop: a 100,000-number send lets other clients in
 # between slices (each slice takes a few milliseconds) instead of holding them for seconds.
 SLICE = 1000
-
-
-class InboundError(ValueError):
-    """A user action that cannot happen (no message to tap on, no such suggestion)."""
 
 
 @dataclass(slots=True)
@@ -86,7 +61,7 @@ class EmulatorSettings:
     phones: dict[str, PhoneSettings] = field(default_factory=dict)
 
 
-class Emulator:
+class Emulator(Directory, Answers, Notices):
     def __init__(
         self,
         settings: EmulatorSettings,
@@ -131,21 +106,8 @@ class Emulator:
         # Live viewers (the inbox page): each a bounded queue of small change notices.
         self.watchers: set[asyncio.Queue[dict[str, Any]]] = set()
 
-    def tenant(self, name: str | None) -> str | None:
-        """The tenant a client-side name (API key, token, username) stands for."""
-        if not name:
-            return None
-        return self.tenant_aliases.get(name, name)
-
     def register(self, adapter: ProviderAdapter) -> None:
         self.providers[adapter.name] = adapter
-
-    def restore_settings(self) -> None:
-        """Agents and phones back to what the config says (control-API changes undone)."""
-        self.agents = {k: replace(v) for k, v in self.settings.agents.items()}
-        self.phones = {k: replace(v) for k, v in self.settings.phones.items()}
-        for hook in self.on_restore:
-            hook()
 
     def reset(self, keep_settings: bool = False, tenant: str | None = None) -> None:
         """Forget messages, files, events and webhook attempts (of one tenant, or all);
@@ -171,43 +133,6 @@ class Emulator:
         for hook in self.on_reset:
             hook()
         self.publish("reset", None, None, None, None)
-
-    # -- settings ---------------------------------------------------------------------------
-
-    def agent(self, provider: str, agent_id: str, tenant: str | None = None) -> AgentSettings:
-        """The settings to edit: this tenant's own (tenant given) or everyone's."""
-        key = (provider, tenant, agent_id)
-        settings = self.agents.get(key)
-        if settings is None:
-            settings = self.agents[key] = AgentSettings(provider, agent_id, tenant=tenant)
-        return settings
-
-    def agent_for(self, provider: str, agent_id: str, tenant: str) -> AgentSettings:
-        """The settings in force for a tenant's agent: its own, else everyone's."""
-        own = self.agents.get((provider, tenant, agent_id))
-        return own if own is not None else self.agent(provider, agent_id)
-
-    def phone(self, phone: str) -> PhoneSettings:
-        settings = self.phones.get(phone)
-        if settings is None:
-            settings = self.phones[phone] = PhoneSettings(phone)
-        return settings
-
-    def resolve(self, phone: str) -> Resolution:
-        override = self.phones.get(phone)
-        resolution = self.scenarios.resolve(phone, override.scenario if override else None)
-        if override is not None and override.rcs_capable is not None:
-            return Resolution(
-                resolution.scenario,
-                resolution.rule,
-                override.rcs_capable,
-                resolution.timeline,
-                resolution.sms_timeline,
-            )
-        return resolution
-
-    def capable(self, phone: str) -> bool:
-        return self.resolve(phone).capable
 
     # -- sending ----------------------------------------------------------------------------
 
@@ -282,7 +207,7 @@ class Emulator:
                 pass  # a scripted tap on a chip the message does not have is skipped
         elif step.event_type is EventType.MESSAGE:
             self.fire(message, EventType.MESSAGE, text=step.text or self.ids.sentence())
-        elif step.event_type in RECEIPTS and _has(message, step.event_type):
+        elif step.event_type in RECEIPTS and has_event(message, step.event_type):
             return  # the user's own tap or reply already reported it: a phone says it once
         else:
             self.fire(message, step.event_type)
@@ -310,78 +235,6 @@ class Emulator:
         self.publish("event", message.provider, message.agent_id, message.phone, message.id)
         self._notify(message, event)
         return event
-
-    def tap(
-        self, message: Message, position: int | None = None, postback: str | None = None
-    ) -> Event:
-        chips = message.suggestions
-        if position is not None:
-            if not 1 <= position <= len(chips):
-                raise InboundError(f"message {message.id} has no suggestion number {position}")
-            chip: Suggestion | None = chips[position - 1]
-        else:
-            chip = next((c for c in chips if c.postback == postback), None)
-        if chip is None:
-            raise InboundError(f"message {message.id} has no suggestion with that postback")
-        etype = EventType.REPLY if chip.kind == "reply" else EventType.ACTION
-        self._receipts_before_answer(message)
-        return self.fire(message, etype, text=chip.label, postback=chip.postback)
-
-    def _receipts_before_answer(self, message: Message) -> None:
-        """A phone that answers has received and shown the message: if it has not said so yet,
-        it says delivered, then read, before the answer (each once, in that order)."""
-        if message.channel is not Channel.RCS:
-            return
-        for receipt in RECEIPTS:
-            if not _has(message, receipt):
-                self.fire(message, receipt)
-
-    def inbound(
-        self,
-        provider: str,
-        agent_id: str,
-        phone: str,
-        text: str | None = None,
-        postback: str | None = None,
-        message_id: str | None = None,
-    ) -> tuple[Message, Event]:
-        """The user acts on the latest message this agent sent to this phone, or on the one
-        named by `message_id` (a chip of an earlier card stays tappable)."""
-        if message_id is not None:
-            message = self.stores.get(message_id)
-            if message is None or (message.provider, message.agent_id, message.phone) != (
-                provider,
-                agent_id,
-                phone,
-            ):
-                raise InboundError(f"{provider} agent {agent_id} sent no message {message_id} "
-                                   f"to {phone}")  # fmt: skip
-        else:
-            message = self.stores.latest_to(provider, agent_id, phone)
-        if message is None:
-            raise InboundError(f"{provider} agent {agent_id} has sent nothing to {phone}")
-        refusal = self.why_no_answer(message)
-        if refusal is not None:
-            raise InboundError(refusal)
-        if postback is not None:
-            return message, self.tap(message, postback=postback)
-        if not text:
-            raise InboundError("an inbound action needs 'text' or 'postback'")
-        self._receipts_before_answer(message)
-        return message, self.fire(message, EventType.MESSAGE, text=text)
-
-    def why_no_answer(self, message: Message) -> str | None:
-        """Why the phone cannot answer this message over RCS, or None when it can."""
-        phone = message.phone
-        if message.channel is Channel.SMS:
-            return f"{phone} has no RCS capability: it got {message.id} as an SMS fallback"
-        if message.status is Status.NO_CAPABILITY or not self.capable(phone):
-            return f"{phone} has no RCS capability: it cannot answer over RCS"
-        if message.status in (Status.SCHEDULED, Status.QUEUED):
-            return f"message {message.id} has not reached {phone} yet (it is {message.status})"
-        if message.status in (Status.UNDELIVERED, Status.EXPIRED, Status.FAILED):
-            return f"message {message.id} never reached {phone} (it is {message.status})"
-        return None
 
     def _notify(self, message: Message, event: Event) -> None:
         adapter = self.providers.get(message.provider)
@@ -419,51 +272,6 @@ class Emulator:
             return layout()
         store = self.stores.owner(message)
         return adapter.display(message, store.files if store is not None else {})
-
-    # -- change notices ----------------------------------------------------------------------
-
-    def touch(self) -> None:
-        """Something that viewers do not draw changed (settings, an upload): save it."""
-        self.revision += 1
-
-    def publish(
-        self,
-        kind: str,
-        provider: str | None,
-        agent_id: str | None,
-        phone: str | None,
-        message_id: str | None,
-    ) -> None:
-        """Tell live viewers that something changed; a viewer that lags loses notices, not
-        correctness: it reloads what it shows on the next one."""
-        self.revision += 1
-        if not self.watchers:
-            return
-        notice = {"kind": kind, "provider": provider, "agent_id": agent_id, "phone": phone,
-                  "message_id": message_id}  # fmt: skip
-        for queue in self.watchers:
-            if not queue.full():
-                queue.put_nowait(notice)
-
-    # -- surprises --------------------------------------------------------------------------
-
-    def note_surprise(self, kind: str, **details: Any) -> None:
-        self.surprises.append({"kind": kind, "time": iso(self.clock.now()), **details})
-
-    def _webhook_surprise(self, delivery: Delivery, attempt: Attempt) -> None:
-        if attempt.accepted:
-            return
-        self.note_surprise(
-            "webhook",
-            provider=delivery.provider,
-            tenant=delivery.tenant,
-            url=delivery.url,
-            payload=delivery.payload,
-            status=attempt.status,
-            error=attempt.error,
-            body=attempt.body,
-            attempt=attempt.number,
-        )
 
     # -- time -------------------------------------------------------------------------------
 

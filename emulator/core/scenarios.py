@@ -6,164 +6,18 @@ the file, the place in it and the rule it broke. See README.md for the format.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any
 
 import yaml
 from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
     ValidationError,
-    field_validator,
-    model_validator,
 )
 
 from . import pydantic_errors
-from .models import EventType
-
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
-_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
-
-# Words a scenario may use for an event, and the event they mean.
-EVENT_WORDS: dict[str, EventType] = {
-    "delivered": EventType.DELIVERED,
-    "read": EventType.READ,
-    "displayed": EventType.READ,
-    "tap": EventType.REPLY,
-    "reply": EventType.REPLY,
-    "message": EventType.MESSAGE,
-    "no_capability": EventType.NO_CAPABILITY,
-    "undelivered": EventType.UNDELIVERED,
-    "expired": EventType.EXPIRED,
-    "failed": EventType.FAILED,
-}
-
-
-class ScenarioError(ValueError):
-    """A scenario file or name that cannot be used; the message says where and why."""
-
-
-def parse_duration(value: Any) -> float:
-    if isinstance(value, bool):
-        raise ValueError("a delay is a number of seconds or a string like '2s', '5m', '1h'")
-    if isinstance(value, int | float):
-        seconds = float(value)
-    elif isinstance(value, str) and (m := _DURATION.match(value)):
-        seconds = float(m.group(1)) * _UNITS[m.group(2)]
-    else:
-        raise ValueError("a delay is a number of seconds or a string like '2s', '5m', '1h'")
-    if seconds < 0:
-        raise ValueError("a delay cannot be negative")
-    return seconds
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-
-class Condition(_Strict):
-    """A step runs only when every given condition holds for the message."""
-
-    has_suggestions: bool | None = None
-    channel: Literal["RCS", "SMS"] | None = None
-    kind: Literal["text", "file", "richcard", "carousel", "sms"] | None = None
-
-
-class Step(_Strict):
-    after: Annotated[
-        float | tuple[float, float], Field(description="delay after the previous step")
-    ] = 0.0
-    event: str
-    suggestion: int | None = Field(default=None, ge=1, description="1-based chip position")
-    postback: str | None = None
-    text: str | None = None
-    when: Condition | None = Field(default=None, alias="if")
-
-    @field_validator("after", mode="before")
-    @classmethod
-    def _delay(cls, value: Any) -> float | tuple[float, float]:
-        if isinstance(value, list | tuple):
-            if len(value) != 2:
-                raise ValueError("a delay range is [low, high]")
-            low, high = parse_duration(value[0]), parse_duration(value[1])
-            if high < low:
-                raise ValueError("a delay range needs low <= high")
-            return (low, high)
-        return parse_duration(value)
-
-    @field_validator("event")
-    @classmethod
-    def _event(cls, value: str) -> str:
-        if value not in EVENT_WORDS:
-            raise ValueError(f"unknown event {value!r}; one of: {', '.join(EVENT_WORDS)}")
-        return value
-
-    @model_validator(mode="after")
-    def _tap_target(self) -> Step:
-        is_tap = EVENT_WORDS[self.event] is EventType.REPLY
-        if is_tap and (self.suggestion is None) == (self.postback is None):
-            raise ValueError("a tap names exactly one of 'suggestion' (position) or 'postback'")
-        if not is_tap and (self.suggestion is not None or self.postback is not None):
-            raise ValueError("'suggestion' and 'postback' belong to a tap/reply step")
-        if self.text is not None and EVENT_WORDS[self.event] is not EventType.MESSAGE:
-            raise ValueError("'text' belongs to a message step")
-        return self
-
-    @property
-    def event_type(self) -> EventType:
-        return EVENT_WORDS[self.event]
-
-
-class Match(_Strict):
-    numbers: list[str] | None = None
-    number: str | None = None
-    prefix: str | None = None
-    pattern: str | None = None
-
-    @field_validator("pattern")
-    @classmethod
-    def _regex(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                re.compile(value)
-            except re.error as exc:
-                raise ValueError(f"not a regular expression: {exc}") from exc
-        return value
-
-    @model_validator(mode="after")
-    def _something(self) -> Match:
-        if not (self.numbers or self.number or self.prefix or self.pattern):
-            raise ValueError("a match names numbers, number, prefix or pattern")
-        return self
-
-    def matches(self, phone: str) -> bool:
-        if self.number is not None and phone == self.number:
-            return True
-        if self.numbers and phone in self.numbers:
-            return True
-        if self.prefix is not None and phone.startswith(self.prefix):
-            return True
-        return self.pattern is not None and re.search(self.pattern, phone) is not None
-
-
-class Rule(_Strict):
-    name: str
-    description: str = ""
-    match: Match
-    capable: bool = True
-    timeline: list[Step] = []
-
-
-class ScenarioFile(_Strict):
-    name: str
-    description: str = ""
-    default: list[Step] = Field(default_factory=list, description="timeline when no rule matches")
-    sms: list[Step] = Field(default_factory=list, description="timeline of SMS fallbacks")
-    rules: list[Rule] = []
+from .scenario_files import Rule, ScenarioError, ScenarioFile, Step
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,84 +8,17 @@ in every log that holds it, so eviction is O(1) amortised too.
 
 from __future__ import annotations
 
-import heapq
 import itertools
 from collections.abc import Hashable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from sys import intern
 from typing import Any
 
+from .changes import Changes
 from .logs import EMPTY, Log, View
 from .models import STATUS_RANK, Event, Message, Status, StoredFile
+from .timeline import NO_EVENTS, Timeline, TimelineEntry
 
 AgentKey = tuple[str, str]  # provider, agent id
-
-
-@dataclass(slots=True, frozen=True)
-class TimelineEntry:
-    """One event of an agent's conversation, outgoing messages included (made on reading)."""
-
-    time: float
-    message: Message
-    event: Event
-
-
-class Timeline:
-    """Events in time order with their messages, as two parallel logs: 16 bytes an event
-    instead of an entry object each. Events of evicted messages are skipped on reading and
-    dropped once they reach the front."""
-
-    __slots__ = ("events", "messages")
-
-    def __init__(self) -> None:
-        self.events: Log[Event] = Log()
-        self.messages: Log[Message] = Log()
-
-    def append(self, message: Message, event: Event) -> None:
-        self.events._items.append(event)  # Log.append without a Python call: the hot path
-        self.messages._items.append(message)
-
-    def trim(self, alive: dict[str, Message]) -> None:
-        messages = self.messages
-        while messages and alive.get(messages.first().id) is not messages.first():
-            messages.drop_first()
-            self.events.drop_first()
-
-    def between(
-        self,
-        since: float | None,
-        until: float | None,
-        newest: int | None,
-        alive: dict[str, Message],
-    ) -> list[TimelineEntry]:
-        events, messages = self.events, self.messages
-        lo = 0 if since is None else events.bisect_left(since, key=_event_time)
-        hi = len(events) if until is None else events.bisect_right(until, key=_event_time)
-        found: list[TimelineEntry] = []
-        for i in range(hi - 1, lo - 1, -1):  # newest first, so `newest` stops early
-            message = messages[i]
-            if alive.get(message.id) is message:
-                event = events[i]
-                found.append(TimelineEntry(event.time, message, event))
-                if newest is not None and len(found) >= newest:
-                    break
-        found.reverse()
-        return found
-
-
-_NO_EVENTS = Timeline()
-
-
-class Changes:
-    """What changed since the last save (only with a state file): messages added, changed or
-    evicted, and tenants dropped, so a save rewrites only those."""
-
-    __slots__ = ("messages", "dropped", "cleared")
-
-    def __init__(self) -> None:
-        self.messages: dict[tuple[str, str], Message] = {}
-        self.dropped: set[str] = set()
-        self.cleared = False
 
 
 class Store:
@@ -259,9 +192,9 @@ class Store:
         """Events in [since, until], oldest first; with `newest`, only the newest that many
         (found by bisection, so the cost does not grow with the history)."""
         if phone is None:
-            timeline = self._timeline.get((provider, agent_id), _NO_EVENTS)
+            timeline = self._timeline.get((provider, agent_id), NO_EVENTS)
         else:
-            timeline = self._timeline_phone.get((provider, agent_id, phone), _NO_EVENTS)
+            timeline = self._timeline_phone.get((provider, agent_id, phone), NO_EVENTS)
         return timeline.between(since, until, newest, self.messages)
 
     def query(
@@ -278,7 +211,7 @@ class Store:
         if phone is not None:
             candidates.append(self._by_phone.get(phone, EMPTY))
         if status is not None:
-            candidates.append(sorted(self._by_status[status].values(), key=_seq))
+            candidates.append(sorted(self._by_status[status].values(), key=by_seq))
         if provider is not None:
             candidates.append(self._by_provider.get(provider, EMPTY))
         base = min(candidates, key=len) if candidates else list(self.messages.values())
@@ -295,132 +228,13 @@ class Store:
         return len(self.messages)
 
 
-def _event_time(event: Event) -> float:
-    return event.time
-
-
 def _created(message: Message) -> float:
     return message.created_at
 
 
-def _uploaded(stored: StoredFile) -> float:
+def by_upload(stored: StoredFile) -> float:
     return stored.uploaded_at
 
 
-def _seq(message: Message) -> int:
+def by_seq(message: Message) -> int:
     return message.seq
-
-
-class Stores:
-    """One Store per tenant (API key or account), and the few lookups that cross tenants.
-
-    A tenant's reset drops its Store whole, so one test worker's reset never touches another's
-    state and costs nothing in proportion to what others hold. With `max_messages`, the oldest
-    message of all is evicted when a new one would exceed it.
-    """
-
-    def __init__(self, max_messages: int | None = None) -> None:
-        self._counter = itertools.count(1)
-        self._stores: dict[str, Store] = {}
-        self.max_messages = max_messages
-        self.count = 0
-        self.evicted = 0
-        self.changes: Changes | None = None  # tracked only when something saves them
-
-    def track(self, install: bool = True) -> Changes:
-        """Every message as changed; with `install`, later changes are tracked in it too (for
-        incremental saves), else it is a one-off list (a full dump)."""
-        changes = Changes()
-        held = sorted((m for s in self._stores.values() for m in s.messages.values()), key=_seq)
-        changes.messages.update(((m.tenant, m.id), m) for m in held)  # in the order added
-        for store in self._stores.values():
-            if install:
-                store.changes = changes
-        if install:
-            self.changes = changes
-        return changes
-
-    def of(self, tenant: str) -> Store:
-        store = self._stores.get(tenant)
-        if store is None:
-            store = self._stores[tenant] = Store(self._counter, self.changes)
-        return store
-
-    def add(self, message: Message) -> Store:
-        store = self.of(message.tenant)
-        store.add(message)
-        self.count += 1
-        if self.max_messages is not None:
-            while self.count > self.max_messages and self._evict_oldest():
-                pass
-        return store
-
-    def _evict_oldest(self) -> bool:
-        oldest = [(s.oldest(), s) for s in self._stores.values()]
-        candidates = [(m.seq, s) for m, s in oldest if m is not None]
-        if not candidates:
-            return False
-        _, store = min(candidates, key=lambda pair: pair[0])
-        store.evict_oldest()
-        self.count -= 1
-        self.evicted += 1
-        return True
-
-    def owner(self, message: Message) -> Store | None:
-        """The live store holding `message`; None once its tenant was reset or it was evicted."""
-        store = self._stores.get(message.tenant)
-        return store if store is not None and store.messages.get(message.id) is message else None
-
-    def get(self, message_id: str) -> Message | None:
-        """Any tenant's message by id (tenants are few: a dict lookup in each)."""
-        return next((s.messages[message_id] for s in self._stores.values()
-                     if message_id in s.messages), None)  # fmt: skip
-
-    def drop(self, tenant: str) -> Store | None:
-        store = self._stores.pop(tenant, None)
-        if store is not None:
-            store.closed = True
-            self.count -= len(store)
-            if self.changes is not None:
-                self.changes.dropped.add(tenant)
-        return store
-
-    def clear(self) -> None:
-        for store in self._stores.values():
-            store.closed = True
-        self._stores = {}
-        self.count = 0
-        if self.changes is not None:
-            self.changes.cleared = True
-            self.changes.messages.clear()
-            self.changes.dropped.clear()
-
-    def tenants(self) -> list[str]:
-        return list(self._stores)
-
-    def files(self, tenant: str | None = None) -> list[StoredFile]:
-        """Uploaded files, oldest first (of one tenant, or all)."""
-        if tenant is None:
-            stores = list(self._stores.values())
-        else:
-            stores = [self._stores[tenant]] if tenant in self._stores else []
-        found = [f for s in stores for f in s.files.values()]
-        return sorted(found, key=_uploaded) if len(stores) > 1 else found
-
-    def file(self, file_id: str) -> StoredFile | None:
-        """Any tenant's uploaded file by id."""
-        return next((s.files[file_id] for s in self._stores.values() if file_id in s.files), None)
-
-    def latest_to(self, provider: str, agent_id: str, phone: str) -> Message | None:
-        found = (s.latest_to(provider, agent_id, phone) for s in self._stores.values())
-        return max((m for m in found if m is not None), key=_seq, default=None)
-
-    def query(self, tenant: str | None = None, **filters: Any) -> Iterable[Message]:
-        if tenant is not None:
-            store = self._stores.get(tenant)
-            return store.query(**filters) if store is not None else iter(())
-        parts = [s.query(**filters) for s in self._stores.values()]
-        return heapq.merge(*parts, key=_seq)
-
-    def __len__(self) -> int:
-        return self.count

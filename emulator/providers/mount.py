@@ -12,7 +12,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp
 
-from ..core.emulator import ProviderAdapter
+from ..core.adapter import ProviderAdapter
 from ..http.operations import Operation
 
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ...core.models import Channel, Event, EventType, Message, Status
-from ...core.store import TimelineEntry
+from ...core.timeline import TimelineEntry
 
 AGENT = "Agent"  # how the message thread names the business side
 

@@ -4,13 +4,10 @@ failure names the field (by the document's own spelling) and the rule."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
     Field,
     ValidationError,
     field_validator,
@@ -18,187 +15,21 @@ from pydantic import (
 )
 
 from ...core import pydantic_errors
-from ...http.validators import is_e164, parse_rfc3339, url_problem, without_nulls
+from ...http.validators import without_nulls
 from .errors import GenericApiError, GenericError
-
-MAX_TEXT = 3072
-MAX_LABEL = 25
-MAX_POSTBACK = 2048
-MAX_SUGGESTIONS = 11
-MAX_CARD_SUGGESTIONS = 4
-MAX_TITLE = 200
-MAX_DESCRIPTION = 2000
-
-
-def _upper(value: Any) -> Any:
-    return value.upper() if isinstance(value, str) else value
-
-
-def _number(value: Any) -> Any:
-    """Coordinates come as numbers or numeric strings."""
-    if isinstance(value, str):
-        try:
-            return float(value.strip())
-        except ValueError:
-            return value
-    return value
-
-
-Height = Annotated[Literal["SHORT", "MEDIUM", "TALL"], BeforeValidator(_upper)]
-Orientation = Annotated[Literal["VERTICAL", "HORIZONTAL"], BeforeValidator(_upper)]
-Alignment = Annotated[Literal["LEFT", "RIGHT"], BeforeValidator(_upper)]
-CardWidth = Annotated[Literal["SMALL", "MEDIUM"], BeforeValidator(_upper)]
-Label = Annotated[str, Field(min_length=1, max_length=MAX_LABEL)]
-Postback = Annotated[str, Field(min_length=1, max_length=MAX_POSTBACK)]
-
-
-class CIModel(BaseModel):
-    """A model whose JSON property names match case-insensitively; unknown names are ignored."""
-
-    model_config = ConfigDict(populate_by_name=False, extra="ignore", frozen=True, strict=False)
-    _aliases: ClassVar[dict[str, str]]
-    _canonical: ClassVar[frozenset[str]]
-
-    @classmethod
-    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
-        super().__pydantic_init_subclass__(**kwargs)
-        cls._aliases = {}
-        for name, info in cls.model_fields.items():
-            for key in (info.alias or name, *getattr(cls, "_extra_aliases", {}).get(name, ())):
-                cls._aliases[key.lower()] = info.alias or name
-        cls._canonical = frozenset(info.alias or name for name, info in cls.model_fields.items())
-
-    @model_validator(mode="before")
-    @classmethod
-    def _fold_case(cls, data: Any) -> Any:
-        if not isinstance(data, dict):
-            return data
-        if cls._canonical.issuperset(data):
-            return data  # the usual case: the client spelt every name as the document does
-        folded: dict[str, Any] = {}
-        for key, value in data.items():
-            alias = cls._aliases.get(key.lower()) if isinstance(key, str) else None
-            if alias is not None:
-                folded[alias] = value
-        return folded
-
-
-class LatLng(CIModel):
-    latitude: Annotated[float, BeforeValidator(_number), Field(ge=-90, le=90)]
-    longitude: Annotated[float, BeforeValidator(_number), Field(ge=-180, le=180)]
-
-
-def _check_url(value: str) -> str:
-    problem = url_problem(value)
-    if problem:
-        raise ValueError(problem)
-    return value
-
-
-def _check_phone(value: str) -> str:
-    if not is_e164(value):
-        raise ValueError("must be a phone number in E.164 format, e.g. +46701234567")
-    return value
-
-
-def _distinct(numbers: list[str]) -> list[str]:
-    """A number listed twice gets one message."""
-    return list(dict.fromkeys(numbers))
-
-
-WebUrl = Annotated[str, AfterValidator(_check_url)]
-Phone = Annotated[str, AfterValidator(_check_phone)]
-
-
-class DialAction(CIModel):
-    phone_number: Phone = Field(alias="phoneNumber")
-
-
-class ViewLocationAction(CIModel):
-    _extra_aliases: ClassVar[dict[str, tuple[str, ...]]] = {"lat_long": ("latLng",)}
-    lat_long: LatLng | None = Field(default=None, alias="latLong")
-    label: str | None = Field(default=None, max_length=100)
-    query: str | None = Field(default=None, min_length=1, max_length=1000)
-
-    @model_validator(mode="after")
-    def _place(self) -> ViewLocationAction:
-        if self.lat_long is None and self.query is None:
-            raise ValueError("viewLocationAction needs latLong or query")
-        return self
-
-
-class CreateCalendarEventAction(CIModel):
-    start_time: str = Field(alias="startTime")
-    end_time: str = Field(alias="endTime")
-    title: str = Field(min_length=1, max_length=100)
-    description: str = Field(min_length=1, max_length=500)
-
-    @field_validator("start_time", "end_time")
-    @classmethod
-    def _rfc3339(cls, value: str) -> str:
-        if parse_rfc3339(value) is None:
-            raise ValueError("must be an RFC 3339 date-time, e.g. 2024-10-02T15:01:23Z")
-        return value
-
-    @model_validator(mode="after")
-    def _order(self) -> CreateCalendarEventAction:
-        start, end = parse_rfc3339(self.start_time), parse_rfc3339(self.end_time)
-        if start and end and end <= start:
-            raise ValueError("endTime must be after startTime")
-        return self
-
-
-class OpenUrlAction(CIModel):
-    url: WebUrl
-
-
-class ShareLocationAction(CIModel):
-    pass
-
-
-ACTION_FIELDS = {
-    "open_url_action": "url",
-    "dial_action": "dial",
-    "view_location_action": "map",
-    "create_calendar_event_action": "calendar",
-    "share_location_action": "share_location",
-}
-
-
-class SuggestedReply(CIModel):
-    text: Label
-    postback_data: Postback = Field(alias="postbackData")
-
-
-class SuggestedAction(CIModel):
-    text: Label
-    postback_data: Postback = Field(alias="postbackData")
-    open_url_action: OpenUrlAction | None = Field(default=None, alias="openUrlAction")
-    dial_action: DialAction | None = Field(default=None, alias="dialAction")
-    view_location_action: ViewLocationAction | None = Field(
-        default=None, alias="viewLocationAction"
-    )
-    create_calendar_event_action: CreateCalendarEventAction | None = Field(
-        default=None, alias="createCalendarEventAction"
-    )
-    share_location_action: ShareLocationAction | None = Field(
-        default=None, alias="shareLocationAction"
-    )
-
-    @model_validator(mode="after")
-    def _one_action(self) -> SuggestedAction:
-        given = [name for name in ACTION_FIELDS if getattr(self, name) is not None]
-        if len(given) != 1:
-            raise ValueError(
-                "A suggested action needs exactly one of openUrlAction, dialAction, "
-                "viewLocationAction, createCalendarEventAction, shareLocationAction "
-                f"(got {len(given)})"
-            )
-        return self
-
-    @property
-    def kind(self) -> str:
-        return next(ACTION_FIELDS[n] for n in ACTION_FIELDS if getattr(self, n) is not None)
+from .fields import (
+    MAX_CARD_SUGGESTIONS,
+    MAX_DESCRIPTION,
+    MAX_SUGGESTIONS,
+    MAX_TEXT,
+    MAX_TITLE,
+    Alignment,
+    CardWidth,
+    CIModel,
+    Height,
+    Orientation,
+)
+from .suggestions import Phone, SuggestedAction, SuggestedReply, WebUrl, _distinct
 
 
 class _Suggestions(CIModel):

@@ -1,0 +1,65 @@
+"""Config errors as one line that names where the value came from: the file, the variable or
+the flag ("RCS_EMULATOR_PORT=abc: must be a whole number, not 'abc'")."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import ValidationError
+
+from .providers import REGISTRY
+
+CLOCK_MODES = ("real", "scaled", "manual")
+
+
+class ConfigError(ValueError):
+    pass
+
+
+class ConflictError(ConfigError):
+    """Two settings that cannot go together (each may be fine alone)."""
+
+
+def config_error(exc: ValidationError, sources: Mapping[str, str]) -> ConfigError:
+    error = exc.errors()[0]
+    loc = [str(p) for p in error["loc"]]
+    if error["type"] == "conflict":
+        named = " and ".join(sources[n] for n in ("clock", "speed") if n in sources)
+        return ConflictError(f"{named}: {error['msg']}" if named else error["msg"])
+    if error["type"] == "section":
+        name = error["ctx"]["provider"]
+        where = sources[name].rsplit(": ", 1)[0] + ": " if name in sources else ""
+        return ConfigError(f"{where}{name}: {error['msg']}")
+    if error["type"] == "extra_forbidden" and len(loc) == 1:
+        where = sources.get(loc[0], "").rsplit(": ", 1)[0]
+        from .config import Config  # the settings it knows, for "did you mean"
+
+        known = [*Config.model_fields.keys() - {"sections"}, *REGISTRY.names()]
+        near = difflib.get_close_matches(loc[0], known, n=1)
+        hint = f"did you mean {near[0]!r}?" if near else "known: " + ", ".join(sorted(known))
+        text = f"unknown setting {loc[0]!r} ({hint})"
+        return ConfigError(f"{where}: {text}" if where else text)
+    field = loc[0] if loc else ""
+    detail = ".".join(loc[1:])
+    text = f"{detail}: {wording(error)}" if detail else wording(error)
+    source = sources.get(field)
+    return ConfigError(f"{source}: {text}" if source else f"{field}: {text}")
+
+
+def wording(error: Mapping[str, Any]) -> str:
+    """pydantic's message as one of our lines: "must be a whole number, not 'abc'"."""
+    kind, given = str(error["type"]), error.get("input")
+    if kind.startswith("int_"):
+        return f"must be a whole number, not {given!r}"
+    if kind.startswith("float_"):
+        return f"must be a number, not {given!r}"
+    if kind == "literal_error":
+        return f"must be one of {', '.join(CLOCK_MODES)}, not {given!r}"
+    if kind in ("greater_than", "greater_than_equal", "less_than_equal", "less_than"):
+        return f"must be {str(error['msg']).removeprefix('Input should be ')}, not {given!r}"
+    if kind == "extra_forbidden":
+        return "unknown setting"
+    text = str(error["msg"]).removeprefix("Value error, ")
+    return text.replace("Input should be", "must be").replace("Field required", "is required")

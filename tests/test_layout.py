@@ -1,0 +1,90 @@
+"""The shape design.md promises: nothing outside emulator/providers/ names a provider (the
+registry is the one list), the core imports no web framework and no provider, modules stay
+small, and the public API is what __all__ says."""
+
+from __future__ import annotations
+
+import ast
+import io
+import re
+import tokenize
+from pathlib import Path
+
+import pytest
+
+import emulator
+from emulator.providers import REGISTRY
+
+PACKAGE = Path(emulator.__file__).parent
+OUTSIDE = sorted(p for p in PACKAGE.rglob("*") if p.suffix in (".py", ".js", ".html", ".css")
+                 and "providers" not in p.relative_to(PACKAGE).parts)  # fmt: skip
+
+
+def _names() -> list[str]:
+    words = [w for p in REGISTRY for w in (p.name, p.title, *p.hosts)]
+    return sorted(set(words), key=len, reverse=True)
+
+
+def _mentions(
+    text: str, flags: re.RegexFlag = re.IGNORECASE, words: list[str] | None = None
+) -> list[str]:
+    return [w for w in (words or _names())
+            if re.search(rf"(?<![\w.]){re.escape(w)}(?![\w])", text, flags)]  # fmt: skip
+
+
+@pytest.mark.parametrize("path", OUTSIDE, ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_nothing_outside_the_providers_names_one(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".py":
+        tree = ast.parse(text)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                inside = node.module.split(".")[1:2] if "providers" in node.module else []
+                assert not set(inside) & set(REGISTRY.names()), (
+                    f"{path.name} imports a provider package: {node.module}"
+                )
+        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
+        # Identifiers as spelled (typing's Generic is not the provider); strings and comments
+        # in any case: a provider's name, title or host.
+        names = " ".join(t.string for t in tokens if t.type == tokenize.NAME)
+        found = _mentions(names, re.NOFLAG, list(REGISTRY.names()))
+        text = "\n".join(t.string for t in tokens if t.type in (tokenize.STRING, tokenize.COMMENT))
+        found += _mentions(text)
+        assert not found, f"{path.relative_to(PACKAGE)} names {found}; read it from REGISTRY"
+        return
+    found = _mentions(text)
+    assert not found, f"{path.relative_to(PACKAGE)} names {found}; read it from REGISTRY"
+
+
+def test_the_core_imports_no_web_framework_and_no_provider() -> None:
+    for path in (PACKAGE / "core").rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                names = [node.module or ""] if isinstance(node, ast.ImportFrom) else [
+                    a.name for a in node.names]  # fmt: skip
+                level = getattr(node, "level", 0)
+                for name in names:
+                    assert not name.startswith(("starlette", "uvicorn")), (path.name, name)
+                    if level >= 2:  # relative, out of core/
+                        assert not name.startswith(("providers", "http", "control", "ui")), (
+                            path.name, name)  # fmt: skip
+
+
+@pytest.mark.parametrize("path", sorted(PACKAGE.rglob("*.py")),
+                         ids=lambda p: str(p.relative_to(PACKAGE)))  # fmt: skip
+def test_modules_stay_small(path: Path) -> None:
+    lines = len(path.read_text(encoding="utf-8").splitlines())
+    assert lines <= 300, f"{path.relative_to(PACKAGE)} has {lines} lines; split it by job"
+
+
+def test_the_public_api_is_what_all_says() -> None:
+    assert emulator.__all__ == sorted(emulator.__all__)
+    for name in emulator.__all__:
+        assert getattr(emulator, name) is not None
+    public = {n for n in vars(emulator) if not n.startswith("_")}
+    modules = {n for n in public if type(getattr(emulator, n)).__name__ == "module"}
+    assert public - modules == set(emulator.__all__)
+    version = re.search(r'^version = "(.+)"', (PACKAGE.parent / "pyproject.toml").read_text(),
+                        re.MULTILINE)  # fmt: skip
+    assert version is not None and emulator.__version__ == version.group(1)
