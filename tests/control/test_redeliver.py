@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import advance, set_agent
-from tests.test_webhooks import AGENT, generic_send
+from tests.core.test_webhooks import AGENT, generic_send
 
 pytestmark = pytest.mark.anyio
 

@@ -17,7 +17,7 @@ from starlette.routing import Route
 
 from emulator import Config, EmulatorServer
 from tests.conftest import GENERIC_AUTH, advance, open_client, set_agent
-from tests.test_webhooks import AGENT, BOT, generic_send, serwersms_send
+from tests.core.test_webhooks import AGENT, BOT, generic_send, serwersms_send
 
 pytestmark = pytest.mark.anyio
 
