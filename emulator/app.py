@@ -93,7 +93,7 @@ def create_app(
 ) -> Starlette:
     config = config or Config()
     emulator = build_emulator(config, clock, http_client)
-    mounts: list[ProviderMount] = [p.mount(emulator, config.section(p.name)) for p in REGISTRY]
+    mounts: list[ProviderMount] = [p.build(emulator, config.section(p.name)) for p in REGISTRY]
     handlers: dict[object, object] = {ApiError: error_response}
     faults = Faults(emulator.clock, config.seed)
     emulator.on_reset.append(faults.clear)

@@ -5,6 +5,7 @@ them that the app, config, client, control API, plugin and inbox read. Nothing o
 from __future__ import annotations
 
 import contextlib
+import importlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -30,7 +31,17 @@ class Provider:
     prefixes: tuple[str, ...]
     hosts: tuple[str, ...]  # its real API hosts: routed to the emulator, never reached from tests
     section: type[BaseModel]  # its config section (`<name>:` in the YAML file)
-    mount: Callable[[Emulator, Any], ProviderMount]  # its routes and core adapter, for create_app
+    # Its routes and core adapter for create_app: a function, or "package.module:function"
+    # imported on first use (config and the plugin read the registry without loading routes).
+    mount: Callable[[Emulator, Any], ProviderMount] | str
+
+    def build(self, emulator: Emulator, section: Any) -> ProviderMount:
+        mount = self.mount
+        if isinstance(mount, str):
+            module, _, name = mount.partition(":")
+            mount = getattr(importlib.import_module(module), name)
+        assert callable(mount)
+        return mount(emulator, section)
 
 
 class Registry:

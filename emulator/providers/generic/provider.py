@@ -3,15 +3,11 @@ the pytest plugin read it without loading the provider's routes."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..registry import Provider
-
-if TYPE_CHECKING:
-    from ...core.emulator import Emulator
-    from ..mount import ProviderMount
 
 NAME = "generic"
 MAX_UPLOAD = 100 * 1024 * 1024  # not documented; decided in docs/decisions.md
@@ -33,17 +29,11 @@ class GenericSection(BaseModel):
     rate_limit: RateLimit | None = None
 
 
-def _mount(emulator: Emulator, section: Any) -> ProviderMount:
-    from .routes import mount
-
-    return mount(emulator, section)
-
-
 PROVIDER = Provider(
     name=NAME,
     title="Generic",
     prefixes=("/rcs/",),
     hosts=("api.genericmobile.se",),
     section=GenericSection,
-    mount=_mount,
+    mount=__package__ + ".routes:mount",
 )

@@ -3,15 +3,9 @@ the pytest plugin read it without loading the provider's routes."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from ..registry import Provider
-
-if TYPE_CHECKING:
-    from ...core.emulator import Emulator
-    from ..mount import ProviderMount
 
 NAME = "serwersms"
 
@@ -46,12 +40,6 @@ class SerwerSmsSection(BaseModel):
     groups: dict[str, list[str]] = {}
 
 
-def _mount(emulator: Emulator, section: Any) -> ProviderMount:
-    from .routes import mount
-
-    return mount(emulator, section)
-
-
 PROVIDER = Provider(
     name=NAME,
     title="SerwerSMS.pl",
@@ -60,5 +48,5 @@ PROVIDER = Provider(
     prefixes=("/",),
     hosts=("api2.serwersms.pl",),
     section=SerwerSmsSection,
-    mount=_mount,
+    mount=__package__ + ".routes:mount",
 )
