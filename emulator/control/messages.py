@@ -22,11 +22,14 @@ class MessageQuery(Page):
     phone: Phone | None = None
     status: Status | None = None
     tenant: str | None = None
+    exchange: bool = Field(True, description="Include each message's HTTP exchange.")
 
 
 def operations(emulator: Emulator) -> list[Operation]:
-    def view(m: Message) -> dict[str, Any]:
-        return message_view(m, emulator.display(m), emulator.why_no_answer(m))
+    def view(m: Message, exchange: bool = True) -> dict[str, Any]:
+        shown = message_view(m, emulator.display(m), emulator.why_no_answer(m), exchange)
+        shown["agent_name"] = emulator.agent_for(m.provider, m.agent_id, m.tenant).name
+        return shown
 
     async def messages(request: Request, query: MessageQuery) -> Response:
         found = emulator.stores.query(
@@ -36,7 +39,7 @@ def operations(emulator: Emulator) -> list[Operation]:
             status=query.status,
             tenant=emulator.tenant(query.tenant),
         )
-        return page(found, view, query)
+        return page(found, lambda m: view(m, query.exchange), query)
 
     async def message(request: Request) -> Response:
         found = emulator.stores.get(request.path_params["message_id"])

@@ -9,6 +9,7 @@ from starlette.responses import Response
 
 from ..core.emulator import Emulator
 from ..http.operations import Operation, Page, page
+from .views import surprise_view
 
 
 class SurpriseQuery(Page):
@@ -25,7 +26,7 @@ def operations(emulator: Emulator) -> list[Operation]:
             if (tenant is None or s.get("tenant") == tenant)
             and (query.kind is None or s.get("kind") == query.kind)
         ]
-        return page(items, dict, query)
+        return page(items, surprise_view, query)
 
     return [
         Operation("GET", "/surprises", "What nobody asked for: refused requests and webhooks "

@@ -6,12 +6,16 @@ from typing import Any
 
 from ..core.clock import Clock, iso
 from ..core.models import AgentSettings, Message, PhoneSettings
+from ..http.exchange import exchange_view
 
 
-def message_view(m: Message, display: dict[str, Any], refusal: str | None) -> dict[str, Any]:
-    """The record, how a client lays it out (`display`, from Emulator.display), and whether the
-    phone can answer it over RCS (`refusal`, from Emulator.why_no_answer)."""
-    return {
+def message_view(
+    m: Message, display: dict[str, Any], refusal: str | None, exchange: bool = True
+) -> dict[str, Any]:
+    """The record, how a client lays it out (`display`, from Emulator.display), whether the
+    phone can answer it over RCS (`refusal`, from Emulator.why_no_answer) and the HTTP exchange
+    that created it (credentials masked)."""
+    view = {
         "id": m.id,
         "provider": m.provider,
         "tenant": m.tenant,
@@ -50,6 +54,16 @@ def message_view(m: Message, display: dict[str, Any], refusal: str | None) -> di
         "can_answer": refusal is None,
         "answer_refusal": refusal,
     }
+    if exchange:
+        view["exchange"] = exchange_view(m.exchange)
+    return view
+
+
+def surprise_view(surprise: dict[str, Any]) -> dict[str, Any]:
+    view = dict(surprise)
+    if "exchange" in view:
+        view["exchange"] = exchange_view(view["exchange"])
+    return view
 
 
 def agent_view(a: AgentSettings) -> dict[str, Any]:

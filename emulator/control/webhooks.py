@@ -9,6 +9,7 @@ from pydantic import Field
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ..core.deliveries import Delivery
 from ..core.emulator import Emulator
 from ..http.operations import ApiError, Operation, Page, page
 from ..http.responses import JSONResponse
@@ -22,21 +23,35 @@ class WebhookQuery(Page):
     agent: str | None = Field(None, description="The agent (or bot) id.")
     phone: Phone | None = None
     state: Literal["pending", "in_flight", "retrying", "delivered", "failed"] | None = None
+    message: str | None = Field(None, description="Only this message's deliveries (its id).")
+    failing: bool = Field(False, description="Only deliveries not accepted (yet): retrying "
+                          "or failed.")  # fmt: skip
+
+
+FAILING = ("retrying", "failed")
 
 
 def operations(emulator: Emulator) -> list[Operation]:
+    def view(delivery: Delivery) -> dict[str, Any]:
+        """The record, with the provider's own word for the callback and decoded texts."""
+        adapter = emulator.providers.get(delivery.provider)
+        described = adapter.describe(delivery.payload) if adapter is not None else {}
+        return delivery.to_dict() | {"name": described.get("name") or delivery.event,
+                                     "decoded": described.get("decoded") or {}}  # fmt: skip
+
     async def webhooks(request: Request, query: WebhookQuery) -> Response:
         tenant = emulator.tenant(query.tenant)
         wanted: dict[str, Any] = {"provider": query.provider, "tenant": tenant,
                                   "agent_id": query.agent, "phone": query.phone,
-                                  "state": query.state}  # fmt: skip
+                                  "state": query.state, "message_id": query.message}  # fmt: skip
         wanted = {k: v for k, v in wanted.items() if v is not None}
         items = [
             d
             for d in emulator.dispatcher.deliveries.values()
             if all(getattr(d, k) == v for k, v in wanted.items())
+            and (not query.failing or d.state in FAILING)
         ]
-        return page(items, lambda d: d.to_dict(), query)
+        return page(items, view, query)
 
     async def redeliver(request: Request) -> Response:
         raw = request.path_params["delivery_id"]
@@ -48,7 +63,7 @@ def operations(emulator: Emulator) -> list[Operation]:
             raise ApiError(404, "no webhook delivery with that id") from None
         except ValueError as exc:
             raise ApiError(409, str(exc)) from None
-        return JSONResponse(delivery.to_dict(), 202)
+        return JSONResponse(view(delivery), 202)
 
     return [
         Operation("GET", "/webhooks", "Every webhook delivery with every attempt (url, payload, "

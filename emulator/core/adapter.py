@@ -21,3 +21,7 @@ class ProviderAdapter(Protocol):
 
     def display(self, message: Message, files: Mapping[str, StoredFile]) -> dict[str, Any]:
         """How a client lays the message out, in core.display's provider-neutral shape."""
+
+    def describe(self, payload: Any) -> dict[str, Any]:
+        """A callback as people read it: {"name": the provider's own word for it, "decoded":
+        {field: readable text} for fields the payload carries encoded}."""

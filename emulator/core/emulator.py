@@ -136,21 +136,23 @@ class Emulator(Directory, Answers, Notices):
 
     # -- sending ----------------------------------------------------------------------------
 
-    async def accept(self, messages: Sequence[Message]) -> None:
+    async def accept(self, messages: Sequence[Message], exchange: Any = None) -> None:
         """submit(), a slice at a time, yielding to other requests between slices."""
         if len(messages) <= SLICE:
-            self.submit(messages)
+            self.submit(messages, exchange)
             return
         for start in range(0, len(messages), SLICE):
             if start:
                 await asyncio.sleep(0)
-            self.submit(messages[start : start + SLICE])
+            self.submit(messages[start : start + SLICE], exchange)
 
-    def submit(self, messages: Sequence[Message]) -> None:
-        """Store accepted messages and start each one's timeline, now or at its send time."""
+    def submit(self, messages: Sequence[Message], exchange: Any = None) -> None:
+        """Store accepted messages and start each one's timeline, now or at its send time;
+        `exchange` is the request behind them, as the HTTP layer recorded it."""
         now = self.clock.now()
         latest = self._latest_created
         for message in messages:
+            message.exchange = exchange
             if message.created_at < latest:
                 # Another request's slice was stored first: the indexes answer time ranges by
                 # bisection, so creation times never go back (a few milliseconds at most).

@@ -12,12 +12,12 @@ from .headers import header
 from .validators import is_whole_number
 
 EXCERPT = 4096  # bytes of a refused request kept for the surprise report
-_BODY = "rcs_emulator.body"
+BODY_KEY = "rcs_emulator.body"
 
 
 def excerpt(request: Request) -> str | None:
     """What the client sent, as far as it was read, for reports of refused requests."""
-    raw = request.scope.get(_BODY)
+    raw = request.scope.get(BODY_KEY)
     return raw[:EXCERPT].decode("utf-8", "replace") if raw is not None else None
 
 
@@ -58,7 +58,7 @@ async def read_limited(request: Request, limit: int) -> bytes:
             break
     body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
     request._body = body  # later reads of request.body() see it (Starlette's own cache)
-    request.scope[_BODY] = body  # for reports of refused requests (no State object per request)
+    request.scope[BODY_KEY] = body  # for reports of refused requests (no State object per request)
     return body
 
 

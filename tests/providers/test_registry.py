@@ -38,6 +38,9 @@ class EchoAdapter:
     def display(self, message: Message, files: Mapping[str, StoredFile]) -> dict[str, Any]:
         return {"cards": [{"title": message.text.upper()}]}
 
+    def describe(self, payload: Any) -> dict[str, Any]:
+        return {"name": f"echo {payload['echo_event']}", "decoded": {}}
+
     def retry_policy(self, agent: AgentSettings) -> RetryPolicy:
         return RetryPolicy(delays=(), accepts=lambda status, body: status < 300,
                            description="2xx, once")  # fmt: skip
@@ -115,7 +118,8 @@ def test_it_is_served_steered_shown_and_called_back(echo):
             assert [c["json"]["echo_event"] for c in calls[:2]] == ["delivered", "read"]
             assert {c["json"]["id"] for c in calls} == {message["id"]}
             # The control API's own provider checks know it.
-            assert client.get("/_emulator/webhooks", params={"provider": "echo"}).json()["total"]
+            logged = client.get("/_emulator/webhooks", params={"provider": "echo"}).json()
+            assert logged["items"][0]["name"] == "echo delivered"
 
 
 def test_it_leaves_nothing_behind():

@@ -31,3 +31,6 @@ class GenericAdapter:
 
     def retry_policy(self, agent: AgentSettings) -> RetryPolicy:
         return self.POLICY
+
+    def describe(self, payload: Any) -> dict[str, Any]:
+        return {"name": payload.get("Type") if isinstance(payload, dict) else None, "decoded": {}}

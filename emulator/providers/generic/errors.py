@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ...http.body import excerpt, path_and_query
+from ...http.exchange import answered, exchange_of
 from ...http.responses import JSONResponse
 from .provider import NAME
 
@@ -136,9 +137,11 @@ class Rendering:
             status=exc.error.status,
             answer=body,
             sent=excerpt(request),
+            exchange=exchange_of(request),
         )
         media = "application/json" if "statusCode" in body else "application/problem+json"
-        return JSONResponse(body, exc.error.status, headers=exc.headers, media_type=media)
+        response = JSONResponse(body, exc.error.status, headers=exc.headers, media_type=media)
+        return answered(request, response)
 
     def http_error(self, request: Request, status: int) -> Response:
         error = GenericError.METHOD_NOT_ALLOWED if status == 405 else GenericError.NOT_FOUND

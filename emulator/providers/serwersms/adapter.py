@@ -3,6 +3,7 @@ receiver must echo, when the bot has one) and how a message is laid out on a pho
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Mapping
 from typing import Any
 
@@ -44,3 +45,16 @@ class SerwerSmsAdapter:
                 description=f"answer must contain {tag!r}; every 30 min, 5 attempts",
             )
         return policy
+
+    def describe(self, payload: Any) -> dict[str, Any]:
+        """Its notifications are a one-item array; texts travel base64-encoded."""
+        item = payload[0] if isinstance(payload, list) and payload else {}
+        kind = item.get("type")
+        name = f"{kind} ({item['status']})" if kind == "report" and "status" in item else kind
+        decoded: dict[str, str | None] = {}
+        if isinstance(item.get("text"), str):
+            try:
+                decoded["text"] = base64.b64decode(item["text"], validate=True).decode("utf-8")
+            except (ValueError, UnicodeDecodeError):
+                decoded["text"] = None
+        return {"name": name, "decoded": decoded}

@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ...http.body import excerpt, path_and_query
+from ...http.exchange import answered, exchange_of
 from .formats import respond
 from .provider import NAME
 
@@ -122,8 +123,9 @@ class Rendering:
             answer=body,
             why=exc.why,
             sent=excerpt(request),
+            exchange=exchange_of(request),
         )
-        return respond(request, body)
+        return answered(request, respond(request, body))
 
     def http_error(self, request: Request, status: int) -> Response:
         """Every path it owns that no route takes (or a method a route does not) is an unknown

@@ -13,6 +13,7 @@ from starlette.routing import BaseRoute, Route
 
 from ...core.emulator import Emulator
 from ...http.body import BadJson, BodyTooLarge, parse_json, read_limited
+from ...http.exchange import answered, exchange_of
 from ...http.headers import header
 from ...http.validators import is_whole_number, without_nulls
 from ..mount import ProviderMount
@@ -110,9 +111,10 @@ class SerwerSmsApi:
             send_at=send_time(params.get("date"), now),
             networks=self.networks,
         )
-        await self.emulator.accept(outcome.queued)
+        await self.emulator.accept(outcome.queued, exchange_of(request))
         details = truthy(params.get("details"))
-        return respond(request, payloads.send_response(outcome.queued, outcome.unsent, details))
+        answer = payloads.send_response(outcome.queued, outcome.unsent, details)
+        return answered(request, respond(request, answer))
 
     def _group_numbers(self, value: Any) -> list[Any]:
         numbers: list[Any] = []

@@ -1,0 +1,169 @@
+"""The exact exchange behind a provider request: what the client sent and what it got back.
+
+Recorded once per request and shared by every message it created (a send to 100,000 numbers
+keeps one): the method, path and query, the request head and body as raw bytes, and the
+response's status, head and body, again the bytes themselves. Nothing is parsed until a view asks
+for it; the view shows the body as received (JSON parsed, a form as its fields) with credentials
+masked."""
+
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import parse_qsl
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+from .body import BODY_KEY
+
+EXCHANGE_KEY = "rcs_emulator.exchange"
+MAX_KEPT = 1024 * 1024  # body bytes kept per request (a 100,000-number send is ~1.5 MB)
+MASK = "***"
+_SECRET = re.compile(r"pass(word)?|token|secret|api[-_]?key|auth", re.IGNORECASE)
+_SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "x-api-key", "cookie",
+                             "x-emulator-token"})  # fmt: skip
+
+
+class Exchange:
+    __slots__ = ("method", "path", "query", "head", "body", "status", "response_head",
+                 "response_body", "__weakref__")  # fmt: skip
+
+    def __init__(self, method: str, path: str, query: bytes, head: bytes, body: bytes | None):
+        self.method = method
+        self.path = path
+        self.query = query
+        self.head = head  # "name: value" lines, as received
+        self.body = body
+        self.status = 0
+        self.response_head = b""
+        self.response_body = b""
+
+
+def exchange_of(request: Request) -> Exchange:
+    """This request's exchange, made on first use (from what the endpoint has read so far)."""
+    scope = request.scope
+    found: Exchange | None = scope.get(EXCHANGE_KEY)
+    if found is None:
+        head = b"\n".join([k + b": " + v for k, v in scope["headers"]])
+        body = scope.get(BODY_KEY)
+        found = scope[EXCHANGE_KEY] = Exchange(scope["method"], scope["path"],
+                                               scope.get("query_string", b""), head,
+                                               body[:MAX_KEPT] if body else body)  # fmt: skip
+    return found
+
+
+def answered(request: Request, response: Response) -> Response:
+    """Notes the answer on the request's exchange (if it has one) and returns it."""
+    found: Exchange | None = request.scope.get(EXCHANGE_KEY)
+    if found is not None:
+        found.status = response.status_code
+        found.response_head = b"\n".join([k + b": " + v for k, v in response.raw_headers])
+        found.response_body = bytes(response.body[:MAX_KEPT])
+    return response
+
+
+# -- views --------------------------------------------------------------------------------------
+
+_VIEWS: OrderedDict[int, tuple[Exchange, dict[str, Any]]] = OrderedDict()
+_VIEWS_KEPT = 64  # the recent views: a page of one big send's messages parses its body once
+
+
+def exchange_view(exchange: Exchange | None) -> dict[str, Any] | None:
+    if exchange is None:
+        return None
+    key = id(exchange)
+    cached = _VIEWS.get(key)
+    if cached is not None and cached[0] is exchange and exchange.status:
+        _VIEWS.move_to_end(key)
+        return cached[1]
+    view = _view(exchange)
+    if exchange.status:  # complete: worth keeping
+        _VIEWS[key] = (exchange, view)
+        if len(_VIEWS) > _VIEWS_KEPT:
+            _VIEWS.popitem(last=False)
+    return view
+
+
+def _view(exchange: Exchange) -> dict[str, Any]:
+    headers = _headers(exchange.head)
+    response_headers = _headers(exchange.response_head)
+    return {
+        "request": {
+            "method": exchange.method,
+            "path": exchange.path,
+            "query": _masked(_fields(exchange.query.decode("latin-1"))),
+            "headers": _header_map((k, _masked_header(k, v)) for k, v in headers),
+            "body": _body(exchange.body, _content_type(headers)),
+        },
+        "response": {
+            "status": exchange.status or None,
+            "headers": _header_map(response_headers),
+            "body": _body(exchange.response_body, _content_type(response_headers)),
+        },
+    }
+
+
+def _headers(head: bytes) -> list[tuple[str, str]]:
+    lines = head.decode("latin-1").split("\n") if head else []
+    return [(k, v) for k, _, v in (line.partition(": ") for line in lines)]
+
+
+def _header_map(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Names as received (lower case over HTTP/1.1 in ASGI); a repeated one joined by ", "."""
+    found: dict[str, str] = {}
+    for name, value in headers:
+        found[name] = f"{found[name]}, {value}" if name in found else value
+    return found
+
+
+def _content_type(headers: list[tuple[str, str]]) -> str:
+    value = next((v for k, v in headers if k.lower() == "content-type"), "")
+    return value.split(";")[0].strip().lower()
+
+
+def _fields(text: str) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    for key, value in parse_qsl(text, keep_blank_values=True):
+        if key in fields:
+            held = fields[key]
+            fields[key] = [*held, value] if isinstance(held, list) else [held, value]
+        else:
+            fields[key] = value
+    return fields
+
+
+def _body(raw: bytes | None, ctype: str) -> Any:
+    """As received: JSON parsed, a form as its fields, other text as text; nothing if none."""
+    if not raw:
+        return None
+    if ctype.startswith("multipart/"):
+        return {"multipart": True, "bytes": len(raw)}  # an upload: its bytes are in /files
+    if ctype == "application/json" or ctype.endswith("+json") or raw.lstrip()[:1] in (b"{", b"["):
+        try:
+            return _masked(orjson.loads(raw))
+        except orjson.JSONDecodeError:
+            pass
+    text = raw.decode("utf-8", "replace")
+    if ctype == "application/x-www-form-urlencoded":
+        return _masked(_fields(text))
+    return text
+
+
+def _masked(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: MASK if isinstance(k, str) and _SECRET.search(k) and v not in (None, "")
+                else _masked(v) for k, v in value.items()}  # fmt: skip
+    if isinstance(value, list):
+        return [_masked(v) for v in value]
+    return value
+
+
+def _masked_header(name: str, value: str) -> str:
+    if name.lower() not in _SECRET_HEADERS:
+        return value
+    scheme, _, credential = value.partition(" ")
+    return f"{scheme} {MASK}" if credential else MASK
