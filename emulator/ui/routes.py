@@ -20,6 +20,9 @@ ASSETS = {
     "carousel.js": "text/javascript",
     "api.js": "text/javascript",
     "webhooks.js": "text/javascript",
+    "detail.js": "text/javascript",
+    "state.js": "text/javascript",
+    "threads.js": "text/javascript",
     "inbox.css": "text/css",
 }
 HEADERS = {

@@ -228,7 +228,7 @@ def test_new_messages_status_changes_and_webhooks_appear_live(inbox: Inbox):
     expect(log.first).to_have_attribute("data-event", "read")  # newest first
     log.first.locator("summary").click()
     expect(log.first.locator(".attempts li.accepted")).to_contain_text("#1")
-    expect(log.first.locator(".attempts li.accepted")).to_contain_text("\u2192 200")
+    expect(log.first.locator(".attempts li.accepted")).to_contain_text("\u2192 HTTP 200")
     expect(log.first.locator(".payload")).to_contain_text('"Type": "READ"')
 
     # A failing receiver shows as such, with its answer.
@@ -317,7 +317,7 @@ def test_the_clock_buttons_run_the_scenarios_ahead(inbox: Inbox):
     before = clock.get_attribute("data-now")
     bubble = inbox.phone("+46701110014").locator(".bubble.agent")
     expect(bubble).to_have_attribute("data-status", "sent")
-    page.locator("button[data-advance='60']").click()
+    page.locator(".clock-controls button[data-advance='60']").click()
     expect(bubble).to_have_attribute("data-status", "read")
     expect(clock).not_to_have_attribute("data-now", before or "")
     now = inbox.http.get("/_emulator/clock").json()
@@ -359,7 +359,7 @@ def test_on_a_phone_sized_screen_the_log_goes_below(inbox: Inbox):
     inbox.http.post("/Rcs/api/v1/Message", json=body, headers=GENERIC_AUTH).raise_for_status()
     page = inbox.open()
     conversation = box(inbox.phone("+46701110015"))
-    log = box(page.locator("aside"))
+    log = box(page.locator("aside[aria-label='webhook log']"))
     assert log["y"] >= conversation["y"] + conversation["height"]
     assert conversation["x"] + conversation["width"] <= 390
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
@@ -392,27 +392,40 @@ def test_only_the_newest_message_offers_its_chips_but_cards_keep_theirs(inbox: I
     expect(conversation.locator(".bubble.user .text")).to_have_text("Inside")
 
 
-def test_a_change_redraws_only_its_conversation_and_moves_it_to_the_top(inbox: Inbox):
+def test_a_change_redraws_only_its_conversation_in_place_marked_or_on_top_if_asked(inbox: Inbox):
     def send(phone: str, text: str) -> None:
         body = {"agentId": AGENT, "number": [phone], "messageType": "TextMessage", "text": text}
         inbox.http.post("/Rcs/api/v1/Message", json=body, headers=GENERIC_AUTH).raise_for_status()
+
+    def order() -> list[str]:
+        return phones.evaluate_all("(ps) => ps.map((p) => p.dataset.phone)")
 
     send("+46701110017", "older conversation")
     inbox.advance(1)
     send("+46701110018", "newer conversation")
     page = inbox.open()
     phones = page.locator("article.phone")
-    assert phones.evaluate_all("(ps) => ps.map((p) => p.dataset.phone)") == [
-        "+46701110018", "+46701110017"
-    ]  # fmt: skip
+    assert order() == ["+46701110018", "+46701110017"]  # newest activity first, at first
     untouched = inbox.phone("+46701110018").element_handle()
+    # Someone working in the page: the conversation that speaks stays where it is, marked.
     send("+46701110017", "the older one speaks again")
-    expect(phones.first).to_have_attribute("data-phone", "+46701110017")
-    expect(phones.first.locator(".bubble.agent")).to_have_count(2)
+    older = inbox.phone("+46701110017")
+    expect(older.locator(".bubble.agent")).to_have_count(2)
+    expect(older).to_have_class(re.compile(r"\bfresh\b"))
+    assert order() == ["+46701110018", "+46701110017"]
     assert untouched.evaluate("(box) => box.isConnected")  # the other phone was left alone
+    older.locator("h3").click()  # looked at: the mark goes
+    expect(older).not_to_have_class(re.compile(r"\bfresh\b"))
+    # "Newest first" moves activity to the top, and is kept in the URL.
+    page.locator("#newest-first").check()
+    expect(phones.first).to_have_attribute("data-phone", "+46701110017")
+    assert "order=newest" in page.url
+    send("+46701110018", "and now this one")
+    expect(phones.first).to_have_attribute("data-phone", "+46701110018")
+    page.reload()
+    expect(page.locator("#newest-first")).to_be_checked()
     inbox.http.post("/_emulator/reset").raise_for_status()  # a reset redraws everything
     expect(page.locator("#conversations .empty")).to_be_visible()
-    assert not untouched.evaluate("(box) => box.isConnected")
 
 
 def test_the_filter_narrows_conversations_and_their_webhooks(inbox: Inbox):

@@ -1,9 +1,14 @@
 // The inbox: every phone's conversations, drawn from the control API. The emulator announces
 // each change over server-sent events; the page then redraws only the conversations that
 // changed (all of them on a reset or a reconnection), plus the webhook log and the clock.
+// Conversations stay where they are while someone works in one (new activity is marked), unless
+// "newest first" is chosen.
 import { api, fileUrl, newest, post, withToken } from "./api.js";
 import { fitCarousels } from "./carousel.js";
+import { closeDetail, openDetail } from "./detail.js";
 import { agentBubble, el, userBubbles } from "./messages.js";
+import { matches, remember, view } from "./state.js";
+import { restoreTyped, scrollToNewest, typedIn } from "./threads.js";
 import { drawLog } from "./webhooks.js";
 
 const MESSAGES_SHOWN = 2000; // the newest, over all conversations, on a full draw
@@ -30,15 +35,25 @@ function conversationNode(all) {
   const received = messages.filter((m) => m.status !== "scheduled");
   const last = received.length ? received[received.length - 1] : messages[messages.length - 1];
   const box = el("article", "phone");
+  const agent = messages[messages.length - 1].agent_name || first.agent_id;
   Object.assign(box.dataset, { key: keyOf(first), phone: first.phone, provider: first.provider, agent: first.agent_id });
-  const title = el("h3", null, `${first.phone} `);
-  title.append(el("small", null, `${first.provider} \u00b7 ${first.agent_id}`));
+  box.dataset.search = [first.phone, first.agent_id, agent, first.provider,
+                        ...messages.flatMap((m) => [m.id, m.text, ...m.events.map((e) => e.text || "")])]
+    .join(" ").toLowerCase();
+  box.setAttribute("role", "region");
+  box.setAttribute("aria-label", `Conversation of ${agent} with ${first.phone}`);
+  const title = el("h3", null, `${agent} `);
+  title.append(el("small", null, `${first.phone} \u00b7 ${first.provider}${agent !== first.agent_id ? ` \u00b7 ${first.agent_id}` : ""}`));
   box.append(title);
   const thread = el("div", "thread");
   const items = [];
   for (const m of messages) {
     const tap = (body) => inbound(m, { ...body, message_id: m.id });
-    items.push({ time: m.send_at, node: agentBubble(m, fileUrl, tap, m === last) });
+    const turn = agentBubble(m, fileUrl, tap, m === last);
+    const bubble = turn.querySelector(".bubble");
+    bubble.tabIndex = 0; // Enter opens the message's details, as a click does
+    bubble.title = "Open this message's details";
+    items.push({ time: m.send_at, node: turn });
     items.push(...userBubbles(m));
   }
   items.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0));
@@ -52,8 +67,10 @@ function conversationNode(all) {
   const form = el("form", "reply");
   const input = el("input");
   Object.assign(input, { name: "text", placeholder: "Type as the user\u2026", autocomplete: "off" });
+  input.setAttribute("aria-label", `Reply to ${agent} as ${first.phone}`);
   const send = el("button", null, "Send");
   send.type = "submit";
+  send.setAttribute("aria-label", `Send the reply to ${agent} from ${first.phone}`);
   form.append(input, send);
   form.addEventListener("submit", (event) => {
     event.preventDefault();
@@ -62,31 +79,6 @@ function conversationNode(all) {
   });
   box.append(form);
   return box;
-}
-
-// What a redraw must not lose: the text being typed in a conversation, the focus, the caret.
-function typedIn(box) {
-  const input = box && box.querySelector("input[name=text]");
-  return input && { value: input.value, focused: document.activeElement === input,
-                    start: input.selectionStart, end: input.selectionEnd };
-}
-
-function restoreTyped(box, typed) {
-  if (!typed) return;
-  const input = box.querySelector("input[name=text]");
-  input.value = typed.value;
-  if (typed.focused) {
-    input.focus();
-    input.setSelectionRange(typed.start, typed.end);
-  }
-}
-
-// Each thread shows its newest message, as a phone does (all heights read, then all set: one
-// layout for the page).
-function scrollToNewest(boxes) {
-  const threads = boxes.map((box) => box.querySelector(".thread"));
-  const heights = threads.map((thread) => thread.scrollHeight);
-  threads.forEach((thread, i) => { thread.scrollTop = heights[i]; });
 }
 
 function showEmpty() {
@@ -102,9 +94,21 @@ async function drawAll() {
     if (!groups.has(keyOf(m))) groups.set(keyOf(m), []);
     groups.get(keyOf(m)).push(m);
   }
-  const ordered = [...groups.values()].sort((a, b) => (latestTime(a) < latestTime(b) ? 1 : -1));
-  const typed = new Map([...root.querySelectorAll("article.phone")].map((box) => [box.dataset.key, typedIn(box)]));
+  // Newest activity first; on a tie (a manual clock), the one whose message came last.
+  const rank = new Map(messages.map((m, i) => [keyOf(m), i]));
+  const byActivity = [...groups.values()].sort((a, b) => {
+    const [ta, tb] = [latestTime(a), latestTime(b)];
+    return ta !== tb ? (ta < tb ? 1 : -1) : rank.get(keyOf(b[0])) - rank.get(keyOf(a[0]));
+  });
+  const shownBefore = [...root.querySelectorAll("article.phone")];
+  const typed = new Map(shownBefore.map((box) => [box.dataset.key, typedIn(box)]));
+  const fresh = new Set(shownBefore.filter((box) => box.classList.contains("fresh")).map((box) => box.dataset.key));
+  // Where each conversation stood stays its place; new ones come first.
+  const place = new Map(shownBefore.map((box, i) => [box.dataset.key, i]));
+  const ordered = view.newestFirst || !place.size ? byActivity
+    : byActivity.slice().sort((a, b) => (place.get(keyOf(a[0])) ?? -1) - (place.get(keyOf(b[0])) ?? -1));
   const boxes = ordered.map(conversationNode);
+  for (const box of boxes) if (fresh.has(box.dataset.key)) box.classList.add("fresh");
   root.replaceChildren(...boxes);
   fitCarousels([...root.querySelectorAll(".carousel")]);
   scrollToNewest(boxes);
@@ -112,7 +116,8 @@ async function drawAll() {
   showEmpty();
 }
 
-// One conversation changed: it is drawn again and, as the newest activity, moves to the top.
+// One conversation changed: it is drawn again where it stands, marked as new activity (or, with
+// "newest first", moved to the top).
 async function drawConversation(key) {
   const [provider, agent, phone] = key.split("|");
   const messages = await newest("/_emulator/messages", { provider, agent, phone }, THREAD_SHOWN);
@@ -125,20 +130,27 @@ async function drawConversation(key) {
   }
   const box = conversationNode(messages);
   root.querySelector(".empty")?.remove();
-  if (old) old.remove();
-  root.prepend(box);
+  const working = old && old.contains(document.activeElement);
+  if (!working) box.classList.add("fresh");
+  if (old && !view.newestFirst) old.replaceWith(box);
+  else {
+    if (old) old.remove();
+    root.prepend(box);
+  }
   fitCarousels([...box.querySelectorAll(".carousel")]);
   scrollToNewest([box]);
   restoreTyped(box, typed);
 }
 
 async function drawSurroundings() {
+  const filters = view.failuresOnly ? { failing: "true" } : {};
   const [deliveries, clock] = await Promise.all([
-    newest("/_emulator/webhooks", {}, WEBHOOKS_SHOWN), api("/_emulator/clock"),
+    newest("/_emulator/webhooks", filters, WEBHOOKS_SHOWN), api("/_emulator/clock"),
   ]);
-  drawLog(document.getElementById("webhooks"), deliveries);
+  drawLog(document.getElementById("webhooks"), deliveries, (id) => openDetail(id));
   const shown = document.getElementById("clock");
   shown.textContent = `${clock.mode} clock \u00b7 ${clock.now.slice(0, 19).replace("T", " ")}`;
+  document.querySelector("[data-clock-copy]").textContent = shown.textContent;
   shown.dataset.now = clock.now;
 }
 
@@ -187,21 +199,63 @@ async function draw() {
   if (owed && timer === null) timer = setTimeout(draw, Math.max(100, 2 * cost)); // what came in meanwhile
 }
 
-// The filter box narrows the page to the conversations, and their webhook deliveries, whose
-// phone, agent or provider contain what is typed.
+// Search narrows the page to the conversations, and webhook deliveries, that mention every word
+// typed: phone, agent (id or name), provider, message text or id; it is kept in the URL.
 const filterBox = document.getElementById("filter");
+filterBox.value = view.search;
 function applyFilter() {
-  const wanted = filterBox.value.trim().toLowerCase();
-  const matches = (node) => !wanted
-    || `${node.dataset.phone} ${node.dataset.agent} ${node.dataset.provider}`.toLowerCase().includes(wanted);
-  for (const node of document.querySelectorAll("article.phone, #webhooks > li")) node.hidden = !matches(node);
+  view.search = filterBox.value;
+  let shown = 0;
+  for (const node of document.querySelectorAll("article.phone, #webhooks > li")) {
+    node.hidden = !matches(node, view.search);
+    if (!node.hidden && node.matches("article.phone")) shown += 1;
+  }
+  const none = document.getElementById("no-matches");
+  const any = root.querySelector("article.phone");
+  none.hidden = !(view.search.trim() && any && !shown);
+  none.textContent = `No conversation matches \u201c${view.search.trim()}\u201d.`;
 }
-filterBox.addEventListener("input", applyFilter);
+filterBox.addEventListener("input", () => { applyFilter(); remember(); });
+
+// "Newest first" has a twin in the small-screen menu; both say the same.
+const orders = document.querySelectorAll("#newest-first, [data-mirror=newest-first]");
+for (const order of orders) {
+  order.checked = view.newestFirst;
+  order.addEventListener("change", () => {
+    view.newestFirst = order.checked;
+    for (const other of orders) other.checked = order.checked;
+    remember();
+    schedule();
+  });
+}
+const failures = document.getElementById("failures-only");
+failures.checked = view.failuresOnly;
+failures.addEventListener("change", () => { view.failuresOnly = failures.checked; remember(); schedule({ kind: "webhook" }); });
+
+// A conversation's new-activity mark goes once someone looks at it (a click or focus inside).
+root.addEventListener("focusin", (event) => event.target.closest("article.phone")?.classList.remove("fresh"));
+// Clicking a message (not a chip, link or player in it) opens its details.
+root.addEventListener("click", (event) => {
+  const box = event.target.closest("article.phone");
+  box?.classList.remove("fresh");
+  const bubble = event.target.closest(".bubble.agent");
+  if (!bubble || event.target.closest("button, a, audio, video, input")) return;
+  openDetail(bubble.dataset.messageId, bubble).catch((error) => console.warn(error));
+});
+root.addEventListener("keydown", (event) => {
+  const bubble = event.target.closest(".bubble.agent");
+  if (bubble && (event.key === "Enter" || event.key === " ") && event.target === bubble) {
+    event.preventDefault();
+    openDetail(bubble.dataset.messageId, bubble).catch((error) => console.warn(error));
+  }
+});
 
 // Clear: what a reset forgets (messages, files, webhook attempts); agent and phone settings stay.
-document.getElementById("clear").addEventListener("click", async () => {
+const clearButtons = document.querySelectorAll("#clear, [data-clear]");
+for (const button of clearButtons) button.addEventListener("click", async () => {
   if (!confirm("Forget every message, uploaded file and webhook attempt? Agent and phone settings stay.")) return;
   try {
+    closeDetail();
     await post("/_emulator/reset?keep_settings=true", {});
   } catch (error) {
     console.warn(error);

@@ -12,6 +12,59 @@ export function el(tag, className, text) {
   return node;
 }
 
+// Text with its web addresses as links that open in a new tab (built as nodes: never markup).
+const LINK = /\bhttps?:\/\/[^\s<>"']+[^\s<>"'.,;:!?)\]]/gi;
+export function linkedText(className, text) {
+  const node = el("div", className);
+  const value = String(text ?? "");
+  let last = 0;
+  for (const found of value.matchAll(LINK)) {
+    node.append(value.slice(last, found.index));
+    const link = el("a", null, found[0]);
+    Object.assign(link, { href: found[0], target: "_blank", rel: "noopener noreferrer" });
+    node.append(link);
+    last = found.index + found[0].length;
+  }
+  node.append(value.slice(last));
+  return node;
+}
+
+// Status words a person reads, as a phone's message info would put them.
+const STATUS_WORDS = { scheduled: "scheduled", queued: "sending", sent: "sent", delivered: "delivered",
+                       read: "read", undelivered: "not delivered", expired: "expired",
+                       no_capability: "no RCS", failed: "failed" };
+export function statusWord(message) {
+  if (message.channel === "SMS") return `SMS fallback \u00b7 ${STATUS_WORDS[message.status] || message.status}`;
+  return STATUS_WORDS[message.status] || message.status;
+}
+
+// What a phone would do on an action chip; the emulator sends the tap's callback, and the page
+// says what the phone would have done instead of doing it.
+export function wouldDo(chip) {
+  const target = chip.target || "";
+  switch (chip.kind) {
+    case "dial": return `Would dial ${target}`;
+    case "url": return `Would open ${target}`;
+    case "map": return `Would show the map at ${target}`;
+    case "calendar": return `Would add to the calendar: ${target}`;
+    case "share_location": return "Would share the phone's location";
+    default: return null;
+  }
+}
+
+export function toast(text) {
+  let holder = document.getElementById("toasts");
+  if (!holder) {
+    holder = el("div", "toasts");
+    holder.id = "toasts";
+    holder.setAttribute("role", "status");
+    document.body.append(holder);
+  }
+  const note = el("div", "toast", text);
+  holder.append(note);
+  setTimeout(() => note.remove(), 4000);
+}
+
 // Only web addresses become links or media sources: never javascript:, data: or the like.
 function webUrl(value) {
   return typeof value === "string" && /^https?:\/\//i.test(value) ? value : null;
@@ -93,12 +146,19 @@ function chipsNode(chips, act, why) {
   for (const chip of chips) {
     const button = el("button", "chip");
     button.type = "button";
-    button.append(el("span", "icon", ICONS[chip.kind] || ""), el("span", "label", chip.label));
+    const icon = el("span", "icon", ICONS[chip.kind] || "");
+    icon.setAttribute("aria-hidden", "true");
+    button.append(icon, el("span", "label", chip.label));
     button.dataset.postback = chip.postback;
     button.dataset.action = chip.kind;
     button.title = chip.target ? `${chip.kind}: ${chip.target}` : chip.kind;
     if (act) {
-      button.addEventListener("click", () => act({ postback: chip.postback }));
+      button.addEventListener("click", (event) => {
+        event.stopPropagation(); // a tap, not a click on the message (which opens its details)
+        act({ postback: chip.postback });
+        const would = wouldDo(chip);
+        if (would) toast(would);
+      });
     } else {
       button.disabled = true;
       button.title += ` (${why})`;
@@ -114,7 +174,7 @@ function cardNode(message, card, index, act, fileUrl) {
   if (card.media) node.append(mediaNode(mediaOf(card.media, fileUrl, card.title)));
   const body = el("div", "body");
   if (card.title) body.append(el("div", "title", card.title));
-  if (card.description) body.append(el("div", "description", card.description));
+  if (card.description) body.append(linkedText("description", card.description));
   const chips = message.suggestions.filter((s) => s.card === index);
   if (chips.length) body.append(chipsNode(chips, act, "not received yet"));
   node.append(body);
@@ -144,24 +204,27 @@ export function agentBubble(message, fileUrl, act, newest) {
   } else if (file) {
     bubble.append(mediaNode(mediaOf(file, fileUrl, message.text)));
   } else {
-    bubble.append(el("div", "text", message.text));
+    bubble.append(linkedText("text", message.text));
   }
+  const when = scheduled ? `for ${message.send_at.slice(0, 16).replace("T", " ")} UTC` : message.created.slice(11, 19);
+  bubble.append(el("div", "status", `${statusWord(message)} \u00b7 ${when}`));
+  // Chips under the message, outside its bubble, as RCS clients draw them.
+  const turn = el("div", "turn agent-turn");
+  turn.append(bubble);
   const global = message.suggestions.filter((s) => s.card === null);
   if (global.length) {
     const why = scheduled ? "not received yet" : refused ? message.answer_refusal
       : "a client offers these only under the newest message";
-    bubble.append(chipsNode(global, newest ? act : null, why));
+    turn.append(chipsNode(global, newest ? act : null, why));
   }
-  const when = scheduled ? `for ${message.send_at.slice(0, 16).replace("T", " ")} UTC` : message.created.slice(11, 19);
-  const status = el("div", "status", `${sms ? "SMS \u00b7 " : ""}${message.status} \u00b7 ${when}`);
-  bubble.append(status);
-  return bubble;
+  return turn;
 }
 
 // What the user did (typed, tapped) as bubbles on the user's side, each with its time.
 export function userBubbles(message) {
   return message.events
-    .filter((e) => e.inbound && (e.text !== null || e.postback !== null))
+    // An action tap (dial, open a link...) is not something the user says: no bubble for it.
+    .filter((e) => e.inbound && e.type !== "action" && (e.text !== null || e.postback !== null))
     .map((e) => {
       const bubble = el("div", `bubble user event-${e.type}`);
       // A tap shows as the chip's label, the way a client echoes it.

@@ -1,0 +1,26 @@
+// What the person chose on the page (search, order, failures only), kept in the URL so a reload
+// or a shared link shows the same; the control token in the URL stays where it is.
+const params = new URLSearchParams(location.search);
+
+export const view = {
+  search: params.get("q") || "",
+  newestFirst: params.get("order") === "newest",
+  failuresOnly: params.get("failures") === "1",
+};
+
+export function remember() {
+  const next = new URLSearchParams(location.search);
+  const set = (key, value) => (value ? next.set(key, value) : next.delete(key));
+  set("q", view.search);
+  set("order", view.newestFirst ? "newest" : "");
+  set("failures", view.failuresOnly ? "1" : "");
+  const query = next.toString();
+  history.replaceState(null, "", `${location.pathname}${query ? `?${query}` : ""}`);
+}
+
+// Every word typed must appear somewhere in what a node says about itself (data-search).
+export function matches(node, search) {
+  const words = search.trim().toLowerCase().split(/\s+/).filter(Boolean);
+  const text = node.dataset.search || "";
+  return words.every((word) => text.includes(word));
+}
