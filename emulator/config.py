@@ -88,8 +88,8 @@ class Config(BaseSettings):
     webhook_per_host: AtLeastOne = 4
     webhook_timeout: Positive = 10.0
     webhook_backlog: AtLeastOne = 100_000  # attempts waiting for a slot; past it, failed
-    # Retention: the oldest are evicted first. 200,000 keeps a long demo near 400 MB (1.9 KB a
-    # message plus its share of the request's exchange); `health` shows it.
+    # Retention: the oldest are evicted first. 200,000 keeps a long demo near 500 MB (1.9 KB a
+    # message, plus 0.6 KB for its request's exchange when sent alone); `health` shows it.
     max_messages: AtLeastOne | None = 200_000
     max_webhook_log: AtLeastOne = 100_000  # finished deliveries kept in the log
     control_token: str | None = None  # when set, /_emulator (but health) asks for it

@@ -12,7 +12,7 @@ import re
 from collections import OrderedDict
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote
 
 import orjson
 from starlette.requests import Request
@@ -29,18 +29,20 @@ _SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "x-api-key"
 
 
 class Exchange:
-    __slots__ = ("method", "path", "query", "head", "body", "status", "response_head",
-                 "response_body", "__weakref__")  # fmt: skip
+    """Two byte strings, each exactly as large as what it holds: the request as
+    "METHOD /path?query" + head lines + blank line + body, and the answer as "status" + head
+    lines + blank line + body (at most MAX_KEPT of each body)."""
 
-    def __init__(self, method: str, path: str, query: bytes, head: bytes, body: bytes | None):
-        self.method = method
-        self.path = path
-        self.query = query
-        self.head = head  # "name: value" lines, as received
-        self.body = body
-        self.status = 0
-        self.response_head = b""
-        self.response_body = b""
+    __slots__ = ("request", "response")
+
+    def __init__(self, request: bytes) -> None:
+        self.request = request
+        self.response = b""
+
+
+def _joined(first: bytes, headers: Iterable[tuple[bytes, bytes]], body: bytes | None) -> bytes:
+    lines = [first, *[k + b": " + v for k, v in headers]]
+    return b"\n".join(lines) + b"\n\n" + (bytes(memoryview(body)[:MAX_KEPT]) if body else b"")
 
 
 def exchange_of(request: Request) -> Exchange:
@@ -48,21 +50,23 @@ def exchange_of(request: Request) -> Exchange:
     scope = request.scope
     found: Exchange | None = scope.get(EXCHANGE_KEY)
     if found is None:
-        head = b"\n".join([k + b": " + v for k, v in scope["headers"]])
-        body = scope.get(BODY_KEY)
-        found = scope[EXCHANGE_KEY] = Exchange(scope["method"], scope["path"],
-                                               scope.get("query_string", b""), head,
-                                               body[:MAX_KEPT] if body else body)  # fmt: skip
+        query = scope.get("query_string", b"")
+        raw_path = scope.get("raw_path") or scope["path"].encode("utf-8", "surrogateescape")
+        target = raw_path + (b"?" + query if query else b"")  # as the client spelt it
+        first = scope["method"].encode("latin-1") + b" " + target
+        found = scope[EXCHANGE_KEY] = Exchange(
+            _joined(first, scope["headers"], scope.get(BODY_KEY))
+        )
     return found
 
 
 def answered(request: Request, response: Response) -> Response:
-    """Notes the answer on the request's exchange (if it has one) and returns it."""
+    """Notes the answer on the request's exchange (if it has one) and returns it. The body is
+    copied into the record: orjson's output would keep its whole working buffer (~4 KB)."""
     found: Exchange | None = request.scope.get(EXCHANGE_KEY)
     if found is not None:
-        found.status = response.status_code
-        found.response_head = b"\n".join([k + b": " + v for k, v in response.raw_headers])
-        found.response_body = bytes(response.body[:MAX_KEPT])
+        found.response = _joined(str(response.status_code).encode(), response.raw_headers,
+                                 bytes(response.body))  # fmt: skip
     return response
 
 
@@ -77,11 +81,11 @@ def exchange_view(exchange: Exchange | None) -> dict[str, Any] | None:
         return None
     key = id(exchange)
     cached = _VIEWS.get(key)
-    if cached is not None and cached[0] is exchange and exchange.status:
+    if cached is not None and cached[0] is exchange and exchange.response:
         _VIEWS.move_to_end(key)
         return cached[1]
     view = _view(exchange)
-    if exchange.status:  # complete: worth keeping
+    if exchange.response:  # complete: worth keeping
         _VIEWS[key] = (exchange, view)
         if len(_VIEWS) > _VIEWS_KEPT:
             _VIEWS.popitem(last=False)
@@ -89,27 +93,32 @@ def exchange_view(exchange: Exchange | None) -> dict[str, Any] | None:
 
 
 def _view(exchange: Exchange) -> dict[str, Any]:
-    headers = _headers(exchange.head)
-    response_headers = _headers(exchange.response_head)
+    first, headers, body = _split(exchange.request)
+    method, _, target = first.partition(" ")
+    path, _, query = target.partition("?")
+    path = unquote(path)
+    status, response_headers, response_body = _split(exchange.response)
     return {
         "request": {
-            "method": exchange.method,
-            "path": exchange.path,
-            "query": _masked(_fields(exchange.query.decode("latin-1"))),
+            "method": method,
+            "path": path,
+            "query": _masked(_fields(query)),
             "headers": _header_map((k, _masked_header(k, v)) for k, v in headers),
-            "body": _body(exchange.body, _content_type(headers)),
+            "body": _body(body, _content_type(headers)),
         },
         "response": {
-            "status": exchange.status or None,
+            "status": int(status) if status else None,
             "headers": _header_map(response_headers),
-            "body": _body(exchange.response_body, _content_type(response_headers)),
+            "body": _body(response_body, _content_type(response_headers)),
         },
     }
 
 
-def _headers(head: bytes) -> list[tuple[str, str]]:
-    lines = head.decode("latin-1").split("\n") if head else []
-    return [(k, v) for k, _, v in (line.partition(": ") for line in lines)]
+def _split(record: bytes) -> tuple[str, list[tuple[str, str]], bytes]:
+    head, _, body = record.partition(b"\n\n")
+    lines = head.decode("latin-1").split("\n") if head else [""]
+    headers = [(k, v) for k, _, v in (line.partition(": ") for line in lines[1:])]
+    return lines[0], headers, body
 
 
 def _header_map(headers: Iterable[tuple[str, str]]) -> dict[str, str]:

@@ -88,7 +88,7 @@ function showEmpty() {
 }
 
 async function drawAll() {
-  const messages = await newest("/_emulator/messages", {}, MESSAGES_SHOWN);
+  const messages = await newest("/_emulator/messages", { exchange: "false" }, MESSAGES_SHOWN);
   const groups = new Map();
   for (const m of messages) {
     if (!groups.has(keyOf(m))) groups.set(keyOf(m), []);
@@ -120,7 +120,7 @@ async function drawAll() {
 // "newest first", moved to the top).
 async function drawConversation(key) {
   const [provider, agent, phone] = key.split("|");
-  const messages = await newest("/_emulator/messages", { provider, agent, phone }, THREAD_SHOWN);
+  const messages = await newest("/_emulator/messages", { provider, agent, phone, exchange: "false" }, THREAD_SHOWN);
   const old = [...root.querySelectorAll("article.phone")].find((box) => box.dataset.key === key);
   const typed = typedIn(old);
   if (!messages.length) {
