@@ -14,6 +14,11 @@ WORKDIR /src
 COPY pyproject.toml README.md requirements.lock ./
 COPY emulator ./emulator
 COPY scenarios ./scenarios
+# A colour emoji font, so the inbox shows 🎉 where a message has one (not a box); the page
+# itself carries no fonts (it works offline).
+RUN apt-get update -qq \
+    && apt-get install -y -qq --no-install-recommends fonts-noto-color-emoji >/dev/null \
+    && rm -rf /var/lib/apt/lists/*
 RUN python3 -m venv /opt/venv \
     && /opt/venv/bin/pip install --quiet -c requirements.lock . \
     && rm -rf /src \

@@ -29,6 +29,11 @@ chromium:
 		|| { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } \
 		|| { echo "the browser tests need Chromium: apt-get install chromium" \
 			"(or RCS_CHROMIUM=/path, or RCS_SKIP_BROWSER=1 to skip them)"; exit 1; }
+	@# The emoji font the inbox serves (as the Docker image does); the browser tests check 🎉.
+	@[ "$$RCS_SKIP_BROWSER" = 1 ] || [ -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] \
+		|| { [ "$$(id -u)" = 0 ] && { apt-get install -y -qq fonts-noto-color-emoji >/dev/null 2>&1 \
+			|| { apt-get update -qq && apt-get install -y -qq fonts-noto-color-emoji >/dev/null; }; }; } \
+		|| echo "no colour emoji font (apt-get install fonts-noto-color-emoji): its tests will skip"
 
 test: $(STAMP) chromium
 	$(BIN)/ruff check .

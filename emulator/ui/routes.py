@@ -30,7 +30,12 @@ HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Cache-Control": "no-cache",
 }
-KEEP_ALIVE = 15.0
+# A colour emoji font the page may fall back on (the Docker image installs it): a viewer whose
+# browser has none still sees 🎉, not a box. Looked for where Debian and Fedora put it.
+EMOJI_FONTS = (
+    Path("/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf"),
+    Path("/usr/share/fonts/google-noto-color-emoji-fonts/NotoColorEmoji.ttf"),
+)
 
 
 def ui_routes(emulator: Emulator, token: str | None) -> list[BaseRoute]:
@@ -44,6 +49,12 @@ def ui_routes(emulator: Emulator, token: str | None) -> list[BaseRoute]:
 
     async def asset(request: Request) -> Response:
         name = request.path_params["name"]
+        if name == "emoji.ttf":
+            font = next((f for f in EMOJI_FONTS if f.is_file()), None)
+            if font is None:
+                return JSONResponse({"error": "no emoji font on this machine"}, 404)
+            cached = HEADERS | {"Cache-Control": "public, max-age=86400"}
+            return FileResponse(font, media_type="font/ttf", headers=cached)
         if name not in ASSETS:  # a fixed list: no path from the client reaches the disk
             return JSONResponse({"error": "no such asset"}, 404)
         return FileResponse(STATIC / name, media_type=ASSETS[name], headers=HEADERS)

@@ -176,7 +176,16 @@ async def test_the_openapi_description_lists_every_operation_with_its_models(cli
         "$ref": "#/components/schemas/AgentSettingsBody"}  # fmt: skip
     messages = spec["paths"]["/_emulator/messages"]["get"]
     names = {p["name"] for p in messages["parameters"]}
-    assert {"provider", "agent", "phone", "status", "tenant", "exchange", "limit", "offset"} == names
+    assert {
+        "provider",
+        "agent",
+        "phone",
+        "status",
+        "tenant",
+        "exchange",
+        "limit",
+        "offset",
+    } == names
     webhooks = spec["paths"]["/_emulator/webhooks"]["get"]
     assert {"agent", "message", "failing"} <= {p["name"] for p in webhooks["parameters"]}
     assert "/_emulator/webhooks/{delivery_id}/redeliver" in spec["paths"]

@@ -1,4 +1,5 @@
-"""Photograph the inbox: one picture per message kind, and the whole page.
+"""Photograph the inbox: one picture per message kind, the whole page, a message's details, the
+webhook log with a failing receiver, dark mode and a 320 px phone.
 
     make screenshots        (python -m tests.ui.screenshots docs/screenshots)
 
@@ -57,7 +58,33 @@ def main(folder: Path) -> None:
         page.locator("#webhooks > li").first.locator("summary").click()
         page.screenshot(path=folder.parent / "inbox-preview.png")
         print(folder.parent / "inbox-preview.png")
+        views(page, client, receiver, server.base_url, folder)
         browser.close()
+
+
+def views(page, client: httpx.Client, receiver: WebhookReceiver, base: str, folder: Path) -> None:
+    """The pictures of inbox v2: details, a failing receiver's log, dark mode, 320 px."""
+    page.locator('article.phone[data-phone="+46701110001"] .bubble.agent').click()
+    page.wait_for_selector("#detail:not([hidden]) .copyable")
+    page.screenshot(path=folder / "view-message-detail.png")
+    print(folder / "view-message-detail.png", "- a message's details")
+    page.keyboard.press("Escape")
+    receiver.answer(status=500, body="receiver broke", times=20)
+    client.post("/_emulator/inbound", json={"provider": "generic", "agent_id": AGENT,
+                "phone": "+46701110003", "text": "Is it in stock?"}).raise_for_status()  # fmt: skip
+    failing = page.locator("#webhooks > li[data-state=retrying]").first
+    failing.locator("summary").click()
+    page.locator("aside[aria-label='webhook log']").screenshot(path=folder / "view-webhook-log.png")
+    print(folder / "view-webhook-log.png", "- the webhook log with a failing receiver")
+    page.emulate_media(color_scheme="dark")
+    page.screenshot(path=folder / "view-dark.png")
+    print(folder / "view-dark.png", "- dark mode")
+    page.emulate_media(color_scheme="light")
+    page.set_viewport_size({"width": 320, "height": 640})
+    page.goto(base + "/")
+    page.wait_for_selector("body[data-rendered]")
+    page.screenshot(path=folder / "view-320px.png")
+    print(folder / "view-320px.png", "- a 320 px phone")
 
 
 if __name__ == "__main__":

@@ -85,7 +85,7 @@ def test_the_webhook_log_reads_as_lines_with_redeliver_and_a_failures_filter(inb
     newest = log.first
     expect(newest.locator(".name")).to_have_text("report (displayed)")
     expect(newest.locator(".provider")).to_have_text("serwersms")
-    expect(newest.locator(".phone")).to_have_text("+48500600731")
+    expect(newest.locator(".to")).to_have_text("+48500600731")
     expect(newest.locator(".state")).to_have_text("HTTP 200")
     expect(newest.locator(".attempts-count")).to_contain_text("1 attempt")
 
@@ -216,3 +216,21 @@ def test_dark_mode_follows_the_system(inbox: Inbox):
     assert max(channels) < 60, background
     text = page.evaluate("() => getComputedStyle(document.body).color")
     assert min(int(c) for c in re.findall(r"\d+", text)[:3]) > 180, text
+
+
+def test_emoji_are_drawn_from_a_colour_font_the_emulator_can_serve(inbox: Inbox):
+    font = inbox.http.get("/ui/emoji.ttf")
+    if font.status_code == 404:
+        import pytest
+
+        pytest.skip("no colour emoji font on this machine (apt-get install fonts-noto-color-emoji)")
+    assert font.headers["content-type"] == "font/ttf" and font.content[:4] == b"\x00\x01\x00\x00"
+    send(inbox, "+46701110037", "Party 🎉")
+    page = inbox.open()
+    expect(inbox.phone("+46701110037").locator(".bubble.agent .text")).to_have_text("Party 🎉")
+    status = page.evaluate(
+        "async () => { await document.fonts.load(\"16px 'Inbox Emoji'\", '🎉');"
+        " return [...document.fonts].filter((f) => f.family.includes('Inbox Emoji'))"
+        ".map((f) => f.status); }"
+    )
+    assert status == ["loaded"]

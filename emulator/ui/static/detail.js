@@ -94,7 +94,7 @@ function exchangeNodes(exchange) {
 
 function timelineNode(message) {
   const list = el("ol", "timeline");
-  list.append(el("li", null, `${message.created.slice(11, 19)} accepted (${statusWord(message)} now)`));
+  list.append(el("li", null, `${message.created.slice(11, 19)} accepted`));
   for (const event of message.events) {
     const said = event.text ?? event.postback;
     list.append(el("li", event.inbound ? "inbound" : null,

@@ -36,7 +36,7 @@ export function deliveryNode(delivery, open, openMessage) {
     el("time", "when", clock(delivery.created)), " ",
     el("span", "provider", delivery.provider), " ",
     el("b", "name", delivery.name || delivery.event), " ",
-    el("span", "phone", delivery.phone), " \u00b7 ",
+    el("span", "to", delivery.phone), " \u00b7 ",
     el("span", "state", `${answerOf(delivery)}`),
     el("span", "attempts-count", ` \u00b7 ${delivery.attempts.length} attempt${delivery.attempts.length === 1 ? "" : "s"}${retry}`),
   );
