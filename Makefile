@@ -71,6 +71,7 @@ screenshots: $(STAMP) chromium
 docker-check:
 	../shared/tools/docker-check 8080 /_emulator/health
 	../shared/tools/docker-check 8080 /ui/carousel.js
+	../shared/tools/docker-check 8080 /ui/emoji.ttf
 
 clean:
 	rm -rf $(VENV)
