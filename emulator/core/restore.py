@@ -7,6 +7,7 @@ from functools import partial
 from pathlib import Path
 
 from .emulator import Emulator
+from .exchanges import restored as exchange_restored
 from .models import AgentSettings, Event, Message, PhoneSettings, Status, StoredFile, Suggestion
 from .scenarios import Step
 from .statefile import DeliveryRecord, RetryEntry, StateFile, StateFileError, StepEntry, parse
@@ -32,6 +33,7 @@ def load(emulator: Emulator, state: StateFile, folder: Path) -> dict[str, int]:
     clock = emulator.clock
     if getattr(clock, "mode", "") == "manual" and state.clock > clock.now():
         clock.set(state.clock)  # type: ignore[attr-defined]
+    exchanges = {e.key: exchange_restored(e.request, e.response) for e in state.exchanges}
     restored: dict[tuple[str, str], Message] = {}
     for raw in state.messages:
         message = Message(
@@ -40,6 +42,7 @@ def load(emulator: Emulator, state: StateFile, folder: Path) -> dict[str, int]:
             created_at=raw.created_at, send_at=raw.send_at, content=raw.content,
             suggestions=tuple(Suggestion(**s.model_dump()) for s in raw.suggestions),
             batch=raw.batch, external_id=raw.external_id,
+            exchange=exchanges.get(raw.exchange) if raw.exchange is not None else None,
         )  # fmt: skip
         store = emulator.stores.add(message)
         for e in raw.events:

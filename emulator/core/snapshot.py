@@ -21,6 +21,7 @@ from typing import Any
 import orjson
 
 from .emulator import SLICE, Emulator
+from .exchanges import Exchange, ExchangeRefs
 from .models import (
     Message,
 )
@@ -43,6 +44,7 @@ def _message(m: Message) -> dict[str, Any]:
         "created_at": m.created_at, "send_at": m.send_at, "content": m.content,
         "suggestions": m.suggestions, "batch": m.batch, "external_id": m.external_id,
         "status": m.status, "events": m.events,
+        "exchange": m.exchange.key if isinstance(m.exchange, Exchange) else None,
     }  # fmt: skip
 
 
@@ -77,6 +79,8 @@ class Snapshotter:
         self.messages: dict[tuple[str, str], bytes] = {}
         self.scheduled: dict[int, tuple[tuple[str, str] | int, bytes]] = {}  # seq: (ref, json)
         self.deliveries: dict[int, tuple[int, str, bytes]] = {}  # id: (attempts, state, json)
+        # Exchanges are shared by the messages of one request: saved once, while one is held.
+        self.exchanges = ExchangeRefs()
         self._steps: dict[int, tuple[Step, dict[str, Any]]] = {}  # steps are shared objects
 
     async def take(self, clean: bool, size: int = SLICE) -> Taken:
@@ -107,7 +111,7 @@ class Snapshotter:
             self.schedule.ran.clear()
             # dict copies are one C call each: the thread writes from them, not from ours
             return Taken(self._head(clean), self.messages.copy(), self.scheduled.copy(),
-                         self._deliveries())  # fmt: skip
+                         self._deliveries(), self.exchanges.blobs())  # fmt: skip
         finally:
             if collecting:
                 gc.enable()
@@ -133,10 +137,12 @@ class Snapshotter:
         changes, schedule = self.changes, self.schedule
         if changes.cleared:
             self.messages.clear()
+            self.exchanges.clear()
             changes.cleared = False
         if changes.dropped:
             gone = changes.dropped
             self.messages = {k: v for k, v in self.messages.items() if k[0] not in gone}
+            self.exchanges.drop_tenants(gone)
             changes.dropped = set()
         if schedule.cleared:
             self.scheduled.clear()
@@ -144,11 +150,16 @@ class Snapshotter:
 
     def _serialise_messages(self, items: list[tuple[tuple[str, str], Message]]) -> None:
         cached, stores = self.messages, self.emulator.stores
+        exchanges = self.exchanges
         for key, message in items:
             if stores.owner(message) is not None:
                 cached[key] = orjson.dumps(_message(message), default=_default)
+                exchanges.hold(
+                    key, message.exchange if isinstance(message.exchange, Exchange) else None
+                )
             else:
                 cached.pop(key, None)  # evicted, or its tenant reset
+                exchanges.hold(key, None)
 
     def _serialise_scheduled(self, added: list[tuple[float, int, Any]]) -> None:
         for due, seq, action in added:
@@ -202,6 +213,7 @@ class Taken:
     messages: dict[tuple[str, str], bytes]
     scheduled: dict[int, tuple[tuple[str, str] | int, bytes]]
     deliveries: list[tuple[int, bytes]]
+    exchanges: list[bytes]
 
     def counts(self) -> dict[str, int]:
         return {"messages": len(self.messages), "deliveries": len(self.deliveries),
@@ -213,7 +225,9 @@ class Taken:
         live_messages = self.messages
         live_deliveries = {key for key, _ in self.deliveries}
         yield self.head
-        yield b',"messages":['
+        yield b',"exchanges":['
+        yield from _joined(self.exchanges)
+        yield b'],"messages":['
         yield from _joined(self.messages.values())
         yield b'],"deliveries":['
         yield from _joined(blob for _, blob in self.deliveries)

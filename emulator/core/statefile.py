@@ -4,10 +4,19 @@ leave the state's own folder are refused with one line naming the place."""
 
 from __future__ import annotations
 
+from base64 import b64decode
 from typing import Annotated, Any, Literal
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from . import pydantic_errors
 from .models import Channel, EventType, Status
@@ -58,6 +67,22 @@ class MessageRecord(_Record):
     external_id: str | None
     status: Status
     events: list[EventRecord]
+    exchange: int | None = None  # the key of its request's exchange, in `exchanges`
+
+
+def _base64(value: str) -> bytes:
+    try:
+        return b64decode(value, validate=True)
+    except ValueError:
+        raise ValueError("must be base64") from None
+
+
+class ExchangeRecord(_Record):
+    """The HTTP exchange behind messages: request and answer as base64 of their bytes."""
+
+    key: int
+    request: Annotated[bytes, BeforeValidator(_base64)]
+    response: Annotated[bytes, BeforeValidator(_base64)]
 
 
 class FileRecord(_Record):
@@ -163,10 +188,15 @@ class StateFile(_Record):
     phones: list[PhoneRecord]
     deliveries: list[DeliveryRecord]
     scheduled: list[Scheduled]
+    exchanges: list[ExchangeRecord] = []  # absent from files saved before they were kept
 
     @model_validator(mode="after")
     def _references_hold(self) -> StateFile:
         messages = _unique("messages", [(m.tenant, m.id) for m in self.messages])
+        exchanges = _unique("exchanges", [e.key for e in self.exchanges], what="key")
+        for i, message in enumerate(self.messages):
+            if message.exchange is not None and message.exchange not in exchanges:
+                raise ValueError(f"messages[{i}].exchange: no exchange {message.exchange}")
         _unique("files", [f.id for f in self.files])
         _unique("files", [f.path for f in self.files], what="path")
         deliveries = _unique("deliveries", [d.id for d in self.deliveries])

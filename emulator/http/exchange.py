@@ -1,10 +1,10 @@
 """The exact exchange behind a provider request: what the client sent and what it got back.
 
 Recorded once per request and shared by every message it created (a send to 100,000 numbers
-keeps one): the method, path and query, the request head and body as raw bytes, and the
-response's status, head and body, again the bytes themselves. Nothing is parsed until a view asks
-for it; the view shows the body as received (JSON parsed, a form as its fields) with credentials
-masked."""
+keeps one), as a core.exchanges.Exchange of two byte strings, each exactly its size: the request
+as "METHOD /path?query", its head lines, a blank line and the body; the answer as its status,
+head lines, a blank line and the body. Nothing is parsed until a view asks for it; the view shows
+the body as received (JSON parsed, a form as its fields) with credentials masked."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ..core.exchanges import Exchange
 from .body import BODY_KEY
 
 EXCHANGE_KEY = "rcs_emulator.exchange"
@@ -26,18 +27,6 @@ MASK = "***"
 _SECRET = re.compile(r"pass(word)?|token|secret|api[-_]?key|auth", re.IGNORECASE)
 _SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "x-api-key", "cookie",
                              "x-emulator-token"})  # fmt: skip
-
-
-class Exchange:
-    """Two byte strings, each exactly as large as what it holds: the request as
-    "METHOD /path?query" + head lines + blank line + body, and the answer as "status" + head
-    lines + blank line + body (at most MAX_KEPT of each body)."""
-
-    __slots__ = ("request", "response")
-
-    def __init__(self, request: bytes) -> None:
-        self.request = request
-        self.response = b""
 
 
 def _joined(first: bytes, headers: Iterable[tuple[bytes, bytes]], body: bytes | None) -> bytes:

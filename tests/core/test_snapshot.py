@@ -61,3 +61,33 @@ async def test_incremental_saves_equal_a_full_dump_at_every_step():
         assert emulator.stores.evicted > 0
     await emulator.dispatcher.aclose()
     emulator.vault.close()
+
+
+async def test_exchanges_are_saved_once_per_request_and_only_while_a_message_names_them():
+    from emulator import Config, create_app
+    from emulator.core import snapshot
+    from emulator.core.statefile import parse
+
+    app = create_app(Config(clock="manual", max_messages=4))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://emulator") as client:
+        auth = {"Authorization": "Bearer k"}
+        body = {"agentId": "a", "number": ["+46701234561", "+46701234562"], "messageType": "Text",
+                "text": "two at once"}  # fmt: skip
+        await client.post("/Rcs/api/v1/Message", json=body, headers=auth)
+        saver = snapshot.Snapshotter(app.state.emulator)
+        state = parse(b"".join(saver.take_now(clean=False).chunks()))
+        assert len(state.exchanges) == 1 and len(state.messages) == 2
+        assert {m.exchange for m in state.messages} == {state.exchanges[0].key}
+        assert b'"two at once"' in state.exchanges[0].request
+        assert state.exchanges[0].response.startswith(b"200\n")
+        for n in range(4):  # evicts the first two: their exchange goes with the second
+            single = body | {"number": [f"+4670123457{n}"], "text": f"single {n}"}
+            await client.post("/Rcs/api/v1/Message", json=single, headers=auth)
+        state = parse(b"".join((await saver.take(clean=False)).chunks()))
+        assert len(state.messages) == 4 and len(state.exchanges) == 4
+        assert b"two at once" not in b"".join(e.request for e in state.exchanges)
+        fresh = parse(snapshot.dump(app.state.emulator, clean=False))
+        assert sorted(e.request for e in fresh.exchanges) == sorted(
+            e.request for e in state.exchanges
+        )

@@ -46,6 +46,11 @@ def test_a_demo_survives_a_restart(tmp_path, caplog: pytest.LogCaptureFixture) -
             assert after["total"] == before["total"] == 2
             assert [m["id"] for m in after["items"]] == [m["id"] for m in before["items"]]
             assert after["items"][0]["events"] == before["items"][0]["events"]
+            # The exact exchange behind each message comes back too.
+            assert [m["exchange"] for m in after["items"]] == [
+                m["exchange"] for m in before["items"]
+            ]
+            assert after["items"][0]["exchange"]["request"]["body"]["text"] == "hi"
             stats = c.get(f"/Rcs/api/v1/Message/Tag/{tag}", headers=GENERIC_AUTH).json()
             assert stats["rcsNumbers"] == 1
             assert c.put("/_emulator/phones/+46705550001", json={}).json()["capable"] is False
