@@ -8,8 +8,8 @@ the body as received (JSON parsed, a form as its fields) with credentials masked
 
 from __future__ import annotations
 
+import functools
 import re
-from collections import OrderedDict
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import parse_qsl, unquote
@@ -61,27 +61,17 @@ def answered(request: Request, response: Response) -> Response:
 
 # -- views --------------------------------------------------------------------------------------
 
-_VIEWS: OrderedDict[int, tuple[Exchange, dict[str, Any]]] = OrderedDict()
-_VIEWS_KEPT = 64  # the recent views: a page of one big send's messages parses its body once
-
 
 def exchange_view(exchange: Exchange | None) -> dict[str, Any] | None:
     if exchange is None:
         return None
-    key = id(exchange)
-    cached = _VIEWS.get(key)
-    if cached is not None and cached[0] is exchange and exchange.response:
-        _VIEWS.move_to_end(key)
-        return cached[1]
-    view = _view(exchange)
-    if exchange.response:  # complete: worth keeping
-        _VIEWS[key] = (exchange, view)
-        if len(_VIEWS) > _VIEWS_KEPT:
-            _VIEWS.popitem(last=False)
-    return view
+    return _view(exchange, bool(exchange.response))
 
 
-def _view(exchange: Exchange) -> dict[str, Any]:
+# The recent views (a page of one big send's messages parses its body once); an exchange whose
+# answer is not in yet is viewed again once it is (the flag is part of the key).
+@functools.lru_cache(maxsize=64)
+def _view(exchange: Exchange, answered: bool) -> dict[str, Any]:
     first, headers, body = _split(exchange.request)
     method, _, target = first.partition(" ")
     path, _, query = target.partition("?")

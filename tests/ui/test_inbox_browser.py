@@ -288,6 +288,20 @@ def test_message_content_is_never_markup(inbox: Inbox):
     expect(page.locator("#conversations .media")).to_have_count(1)
     expect(card.locator(".media .placeholder")).to_have_text(f"image \u00b7 {hostile[:100]}")
     assert page.evaluate("window.pwned") is None
+    # Nor in the details: the request, the answer and the curl command are text.
+    inbox.phone("+48500600707").locator(".bubble.agent .status").click()
+    detail = page.locator("#detail")
+    expect(detail.locator(".copyable pre").first).to_contain_text("<script>window.pwned=2</script>")
+    expect(detail.locator(".copyable").nth(2)).to_contain_text("--data-raw")
+    assert page.locator("#detail b, #detail i, #detail script, #detail img").count() == 0
+    # A "link" that is not a web address stays text.
+    evil = {"rcs_id": BOT, "phone": "+48500600708",
+            "message": {"text": "javascript:window.pwned=3 and https://ok.example/a\"><b>x"}}  # fmt: skip
+    inbox.http.post("/messages/send_rcs.json", json=evil, headers=SERWERSMS_AUTH)
+    links = inbox.phone("+48500600708").locator(".bubble.agent .text a")
+    expect(links).to_have_count(1)
+    expect(links).to_have_attribute("href", "https://ok.example/a")
+    assert page.evaluate("window.pwned") is None
 
 
 def test_the_page_works_behind_the_control_token(browser):
