@@ -26,9 +26,10 @@ from .control.openapi import openapi_route, provider_openapi_route
 from .core import snapshot
 from .core.autosave import AutoSaver
 from .core.clock import Clock, make_clock
-from .core.emulator import Emulator, EmulatorSettings
+from .core.emulator import Emulator
 from .core.models import AgentSettings, PhoneSettings
 from .core.scenarios import load_book
+from .core.settings import EmulatorSettings
 from .core.statefile import StateFileError
 from .http.operations import ApiError, error_response
 from .http.responses import JSONResponse

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -36,29 +36,13 @@ from .models import (
 from .notices import SURPRISES_KEPT, Notices
 from .scenarios import ScenarioBook, Step
 from .scheduler import Scheduler
+from .settings import EmulatorSettings
 from .stores import Stores
 from .webhooks import Dispatcher, RetryPolicy
 
 # Messages stored per turn of the event loop: a 100,000-number send lets other clients in
 # between slices (each slice takes a few milliseconds) instead of holding them for seconds.
 SLICE = 1000
-
-
-@dataclass(slots=True)
-class EmulatorSettings:
-    """The parts of the config the core uses; the rest stays with the app and providers."""
-
-    default_webhook_url: str | None = None
-    seed: int | None = None
-    webhook_concurrency: int = 64
-    webhook_per_host: int = 4
-    webhook_timeout: float | None = None  # overrides the providers' own (10 s) when set
-    webhook_backlog: int = 100_000
-    max_webhook_log: int = 100_000
-    max_messages: int | None = None
-    files_folder: str | None = None  # uploads kept here (a state file's own); else a temp folder
-    agents: dict[tuple[str, str | None, str], AgentSettings] = field(default_factory=dict)
-    phones: dict[str, PhoneSettings] = field(default_factory=dict)
 
 
 class Emulator(Directory, Answers, Notices):
@@ -136,23 +120,29 @@ class Emulator(Directory, Answers, Notices):
 
     # -- sending ----------------------------------------------------------------------------
 
-    async def accept(self, messages: Sequence[Message], exchange: Any = None) -> None:
+    async def accept(self, messages: Sequence[Message]) -> None:
         """submit(), a slice at a time, yielding to other requests between slices."""
         if len(messages) <= SLICE:
-            self.submit(messages, exchange)
+            self.submit(messages)
             return
         for start in range(0, len(messages), SLICE):
             if start:
                 await asyncio.sleep(0)
-            self.submit(messages[start : start + SLICE], exchange)
+            self.submit(messages[start : start + SLICE])
 
-    def submit(self, messages: Sequence[Message], exchange: Any = None) -> None:
-        """Store accepted messages and start each one's timeline, now or at its send time;
-        `exchange` is the request behind them, as the HTTP layer recorded it."""
+    def attach(self, messages: Sequence[Message], exchange: bytes) -> None:
+        """The request behind accepted messages, once it is answered (one object for all)."""
+        changes = self.stores.changes
+        for message in messages:
+            message.exchange = exchange
+            if changes is not None:  # a save between a big send's slices saw them without it
+                changes.messages[(message.tenant, message.id)] = message
+
+    def submit(self, messages: Sequence[Message]) -> None:
+        """Store accepted messages and start each one's timeline, now or at its send time."""
         now = self.clock.now()
         latest = self._latest_created
         for message in messages:
-            message.exchange = exchange
             if message.created_at < latest:
                 # Another request's slice was stored first: the indexes answer time ranges by
                 # bisection, so creation times never go back (a few milliseconds at most).

@@ -116,9 +116,9 @@ class Message:
     status: Status = Status.QUEUED
     events: list[Event] = field(default_factory=list)
     seq: int = 0
-    # The HTTP exchange that created it, as the HTTP layer recorded it (opaque to the core);
-    # one object shared by every recipient of the request.
-    exchange: Any = None
+    # The HTTP exchange that created it, as the HTTP layer recorded it (opaque bytes to the
+    # core); one object shared by every recipient of the request.
+    exchange: bytes | None = None
 
     def has_suggestions(self) -> bool:
         return bool(self.suggestions)

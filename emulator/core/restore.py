@@ -7,7 +7,6 @@ from functools import partial
 from pathlib import Path
 
 from .emulator import Emulator
-from .exchanges import restored as exchange_restored
 from .models import AgentSettings, Event, Message, PhoneSettings, Status, StoredFile, Suggestion
 from .scenarios import Step
 from .statefile import DeliveryRecord, RetryEntry, StateFile, StateFileError, StepEntry, parse
@@ -33,7 +32,7 @@ def load(emulator: Emulator, state: StateFile, folder: Path) -> dict[str, int]:
     clock = emulator.clock
     if getattr(clock, "mode", "") == "manual" and state.clock > clock.now():
         clock.set(state.clock)  # type: ignore[attr-defined]
-    exchanges = {e.key: exchange_restored(e.request, e.response) for e in state.exchanges}
+    exchanges = {e.key: e.data for e in state.exchanges}  # one object per request, shared again
     restored: dict[tuple[str, str], Message] = {}
     for raw in state.messages:
         message = Message(

@@ -21,7 +21,7 @@ from typing import Any
 import orjson
 
 from .emulator import SLICE, Emulator
-from .exchanges import Exchange, ExchangeRefs
+from .exchanges import ExchangeRefs, key_of
 from .models import (
     Message,
 )
@@ -44,7 +44,7 @@ def _message(m: Message) -> dict[str, Any]:
         "created_at": m.created_at, "send_at": m.send_at, "content": m.content,
         "suggestions": m.suggestions, "batch": m.batch, "external_id": m.external_id,
         "status": m.status, "events": m.events,
-        "exchange": m.exchange.key if isinstance(m.exchange, Exchange) else None,
+        "exchange": key_of(m.exchange) if m.exchange is not None else None,
     }  # fmt: skip
 
 
@@ -154,9 +154,7 @@ class Snapshotter:
         for key, message in items:
             if stores.owner(message) is not None:
                 cached[key] = orjson.dumps(_message(message), default=_default)
-                exchanges.hold(
-                    key, message.exchange if isinstance(message.exchange, Exchange) else None
-                )
+                exchanges.hold(key, message.exchange)
             else:
                 cached.pop(key, None)  # evicted, or its tenant reset
                 exchanges.hold(key, None)

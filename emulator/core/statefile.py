@@ -78,11 +78,10 @@ def _base64(value: str) -> bytes:
 
 
 class ExchangeRecord(_Record):
-    """The HTTP exchange behind messages: request and answer as base64 of their bytes."""
+    """The HTTP exchange behind messages: base64 of its bytes (emulator/http/exchange.py)."""
 
     key: int
-    request: Annotated[bytes, BeforeValidator(_base64)]
-    response: Annotated[bytes, BeforeValidator(_base64)]
+    data: Annotated[bytes, BeforeValidator(_base64)]
 
 
 class FileRecord(_Record):

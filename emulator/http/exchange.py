@@ -1,10 +1,11 @@
 """The exact exchange behind a provider request: what the client sent and what it got back.
 
-Recorded once per request and shared by every message it created (a send to 100,000 numbers
-keeps one), as a core.exchanges.Exchange of two byte strings, each exactly its size: the request
-as "METHOD /path?query", its head lines, a blank line and the body; the answer as its status,
-head lines, a blank line and the body. Nothing is parsed until a view asks for it; the view shows
-the body as received (JSON parsed, a form as its fields) with credentials masked."""
+Recorded once the request is answered, as one immutable byte string of exactly its size, shared
+by every message the request created (a send to 100,000 numbers keeps one): the request's length
+in digits and a newline, then the request as "METHOD /path?query", its head lines, a blank line
+and the body, then the answer as its status, head lines, a blank line and the body. Nothing is
+parsed until a view asks for it; the view shows the body as received (JSON parsed, a form as its
+fields) with credentials masked."""
 
 from __future__ import annotations
 
@@ -18,10 +19,8 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..core.exchanges import Exchange
 from .body import BODY_KEY
 
-EXCHANGE_KEY = "rcs_emulator.exchange"
 MAX_KEPT = 1024 * 1024  # body bytes kept per request (a 100,000-number send is ~1.5 MB)
 MASK = "***"
 _SECRET = re.compile(r"pass(word)?|token|secret|api[-_]?key|auth", re.IGNORECASE)
@@ -29,54 +28,41 @@ _SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "x-api-key"
                              "x-emulator-token"})  # fmt: skip
 
 
-def _joined(first: bytes, headers: Iterable[tuple[bytes, bytes]], body: bytes | None) -> bytes:
-    lines = [first, *[k + b": " + v for k, v in headers]]
-    return b"\n".join(lines) + b"\n\n" + (bytes(memoryview(body)[:MAX_KEPT]) if body else b"")
+def _joined(
+    first: bytes, headers: Iterable[tuple[bytes, bytes]], body: bytes | memoryview | None
+) -> bytes:
+    kept = b"" if not body else body if len(body) <= MAX_KEPT else body[:MAX_KEPT]
+    head = b"\n".join(map(b": ".join, headers))
+    return b"".join((first, b"\n", head, b"\n\n", kept)) if head else first + b"\n\n" + kept
 
 
-def exchange_of(request: Request) -> Exchange:
-    """This request's exchange, made on first use (from what the endpoint has read so far)."""
+def record(request: Request, response: Response) -> bytes:
+    """The exchange of an answered request (the body as far as the endpoint read it). The
+    answer's body is copied by the join: orjson's output keeps its whole working buffer (~4 KB),
+    which holding it would keep too."""
     scope = request.scope
-    found: Exchange | None = scope.get(EXCHANGE_KEY)
-    if found is None:
-        query = scope.get("query_string", b"")
-        raw_path = scope.get("raw_path") or scope["path"].encode("utf-8", "surrogateescape")
-        target = raw_path + (b"?" + query if query else b"")  # as the client spelt it
-        first = scope["method"].encode("latin-1") + b" " + target
-        found = scope[EXCHANGE_KEY] = Exchange(
-            _joined(first, scope["headers"], scope.get(BODY_KEY))
-        )
-    return found
+    method = scope["method"].encode("latin-1")
+    raw_path = scope.get("raw_path") or scope["path"].encode("utf-8", "surrogateescape")
+    query = scope.get("query_string", b"")  # the target as the client spelt it
+    first = b"".join((method, b" ", raw_path, b"?", query)) if query else method + b" " + raw_path
+    asked = _joined(first, scope["headers"], scope.get(BODY_KEY))
+    answer = _joined(b"%d" % response.status_code, response.raw_headers, response.body)
+    return b"".join((b"%d\n" % len(asked), asked, answer))
 
 
-def answered(request: Request, response: Response) -> Response:
-    """Notes the answer on the request's exchange (if it has one) and returns it. The body is
-    copied into the record: orjson's output would keep its whole working buffer (~4 KB)."""
-    found: Exchange | None = request.scope.get(EXCHANGE_KEY)
-    if found is not None:
-        found.response = _joined(str(response.status_code).encode(), response.raw_headers,
-                                 bytes(response.body))  # fmt: skip
-    return response
+def exchange_view(exchange: bytes | None) -> dict[str, Any] | None:
+    return None if exchange is None else _view(exchange)
 
 
-# -- views --------------------------------------------------------------------------------------
-
-
-def exchange_view(exchange: Exchange | None) -> dict[str, Any] | None:
-    if exchange is None:
-        return None
-    return _view(exchange, bool(exchange.response))
-
-
-# The recent views (a page of one big send's messages parses its body once); an exchange whose
-# answer is not in yet is viewed again once it is (the flag is part of the key).
-@functools.lru_cache(maxsize=64)
-def _view(exchange: Exchange, answered: bool) -> dict[str, Any]:
-    first, headers, body = _split(exchange.request)
+@functools.lru_cache(maxsize=64)  # a page of one big send's messages parses its body once
+def _view(exchange: bytes) -> dict[str, Any]:
+    split = exchange.index(b"\n")
+    end = split + 1 + int(exchange[:split])
+    first, headers, body = _split(exchange[split + 1 : end])
     method, _, target = first.partition(" ")
     path, _, query = target.partition("?")
     path = unquote(path)
-    status, response_headers, response_body = _split(exchange.response)
+    status, response_headers, response_body = _split(exchange[end:])
     return {
         "request": {
             "method": method,

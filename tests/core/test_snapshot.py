@@ -79,15 +79,13 @@ async def test_exchanges_are_saved_once_per_request_and_only_while_a_message_nam
         state = parse(b"".join(saver.take_now(clean=False).chunks()))
         assert len(state.exchanges) == 1 and len(state.messages) == 2
         assert {m.exchange for m in state.messages} == {state.exchanges[0].key}
-        assert b'"two at once"' in state.exchanges[0].request
-        assert state.exchanges[0].response.startswith(b"200\n")
+        data = state.exchanges[0].data
+        assert b'"two at once"' in data and b"200\ncontent-length: 48" in data
         for n in range(4):  # evicts the first two: their exchange goes with the second
             single = body | {"number": [f"+4670123457{n}"], "text": f"single {n}"}
             await client.post("/Rcs/api/v1/Message", json=single, headers=auth)
         state = parse(b"".join((await saver.take(clean=False)).chunks()))
         assert len(state.messages) == 4 and len(state.exchanges) == 4
-        assert b"two at once" not in b"".join(e.request for e in state.exchanges)
+        assert b"two at once" not in b"".join(e.data for e in state.exchanges)
         fresh = parse(snapshot.dump(app.state.emulator, clean=False))
-        assert sorted(e.request for e in fresh.exchanges) == sorted(
-            e.request for e in state.exchanges
-        )
+        assert sorted(e.data for e in fresh.exchanges) == sorted(e.data for e in state.exchanges)

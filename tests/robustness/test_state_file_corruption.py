@@ -78,7 +78,7 @@ CORRUPTIONS: list[tuple[str, Callable[[dict[str, Any]], Any], str]] = [
     ("negative file size", lambda d: d["files"][0].update(size=-1), r"files\[0\]\.size: Input should be greater than or equal to 0"),
     ("delivery in a finished state", lambda d: d["deliveries"][0].update(state="delivered"), r"deliveries\[0\]\.state"),
     ("dangling exchange reference", lambda d: _msg(d).update(exchange=999), r"messages\[0\]\.exchange: no exchange 999"),
-    ("exchange that is not base64", lambda d: d["exchanges"][0].update(request="not base64!"), r"exchanges\[0\]\.request: must be base64"),
+    ("exchange that is not base64", lambda d: d["exchanges"][0].update(data="not base64!"), r"exchanges\[0\]\.data: must be base64"),
     ("exchange of the wrong type", lambda d: d["exchanges"][0].update(key="one"), r"exchanges\[0\]\.key: Input should be a valid integer"),
     ("duplicate exchange", lambda d: d["exchanges"].append(copy.deepcopy(d["exchanges"][0])), r"exchanges\[\d+\]\.key: \d+ appears twice"),
 ]  # fmt: skip

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ...http.body import excerpt, path_and_query
-from ...http.exchange import answered, exchange_of
+from ...http.exchange import record
 from ...http.responses import JSONResponse
 from .provider import NAME
 
@@ -128,6 +128,8 @@ class Rendering:
     def render(self, request: Request, exc: Exception) -> Response:
         assert isinstance(exc, GenericApiError)
         body = exc.body(self.trace())
+        media = "application/json" if "statusCode" in body else "application/problem+json"
+        response = JSONResponse(body, exc.error.status, headers=exc.headers, media_type=media)
         self.emulator.note_surprise(
             "request",
             provider=NAME,
@@ -137,11 +139,9 @@ class Rendering:
             status=exc.error.status,
             answer=body,
             sent=excerpt(request),
-            exchange=exchange_of(request),
+            exchange=record(request, response),
         )
-        media = "application/json" if "statusCode" in body else "application/problem+json"
-        response = JSONResponse(body, exc.error.status, headers=exc.headers, media_type=media)
-        return answered(request, response)
+        return response
 
     def http_error(self, request: Request, status: int) -> Response:
         error = GenericError.METHOD_NOT_ALLOWED if status == 405 else GenericError.NOT_FOUND

@@ -14,7 +14,7 @@ from ...core.emulator import Emulator
 from ...core.models import StoredFile
 from ...http import uploads
 from ...http.body import BadJson, BodyTooLarge, parse_json, read_limited
-from ...http.exchange import answered, exchange_of
+from ...http.exchange import record
 from ...http.headers import header
 from ...http.ratelimit import RateLimiter
 from ...http.responses import JSONResponse
@@ -85,8 +85,11 @@ class GenericApi:
         self.access.check_agent(key, message.agent_id)
         self._check_files(message, key)
         tag_id = self.emulator.ids.uuid()
-        await self.emulator.accept(build(self.emulator, message, key, tag_id), exchange_of(request))
-        return answered(request, JSONResponse(payloads.send_response(tag_id)))
+        messages = build(self.emulator, message, key, tag_id)
+        await self.emulator.accept(messages)
+        response = JSONResponse(payloads.send_response(tag_id))
+        self.emulator.attach(messages, record(request, response))
+        return response
 
     def _check_files(self, message: Any, tenant: str) -> None:
         cards = []

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ...http.body import excerpt, path_and_query
-from ...http.exchange import answered, exchange_of
+from ...http.exchange import record
 from .formats import respond
 from .provider import NAME
 
@@ -113,6 +113,7 @@ class Rendering:
     def render(self, request: Request, exc: Exception) -> Response:
         assert isinstance(exc, SerwerSmsApiError)
         body = exc.error.body()
+        response = respond(request, body)
         self.emulator.note_surprise(
             "request",
             provider=NAME,
@@ -123,9 +124,9 @@ class Rendering:
             answer=body,
             why=exc.why,
             sent=excerpt(request),
-            exchange=exchange_of(request),
+            exchange=record(request, response),
         )
-        return answered(request, respond(request, body))
+        return response
 
     def http_error(self, request: Request, status: int) -> Response:
         """Every path it owns that no route takes (or a method a route does not) is an unknown

@@ -13,7 +13,7 @@ from starlette.routing import BaseRoute, Route
 
 from ...core.emulator import Emulator
 from ...http.body import BadJson, BodyTooLarge, parse_json, read_limited
-from ...http.exchange import answered, exchange_of
+from ...http.exchange import record
 from ...http.headers import header
 from ...http.validators import is_whole_number, without_nulls
 from ..mount import ProviderMount
@@ -111,10 +111,12 @@ class SerwerSmsApi:
             send_at=send_time(params.get("date"), now),
             networks=self.networks,
         )
-        await self.emulator.accept(outcome.queued, exchange_of(request))
+        await self.emulator.accept(outcome.queued)
         details = truthy(params.get("details"))
         answer = payloads.send_response(outcome.queued, outcome.unsent, details)
-        return answered(request, respond(request, answer))
+        response = respond(request, answer)
+        self.emulator.attach(outcome.queued, record(request, response))
+        return response
 
     def _group_numbers(self, value: Any) -> list[Any]:
         numbers: list[Any] = []

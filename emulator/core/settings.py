@@ -1,0 +1,25 @@
+"""What the core takes from the config: the settings of webhook delivery, retention, seeding and
+uploads, and the agents and phones set up from the start."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .models import AgentSettings, PhoneSettings
+
+
+@dataclass(slots=True)
+class EmulatorSettings:
+    """The parts of the config the core uses; the rest stays with the app and providers."""
+
+    default_webhook_url: str | None = None
+    seed: int | None = None
+    webhook_concurrency: int = 64
+    webhook_per_host: int = 4
+    webhook_timeout: float | None = None  # overrides the providers' own (10 s) when set
+    webhook_backlog: int = 100_000
+    max_webhook_log: int = 100_000
+    max_messages: int | None = None
+    files_folder: str | None = None  # uploads kept here (a state file's own); else a temp folder
+    agents: dict[tuple[str, str | None, str], AgentSettings] = field(default_factory=dict)
+    phones: dict[str, PhoneSettings] = field(default_factory=dict)
