@@ -84,11 +84,15 @@ class EmulatorHandle:
         self,
         provider: str,
         agent_id: str,
-        webhook_url: str | None = None,
-        answer_tag: str | None = None,
+        webhook_url: str | None | EllipsisType = ...,
+        answer_tag: str | None | EllipsisType = ...,
+        name: str | None | EllipsisType = ...,
     ) -> dict[str, Any]:
-        body = {"webhook_url": webhook_url, "answer_tag": answer_tag, "tenant": self.tenant}
-        return dict(self._call("PUT", f"/agents/{provider}/{agent_id}", json=body))
+        """Change what is given and leave the rest; None clears a setting."""
+        body = {"webhook_url": webhook_url, "answer_tag": answer_tag, "name": name}
+        given = {k: v for k, v in body.items() if v is not ...}
+        return dict(self._call("PUT", f"/agents/{provider}/{agent_id}",
+                               json=given | {"tenant": self.tenant}))  # fmt: skip
 
     def set_phone(
         self,

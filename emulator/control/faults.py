@@ -35,8 +35,8 @@ class FaultBody(Strict):
         None, description="An absolute path, e.g. /messages/send_rcs"
     )
     status: int | None = Field(None, ge=100, le=599)
-    delay_ms: float = Field(0.0, ge=0, le=600_000, allow_inf_nan=False)
-    drop: bool = False
+    delay_ms: float | None = Field(None, ge=0, le=600_000, allow_inf_nan=False)
+    drop: bool | None = None  # null, as typed clients send what they leave out, is "not given"
     count: int | None = Field(None, ge=1, description="Only the next N requests.")
     probability: float | None = Field(None, ge=0, le=1, allow_inf_nan=False)
     rate_limit: RateLimitBody | None = None
@@ -53,8 +53,8 @@ class FaultBody(Strict):
 def operations(faults: Faults) -> list[Operation]:
     async def add_fault(request: Request, body: FaultBody) -> Response:
         limit = body.rate_limit.model_dump() if body.rate_limit else None
-        fault = faults.add(body.provider, body.path, body.status, body.delay_ms, body.drop,
-                           body.count, body.probability, limit)  # fmt: skip
+        fault = faults.add(body.provider, body.path, body.status, body.delay_ms or 0.0,
+                           bool(body.drop), body.count, body.probability, limit)  # fmt: skip
         return JSONResponse(fault.to_dict(), status_code=201)
 
     async def list_faults(request: Request, query: Page) -> Response:

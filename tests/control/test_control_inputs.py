@@ -189,3 +189,15 @@ async def test_the_openapi_description_lists_every_operation_with_its_models(cli
     webhooks = spec["paths"]["/_emulator/webhooks"]["get"]
     assert {"agent", "message", "failing"} <= {p["name"] for p in webhooks["parameters"]}
     assert "/_emulator/webhooks/{delivery_id}/redeliver" in spec["paths"]
+
+
+async def test_a_typed_client_may_send_null_for_what_it_leaves_out(client):
+    fault = {"provider": "generic", "path": None, "status": 503, "delay_ms": None, "drop": None,
+             "count": 1, "probability": None, "rate_limit": None}  # fmt: skip
+    made = await client.post("/_emulator/faults", json=fault)
+    assert made.status_code == 201, made.text
+    assert made.json()["delay_ms"] == 0.0 and made.json()["drop"] is False
+    inbound = {"provider": "generic", "agent_id": "a", "phone": "+46701234567", "text": "hi",
+               "postback": None, "message_id": None}  # fmt: skip
+    answer = await client.post("/_emulator/inbound", json=inbound)
+    assert answer.status_code == 409  # nothing to answer yet: the body itself was accepted
