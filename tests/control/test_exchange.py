@@ -125,3 +125,31 @@ async def test_message_views_name_the_agent(client):
                                      "messageType": "Text", "text": "x"}, headers=GENERIC_AUTH)  # fmt: skip
     (message,) = await messages(client)
     assert message["agent_name"] == "Acme Shop"
+
+
+async def test_odd_bytes_never_break_a_view(client):
+    # Not UTF-8, not JSON, a latin-1 header value, a query that is not a form.
+    await client.post(MESSAGE, content=b'{"agentId": "\xff\xfe"}', headers=GENERIC_AUTH | {
+        "content-type": "application/json", "x-odd": "caf\xe9".encode("latin-1")})  # fmt: skip
+    await client.post("/messages/send_rcs.xml?%zz=&=&a=1&a=2", content=b"\x00\x01binary",
+                      headers={"content-type": "text/plain"})  # fmt: skip
+    surprises = (await client.get("/_emulator/surprises")).json()["items"]
+    assert len(surprises) == 2
+    generic, serwersms = (s["exchange"] for s in surprises)
+    assert generic["request"]["body"].startswith('{"agentId": "')
+    assert generic["request"]["headers"]["x-odd"] == "caf\xe9"
+    assert serwersms["request"]["query"]["a"] == ["1", "2"]
+    assert serwersms["request"]["body"] == "\x00\x01binary"
+    assert serwersms["response"]["body"].startswith("<")
+
+
+async def test_a_get_send_with_credentials_in_the_query_is_masked(client):
+    query = {"username": "u", "password": "secret-pw", "rcs_id": "b", "phone": "500600700",
+             "message[text]": "via GET"}  # fmt: skip
+    sent = await client.get("/messages/send_rcs.json", params=query)
+    assert sent.json()["success"] is True
+    (message,) = await messages(client, provider="serwersms")
+    request = message["exchange"]["request"]
+    assert request["method"] == "GET" and request["body"] is None
+    assert request["query"] == query | {"password": "***"}
+    assert "secret-pw" not in str(message)
