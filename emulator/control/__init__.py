@@ -13,6 +13,7 @@ from . import (
     inbound,
     messages,
     phones,
+    providers,
     scenarios,
     seed,
     state,
@@ -26,6 +27,7 @@ from .injection import Faults
 def control_operations(emulator: Emulator, injected: Faults) -> list[Operation]:
     return [
         *state.operations(emulator),
+        *providers.operations(),
         *messages.operations(emulator),
         *webhooks.operations(emulator),
         *surprises.operations(emulator),

@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from emulator import Config, ConfigError, EmulatorServer
+from emulator.core import display
 from emulator.core.emulator import Emulator
 from emulator.core.models import AgentSettings, Channel, Event, Message, StoredFile
 from emulator.core.webhooks import RetryPolicy
@@ -36,7 +37,9 @@ class EchoAdapter:
         return [{"echo_event": event.type.value, "id": message.id}]
 
     def display(self, message: Message, files: Mapping[str, StoredFile]) -> dict[str, Any]:
-        return {"cards": [{"title": message.text.upper()}]}
+        card = display.card(title=message.text.upper(), description=None, media=None,
+                            orientation=None, alignment=None)  # fmt: skip
+        return display.layout([card])  # the core's provider-neutral shape, which the inbox draws
 
     def describe(self, payload: Any) -> dict[str, Any]:
         return {"name": f"echo {payload['echo_event']}", "decoded": {}}
@@ -111,13 +114,16 @@ def test_it_is_served_steered_shown_and_called_back(echo):
             (message,) = listed["items"]
             assert message["text"] == "hi (from the test)"
             # The inbox draws what the adapter lays out.
-            assert message["display"] == {"cards": [{"title": "HI (FROM THE TEST)"}]}
+            assert message["display"]["cards"][0]["title"] == "HI (FROM THE TEST)"
             assert client.get("/").status_code == 200
             client.post("/_emulator/clock/advance", json={"seconds": 60})
             calls = receiver.wait(lambda calls: len(calls) >= 2)
             assert [c["json"]["echo_event"] for c in calls[:2]] == ["delivered", "read"]
             assert {c["json"]["id"] for c in calls} == {message["id"]}
             # The control API's own provider checks know it.
+            listed = client.get("/_emulator/providers").json()["items"]
+            assert {"name": "echo", "title": "Echo", "hosts": ["api.echo.example"],
+                    "prefixes": ["/echo/"]} in listed  # fmt: skip
             logged = client.get("/_emulator/webhooks", params={"provider": "echo"}).json()
             assert logged["items"][0]["name"] == "echo delivered"
 

@@ -84,7 +84,7 @@ def test_the_webhook_log_reads_as_lines_with_redeliver_and_a_failures_filter(inb
     expect(log).to_have_count(2)
     newest = log.first
     expect(newest.locator(".name")).to_have_text("report (displayed)")
-    expect(newest.locator(".provider")).to_have_text("serwersms")
+    expect(newest.locator(".provider")).to_have_text("SerwerSMS.pl")  # the registry's title
     expect(newest.locator(".to")).to_have_text("+48500600731")
     expect(newest.locator(".state")).to_have_text("HTTP 200")
     expect(newest.locator(".attempts-count")).to_contain_text("1 attempt")
@@ -234,3 +234,32 @@ def test_emoji_are_drawn_from_a_colour_font_the_emulator_can_serve(inbox: Inbox)
         ".map((f) => f.status); }"
     )
     assert status == ["loaded"]
+
+
+def test_a_registered_provider_is_shown_by_its_title(browser):
+    """The inbox reads the registry: a third provider's conversations and log lines carry its
+    title, and its adapter's layout is what the phone shows."""
+    import httpx
+
+    from emulator import Config, EmulatorServer
+    from emulator.providers import REGISTRY
+    from emulator.testing import WebhookReceiver
+    from tests.providers.test_registry import ECHO
+
+    with REGISTRY.added(ECHO), WebhookReceiver() as receiver:
+        config = Config(clock="manual", port=0)
+        with EmulatorServer(config) as server, httpx.Client(base_url=server.base_url) as http:
+            http.put("/_emulator/agents/echo/bot", json={"webhook_url": receiver.url})
+            http.post("/echo/v1/send", json={"agent": "bot", "to": "+46701234599", "text": "hi"})
+            http.post("/_emulator/clock/advance", json={"seconds": 60})
+            page = browser.new_page()
+            try:
+                page.goto(server.base_url + "/")
+                page.wait_for_selector("body[data-rendered]")
+                phone = page.locator('article.phone[data-phone="+46701234599"]')
+                expect(phone.locator("h3 small")).to_contain_text("Echo")
+                expect(phone.locator(".card .title")).to_have_text("HI (SENT BY ECHO)")
+                expect(page.locator("#webhooks > li .provider").first).to_have_text("Echo")
+                expect(page.locator("#webhooks > li .name").first).to_have_text("echo read")
+            finally:
+                page.close()

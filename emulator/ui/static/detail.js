@@ -1,7 +1,7 @@
 // One message in detail: its phone preview, the exact request and answer behind it (pretty,
 // copyable, and as a curl command that replays it against this emulator), its events with
 // times, and the webhook deliveries it caused with every attempt.
-import { api, fileUrl } from "./api.js";
+import { api, fileUrl, titleOf } from "./api.js";
 import { agentBubble, el, statusWord, toast } from "./messages.js";
 import { deliveryNode } from "./webhooks.js";
 
@@ -115,7 +115,7 @@ export async function openDetail(messageId, opener) {
   close.addEventListener("click", () => closeDetail(opener));
   const title = el("h2", null, `Message ${message.id}`);
   title.id = "detail-title";
-  const who = el("p", "muted", `${message.agent_name || message.agent_id} (${message.provider}) \u2192 ${message.phone} \u00b7 ${statusWord(message)}`);
+  const who = el("p", "muted", `${message.agent_name || message.agent_id} (${titleOf(message.provider)}) \u2192 ${message.phone} \u00b7 ${statusWord(message)}`);
   const preview = el("div", "preview");
   preview.append(agentBubble(message, fileUrl, null, false));
   const hooks = el("ol", "detail-webhooks");

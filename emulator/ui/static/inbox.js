@@ -3,7 +3,7 @@
 // changed (all of them on a reset or a reconnection), plus the webhook log and the clock.
 // Conversations stay where they are while someone works in one (new activity is marked), unless
 // "newest first" is chosen.
-import { api, fileUrl, newest, post, withToken } from "./api.js";
+import { api, fileUrl, loadTitles, newest, post, titleOf, withToken } from "./api.js";
 import { fitCarousels } from "./carousel.js";
 import { closeDetail, openDetail } from "./detail.js";
 import { agentBubble, el, userBubbles } from "./messages.js";
@@ -37,13 +37,13 @@ function conversationNode(all) {
   const box = el("article", "phone");
   const agent = messages[messages.length - 1].agent_name || first.agent_id;
   Object.assign(box.dataset, { key: keyOf(first), phone: first.phone, provider: first.provider, agent: first.agent_id });
-  box.dataset.search = [first.phone, first.agent_id, agent, first.provider,
+  box.dataset.search = [first.phone, first.agent_id, agent, first.provider, titleOf(first.provider),
                         ...messages.flatMap((m) => [m.id, m.text, ...m.events.map((e) => e.text || "")])]
     .join(" ").toLowerCase();
   box.setAttribute("role", "region");
   box.setAttribute("aria-label", `Conversation of ${agent} with ${first.phone}`);
   const title = el("h3", null, `${agent} `);
-  title.append(el("small", null, `${first.phone} \u00b7 ${first.provider}${agent !== first.agent_id ? ` \u00b7 ${first.agent_id}` : ""}`));
+  title.append(el("small", null, `${first.phone} \u00b7 ${titleOf(first.provider)}${agent !== first.agent_id ? ` \u00b7 ${first.agent_id}` : ""}`));
   box.append(title);
   const thread = el("div", "thread");
   const items = [];
@@ -276,13 +276,15 @@ for (const button of document.querySelectorAll("button[data-advance]")) {
 }
 
 const live = document.getElementById("live");
+const titlesLoaded = loadTitles(); // before the first draw (the stream's open waits for it)
 const stream = new EventSource(withToken("/_emulator/stream"));
 // The page draws everything once the stream is open, and again on every reconnection: nothing
 // that changes between a draw's reads and the stream's notices is missed.
 let drawn = false;
-stream.addEventListener("open", () => {
+stream.addEventListener("open", async () => {
   live.textContent = "live";
   live.dataset.state = "live";
+  await titlesLoaded;
   if (drawn) schedule();
   else draw();
   drawn = true;

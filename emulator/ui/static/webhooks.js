@@ -1,7 +1,7 @@
 // The webhook log: one line per delivery (time, provider, the provider's own word for the
 // callback, phone, answer, attempts, next retry); its attempts, payload and decoded texts open on
 // demand and stay open across redraws. A finished delivery can be sent again (Redeliver).
-import { post } from "./api.js";
+import { post, titleOf } from "./api.js";
 import { el, toast } from "./messages.js";
 
 const clock = (iso) => (iso ? iso.slice(11, 19) : "");
@@ -26,7 +26,7 @@ export function deliveryNode(delivery, open, openMessage) {
   Object.assign(item.dataset, { id: String(delivery.id), state: delivery.state, phone: delivery.phone,
                                 event: delivery.event, provider: delivery.provider, agent: delivery.agent_id,
                                 message: delivery.message_id || "" });
-  item.dataset.search = [delivery.phone, delivery.agent_id, delivery.provider, delivery.message_id,
+  item.dataset.search = [delivery.phone, delivery.agent_id, delivery.provider, titleOf(delivery.provider), delivery.message_id,
                          delivery.name, delivery.url, String(delivery.id)].join(" ").toLowerCase();
   const details = el("details");
   details.open = open;
@@ -34,7 +34,7 @@ export function deliveryNode(delivery, open, openMessage) {
   const retry = delivery.next_attempt_at ? ` \u00b7 retry ${clock(delivery.next_attempt_at)}` : "";
   summary.append(
     el("time", "when", clock(delivery.created)), " ",
-    el("span", "provider", delivery.provider), " ",
+    el("span", "provider", titleOf(delivery.provider)), " ",
     el("b", "name", delivery.name || delivery.event), " ",
     el("span", "to", delivery.phone), " \u00b7 ",
     el("span", "state", `${answerOf(delivery)}`),
