@@ -28,7 +28,7 @@ export async function newest(path, filters, count) {
 // Uploaded files' bytes (the token travels in the query: an <img> sends no headers of ours).
 export const fileUrl = (id) => withToken(`/_emulator/files/${id}/content`);
 
-// Providers as people read them ("SerwerSMS.pl"), from the emulator's registry; the name itself
+// Providers as people read them (their titles), from the emulator's registry; the name itself
 // until they are loaded (or for one the registry does not list).
 const titles = new Map();
 export async function loadTitles() {
