@@ -116,6 +116,10 @@ def test_the_webhook_log_reads_as_lines_with_redeliver_and_a_failures_filter(inb
     expect(page.locator(".toast").last).to_contain_text("Redelivering")
     expect(delivered.locator(".attempts li")).to_have_count(2)
     assert len(inbox.webhook.wait(lambda calls: len(calls) >= 4)) >= 4
+    # A log line leads to its message's details in one click.
+    message_id = log.last.get_attribute("data-message")
+    log.last.locator("button.open-message").click()
+    expect(page.locator("#detail h2")).to_have_text(f"Message {message_id}")
 
 
 def test_the_phone_feels_real(inbox: Inbox):

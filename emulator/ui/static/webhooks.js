@@ -75,6 +75,15 @@ export function deliveryNode(delivery, open, openMessage) {
   }
   details.append(actions);
   item.append(details);
+  if (delivery.message_id && openMessage) {
+    // The line itself leads to its message too, without opening the line first.
+    const jump = el("button", "open-message", "\u2197");
+    jump.type = "button";
+    jump.title = "Open the message's details";
+    jump.setAttribute("aria-label", `Open the details of the message behind this ${delivery.name || delivery.event} callback`);
+    jump.addEventListener("click", () => openMessage(delivery.message_id));
+    item.append(jump);
+  }
   return item;
 }
 
