@@ -6,16 +6,14 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, Field, WithJsonSchema
+from pydantic import AfterValidator, WithJsonSchema
 
-from ..http.validators import is_e164
+from ..http.validators import is_e164, plus_prefixed
 from ..providers import REGISTRY
 
 
 def phone(raw: str) -> str:
-    value = raw.strip()
-    if value and not value.startswith("+"):
-        value = "+" + value
+    value = plus_prefixed(raw)
     if not is_e164(value):
         raise ValueError(f"{raw!r} is not a phone number in E.164 format (+46701234567)")
     return value
@@ -53,8 +51,4 @@ WebhookUrl = Annotated[
     str,
     AfterValidator(webhook_url),
     WithJsonSchema({"type": "string", "format": "uri", "pattern": "^https?://"}),
-]
-Tenant = Annotated[
-    str,
-    Field(description="A tenant as its client knows it: an API key, account token or username."),
 ]

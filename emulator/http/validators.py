@@ -53,6 +53,12 @@ def is_e164(value: str) -> bool:
     return bool(E164.match(value))
 
 
+def plus_prefixed(value: str) -> str:
+    """A number as clients often write it ("46701234567", " +4670..."), with its "+"."""
+    value = value.strip()
+    return value if not value or value.startswith("+") else "+" + value
+
+
 def url_problem(value: str) -> str | None:
     """Why `value` is not an absolute http(s) URI per RFC 3986 of at most 2,048 characters."""
     if len(value) > MAX_URL:

@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
-from ...http.validators import is_e164, is_whole_number
+from ...http.validators import is_e164, is_whole_number, plus_prefixed
 from .errors import GenericApiError, GenericError, validation
 
 DEFAULT_LIMIT = 100
@@ -45,8 +45,7 @@ def time(query: Mapping[str, str], name: str) -> float | None:
 def phone_filter(value: str | None) -> str | None:
     if not value:
         return None
-    phone = value.strip()
-    phone = phone if phone.startswith("+") else "+" + phone
+    phone = plus_prefixed(value)
     if not is_e164(phone):
         raise validation("phoneNumber", "The phoneNumber must be an E.164 number.")
     return phone

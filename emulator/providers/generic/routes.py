@@ -18,7 +18,7 @@ from ...http.exchange import record
 from ...http.headers import header
 from ...http.ratelimit import RateLimiter
 from ...http.responses import JSONResponse
-from ...http.validators import is_e164, is_whole_number
+from ...http.validators import is_e164, is_whole_number, plus_prefixed
 from ..mount import ProviderMount
 from . import payloads, queries
 from .adapter import GenericAdapter
@@ -152,8 +152,7 @@ class GenericApi:
         number = number or request.query_params.get("phoneNumber", "").strip()
         if not number:
             raise validation("$", "A phone number in E.164 format is required in the body.")
-        if not number.startswith("+"):
-            number = "+" + number
+        number = plus_prefixed(number)
         if not is_e164(number):
             raise validation("$", f"{number!r} is not a phone number in E.164 format.")
         return JSONResponse(self.emulator.capable(number))
