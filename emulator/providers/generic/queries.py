@@ -24,9 +24,10 @@ def guid(value: str) -> str:
 def limit(value: str | None) -> int:
     if value is None or value == "":
         return DEFAULT_LIMIT
-    if not is_whole_number(value.strip()):
+    text = value.strip()
+    if not is_whole_number(text):
         raise validation("limit", f"The value '{value}' is not valid for limit.")
-    return int(value)
+    return int(text)  # what was checked: "0\x1f" strips to "0" but int() of it would fail
 
 
 def time(query: Mapping[str, str], name: str) -> float | None:

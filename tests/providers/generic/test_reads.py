@@ -104,6 +104,9 @@ async def test_agent_messages_filters(client):
     assert set(everything[0]) >= {"agentId", "time", "messageId", "messageType", "to", "from"}
     limited = (await client.get(url, params={"limit": 2}, headers=AUTH)).json()
     assert limited == everything[:2]
+    for padded in (" 2 ", "2\x1f", "2\t"):  # what str.strip() removes, int() must not see
+        answer = await client.get(url, params={"limit": padded}, headers=AUTH)
+        assert answer.status_code == 200 and answer.json() == everything[:2], padded
     for phone in ("46702345678", "+46702345678"):
         only = (await client.get(url, params={"phoneNumber": phone}, headers=AUTH)).json()
         assert len(only) == 3
