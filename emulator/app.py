@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -27,6 +28,7 @@ from .core import snapshot
 from .core.autosave import AutoSaver
 from .core.clock import Clock, make_clock
 from .core.emulator import Emulator
+from .core.engine import AttemptLedger
 from .core.models import AgentSettings, PhoneSettings
 from .core.scenarios import load_book
 from .core.settings import EmulatorSettings
@@ -36,13 +38,19 @@ from .http.responses import JSONResponse
 from .http.routing import ExactFirstRouter
 from .providers import REGISTRY
 from .providers.mount import ProviderMount
+from .state.cluster import ClusterError, join
+from .state.middleware import Replicated
+from .state.shared import SharedState
 from .ui.routes import ui_routes
 
 log = logging.getLogger("rcs_emulator")
 
 
 def build_emulator(
-    config: Config, clock: Clock | None = None, http_client: httpx.AsyncClient | None = None
+    config: Config,
+    clock: Clock | None = None,
+    http_client: httpx.AsyncClient | None = None,
+    ledger: AttemptLedger | None = None,
 ) -> Emulator:
     clock = clock or make_clock(config.clock, config.speed)
     book = load_book([Path(d) for d in config.scenario_dirs], config.scenario)
@@ -72,7 +80,7 @@ def build_emulator(
         agents=agents,
         phones=phones,
     )
-    return Emulator(settings, clock, book, http_client)
+    return Emulator(settings, clock, book, http_client, ledger)
 
 
 def _restore(emulator: Emulator, config: Config) -> AutoSaver | None:
@@ -93,7 +101,10 @@ def create_app(
     http_client: httpx.AsyncClient | None = None,
 ) -> Starlette:
     config = config or Config()
-    emulator = build_emulator(config, clock, http_client)
+    shared = _join(config)
+    if shared is not None:
+        clock = clock or shared.cluster.clock(config)
+    emulator = build_emulator(config, clock, http_client, shared.ledger if shared else None)
     mounts: list[ProviderMount] = [p.build(emulator, config.section(p.name)) for p in REGISTRY]
     handlers: dict[object, object] = {ApiError: error_response}
     faults = Faults(emulator.clock, config.seed)
@@ -136,7 +147,9 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         ticker = saving = None
-        if emulator.clock.mode != "manual":
+        if shared is not None:
+            await shared.start()  # its own ticker: time passes by commands in a cluster
+        elif emulator.clock.mode != "manual":
             ticker = asyncio.create_task(_tick(emulator))
         if saver is not None:
             saving = asyncio.create_task(saver.run())
@@ -151,6 +164,8 @@ def create_app(
             if pending["pending"] or pending["in_flight"] or pending["retrying"]:
                 log.warning("stopping with webhook deliveries not done: %s", pending)
             await emulator.dispatcher.aclose()
+            if shared is not None:
+                await shared.aclose()
             if saver is not None:
                 await saver.stop(saving)
             emulator.vault.close()
@@ -169,6 +184,10 @@ def create_app(
         ControlGuard, allowed_hosts=config.allowed_hosts, refused=refused, changed=emulator.touch
     )
     middleware.insert(0, guard)
+    if shared is not None:  # outermost of all: every process applies what passes it alike
+        shared.bind(emulator, faults)
+        middleware.insert(0, Middleware(Replicated, shared=shared,
+                                        unavailable=partial(_unavailable, by_name)))  # fmt: skip
     app = Starlette(
         routes=routes,
         exception_handlers=handlers,  # type: ignore[arg-type]
@@ -181,7 +200,28 @@ def create_app(
     app.state.config = config
     app.state.faults = faults
     app.state.saver = saver
+    app.state.shared = shared
+    if shared is not None:
+        shared.root = app  # a command's scope names the app, as Starlette's own scopes do
     return app
+
+
+def _join(config: Config) -> SharedState | None:
+    if config.state == "memory":
+        return None
+    try:
+        return SharedState(join(config))
+    except ClusterError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def _unavailable(mounts: dict[str, ProviderMount], scope: Scope, why: str) -> Response:
+    """Redis cannot be reached: a provider's caller hears it in its provider's own form."""
+    mount = mounts.get(REGISTRY.owner(scope["path"]) or "")
+    if mount is None or scope["path"].startswith("/_emulator"):
+        return JSONResponse({"error": why}, 503, headers={"Retry-After": "1"})
+    response = mount.fault_response(Request(scope), 503, 1)
+    return response
 
 
 async def _tick(emulator: Emulator) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 from .config import Config, ConfigError
 from .config_errors import CLOCK_MODES
 from .core.scenarios import ScenarioError, builtin_dir, load_book, load_scenario
+from .state.cluster import shown
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -28,6 +30,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--clock", choices=CLOCK_MODES, help="real, scaled or manual")
     serve.add_argument("--speed", type=float, help="emulator seconds per real second")
     serve.add_argument("--seed", type=int, help="seed for ids, delays and fake text")
+    serve.add_argument(
+        "--state", help="memory (default) or a Redis shared by every process: redis://host:port/db"
+    )
+    serve.add_argument(
+        "--workers", type=int, help="processes serving the port (needs a shared --state)"
+    )
     serve.add_argument("--log-level", default="info", help="uvicorn log level")
     serve.add_argument(
         "--access-log",
@@ -76,14 +84,20 @@ def _serve(args: argparse.Namespace) -> int:
         clock=args.clock,
         speed=args.speed,
         seed=args.seed,
+        state=args.state,
+        workers=args.workers,
     )
-    app = create_app(config)
-    freeze_survivors_of_full_collections()
+    app = create_app(config)  # in the parent too: a bad config or Redis stops here, once
     print(
         f"rcs-emulator on http://{config.host}:{config.port} "
-        f"(clock {config.clock}, scenario {app.state.emulator.scenarios.active.name})",
+        f"(clock {config.clock}, scenario {app.state.emulator.scenarios.active.name}, "
+        f"state {shown(config.state)}"
+        + (f", {config.workers} workers)" if config.workers > 1 else ")"),
         flush=True,
     )
+    if config.workers > 1:
+        return _serve_workers(config, args)
+    freeze_survivors_of_full_collections()
     uvicorn.run(
         app,
         host=config.host,
@@ -91,6 +105,28 @@ def _serve(args: argparse.Namespace) -> int:
         log_level=args.log_level,
         access_log=args.access_log,
         **uvicorn_options(config),
+    )
+    return 0
+
+
+def _serve_workers(config: Config, args: argparse.Namespace) -> int:
+    """uvicorn's workers, each building its app from the same config (handed over as JSON)."""
+    import uvicorn
+
+    from .server import uvicorn_options
+    from .workers import CONFIG_VARIABLE
+
+    os.environ[CONFIG_VARIABLE] = config.model_dump_json()
+    options = uvicorn_options(config) | {"http": "emulator.workers:WorkerProtocol"}
+    uvicorn.run(
+        "emulator.workers:worker_app",
+        factory=True,
+        workers=config.workers,
+        host=config.host,
+        port=config.port,
+        log_level=args.log_level,
+        access_log=args.access_log,
+        **options,
     )
     return 0
 

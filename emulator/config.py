@@ -94,6 +94,10 @@ class Config(BaseSettings):
     max_webhook_log: AtLeastOne = 100_000  # finished deliveries kept in the log
     control_token: str | None = None  # when set, /_emulator (but health) asks for it
     state_file: str | None = None  # loaded on start, saved while running and on shutdown
+    # Where the state lives: this process's memory, or a Redis shared by every process and
+    # replica (redis://host:port/db, rediss://..., unix:///path?db=N).
+    state: str = "memory"
+    workers: AtLeastOne = 1  # processes serving one port (uvicorn's workers): a shared state
     state_save_interval: Positive = 1.0  # seconds between saves while something changed
     # Host names the control API and inbox answer to, beyond IP literals, localhost and
     # single-label names (docker compose services); "*" allows every name. Comma-separated.
@@ -158,7 +162,8 @@ class Config(BaseSettings):
 
     @field_validator("port", "speed", "seed", "webhook_concurrency", "webhook_per_host",
                      "webhook_timeout", "webhook_backlog", "max_messages", "max_webhook_log",
-                     "state_save_interval", "request_timeout", mode="before")  # fmt: skip
+                     "state_save_interval", "request_timeout", "workers",
+                     mode="before")  # fmt: skip
     @classmethod
     def _no_booleans_for_numbers(cls, value: Any) -> Any:
         if isinstance(value, bool):  # pydantic's lax mode would read True as 1
@@ -177,6 +182,31 @@ class Config(BaseSettings):
         if isinstance(items, list | tuple):
             return tuple(str(h).strip().lower() for h in items if str(h).strip())
         return items
+
+    @field_validator("state")
+    @classmethod
+    def _state(cls, value: str) -> str:
+        if value == "memory" or value.split("://", 1)[0] in ("redis", "rediss", "unix"):
+            return value
+        raise ValueError(f"must be memory or a Redis URL (redis://host:port/db), not {value!r}")
+
+    @model_validator(mode="after")
+    def _workers_share_a_state(self) -> Config:
+        if self.workers > 1 and self.state == "memory":
+            raise PydanticCustomError(
+                "conflict",
+                "workers {workers} need a shared state: each process would hold its own "
+                "messages; say state redis://host:port/db, or one worker",
+                {"workers": str(self.workers), "fields": "workers,state"},
+            )
+        if self.state_file and self.state != "memory":
+            raise PydanticCustomError(
+                "conflict",
+                "state_file goes with the memory state; Redis keeps a shared state itself "
+                "(turn on its AOF to keep it across restarts)",
+                {"fields": "state_file,state"},
+            )
+        return self
 
     @model_validator(mode="after")
     def _speed_goes_with_a_scaled_clock(self) -> Config:

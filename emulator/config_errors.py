@@ -26,7 +26,8 @@ def config_error(exc: ValidationError, sources: Mapping[str, str]) -> ConfigErro
     error = exc.errors()[0]
     loc = [str(p) for p in error["loc"]]
     if error["type"] == "conflict":
-        named = " and ".join(sources[n] for n in ("clock", "speed") if n in sources)
+        fields = (error.get("ctx") or {}).get("fields", "clock,speed").split(",")
+        named = " and ".join(sources[n] for n in fields if n in sources)
         return ConflictError(f"{named}: {error['msg']}" if named else error["msg"])
     if error["type"] == "section":
         name = error["ctx"]["provider"]

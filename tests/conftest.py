@@ -12,6 +12,7 @@ import pytest
 
 from emulator import Config, EmulatorServer, create_app
 from emulator.testing import WebhookReceiver
+from tests.redis_server import RedisServer, flush
 
 GENERIC_KEY = "90be0b2c-b218-4070-a890-152821090464"
 GENERIC_AUTH = {"Authorization": f"Bearer {GENERIC_KEY}"}
@@ -31,6 +32,14 @@ def live_server() -> Iterator[EmulatorServer]:
 
 
 @pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """One real redis-server per test worker; each test that uses it starts from a flushed one."""
+    server = RedisServer(tmp_path_factory.mktemp("redis")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
 def receiver() -> Iterator[WebhookReceiver]:
     with WebhookReceiver() as rec:
         yield rec
@@ -43,15 +52,26 @@ def webhook(receiver: WebhookReceiver) -> WebhookReceiver:
 
 
 @contextlib.asynccontextmanager
-async def open_client(mode: str, config: Config = TEST_CONFIG) -> AsyncIterator[httpx.AsyncClient]:
-    """A client of a fresh emulator with `config`, in-process or live."""
-    if mode == "asgi":
+async def open_client(
+    mode: str, config: Config = TEST_CONFIG, redis_url: str | None = None
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of a fresh emulator with `config`: in-process, live, or in-process on a shared
+    state in Redis (`redis_url`, flushed first)."""
+    if mode in ("asgi", "redis"):
+        if mode == "redis":
+            assert redis_url is not None, "the redis mode needs the redis_url fixture"
+            flush(redis_url)
+            config = config.with_overrides(state=redis_url)
         app = create_app(config)
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://emulator") as client:
-            yield client
-        await app.state.emulator.dispatcher.aclose()
-        app.state.emulator.vault.clear()
+        try:
+            async with httpx.AsyncClient(transport=transport, base_url="http://emulator") as c:
+                yield c
+        finally:
+            await app.state.emulator.dispatcher.aclose()
+            if app.state.shared is not None:
+                await app.state.shared.aclose()
+            app.state.emulator.vault.clear()
     else:
         server = EmulatorServer(config.with_overrides(port=0)).start()
         try:
@@ -61,13 +81,25 @@ async def open_client(mode: str, config: Config = TEST_CONFIG) -> AsyncIterator[
             server.stop()
 
 
-@pytest.fixture(params=["asgi", "live"])
+MODES = ["asgi", "live", "redis"]
+
+
+def redis_url_for(request: pytest.FixtureRequest, mode: str) -> str | None:
+    """The Redis of the redis mode (started once per test worker; open_client flushes it)."""
+    if mode != "redis":
+        return None
+    server: RedisServer = request.getfixturevalue("redis_server")
+    return server.url
+
+
+@pytest.fixture(params=MODES)
 async def client(
     request: pytest.FixtureRequest, live_server: EmulatorServer
 ) -> AsyncIterator[httpx.AsyncClient]:
-    """The default emulator (manual clock, seeded), fresh state for every test."""
-    if request.param == "asgi":
-        async with open_client("asgi") as c:
+    """The default emulator (manual clock, seeded), fresh state for every test: in-process,
+    live, and in-process on a shared state in Redis."""
+    if request.param != "live":
+        async with open_client(request.param, redis_url=redis_url_for(request, request.param)) as c:
             yield c
     else:
         async with httpx.AsyncClient(base_url=live_server.base_url) as c:
@@ -76,10 +108,16 @@ async def client(
             await c.post("/_emulator/reset")
 
 
-@pytest.fixture(params=["asgi", "live"])
+@pytest.fixture(params=MODES)
 def mode(request: pytest.FixtureRequest) -> str:
-    """For tests that need their own config: open_client(mode, config)."""
+    """For tests that need their own config: open_client(mode, config, redis_url)."""
     return str(request.param)
+
+
+@pytest.fixture
+def redis_url(request: pytest.FixtureRequest, mode: str) -> str | None:
+    """With `mode`: the Redis of the redis mode, else None."""
+    return redis_url_for(request, mode)
 
 
 async def advance(client: httpx.AsyncClient, seconds: float) -> dict[str, Any]:

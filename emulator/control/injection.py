@@ -20,6 +20,10 @@ from ..http.ratelimit import RateLimiter
 from ..providers import REGISTRY
 from ..providers.mount import ProviderMount
 
+# A scope key: where a delay fault is noted instead of slept, when the request is a command a
+# whole cluster applies in order (emulator.state): only its caller's answer is held back.
+DEFERRED_DELAYS = "rcs_emulator.deferred_delays"
+
 
 class DroppedConnection(Exception):
     """Raised after the response started: the server closes the connection mid-answer."""
@@ -69,7 +73,14 @@ class Faults:
         self.items: list[Fault] = []
 
     def reseed(self, seed: int | None) -> None:
+        self.seed = seed
         self._rng = random.Random(seed)
+        self._commands = 0
+
+    def fork(self, entropy: int) -> None:
+        """A cluster's next command draws the same chances in every process (IdSource.fork)."""
+        self._commands += 1
+        self._rng.seed(f"{entropy if self.seed is None else self.seed}:faults:{self._commands}")
 
     def add(
         self,
@@ -145,7 +156,11 @@ class FaultMiddleware:
             return
         fault, retry_after = hit
         if fault.delay_ms:
-            await asyncio.sleep(fault.delay_ms / 1000)
+            deferred = scope.get(DEFERRED_DELAYS)
+            if deferred is not None:  # applied in a cluster: the caller's answer waits, not all
+                deferred.append(fault.delay_ms / 1000)
+            else:
+                await asyncio.sleep(fault.delay_ms / 1000)
         if fault.drop:
             await send({"type": "http.response.start", "status": 200, "headers": []})
             raise DroppedConnection(f"fault {fault.id}: connection dropped")

@@ -21,6 +21,7 @@ from .answers import RECEIPTS, Answers, InboundError, has_event
 from .clock import Clock, ManualClock
 from .directory import Directory
 from .display import layout
+from .engine import AttemptLedger
 from .files import FileVault
 from .ids import IdSource
 from .models import (
@@ -52,6 +53,7 @@ class Emulator(Directory, Answers, Notices):
         clock: Clock,
         scenarios: ScenarioBook,
         http_client: httpx.AsyncClient | None = None,
+        ledger: AttemptLedger | None = None,
     ) -> None:
         self.settings = settings
         self.clock = clock
@@ -73,6 +75,7 @@ class Emulator(Directory, Answers, Notices):
             per_host=settings.webhook_per_host,
             backlog=settings.webhook_backlog,
             max_log=settings.max_webhook_log,
+            ledger=ledger,
         )
         self.providers: dict[str, ProviderAdapter] = {}
         self.agents: dict[tuple[str, str | None, str], AgentSettings] = {}

@@ -22,6 +22,18 @@ class IdSource:
         self.seed = seed
         self._rng = random.Random(seed)
         self._faker: Faker | None = None  # made at the first fake text: it costs ~0.2 s to start
+        self._forked = False
+        self._commands = 0
+
+    def fork(self, entropy: int) -> None:
+        """Start the draws of a cluster's next command: every process applying it draws the
+        same ids and delays, from the seed (else the cluster's entropy) and the number of
+        commands since the seed was set; so a seeded cluster repeats itself as one process
+        does."""
+        self._commands += 1
+        base = entropy if self.seed is None else self.seed
+        self._rng.seed(f"{base}:{self._commands}")
+        self._forked = True
 
     @property
     def faker(self) -> Faker:
@@ -48,4 +60,6 @@ class IdSource:
         return self._rng.uniform(low, high)
 
     def sentence(self) -> str:
+        if self._forked:  # Faker keeps its own generator: start it from the command's
+            self.faker.seed_instance(self._rng.getrandbits(64))
         return str(self.faker.sentence())

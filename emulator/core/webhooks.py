@@ -19,25 +19,20 @@ from functools import partial
 from typing import Any
 
 import httpx
-import orjson
 
-from .clock import Clock, iso
+from .attempts import Attempts, receiver_of
+from .clock import Clock
 from .deliveries import Attempt, Delivery, RetryPolicy
+from .engine import AttemptKey, AttemptLedger
 from .scheduler import Scheduler
-from .transport import DeliveryError, Transport
+from .transport import Transport
 
 log = logging.getLogger("rcs_emulator.webhooks")
 
 Lane = tuple[str, str, str, str]  # url, tenant, agent, phone: one recipient's callbacks
 
 
-def _host(url: str) -> str:
-    """The receiver a URL names (scheme, host and port), the unit of connection pooling."""
-    scheme, _, rest = url.partition("://")
-    return f"{scheme}://{rest.split('/', 1)[0]}"
-
-
-class Dispatcher:
+class Dispatcher(Attempts):
     def __init__(
         self,
         clock: Clock,
@@ -47,6 +42,7 @@ class Dispatcher:
         per_host: int = 4,
         backlog: int = 100_000,
         max_log: int = 100_000,
+        ledger: AttemptLedger | None = None,
     ) -> None:
         self.clock = clock
         self.scheduler = scheduler
@@ -58,6 +54,7 @@ class Dispatcher:
         self.max_log = max_log  # finished deliveries kept; the oldest leave first
         self.transport = Transport(concurrency, per_host, http_client)
         self._ids = itertools.count(1)
+        self.ledger = ledger  # a cluster's: who makes each attempt (None: this process)
         self.clear()
 
     def clear(self) -> None:
@@ -69,6 +66,7 @@ class Dispatcher:
         self._tasks: set[asyncio.Task[None]] = set()
         # Recipients with a delivery before its first attempt's end; each holds what waits.
         self._lanes: dict[Lane, deque[Delivery]] = {}
+        self._in_flight: dict[AttemptKey, Delivery] = {}  # taken, not yet settled
         self.on_attempt: list[Callable[[Delivery, Attempt], None]] = getattr(self, "on_attempt", [])
 
     # -- intake -----------------------------------------------------------------------------
@@ -158,7 +156,7 @@ class Dispatcher:
             return
         delivery.state = "pending"
         self.waiting += 1
-        host = _host(delivery.url)
+        host = receiver_of(delivery.url)
         queue = self._waiting.get(host)
         if queue is None:
             queue = self._waiting[host] = deque()
@@ -190,6 +188,7 @@ class Dispatcher:
             del self._waiting[host]
         self.waiting -= 1
         delivery.state = "in_flight"
+        self._in_flight[(delivery.id, len(delivery.attempts) + 1)] = delivery
         return delivery
 
     async def _worker(self, host: str, delivery: Delivery) -> None:
@@ -212,58 +211,6 @@ class Dispatcher:
             log.error("webhook task failed", exc_info=task.exception())
         self._pump()
 
-    # -- one attempt ------------------------------------------------------------------------
-
-    async def _attempt(self, delivery: Delivery) -> None:
-        attempt = Attempt(number=len(delivery.attempts) + 1, time=self.clock.now())
-        loop = asyncio.get_running_loop()
-        started = loop.time()
-        try:
-            body = orjson.dumps(delivery.payload)
-            status, text = await self.transport.post(delivery.url, body, delivery.policy.timeout)
-            attempt.status = status
-            attempt.body = text
-            attempt.accepted = delivery.policy.accepts(status, text)
-        except DeliveryError as exc:
-            attempt.error = str(exc)
-        except Exception as exc:  # a bug of ours must not leave the delivery in flight forever
-            log.exception("webhook %s to %s: unexpected error", delivery.id, delivery.url)
-            attempt.error = f"InternalError: {type(exc).__name__}: {exc}"
-        attempt.duration_ms = (loop.time() - started) * 1000
-        delivery.attempts.append(attempt)
-        self._settle(delivery)
-        if attempt.number == 1:
-            self._release(delivery)
-        for listener in self.on_attempt:
-            listener(delivery, attempt)
-
-    def _settle(self, delivery: Delivery) -> None:
-        manual, delivery.manual = delivery.manual, False
-        if delivery.attempts[-1].accepted:
-            delivery.state = "delivered"
-        elif manual or len(delivery.attempts) >= delivery.policy.max_attempts:
-            delivery.state = "failed"
-            log.warning("webhook %s to %s failed for good", delivery.id, delivery.url)
-        else:
-            delivery.state = "retrying"
-            due = self.clock.now() + delivery.policy.delays[len(delivery.attempts) - 1]
-            delivery.next_attempt_at = due
-            self.scheduler.at(due, partial(self.requeue, delivery))
-
-    def redeliver(self, delivery_id: int) -> Delivery:
-        """Send a finished delivery (delivered or failed) once more, now: one attempt, logged
-        like the others, with no retries after it. KeyError for an unknown id, ValueError for a
-        delivery still under way (it has attempts of its own coming)."""
-        delivery = self.deliveries[delivery_id]
-        if delivery.state not in ("delivered", "failed"):
-            when = f" (next attempt at {iso(delivery.next_attempt_at)})" if (
-                delivery.next_attempt_at) else ""  # fmt: skip
-            raise ValueError(f"delivery {delivery_id} is {delivery.state}{when}: it is not "
-                             "finished, so it cannot be sent again yet")  # fmt: skip
-        delivery.manual = True
-        self._enqueue(delivery)
-        return delivery
-
     def drop_tenant(self, tenant: str) -> None:
         """Forget one tenant's deliveries; their pending retries are void."""
         for key in [k for k, d in self.deliveries.items() if d.tenant == tenant]:
@@ -273,15 +220,21 @@ class Dispatcher:
         self.waiting = sum(len(q) for q in self._waiting.values())
         for lane in [lane for lane in self._lanes if lane[1] == tenant]:
             del self._lanes[lane]
+        for taken in [k for k, d in self._in_flight.items() if d.tenant == tenant]:
+            del self._in_flight[taken]
 
     # -- waiting and reading ----------------------------------------------------------------
 
     async def drain(self) -> None:
-        """Wait until no attempt is running or waiting for a slot (scheduled retries excepted)."""
-        self._pump()
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        """Wait until no attempt is running or waiting for a slot (scheduled retries excepted);
+        in a cluster, until every attempt under way anywhere is settled here."""
+        while True:
             self._pump()
+            while self._tasks:
+                await asyncio.gather(*list(self._tasks), return_exceptions=True)
+                self._pump()
+            if self.ledger is None or not await self._settle_owed():
+                return
 
     def backlog(self) -> dict[str, int]:
         counts = {"pending": 0, "in_flight": 0, "retrying": 0, "delivered": 0, "failed": 0}

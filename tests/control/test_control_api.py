@@ -230,7 +230,7 @@ async def test_openapi_describes_the_control_api(client):
     assert paths["/_emulator/health"]["get"]["summary"]
 
 
-async def test_config_file_and_agents_from_config(mode, tmp_path, webhook):
+async def test_config_file_and_agents_from_config(mode, redis_url, tmp_path, webhook):
     config_file = tmp_path / "emulator.yaml"
     config_file.write_text(
         "clock: manual\n"
@@ -238,15 +238,17 @@ async def test_config_file_and_agents_from_config(mode, tmp_path, webhook):
         f"  - {{provider: generic, agent_id: cfg, webhook_url: '{webhook.url}'}}\n"
     )
     config = Config.from_sources(config_file, env={})
-    async with open_client(mode, config) as client:
+    async with open_client(mode, config, redis_url) as client:
         await client.put("/_emulator/agents/generic/cfg", json={"webhook_url": None})
         await client.post("/_emulator/reset")  # settings back to the file's
         agents = (await client.get("/_emulator/agents")).json()["items"]
         assert agents[0]["webhook_url"] == webhook.url
 
 
-async def test_control_token_guards_the_control_api_but_not_health(mode):
-    async with open_client(mode, Config(clock="manual", control_token="s3cret")) as client:
+async def test_control_token_guards_the_control_api_but_not_health(mode, redis_url):
+    async with open_client(
+        mode, Config(clock="manual", control_token="s3cret"), redis_url
+    ) as client:
         assert (await client.get("/_emulator/health")).status_code == 200
         denied = await client.get("/_emulator/messages")
         assert denied.status_code == 401 and "token" in denied.json()["error"]
@@ -259,8 +261,8 @@ async def test_control_token_guards_the_control_api_but_not_health(mode):
         assert provider.status_code == 200  # provider APIs keep their own credentials
 
 
-async def test_retention_evicts_the_oldest_and_says_so(mode):
-    async with open_client(mode, Config(clock="manual", max_messages=5)) as client:
+async def test_retention_evicts_the_oldest_and_says_so(mode, redis_url):
+    async with open_client(mode, Config(clock="manual", max_messages=5), redis_url) as client:
         tags = []
         for i in range(8):
             response = await client.post(

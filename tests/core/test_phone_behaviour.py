@@ -171,10 +171,10 @@ async def test_generic_405_names_the_allowed_methods(client):
             assert answer.json()["status"] == 405
 
 
-async def test_serwersms_tenants_are_named_as_the_client_knows_them(mode, webhook):
+async def test_serwersms_tenants_are_named_as_the_client_knows_them(mode, redis_url, webhook):
     accounts = {"accounts": [{"username": "demo", "password": "secret", "token": "demo-token"}]}
     config = Config(clock="manual", serwersms=accounts)
-    async with open_client(mode, config) as client:
+    async with open_client(mode, config, redis_url) as client:
         # an open token is its own tenant, no prefix
         await client.post("/messages/send_rcs.json", headers={"Authorization": "Bearer tok-1"},
                           json={"rcs_id": "bot", "phone": "500600700", "message": {"text": "a"}})  # fmt: skip

@@ -81,8 +81,8 @@ async def test_phone_override_of_capability_and_reset_restores_it(client):
     assert {s for s, _ in (await outcome(client)).values()} == {"sent"}
 
 
-async def test_run_wide_scenario_choice(mode):
-    async with open_client(mode, Config(clock="manual", scenario="no-rcs")) as client:
+async def test_run_wide_scenario_choice(mode, redis_url):
+    async with open_client(mode, Config(clock="manual", scenario="no-rcs"), redis_url) as client:
         await send_both(client, "+48500600700")
         assert {s for s, _ in (await outcome(client)).values()} == {"no_capability"}
         listing = (await client.get("/_emulator/scenarios")).json()
@@ -100,23 +100,23 @@ async def test_scenario_listing_is_self_describing(client):
     assert listing["total"] == len(listing["items"]) >= 3
 
 
-async def test_scenario_file_given_by_path(mode, tmp_path):
+async def test_scenario_file_given_by_path(mode, redis_url, tmp_path):
     path = tmp_path / "quick.yaml"
     path.write_text(
         "name: quick\ndefault:\n  - {after: 1, event: delivered}\n"
         "  - {after: 1, event: message, text: Hej}\n"
     )
-    async with open_client(mode, Config(clock="manual", scenario=str(path))) as client:
+    async with open_client(mode, Config(clock="manual", scenario=str(path)), redis_url) as client:
         await send_both(client, "+48500600700")
         await advance(client, 2)
         items = (await client.get("/_emulator/messages")).json()["items"]
         assert all(m["events"][-1]["text"] == "Hej" for m in items)
 
 
-async def test_seeded_fake_text_repeats(mode):
+async def test_seeded_fake_text_repeats(mode, redis_url):
     texts: list[Any] = []
     for _ in range(2):
-        async with open_client(mode, Config(clock="manual", seed=99)) as client:
+        async with open_client(mode, Config(clock="manual", seed=99), redis_url) as client:
             await send_both(client, "+48100000005")
             await advance(client, 10)
             items = (await client.get("/_emulator/messages")).json()["items"]

@@ -187,9 +187,9 @@ async def test_receiver_that_is_down_keeps_deliveries_visible_and_retried(client
     assert delivery["state"] == "failed" and len(delivery["attempts"]) == 5
 
 
-async def test_hanging_receiver_times_out_and_the_emulator_keeps_serving(mode, webhook):
+async def test_hanging_receiver_times_out_and_the_emulator_keeps_serving(mode, redis_url, webhook):
     config = Config(clock="manual", webhook_timeout=0.3)
-    async with open_client(mode, config) as client:
+    async with open_client(mode, config, redis_url) as client:
         await set_agent(client, "generic", AGENT, webhook_url=webhook.url)
         webhook.answer(200, "late", delay=2.0)
         await generic_send(client, "+46700000003")
@@ -199,8 +199,10 @@ async def test_hanging_receiver_times_out_and_the_emulator_keeps_serving(mode, w
         assert (await client.get("/_emulator/health")).status_code == 200
 
 
-async def test_default_webhook_url_from_config(mode, webhook):
-    async with open_client(mode, Config(clock="manual", webhook_url=webhook.url)) as client:
+async def test_default_webhook_url_from_config(mode, redis_url, webhook):
+    async with open_client(
+        mode, Config(clock="manual", webhook_url=webhook.url), redis_url
+    ) as client:
         await generic_send(client, "+46700000003")
         await advance(client, 5)
         assert webhook.wait(lambda calls: len(calls) == 1, timeout=5)[0]["json"]["Type"] == (

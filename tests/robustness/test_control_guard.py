@@ -76,11 +76,11 @@ async def test_loopback_ips_and_compose_service_names_are_served(client, host):
     assert answer.status_code == 200
 
 
-async def test_allowed_hosts_lets_a_named_deployment_in(mode):
+async def test_allowed_hosts_lets_a_named_deployment_in(mode, redis_url):
     from tests.conftest import TEST_CONFIG
 
     config = TEST_CONFIG.with_overrides(allowed_hosts="rcs.example.com, .test.internal")
-    async with open_client(mode, config) as c:
+    async with open_client(mode, config, redis_url) as c:
         for host in ("rcs.example.com", "a.test.internal:8080"):
             assert (await c.get("/_emulator/messages", headers={"Host": host})).status_code == 200
         assert (

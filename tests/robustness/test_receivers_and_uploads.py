@@ -57,10 +57,10 @@ async def test_receiver_closing_the_connection_is_an_attempt_that_failed(client)
         receiver.close()
 
 
-async def test_a_full_backlog_fails_visibly_instead_of_growing(mode, webhook):
+async def test_a_full_backlog_fails_visibly_instead_of_growing(mode, redis_url, webhook):
     config = Config(clock="manual", scenario="chatty", webhook_backlog=2, webhook_per_host=1,
                     webhook_timeout=2)  # fmt: skip
-    async with open_client(mode, config) as client:
+    async with open_client(mode, config, redis_url) as client:
         await set_agent(client, "generic", "a", webhook_url=webhook.url)
         webhook.answer(200, "slow", delay=0.5, times=10)
         numbers = [f"+4673000000{i}" for i in range(6)]

@@ -44,8 +44,8 @@ def test_no_asset_comes_from_elsewhere_and_no_content_becomes_markup():
         assert not re.search(r"""(import|from)\s*["']https?://""", script)
 
 
-async def test_the_page_needs_the_token_when_one_is_set(mode):
-    async with open_client(mode, Config(clock="manual", control_token="t0k")) as client:
+async def test_the_page_needs_the_token_when_one_is_set(mode, redis_url):
+    async with open_client(mode, Config(clock="manual", control_token="t0k"), redis_url) as client:
         assert (await client.get("/")).status_code == 401
         assert (await client.get("/?token=t0k")).status_code == 200
         assert (await client.get("/_emulator/stream")).status_code == 401

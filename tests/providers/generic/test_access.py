@@ -17,8 +17,8 @@ STRICT = Config(
 )
 
 
-async def test_strict_mode_admits_listed_keys_for_their_agents(mode):
-    async with open_client(mode, STRICT) as client:
+async def test_strict_mode_admits_listed_keys_for_their_agents(mode, redis_url):
+    async with open_client(mode, STRICT, redis_url) as client:
         ok = await client.post(f"{BASE}/Message", json=text_message(),
                                headers={"Authorization": "Bearer key-a"})  # fmt: skip
         assert ok.status_code == 200
@@ -42,9 +42,9 @@ async def test_strict_mode_admits_listed_keys_for_their_agents(mode):
         assert unknown.json()["detail"] == "The API key is not valid."
 
 
-async def test_rate_limit_answers_429_with_retry_after(mode):
+async def test_rate_limit_answers_429_with_retry_after(mode, redis_url):
     config = Config(clock="manual", generic={"rate_limit": {"requests": 2, "per_seconds": 10}})
-    async with open_client(mode, config) as client:
+    async with open_client(mode, config, redis_url) as client:
         headers = {"Authorization": "Bearer limited"}
         for _ in range(2):
             response = await client.post(f"{BASE}/Message", json=text_message(), headers=headers)

@@ -78,9 +78,9 @@ async def test_upload_needs_a_key(client):
     assert response.status_code == 401
 
 
-async def test_file_over_the_limit_is_refused_while_streaming(mode):
+async def test_file_over_the_limit_is_refused_while_streaming(mode, redis_url):
     config = Config(clock="manual", generic={"max_upload_bytes": 1024})
-    async with open_client(mode, config) as client:
+    async with open_client(mode, config, redis_url) as client:
         assert (await upload(client, PNG + b"\x00" * 900)).status_code == 200
         too_big = await upload(client, PNG + b"\x00" * 2000)
         assert too_big.status_code == 400

@@ -119,8 +119,8 @@ STRICT = Config(
 )  # fmt: skip
 
 
-async def test_strict_accounts(mode):
-    async with open_client(mode, STRICT) as client:
+async def test_strict_accounts(mode, redis_url):
+    async with open_client(mode, STRICT, redis_url) as client:
         bearer = {"Authorization": "Bearer tok-full"}
         assert (await send(client, params(), headers=bearer))["success"]
         assert (await send(client, params(username="full", password="pw"), headers={}))["success"]

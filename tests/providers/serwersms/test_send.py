@@ -163,9 +163,9 @@ async def test_bad_unique_id_refuses_the_request(client, unique_id):
     assert await stored(client) == []
 
 
-async def test_groups_from_config_and_control_api(mode):
+async def test_groups_from_config_and_control_api(mode, redis_url):
     config = Config(clock="manual", serwersms={"groups": {"123456789": ["500600700", "600700800"]}})
-    async with open_client(mode, config) as client:
+    async with open_client(mode, config, redis_url) as client:
         body = await send(client, params(phone=None, group_id="123456789", details=True))
         assert [i["phone"] for i in body["items"]] == ["+48500600700", "+48600700800"]
         put = await client.put("/_emulator/serwersms/groups/42", json={"phones": ["700800900"]})

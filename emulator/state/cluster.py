@@ -1,0 +1,93 @@
+"""Joining a cluster: what every process sharing one Redis must agree on, read (or, by the first
+process, written) once at start-up, synchronously, so a bad URL or an unreachable Redis stops
+`rcs-emulator serve` with one clear line instead of a server that answers 503s.
+
+- generation: a random id of this state; a process whose generation is gone (Redis restarted
+  without its data) refuses to go on rather than mix two histories;
+- epoch: Redis's time when the state began: a scaled clock counts from it, a manual one starts
+  at it, in every process;
+- entropy: the cluster's random seed, so an unseeded run is random yet the same everywhere;
+- config: what of the config decides behaviour; a process started with another is refused.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import orjson
+import redis
+
+from ..core.clock import Clock, ManualClock, SharedClock
+
+if TYPE_CHECKING:
+    from ..config import Config
+
+PREFIX = "rcs:"
+# Settings each process may set its own way: where it listens and what it takes from callers.
+PER_PROCESS = {"host", "port", "workers", "state", "control_token", "allowed_hosts",
+               "request_timeout", "state_file", "state_save_interval"}  # fmt: skip
+
+_JOIN = """
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  local t = redis.call('TIME')
+  redis.call('HSET', KEYS[1], 'generation', ARGV[1], 'entropy', ARGV[2], 'config', ARGV[3],
+    'epoch', t[1] .. '.' .. string.format('%06d', tonumber(t[2])))
+end
+return redis.call('HMGET', KEYS[1], 'generation', 'epoch', 'entropy', 'config')
+"""
+
+
+class ClusterError(Exception):
+    """The shared state cannot be joined (said in one line)."""
+
+
+@dataclass(frozen=True)
+class Cluster:
+    url: str
+    generation: str
+    epoch: float
+    entropy: int
+
+    def clock(self, config: Config) -> Clock:
+        if config.clock == "manual":
+            return ManualClock(self.epoch)
+        return SharedClock(config.clock, config.speed, self.epoch)
+
+
+def fingerprint(config: Config) -> bytes:
+    shared = config.model_dump(mode="json", exclude=PER_PROCESS)
+    return orjson.dumps(shared, option=orjson.OPT_SORT_KEYS)
+
+
+def join(config: Config) -> Cluster:
+    url = config.state
+    try:
+        client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+        try:
+            args: list[Any] = [secrets.token_hex(8), secrets.randbits(62), fingerprint(config)]
+            found = client.eval(_JOIN, 1, f"{PREFIX}meta", *args)
+        finally:
+            client.close()
+    except redis.RedisError as exc:
+        raise ClusterError(f"state {shown(url)}: Redis cannot be reached ({exc})") from None
+    generation, epoch, entropy, settings = found
+    if settings != fingerprint(config):
+        theirs = orjson.loads(settings)
+        ours = orjson.loads(fingerprint(config))
+        differ = sorted(k for k in ours.keys() | theirs.keys() if ours.get(k) != theirs.get(k))
+        raise ClusterError(
+            f"state {shown(url)}: the processes sharing it run with another config "
+            f"({', '.join(differ)} differ); give every process the same, or flush that "
+            "database to begin afresh with this one"
+        )
+    return Cluster(url, generation.decode(), float(epoch), int(entropy))
+
+
+def shown(url: str) -> str:
+    """A Redis URL without its password, for messages."""
+    scheme, sep, rest = url.partition("://")
+    if "@" in rest:
+        rest = "***@" + rest.split("@", 1)[1]
+    return f"{scheme}{sep}{rest}"

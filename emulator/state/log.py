@@ -1,0 +1,158 @@
+"""The shared log in Redis: one stream of commands every process applies in its order, and the
+ledger of webhook attempts. Each operation is one Lua script, so one round trip and atomic.
+
+Keys (all under one prefix, in the database the URL names):
+  log       stream: k kind (http, tick, settle), n command number, t Redis time, o origin
+            process, r its request id, h head (JSON), b body
+  n         the last command number (a seeded run draws from it: same commands, same ids)
+  meta      hash: generation, epoch, entropy, config (see cluster.py)
+  tick      Redis time (ms) of the last tick: N processes' tickers add one tick, not N
+  outcomes  hash: "delivery:attempt" -> the attempt's outcome (JSON)
+  claim:D:A one attempt's claim, with a lease (PX): the process making it
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import redis.asyncio as aioredis
+from redis.commands.core import AsyncScript
+
+Entry = tuple[bytes, dict[bytes, bytes]]
+
+_GENERATION = """
+if redis.call('HGET', KEYS[3], 'generation') ~= ARGV[1] then
+  return redis.error_reply('LOST the emulator state in Redis is gone (Redis restarted without '
+    .. 'its data, or was flushed); restart the emulator processes to begin afresh')
+end
+"""
+_STAMP = """
+local t = redis.call('TIME')
+local n = redis.call('INCR', KEYS[2])
+local stamp = t[1] .. '.' .. string.format('%06d', tonumber(t[2]))
+"""
+
+# KEYS log, n, meta; ARGV generation, after, kind, origin, request id, head, body
+APPEND = (
+    _GENERATION
+    + _STAMP
+    + """
+local id = redis.call('XADD', KEYS[1], '*', 'k', ARGV[3], 'n', n, 't', stamp, 'o', ARGV[4],
+  'r', ARGV[5], 'h', ARGV[6], 'b', ARGV[7])
+return redis.call('XRANGE', KEYS[1], '(' .. ARGV[2], id)
+"""
+)
+
+# KEYS log, n, meta; ARGV generation, after, count
+READ = (
+    _GENERATION
+    + """
+return redis.call('XRANGE', KEYS[1], '(' .. ARGV[2], '+', 'COUNT', ARGV[3])
+"""
+)
+
+# KEYS log, n, meta, tick; ARGV generation, origin, least gap (ms)
+TICK = (
+    _GENERATION
+    + """
+local now = redis.call('TIME')
+local ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+if ms - tonumber(redis.call('GET', KEYS[4]) or '0') < tonumber(ARGV[3]) then return 0 end
+redis.call('SET', KEYS[4], ms)
+"""
+    + _STAMP
+    + """
+redis.call('XADD', KEYS[1], '*', 'k', 'tick', 'n', n, 't', stamp, 'o', ARGV[2], 'r', '',
+  'h', '', 'b', '')
+return 1
+"""
+)
+
+# KEYS outcomes, claim; ARGV field, origin, lease (ms). 0 ours, 1 busy, 2 done
+CLAIM = """
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 2 end
+if redis.call('SET', KEYS[2], ARGV[2], 'NX', 'PX', ARGV[3]) then return 0 end
+return 1
+"""
+
+# KEYS log, n, meta, outcomes, claim; ARGV generation, field, outcome, origin, head
+RECORD = (
+    _GENERATION
+    + """
+if redis.call('HSETNX', KEYS[4], ARGV[2], ARGV[3]) == 0 then return 0 end
+redis.call('DEL', KEYS[5])
+"""
+    + _STAMP
+    + """
+redis.call('XADD', KEYS[1], '*', 'k', 'settle', 'n', n, 't', stamp, 'o', ARGV[4], 'r', '',
+  'h', ARGV[5], 'b', '')
+return 1
+"""
+)
+
+# KEYS outcomes; ARGV claim prefix, fields...: each outcome, or 'busy' / 'lapsed'
+OUTCOMES = """
+local found = {}
+for i = 2, #ARGV do
+  local outcome = redis.call('HGET', KEYS[1], ARGV[i])
+  if outcome then found[#found + 1] = outcome
+  elseif redis.call('EXISTS', ARGV[1] .. ARGV[i]) == 1 then found[#found + 1] = 'busy'
+  else found[#found + 1] = 'lapsed' end
+end
+return found
+"""
+
+
+class CommandLog:
+    def __init__(self, client: aioredis.Redis, prefix: str, generation: str, origin: str) -> None:
+        self.client = client
+        self.prefix = prefix
+        self.generation = generation
+        self.origin = origin
+        k = self.key
+        self._log_keys = [k("log"), k("n"), k("meta")]
+        self._append: AsyncScript = client.register_script(APPEND)
+        self._read: AsyncScript = client.register_script(READ)
+        self._tick: AsyncScript = client.register_script(TICK)
+        self._claim: AsyncScript = client.register_script(CLAIM)
+        self._record: AsyncScript = client.register_script(RECORD)
+        self._outcomes: AsyncScript = client.register_script(OUTCOMES)
+
+    def key(self, name: str) -> str:
+        return f"{self.prefix}{name}"
+
+    async def append(
+        self, kind: str, after: bytes, request_id: str, head: bytes, body: bytes
+    ) -> list[Entry]:
+        """Append a command; every entry after `after` up to it, in order."""
+        args: list[Any] = [self.generation, after, kind, self.origin, request_id, head, body]
+        return _entries(await self._append(keys=self._log_keys, args=args))
+
+    async def read(self, after: bytes, count: int = 1000) -> list[Entry]:
+        return _entries(await self._read(keys=self._log_keys, args=[self.generation, after, count]))
+
+    async def tick(self, least_gap_ms: int = 5) -> bool:
+        keys = [*self._log_keys, self.key("tick")]
+        return bool(await self._tick(keys=keys, args=[self.generation, self.origin, least_gap_ms]))
+
+    async def claim(self, field: str, lease_ms: int) -> int:
+        keys = [self.key("outcomes"), self.key(f"claim:{field}")]
+        return int(await self._claim(keys=keys, args=[field, self.origin, lease_ms]))
+
+    async def record(self, field: str, outcome: bytes, head: bytes) -> bool:
+        keys = [*self._log_keys, self.key("outcomes"), self.key(f"claim:{field}")]
+        args: list[Any] = [self.generation, field, outcome, self.origin, head]
+        return bool(await self._record(keys=keys, args=args))
+
+    async def outcomes(self, fields: list[str]) -> list[bytes]:
+        found = await self._outcomes(keys=[self.key("outcomes")],
+                                     args=[self.key("claim:"), *fields])  # fmt: skip
+        return list(found)
+
+
+def _entries(raw: Any) -> list[Entry]:
+    """XRANGE's reply inside a script: [[id, [field, value, ...]], ...]."""
+    entries: list[Entry] = []
+    for entry_id, flat in raw:
+        entries.append((entry_id, dict(zip(flat[::2], flat[1::2], strict=True))))
+    return entries

@@ -1,0 +1,249 @@
+"""SharedState: this process's replica of a cluster's state, kept by applying the shared log.
+
+Every request that may change state (every provider request, every control call but a read) is
+appended to the log as a command and applied, in the log's order, by every process through the
+same app; so each process holds the same messages, events, deliveries and settings, and the core
+and the providers run unchanged. The command's Redis time is the clock's "now" while it applies
+(real and scaled clocks), and its number seeds the ids, delays and fake texts it draws; so all
+processes compute the same thing. A read first applies whatever the log holds beyond this
+process's place (one round trip), so a caller sees its own writes on every replica.
+
+Time passes by commands too: a ticker in each process appends a tick when an event comes due
+(one tick for the cluster, however many notice it), and a manual clock moves only by its advance
+commands. Webhook attempts are made once in the cluster (ledger.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+import orjson
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+from starlette.types import ASGIApp
+
+from ..control.injection import DEFERRED_DELAYS
+from ..core.clock import SharedClock
+from .cluster import PREFIX, Cluster, shown
+from .commands import Answer, discard, head_of, replay_receive, scope_of
+from .ledger import RedisLedger
+from .log import CommandLog, Entry
+
+if TYPE_CHECKING:
+    from ..control.injection import Faults
+    from ..core.emulator import Emulator
+
+log = logging.getLogger("rcs_emulator.state")
+
+POLL = 0.02  # seconds between looks at the log while idle (change notices, others' outcomes)
+BUSY_PAUSE = 0.01  # after applying what it found, before looking again: fewer empty reads
+RETRY = 0.5  # seconds between tries while Redis is unreachable
+RECHECK = 1.0  # seconds between looks for lapsed webhook claims
+
+
+class Unreachable(Exception):
+    """The shared state cannot be reached; said in the caller's provider's own form."""
+
+
+def _order(entry_id: bytes) -> tuple[int, int]:
+    ms, _, seq = entry_id.partition(b"-")
+    return int(ms), int(seq or 0)
+
+
+class SharedState:
+    def __init__(self, cluster: Cluster) -> None:
+        self.cluster = cluster
+        self.origin = secrets.token_hex(6)
+        self.client = aioredis.Redis.from_url(
+            cluster.url, socket_timeout=5, socket_connect_timeout=2
+        )
+        self.log = CommandLog(self.client, PREFIX, cluster.generation, self.origin)
+        self.ledger = RedisLedger(self.log)
+        self.app: ASGIApp | None = None  # the emulator's own stack, set by the middleware
+        self.root: ASGIApp | None = None  # the Starlette app (routing reads it from the scope)
+        self.emulator: Emulator | None = None
+        self.faults: Faults | None = None
+        self.last = b"0-0"  # the newest command applied here
+        self._last = (0, 0)
+        self._lock = asyncio.Lock()
+        self._waiters: dict[bytes, asyncio.Future[Answer]] = {}
+        self._request_ids = itertools.count(1)
+        self._tasks: list[asyncio.Task[None]] = []
+        self._started = False
+        self._stopping = False
+        self._stop: asyncio.Event | None = None
+        self.error: str | None = None  # why Redis cannot be reached, while it cannot
+
+    def bind(self, emulator: Emulator, faults: Faults) -> None:
+        self.emulator = emulator
+        self.faults = faults
+
+    # -- commands ---------------------------------------------------------------------------
+
+    async def submit(self, scope: dict[str, Any], body: bytes) -> Answer:
+        """Append a request to the log and apply the log up to it; its answer."""
+        await self.start()
+        request_id = str(next(self._request_ids)).encode()
+        answer: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
+        self._waiters[request_id] = answer
+        try:
+            entries = await self._guard(
+                self.log.append("http", self.last, request_id.decode(), head_of(scope), body)
+            )
+        except BaseException:
+            self._waiters.pop(request_id, None)
+            raise
+        await self._apply(entries)
+        return await answer  # set where it was applied: here, or by a read that came first
+
+    async def catch_up(self) -> None:
+        """Apply every command the log holds beyond this process's place."""
+        await self.start()
+        while True:
+            entries = await self._guard(self.log.read(self.last))
+            if not entries:
+                return
+            await self._apply(entries)
+
+    async def _guard(self, call: Awaitable[Any]) -> Any:
+        try:
+            result = await call
+        except RedisError as exc:
+            self.error = f"the shared state ({shown(self.cluster.url)}) cannot be reached: {exc}"
+            raise Unreachable(self.error) from None
+        self.error = None
+        return result
+
+    async def _apply(self, entries: list[Entry]) -> None:
+        async with self._lock:
+            for entry_id, fields in entries:
+                order = _order(entry_id)
+                if order <= self._last:
+                    continue  # applied already (another caller's catch-up came first)
+                await self._apply_one(fields)
+                self._last = order
+                self.last = entry_id
+
+    async def _apply_one(self, fields: dict[bytes, bytes]) -> None:
+        emulator, faults = self.emulator, self.faults
+        assert emulator is not None and faults is not None and self.app is not None
+        token = int(fields[b"n"])
+        emulator.ids.fork(self.cluster.entropy)
+        faults.fork(self.cluster.entropy)
+        clock = emulator.clock if isinstance(emulator.clock, SharedClock) else None
+        if clock is not None:
+            clock.pinned = float(fields[b"t"])
+        try:
+            kind = fields[b"k"]
+            if kind == b"http":
+                await self._apply_request(fields)
+            elif kind == b"tick":
+                emulator.scheduler.run_due(emulator.clock.now())
+            elif kind == b"settle":
+                settled = orjson.loads(fields[b"h"])
+                emulator.dispatcher.settle_recorded(tuple(settled["key"]), settled["outcome"])
+        except Exception:  # one broken command must not stop the cluster's state
+            log.exception("command %s failed", token)
+        finally:
+            if clock is not None:
+                clock.pinned = None
+
+    async def _apply_request(self, fields: dict[bytes, bytes]) -> None:
+        assert self.app is not None
+        waiter = None
+        if fields[b"o"].decode() == self.origin:
+            waiter = self._waiters.pop(fields[b"r"], None)
+        scope = scope_of(fields[b"h"])
+        scope["app"] = self.root
+        delays: list[float] = []
+        scope[DEFERRED_DELAYS] = delays
+        answer = Answer()
+        try:
+            await self.app(scope, replay_receive(fields[b"b"]),
+                           answer.send if waiter is not None else discard)  # fmt: skip
+        except Exception as exc:  # raised alike everywhere; its caller sees it (a 500, a drop)
+            answer.error = exc
+            if waiter is None:
+                log.debug("a command from another process raised %r", exc)
+        answer.delay = sum(delays)
+        if waiter is not None and not waiter.done():
+            waiter.set_result(answer)
+
+    # -- background -------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Replay the log so far, then follow it; the first request or the lifespan starts it."""
+        if self._started:
+            return
+        self._started = True
+        self._stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        jobs = [self._follow, self._recheck]
+        if self.emulator is not None and self.emulator.clock.mode != "manual":
+            jobs.append(self._tick)  # a manual clock moves by its advance commands only
+        for job in jobs:
+            self._tasks.append(loop.create_task(self._forever(job)))
+
+    async def _pause(self, seconds: float) -> None:
+        """Sleep, unless the process stops meanwhile."""
+        assert self._stop is not None
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stop.wait(), seconds)
+
+    async def _forever(self, job: Callable[[], Awaitable[None]]) -> None:
+        while not self._stopping:
+            try:
+                await job()
+            except Unreachable:
+                await self._pause(RETRY)
+            except Exception:
+                log.exception("shared state: %s failed", getattr(job, "__name__", job))
+                await self._pause(RETRY)
+
+    async def _follow(self) -> None:
+        """Others' commands reach this process's live viewers and pending waits."""
+        entries = await self._guard(self.log.read(self.last))
+        if entries:
+            await self._apply(entries)
+            await self._pause(BUSY_PAUSE)
+        else:
+            await self._pause(POLL)
+
+    async def _tick(self) -> None:
+        """Append a tick when an event comes due (real and scaled clocks)."""
+        emulator = self.emulator
+        assert emulator is not None
+        due = emulator.scheduler.next_due()
+        wait = POLL if due is None else emulator.clock.wall_delay(due - emulator.clock.now())
+        if wait > 0:
+            await self._pause(min(wait, POLL))
+            return
+        await self._guard(self.log.tick())
+        await self.catch_up()
+        await self._pause(BUSY_PAUSE)
+
+    async def _recheck(self) -> None:
+        await self._pause(RECHECK)
+        assert self.emulator is not None
+        await self._guard(self.emulator.dispatcher.recheck())
+
+    async def aclose(self) -> None:
+        """Stop following the log. Loops end at their next turn (a Redis call cancelled midway
+        can leave redis-py waiting on its connection); one still busy after a second is
+        cancelled and left to finish on its own."""
+        self._stopping = True
+        if self._stop is not None:
+            self._stop.set()
+        if self._tasks:
+            _, busy = await asyncio.wait(self._tasks, timeout=1.0)
+            for task in busy:
+                task.cancel()
+        self._tasks = []
+        closing = asyncio.ensure_future(self.client.aclose())
+        await asyncio.wait([closing], timeout=1.0)
