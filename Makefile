@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint lock bench bench-inbox soak screenshots docker-check clean chromium
+.PHONY: run test lint lock bench bench-inbox soak screenshots docker-check clean chromium redis
 
 # The application installs from requirements.lock (exact versions of everything the suite ran
 # with); the package itself keeps open ranges for library users. `make lock` renews the lock.
@@ -35,7 +35,14 @@ chromium:
 			|| { apt-get update -qq && apt-get install -y -qq fonts-noto-color-emoji >/dev/null; }; }; } \
 		|| echo "no colour emoji font (apt-get install fonts-noto-color-emoji): its tests will skip"
 
-test: $(STAMP) chromium
+# The shared state's tests run a real redis-server (Debian's package).
+redis:
+	@command -v redis-server >/dev/null \
+		|| { [ "$$(id -u)" = 0 ] && { apt-get install -y -qq redis-server >/dev/null 2>&1 \
+			|| { apt-get update -qq && apt-get install -y -qq redis-server >/dev/null; }; }; } \
+		|| { echo "the shared-state tests need redis-server: apt-get install redis-server"; exit 1; }
+
+test: $(STAMP) chromium redis
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
@@ -53,7 +60,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-bench: $(STAMP)
+bench: $(STAMP) redis
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null) \
 		|| { echo "make bench needs wrk: apt-get install wrk"; exit 1; }
 	$(BIN)/python -m bench

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from . import dispatch, send, startup
+from . import dispatch, scale, send, startup
 from .common import emulator, machine
 
 HERE = Path(__file__).parent
@@ -45,12 +45,15 @@ def main() -> None:
     with emulator("--clock", "manual") as base:
         reset = startup.plugin_reset(base)
     print(json.dumps({"startup": boot, "reset": reset}), flush=True)
-    write(ratio, hooks, delivery, grown, boot, reset)
+    print("memory vs Redis: one process and two workers ...", flush=True)
+    shared = scale.scale()
+    print(json.dumps(shared), flush=True)
+    write(ratio, hooks, delivery, grown, boot, reset, shared)
 
 
 def write(ratio: dict[str, Any], hooks: dict[str, Any], delivery: dict[str, Any],
           grown: dict[int, dict[str, Any]], boot: dict[str, Any],
-          reset: dict[str, Any]) -> None:  # fmt: skip
+          reset: dict[str, Any], shared: dict[str, Any]) -> None:  # fmt: skip
     small, large = min(grown), max(grown)
     lines = [
         "# Benchmark results",
@@ -94,10 +97,20 @@ def write(ratio: dict[str, Any], hooks: dict[str, Any], delivery: dict[str, Any]
                      "| <= 1.5x |")  # fmt: skip
     lines.append(f"| start-up to first healthy answer | **{boot['median_s']} s** | <= 1 s |")
     lines.append(f"| pytest plugin reset per test | **{reset['median_ms']} ms** | <= 5 ms |")
+    rps = shared["sends_per_s"]
+    lines.append(f"| Generic sends, one process on Redis / one memory process (all on both "
+                 f"cores; `bench/scale.py`) | **{shared['redis_1_vs_memory']}** ({rps['redis_1']} "
+                 f"/ {rps['memory']} req/s) | >= 0.5 |")  # fmt: skip
+    two = shared["redis_2_workers_vs_memory"]
+    why = "" if two >= 1.0 else " (not met: README, Scaling out, says why)"
+    lines.append(f"| Generic sends, two workers on Redis / one memory process | **{two}** "
+                 f"({rps['redis_2_workers']} / {rps['memory']} req/s) | >= 1.0{why} |")  # fmt: skip
+    lines.append(f"| bytes in Redis per single-number send (AOF aside) | "
+                 f"**{shared['bytes_in_redis']['bytes_per_send']}** | reported |")  # fmt: skip
     lines += ["", "## Raw figures", "", "```json",
               json.dumps({"send": ratio, "webhooks": hooks, "dispatch": delivery,
                           "state": grown, "startup": boot,
-                          "reset": reset}, indent=2),
+                          "reset": reset, "scale": shared}, indent=2),
               "```", ""]  # fmt: skip
     (HERE / "RESULTS.md").write_text("\n".join(lines))
     print("\n".join(lines))

@@ -46,11 +46,13 @@ def wait_healthy(url: str, timeout: float = 15.0) -> float:
 
 
 @contextlib.contextmanager
-def emulator(*flags: str, env: dict[str, str] | None = None) -> Iterator[str]:
+def emulator(
+    *flags: str, env: dict[str, str] | None = None, cpu: str = SERVER_CPU
+) -> Iterator[str]:
     port = free_port()
     argv = [str(BIN / "rcs-emulator"), "serve", "--port", str(port), "--log-level", "warning",
             *flags]  # fmt: skip
-    proc = subprocess.Popen(pinned(SERVER_CPU, argv), env={**os.environ, **(env or {})})
+    proc = subprocess.Popen(pinned(cpu, argv), env={**os.environ, **(env or {})})
     base = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(base + "/_emulator/health")

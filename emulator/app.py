@@ -186,6 +186,7 @@ def create_app(
     middleware.insert(0, guard)
     if shared is not None:  # outermost of all: every process applies what passes it alike
         shared.bind(emulator, faults)
+        emulator.describe_state = shared.describe
         middleware.insert(0, Middleware(Replicated, shared=shared,
                                         unavailable=partial(_unavailable, by_name)))  # fmt: skip
     app = Starlette(

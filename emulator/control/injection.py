@@ -76,11 +76,12 @@ class Faults:
         self.seed = seed
         self._rng = random.Random(seed)
         self._commands = 0
+        self._pending: str | None = None  # a cluster's command's seed, used at its first draw
 
     def fork(self, entropy: int) -> None:
         """A cluster's next command draws the same chances in every process (IdSource.fork)."""
         self._commands += 1
-        self._rng.seed(f"{entropy if self.seed is None else self.seed}:faults:{self._commands}")
+        self._pending = f"{entropy if self.seed is None else self.seed}:faults:{self._commands}"
 
     def add(
         self,
@@ -114,13 +115,19 @@ class Faults:
                     continue
             else:
                 wait = None
-            if fault.probability is not None and self._rng.random() >= fault.probability:
+            if fault.probability is not None and self._chance() >= fault.probability:
                 continue
             fault.hits += 1
             if fault.count is not None:
                 fault.count -= 1
             return fault, wait
         return None
+
+    def _chance(self) -> float:
+        if self._pending is not None:
+            self._rng.seed(self._pending)
+            self._pending = None
+        return self._rng.random()
 
     def remove(self, fault_id: int) -> bool:
         before = len(self.items)

@@ -41,6 +41,7 @@ def operations(emulator: Emulator) -> list[Operation]:
                 },
                 "clock": clock_view(emulator.clock),
                 "scenario": emulator.scenarios.active.name,
+                "state": emulator.describe_state(),
             }
         )
 

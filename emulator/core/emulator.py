@@ -90,6 +90,8 @@ class Emulator(Directory, Answers, Notices):
         self.dispatcher.on_attempt.append(
             lambda d, a: self.publish("webhook", d.provider, d.agent_id, d.phone, d.message_id)
         )
+        # Where the state lives, for the health endpoint (a shared engine says more).
+        self.describe_state: Callable[[], dict[str, Any]] = lambda: {"engine": "memory"}
         # Live viewers (the inbox page): each a bounded queue of small change notices.
         self.watchers: set[asyncio.Queue[dict[str, Any]]] = set()
 

@@ -24,6 +24,7 @@ class IdSource:
         self._faker: Faker | None = None  # made at the first fake text: it costs ~0.2 s to start
         self._forked = False
         self._commands = 0
+        self._pending: str | None = None
 
     def fork(self, entropy: int) -> None:
         """Start the draws of a cluster's next command: every process applying it draws the
@@ -32,8 +33,14 @@ class IdSource:
         does."""
         self._commands += 1
         base = entropy if self.seed is None else self.seed
-        self._rng.seed(f"{base}:{self._commands}")
+        self._pending = f"{base}:{self._commands}"  # seeded at the first draw (most draw none)
         self._forked = True
+
+    def _random(self) -> random.Random:
+        if self._pending is not None:
+            self._rng.seed(self._pending)
+            self._pending = None
+        return self._rng
 
     @property
     def faker(self) -> Faker:
@@ -46,20 +53,20 @@ class IdSource:
 
     def uuid(self) -> str:
         """A random (version 4) UUID from the seeded source, formatted without uuid.UUID."""
-        bits = self._rng.getrandbits(128) & _V4_CLEAR | _V4_SET
+        bits = self._random().getrandbits(128) & _V4_CLEAR | _V4_SET
         h = f"{bits:032x}"
         return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
     def hex(self, length: int) -> str:
-        return f"{self._rng.getrandbits(length * 4):0{length}x}"
+        return f"{self._random().getrandbits(length * 4):0{length}x}"
 
     def alnum(self, length: int) -> str:
-        return "".join(self._rng.choices(_ALNUM, k=length))
+        return "".join(self._random().choices(_ALNUM, k=length))
 
     def uniform(self, low: float, high: float) -> float:
-        return self._rng.uniform(low, high)
+        return self._random().uniform(low, high)
 
     def sentence(self) -> str:
         if self._forked:  # Faker keeps its own generator: start it from the command's
-            self.faker.seed_instance(self._rng.getrandbits(64))
+            self.faker.seed_instance(self._random().getrandbits(64))
         return str(self.faker.sentence())

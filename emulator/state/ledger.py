@@ -16,7 +16,9 @@ import orjson
 from ..core.engine import AttemptKey, Claim
 from .log import CommandLog
 
-LEASE_MARGIN = 5.0  # seconds past the attempt's own timeout before another process takes it
+# Seconds past the attempt's own timeout before another process takes it over: as long again,
+# up to five seconds (a POST cut by its timeout has its outcome recorded well within that).
+LEASE_MARGIN = 5.0
 POLL = 0.01  # seconds between looks while waiting for another process's outcome
 _CLAIMS = {0: Claim.OURS, 1: Claim.BUSY, 2: Claim.DONE}
 
@@ -30,7 +32,7 @@ class RedisLedger:
         self.log = log
 
     async def claim(self, key: AttemptKey, lease: float) -> Claim:
-        lease_ms = int((lease + LEASE_MARGIN) * 1000)
+        lease_ms = int((lease + min(LEASE_MARGIN, lease)) * 1000)
         return _CLAIMS[await self.log.claim(field(key), lease_ms)]
 
     async def record(self, key: AttemptKey, outcome: dict[str, Any]) -> None:

@@ -32,13 +32,20 @@ local n = redis.call('INCR', KEYS[2])
 local stamp = t[1] .. '.' .. string.format('%06d', tonumber(t[2]))
 """
 
-# KEYS log, n, meta; ARGV generation, after, kind, origin, request id, head, body
+# KEYS log, n, meta; ARGV generation, after, origin, then (request id, head, body) per
+# request: the requests a process gathered while its previous batch was on its way (a group
+# commit: one round trip for all of them); every entry after `after` up to the last of them.
 APPEND = (
     _GENERATION
-    + _STAMP
     + """
-local id = redis.call('XADD', KEYS[1], '*', 'k', ARGV[3], 'n', n, 't', stamp, 'o', ARGV[4],
-  'r', ARGV[5], 'h', ARGV[6], 'b', ARGV[7])
+local t = redis.call('TIME')
+local stamp = t[1] .. '.' .. string.format('%06d', tonumber(t[2]))
+local id
+for i = 4, #ARGV, 3 do
+  local n = redis.call('INCR', KEYS[2])
+  id = redis.call('XADD', KEYS[1], '*', 'k', 'http', 'n', n, 't', stamp, 'o', ARGV[3],
+    'r', ARGV[i], 'h', ARGV[i + 1], 'b', ARGV[i + 2])
+end
 return redis.call('XRANGE', KEYS[1], '(' .. ARGV[2], id)
 """
 )
@@ -121,11 +128,12 @@ class CommandLog:
     def key(self, name: str) -> str:
         return f"{self.prefix}{name}"
 
-    async def append(
-        self, kind: str, after: bytes, request_id: str, head: bytes, body: bytes
-    ) -> list[Entry]:
-        """Append a command; every entry after `after` up to it, in order."""
-        args: list[Any] = [self.generation, after, kind, self.origin, request_id, head, body]
+    async def append(self, after: bytes, requests: list[tuple[bytes, bytes, bytes]]) -> list[Entry]:
+        """Append requests (request id, head, body) as commands, in one step; every entry
+        after `after` up to the last of them, in order."""
+        args: list[Any] = [self.generation, after, self.origin]
+        for request in requests:
+            args.extend(request)
         return _entries(await self._append(keys=self._log_keys, args=args))
 
     async def read(self, after: bytes, count: int = 1000) -> list[Entry]:

@@ -45,6 +45,10 @@ POLL = 0.02  # seconds between looks at the log while idle (change notices, othe
 BUSY_PAUSE = 0.01  # after applying what it found, before looking again: fewer empty reads
 RETRY = 0.5  # seconds between tries while Redis is unreachable
 RECHECK = 1.0  # seconds between looks for lapsed webhook claims
+# Batches of requests on their way to Redis at once: one would leave the process idle while
+# Redis writes (and fsyncs) the last; each reply carries every entry up to its own, so replies
+# may come back in any order and are still applied in the log's.
+IN_FLIGHT = 4
 
 
 class Unreachable(Exception):
@@ -73,6 +77,8 @@ class SharedState:
         self._last = (0, 0)
         self._lock = asyncio.Lock()
         self._waiters: dict[bytes, asyncio.Future[Answer]] = {}
+        self._batch: list[tuple[bytes, bytes, bytes]] = []  # waiting for the next round trip
+        self._sending = 0  # batches on their way
         self._request_ids = itertools.count(1)
         self._tasks: list[asyncio.Task[None]] = []
         self._started = False
@@ -87,20 +93,36 @@ class SharedState:
     # -- commands ---------------------------------------------------------------------------
 
     async def submit(self, scope: dict[str, Any], body: bytes) -> Answer:
-        """Append a request to the log and apply the log up to it; its answer."""
+        """Append a request to the log and apply the log up to it; its answer. Requests that
+        arrive while a batch is on its way to Redis go together in the next one."""
         await self.start()
         request_id = str(next(self._request_ids)).encode()
         answer: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
         self._waiters[request_id] = answer
-        try:
-            entries = await self._guard(
-                self.log.append("http", self.last, request_id.decode(), head_of(scope), body)
-            )
-        except BaseException:
-            self._waiters.pop(request_id, None)
-            raise
-        await self._apply(entries)
+        self._batch.append((request_id, head_of(scope), body))
+        if self._sending < IN_FLIGHT:
+            self._sending += 1
+            try:
+                while self._batch:
+                    await self._send_batch()
+            finally:
+                self._sending -= 1
         return await answer  # set where it was applied: here, or by a read that came first
+
+    async def _send_batch(self) -> None:
+        batch, self._batch = self._batch, []
+        try:
+            entries = await self._guard(self.log.append(self.last, batch))
+        except BaseException as exc:
+            for request_id, _, _ in batch:
+                waiter = self._waiters.pop(request_id, None)
+                if waiter is not None and not waiter.done():
+                    waiter.set_exception(exc if isinstance(exc, Unreachable) else Unreachable(
+                        f"the request could not be appended: {exc!r}"))  # fmt: skip
+            if not isinstance(exc, Exception):
+                raise
+            return
+        await self._apply(entries)
 
     async def catch_up(self) -> None:
         """Apply every command the log holds beyond this process's place."""
@@ -174,6 +196,16 @@ class SharedState:
         answer.delay = sum(delays)
         if waiter is not None and not waiter.done():
             waiter.set_result(answer)
+
+    def describe(self) -> dict[str, Any]:
+        """For the health endpoint: which state, this process, how far it has applied."""
+        return {
+            "engine": "redis",
+            "url": shown(self.cluster.url),
+            "process": self.origin,
+            "applied": self.last.decode(),
+            "reachable": self.error is None,
+        }
 
     # -- background -------------------------------------------------------------------------
 

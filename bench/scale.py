@@ -1,0 +1,112 @@
+"""The shared state's cost and reach: one memory process, one process on Redis, and two workers
+on Redis, under the same wrk load, in alternating rounds; and what a message costs in Redis.
+
+All three run on both cores (wrk has core 1 to itself as well: on a 2-core machine the servers,
+Redis and the load generator share the cores, so this is where the figures come from).
+Redis runs as the compose example ships it: AOF on, fsync'd on every write.
+    python -m bench.scale
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import redis
+
+from .common import emulator, free_port, median, wrk
+from .send import CASES, lua
+
+BOTH_CORES = "0,1"
+
+
+@contextlib.contextmanager
+def redis_server() -> Iterator[str]:
+    folder = Path(tempfile.mkdtemp(prefix="bench-redis-"))
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            "redis-server",
+            "--port",
+            str(port),
+            "--dir",
+            str(folder),
+            "--appendonly",
+            "yes",
+            "--appendfsync",
+            "always",
+            "--save",
+            "",
+            "--loglevel",
+            "warning",
+        ],  # fmt: skip
+        stdout=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    client = redis.Redis(port=port)
+    for _ in range(200):
+        with contextlib.suppress(redis.RedisError):
+            client.ping()
+            break
+        time.sleep(0.02)
+    try:
+        yield url
+    finally:
+        client.close()
+        proc.terminate()
+        proc.wait(10)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def scale(rounds: int = 5, seconds: int = 4) -> dict[str, Any]:
+    path, body = CASES["generic"]
+    script = lua(body)
+    rps: dict[str, list[float]] = {"memory": [], "redis_1": [], "redis_2_workers": []}
+    with (
+        redis_server() as one,
+        redis_server() as two,
+        emulator("--clock", "manual", cpu=BOTH_CORES) as memory,
+        emulator("--clock", "manual", "--state", one, cpu=BOTH_CORES) as redis_1,
+        emulator(
+            "--clock", "manual", "--state", two, "--workers", "2", cpu=BOTH_CORES
+        ) as redis_2,  # fmt: skip
+    ):
+        servers = {"memory": memory, "redis_1": redis_1, "redis_2_workers": redis_2}
+        for _ in range(rounds):
+            for name, base in servers.items():
+                httpx.post(base + "/_emulator/reset").raise_for_status()
+                rps[name].append(wrk(base + path, script, seconds))
+    medians = {name: round(median(values)) for name, values in rps.items()}
+    ratios = {
+        "redis_1_vs_memory": round(median([r / m for r, m in zip(rps["redis_1"], rps["memory"],
+                                                                 strict=True)]), 3),
+        "redis_2_workers_vs_memory": round(median(
+            [r / m for r, m in zip(rps["redis_2_workers"], rps["memory"], strict=True)]), 3),
+    }  # fmt: skip
+    return {"sends_per_s": medians, **ratios, "rounds": rounds, "bytes_in_redis": footprint()}
+
+
+def footprint(count: int = 5000) -> dict[str, Any]:
+    """Redis's memory per single-number send, and per send with its callbacks' outcomes."""
+    path, body = CASES["generic"]
+    with redis_server() as url, emulator("--clock", "manual", "--state", url) as base:
+        client = redis.Redis.from_url(url)
+        before = int(client.info("memory")["used_memory"])
+        with httpx.Client(base_url=base) as http:
+            for _ in range(count):
+                http.post(path, json=body, headers={"Authorization": "Bearer k"})
+        after = int(client.info("memory")["used_memory"])
+        client.close()
+    return {"messages": count, "bytes_per_send": round((after - before) / count)}
+
+
+if __name__ == "__main__":
+    print(json.dumps(scale(), indent=2))
