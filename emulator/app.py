@@ -33,6 +33,7 @@ from .core.models import AgentSettings, PhoneSettings
 from .core.scenarios import load_book
 from .core.settings import EmulatorSettings
 from .core.statefile import StateFileError
+from .http.operations import MAX_BODY as CONTROL_MAX_BODY
 from .http.operations import ApiError, error_response
 from .http.responses import JSONResponse
 from .http.routing import ExactFirstRouter
@@ -188,7 +189,8 @@ def create_app(
         shared.bind(emulator, faults)
         emulator.describe_state = shared.describe
         middleware.insert(0, Middleware(Replicated, shared=shared,
-                                        unavailable=partial(_unavailable, by_name)))  # fmt: skip
+                                        unavailable=partial(_unavailable, by_name),
+                                        max_body=partial(_max_body, by_name)))  # fmt: skip
     app = Starlette(
         routes=routes,
         exception_handlers=handlers,  # type: ignore[arg-type]
@@ -214,6 +216,12 @@ def _join(config: Config) -> SharedState | None:
         return SharedState(join(config))
     except ClusterError as exc:
         raise ConfigError(str(exc)) from None
+
+
+def _max_body(mounts: dict[str, ProviderMount], scope: Scope) -> int:
+    """The most of a body the path's routes take (the control API's own limit off providers)."""
+    mount = mounts.get(REGISTRY.owner(scope["path"]) or "")
+    return mount.max_body if mount is not None else CONTROL_MAX_BODY
 
 
 def _unavailable(mounts: dict[str, ProviderMount], scope: Scope, why: str) -> Response:

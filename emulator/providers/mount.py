@@ -33,3 +33,6 @@ class ProviderMount:
     openapi: str | None = None  # file name, beside the package, of its OpenAPI description
     hot_routes: int = 0  # how many of `routes`, from the first, the app tries before all others
     tenant_of: Callable[[Request], str] = lambda request: request.client.host  # type: ignore[union-attr]
+    # The most of a request body any of its routes takes (past it, each answers "too large"):
+    # what a shared state reads of a body before appending it to its log.
+    max_body: int = 8 * 1024 * 1024

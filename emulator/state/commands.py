@@ -13,11 +13,6 @@ from typing import Any
 import orjson
 from starlette.types import Message, Receive, Scope, Send
 
-# Read at most this much of a body before appending it: past every provider's own limit (the
-# largest, a file upload, is 100 MB by default), so a longer body is refused the same way
-# by the app that applies it; the log never holds more than this of one request.
-MAX_COMMAND_BODY = 128 * 1024 * 1024 + 1
-
 
 def head_of(scope: Scope) -> bytes:
     """What of a request's scope its handling may read, as JSON (latin-1 keeps bytes as is)."""
@@ -58,8 +53,10 @@ def scope_of(head: bytes) -> dict[str, Any]:
     }
 
 
-async def read_body(receive: Receive, limit: int = MAX_COMMAND_BODY) -> bytes:
-    """The whole body (up to `limit` bytes: enough for the app to refuse a longer one)."""
+async def read_body(receive: Receive, limit: int) -> bytes:
+    """The whole body, or its first `limit` bytes: one past what the path's routes take is
+    enough for the app to refuse it as too large, alike in every process; the log never holds
+    more of a hostile body, and no process buffers more of it."""
     parts: list[bytes] = []
     size = 0
     while True:

@@ -36,10 +36,12 @@ class Replicated:
         app: ASGIApp,
         shared: SharedState,
         unavailable: Callable[[Scope, str], Response],
+        max_body: Callable[[Scope], int],
     ) -> None:
         self.app = app
         self.shared = shared
         self.unavailable = unavailable
+        self.max_body = max_body
         shared.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -54,7 +56,7 @@ class Replicated:
             if kind == "read":
                 await self.shared.catch_up()
             else:
-                body = await read_body(receive)
+                body = await read_body(receive, self.max_body(scope) + 1)
                 answer = await self.shared.submit(dict(scope), body)
         except Unreachable as exc:
             await self.unavailable(scope, str(exc))(scope, receive, send)

@@ -31,6 +31,7 @@ from .provider import NAME, GenericSection
 from .schemas import parse_message
 
 MAX_PAYLOAD = 250 * 1024
+MULTIPART_SLACK = 64 * 1024  # an upload's form around its file: boundaries, headers, fields
 FILE_LIFETIME = 50 * 86400
 _JSON_ACCEPT = re.compile(r"(^|[\s,])(\*/\*|application/\*|application/json|[^,;\s]+\+json)(;|,|$)")
 
@@ -232,4 +233,5 @@ def mount(emulator: Emulator, section: GenericSection) -> ProviderMount:
         reset=reset,
         fault_response=errors.fault,
         tenant_of=lambda request: tenant_named(request) or "anonymous",
+        max_body=max(MAX_PAYLOAD, section.max_upload_bytes + MULTIPART_SLACK),
     )

@@ -179,4 +179,5 @@ def mount(emulator: Emulator, section: SerwerSmsSection) -> ProviderMount:
         openapi=str(Path(__file__).with_name("openapi.yaml")),
         hot_routes=3,  # messages/send_rcs in its three forms
         control=group_operations(api.groups),
+        max_body=MAX_BODY,
     )
