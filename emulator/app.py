@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 from starlette.applications import Starlette
@@ -39,9 +40,9 @@ from .http.responses import JSONResponse
 from .http.routing import ExactFirstRouter
 from .providers import REGISTRY
 from .providers.mount import ProviderMount
-from .state.cluster import ClusterError, join
-from .state.middleware import Replicated
-from .state.shared import SharedState
+
+if TYPE_CHECKING:
+    from .state.shared import SharedState
 from .ui.routes import ui_routes
 
 log = logging.getLogger("rcs_emulator")
@@ -188,6 +189,8 @@ def create_app(
     if shared is not None:  # outermost of all: every process applies what passes it alike
         shared.bind(emulator, faults)
         emulator.describe_state = shared.describe
+        from .state.middleware import Replicated
+
         middleware.insert(0, Middleware(Replicated, shared=shared,
                                         unavailable=partial(_unavailable, by_name),
                                         max_body=partial(_max_body, by_name)))  # fmt: skip
@@ -211,7 +214,10 @@ def create_app(
 
 def _join(config: Config) -> SharedState | None:
     if config.state == "memory":
-        return None
+        return None  # redis-py is imported only for a shared state: start-up stays short
+    from .state.cluster import ClusterError, join
+    from .state.shared import SharedState
+
     try:
         return SharedState(join(config))
     except ClusterError as exc:

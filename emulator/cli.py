@@ -12,7 +12,6 @@ from pathlib import Path
 from .config import Config, ConfigError
 from .config_errors import CLOCK_MODES
 from .core.scenarios import ScenarioError, builtin_dir, load_book, load_scenario
-from .state.cluster import shown
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -87,6 +86,8 @@ def _serve(args: argparse.Namespace) -> int:
         state=args.state,
         workers=args.workers,
     )
+    from .state.cluster import shown
+
     app = create_app(config)  # in the parent too: a bad config or Redis stops here, once
     print(
         f"rcs-emulator on http://{config.host}:{config.port} "

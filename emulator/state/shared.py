@@ -79,6 +79,7 @@ class SharedState:
         self._waiters: dict[bytes, asyncio.Future[Answer]] = {}
         self._batch: list[tuple[bytes, bytes, bytes]] = []  # waiting for the next round trip
         self._sending = 0  # batches on their way
+        self._senders: set[asyncio.Task[None]] = set()
         self._request_ids = itertools.count(1)
         self._tasks: list[asyncio.Task[None]] = []
         self._started = False
@@ -100,14 +101,21 @@ class SharedState:
         answer: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
         self._waiters[request_id] = answer
         self._batch.append((request_id, head_of(scope), body))
-        if self._sending < IN_FLIGHT:
+        if self._sending < IN_FLIGHT:  # else a sender on its way takes this batch next
             self._sending += 1
-            try:
-                while self._batch:
-                    await self._send_batch()
-            finally:
-                self._sending -= 1
+            sender = asyncio.get_running_loop().create_task(self._send_batches())
+            self._senders.add(sender)
+            sender.add_done_callback(self._senders.discard)
         return await answer  # set where it was applied: here, or by a read that came first
+
+    async def _send_batches(self) -> None:
+        """Send what waits, batch after batch, until nothing does (a task: a caller waits for
+        its own answer only, never for others' round trips)."""
+        try:
+            while self._batch:
+                await self._send_batch()
+        finally:
+            self._sending -= 1
 
     async def _send_batch(self) -> None:
         batch, self._batch = self._batch, []
