@@ -95,30 +95,20 @@ class ManualClock:
         self._now = when
 
 
-class SharedClock:
+class SharedClock(ScaledClock):
     """A real or scaled clock that every process of a cluster reads alike: it counts from the
     cluster's epoch, and while a command is applied it reads that command's time (one clock, the
     shared state's, stamps every command), so each process computes the same times from it."""
 
     def __init__(self, mode: str, speed: float, epoch: float) -> None:
+        super().__init__(speed, start=epoch)
         self.mode = mode
-        self.speed = speed
         self.epoch = epoch
         self.pinned: float | None = None  # the wall time of the command being applied
-        self._offset = 0.0
 
     def now(self) -> float:
         wall = time.time() if self.pinned is None else self.pinned
-        return self.epoch + (wall - self.epoch) * self.speed + self._offset
-
-    def advance(self, seconds: float) -> float:
-        if seconds < 0:
-            raise ValueError("time only moves forward")
-        self._offset += seconds
-        return self.now()
-
-    def wall_delay(self, seconds: float) -> float:
-        return max(0.0, seconds) / self.speed
+        return self._origin + (wall - self.epoch) * self.speed
 
 
 def make_clock(mode: str, speed: float = 1.0, start: float | None = None) -> Clock:

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import orjson
-import redis
 
 from ..core.clock import Clock, ManualClock, SharedClock
 
@@ -62,6 +61,8 @@ def fingerprint(config: Config) -> bytes:
 
 
 def join(config: Config) -> Cluster:
+    import redis  # here: `serve` with the memory state never loads redis-py (~0.1 s)
+
     url = config.state
     try:
         client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
