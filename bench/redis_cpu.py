@@ -32,13 +32,13 @@ async def measure(url: str, batches: int = 300, senders: int = 4) -> dict[str, f
     log = CommandLog(client, "rcs:", "bench", "bench")
     newest = [b"0-0"]
 
-    async def sender() -> None:
-        for _ in range(batches):
-            entries = await log.append(newest[0], [(b"1", HEAD, BODY)] * 16)
+    async def sender(number: int) -> None:
+        for batch in range(batches):
+            entries = await log.append(f"{number}.{batch}", newest[0], [(b"1", HEAD, BODY)] * 16)
             newest[0] = max(newest[0], entries[-1][0], key=lambda i: tuple(map(int, i.split(b"-"))))
 
     before = cpu_of(pid)
-    await asyncio.gather(*(sender() for _ in range(senders)))
+    await asyncio.gather(*(sender(n) for n in range(senders)))
     used = cpu_of(pid) - before
     await client.aclose()
     appended = batches * senders * 16

@@ -7,6 +7,8 @@ Keys (all under one prefix, in the database the URL names):
   n         the last command number (a seeded run draws from it: same commands, same ids)
   meta      hash: generation, epoch, entropy, config (see cluster.py)
   tick      Redis time (ms) of the last tick: N processes' tickers add one tick, not N
+  batch:P:B the last entry of process P's batch B (ten minutes): a resent batch is not appended
+            twice
   outcomes  hash: "delivery:attempt" -> the attempt's outcome (JSON)
   claim:D:A one attempt's claim, with a lease (PX): the process making it
 """
@@ -32,12 +34,15 @@ local n = redis.call('INCR', KEYS[2])
 local stamp = t[1] .. '.' .. string.format('%06d', tonumber(t[2]))
 """
 
-# KEYS log, n, meta; ARGV generation, after, origin, then (request id, head, body) per
+# KEYS log, n, meta, batch; ARGV generation, after, origin, then (request id, head, body) per
 # request: the requests a process gathered while its previous batch was on its way (a group
 # commit: one round trip for all of them); every entry after `after` up to the last of them.
+# The batch key makes a retry (the reply was lost, redis-py sent it again) append nothing twice.
 APPEND = (
     _GENERATION
     + """
+local done = redis.call('GET', KEYS[4])
+if done then return redis.call('XRANGE', KEYS[1], '(' .. ARGV[2], done) end
 local t = redis.call('TIME')
 local stamp = t[1] .. '.' .. string.format('%06d', tonumber(t[2]))
 local id
@@ -46,6 +51,7 @@ for i = 4, #ARGV, 3 do
   id = redis.call('XADD', KEYS[1], '*', 'k', 'http', 'n', n, 't', stamp, 'o', ARGV[3],
     'r', ARGV[i], 'h', ARGV[i + 1], 'b', ARGV[i + 2])
 end
+redis.call('SET', KEYS[4], id, 'PX', 600000)
 return redis.call('XRANGE', KEYS[1], '(' .. ARGV[2], id)
 """
 )
@@ -128,13 +134,16 @@ class CommandLog:
     def key(self, name: str) -> str:
         return f"{self.prefix}{name}"
 
-    async def append(self, after: bytes, requests: list[tuple[bytes, bytes, bytes]]) -> list[Entry]:
-        """Append requests (request id, head, body) as commands, in one step; every entry
-        after `after` up to the last of them, in order."""
+    async def append(
+        self, batch: str, after: bytes, requests: list[tuple[bytes, bytes, bytes]]
+    ) -> list[Entry]:
+        """Append requests (request id, head, body) as commands, in one step, once per `batch`
+        however often it is sent; every entry after `after` up to the last of them, in order."""
         args: list[Any] = [self.generation, after, self.origin]
         for request in requests:
             args.extend(request)
-        return _entries(await self._append(keys=self._log_keys, args=args))
+        keys = [*self._log_keys, self.key(f"batch:{self.origin}:{batch}")]
+        return _entries(await self._append(keys=keys, args=args))
 
     async def read(self, after: bytes, count: int = 1000) -> list[Entry]:
         return _entries(await self._read(keys=self._log_keys, args=[self.generation, after, count]))

@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
 from redis.exceptions import RedisError
 from starlette.types import ASGIApp
 
@@ -64,8 +66,15 @@ class SharedState:
     def __init__(self, cluster: Cluster) -> None:
         self.cluster = cluster
         self.origin = secrets.token_hex(6)
+        # A command lost on a broken connection is sent again (appends are idempotent per
+        # batch), a few times within a second; a connection idle across a Redis restart is
+        # checked before use. Past that, callers get 503s until Redis is back.
         self.client = aioredis.Redis.from_url(
-            cluster.url, socket_timeout=5, socket_connect_timeout=2
+            cluster.url,
+            socket_timeout=5,
+            socket_connect_timeout=2,
+            retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 3),
+            health_check_interval=1,
         )
         self.log = CommandLog(self.client, PREFIX, cluster.generation, self.origin)
         self.ledger = RedisLedger(self.log)
@@ -81,6 +90,7 @@ class SharedState:
         self._sending = 0  # batches on their way
         self._senders: set[asyncio.Task[None]] = set()
         self._request_ids = itertools.count(1)
+        self._batch_ids = itertools.count(1)
         self._tasks: list[asyncio.Task[None]] = []
         self._started = False
         self._stopping = False
@@ -119,8 +129,9 @@ class SharedState:
 
     async def _send_batch(self) -> None:
         batch, self._batch = self._batch, []
+        batch_id = str(next(self._batch_ids))
         try:
-            entries = await self._guard(self.log.append(self.last, batch))
+            entries = await self._guard(self.log.append(batch_id, self.last, batch))
         except BaseException as exc:
             for request_id, _, _ in batch:
                 waiter = self._waiters.pop(request_id, None)
