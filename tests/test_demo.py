@@ -121,3 +121,32 @@ def test_the_compose_file_fits_the_image_and_the_consumer():
     assert (DEMO / mounted[0]).is_file() and consumer["command"][-1] == mounted[1]
     assert consumer["environment"]["EMULATOR_URL"] == "http://emulator:8080"
     assert consumer["depends_on"]["emulator"]["condition"] == "service_healthy"
+
+
+def test_the_scale_example_fits_the_image_redis_and_the_balancer():
+    scale = DEMO.parent / "scale"
+    compose = yaml.safe_load((scale / "docker-compose.yml").read_text())
+    services = compose["services"]
+    replicas = [name for name in services if name.startswith("emulator-")]
+    assert len(replicas) == 3
+    configs = [Config.from_sources(env=services[name]["environment"]) for name in replicas]
+    # One config for all (a replica with another would be refused), on the shared Redis.
+    assert len({c.model_dump_json() for c in configs}) == 1
+    config = configs[0]
+    assert config.state == "redis://redis:6379/0"
+    consumer = services["consumer"]
+    assert config.webhook_url == f"http://consumer:{consumer['environment']['PORT']}/webhook"
+    assert consumer["environment"]["EMULATOR_URL"] == "http://balancer:8080"
+    for name in replicas:
+        source = services[name]["volumes"][0].split(":")[0]
+        assert (scale / source).is_dir()
+        assert services[name]["depends_on"]["redis"]["condition"] == "service_healthy"
+    assert (scale / consumer["volumes"][0].split(":")[0]).is_file()
+    # Redis keeps what it acknowledged (AOF, fsync'd on every write).
+    command = services["redis"]["command"]
+    assert command[command.index("--appendonly") + 1] == "yes"
+    assert command[command.index("--appendfsync") + 1] == "always"
+    # The balancer's one port reaches every replica, the live stream unbuffered.
+    nginx = (scale / services["balancer"]["volumes"][0].split(":")[0]).read_text()
+    assert all(f"server {name}:8080" in nginx for name in replicas)
+    assert "proxy_buffering off" in nginx and services["balancer"]["ports"] == ["8080:8080"]
