@@ -29,6 +29,13 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def redis_argv(port: int, folder: Path, binary: str = "redis-server") -> list[str]:
+    """A redis-server as the scale example ships it: loopback only, AOF fsync'd on every write."""
+    return [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(folder),
+            "--appendonly", "yes", "--appendfsync", "always", "--save", "",
+            "--loglevel", "warning"]  # fmt: skip
+
+
 def pinned(cpu: str, argv: list[str]) -> list[str]:
     return ["taskset", "-c", cpu, *argv] if shutil.which("taskset") else argv
 

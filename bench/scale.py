@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 import redis
 
-from .common import emulator, free_port, median, wrk
+from .common import emulator, free_port, median, redis_argv, wrk
 from .send import CASES, lua
 
 BOTH_CORES = "0,1"
@@ -32,24 +32,7 @@ BOTH_CORES = "0,1"
 def redis_server() -> Iterator[str]:
     folder = Path(tempfile.mkdtemp(prefix="bench-redis-"))
     port = free_port()
-    proc = subprocess.Popen(
-        [
-            "redis-server",
-            "--port",
-            str(port),
-            "--dir",
-            str(folder),
-            "--appendonly",
-            "yes",
-            "--appendfsync",
-            "always",
-            "--save",
-            "",
-            "--loglevel",
-            "warning",
-        ],  # fmt: skip
-        stdout=subprocess.DEVNULL,
-    )
+    proc = subprocess.Popen(redis_argv(port, folder), stdout=subprocess.DEVNULL)
     url = f"redis://127.0.0.1:{port}/0"
     client = redis.Redis(port=port)
     for _ in range(200):

@@ -235,8 +235,7 @@ def _unavailable(mounts: dict[str, ProviderMount], scope: Scope, why: str) -> Re
     mount = mounts.get(REGISTRY.owner(scope["path"]) or "")
     if mount is None or scope["path"].startswith("/_emulator"):
         return JSONResponse({"error": why}, 503, headers={"Retry-After": "1"})
-    response = mount.fault_response(Request(scope), 503, 1)
-    return response
+    return mount.fault_response(Request(scope), 503, 1)
 
 
 async def _tick(emulator: Emulator) -> None:

@@ -4,7 +4,6 @@ AOF on and fsync'd on every write: what the emulator's shared state is tested ag
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -12,11 +11,7 @@ from pathlib import Path
 import pytest
 import redis
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from bench.common import free_port, redis_argv
 
 
 class RedisServer:
@@ -36,25 +31,7 @@ class RedisServer:
                         "(make test installs it)")  # fmt: skip
         self.folder.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(
-            [
-                binary,
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--dir",
-                str(self.folder),
-                "--appendonly",
-                "yes",
-                "--appendfsync",
-                "always",
-                "--save",
-                "",
-                "--daemonize",
-                "no",
-                "--loglevel",
-                "warning",
-            ],  # fmt: skip
+            redis_argv(self.port, self.folder, binary),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

@@ -93,8 +93,7 @@ class SharedState:
         self._batch_ids = itertools.count(1)
         self._tasks: list[asyncio.Task[None]] = []
         self._started = False
-        self._stopping = False
-        self._stop: asyncio.Event | None = None
+        self._stop = asyncio.Event()  # set by aclose(): the loops end at their next turn
         self.error: str | None = None  # why Redis cannot be reached, while it cannot
 
     def bind(self, emulator: Emulator, faults: Faults) -> None:
@@ -229,11 +228,12 @@ class SharedState:
     # -- background -------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Replay the log so far, then follow it; the first request or the lifespan starts it."""
+        """Follow the log in the background (every read and command catches up first anyway);
+        the first request or the lifespan starts it."""
         if self._started:
             return
         self._started = True
-        self._stop = asyncio.Event()
+        self._stop.clear()
         loop = asyncio.get_running_loop()
         jobs = [self._follow, self._recheck]
         if self.emulator is not None and self.emulator.clock.mode != "manual":
@@ -243,12 +243,11 @@ class SharedState:
 
     async def _pause(self, seconds: float) -> None:
         """Sleep, unless the process stops meanwhile."""
-        assert self._stop is not None
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stop.wait(), seconds)
 
     async def _forever(self, job: Callable[[], Awaitable[None]]) -> None:
-        while not self._stopping:
+        while not self._stop.is_set():
             try:
                 await job()
             except Unreachable:
@@ -288,9 +287,7 @@ class SharedState:
         """Stop following the log. Loops end at their next turn (a Redis call cancelled midway
         can leave redis-py waiting on its connection); one still busy after a second is
         cancelled and left to finish on its own."""
-        self._stopping = True
-        if self._stop is not None:
-            self._stop.set()
+        self._stop.set()
         if self._tasks:
             _, busy = await asyncio.wait(self._tasks, timeout=1.0)
             for task in busy:
