@@ -36,23 +36,29 @@ local stamp = t[1] .. '.' .. string.format('%06d', tonumber(t[2]))
 
 # KEYS log, n, meta, batch; ARGV generation, after, origin, then (request id, head, body) per
 # request: the requests a process gathered while its previous batch was on its way (a group
-# commit: one round trip for all of them); every entry after `after` up to the last of them.
-# The batch key makes a retry (the reply was lost, redis-py sent it again) append nothing twice.
+# commit: one round trip for all of them). Returns the entries after `after` that precede the
+# batch, whole, and the batch's own as [stamp, id, n, id, n, ...]: the caller holds their heads
+# and bodies already, so they are not sent back (on one process, that is every entry).
+# The batch key makes a retry (the reply was lost, redis-py sent it again) append nothing twice;
+# a retry gets every entry up to the batch's last whole.
 APPEND = (
     _GENERATION
     + """
 local done = redis.call('GET', KEYS[4])
-if done then return redis.call('XRANGE', KEYS[1], '(' .. ARGV[2], done) end
+if done then return {redis.call('XRANGE', KEYS[1], '(' .. ARGV[2], done), {}} end
 local t = redis.call('TIME')
 local stamp = t[1] .. '.' .. string.format('%06d', tonumber(t[2]))
+local own = {stamp}
 local id
 for i = 4, #ARGV, 3 do
   local n = redis.call('INCR', KEYS[2])
   id = redis.call('XADD', KEYS[1], '*', 'k', 'http', 'n', n, 't', stamp, 'o', ARGV[3],
     'r', ARGV[i], 'h', ARGV[i + 1], 'b', ARGV[i + 2])
+  own[#own + 1] = id
+  own[#own + 1] = n
 end
 redis.call('SET', KEYS[4], id, 'PX', 600000)
-return redis.call('XRANGE', KEYS[1], '(' .. ARGV[2], id)
+return {redis.call('XRANGE', KEYS[1], '(' .. ARGV[2], '(' .. own[2]), own}
 """
 )
 
@@ -143,7 +149,17 @@ class CommandLog:
         for request in requests:
             args.extend(request)
         keys = [*self._log_keys, self.key(f"batch:{self.origin}:{batch}")]
-        return _entries(await self._append(keys=keys, args=args))
+        before, own = await self._append(keys=keys, args=args)
+        entries = _entries(before)
+        if own:
+            stamp, origin = own[0], self.origin.encode()
+            for (request_id, head, body), entry_id, n in zip(
+                requests, own[1::2], own[2::2], strict=True
+            ):
+                entries.append((entry_id, {b"k": b"http", b"n": str(n).encode(), b"t": stamp,
+                                           b"o": origin, b"r": request_id, b"h": head,
+                                           b"b": body}))  # fmt: skip
+        return entries
 
     async def read(self, after: bytes, count: int = 1000) -> list[Entry]:
         return _entries(await self._read(keys=self._log_keys, args=[self.generation, after, count]))

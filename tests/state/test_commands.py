@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import pytest
 import redis
+import redis.asyncio as aioredis
 
 from emulator import Config
+from emulator.state.log import CommandLog
 from tests.conftest import GENERIC_AUTH, SERWERSMS_AUTH, open_client
-from tests.redis_server import RedisServer
+from tests.redis_server import RedisServer, flush
 
 pytestmark = pytest.mark.anyio
 
@@ -38,3 +40,27 @@ async def test_a_body_past_the_limit_is_refused_and_cut_in_the_log(redis_server:
                                     headers={"Content-Type": "application/json"})  # fmt: skip
         assert control.status_code in (400, 413)
         assert len(newest_body(redis_server.url)) == 1024 * 1024 + 1
+
+
+async def test_the_log_hands_back_whole_entries_and_appends_a_resent_batch_once(
+    redis_server: RedisServer,
+):
+    """A process gets its own requests back as complete entries (Redis sends their ids, the
+    process adds what it sent), another's whole; a batch sent again is not appended again."""
+    flush(redis_server.url)
+    client = aioredis.Redis.from_url(redis_server.url)
+    try:
+        await client.hset("rcs:meta", "generation", "g")
+        one, two = CommandLog(client, "rcs:", "g", "one"), CommandLog(client, "rcs:", "g", "two")
+        first = await one.append("1", b"0-0", [(b"1", b'{"m":"POST"}', b"a"), (b"2", b"{}", b"")])
+        assert [f[b"r"] for _, f in first] == [b"1", b"2"]
+        assert first[0][1][b"h"] == b'{"m":"POST"}' and first[0][1][b"b"] == b"a"
+        assert [(f[b"o"], f[b"n"]) for _, f in first] == [(b"one", b"1"), (b"one", b"2")]
+        again = await one.append("1", b"0-0", [(b"1", b'{"m":"POST"}', b"a"), (b"2", b"{}", b"")])
+        assert again == first  # the same entries, read back whole: nothing appended twice
+        assert await client.xlen("rcs:log") == 2
+        theirs = await two.append("1", b"0-0", [(b"7", b"{}", b"b")])
+        assert theirs[:2] == first and theirs[2][1][b"o"] == b"two" and theirs[2][1][b"b"] == b"b"
+        assert (await two.read(b"0-0")) == theirs  # what a catch-up reads: the same entries
+    finally:
+        await client.aclose()
