@@ -78,7 +78,8 @@ def scale(rounds: int = 5, seconds: int = 4) -> dict[str, Any]:
 
 
 def footprint(count: int = 5000) -> dict[str, Any]:
-    """Redis's memory per single-number send, and per send with its callbacks' outcomes."""
+    """Redis's memory per single-number send: all of it right after the sends, and the log's
+    share (what stays; the rest is each batch's resend guard, gone after a minute)."""
     path, body = CASES["generic"]
     with redis_server() as url, emulator("--clock", "manual", "--state", url) as base:
         client = redis.Redis.from_url(url)
@@ -87,8 +88,10 @@ def footprint(count: int = 5000) -> dict[str, Any]:
             for _ in range(count):
                 http.post(path, json=body, headers={"Authorization": "Bearer k"})
         after = int(client.info("memory")["used_memory"])
+        log = int(client.memory_usage("rcs:log", samples=0) or 0)
         client.close()
-    return {"messages": count, "bytes_per_send": round((after - before) / count)}
+    return {"messages": count, "bytes_per_send": round((after - before) / count),
+            "log_bytes_per_send": round(log / count)}  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -7,8 +7,8 @@ Keys (all under one prefix, in the database the URL names):
   n         the last command number (a seeded run draws from it: same commands, same ids)
   meta      hash: generation, epoch, entropy, config (see cluster.py)
   tick      Redis time (ms) of the last tick: N processes' tickers add one tick, not N
-  batch:P:B the last entry of process P's batch B (ten minutes): a resent batch is not appended
-            twice
+  batch:P:B the last entry of process P's batch B, for a minute (redis-py's tries of one batch
+            end within ~30 s: four of at most 7 s): a resent batch is not appended twice
   outcomes  hash: "delivery:attempt" -> the attempt's outcome (JSON)
   claim:D:A one attempt's claim, with a lease (PX): the process making it
 """
@@ -57,7 +57,7 @@ for i = 4, #ARGV, 3 do
   own[#own + 1] = id
   own[#own + 1] = n
 end
-redis.call('SET', KEYS[4], id, 'PX', 600000)
+redis.call('SET', KEYS[4], id, 'PX', 60000)
 return {redis.call('XRANGE', KEYS[1], '(' .. ARGV[2], '(' .. own[2]), own}
 """
 )

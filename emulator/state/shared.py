@@ -89,6 +89,7 @@ class SharedState:
         self._batch: list[tuple[bytes, bytes, bytes]] = []  # waiting for the next round trip
         self._sending = 0  # batches on their way
         self._senders: set[asyncio.Task[None]] = set()
+        self._appended = 0.0  # loop time of the last reply to this process's batch
         self._request_ids = itertools.count(1)
         self._batch_ids = itertools.count(1)
         self._tasks: list[asyncio.Task[None]] = []
@@ -140,6 +141,7 @@ class SharedState:
             if not isinstance(exc, Exception):
                 raise
             return
+        self._appended = asyncio.get_running_loop().time()
         await self._apply(entries)
 
     async def catch_up(self) -> None:
@@ -257,7 +259,12 @@ class SharedState:
                 await self._pause(RETRY)
 
     async def _follow(self) -> None:
-        """Others' commands reach this process's live viewers and pending waits."""
+        """Others' commands reach this process's live viewers and pending waits. While this
+        process appends, each reply brings every entry before its own, so the log is read only
+        when it has appended nothing for a while (reading it as well sent every entry twice)."""
+        if asyncio.get_running_loop().time() - self._appended < POLL:
+            await self._pause(POLL)
+            return
         entries = await self._guard(self.log.read(self.last))
         if entries:
             await self._apply(entries)
