@@ -2,12 +2,15 @@
 
     git worktree add /tmp/base <commit>
     .venv/bin/python -m bench.ab /tmp/base          # base vs this checkout
+    .venv/bin/python -m bench.ab /tmp/base --redis [--workers 2]   # both on a shared state
 
 Both servers are pinned to the same core (one is loaded at a time) and reset before each round;
-the ratio new/base says what a change cost or saved on the send path."""
+the ratio new/base says what a change cost or saved on the send path. With --redis each has its
+own Redis (as bench.scale runs it) and both cores, like bench.scale's shared-state rows."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -25,12 +28,23 @@ HERE = Path(__file__).resolve().parents[1]
 
 
 @contextmanager
-def served(checkout: Path) -> Iterator[str]:
+def served(checkout: Path, flags: list[str], redis: bool) -> Iterator[str]:
     port = free_port()
+    with contextlib.ExitStack() as stack:
+        if redis:
+            from .scale import BOTH_CORES, redis_server
+
+            flags = [*flags, "--state", stack.enter_context(redis_server())]
+        cpu = BOTH_CORES if redis else SERVER_CPU
+        yield stack.enter_context(_serving(checkout, port, flags, cpu))
+
+
+@contextmanager
+def _serving(checkout: Path, port: int, flags: list[str], cpu: str) -> Iterator[str]:
     argv = [str(BIN / "python"), "-m", "emulator.cli", "serve", "--port", str(port),
-            "--log-level", "warning", "--clock", "manual"]  # fmt: skip
+            "--log-level", "warning", "--clock", "manual", *flags]  # fmt: skip
     env = {**os.environ, "PYTHONPATH": str(checkout)}
-    proc = subprocess.Popen(pinned(SERVER_CPU, argv), env=env, cwd=checkout)
+    proc = subprocess.Popen(pinned(cpu, argv), env=env, cwd=checkout)
     try:
         url = f"http://127.0.0.1:{port}"
         wait_healthy(url)
@@ -40,10 +54,15 @@ def served(checkout: Path) -> Iterator[str]:
         proc.wait(10)
 
 
-def main(base: Path, rounds: int = 5, seconds: int = 4) -> dict[str, dict[str, float]]:
-    print(f"command: python -m bench.ab {base}  ({rounds} alternating rounds of {seconds} s)")
+def main(
+    base: Path, flags: list[str], rounds: int = 5, seconds: int = 4
+) -> dict[str, dict[str, float]]:
+    shown = " ".join([str(base), *flags])
+    print(f"command: python -m bench.ab {shown}  ({rounds} alternating rounds of {seconds} s)")
+    redis = "--redis" in flags
+    flags = [f for f in flags if f != "--redis"]
     results = {}
-    with served(base) as old, served(HERE) as new:
+    with served(base, flags, redis) as old, served(HERE, flags, redis) as new:
         for provider, (path, body) in CASES.items():
             script = lua(body)
             olds, news = [], []
@@ -63,4 +82,4 @@ def main(base: Path, rounds: int = 5, seconds: int = 4) -> dict[str, dict[str, f
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]).resolve())
+    main(Path(sys.argv[1]).resolve(), sys.argv[2:])

@@ -219,7 +219,7 @@ def _join(config: Config) -> SharedState | None:
     from .state.shared import SharedState
 
     try:
-        return SharedState(join(config))
+        return SharedState(join(config), config.state_chunk)
     except ClusterError as exc:
         raise ConfigError(str(exc)) from None
 

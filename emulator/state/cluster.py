@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 PREFIX = "rcs:"
 # Settings each process may set its own way: where it listens and what it takes from callers.
 PER_PROCESS = {"host", "port", "workers", "state", "control_token", "allowed_hosts",
-               "request_timeout", "state_file", "state_save_interval"}  # fmt: skip
+               "request_timeout", "state_file", "state_save_interval", "state_chunk"}  # fmt: skip
 
 _JOIN = """
 if redis.call('EXISTS', KEYS[1]) == 0 then

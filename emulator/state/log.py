@@ -9,6 +9,8 @@ Keys (all under one prefix, in the database the URL names):
   tick      Redis time (ms) of the last tick: N processes' tickers add one tick, not N
   batch:P:B the last entry of process P's batch B, for a minute (redis-py's tries of one batch
             end within ~30 s: four of at most 7 s): a resent batch is not appended twice
+  archived  the last entry kept compressed in a chunk rather than in the stream (archive.py)
+  chunks    list: each chunk's last entry, in order; chunk:E the chunk ending at entry E
   outcomes  hash: "delivery:attempt" -> the attempt's outcome (JSON)
   claim:D:A one attempt's claim, with a lease (PX): the process making it
 """
@@ -22,11 +24,36 @@ from redis.commands.core import AsyncScript
 
 Entry = tuple[bytes, dict[bytes, bytes]]
 
+
+def order(entry_id: bytes) -> tuple[int, int]:
+    """An entry id ("ms-seq") as what sorts in the log's order."""
+    ms, _, seq = entry_id.partition(b"-")
+    return int(ms), int(seq or 0)
+
+
+class Unreachable(Exception):
+    """The shared state cannot be reached; said in the caller's provider's own form."""
+
+
+class Behind(Exception):
+    """The caller's place is before entries now kept in chunks: it reads those first."""
+
+
 _GENERATION = """
 if redis.call('HGET', KEYS[3], 'generation') ~= ARGV[1] then
   return redis.error_reply('LOST the emulator state in Redis is gone (Redis restarted without '
     .. 'its data, or was flushed); restart the emulator processes to begin afresh')
 end
+"""
+# A caller whose place is before the archived entries reads the chunks first (archive.py).
+_BEHIND = """
+local function older(a, b)
+  local am, as = string.match(a, '(%d+)-(%d+)')
+  local bm, bs = string.match(b, '(%d+)-(%d+)')
+  if tonumber(am) ~= tonumber(bm) then return tonumber(am) < tonumber(bm) end
+  return tonumber(as) < tonumber(bs)
+end
+if older(ARGV[2], redis.call('GET', KEYS[#KEYS]) or '0-0') then return 'BEHIND' end
 """
 _STAMP = """
 local t = redis.call('TIME')
@@ -34,15 +61,16 @@ local n = redis.call('INCR', KEYS[2])
 local stamp = t[1] .. '.' .. string.format('%06d', tonumber(t[2]))
 """
 
-# KEYS log, n, meta, batch; ARGV generation, after, origin, then (request id, head, body) per
-# request: the requests a process gathered while its previous batch was on its way (a group
-# commit: one round trip for all of them). Returns the entries after `after` that precede the
+# KEYS log, n, meta, batch, archived; ARGV generation, after, origin, then (request id, head,
+# body) per request: the requests a process gathered while its previous batch was on its way (a
+# group commit: one round trip for all of them). Returns the entries after `after` that precede the
 # batch, whole, and the batch's own as [stamp, id, n, id, n, ...]: the caller holds their heads
 # and bodies already, so they are not sent back (on one process, that is every entry).
 # The batch key makes a retry (the reply was lost, redis-py sent it again) append nothing twice;
 # a retry gets every entry up to the batch's last whole.
 APPEND = (
     _GENERATION
+    + _BEHIND
     + """
 local done = redis.call('GET', KEYS[4])
 if done then return {redis.call('XRANGE', KEYS[1], '(' .. ARGV[2], done), {}} end
@@ -62,9 +90,10 @@ return {redis.call('XRANGE', KEYS[1], '(' .. ARGV[2], '(' .. own[2]), own}
 """
 )
 
-# KEYS log, n, meta; ARGV generation, after, count
+# KEYS log, n, meta, archived; ARGV generation, after, count
 READ = (
     _GENERATION
+    + _BEHIND
     + """
 return redis.call('XRANGE', KEYS[1], '(' .. ARGV[2], '+', 'COUNT', ARGV[3])
 """
@@ -148,8 +177,11 @@ class CommandLog:
         args: list[Any] = [self.generation, after, self.origin]
         for request in requests:
             args.extend(request)
-        keys = [*self._log_keys, self.key(f"batch:{self.origin}:{batch}")]
-        before, own = await self._append(keys=keys, args=args)
+        keys = [*self._log_keys, self.key(f"batch:{self.origin}:{batch}"), self.key("archived")]
+        reply = await self._append(keys=keys, args=args)
+        if reply == b"BEHIND":
+            raise Behind
+        before, own = reply
         entries = _entries(before)
         if own:
             stamp, origin = own[0], self.origin.encode()
@@ -162,7 +194,11 @@ class CommandLog:
         return entries
 
     async def read(self, after: bytes, count: int = 1000) -> list[Entry]:
-        return _entries(await self._read(keys=self._log_keys, args=[self.generation, after, count]))
+        keys = [*self._log_keys, self.key("archived")]
+        reply = await self._read(keys=keys, args=[self.generation, after, count])
+        if reply == b"BEHIND":
+            raise Behind
+        return _entries(reply)
 
     async def tick(self, least_gap_ms: int = 5) -> bool:
         keys = [*self._log_keys, self.key("tick")]

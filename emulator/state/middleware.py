@@ -15,7 +15,8 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .commands import read_body
-from .shared import SharedState, Unreachable
+from .log import Unreachable
+from .shared import SharedState
 
 READS = ("GET", "HEAD")
 

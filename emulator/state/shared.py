@@ -10,17 +10,18 @@ process's place (one round trip), so a caller sees its own writes on every repli
 
 Time passes by commands too: a ticker in each process appends a tick when an event comes due
 (one tick for the cluster, however many notice it), and a manual clock moves only by its advance
-commands. Webhook attempts are made once in the cluster (ledger.py).
+commands. Webhook attempts are made once in the cluster (ledger.py). The log's older commands are
+kept compressed (archive.py); a process whose place is before them reads them there first. The
+loops that run beside requests are in background.py.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -32,10 +33,12 @@ from starlette.types import ASGIApp
 
 from ..control.injection import DEFERRED_DELAYS
 from ..core.clock import SharedClock
+from .archive import Archive
+from .background import Background
 from .cluster import PREFIX, Cluster, shown
 from .commands import Answer, discard, head_of, replay_receive, scope_of
 from .ledger import RedisLedger
-from .log import CommandLog, Entry
+from .log import Behind, CommandLog, Entry, Unreachable, order
 
 if TYPE_CHECKING:
     from ..control.injection import Faults
@@ -43,27 +46,14 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("rcs_emulator.state")
 
-POLL = 0.02  # seconds between looks at the log while idle (change notices, others' outcomes)
-BUSY_PAUSE = 0.01  # after applying what it found, before looking again: fewer empty reads
-RETRY = 0.5  # seconds between tries while Redis is unreachable
-RECHECK = 1.0  # seconds between looks for lapsed webhook claims
 # Batches of requests on their way to Redis at once: one would leave the process idle while
 # Redis writes (and fsyncs) the last; each reply carries every entry up to its own, so replies
 # may come back in any order and are still applied in the log's.
 IN_FLIGHT = 4
 
 
-class Unreachable(Exception):
-    """The shared state cannot be reached; said in the caller's provider's own form."""
-
-
-def _order(entry_id: bytes) -> tuple[int, int]:
-    ms, _, seq = entry_id.partition(b"-")
-    return int(ms), int(seq or 0)
-
-
-class SharedState:
-    def __init__(self, cluster: Cluster) -> None:
+class SharedState(Background):
+    def __init__(self, cluster: Cluster, chunk: int = 5000) -> None:
         self.cluster = cluster
         self.origin = secrets.token_hex(6)
         # A command lost on a broken connection is sent again (appends are idempotent per
@@ -78,6 +68,7 @@ class SharedState:
         )
         self.log = CommandLog(self.client, PREFIX, cluster.generation, self.origin)
         self.ledger = RedisLedger(self.log)
+        self.archive = Archive(self.log, chunk)
         self.app: ASGIApp | None = None  # the emulator's own stack, set by the middleware
         self.root: ASGIApp | None = None  # the Starlette app (routing reads it from the scope)
         self.emulator: Emulator | None = None
@@ -131,7 +122,12 @@ class SharedState:
         batch, self._batch = self._batch, []
         batch_id = str(next(self._batch_ids))
         try:
-            entries = await self._guard(self.log.append(batch_id, self.last, batch))
+            while True:
+                try:
+                    entries = await self._guard(self.log.append(batch_id, self.last, batch))
+                    break
+                except Behind:  # nothing appended: read the archive, then send it again
+                    await self._apply(await self._archived())
         except BaseException as exc:
             for request_id, _, _ in batch:
                 waiter = self._waiters.pop(request_id, None)
@@ -148,10 +144,25 @@ class SharedState:
         """Apply every command the log holds beyond this process's place."""
         await self.start()
         while True:
-            entries = await self._guard(self.log.read(self.last))
+            entries = await self._read()
             if not entries:
                 return
             await self._apply(entries)
+
+    async def _read(self) -> list[Entry]:
+        """What follows this process's place: from the stream, or first from the archive."""
+        try:
+            return await self._guard(self.log.read(self.last))  # type: ignore[no-any-return]
+        except Behind:
+            return await self._archived()
+
+    async def _archived(self) -> list[Entry]:
+        entries: list[Entry] = await self._guard(self.archive.after(self.last))
+        if not entries:  # a chunk gone while the log says it is archived: never spin on it
+            where = shown(self.cluster.url)
+            raise Unreachable(f"the shared state ({where}) lost a chunk of its log; restart "
+                              "the emulator processes to begin afresh")  # fmt: skip
+        return entries
 
     async def _guard(self, call: Awaitable[Any]) -> Any:
         try:
@@ -165,11 +176,11 @@ class SharedState:
     async def _apply(self, entries: list[Entry]) -> None:
         async with self._lock:
             for entry_id, fields in entries:
-                order = _order(entry_id)
-                if order <= self._last:
+                place = order(entry_id)
+                if place <= self._last:
                     continue  # applied already (another caller's catch-up came first)
                 await self._apply_one(fields)
-                self._last = order
+                self._last = place
                 self.last = entry_id
 
     async def _apply_one(self, fields: dict[bytes, bytes]) -> None:
@@ -226,79 +237,3 @@ class SharedState:
             "applied": self.last.decode(),
             "reachable": self.error is None,
         }
-
-    # -- background -------------------------------------------------------------------------
-
-    async def start(self) -> None:
-        """Follow the log in the background (every read and command catches up first anyway);
-        the first request or the lifespan starts it."""
-        if self._started:
-            return
-        self._started = True
-        self._stop.clear()
-        loop = asyncio.get_running_loop()
-        jobs = [self._follow, self._recheck]
-        if self.emulator is not None and self.emulator.clock.mode != "manual":
-            jobs.append(self._tick)  # a manual clock moves by its advance commands only
-        for job in jobs:
-            self._tasks.append(loop.create_task(self._forever(job)))
-
-    async def _pause(self, seconds: float) -> None:
-        """Sleep, unless the process stops meanwhile."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stop.wait(), seconds)
-
-    async def _forever(self, job: Callable[[], Awaitable[None]]) -> None:
-        while not self._stop.is_set():
-            try:
-                await job()
-            except Unreachable:
-                await self._pause(RETRY)
-            except Exception:
-                log.exception("shared state: %s failed", getattr(job, "__name__", job))
-                await self._pause(RETRY)
-
-    async def _follow(self) -> None:
-        """Others' commands reach this process's live viewers and pending waits. While this
-        process appends, each reply brings every entry before its own, so the log is read only
-        when it has appended nothing for a while (reading it as well sent every entry twice)."""
-        if asyncio.get_running_loop().time() - self._appended < POLL:
-            await self._pause(POLL)
-            return
-        entries = await self._guard(self.log.read(self.last))
-        if entries:
-            await self._apply(entries)
-            await self._pause(BUSY_PAUSE)
-        else:
-            await self._pause(POLL)
-
-    async def _tick(self) -> None:
-        """Append a tick when an event comes due (real and scaled clocks)."""
-        emulator = self.emulator
-        assert emulator is not None
-        due = emulator.scheduler.next_due()
-        wait = POLL if due is None else emulator.clock.wall_delay(due - emulator.clock.now())
-        if wait > 0:
-            await self._pause(min(wait, POLL))
-            return
-        await self._guard(self.log.tick())
-        await self.catch_up()
-        await self._pause(BUSY_PAUSE)
-
-    async def _recheck(self) -> None:
-        await self._pause(RECHECK)
-        assert self.emulator is not None
-        await self._guard(self.emulator.dispatcher.recheck())
-
-    async def aclose(self) -> None:
-        """Stop following the log. Loops end at their next turn (a Redis call cancelled midway
-        can leave redis-py waiting on its connection); one still busy after a second is
-        cancelled and left to finish on its own."""
-        self._stop.set()
-        if self._tasks:
-            _, busy = await asyncio.wait(self._tasks, timeout=1.0)
-            for task in busy:
-                task.cancel()
-        self._tasks = []
-        closing = asyncio.ensure_future(self.client.aclose())
-        await asyncio.wait([closing], timeout=1.0)

@@ -26,12 +26,6 @@ def generic(phone: str) -> dict[str, object]:
 
 
 @pytest.fixture
-def redis_url(redis_server: RedisServer) -> str:
-    flush(redis_server.url)
-    return redis_server.url
-
-
-@pytest.fixture
 def pair(redis_url: str, tmp_path: Path) -> Iterator[tuple[Served, Served]]:
     """Two processes on one Redis, a manual clock, a short webhook timeout."""
     args = ("--state", redis_url, "--clock", "manual", "--seed", "7")

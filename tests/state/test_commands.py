@@ -8,7 +8,8 @@ import redis
 import redis.asyncio as aioredis
 
 from emulator import Config
-from emulator.state.log import CommandLog
+from emulator.state.archive import Archive, encode
+from emulator.state.log import Behind, CommandLog
 from tests.conftest import GENERIC_AUTH, SERWERSMS_AUTH, open_client
 from tests.redis_server import RedisServer, flush
 
@@ -62,5 +63,44 @@ async def test_the_log_hands_back_whole_entries_and_appends_a_resent_batch_once(
         theirs = await two.append("1", b"0-0", [(b"7", b"{}", b"b")])
         assert theirs[:2] == first and theirs[2][1][b"o"] == b"two" and theirs[2][1][b"b"] == b"b"
         assert (await two.read(b"0-0")) == theirs  # what a catch-up reads: the same entries
+    finally:
+        await client.aclose()
+
+
+async def test_archived_entries_come_back_whole_and_a_sender_behind_them_appends_nothing(
+    redis_server: RedisServer,
+):
+    """Once the oldest entries are compressed into chunks, a process whose place is before them
+    is told so (it reads the chunks first) and its batch is not appended until it has; reading
+    the chunks from any place gives every later entry, bytes as they were."""
+    flush(redis_server.url)
+    client = aioredis.Redis.from_url(redis_server.url)
+    try:
+        await client.hset("rcs:meta", "generation", "g")
+        log = CommandLog(client, "rcs:", "g", "one")
+        bodies = [bytes([i]) * i + b"\x00\xff" for i in range(35)]
+        written = await log.append(
+            "1", b"0-0", [(b"%d" % i, b"{}", b) for i, b in enumerate(bodies)]
+        )
+        archive = Archive(log, chunk=10)
+        assert await archive.maybe() and await archive.maybe()
+        assert not await archive.maybe()  # 15 left: under two chunks
+        assert await client.xlen("rcs:log") == 15 and await client.llen("rcs:chunks") == 2
+        with pytest.raises(Behind):
+            await log.append("2", b"0-0", [(b"x", b"{}", b"")])
+        with pytest.raises(Behind):
+            await log.read(b"0-0")
+        assert await client.xlen("rcs:log") == 15  # nothing appended by the one behind
+        assert await archive.after(b"0-0") == written[:10]  # a chunk at a time
+        assert await archive.after(written[3][0]) == written[4:10]
+        assert await archive.after(written[9][0]) == written[10:20]
+        assert await archive.after(written[19][0]) == []  # the rest is in the stream
+        assert await log.read(written[19][0]) == written[20:]
+        # A second archiver with the same oldest entries finds them gone and changes nothing.
+        stale = [(entry_id, fields) for entry_id, fields in written[:10]]
+        keys = ["rcs:log", "rcs:meta", "rcs:archived", "rcs:chunks", "rcs:chunk:x"]
+        args = ["g", stale[0][0], stale[-1][0], encode(stale)]
+        assert await archive._script(keys=keys, args=args) == 0
+        assert await client.llen("rcs:chunks") == 2 and await client.xlen("rcs:log") == 15
     finally:
         await client.aclose()

@@ -1,0 +1,128 @@
+"""What a process's replica does in the background: follow the log (others' commands reach its
+live viewers and pending waits), tick (real and scaled clocks), recheck lapsed webhook claims and
+move the log's oldest commands into the archive. Every loop survives Redis outages: it retries
+every RETRY seconds and resumes by itself."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from .log import Unreachable
+
+if TYPE_CHECKING:
+    import redis.asyncio as aioredis
+
+    from ..core.emulator import Emulator
+    from .archive import Archive
+    from .log import CommandLog, Entry
+
+log = logging.getLogger("rcs_emulator.state")
+
+POLL = 0.02  # seconds between looks at the log while idle (change notices, others' outcomes)
+BUSY_PAUSE = 0.01  # after applying what it found, before looking again: fewer empty reads
+RETRY = 0.5  # seconds between tries while Redis is unreachable
+RECHECK = 1.0  # seconds between looks for lapsed webhook claims
+ARCHIVE_EVERY = 2.0  # seconds between looks at the stream's length
+
+
+class Background:
+    """Mixed into SharedState: its loops, their start and their stop."""
+
+    client: aioredis.Redis
+    log: CommandLog
+    archive: Archive
+    emulator: Emulator | None
+    _started: bool
+    _stop: asyncio.Event
+    _tasks: list[asyncio.Task[None]]
+    _appended: float
+
+    if TYPE_CHECKING:  # SharedState's own
+
+        async def _read(self) -> list[Entry]: ...
+        async def _apply(self, entries: list[Entry]) -> None: ...
+        async def _guard(self, call: Awaitable[Any]) -> Any: ...
+        async def catch_up(self) -> None: ...
+
+    async def start(self) -> None:
+        """Follow the log in the background (every read and command catches up first anyway);
+        the first request or the lifespan starts it."""
+        if self._started:
+            return
+        self._started = True
+        self._stop.clear()
+        loop = asyncio.get_running_loop()
+        jobs = [self._follow, self._recheck, self._archive]
+        if self.emulator is not None and self.emulator.clock.mode != "manual":
+            jobs.append(self._tick)  # a manual clock moves by its advance commands only
+        for job in jobs:
+            self._tasks.append(loop.create_task(self._forever(job)))
+
+    async def _pause(self, seconds: float) -> None:
+        """Sleep, unless the process stops meanwhile."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stop.wait(), seconds)
+
+    async def _forever(self, job: Callable[[], Awaitable[None]]) -> None:
+        while not self._stop.is_set():
+            try:
+                await job()
+            except Unreachable:
+                await self._pause(RETRY)
+            except Exception:
+                log.exception("shared state: %s failed", getattr(job, "__name__", job))
+                await self._pause(RETRY)
+
+    async def _follow(self) -> None:
+        """Others' commands reach this process's live viewers and pending waits. While this
+        process appends, each reply brings every entry before its own, so the log is read only
+        when it has appended nothing for a while (reading it as well sent every entry twice)."""
+        if asyncio.get_running_loop().time() - self._appended < POLL:
+            await self._pause(POLL)
+            return
+        entries = await self._read()
+        if entries:
+            await self._apply(entries)
+            await self._pause(BUSY_PAUSE)
+        else:
+            await self._pause(POLL)
+
+    async def _tick(self) -> None:
+        """Append a tick when an event comes due (real and scaled clocks)."""
+        emulator = self.emulator
+        assert emulator is not None
+        due = emulator.scheduler.next_due()
+        wait = POLL if due is None else emulator.clock.wall_delay(due - emulator.clock.now())
+        if wait > 0:
+            await self._pause(min(wait, POLL))
+            return
+        await self._guard(self.log.tick())
+        await self.catch_up()
+        await self._pause(BUSY_PAUSE)
+
+    async def _recheck(self) -> None:
+        await self._pause(RECHECK)
+        assert self.emulator is not None
+        await self._guard(self.emulator.dispatcher.recheck())
+
+    async def _archive(self) -> None:
+        await self._pause(ARCHIVE_EVERY)
+        while not self._stop.is_set() and await self._guard(self.archive.maybe()):
+            pass  # a chunk at a time, until the stream holds less than two
+
+    async def aclose(self) -> None:
+        """Stop following the log. Loops end at their next turn (a Redis call cancelled midway
+        can leave redis-py waiting on its connection); one still busy after a second is
+        cancelled and left to finish on its own."""
+        self._stop.set()
+        if self._tasks:
+            _, busy = await asyncio.wait(self._tasks, timeout=1.0)
+            for task in busy:
+                task.cancel()
+        self._tasks = []
+        closing = asyncio.ensure_future(self.client.aclose())
+        await asyncio.wait([closing], timeout=1.0)
