@@ -39,6 +39,10 @@ return 1
 """
 
 
+class MissingChunk(Exception):
+    """A chunk the archive lists is gone (the database was flushed or tampered with)."""
+
+
 def encode(entries: list[Entry]) -> bytes:
     """Entries as one compressed value (latin-1 keeps every byte of a body as it was)."""
     plain = [[entry_id.decode(), {k.decode(): v.decode("latin-1") for k, v in fields.items()}]
@@ -67,8 +71,8 @@ class Archive:
         if start == len(ends):
             return []
         blob: Any = await self.log.client.get(self.log.key(f"chunk:{ends[start].decode()}"))
-        if blob is None:  # flushed meanwhile: the generation check says so at the next call
-            return []
+        if blob is None:
+            raise MissingChunk(ends[start].decode())
         return [e for e in await asyncio.to_thread(decode, blob) if order(e[0]) > order(place)]
 
     async def maybe(self) -> bool:

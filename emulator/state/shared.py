@@ -33,7 +33,7 @@ from starlette.types import ASGIApp
 
 from ..control.injection import DEFERRED_DELAYS
 from ..core.clock import SharedClock
-from .archive import Archive
+from .archive import Archive, MissingChunk
 from .background import Background
 from .cluster import PREFIX, Cluster, shown
 from .commands import Answer, discard, head_of, replay_receive, scope_of
@@ -151,18 +151,22 @@ class SharedState(Background):
 
     async def _read(self) -> list[Entry]:
         """What follows this process's place: from the stream, or first from the archive."""
-        try:
-            return await self._guard(self.log.read(self.last))  # type: ignore[no-any-return]
-        except Behind:
-            return await self._archived()
+        while True:
+            try:
+                return await self._guard(self.log.read(self.last))  # type: ignore[no-any-return]
+            except Behind:
+                entries = await self._archived()
+            if entries:  # else another caller applied the archive meanwhile: the stream now
+                return entries
 
     async def _archived(self) -> list[Entry]:
-        entries: list[Entry] = await self._guard(self.archive.after(self.last))
-        if not entries:  # a chunk gone while the log says it is archived: never spin on it
+        """The next archived entries after this process's place (none once it is past them)."""
+        try:
+            return await self._guard(self.archive.after(self.last))  # type: ignore[no-any-return]
+        except MissingChunk as exc:
             where = shown(self.cluster.url)
-            raise Unreachable(f"the shared state ({where}) lost a chunk of its log; restart "
-                              "the emulator processes to begin afresh")  # fmt: skip
-        return entries
+            raise Unreachable(f"the shared state ({where}) lost chunk {exc} of its log; restart "
+                              "the emulator processes to begin afresh") from None  # fmt: skip
 
     async def _guard(self, call: Awaitable[Any]) -> Any:
         try:

@@ -8,7 +8,7 @@ import redis
 import redis.asyncio as aioredis
 
 from emulator import Config
-from emulator.state.archive import Archive, encode
+from emulator.state.archive import Archive, MissingChunk, encode
 from emulator.state.log import Behind, CommandLog
 from tests.conftest import GENERIC_AUTH, SERWERSMS_AUTH, open_client
 from tests.redis_server import RedisServer, flush
@@ -102,5 +102,9 @@ async def test_archived_entries_come_back_whole_and_a_sender_behind_them_appends
         args = ["g", stale[0][0], stale[-1][0], encode(stale)]
         assert await archive._script(keys=keys, args=args) == 0
         assert await client.llen("rcs:chunks") == 2 and await client.xlen("rcs:log") == 15
+        # A chunk gone from under the list (a flush, a hand) is said, never read as "nothing".
+        await client.delete(f"rcs:chunk:{written[9][0].decode()}")
+        with pytest.raises(MissingChunk):
+            await archive.after(b"0-0")
     finally:
         await client.aclose()
