@@ -105,8 +105,15 @@ def write(ratio: dict[str, Any], hooks: dict[str, Any], delivery: dict[str, Any]
     why = "" if two >= 1.0 else " (not met: README, Scaling out, says why)"
     lines.append(f"| Generic sends, two workers on Redis / one memory process | **{two}** "
                  f"({rps['redis_2_workers']} / {rps['memory']} req/s) | >= 1.0{why} |")  # fmt: skip
-    lines.append(f"| bytes in Redis per single-number send (AOF aside) | "
-                 f"**{shared['bytes_in_redis']['bytes_per_send']}** | reported |")  # fmt: skip
+    ceiling = shared["memory_2_unshared_vs_memory"]
+    lines.append(f"| ceiling: two memory workers sharing nothing (each its own state; not a "
+                 f"product setting) / one memory process | **{ceiling}** "
+                 f"({rps['memory_2_unshared']} / {rps['memory']} req/s) | reported |")  # fmt: skip
+    size = shared["bytes_in_redis"]
+    lines.append(f"| bytes in Redis per single-number send after {size['messages']:,} (AOF "
+                 f"aside): all / an archived command / a command in the stream | "
+                 f"**{size['bytes_per_send']} / {size['archived_bytes_per_send']} / "
+                 f"{size['stream_bytes_per_send']}** | reported |")  # fmt: skip
     lines += ["", "## Raw figures", "", "```json",
               json.dumps({"send": ratio, "webhooks": hooks, "dispatch": delivery,
                           "state": grown, "startup": boot,

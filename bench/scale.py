@@ -1,6 +1,10 @@
 """The shared state's cost and reach: one memory process, one process on Redis, and two workers
 on Redis, under the same wrk load, in alternating rounds; and what a message costs in Redis.
 
+The ceiling beside them: two memory workers that share nothing (each its own state: not a
+product configuration, `serve` refuses it) show what two processes can serve on this machine at
+all, with wrk on the same cores; no shared design can beat it.
+
 All three run on both cores (wrk has core 1 to itself as well: on a 2-core machine the servers,
 Redis and the load generator share the cores, so this is where the figures come from).
 Redis runs as the compose example ships it: AOF on, fsync'd on every write.
@@ -11,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import shutil
 import subprocess
 import tempfile
@@ -22,7 +27,7 @@ from typing import Any
 import httpx
 import redis
 
-from .common import emulator, free_port, median, redis_argv, wrk
+from .common import BIN, ROOT, emulator, free_port, median, pinned, redis_argv, wait_healthy, wrk
 from .send import CASES, lua
 
 BOTH_CORES = "0,1"
@@ -49,31 +54,59 @@ def redis_server() -> Iterator[str]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+@contextlib.contextmanager
+def unshared_workers(count: int = 2) -> Iterator[str]:
+    """`count` memory workers on one port, each with its own state (uvicorn's workers over the
+    emulator's own worker app and protocol, as `serve --workers` runs them)."""
+    from emulator.config import Config
+
+    port = free_port()
+    config = Config(port=port, clock="manual")
+    env = {**os.environ, "RCS_EMULATOR_WORKER_CONFIG": config.model_dump_json()}
+    argv = [str(BIN / "uvicorn"), "emulator.workers:worker_app", "--factory", "--workers",
+            str(count), "--port", str(port), "--log-level", "warning", "--no-access-log",
+            "--http", "emulator.workers:WorkerProtocol", "--loop", "uvloop"]  # fmt: skip
+    proc = subprocess.Popen(pinned(BOTH_CORES, argv), env=env, cwd=ROOT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(base + "/_emulator/health")
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
 def scale(rounds: int = 5, seconds: int = 4) -> dict[str, Any]:
     path, body = CASES["generic"]
     script = lua(body)
-    rps: dict[str, list[float]] = {"memory": [], "redis_1": [], "redis_2_workers": []}
+    rps: dict[str, list[float]] = {"memory": [], "redis_1": [], "redis_2_workers": [],
+                                   "memory_2_unshared": []}  # fmt: skip
     with (
         redis_server() as one,
         redis_server() as two,
+        unshared_workers() as ceiling,
         emulator("--clock", "manual", cpu=BOTH_CORES) as memory,
         emulator("--clock", "manual", "--state", one, cpu=BOTH_CORES) as redis_1,
         emulator(
             "--clock", "manual", "--state", two, "--workers", "2", cpu=BOTH_CORES
         ) as redis_2,  # fmt: skip
     ):
-        servers = {"memory": memory, "redis_1": redis_1, "redis_2_workers": redis_2}
+        servers = {"memory": memory, "redis_1": redis_1, "redis_2_workers": redis_2,
+                   "memory_2_unshared": ceiling}  # fmt: skip
+        for base in servers.values():  # a first second of load warms each (workers are lazy)
+            wrk(base + path, script, 1)
         for _ in range(rounds):
             for name, base in servers.items():
                 httpx.post(base + "/_emulator/reset").raise_for_status()
                 rps[name].append(wrk(base + path, script, seconds))
     medians = {name: round(median(values)) for name, values in rps.items()}
-    ratios = {
-        "redis_1_vs_memory": round(median([r / m for r, m in zip(rps["redis_1"], rps["memory"],
-                                                                 strict=True)]), 3),
-        "redis_2_workers_vs_memory": round(median(
-            [r / m for r, m in zip(rps["redis_2_workers"], rps["memory"], strict=True)]), 3),
-    }  # fmt: skip
+
+    def ratio(name: str) -> float:
+        return round(median([r / m for r, m in zip(rps[name], rps["memory"], strict=True)]), 3)
+
+    ratios = {"redis_1_vs_memory": ratio("redis_1"),
+              "redis_2_workers_vs_memory": ratio("redis_2_workers"),
+              "memory_2_unshared_vs_memory": ratio("memory_2_unshared")}  # fmt: skip
     return {"sends_per_s": medians, **ratios, "rounds": rounds, "bytes_in_redis": footprint()}
 
 
