@@ -53,37 +53,35 @@ def wait_healthy(url: str, timeout: float = 15.0) -> float:
 
 
 @contextlib.contextmanager
-def emulator(
-    *flags: str, env: dict[str, str] | None = None, cpu: str = SERVER_CPU
-) -> Iterator[str]:
-    port = free_port()
-    argv = [str(BIN / "rcs-emulator"), "serve", "--port", str(port), "--log-level", "warning",
-            *flags]  # fmt: skip
-    proc = subprocess.Popen(pinned(cpu, argv), env={**os.environ, **(env or {})})
+def serving(argv: list[str], port: int, health: str, cpu: str,
+            env: dict[str, str] | None = None) -> Iterator[str]:  # fmt: skip
+    """A server process pinned to `cpu`, its base URL once `health` answers, stopped after."""
+    proc = subprocess.Popen(pinned(cpu, argv), env={**os.environ, **(env or {})}, cwd=ROOT)
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_healthy(base + "/_emulator/health")
+        wait_healthy(base + health)
         yield base
     finally:
         proc.terminate()
         proc.wait(10)
 
 
-@contextlib.contextmanager
-def uvicorn_app(target: str, cpu: str = SERVER_CPU) -> Iterator[str]:
+def emulator(
+    *flags: str, env: dict[str, str] | None = None, cpu: str = SERVER_CPU
+) -> contextlib.AbstractContextManager[str]:
+    port = free_port()
+    argv = [str(BIN / "rcs-emulator"), "serve", "--port", str(port), "--log-level", "warning",
+            *flags]  # fmt: skip
+    return serving(argv, port, "/_emulator/health", cpu, env)
+
+
+def uvicorn_app(target: str, cpu: str = SERVER_CPU) -> contextlib.AbstractContextManager[str]:
     port = free_port()
     # uvicorn's fastest settings: the strongest honest baseline (the emulator runs the same
     # httptools + uvloop stack, with its own bounds on top)
     argv = [str(BIN / "uvicorn"), target, "--port", str(port), "--log-level", "warning",
             "--http", "httptools", "--loop", "uvloop", "--no-access-log"]  # fmt: skip
-    proc = subprocess.Popen(pinned(cpu, argv), cwd=ROOT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(base + "/count")
-        yield base
-    finally:
-        proc.terminate()
-        proc.wait(10)
+    return serving(argv, port, "/count", cpu)
 
 
 def wrk(url: str, script: Path, seconds: int = 4, connections: int = 16) -> float:

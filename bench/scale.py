@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import shutil
 import subprocess
 import tempfile
@@ -27,7 +26,7 @@ from typing import Any
 import httpx
 import redis
 
-from .common import BIN, ROOT, emulator, free_port, median, pinned, redis_argv, wait_healthy, wrk
+from .common import BIN, emulator, free_port, median, redis_argv, serving, wrk
 from .send import CASES, lua
 
 BOTH_CORES = "0,1"
@@ -54,26 +53,18 @@ def redis_server() -> Iterator[str]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-@contextlib.contextmanager
-def unshared_workers(count: int = 2) -> Iterator[str]:
+def unshared_workers(count: int = 2) -> contextlib.AbstractContextManager[str]:
     """`count` memory workers on one port, each with its own state (uvicorn's workers over the
     emulator's own worker app and protocol, as `serve --workers` runs them)."""
     from emulator.config import Config
 
     port = free_port()
     config = Config(port=port, clock="manual")
-    env = {**os.environ, "RCS_EMULATOR_WORKER_CONFIG": config.model_dump_json()}
     argv = [str(BIN / "uvicorn"), "emulator.workers:worker_app", "--factory", "--workers",
             str(count), "--port", str(port), "--log-level", "warning", "--no-access-log",
             "--http", "emulator.workers:WorkerProtocol", "--loop", "uvloop"]  # fmt: skip
-    proc = subprocess.Popen(pinned(BOTH_CORES, argv), env=env, cwd=ROOT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(base + "/_emulator/health")
-        yield base
-    finally:
-        proc.terminate()
-        proc.wait(10)
+    env = {"RCS_EMULATOR_WORKER_CONFIG": config.model_dump_json()}
+    return serving(argv, port, "/_emulator/health", BOTH_CORES, env)
 
 
 def scale(rounds: int = 5, seconds: int = 4) -> dict[str, Any]:
