@@ -22,11 +22,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("rcs_emulator.state")
 
-POLL = 0.02  # seconds between looks at the log while idle (change notices, others' outcomes)
+POLL = 0.02  # seconds between looks for due events; the follow loop's quiet time after appends
 BUSY_PAUSE = 0.01  # after applying what it found, before looking again: fewer empty reads
 RETRY = 0.5  # seconds between tries while Redis is unreachable
 RECHECK = 1.0  # seconds between looks for lapsed webhook claims
 ARCHIVE_EVERY = 2.0  # seconds between looks at the stream's length
+WAIT_MS = 500  # an idle process's blocking wait for the log's next entry (then it looks again)
 
 
 class Background:
@@ -36,6 +37,7 @@ class Background:
     log: CommandLog
     archive: Archive
     emulator: Emulator | None
+    last: bytes
     _started: bool
     _stop: asyncio.Event
     _tasks: list[asyncio.Task[None]]
@@ -88,8 +90,8 @@ class Background:
         if entries:
             await self._apply(entries)
             await self._pause(BUSY_PAUSE)
-        else:
-            await self._pause(POLL)
+        else:  # wait in Redis for the next entry (a change notice) rather than asking again
+            await self._guard(self.log.wait(self.last, WAIT_MS))
 
     async def _tick(self) -> None:
         """Append a tick when an event comes due (real and scaled clocks)."""

@@ -200,6 +200,11 @@ class CommandLog:
             raise Behind
         return _entries(reply)
 
+    async def wait(self, after: bytes, block_ms: int) -> bool:
+        """Whether an entry after `after` arrived within `block_ms` (XREAD BLOCK of one entry:
+        a change notice; the caller then reads what came)."""
+        return bool(await self.client.xread({self.key("log"): after}, count=1, block=block_ms))
+
     async def tick(self, least_gap_ms: int = 5) -> bool:
         keys = [*self._log_keys, self.key("tick")]
         return bool(await self._tick(keys=keys, args=[self.generation, self.origin, least_gap_ms]))
