@@ -108,3 +108,27 @@ async def test_archived_entries_come_back_whole_and_a_sender_behind_them_appends
             await archive.after(b"0-0")
     finally:
         await client.aclose()
+
+
+async def test_a_chunk_of_big_commands_ends_at_its_byte_bound(redis_server: RedisServer):
+    """Uploads ride in the log (up to 100 MB each): a chunk ends past 16 MB, so an archiver
+    never gathers thousands of them at once; their bytes come back as they were."""
+    flush(redis_server.url)
+    client = aioredis.Redis.from_url(redis_server.url)
+    try:
+        await client.hset("rcs:meta", "generation", "g")
+        log = CommandLog(client, "rcs:", "g", "one")
+        big = [bytes(range(256)) * (7 * 4096) for _ in range(3)]  # 7 MB each, every byte value
+        bodies = [*big, *(b"small" for _ in range(22))]
+        written = await log.append(
+            "1", b"0-0", [(b"%d" % i, b"{}", b) for i, b in enumerate(bodies)]
+        )
+        archive = Archive(log, chunk=10)
+        assert await archive.maybe()  # the three big ones reach the bound: a chunk of three
+        assert await archive.maybe()  # then ten small ones
+        assert not await archive.maybe()
+        assert await client.llen("rcs:chunks") == 2 and await client.xlen("rcs:log") == 12
+        assert await archive.after(b"0-0") == written[:3]
+        assert await archive.after(written[2][0]) == written[3:13]
+    finally:
+        await client.aclose()
