@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
 
 import httpx
@@ -121,3 +122,49 @@ def test_the_chunk_size_is_each_process_own_setting() -> None:
     from emulator.state.cluster import fingerprint
 
     assert fingerprint(Config(state_chunk=10)) == fingerprint(Config(state_chunk=5000))
+
+
+def test_a_process_killed_mid_traffic_and_restarted_reads_the_archive(redis_url, tmp_path):
+    """kill -9 while sends go through both processes and the log is being archived: the process
+    started in its place holds every accepted send, as the survivor does."""
+    args = ("--state", redis_url, "--clock", "manual")
+    env = {"RCS_EMULATOR_STATE_CHUNK": CHUNK}
+    first = Served(tmp_path / "a.log", *args, env=env)
+    second = Served(tmp_path / "b.log", *args, env=env)
+    accepted: list[str] = []
+    lost: list[str] = []
+
+    def sender(index: int) -> None:
+        for n in range(60):
+            base = (first, second)[n % 2].base_url
+            try:
+                answer = httpx.post(base + MESSAGE, json=generic(f"+4670002{index}{n:03d}"),
+                                    headers=GENERIC_AUTH, timeout=10)  # fmt: skip
+            except httpx.HTTPError:
+                lost.append(f"{index}:{n}")  # refused, or its answer lost with the process
+                continue
+            if answer.status_code == 200:
+                accepted.append(answer.json()["tagId"])
+
+    threads = [threading.Thread(target=sender, args=(i,)) for i in range(2)]
+    replacement: Served | None = None
+    try:
+        for thread in threads:
+            thread.start()
+        deadline = time.monotonic() + 30
+        while len(accepted) < 40:
+            assert time.monotonic() < deadline, "the sends did not go through"
+            time.sleep(0.01)
+        second.kill()
+        for thread in threads:
+            thread.join()
+        replacement = Served(tmp_path / "b2.log", *args, env=env)
+        archived(redis_url, 3)
+        held = listed(first.base_url)
+        assert set(accepted) <= {m["batch"] for m in held}
+        assert len(held) <= len(accepted) + len(lost)  # nothing appears that was not sent
+        assert listed(replacement.base_url) == held
+    finally:
+        for served in (first, second, replacement):
+            if served is not None:
+                served.stop()
