@@ -67,6 +67,7 @@ def join(config: Config) -> Cluster:
     try:
         client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
         try:
+            check_server(url, client.info("server"))
             args: list[Any] = [secrets.token_hex(8), secrets.randbits(62), fingerprint(config)]
             found = client.eval(_JOIN, 1, f"{PREFIX}meta", *args)
         finally:
@@ -84,6 +85,19 @@ def join(config: Config) -> Cluster:
             "database to begin afresh with this one"
         )
     return Cluster(url, generation.decode(), float(epoch), int(entropy))
+
+
+def check_server(url: str, info: dict[str, Any]) -> None:
+    """A single Redis 6.2 or later: the scripts use exclusive XRANGE ends (6.2) and touch keys
+    they compute, which a Redis Cluster refuses."""
+    version = str(info.get("redis_version", "0"))
+    found = tuple(int(p) if p.isdigit() else 0 for p in (version.split(".") + ["0"])[:2])
+    if found < (6, 2):
+        raise ClusterError(f"state {shown(url)}: Redis {version} found; the shared state needs "
+                           "Redis 6.2 or later")  # fmt: skip
+    if info.get("redis_mode") == "cluster":
+        raise ClusterError(f"state {shown(url)}: a Redis Cluster; the shared state needs a "
+                           "single Redis (its scripts touch keys they compute)")  # fmt: skip
 
 
 def shown(url: str) -> str:

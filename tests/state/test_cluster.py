@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from emulator.state.cluster import ClusterError, check_server
 from tests.conftest import GENERIC_AUTH, SERWERSMS_AUTH
 from tests.redis_server import RedisServer, flush
 from tests.robustness.process import Served, run_cli
@@ -260,6 +261,21 @@ def test_workers_serve_one_port_over_one_state(redis_url: str, tmp_path: Path) -
         assert {m["batch"] for m in listed(served.base_url)} == set(tags)
     finally:
         served.stop()
+
+
+@pytest.mark.parametrize(
+    ("info", "said"),
+    [({"redis_version": "6.0.16", "redis_mode": "standalone"}, "Redis 6.0.16 found; the shared "
+      "state needs Redis 6.2 or later"),
+     ({"redis_version": "7.2.4", "redis_mode": "cluster"}, "a Redis Cluster; the shared state "
+      "needs a single Redis (its scripts touch keys they compute)")],
+)  # fmt: skip
+def test_a_server_the_scripts_cannot_run_on_is_refused_by_name(info, said) -> None:
+    with pytest.raises(ClusterError) as refused:
+        check_server("redis://:secret@db:6379/0", info)
+    assert str(refused.value) == f"state redis://***@db:6379/0: {said}"
+    check_server("redis://db", {"redis_version": "6.2.0", "redis_mode": "standalone"})  # enough
+    check_server("redis://db", {"redis_version": "8.0.1"})
 
 
 def test_workers_without_a_shared_state_are_refused() -> None:
