@@ -278,6 +278,25 @@ def test_a_server_the_scripts_cannot_run_on_is_refused_by_name(info, said) -> No
     check_server("redis://db", {"redis_version": "8.0.1"})
 
 
+def test_a_user_not_allowed_info_still_joins(redis_url: str, tmp_path: Path) -> None:
+    """An ACL user without INFO (a managed Redis's app user) skips the version check; the
+    password never shows in health."""
+    import redis
+
+    admin = redis.Redis.from_url(redis_url)
+    admin.acl_setuser("app", enabled=True, passwords=["+s3cret"], keys=["*"],
+                      commands=["+@all", "-info"])  # fmt: skip
+    admin.close()
+    limited = redis_url.replace("redis://", "redis://app:s3cret@")
+    served = Served(tmp_path / "acl.log", "--state", limited, "--clock", "manual")
+    try:
+        send(served.base_url, "+46700000950")
+        state = httpx.get(served.base_url + "/_emulator/health").json()["state"]
+        assert state["reachable"] is True and "s3cret" not in state["url"]
+    finally:
+        served.stop()
+
+
 def test_workers_without_a_shared_state_are_refused() -> None:
     done = run_cli("serve", "--workers", "2")
     assert done.returncode == 2
