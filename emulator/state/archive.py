@@ -14,15 +14,18 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import contextlib
 import itertools
 import struct
 import zlib
 from typing import Any
 
+from redis.exceptions import LockError
+
 from .log import CommandLog, Entry, order
 
 LEVEL = 6  # zlib: ~35 B an entry against ~46 at level 1, for ~1.3 us more to write it once
-LEASE_MS = 60_000  # an archiver that dies mid-chunk holds the others off no longer than this
+LEASE_S = 60  # an archiver that dies mid-chunk holds the others off no longer than this
 # A chunk also ends past this many bytes (at least one entry): uploads ride in the log, up to
 # 100 MB each, and an archiver holds a chunk whole while it compresses it.
 MAX_CHUNK_BYTES = 16 * 1024 * 1024
@@ -103,8 +106,9 @@ class Archive:
         client, key = self.log.client, self.log.key
         if await client.xlen(key("log")) < 2 * self.chunk:
             return False
-        lock = key("archiving")
-        if not await client.set(lock, self.log.origin, nx=True, px=LEASE_MS):
+        # redis-py's lock: released only by its holder; its lease ends a dead holder's hold.
+        lock = client.lock(key("archiving"), timeout=LEASE_S, blocking=False, thread_local=False)
+        if not await lock.acquire():
             return False
         try:
             entries = await self._oldest()
@@ -116,7 +120,8 @@ class Archive:
                 await self._script(keys=keys, args=[self.log.generation, first, last, blob])
             )
         finally:
-            await client.delete(lock)
+            with contextlib.suppress(LockError):  # the lease ran out: the check above held
+                await lock.release()
 
     async def _oldest(self) -> list[Entry]:
         """The stream's oldest `chunk` entries, or fewer that reach MAX_CHUNK_BYTES."""
