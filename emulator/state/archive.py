@@ -29,7 +29,7 @@ LEASE_S = 60  # an archiver that dies mid-chunk holds the others off no longer t
 # A chunk also ends past this many bytes (at least one entry): uploads ride in the log, up to
 # 100 MB each, and an archiver holds a chunk whole while it compresses it.
 MAX_CHUNK_BYTES = 16 * 1024 * 1024
-PAGE = 500  # entries read from the stream at a time while gathering a chunk
+PAGE = 50  # entries read at a time while gathering a chunk: few big uploads past the bound
 _LENGTH = struct.Struct(">I")
 
 # KEYS log, meta, archived, chunks, chunk; ARGV generation, first id, last id, blob
