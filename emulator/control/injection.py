@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +15,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..core.clock import Clock
+from ..core.ids import CommandDraws
 from ..http.ratelimit import RateLimiter
 from ..providers import REGISTRY
 from ..providers.mount import ProviderMount
@@ -74,14 +74,11 @@ class Faults:
 
     def reseed(self, seed: int | None) -> None:
         self.seed = seed
-        self._rng = random.Random(seed)
-        self._commands = 0
-        self._pending: str | None = None  # a cluster's command's seed, used at its first draw
+        self._draws = CommandDraws(seed, ":faults")
 
     def fork(self, entropy: int) -> None:
-        """A cluster's next command draws the same chances in every process (IdSource.fork)."""
-        self._commands += 1
-        self._pending = f"{entropy if self.seed is None else self.seed}:faults:{self._commands}"
+        """A cluster's next command draws the same chances in every process (CommandDraws)."""
+        self._draws.fork(entropy)
 
     def add(
         self,
@@ -124,10 +121,7 @@ class Faults:
         return None
 
     def _chance(self) -> float:
-        if self._pending is not None:
-            self._rng.seed(self._pending)
-            self._pending = None
-        return self._rng.random()
+        return self._draws.rng().random()
 
     def remove(self, fault_id: int) -> bool:
         before = len(self.items)

@@ -14,33 +14,48 @@ _V4_CLEAR = ~((0xF000 << 64) | (0xC000 << 48)) & ((1 << 128) - 1)  # version and
 _V4_SET = (0x4000 << 64) | (0x8000 << 48)
 
 
+class CommandDraws:
+    """A seeded generator that a cluster's commands fork alike: each command's draws start from
+    the seed (else the cluster's entropy), a label and the number of commands since the seed was
+    set, so every process applying a command draws the same and a seeded cluster repeats itself
+    as one process does. Unforked (one process), it is the seeded generator as it is."""
+
+    def __init__(self, seed: int | None, label: str = "") -> None:
+        self.seed = seed
+        self.label = label
+        self.forked = False
+        self._rng = random.Random(seed)
+        self._commands = 0
+        self._pending: str | None = None
+
+    def fork(self, entropy: int) -> None:
+        self._commands += 1
+        base = entropy if self.seed is None else self.seed
+        self._pending = f"{base}{self.label}:{self._commands}"  # seeded at the first draw
+        self.forked = True
+
+    def rng(self) -> random.Random:
+        if self._pending is not None:  # most commands draw nothing: they never pay the seeding
+            self._rng.seed(self._pending)
+            self._pending = None
+        return self._rng
+
+
 class IdSource:
     def __init__(self, seed: int | None = None) -> None:
         self.reseed(seed)
 
     def reseed(self, seed: int | None) -> None:
         self.seed = seed
-        self._rng = random.Random(seed)
+        self._draws = CommandDraws(seed)
         self._faker: Faker | None = None  # made at the first fake text: it costs ~0.2 s to start
-        self._forked = False
-        self._commands = 0
-        self._pending: str | None = None
 
     def fork(self, entropy: int) -> None:
-        """Start the draws of a cluster's next command: every process applying it draws the
-        same ids and delays, from the seed (else the cluster's entropy) and the number of
-        commands since the seed was set; so a seeded cluster repeats itself as one process
-        does."""
-        self._commands += 1
-        base = entropy if self.seed is None else self.seed
-        self._pending = f"{base}:{self._commands}"  # seeded at the first draw (most draw none)
-        self._forked = True
+        """Start the draws of a cluster's next command (CommandDraws)."""
+        self._draws.fork(entropy)
 
     def _random(self) -> random.Random:
-        if self._pending is not None:
-            self._rng.seed(self._pending)
-            self._pending = None
-        return self._rng
+        return self._draws.rng()
 
     @property
     def faker(self) -> Faker:
@@ -67,6 +82,6 @@ class IdSource:
         return self._random().uniform(low, high)
 
     def sentence(self) -> str:
-        if self._forked:  # Faker keeps its own generator: start it from the command's
+        if self._draws.forked:  # Faker keeps its own generator: start it from the command's
             self.faker.seed_instance(self._random().getrandbits(64))
         return str(self.faker.sentence())

@@ -92,13 +92,14 @@ class Archive:
         time: a process replaying a long history holds one chunk's entries at once, not all);
         none once `place` is at the last archived entry (the stream holds the rest)."""
         ends: list[bytes] = await self.log.client.lrange(self.log.key("chunks"), 0, -1)  # type: ignore[misc,assignment]
-        start = bisect.bisect_right([order(end) for end in ends], order(place))
+        here = order(place)
+        start = bisect.bisect_right([order(end) for end in ends], here)
         if start == len(ends):
             return []
         blob: Any = await self.log.client.get(self.log.key(f"chunk:{ends[start].decode()}"))
         if blob is None:
             raise MissingChunk(ends[start].decode())
-        return [e for e in await asyncio.to_thread(decode, blob) if order(e[0]) > order(place)]
+        return [e for e in await asyncio.to_thread(decode, blob) if order(e[0]) > here]
 
     async def maybe(self) -> bool:
         """Move the stream's oldest chunk into the archive when it holds two chunks' worth (the

@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("rcs_emulator.state")
 
-POLL = 0.02  # seconds between looks for due events; the follow loop's quiet time after appends
+POLL = 0.02  # seconds between looks for due events (real and scaled clocks)
+QUIET = 0.02  # seconds without an append of its own before a process reads the log itself
 BUSY_PAUSE = 0.01  # after applying what it found, before looking again: fewer empty reads
 RETRY = 0.5  # seconds between tries while Redis is unreachable
 RECHECK = 1.0  # seconds between looks for lapsed webhook claims
@@ -83,8 +84,8 @@ class Background:
         """Others' commands reach this process's live viewers and pending waits. While this
         process appends, each reply brings every entry before its own, so the log is read only
         when it has appended nothing for a while (reading it as well sent every entry twice)."""
-        if asyncio.get_running_loop().time() - self._appended < POLL:
-            await self._pause(POLL)
+        if asyncio.get_running_loop().time() - self._appended < QUIET:
+            await self._pause(QUIET)
             return
         entries = await self._read()
         if entries:

@@ -55,9 +55,10 @@ local function older(a, b)
 end
 if older(ARGV[2], redis.call('GET', KEYS[#KEYS]) or '0-0') then return 'BEHIND' end
 """
+
+# Redis's time, as every command's "now" (seconds, microseconds kept)
 _STAMP = """
 local t = redis.call('TIME')
-local n = redis.call('INCR', KEYS[2])
 local stamp = t[1] .. '.' .. string.format('%06d', tonumber(t[2]))
 """
 
@@ -74,8 +75,9 @@ APPEND = (
     + """
 local done = redis.call('GET', KEYS[4])
 if done then return {redis.call('XRANGE', KEYS[1], '(' .. ARGV[2], done), {}} end
-local t = redis.call('TIME')
-local stamp = t[1] .. '.' .. string.format('%06d', tonumber(t[2]))
+"""
+    + _STAMP
+    + """
 local own = {stamp}
 local id
 for i = 4, #ARGV, 3 do
@@ -102,14 +104,12 @@ return redis.call('XRANGE', KEYS[1], '(' .. ARGV[2], '+', 'COUNT', ARGV[3])
 # KEYS log, n, meta, tick; ARGV generation, origin, least gap (ms)
 TICK = (
     _GENERATION
-    + """
-local now = redis.call('TIME')
-local ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
-if ms - tonumber(redis.call('GET', KEYS[4]) or '0') < tonumber(ARGV[3]) then return 0 end
-redis.call('SET', KEYS[4], ms)
-"""
     + _STAMP
     + """
+local ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+if ms - tonumber(redis.call('GET', KEYS[4]) or '0') < tonumber(ARGV[3]) then return 0 end
+redis.call('SET', KEYS[4], ms)
+local n = redis.call('INCR', KEYS[2])
 redis.call('XADD', KEYS[1], '*', 'k', 'tick', 'n', n, 't', stamp, 'o', ARGV[2], 'r', '',
   'h', '', 'b', '')
 return 1
@@ -132,6 +132,7 @@ redis.call('DEL', KEYS[5])
 """
     + _STAMP
     + """
+local n = redis.call('INCR', KEYS[2])
 redis.call('XADD', KEYS[1], '*', 'k', 'settle', 'n', n, 't', stamp, 'o', ARGV[4], 'r', '',
   'h', ARGV[5], 'b', '')
 return 1

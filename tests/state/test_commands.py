@@ -3,6 +3,8 @@ so a hostile body is refused alike everywhere and neither the log nor a process 
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import pytest
 import redis
 import redis.asyncio as aioredis
@@ -11,7 +13,7 @@ from emulator import Config
 from emulator.state.archive import Archive, MissingChunk, encode
 from emulator.state.log import Behind, CommandLog
 from tests.conftest import GENERIC_AUTH, SERWERSMS_AUTH, open_client
-from tests.redis_server import RedisServer, flush
+from tests.redis_server import RedisServer
 
 pytestmark = pytest.mark.anyio
 
@@ -23,6 +25,16 @@ def newest_body(url: str) -> bytes:
         return bytes(fields[b"b"])
     finally:
         client.close()
+
+
+@pytest.fixture
+async def client(redis_url: str) -> AsyncIterator[aioredis.Redis]:
+    """A client of an emptied Redis that holds a state of generation "g" (as a joining process
+    would have written): the log's scripts run against it directly."""
+    redis_client = aioredis.Redis.from_url(redis_url)
+    await redis_client.hset("rcs:meta", "generation", "g")
+    yield redis_client
+    await redis_client.aclose()
 
 
 async def test_a_body_past_the_limit_is_refused_and_cut_in_the_log(redis_server: RedisServer):
@@ -44,91 +56,69 @@ async def test_a_body_past_the_limit_is_refused_and_cut_in_the_log(redis_server:
 
 
 async def test_the_log_hands_back_whole_entries_and_appends_a_resent_batch_once(
-    redis_server: RedisServer,
+    client: aioredis.Redis,
 ):
     """A process gets its own requests back as complete entries (Redis sends their ids, the
     process adds what it sent), another's whole; a batch sent again is not appended again."""
-    flush(redis_server.url)
-    client = aioredis.Redis.from_url(redis_server.url)
-    try:
-        await client.hset("rcs:meta", "generation", "g")
-        one, two = CommandLog(client, "rcs:", "g", "one"), CommandLog(client, "rcs:", "g", "two")
-        first = await one.append("1", b"0-0", [(b"1", b'{"m":"POST"}', b"a"), (b"2", b"{}", b"")])
-        assert [f[b"r"] for _, f in first] == [b"1", b"2"]
-        assert first[0][1][b"h"] == b'{"m":"POST"}' and first[0][1][b"b"] == b"a"
-        assert [(f[b"o"], f[b"n"]) for _, f in first] == [(b"one", b"1"), (b"one", b"2")]
-        again = await one.append("1", b"0-0", [(b"1", b'{"m":"POST"}', b"a"), (b"2", b"{}", b"")])
-        assert again == first  # the same entries, read back whole: nothing appended twice
-        assert await client.xlen("rcs:log") == 2
-        theirs = await two.append("1", b"0-0", [(b"7", b"{}", b"b")])
-        assert theirs[:2] == first and theirs[2][1][b"o"] == b"two" and theirs[2][1][b"b"] == b"b"
-        assert (await two.read(b"0-0")) == theirs  # what a catch-up reads: the same entries
-    finally:
-        await client.aclose()
+    one, two = CommandLog(client, "rcs:", "g", "one"), CommandLog(client, "rcs:", "g", "two")
+    first = await one.append("1", b"0-0", [(b"1", b'{"m":"POST"}', b"a"), (b"2", b"{}", b"")])
+    assert [f[b"r"] for _, f in first] == [b"1", b"2"]
+    assert first[0][1][b"h"] == b'{"m":"POST"}' and first[0][1][b"b"] == b"a"
+    assert [(f[b"o"], f[b"n"]) for _, f in first] == [(b"one", b"1"), (b"one", b"2")]
+    again = await one.append("1", b"0-0", [(b"1", b'{"m":"POST"}', b"a"), (b"2", b"{}", b"")])
+    assert again == first  # the same entries, read back whole: nothing appended twice
+    assert await client.xlen("rcs:log") == 2
+    theirs = await two.append("1", b"0-0", [(b"7", b"{}", b"b")])
+    assert theirs[:2] == first and theirs[2][1][b"o"] == b"two" and theirs[2][1][b"b"] == b"b"
+    assert (await two.read(b"0-0")) == theirs  # what a catch-up reads: the same entries
 
 
 async def test_archived_entries_come_back_whole_and_a_sender_behind_them_appends_nothing(
-    redis_server: RedisServer,
+    client: aioredis.Redis,
 ):
     """Once the oldest entries are compressed into chunks, a process whose place is before them
     is told so (it reads the chunks first) and its batch is not appended until it has; reading
     the chunks from any place gives every later entry, bytes as they were."""
-    flush(redis_server.url)
-    client = aioredis.Redis.from_url(redis_server.url)
-    try:
-        await client.hset("rcs:meta", "generation", "g")
-        log = CommandLog(client, "rcs:", "g", "one")
-        bodies = [bytes([i]) * i + b"\x00\xff" for i in range(35)]
-        written = await log.append(
-            "1", b"0-0", [(b"%d" % i, b"{}", b) for i, b in enumerate(bodies)]
-        )
-        archive = Archive(log, chunk=10)
-        assert await archive.maybe() and await archive.maybe()
-        assert not await archive.maybe()  # 15 left: under two chunks
-        assert await client.xlen("rcs:log") == 15 and await client.llen("rcs:chunks") == 2
-        with pytest.raises(Behind):
-            await log.append("2", b"0-0", [(b"x", b"{}", b"")])
-        with pytest.raises(Behind):
-            await log.read(b"0-0")
-        assert await client.xlen("rcs:log") == 15  # nothing appended by the one behind
-        assert await archive.after(b"0-0") == written[:10]  # a chunk at a time
-        assert await archive.after(written[3][0]) == written[4:10]
-        assert await archive.after(written[9][0]) == written[10:20]
-        assert await archive.after(written[19][0]) == []  # the rest is in the stream
-        assert await log.read(written[19][0]) == written[20:]
-        # A second archiver with the same oldest entries finds them gone and changes nothing.
-        stale = [(entry_id, fields) for entry_id, fields in written[:10]]
-        keys = ["rcs:log", "rcs:meta", "rcs:archived", "rcs:chunks", "rcs:chunk:x"]
-        args = ["g", stale[0][0], stale[-1][0], encode(stale)]
-        assert await archive._script(keys=keys, args=args) == 0
-        assert await client.llen("rcs:chunks") == 2 and await client.xlen("rcs:log") == 15
-        # A chunk gone from under the list (a flush, a hand) is said, never read as "nothing".
-        await client.delete(f"rcs:chunk:{written[9][0].decode()}")
-        with pytest.raises(MissingChunk):
-            await archive.after(b"0-0")
-    finally:
-        await client.aclose()
+    log = CommandLog(client, "rcs:", "g", "one")
+    bodies = [bytes([i]) * i + b"\x00\xff" for i in range(35)]
+    written = await log.append("1", b"0-0", [(b"%d" % i, b"{}", b) for i, b in enumerate(bodies)])
+    archive = Archive(log, chunk=10)
+    assert await archive.maybe() and await archive.maybe()
+    assert not await archive.maybe()  # 15 left: under two chunks
+    assert await client.xlen("rcs:log") == 15 and await client.llen("rcs:chunks") == 2
+    with pytest.raises(Behind):
+        await log.append("2", b"0-0", [(b"x", b"{}", b"")])
+    with pytest.raises(Behind):
+        await log.read(b"0-0")
+    assert await client.xlen("rcs:log") == 15  # nothing appended by the one behind
+    assert await archive.after(b"0-0") == written[:10]  # a chunk at a time
+    assert await archive.after(written[3][0]) == written[4:10]
+    assert await archive.after(written[9][0]) == written[10:20]
+    assert await archive.after(written[19][0]) == []  # the rest is in the stream
+    assert await log.read(written[19][0]) == written[20:]
+    # A second archiver with the same oldest entries finds them gone and changes nothing.
+    stale = [(entry_id, fields) for entry_id, fields in written[:10]]
+    keys = ["rcs:log", "rcs:meta", "rcs:archived", "rcs:chunks", "rcs:chunk:x"]
+    args = ["g", stale[0][0], stale[-1][0], encode(stale)]
+    assert await archive._script(keys=keys, args=args) == 0
+    assert await client.llen("rcs:chunks") == 2 and await client.xlen("rcs:log") == 15
+    # A chunk gone from under the list (a flush, a hand) is said, never read as "nothing".
+    await client.delete(f"rcs:chunk:{written[9][0].decode()}")
+    with pytest.raises(MissingChunk):
+        await archive.after(b"0-0")
 
 
-async def test_a_chunk_of_big_commands_ends_at_its_byte_bound(redis_server: RedisServer):
+async def test_a_chunk_of_big_commands_ends_at_its_byte_bound(client: aioredis.Redis):
     """Uploads ride in the log (up to 100 MB each): a chunk ends past 16 MB, so an archiver
     never gathers thousands of them at once; their bytes come back as they were."""
-    flush(redis_server.url)
-    client = aioredis.Redis.from_url(redis_server.url)
-    try:
-        await client.hset("rcs:meta", "generation", "g")
-        log = CommandLog(client, "rcs:", "g", "one")
-        big = [bytes(range(256)) * (7 * 4096) for _ in range(3)]  # 7 MB each, every byte value
-        bodies = [*big, *(b"small" for _ in range(22))]
-        written = await log.append(
-            "1", b"0-0", [(b"%d" % i, b"{}", b) for i, b in enumerate(bodies)]
-        )
-        archive = Archive(log, chunk=10)
-        assert await archive.maybe()  # the three big ones reach the bound: a chunk of three
-        assert await archive.maybe()  # then ten small ones
-        assert not await archive.maybe()
-        assert await client.llen("rcs:chunks") == 2 and await client.xlen("rcs:log") == 12
-        assert await archive.after(b"0-0") == written[:3]
-        assert await archive.after(written[2][0]) == written[3:13]
-    finally:
-        await client.aclose()
+    log = CommandLog(client, "rcs:", "g", "one")
+    big = [bytes(range(256)) * (7 * 4096) for _ in range(3)]  # 7 MB each, every byte value
+    bodies = [*big, *(b"small" for _ in range(22))]
+    written = await log.append("1", b"0-0", [(b"%d" % i, b"{}", b) for i, b in enumerate(bodies)])
+    archive = Archive(log, chunk=10)
+    assert await archive.maybe()  # the three big ones reach the bound: a chunk of three
+    assert await archive.maybe()  # then ten small ones
+    assert not await archive.maybe()
+    assert await client.llen("rcs:chunks") == 2 and await client.xlen("rcs:log") == 12
+    assert await archive.after(b"0-0") == written[:3]
+    assert await archive.after(written[2][0]) == written[3:13]
