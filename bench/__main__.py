@@ -114,6 +114,9 @@ def write(ratio: dict[str, Any], hooks: dict[str, Any], delivery: dict[str, Any]
                  f"aside): all / an archived command / a command in the stream | "
                  f"**{size['bytes_per_send']} / {size['archived_bytes_per_send']} / "
                  f"{size['stream_bytes_per_send']}** | reported |")  # fmt: skip
+    lines.append(f"| a process joining that state: first answer (it replays every command "
+                 f"first) / per command | **{size['late_joiner_first_answer_s']} s / "
+                 f"{size['catch_up_us_per_command']} us** | reported |")  # fmt: skip
     lines += ["", "## Raw figures", "", "```json",
               json.dumps({"send": ratio, "webhooks": hooks, "dispatch": delivery,
                           "state": grown, "startup": boot,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import shutil
 import subprocess
 import tempfile
@@ -108,6 +109,7 @@ def footprint(count: int = 20_000, chunk: int = 5000) -> dict[str, Any]:
     path, body = CASES["generic"]
     env = {"RCS_EMULATOR_STATE_CHUNK": str(chunk)}
     with redis_server() as url, emulator("--clock", "manual", "--state", url, env=env) as base:
+        empty = first_answer(url, env)  # a process's start on a state with nothing to replay
         client = redis.Redis.from_url(url)
         before = int(client.info("memory")["used_memory"])
         with httpx.Client(base_url=base) as http:
@@ -123,10 +125,34 @@ def footprint(count: int = 20_000, chunk: int = 5000) -> dict[str, Any]:
         stream = int(client.memory_usage("rcs:log", samples=0) or 0)
         kept = int(client.xlen("rcs:log"))
         client.close()
+        joiner = first_answer(url, env)  # replays every command (chunks, then the stream) first
     archived = len(ends) * chunk
     return {"messages": count, "bytes_per_send": round((after - before) / count),
             "archived_bytes_per_send": round(chunks / archived) if archived else None,
-            "stream_bytes_per_send": round(stream / kept) if kept else None}  # fmt: skip
+            "stream_bytes_per_send": round(stream / kept) if kept else None,
+            "late_joiner_first_answer_s": round(joiner, 2),
+            "catch_up_us_per_command": round((joiner - empty) / count * 1e6, 1)}  # fmt: skip
+
+
+def first_answer(url: str, env: dict[str, str]) -> float:
+    """Seconds from starting one more process on the state to its first health answer (which
+    applies everything the log holds first)."""
+    port = free_port()
+    argv = [str(BIN / "rcs-emulator"), "serve", "--port", str(port), "--log-level", "warning",
+            "--clock", "manual", "--state", url]  # fmt: skip
+    started = time.perf_counter()
+    proc = subprocess.Popen(argv, env={**os.environ, **env}, stdout=subprocess.DEVNULL)
+    try:
+        while True:
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"http://127.0.0.1:{port}/_emulator/health", timeout=300).is_success:
+                    return time.perf_counter() - started
+            if proc.poll() is not None or time.perf_counter() - started > 300:
+                raise RuntimeError("the joining process did not answer")
+            time.sleep(0.005)
+    finally:
+        proc.terminate()
+        proc.wait(10)
 
 
 if __name__ == "__main__":

@@ -96,6 +96,9 @@ def _serve(args: argparse.Namespace) -> int:
         + (f", {config.workers} workers)" if config.workers > 1 else ")"),
         flush=True,
     )
+    shared = app.state.shared
+    for caution in shared.cluster.cautions if shared is not None else ():
+        print(f"WARNING:  {caution}", file=sys.stderr, flush=True)
     if config.workers > 1:
         return _serve_workers(config, args)
     freeze_survivors_of_full_collections()

@@ -48,6 +48,7 @@ class Cluster:
     generation: str
     epoch: float
     entropy: int
+    cautions: tuple[str, ...] = ()  # what `serve` says once at start (see check_server)
 
     def clock(self, config: Config) -> Clock:
         if config.clock == "manual":
@@ -67,8 +68,9 @@ def join(config: Config) -> Cluster:
     try:
         client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
         try:
+            cautions: list[str] = []
             try:
-                check_server(url, client.info("server"))
+                cautions = check_server(url, client.info("default"))
             except redis.ResponseError:  # INFO not allowed to this user: the scripts will say
                 pass
             args: list[Any] = [secrets.token_hex(8), secrets.randbits(62), fingerprint(config)]
@@ -87,12 +89,13 @@ def join(config: Config) -> Cluster:
             f"({', '.join(differ)} differ); give every process the same, or flush that "
             "database to begin afresh with this one"
         )
-    return Cluster(url, generation.decode(), float(epoch), int(entropy))
+    return Cluster(url, generation.decode(), float(epoch), int(entropy), tuple(cautions))
 
 
-def check_server(url: str, info: dict[str, Any]) -> None:
-    """A single Redis 6.2 or later: the scripts use exclusive XRANGE ends (6.2) and touch keys
-    they compute, which a Redis Cluster refuses."""
+def check_server(url: str, info: dict[str, Any]) -> list[str]:
+    """A single Redis 6.2 or later (the scripts use exclusive XRANGE ends, 6.2, and touch keys
+    they compute, which a Redis Cluster refuses) that never evicts keys; what it should be told
+    (no append-only file) comes back as cautions."""
     version = str(info.get("redis_version", "0"))
     found = tuple(int(p) if p.isdigit() else 0 for p in (version.split(".") + ["0"])[:2])
     if found < (6, 2):
@@ -101,6 +104,19 @@ def check_server(url: str, info: dict[str, Any]) -> None:
     if info.get("redis_mode") == "cluster":
         raise ClusterError(f"state {shown(url)}: a Redis Cluster; the shared state needs a "
                            "single Redis (its scripts touch keys they compute)")  # fmt: skip
+    policy = str(info.get("maxmemory_policy", "noeviction"))
+    if int(info.get("maxmemory", 0) or 0) > 0 and policy != "noeviction":
+        # An evicting Redis would forget accepted commands, or the state's own keys, when full;
+        # with noeviction a full Redis refuses new requests (503s) and keeps what it accepted.
+        raise ClusterError(f"state {shown(url)}: Redis evicts keys when full (maxmemory-policy "
+                           f"{policy}); the shared state needs maxmemory-policy noeviction, so "
+                           "that a full Redis refuses new requests instead of forgetting "
+                           "accepted ones")  # fmt: skip
+    if str(info.get("aof_enabled", "1")) == "0":
+        return [f"state {shown(url)}: Redis keeps no append-only file, so a Redis restart loses "
+                "what was accepted since its last snapshot (the processes then answer 503 until "
+                "restarted); turn on appendonly to keep it"]  # fmt: skip
+    return []
 
 
 def shown(url: str) -> str:

@@ -45,7 +45,11 @@ if redis.call('HGET', KEYS[3], 'generation') ~= ARGV[1] then
     .. 'its data, or was flushed); restart the emulator processes to begin afresh')
 end
 """
-# A caller whose place is before the archived entries reads the chunks first (archive.py).
+# A caller whose place is before the archived entries reads the chunks first (archive.py). A
+# place after them is an entry of the stream; if it is gone, Redis lost commands this process
+# applied (AOF off or fsync'd once a second, then a restart; a failover): going on would let
+# processes diverge silently, and reuse command numbers (so ids), so it is refused, as a lost
+# generation is.
 _BEHIND = """
 local function older(a, b)
   local am, as = string.match(a, '(%d+)-(%d+)')
@@ -53,7 +57,14 @@ local function older(a, b)
   if tonumber(am) ~= tonumber(bm) then return tonumber(am) < tonumber(bm) end
   return tonumber(as) < tonumber(bs)
 end
-if older(ARGV[2], redis.call('GET', KEYS[#KEYS]) or '0-0') then return 'BEHIND' end
+local archived = redis.call('GET', KEYS[#KEYS]) or '0-0'
+if older(ARGV[2], archived) then return 'BEHIND' end
+if older(archived, ARGV[2]) and #redis.call('XRANGE', KEYS[1], ARGV[2], ARGV[2]) == 0 then
+  return redis.error_reply('LOST the emulator state in Redis went back to an older copy of '
+    .. 'itself (a restart from an older snapshot, a replica that took over): this process '
+    .. 'applied commands Redis no longer holds; restart the emulator processes to go on from '
+    .. 'what Redis kept')
+end
 """
 
 # Redis's time, as every command's "now" (seconds, microseconds kept)

@@ -28,7 +28,7 @@ import orjson
 import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
-from redis.exceptions import RedisError
+from redis.exceptions import OutOfMemoryError, RedisError
 from starlette.types import ASGIApp
 
 from ..control.injection import DEFERRED_DELAYS
@@ -172,10 +172,20 @@ class SharedState(Background):
         try:
             result = await call
         except RedisError as exc:
-            self.error = f"the shared state ({shown(self.cluster.url)}) cannot be reached: {exc}"
+            self.error = self._why(exc)
             raise Unreachable(self.error) from None
         self.error = None
         return result
+
+    def _why(self, exc: RedisError) -> str:
+        where = f"the shared state ({shown(self.cluster.url)})"
+        said = str(exc)
+        if said.startswith("LOST "):  # the scripts' own word: this process cannot go on
+            return f"{where}: {said.removeprefix('LOST ')}"
+        if isinstance(exc, OutOfMemoryError):
+            return (f"{where} is full: Redis refuses writes past its maxmemory, so nothing new "
+                    "is accepted until it has room (what it accepted is kept)")  # fmt: skip
+        return f"{where} cannot be reached: {said}"
 
     async def _apply(self, entries: list[Entry]) -> None:
         async with self._lock:

@@ -268,7 +268,11 @@ def test_workers_serve_one_port_over_one_state(redis_url: str, tmp_path: Path) -
     [({"redis_version": "6.0.16", "redis_mode": "standalone"}, "Redis 6.0.16 found; the shared "
       "state needs Redis 6.2 or later"),
      ({"redis_version": "7.2.4", "redis_mode": "cluster"}, "a Redis Cluster; the shared state "
-      "needs a single Redis (its scripts touch keys they compute)")],
+      "needs a single Redis (its scripts touch keys they compute)"),
+     ({"redis_version": "7.0.15", "maxmemory": 10**8, "maxmemory_policy": "allkeys-lru"}, "Redis "
+      "evicts keys when full (maxmemory-policy allkeys-lru); the shared state needs "
+      "maxmemory-policy noeviction, so that a full Redis refuses new requests instead of "
+      "forgetting accepted ones")],
 )  # fmt: skip
 def test_a_server_the_scripts_cannot_run_on_is_refused_by_name(info, said) -> None:
     with pytest.raises(ClusterError) as refused:
@@ -276,6 +280,21 @@ def test_a_server_the_scripts_cannot_run_on_is_refused_by_name(info, said) -> No
     assert str(refused.value) == f"state redis://***@db:6379/0: {said}"
     check_server("redis://db", {"redis_version": "6.2.0", "redis_mode": "standalone"})  # enough
     check_server("redis://db", {"redis_version": "8.0.1"})
+    # a policy matters only once a limit is set; a full Redis that never evicts is fine
+    for memory in ({"maxmemory": 0, "maxmemory_policy": "allkeys-lru"},
+                   {"maxmemory": 10**8, "maxmemory_policy": "noeviction"}):  # fmt: skip
+        assert check_server("redis://db", {"redis_version": "7.0.15", **memory}) == []
+
+
+def test_a_redis_without_an_append_only_file_is_joined_with_a_warning() -> None:
+    """Debian's redis-server keeps snapshots only: a restart goes back to the last one. Said
+    once, at start, by `serve`."""
+    info = {"redis_version": "7.0.15", "aof_enabled": 0}
+    assert check_server("redis://:pw@db:6379/0", info) == [
+        "state redis://***@db:6379/0: Redis keeps no append-only file, so a Redis restart loses "
+        "what was accepted since its last snapshot (the processes then answer 503 until "
+        "restarted); turn on appendonly to keep it"]  # fmt: skip
+    assert check_server("redis://db", {"redis_version": "7.0.15", "aof_enabled": 1}) == []
 
 
 def test_a_user_not_allowed_info_still_joins(redis_url: str, tmp_path: Path) -> None:
