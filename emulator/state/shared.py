@@ -18,6 +18,7 @@ loops that run beside requests are in background.py.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import logging
 import secrets
@@ -84,6 +85,7 @@ class SharedState(Background):
         self._request_ids = itertools.count(1)
         self._batch_ids = itertools.count(1)
         self._tasks: list[asyncio.Task[None]] = []
+        self._catching: asyncio.Task[None] | None = None  # a probe's catch-up (catch_up_within)
         self._started = False
         self._stop = asyncio.Event()  # set by aclose(): the loops end at their next turn
         self.error: str | None = None  # why Redis cannot be reached, while it cannot
@@ -148,6 +150,17 @@ class SharedState(Background):
             if not entries:
                 return
             await self._apply(entries)
+
+    async def catch_up_within(self, seconds: float) -> None:
+        """catch_up() for a caller that must answer soon (a health probe: a process that
+        joins a long log replays it for a while, and a liveness probe that timed out meanwhile
+        would restart it, and it would replay again): it waits `seconds` at most, and the
+        catch-up goes on without it (describe() says so)."""
+        if self._catching is None or self._catching.done():
+            self._catching = asyncio.get_running_loop().create_task(self.catch_up())
+            self._catching.add_done_callback(_retrieve)  # a failure is met by the next caller
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(self._catching), seconds)
 
     async def _read(self) -> list[Entry]:
         """What follows this process's place: from the stream, or first from the archive."""
@@ -249,5 +262,11 @@ class SharedState(Background):
             "url": shown(self.cluster.url),
             "process": self.origin,
             "applied": self.last.decode(),
+            "catching_up": self._catching is not None and not self._catching.done(),
             "reachable": self.error is None,
         }
+
+
+def _retrieve(task: asyncio.Task[None]) -> None:
+    if not task.cancelled():
+        task.exception()

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+import httpx
 import pytest
 import redis
 import redis.asyncio as aioredis
 
-from emulator import Config
+from emulator import Config, create_app
 from emulator.state.archive import Archive, MissingChunk, encode
 from emulator.state.log import Behind, CommandLog
 from tests.conftest import GENERIC_AUTH, SERWERSMS_AUTH, open_client
@@ -122,3 +123,37 @@ async def test_a_chunk_of_big_commands_ends_at_its_byte_bound(client: aioredis.R
     assert await client.llen("rcs:chunks") == 2 and await client.xlen("rcs:log") == 12
     assert await archive.after(b"0-0") == written[:3]
     assert await archive.after(written[2][0]) == written[3:13]
+
+
+async def test_a_health_probe_answers_while_a_joining_process_still_applies_the_log(
+    redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A process that joins a long log replays it first; a liveness probe that waited for all
+    of it would time out, and the process would be restarted to replay again. The probe waits
+    PROBE_WAIT at most (0 here, so the replay cannot be done yet) and says so; every other read
+    still waits for all of it."""
+    from emulator.state import middleware
+
+    config = Config(clock="manual")
+    async with open_client("redis", config, redis_server.url) as first:
+        for i in range(30):
+            sent = await first.post("/Rcs/api/v1/Message", headers=GENERIC_AUTH, json={
+                "agentId": "a", "number": [f"+4670000{i:04d}"], "messageType": "TextMessage",
+                "text": "hi"})  # fmt: skip
+            assert sent.status_code == 200
+        monkeypatch.setattr(middleware, "PROBE_WAIT", 0)
+        joining = create_app(config.with_overrides(state=redis_server.url))
+        transport = httpx.ASGITransport(app=joining)
+        try:
+            async with httpx.AsyncClient(transport=transport, base_url="http://e") as late:
+                probe = (await late.get("/_emulator/health")).json()
+                assert probe["status"] == "ok" and probe["state"]["catching_up"] is True
+                assert probe["messages"] < 30
+                listed = (await late.get("/_emulator/messages")).json()
+                assert listed["total"] == 30  # a read waits for every command before it
+                monkeypatch.setattr(middleware, "PROBE_WAIT", 1.0)  # as served
+                probe = (await late.get("/_emulator/health")).json()
+                assert probe["state"]["catching_up"] is False and probe["messages"] == 30
+        finally:
+            await joining.state.emulator.dispatcher.aclose()
+            await joining.state.shared.aclose()
