@@ -42,6 +42,7 @@ class Background:
     _started: bool
     _stop: asyncio.Event
     _tasks: list[asyncio.Task[None]]
+    _catching: asyncio.Task[None] | None
     _appended: float
 
     if TYPE_CHECKING:  # SharedState's own
@@ -122,6 +123,8 @@ class Background:
         can leave redis-py waiting on its connection); one still busy after a second is
         cancelled and left to finish on its own."""
         self._stop.set()
+        if self._catching is not None:  # a probe's catch-up nobody waits for any more
+            self._catching.cancel()
         if self._tasks:
             _, busy = await asyncio.wait(self._tasks, timeout=1.0)
             for task in busy:
