@@ -15,9 +15,10 @@ from bench.common import free_port, redis_argv
 
 
 class RedisServer:
-    def __init__(self, folder: Path, port: int | None = None) -> None:
+    def __init__(self, folder: Path, port: int | None = None, snapshots_only: bool = False) -> None:
         self.folder = folder
         self.port = port or free_port()
+        self.snapshots_only = snapshots_only  # as Debian's default: no AOF, SAVE writes dump.rdb
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -30,8 +31,11 @@ class RedisServer:
             pytest.fail("the shared-state tests need redis-server: apt-get install redis-server "
                         "(make test installs it)")  # fmt: skip
         self.folder.mkdir(parents=True, exist_ok=True)
+        argv = redis_argv(self.port, self.folder, binary)
+        if self.snapshots_only:
+            argv[argv.index("--appendonly") + 1] = "no"
         self.process = subprocess.Popen(
-            redis_argv(self.port, self.folder, binary),
+            argv,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

@@ -11,6 +11,7 @@ import pytest
 import redis
 
 from tests.conftest import GENERIC_AUTH, SERWERSMS_AUTH
+from tests.redis_server import RedisServer
 from tests.robustness.process import Served
 from tests.state.test_cluster import MESSAGE, generic, listed, send
 
@@ -104,3 +105,31 @@ def test_serve_says_once_that_a_redis_without_an_append_only_file_forgets(
                         "Redis restart loses what was accepted since its last snapshot (the "
                         "processes then answer 503 until restarted); turn on appendonly to keep "
                         "it"]  # fmt: skip
+
+
+def test_a_redis_restarted_from_its_last_snapshot_is_refused_until_the_processes_restart(
+    tmp_path: Path,
+) -> None:
+    """The real thing: a Redis that keeps snapshots only (Debian's default), killed with SIGKILL
+    after a send it accepted, comes back without it."""
+    server = RedisServer(tmp_path / "redis", snapshots_only=True).start()
+    args = ("--state", server.url, "--clock", "manual")
+    served = Served(tmp_path / "a.log", *args)
+    try:
+        kept = send(served.base_url, "+46700000730")
+        admin = redis.Redis.from_url(server.url)
+        admin.save()
+        admin.close()
+        send(served.base_url, "+46700000731")  # after the snapshot
+        server.kill()
+        server.start()
+        control = httpx.get(served.base_url + "/_emulator/messages")
+        assert control.status_code == 503
+        assert "went back to an older copy of itself" in control.json()["error"]
+        served.stop()
+        served = Served(tmp_path / "b.log", *args)
+        assert [m["batch"] for m in listed(served.base_url)] == [kept]
+    finally:
+        served.stop()
+        server.stop()
+    assert "Redis keeps no append-only file" in served.text()
