@@ -1,0 +1,113 @@
+"""Every process on one shared state holds the same state field by field, and so does one that
+joins late and reads the archive: compared whole (deep_state.py), not only through what the
+endpoints show, after traffic through both processes that touches every kind of command."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+import pytest
+import redis
+
+from emulator import Config, create_app
+from tests.conftest import GENERIC_AUTH, SERWERSMS_AUTH
+from tests.state.deep_state import differences, flattened
+
+pytestmark = pytest.mark.anyio
+
+CONFIG = Config(clock="manual", seed=5, webhook_url="http://127.0.0.1:9/hook", state_chunk=10)
+
+
+@asynccontextmanager
+async def process(url: str) -> AsyncIterator[tuple[httpx.AsyncClient, object]]:
+    app = create_app(CONFIG.with_overrides(state=url))
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://emulator") as client:
+            yield client, app
+    finally:
+        await app.state.emulator.dispatcher.aclose()
+        await app.state.shared.aclose()
+
+
+def state(app: object) -> dict[str, object]:
+    return flattened(("emulator", app.state.emulator), ("faults", app.state.faults))  # type: ignore[attr-defined]
+
+
+def generic(phone: str, text: str = "Hi") -> dict[str, object]:
+    return {"agentId": "ag", "number": [phone], "messageType": "TextMessage", "text": text,
+            "suggestedReplies": [{"text": "Yes", "postbackData": "yes"}]}  # fmt: skip
+
+
+async def traffic(a: httpx.AsyncClient, b: httpx.AsyncClient) -> None:
+    """Sends, an upload, advances with callbacks (to a receiver that refuses connections, so
+    retries), an inbound tap, faults (counted and by chance), settings, a reseed, a tenant's
+    reset: through both processes, interleaved."""
+    ok = []
+    for i in range(6):
+        client = (a, b)[i % 2]
+        ok.append(await client.post("/Rcs/api/v1/Message", headers=GENERIC_AUTH,
+                                    json=generic(f"+4670000{i:04d}")))  # fmt: skip
+        ok.append(await client.post("/messages/send_rcs.json", headers=SERWERSMS_AUTH, json={
+            "rcs_id": "bot", "phone": f"50060070{i}", "details": True,
+            "message": {"text": "x"}}))  # fmt: skip
+    ok.append(await a.post("/Rcs/api/v1/UploadFile/ag", headers=GENERIC_AUTH,
+                           files={"file": ("a.png", b"\x89PNG" + bytes(range(256)), "image/png")}))  # fmt: skip
+    ok.append(await b.post("/_emulator/clock/advance", json={"seconds": 30}))
+    ok.append(await a.post("/_emulator/inbound", json={
+        "provider": "generic", "agent_id": "ag", "phone": "+46700000000", "postback": "yes"}))  # fmt: skip
+    ok.append(await b.post("/_emulator/faults", json={"provider": "generic", "status": 500,
+                                                      "count": 1}))  # fmt: skip
+    assert (await a.post("/Rcs/api/v1/Message", headers=GENERIC_AUTH,
+                         json=generic("+46700000100"))).status_code == 500  # fmt: skip
+    ok.append(await b.post("/_emulator/faults", json={"provider": "serwersms", "status": 503,
+                                                      "probability": 0.5}))  # fmt: skip
+    answers = [
+        await (a, b)[i % 2].post(
+            "/messages/send_rcs.json",
+            headers=SERWERSMS_AUTH,
+            json={"rcs_id": "bot", "phone": f"50060071{i}", "message": {"text": "y"}},
+        )  # fmt: skip
+        for i in range(8)
+    ]
+    assert {r.status_code for r in answers} <= {200, 503}
+    ok.append(await a.put("/_emulator/phones/+46700000003", json={"rcs_capable": False}))
+    ok.append(
+        await b.put("/_emulator/agents/generic/ag", json={"webhook_url": "http://127.0.0.1:9/x"})
+    )
+    ok.append(await a.post("/_emulator/seed", json={"seed": 11}))
+    ok.append(
+        await b.post("/Rcs/api/v1/Message", headers=GENERIC_AUTH, json=generic("+46700000003"))
+    )
+    ok.append(await b.post("/_emulator/clock/advance", json={"seconds": 3600}))
+    ok.append(
+        await a.post("/_emulator/reset", params={"tenant": GENERIC_AUTH["Authorization"][7:]})
+    )
+    ok.append(
+        await b.post("/Rcs/api/v1/Message", headers=GENERIC_AUTH, json=generic("+46700000004"))
+    )
+    assert all(r.is_success for r in ok), [r.text for r in ok if not r.is_success]
+
+
+async def test_every_process_and_a_late_one_hold_the_same_state_field_by_field(redis_url) -> None:
+    async with process(redis_url) as (a, first), process(redis_url) as (b, second):
+        await traffic(a, b)
+        admin = redis.Redis.from_url(redis_url)
+        try:
+            deadline = time.monotonic() + 30
+            while admin.llen("rcs:chunks") < 2:  # the archivers look every 2 s
+                assert time.monotonic() < deadline, "the log was not archived"
+                await asyncio.sleep(0.1)
+        finally:
+            admin.close()
+        async with process(redis_url) as (late, third):
+            for client in (a, b, late):  # a read applies everything before it
+                assert (await client.get("/_emulator/messages")).status_code == 200
+            ours = state(first)
+            assert len(ours) > 1000  # messages, events, deliveries, settings, draws...
+            assert differences(ours, state(second)) == []
+            assert differences(ours, state(third)) == []
