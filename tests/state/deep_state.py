@@ -74,6 +74,9 @@ def _walk(obj: Any, path: str, out: dict[str, Any], seen: dict[int, str]) -> Non
             for slot in getattr(cls, "__slots__", ()):
                 if hasattr(obj, slot):
                     fields[slot] = getattr(obj, slot)
+        if not fields:  # a C object with no fields to walk (itertools.count: "count(7)")
+            shown = repr(obj)
+            out[path] = shown if " at 0x" not in shown else kind.__name__
         for name, value in fields.items():
             if name not in PER_PROCESS:
                 _walk(value, f"{path}.{name}", out, seen)
