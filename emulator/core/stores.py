@@ -91,6 +91,7 @@ class Stores:
             store.closed = True
         self._stores = {}
         self.count = 0
+        self.evicted = 0  # of the messages just forgotten (the webhook log's drops reset alike)
         if self.changes is not None:
             self.changes.cleared = True
             self.changes.messages.clear()

@@ -284,3 +284,6 @@ async def test_retention_evicts_the_oldest_and_says_so(mode, redis_url):
         retention = (await client.get("/_emulator/health")).json()["retention"]
         assert retention == {"max_messages": 5, "evicted_messages": 3, "max_webhook_log": 100000,
                              "webhook_log_dropped": 0}  # fmt: skip
+        await client.post("/_emulator/reset")  # forgets evictions with the messages, as drops
+        retention = (await client.get("/_emulator/health")).json()["retention"]
+        assert retention["evicted_messages"] == 0

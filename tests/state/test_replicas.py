@@ -19,7 +19,9 @@ from tests.state.deep_state import differences, flattened
 
 pytestmark = pytest.mark.anyio
 
-CONFIG = Config(clock="manual", seed=5, webhook_url="http://127.0.0.1:9/hook", state_chunk=10)
+CONFIG = Config(
+    clock="manual", seed=5, webhook_url="http://127.0.0.1:9/hook", state_chunk=10, max_messages=12
+)  # retention evicts too
 
 
 @asynccontextmanager
@@ -109,5 +111,6 @@ async def test_every_process_and_a_late_one_hold_the_same_state_field_by_field(r
                 assert (await client.get("/_emulator/messages")).status_code == 200
             ours = state(first)
             assert len(ours) > 1000  # messages, events, deliveries, settings, draws...
+            assert ours["emulator.stores.evicted"] > 0
             assert differences(ours, state(second)) == []
             assert differences(ours, state(third)) == []
