@@ -117,6 +117,7 @@ def create_app(
     for m in mounts:
         emulator.register(m.adapter)  # before any state is restored: deliveries need adapters
         emulator.on_reset.append(m.reset)
+        emulator.carriers[m.name] = (m.carried, m.carry)
         handlers.update(m.exception_handlers)
         operations += m.control
         hot += m.routes[: m.hot_routes]

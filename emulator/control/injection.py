@@ -5,6 +5,7 @@ of these with a seeded probability. Applied by a middleware in front of the prov
 from __future__ import annotations
 
 import asyncio
+import copy
 import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -79,6 +80,15 @@ class Faults:
     def fork(self, entropy: int) -> None:
         """A cluster's next command draws the same chances in every process (CommandDraws)."""
         self._draws.fork(entropy)
+
+    def carried(self) -> dict[str, Any]:
+        """What a full reset leaves (it clears the faults): the next id, the draws."""
+        return {"next_id": next(copy.copy(self._ids)), "draws": self._draws.carried()}
+
+    def carry(self, data: dict[str, Any]) -> None:
+        self._ids = itertools.count(data["next_id"])
+        self.reseed(data["draws"]["seed"])
+        self._draws.carry(data["draws"])
 
     def add(
         self,

@@ -82,6 +82,8 @@ class Emulator(Directory, Answers, Notices):
         self.phones: dict[str, PhoneSettings] = {}
         self.on_reset: list[Callable[[], None]] = []  # providers' own per-run state
         self.on_restore: list[Callable[[], None]] = []  # providers' own settings, to config
+        # Providers' own settings a reset may keep, as data: name -> (taken, given back).
+        self.carriers: dict[str, tuple[Callable[[], Any], Callable[[Any], None]]] = {}
         self.restore_settings()
         # What a test did not ask for: refused requests and webhooks that were not accepted
         # (the newest 10,000: a long demo must not grow it without end).

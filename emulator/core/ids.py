@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import string
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from faker import Faker
@@ -34,6 +34,18 @@ class CommandDraws:
         self._pending = f"{base}{self.label}:{self._commands}"  # seeded at the first draw
         self.forked = True
 
+    def carried(self) -> dict[str, Any]:
+        """Where the draws stand, as data (a full reset leaves them going on)."""
+        version, state, gauss = self._rng.getstate()
+        return {"seed": self.seed, "forked": self.forked, "commands": self._commands,
+                "pending": self._pending, "rng": [version, list(state), gauss]}  # fmt: skip
+
+    def carry(self, data: dict[str, Any]) -> None:
+        self.seed, self.forked = data["seed"], data["forked"]
+        self._commands, self._pending = data["commands"], data["pending"]
+        version, state, gauss = data["rng"]
+        self._rng.setstate((version, tuple(state), gauss))
+
     def rng(self) -> random.Random:
         if self._pending is not None:  # most commands draw nothing: they never pay the seeding
             self._rng.seed(self._pending)
@@ -53,6 +65,13 @@ class IdSource:
     def fork(self, entropy: int) -> None:
         """Start the draws of a cluster's next command (CommandDraws)."""
         self._draws.fork(entropy)
+
+    def carried(self) -> dict[str, Any]:
+        return self._draws.carried()
+
+    def carry(self, data: dict[str, Any]) -> None:
+        self.reseed(data["seed"])
+        self._draws.carry(data)
 
     def _random(self) -> random.Random:
         return self._draws.rng()

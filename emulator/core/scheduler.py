@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import heapq
 import itertools
 from collections.abc import Callable
+from typing import Any
 
 Action = Callable[[], None]
 
@@ -27,6 +29,13 @@ class Scheduler:
         if install:
             self.changes = changes
         return changes
+
+    def carried(self) -> dict[str, Any]:
+        """What clear() leaves: the sequence that orders equal due times."""
+        return {"next_seq": next(copy.copy(self._seq))}
+
+    def carry(self, data: dict[str, Any]) -> None:
+        self._seq = itertools.count(data["next_seq"])
 
     def at(self, due: float, action: Action) -> None:
         entry = (due, next(self._seq), action)

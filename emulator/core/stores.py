@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import heapq
 import itertools
 from collections.abc import Iterable
@@ -85,6 +86,13 @@ class Stores:
             if self.changes is not None:
                 self.changes.dropped.add(tenant)
         return store
+
+    def carried(self) -> dict[str, Any]:
+        """What clear() leaves: the sequence that orders messages across tenants."""
+        return {"next_seq": next(copy.copy(self._counter))}
+
+    def carry(self, data: dict[str, Any]) -> None:
+        self._counter = itertools.count(data["next_seq"])
 
     def clear(self) -> None:
         for store in self._stores.values():

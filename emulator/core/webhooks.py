@@ -11,6 +11,7 @@ attempt (whatever its outcome; retries do not hold the lane).
 from __future__ import annotations
 
 import asyncio
+import copy
 import itertools
 import logging
 from collections import deque
@@ -56,6 +57,14 @@ class Dispatcher(Attempts):
         self._ids = itertools.count(1)
         self.ledger = ledger  # a cluster's: who makes each attempt (None: this process)
         self.clear()
+
+    def carried(self) -> dict[str, Any]:
+        """What a full reset leaves (clear() keeps counting delivery ids: they key a shared
+        state's ledger of attempts)."""
+        return {"next_id": next(copy.copy(self._ids))}
+
+    def carry(self, data: dict[str, Any]) -> None:
+        self._ids = itertools.count(data["next_id"])
 
     def clear(self) -> None:
         self.deliveries: dict[int, Delivery] = {}

@@ -25,6 +25,9 @@ class ProviderMount:
     exception_handlers: dict[Any, Callable[..., Any]] = field(default_factory=dict)
     middleware: Callable[[ASGIApp], ASGIApp] | None = None
     reset: Callable[[], None] = lambda: None
+    # Its own settings a reset with keep_settings keeps, as JSON-able data, and back (core/carry.py)
+    carried: Callable[[], Any] = lambda: None
+    carry: Callable[[Any], None] = lambda data: None
     # The provider's own answer for an injected fault (status, Retry-After seconds or None).
     fault_response: Callable[[Request, int, int | None], Response] = field(
         default=lambda request, status, retry_after: Response(status_code=status)

@@ -12,6 +12,7 @@ Keys (all under one prefix, in the database the URL names):
   archived  the last entry kept compressed in a chunk rather than in the stream (archive.py)
   chunks    list: each chunk's last entry, in order; chunk:E the chunk ending at entry E
   outcomes  hash: "delivery:attempt" -> the attempt's outcome (JSON)
+  checkpoint hash: id, data: the newest full reset's entry and what it left (checkpoint.py)
   claim:D:A one attempt's claim, with a lease (PX): the process making it
 """
 
@@ -50,13 +51,17 @@ end
 # applied (AOF off or fsync'd once a second, then a restart; a failover): going on would let
 # processes diverge silently, and reuse command numbers (so ids), so it is refused, as a lost
 # generation is.
-_BEHIND = """
+_OLDER = """
 local function older(a, b)
   local am, as = string.match(a, '(%d+)-(%d+)')
   local bm, bs = string.match(b, '(%d+)-(%d+)')
   if tonumber(am) ~= tonumber(bm) then return tonumber(am) < tonumber(bm) end
   return tonumber(as) < tonumber(bs)
 end
+"""
+_BEHIND = (
+    _OLDER
+    + """
 local archived = redis.call('GET', KEYS[#KEYS]) or '0-0'
 if older(ARGV[2], archived) then return 'BEHIND' end
 if older(archived, ARGV[2]) and #redis.call('XRANGE', KEYS[1], ARGV[2], ARGV[2]) == 0 then
@@ -66,6 +71,7 @@ if older(archived, ARGV[2]) and #redis.call('XRANGE', KEYS[1], ARGV[2], ARGV[2])
     .. 'what Redis kept')
 end
 """
+)
 
 # Redis's time, as every command's "now" (seconds, microseconds kept)
 _STAMP = """
@@ -150,6 +156,18 @@ return 1
 """
 )
 
+# KEYS meta, checkpoint; ARGV generation, entry id, data: kept only if newer than the one held
+CHECKPOINT = (
+    _OLDER
+    + """
+if redis.call('HGET', KEYS[1], 'generation') ~= ARGV[1] then return 0 end
+local held = redis.call('HGET', KEYS[2], 'id')
+if held and not older(held, ARGV[2]) then return 0 end
+redis.call('HSET', KEYS[2], 'id', ARGV[2], 'data', ARGV[3])
+return 1
+"""
+)
+
 # KEYS outcomes; ARGV claim prefix, fields...: each outcome, or 'busy' / 'lapsed'
 OUTCOMES = """
 local found = {}
@@ -177,6 +195,7 @@ class CommandLog:
         self._claim: AsyncScript = client.register_script(CLAIM)
         self._record: AsyncScript = client.register_script(RECORD)
         self._outcomes: AsyncScript = client.register_script(OUTCOMES)
+        self._checkpoint: AsyncScript = client.register_script(CHECKPOINT)
 
     def key(self, name: str) -> str:
         return f"{self.prefix}{name}"
@@ -229,6 +248,17 @@ class CommandLog:
         keys = [*self._log_keys, self.key("outcomes"), self.key(f"claim:{field}")]
         args: list[Any] = [self.generation, field, outcome, self.origin, head]
         return bool(await self._record(keys=keys, args=args))
+
+    async def checkpoint(self, entry_id: bytes, data: bytes) -> bool:
+        """Record what a full reset at `entry_id` left (state/checkpoint.py)."""
+        keys = [self.key("meta"), self.key("checkpoint")]
+        return bool(await self._checkpoint(keys=keys, args=[self.generation, entry_id, data]))
+
+    async def newest_checkpoint(self) -> tuple[bytes, bytes] | None:
+        entry_id, data = await self.client.hmget(self.key("checkpoint"), ["id", "data"])
+        if isinstance(entry_id, bytes) and isinstance(data, bytes):
+            return entry_id, data
+        return None
 
     async def outcomes(self, fields: list[str]) -> list[bytes]:
         found = await self._outcomes(keys=[self.key("outcomes")],

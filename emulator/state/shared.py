@@ -36,6 +36,7 @@ from ..control.injection import DEFERRED_DELAYS
 from ..core.clock import SharedClock
 from .archive import Archive, MissingChunk
 from .background import Background
+from .checkpoint import Checkpoints
 from .cluster import PREFIX, Cluster, shown
 from .commands import Answer, discard, head_of, replay_receive, scope_of
 from .ledger import RedisLedger
@@ -70,6 +71,8 @@ class SharedState(Background):
         self.log = CommandLog(self.client, PREFIX, cluster.generation, self.origin)
         self.ledger = RedisLedger(self.log)
         self.archive = Archive(self.log, chunk)
+        self.checkpoints = Checkpoints(self.log)
+        self._begun = False  # whether this process looked for a checkpoint to begin at
         self.app: ASGIApp | None = None  # the emulator's own stack, set by the middleware
         self.root: ASGIApp | None = None  # the Starlette app (routing reads it from the scope)
         self.emulator: Emulator | None = None
@@ -93,6 +96,7 @@ class SharedState(Background):
     def bind(self, emulator: Emulator, faults: Faults) -> None:
         self.emulator = emulator
         self.faults = faults
+        self.checkpoints.watch(emulator)
 
     # -- commands ---------------------------------------------------------------------------
 
@@ -121,6 +125,7 @@ class SharedState(Background):
             self._sending -= 1
 
     async def _send_batch(self) -> None:
+        await self._begin()
         batch, self._batch = self._batch, []
         batch_id = str(next(self._batch_ids))
         try:
@@ -164,6 +169,7 @@ class SharedState(Background):
 
     async def _read(self) -> list[Entry]:
         """What follows this process's place: from the stream, or first from the archive."""
+        await self._begin()
         while True:
             try:
                 return await self._guard(self.log.read(self.last))  # type: ignore[no-any-return]
@@ -200,6 +206,19 @@ class SharedState(Background):
                     "is accepted until it has room (what it accepted is kept)")  # fmt: skip
         return f"{where} cannot be reached: {said}"
 
+    async def _begin(self) -> None:
+        """A process at the log's start begins at the newest full reset (checkpoint.py)."""
+        if self._begun:
+            return
+        async with self._lock:
+            if not self._begun and self.last == b"0-0":
+                found = await self._guard(self.checkpoints.newest())
+                if found is not None:
+                    assert self.emulator is not None and self.faults is not None
+                    self.checkpoints.begin_at(self.emulator, self.faults, found[1])
+                    self.last, self._last = found[0], order(found[0])
+            self._begun = True
+
     async def _apply(self, entries: list[Entry]) -> None:
         async with self._lock:
             for entry_id, fields in entries:
@@ -209,6 +228,12 @@ class SharedState(Background):
                 await self._apply_one(fields)
                 self._last = place
                 self.last = entry_id
+                if self.checkpoints.seen:  # a full reset: its sender records what it left
+                    self.checkpoints.seen = False
+                    if fields.get(b"o") == self.origin.encode():
+                        assert self.emulator is not None and self.faults is not None
+                        left = self.checkpoints.taken(self.emulator, self.faults)
+                        await self.checkpoints.record(entry_id, left)
 
     async def _apply_one(self, fields: dict[bytes, bytes]) -> None:
         emulator, faults = self.emulator, self.faults

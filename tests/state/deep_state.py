@@ -52,6 +52,15 @@ def _walk(obj: Any, path: str, out: dict[str, Any], seen: dict[int, str]) -> Non
     if isinstance(obj, random.Random):
         out[path] = obj.getstate()  # the draws to come
         return
+    if (kind.__module__ or "").startswith("emulator.state."):
+        return  # the shared state's own machinery (this process's place, its Redis client)
+    if isinstance(obj, types.MethodType) and _ours(obj.__self__):
+        _walk(obj.__self__, f"{path}.__self__", out, seen)  # a hook's owner: a provider's state
+        return
+    if isinstance(obj, types.FunctionType) and obj.__module__.startswith("emulator."):
+        for i, cell in enumerate(obj.__closure__ or ()):  # what a provider's hook closes over
+            _walk(cell.cell_contents, f"{path}.<closure {i}>", out, seen)
+        return
     if (kind.__module__ or "").split(".")[0] in MACHINERY or isinstance(obj, _CALLABLES):
         return
     if id(obj) in seen:  # one object under several names (a message in every index)
@@ -80,3 +89,7 @@ def _walk(obj: Any, path: str, out: dict[str, Any], seen: dict[int, str]) -> Non
         for name, value in fields.items():
             if name not in PER_PROCESS:
                 _walk(value, f"{path}.{name}", out, seen)
+
+
+def _ours(obj: object) -> bool:
+    return (type(obj).__module__ or "").startswith("emulator.")

@@ -25,8 +25,10 @@ CONFIG = Config(
 
 
 @asynccontextmanager
-async def process(url: str) -> AsyncIterator[tuple[httpx.AsyncClient, object]]:
-    app = create_app(CONFIG.with_overrides(state=url))
+async def process(
+    url: str, config: Config = CONFIG
+) -> AsyncIterator[tuple[httpx.AsyncClient, object]]:
+    app = create_app(config.with_overrides(state=url))
     transport = httpx.ASGITransport(app=app)
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://emulator") as client:
@@ -114,3 +116,43 @@ async def test_every_process_and_a_late_one_hold_the_same_state_field_by_field(r
             assert ours["emulator.stores.evicted"] > 0
             assert differences(ours, state(second)) == []
             assert differences(ours, state(third)) == []
+
+
+@pytest.mark.parametrize("keep_settings", ["true", "false"])
+async def test_a_process_that_joins_after_a_full_reset_begins_there_alike(
+    redis_url: str, keep_settings: str
+) -> None:
+    """The newest full reset is recorded with what it left (state/checkpoint.py); a process
+    that joins begins there. Everything before it is dropped from Redis here, so the joiner
+    cannot have replayed it, and it still holds what the others hold, field by field."""
+    config = CONFIG.with_overrides(state_chunk=5000)  # the whole log stays in the stream
+    async with process(redis_url, config) as (a, first), process(redis_url, config) as (b, second):
+        await traffic(a, b)
+        group = await b.put("/_emulator/serwersms/groups/7", json={"phones": ["500600700"]})
+        assert group.status_code == 200  # a provider's own setting: kept with keep_settings
+        reset = await a.post("/_emulator/reset", params={"keep_settings": keep_settings})
+        assert reset.status_code == 200
+        after = [await b.post("/Rcs/api/v1/Message", headers=GENERIC_AUTH,
+                              json=generic("+46700000200")),
+                 await a.post("/messages/send_rcs.json", headers=SERWERSMS_AUTH,
+                              json={"rcs_id": "bot", "group_id": "7", "message": {"text": "z"}}),
+                 await b.post("/_emulator/clock/advance", json={"seconds": 60})]  # fmt: skip
+        assert [r.status_code for r in after] == [200, 200, 200]
+        admin = redis.Redis.from_url(redis_url)
+        try:
+            reset_at = admin.hget("rcs:checkpoint", "id")
+            assert reset_at is not None
+            dropped = admin.xtrim("rcs:log", minid=reset_at.decode())  # all before the reset
+            assert dropped > 30
+        finally:
+            admin.close()
+        async with process(redis_url, config) as (late, third):
+            for client in (a, b, late):
+                assert (await client.get("/_emulator/messages")).status_code == 200
+            assert differences(state(first), state(third)) == []
+            assert differences(state(first), state(second)) == []
+            sent = await late.post("/Rcs/api/v1/Message", headers=GENERIC_AUTH,
+                                   json=generic("+46700000201"))  # fmt: skip
+            assert sent.status_code == 200
+            await a.get("/_emulator/messages")
+            assert differences(state(first), state(third)) == []

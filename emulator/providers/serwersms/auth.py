@@ -66,6 +66,11 @@ class Accounts:
             if entry.username:
                 self.by_user[entry.username] = (account, entry.password or "")
 
+    def forget_open(self) -> None:
+        """The accounts met without config (any credentials pass unless strict) are made
+        again, alike, when next met: a reset forgets them with the rest."""
+        self._open.clear()
+
     def identify(self, request: Request, params: Mapping[str, Any]) -> Account:
         value = header(request, b"authorization") or ""
         token = value[7:].strip() if value[:7].lower() == "bearer " else ""

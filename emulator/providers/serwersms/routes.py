@@ -43,8 +43,13 @@ class SerwerSmsApi:
 
     def restore_groups(self) -> None:
         """Groups back to the config's (a reset without keep_settings)."""
+        self.carry_groups(self.config_groups)
+
+    def carry_groups(self, groups: dict[str, list[str]] | None) -> None:
+        """Groups as given (what a reset kept, core/carry.py), in the dict the control API
+        edits."""
         self.groups.clear()
-        self.groups.update({k: list(v) for k, v in self.config_groups.items()})
+        self.groups.update({k: list(v) for k, v in (groups or {}).items()})
 
     async def params(self, request: Request) -> dict[str, Any]:
         try:
@@ -180,4 +185,7 @@ def mount(emulator: Emulator, section: SerwerSmsSection) -> ProviderMount:
         hot_routes=3,  # messages/send_rcs in its three forms
         control=group_operations(api.groups),
         max_body=MAX_BODY,
+        reset=api.accounts.forget_open,
+        carried=lambda: {k: list(v) for k, v in api.groups.items()},
+        carry=api.carry_groups,
     )
