@@ -125,10 +125,10 @@ class SharedState(Background):
             self._sending -= 1
 
     async def _send_batch(self) -> None:
-        await self._begin()
         batch, self._batch = self._batch, []
         batch_id = str(next(self._batch_ids))
         try:
+            await self._begin()
             while True:
                 try:
                     entries = await self._guard(self.log.append(batch_id, self.last, batch))

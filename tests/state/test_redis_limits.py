@@ -133,3 +133,26 @@ def test_a_redis_restarted_from_its_last_snapshot_is_refused_until_the_processes
         served.stop()
         server.stop()
     assert "Redis keeps no append-only file" in served.text()
+
+
+@pytest.mark.anyio
+async def test_a_first_send_while_redis_is_down_is_refused_not_left_waiting(tmp_path: Path) -> None:
+    """A process that joined, then lost Redis before its first request: that request (a send,
+    which first looks for a checkpoint to begin at) gets its provider's 503."""
+    import asyncio
+
+    from emulator import Config, create_app
+
+    server = RedisServer(tmp_path / "redis").start()
+    app = create_app(Config(clock="manual", state=server.url))
+    server.kill()
+    try:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://emulator") as client:
+            answer = await asyncio.wait_for(
+                client.post(MESSAGE, json=generic("+46700000740"), headers=GENERIC_AUTH), 60
+            )
+        assert answer.status_code == 503 and answer.json()["status"] == 503
+    finally:
+        await app.state.emulator.dispatcher.aclose()
+        await app.state.shared.aclose()
