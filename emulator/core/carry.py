@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
+from .clock import ManualClock
 from .models import AgentSettings, PhoneSettings
 
 if TYPE_CHECKING:
@@ -26,7 +27,7 @@ def carried(emulator: Emulator) -> dict[str, Any]:
         "deliveries": emulator.dispatcher.carried(),
         "schedule": emulator.scheduler.carried(),
         "stores": emulator.stores.carried(),
-        "manual_now": clock.now() if clock.mode == "manual" else None,
+        "manual_now": clock.now() if isinstance(clock, ManualClock) else None,
         "revision": emulator.revision,
         "agents": [[list(key), asdict(a)] for key, a in emulator.agents.items()],
         "phones": [asdict(p) for p in emulator.phones.values()],
@@ -40,9 +41,10 @@ def carry(emulator: Emulator, data: dict[str, Any]) -> None:
     emulator.dispatcher.carry(data["deliveries"])
     emulator.scheduler.carry(data["schedule"])
     emulator.stores.carry(data["stores"])
-    if data["manual_now"] is not None:
-        emulator.clock.set(data["manual_now"])  # type: ignore[attr-defined]
-    emulator.agents = {tuple(key): AgentSettings(**a) for key, a in data["agents"]}  # type: ignore[misc]
+    if data["manual_now"] is not None and isinstance(emulator.clock, ManualClock):
+        emulator.clock.set(data["manual_now"])
+    emulator.agents = {(provider, tenant, agent_id): AgentSettings(**settings)
+                       for (provider, tenant, agent_id), settings in data["agents"]}  # fmt: skip
     emulator.phones = {p["phone"]: PhoneSettings(**p) for p in data["phones"]}
     for name, (_, give) in emulator.carriers.items():
         give(data["providers"].get(name))
