@@ -46,11 +46,7 @@ if redis.call('HGET', KEYS[3], 'generation') ~= ARGV[1] then
     .. 'its data, or was flushed); restart the emulator processes to begin afresh')
 end
 """
-# A caller whose place is before the archived entries reads the chunks first (archive.py). A
-# place after them is an entry of the stream; if it is gone, Redis lost commands this process
-# applied (AOF off or fsync'd once a second, then a restart; a failover): going on would let
-# processes diverge silently, and reuse command numbers (so ids), so it is refused, as a lost
-# generation is.
+# Entry ids ("ms-seq") in the log's order, inside a script.
 _OLDER = """
 local function older(a, b)
   local am, as = string.match(a, '(%d+)-(%d+)')
@@ -59,6 +55,11 @@ local function older(a, b)
   return tonumber(as) < tonumber(bs)
 end
 """
+# A caller whose place is before the archived entries reads the chunks first (archive.py). A
+# place after them is an entry of the stream; if it is gone, Redis lost commands this process
+# applied (AOF off or fsync'd once a second, then a restart; a failover): going on would let
+# processes diverge silently, and reuse command numbers (so ids), so it is refused, as a lost
+# generation is.
 _BEHIND = (
     _OLDER
     + """
