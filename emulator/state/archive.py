@@ -8,6 +8,10 @@ script that first checks they are still the stream's oldest. Nothing else change
 applies the same entries in the same order; a process whose place is before the archived ones (a
 process that joins late, or was stopped a long time) reads the chunks first, then the stream.
 Chunks never change once written, so reading them needs no lock.
+
+Nothing before the newest full reset is needed any more: a process whose place is before it
+begins at the reset's checkpoint (checkpoint.py), so the log up to it is dropped, chunks and
+stream alike, and Redis holds what came since the last full reset.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from typing import Any
 
 from redis.exceptions import LockError
 
-from .log import CommandLog, Entry, order
+from .log import OLDER, CommandLog, Entry, order
 
 LEVEL = 6  # zlib: ~35 B an entry against ~46 at level 1, for ~1.3 us more to write it once
 LEASE_S = 60  # an archiver that dies mid-chunk holds the others off no longer than this
@@ -45,6 +49,27 @@ local ms, seq = string.match(ARGV[3], '(%d+)-(%d+)')
 redis.call('XTRIM', KEYS[1], 'MINID', ms .. '-' .. (tonumber(seq) + 1))
 return 1
 """
+
+# KEYS meta, checkpoint, floor, log, chunks; ARGV generation, chunk key prefix. The floor moves
+# up to the newest checkpoint; the stream's entries before it go, and the chunks that end at it or
+# before (chunk keys are named from their ends: Redis Cluster is refused, cluster.py).
+DROP = (
+    OLDER
+    + """
+if redis.call('HGET', KEYS[1], 'generation') ~= ARGV[1] then return 0 end
+local at = redis.call('HGET', KEYS[2], 'id')
+if not at or not older(redis.call('GET', KEYS[3]) or '0-0', at) then return 0 end
+redis.call('SET', KEYS[3], at)
+redis.call('XTRIM', KEYS[4], 'MINID', at)
+while true do
+  local first = redis.call('LINDEX', KEYS[5], 0)
+  if not first or older(at, first) then break end
+  redis.call('DEL', ARGV[2] .. first)
+  redis.call('LPOP', KEYS[5])
+end
+return 1
+"""
+)
 
 
 class MissingChunk(Exception):
@@ -86,6 +111,7 @@ class Archive:
         self.log = log
         self.chunk = chunk
         self._script = log.client.register_script(ARCHIVE)
+        self._drop = log.client.register_script(DROP)
 
     async def after(self, place: bytes) -> list[Entry]:
         """The archived entries after `place` in the first chunk that holds any (one chunk at a
@@ -123,6 +149,12 @@ class Archive:
         finally:
             with contextlib.suppress(LockError):  # the lease ran out: the check above held
                 await lock.release()
+
+    async def drop(self) -> bool:
+        """Drop the log before the newest full reset, if it was not dropped yet."""
+        key = self.log.key
+        keys = [key("meta"), key("checkpoint"), key("floor"), key("log"), key("chunks")]
+        return bool(await self._drop(keys=keys, args=[self.log.generation, key("chunk:")]))
 
     async def _oldest(self) -> list[Entry]:
         """The stream's oldest `chunk` entries, or fewer that reach MAX_CHUNK_BYTES."""

@@ -1,6 +1,7 @@
 """What a process's replica does in the background: follow the log (others' commands reach its
-live viewers and pending waits), tick (real and scaled clocks), recheck lapsed webhook claims and
-move the log's oldest commands into the archive. Every loop survives Redis outages: it retries
+live viewers and pending waits), tick (real and scaled clocks), recheck lapsed webhook claims,
+move the log's oldest commands into the archive and drop what precedes the newest full reset;
+and what it tells a health probe. Every loop survives Redis outages: it retries
 every RETRY seconds and resumes by itself."""
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
+from .cluster import shown
 from .log import Unreachable
 
 if TYPE_CHECKING:
@@ -18,6 +20,7 @@ if TYPE_CHECKING:
 
     from ..core.emulator import Emulator
     from .archive import Archive
+    from .cluster import Cluster
     from .log import CommandLog, Entry
 
 log = logging.getLogger("rcs_emulator.state")
@@ -34,6 +37,9 @@ WAIT_MS = 500  # an idle process's blocking wait for the log's next entry (then 
 class Background:
     """Mixed into SharedState: its loops, their start and their stop."""
 
+    cluster: Cluster
+    origin: str
+    error: str | None
     client: aioredis.Redis
     log: CommandLog
     archive: Archive
@@ -115,8 +121,31 @@ class Background:
 
     async def _archive(self) -> None:
         await self._pause(ARCHIVE_EVERY)
+        await self._guard(self.archive.drop())  # what precedes the newest full reset
         while not self._stop.is_set() and await self._guard(self.archive.maybe()):
             pass  # a chunk at a time, until the stream holds less than two
+
+    async def catch_up_within(self, seconds: float) -> None:
+        """catch_up() for a caller that must answer soon (a health probe: a process that
+        joins a long log replays it for a while, and a liveness probe that timed out meanwhile
+        would restart it, and it would replay again): it waits `seconds` at most, and the
+        catch-up goes on without it (describe() says so)."""
+        if self._catching is None or self._catching.done():
+            self._catching = asyncio.get_running_loop().create_task(self.catch_up())
+            self._catching.add_done_callback(_retrieve)  # a failure is met by the next caller
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(self._catching), seconds)
+
+    def describe(self) -> dict[str, Any]:
+        """For the health endpoint: which state, this process, how far it has applied."""
+        return {
+            "engine": "redis",
+            "url": shown(self.cluster.url),
+            "process": self.origin,
+            "applied": self.last.decode(),
+            "catching_up": self._catching is not None and not self._catching.done(),
+            "reachable": self.error is None,
+        }
 
     async def aclose(self) -> None:
         """Stop following the log. Loops end at their next turn (a Redis call cancelled midway
@@ -132,3 +161,8 @@ class Background:
         self._tasks = []
         closing = asyncio.ensure_future(self.client.aclose())
         await asyncio.wait([closing], timeout=1.0)
+
+
+def _retrieve(task: asyncio.Task[None]) -> None:
+    if not task.cancelled():
+        task.exception()

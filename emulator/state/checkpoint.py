@@ -6,8 +6,10 @@ counters, draws, a manual clock's time, kept settings). After applying one, the 
 sent it records them with the reset's place in the log; a process whose place is still the log's
 start (it just joined, or restarted) gives its fresh state those, as if it had applied the reset,
 and reads on from there. Exact, not approximate: tests/state/test_replicas.py compares such a
-process with one that replayed everything, field by field. A process already running never
-jumps: one that was stopped replays what it missed, as before.
+process with one that replayed everything, field by field. So the log before the newest reset
+is dropped (archive.py), and a running process whose place was among the dropped commands (it
+was stopped meanwhile) begins at the reset the same way; one that can still replay what it
+missed does.
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import orjson
+from redis.exceptions import OutOfMemoryError, RedisError
 
 from ..core.clock import Clock, ManualClock, SharedClock
 
@@ -125,3 +126,18 @@ def shown(url: str) -> str:
     if "@" in rest:
         rest = "***@" + rest.split("@", 1)[1]
     return f"{scheme}{sep}{rest}"
+
+
+def where(url: str) -> str:
+    return f"the shared state ({shown(url)})"
+
+
+def why(url: str, exc: RedisError) -> str:
+    """What a failed Redis call means for the caller, in its answer and in health."""
+    said = str(exc)
+    if said.startswith("LOST "):  # the scripts' own word: this process cannot go on
+        return f"{where(url)}: {said.removeprefix('LOST ')}"
+    if isinstance(exc, OutOfMemoryError):
+        return (f"{where(url)} is full: Redis refuses writes past its maxmemory, so nothing new "
+                "is accepted until it has room (what it accepted is kept)")  # fmt: skip
+    return f"{where(url)} cannot be reached: {said}"

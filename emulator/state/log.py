@@ -13,6 +13,8 @@ Keys (all under one prefix, in the database the URL names):
   chunks    list: each chunk's last entry, in order; chunk:E the chunk ending at entry E
   outcomes  hash: "delivery:attempt" -> the attempt's outcome (JSON)
   checkpoint hash: id, data: the newest full reset's entry and what it left (checkpoint.py)
+  floor     the checkpoint before which the log was dropped (archive.py): a place before it
+            begins at the checkpoint again
   claim:D:A one attempt's claim, with a lease (PX): the process making it
 """
 
@@ -40,6 +42,11 @@ class Behind(Exception):
     """The caller's place is before entries now kept in chunks: it reads those first."""
 
 
+class Jump(Exception):
+    """The caller's place is before the log's floor: the commands from there to the floor were
+    dropped, and it begins at the newest checkpoint instead (checkpoint.py)."""
+
+
 _GENERATION = """
 if redis.call('HGET', KEYS[3], 'generation') ~= ARGV[1] then
   return redis.error_reply('LOST the emulator state in Redis is gone (Redis restarted without '
@@ -47,7 +54,7 @@ if redis.call('HGET', KEYS[3], 'generation') ~= ARGV[1] then
 end
 """
 # Entry ids ("ms-seq") in the log's order, inside a script.
-_OLDER = """
+OLDER = """
 local function older(a, b)
   local am, as = string.match(a, '(%d+)-(%d+)')
   local bm, bs = string.match(b, '(%d+)-(%d+)')
@@ -55,14 +62,16 @@ local function older(a, b)
   return tonumber(as) < tonumber(bs)
 end
 """
-# A caller whose place is before the archived entries reads the chunks first (archive.py). A
+# A caller whose place is before the floor (the log was dropped up to a full reset) begins at
+# that reset's checkpoint; one before the archived entries reads the chunks first (archive.py). A
 # place after them is an entry of the stream; if it is gone, Redis lost commands this process
 # applied (AOF off or fsync'd once a second, then a restart; a failover): going on would let
 # processes diverge silently, and reuse command numbers (so ids), so it is refused, as a lost
 # generation is.
 _BEHIND = (
-    _OLDER
+    OLDER
     + """
+if older(ARGV[2], redis.call('GET', KEYS[#KEYS - 1]) or '0-0') then return 'JUMP' end
 local archived = redis.call('GET', KEYS[#KEYS]) or '0-0'
 if older(ARGV[2], archived) then return 'BEHIND' end
 if older(archived, ARGV[2]) and #redis.call('XRANGE', KEYS[1], ARGV[2], ARGV[2]) == 0 then
@@ -80,7 +89,7 @@ local t = redis.call('TIME')
 local stamp = t[1] .. '.' .. string.format('%06d', tonumber(t[2]))
 """
 
-# KEYS log, n, meta, batch, archived; ARGV generation, after, origin, then (request id, head,
+# KEYS log, n, meta, batch, floor, archived; ARGV generation, after, origin, then (request id, head,
 # body) per request: the requests a process gathered while its previous batch was on its way (a
 # group commit: one round trip for all of them). Returns the entries after `after` that precede the
 # batch, whole, and the batch's own as [stamp, id, n, id, n, ...]: the caller holds their heads
@@ -110,7 +119,7 @@ return {redis.call('XRANGE', KEYS[1], '(' .. ARGV[2], '(' .. own[2]), own}
 """
 )
 
-# KEYS log, n, meta, archived; ARGV generation, after, count
+# KEYS log, n, meta, floor, archived; ARGV generation, after, count
 READ = (
     _GENERATION
     + _BEHIND
@@ -159,7 +168,7 @@ return 1
 
 # KEYS meta, checkpoint; ARGV generation, entry id, data: kept only if newer than the one held
 CHECKPOINT = (
-    _OLDER
+    OLDER
     + """
 if redis.call('HGET', KEYS[1], 'generation') ~= ARGV[1] then return 0 end
 local held = redis.call('HGET', KEYS[2], 'id')
@@ -190,6 +199,7 @@ class CommandLog:
         self.origin = origin
         k = self.key
         self._log_keys = [k("log"), k("n"), k("meta")]
+        self._place_keys = [k("floor"), k("archived")]  # what a caller's place is checked against
         self._append: AsyncScript = client.register_script(APPEND)
         self._read: AsyncScript = client.register_script(READ)
         self._tick: AsyncScript = client.register_script(TICK)
@@ -209,10 +219,8 @@ class CommandLog:
         args: list[Any] = [self.generation, after, self.origin]
         for request in requests:
             args.extend(request)
-        keys = [*self._log_keys, self.key(f"batch:{self.origin}:{batch}"), self.key("archived")]
-        reply = await self._append(keys=keys, args=args)
-        if reply == b"BEHIND":
-            raise Behind
+        keys = [*self._log_keys, self.key(f"batch:{self.origin}:{batch}"), *self._place_keys]
+        reply = _placed(await self._append(keys=keys, args=args))
         before, own = reply
         entries = _entries(before)
         if own:
@@ -226,11 +234,8 @@ class CommandLog:
         return entries
 
     async def read(self, after: bytes, count: int = 1000) -> list[Entry]:
-        keys = [*self._log_keys, self.key("archived")]
-        reply = await self._read(keys=keys, args=[self.generation, after, count])
-        if reply == b"BEHIND":
-            raise Behind
-        return _entries(reply)
+        keys = [*self._log_keys, *self._place_keys]
+        return _entries(_placed(await self._read(keys=keys, args=[self.generation, after, count])))
 
     async def wait(self, after: bytes, block_ms: int) -> bool:
         """Whether an entry after `after` arrived within `block_ms` (XREAD BLOCK of one entry:
@@ -261,10 +266,24 @@ class CommandLog:
             return entry_id, data
         return None
 
+    async def floor(self) -> bytes:
+        """The checkpoint before which the log was dropped ("0-0": none was)."""
+        floor = await self.client.get(self.key("floor"))
+        return floor if isinstance(floor, bytes) else b"0-0"
+
     async def outcomes(self, fields: list[str]) -> list[bytes]:
         found = await self._outcomes(keys=[self.key("outcomes")],
                                      args=[self.key("claim:"), *fields])  # fmt: skip
         return list(found)
+
+
+def _placed(reply: Any) -> Any:
+    """A script's reply, unless it says where the caller must read first."""
+    if reply == b"BEHIND":
+        raise Behind
+    if reply == b"JUMP":
+        raise Jump
+    return reply
 
 
 def _entries(raw: Any) -> list[Entry]:

@@ -18,7 +18,6 @@ loops that run beside requests are in background.py.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import logging
 import secrets
@@ -29,7 +28,7 @@ import orjson
 import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
-from redis.exceptions import OutOfMemoryError, RedisError
+from redis.exceptions import RedisError
 from starlette.types import ASGIApp
 
 from ..control.injection import DEFERRED_DELAYS
@@ -37,10 +36,10 @@ from ..core.clock import SharedClock
 from .archive import Archive, MissingChunk
 from .background import Background
 from .checkpoint import Checkpoints
-from .cluster import PREFIX, Cluster, shown
+from .cluster import PREFIX, Cluster, where, why
 from .commands import Answer, discard, head_of, replay_receive, scope_of
 from .ledger import RedisLedger
-from .log import Behind, CommandLog, Entry, Unreachable, order
+from .log import Behind, CommandLog, Entry, Jump, Unreachable, order
 
 if TYPE_CHECKING:
     from ..control.injection import Faults
@@ -134,7 +133,9 @@ class SharedState(Background):
                     entries = await self._guard(self.log.append(batch_id, self.last, batch))
                     break
                 except Behind:  # nothing appended: read the archive, then send it again
-                    await self._apply(await self._archived())
+                    await self._apply(await self._behind())
+                except Jump:
+                    await self._jump()
         except BaseException as exc:
             for request_id, _, _ in batch:
                 waiter = self._waiters.pop(request_id, None)
@@ -156,17 +157,6 @@ class SharedState(Background):
                 return
             await self._apply(entries)
 
-    async def catch_up_within(self, seconds: float) -> None:
-        """catch_up() for a caller that must answer soon (a health probe: a process that
-        joins a long log replays it for a while, and a liveness probe that timed out meanwhile
-        would restart it, and it would replay again): it waits `seconds` at most, and the
-        catch-up goes on without it (describe() says so)."""
-        if self._catching is None or self._catching.done():
-            self._catching = asyncio.get_running_loop().create_task(self.catch_up())
-            self._catching.add_done_callback(_retrieve)  # a failure is met by the next caller
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(asyncio.shield(self._catching), seconds)
-
     async def _read(self) -> list[Entry]:
         """What follows this process's place: from the stream, or first from the archive."""
         await self._begin()
@@ -174,37 +164,33 @@ class SharedState(Background):
             try:
                 return await self._guard(self.log.read(self.last))  # type: ignore[no-any-return]
             except Behind:
-                entries = await self._archived()
+                entries = await self._behind()
+            except Jump:
+                await self._jump()
+                continue
             if entries:  # else another caller applied the archive meanwhile: the stream now
                 return entries
 
-    async def _archived(self) -> list[Entry]:
-        """The next archived entries after this process's place (none once it is past them)."""
+    async def _behind(self) -> list[Entry]:
+        """The next archived entries after this process's place (none once it is past them, or
+        once it began at a full reset the log was dropped up to meanwhile)."""
         try:
             return await self._guard(self.archive.after(self.last))  # type: ignore[no-any-return]
         except MissingChunk as exc:
-            where = shown(self.cluster.url)
-            raise Unreachable(f"the shared state ({where}) lost chunk {exc} of its log; restart "
+            if order(self.last) < order(await self._guard(self.log.floor())):
+                await self._jump()  # dropped while this process read the chunk list
+                return []
+            raise Unreachable(f"{where(self.cluster.url)} lost chunk {exc} of its log; restart "
                               "the emulator processes to begin afresh") from None  # fmt: skip
 
     async def _guard(self, call: Awaitable[Any]) -> Any:
         try:
             result = await call
         except RedisError as exc:
-            self.error = self._why(exc)
+            self.error = why(self.cluster.url, exc)
             raise Unreachable(self.error) from None
         self.error = None
         return result
-
-    def _why(self, exc: RedisError) -> str:
-        where = f"the shared state ({shown(self.cluster.url)})"
-        said = str(exc)
-        if said.startswith("LOST "):  # the scripts' own word: this process cannot go on
-            return f"{where}: {said.removeprefix('LOST ')}"
-        if isinstance(exc, OutOfMemoryError):
-            return (f"{where} is full: Redis refuses writes past its maxmemory, so nothing new "
-                    "is accepted until it has room (what it accepted is kept)")  # fmt: skip
-        return f"{where} cannot be reached: {said}"
 
     async def _begin(self) -> None:
         """A process at the log's start begins at the newest full reset (checkpoint.py)."""
@@ -212,19 +198,38 @@ class SharedState(Background):
             return
         async with self._lock:
             if not self._begun and self.last == b"0-0":
-                found = await self._guard(self.checkpoints.newest())
-                if found is not None:
-                    assert self.emulator is not None and self.faults is not None
-                    self.checkpoints.begin_at(self.emulator, self.faults, found[1])
-                    self.last, self._last = found[0], order(found[0])
+                self._begin_at(await self._guard(self.checkpoints.newest()))
             self._begun = True
+
+    async def _jump(self) -> None:
+        """This process's place is before the log's floor (it was stopped while a full reset
+        went by, and the log before it was dropped): it begins at the newest full reset, as a
+        process that joins does."""
+        floor = order(await self._guard(self.log.floor()))
+        found = await self._guard(self.checkpoints.newest())
+        async with self._lock:
+            if found is None or order(found[0]) < floor:  # no place to begin at, past the floor
+                raise Unreachable(f"{where(self.cluster.url)} dropped its log up to a full "
+                                  "reset whose checkpoint is gone; restart the emulator "
+                                  "processes")  # fmt: skip
+            if order(found[0]) > self._last:  # else another caller of this process jumped
+                log.warning("this process was behind the log's floor: it begins at the full "
+                            "reset at %s", found[0].decode())  # fmt: skip
+                self._begin_at(found)
+
+    def _begin_at(self, found: tuple[bytes, bytes] | None) -> None:
+        if found is not None:
+            assert self.emulator is not None and self.faults is not None
+            self.checkpoints.begin_at(self.emulator, self.faults, found[1])
+            self.last, self._last = found[0], order(found[0])
 
     async def _apply(self, entries: list[Entry]) -> None:
         async with self._lock:
             for entry_id, fields in entries:
                 place = order(entry_id)
-                if place <= self._last:
-                    continue  # applied already (another caller's catch-up came first)
+                if place <= self._last:  # applied already (another caller's catch-up came
+                    self._orphaned(fields)  # first), or before a full reset it began at
+                    continue
                 await self._apply_one(fields)
                 self._last = place
                 self.last = entry_id
@@ -234,6 +239,16 @@ class SharedState(Background):
                         assert self.emulator is not None and self.faults is not None
                         left = self.checkpoints.taken(self.emulator, self.faults)
                         await self.checkpoints.record(entry_id, left)
+
+    def _orphaned(self, fields: dict[bytes, bytes]) -> None:
+        """A command of this process's that it will not apply: it began at a full reset past
+        it (it was stopped with the command's answer on its way), so its answer is unknown."""
+        if fields.get(b"o") == self.origin.encode():
+            waiter = self._waiters.pop(fields.get(b"r", b""), None)
+            if waiter is not None and not waiter.done():
+                waiter.set_exception(Unreachable("this process was stopped while its request "
+                    "was applied, and began again at a later full reset: the request was "
+                    "accepted, but its answer is unknown"))  # fmt: skip
 
     async def _apply_one(self, fields: dict[bytes, bytes]) -> None:
         emulator, faults = self.emulator, self.faults
@@ -279,19 +294,3 @@ class SharedState(Background):
         answer.delay = sum(delays)
         if waiter is not None and not waiter.done():
             waiter.set_result(answer)
-
-    def describe(self) -> dict[str, Any]:
-        """For the health endpoint: which state, this process, how far it has applied."""
-        return {
-            "engine": "redis",
-            "url": shown(self.cluster.url),
-            "process": self.origin,
-            "applied": self.last.decode(),
-            "catching_up": self._catching is not None and not self._catching.done(),
-            "reachable": self.error is None,
-        }
-
-
-def _retrieve(task: asyncio.Task[None]) -> None:
-    if not task.cancelled():
-        task.exception()

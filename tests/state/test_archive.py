@@ -168,3 +168,51 @@ def test_a_process_killed_mid_traffic_and_restarted_reads_the_archive(redis_url,
         for served in (first, second, replacement):
             if served is not None:
                 served.stop()
+
+
+def test_the_log_before_a_full_reset_is_dropped_and_a_stopped_process_begins_there(
+    redis_url, tmp_path, webhook
+):
+    """Redis keeps only what came since the newest full reset: chunks and stream before it are
+    dropped. A process stopped before the reset comes back to the same state as the others, and
+    so does one that joins."""
+    args = ("--state", redis_url, "--clock", "manual", "--seed", "3")
+    env = {"RCS_EMULATOR_STATE_CHUNK": CHUNK, "RCS_EMULATOR_WEBHOOK_TIMEOUT": "1"}
+    first = Served(tmp_path / "a.log", *args, env=env)
+    sleeper = Served(tmp_path / "b.log", *args, env=env)
+    later: Served | None = None
+    admin = redis.Redis.from_url(redis_url)
+    try:
+        os.kill(sleeper.proc.pid, signal.SIGSTOP)
+        try:
+            traffic(first.base_url, 0, 40)
+            archived(redis_url, 2)
+            httpx.post(f"{first.base_url}/_emulator/reset", timeout=10).raise_for_status()
+            httpx.put(f"{first.base_url}/_emulator/agents/generic/{AGENT}",
+                      json={"webhook_url": webhook.url}).raise_for_status()  # fmt: skip
+            traffic(first.base_url, 40, 5)
+            httpx.post(f"{first.base_url}/_emulator/clock/advance", json={"seconds": 60},
+                       timeout=30).raise_for_status()  # fmt: skip
+            reset_at = admin.hget("rcs:checkpoint", "id")
+            assert reset_at is not None
+            deadline = time.monotonic() + 20
+            while admin.get("rcs:floor") != reset_at:  # the archivers look every 2 s
+                assert time.monotonic() < deadline, "the log was not dropped up to the reset"
+                time.sleep(0.1)
+        finally:
+            os.kill(sleeper.proc.pid, signal.SIGCONT)
+        assert admin.llen("rcs:chunks") == 0 and admin.keys("rcs:chunk:*") == []
+        assert admin.xrange("rcs:log", count=1)[0][0] == reset_at  # the reset and what followed
+        later = Served(tmp_path / "c.log", *args, env=env)
+        expected = views(first.base_url)
+        assert len(expected[0]) == 6 and expected[3]["items"]  # type: ignore[arg-type,index]
+        assert views(sleeper.base_url) == expected
+        assert views(later.base_url) == expected
+        tag = send(sleeper.base_url, "+46700001097")
+        assert [m["batch"] for m in listed(later.base_url)][-1] == tag
+        assert views(first.base_url) == views(later.base_url) == views(sleeper.base_url)
+    finally:
+        admin.close()
+        for served in (first, sleeper, later):
+            if served is not None:
+                served.stop()

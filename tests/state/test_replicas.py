@@ -14,6 +14,7 @@ import pytest
 import redis
 
 from emulator import Config, create_app
+from emulator.state.log import order
 from tests.conftest import GENERIC_AUTH, SERWERSMS_AUTH
 from tests.state.deep_state import differences, flattened
 
@@ -156,3 +157,89 @@ async def test_a_process_that_joins_after_a_full_reset_begins_there_alike(
             assert sent.status_code == 200
             await a.get("/_emulator/messages")
             assert differences(state(first), state(third)) == []
+
+
+async def alike(*processes: tuple[httpx.AsyncClient, object]) -> None:
+    """Every process holds the same state once each has read the log to its end (webhook
+    attempts settle through it meanwhile: each read is followed by a comparison, until equal)."""
+    deadline = time.monotonic() + 10
+    while True:
+        for client, _ in processes:
+            assert (await client.get("/_emulator/messages")).status_code == 200
+        ours = state(processes[0][1])
+        gaps = [gap for _, app in processes[1:] for gap in differences(ours, state(app))]
+        if not gaps:
+            return
+        assert time.monotonic() < deadline, "\n".join(gaps)
+        await asyncio.sleep(0.2)
+
+
+async def pause(app: object) -> None:
+    """As if the process were stopped: its loops end, and it reads nothing until its next
+    request starts them again."""
+    shared = app.state.shared  # type: ignore[attr-defined]
+    shared._stop.set()
+    await asyncio.wait(shared._tasks)
+    shared._tasks, shared._started = [], False
+
+
+async def dropped_up_to_the_reset(url: str) -> bytes:
+    """Wait for an archiver to drop the log before the newest full reset (they look every 2 s);
+    the reset's entry id."""
+    admin = redis.Redis.from_url(url)
+    try:
+        deadline = time.monotonic() + 30
+        while (reset_at := admin.hget("rcs:checkpoint", "id")) is None or admin.get(
+            "rcs:floor"
+        ) != reset_at:
+            assert time.monotonic() < deadline, "the log was not dropped up to the reset"
+            await asyncio.sleep(0.1)
+        ends = admin.lrange("rcs:chunks", 0, -1)
+        assert all(order(end) > order(reset_at) for end in ends)  # chunks before it are gone
+        assert len(admin.keys("rcs:chunk:*")) == len(ends)
+        first = admin.xrange("rcs:log", count=1)[0][0]
+        assert order(first) >= order(reset_at)  # and so is the stream before it
+        return reset_at
+    finally:
+        admin.close()
+
+
+@pytest.mark.parametrize("first_call", ["read", "send"])
+async def test_a_process_stopped_while_the_log_was_dropped_up_to_a_reset_begins_there(
+    redis_url: str, first_call: str
+) -> None:
+    """Redis keeps only what came since the newest full reset. A process that was stopped
+    before it (so its place is among the dropped commands) begins at the reset when it comes
+    back, whether its first call reads or sends, and holds what the others hold, field by
+    field."""
+    async with (
+        process(redis_url) as (a, first),
+        process(redis_url) as (b, second),
+        process(redis_url) as (c, stopped),
+    ):
+        assert (await c.get("/_emulator/messages")).status_code == 200
+        await pause(stopped)
+        await traffic(a, b)
+        admin = redis.Redis.from_url(redis_url)
+        try:
+            deadline = time.monotonic() + 30
+            while admin.llen("rcs:chunks") < 2:  # chunks before the reset, to be dropped
+                assert time.monotonic() < deadline, "the log was not archived"
+                await asyncio.sleep(0.1)
+        finally:
+            admin.close()
+        assert (await a.post("/_emulator/reset")).status_code == 200
+        for client, phone in ((b, "+46700000300"), (a, "+46700000301")):
+            sent = await client.post("/Rcs/api/v1/Message", headers=GENERIC_AUTH,
+                                     json=generic(phone))  # fmt: skip
+            assert sent.status_code == 200
+        await dropped_up_to_the_reset(redis_url)
+        if first_call == "read":
+            assert (await c.get("/_emulator/messages")).status_code == 200
+        else:
+            sent = await c.post("/Rcs/api/v1/Message", headers=GENERIC_AUTH,
+                                json=generic("+46700000302"))  # fmt: skip
+            assert sent.status_code == 200, sent.text
+        await alike((a, first), (b, second), (c, stopped))
+        held = (await c.get("/_emulator/messages")).json()["items"]
+        assert len(held) == (2 if first_call == "read" else 3)
