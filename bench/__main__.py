@@ -105,6 +105,11 @@ def write(ratio: dict[str, Any], hooks: dict[str, Any], delivery: dict[str, Any]
     why = "" if two >= 1.0 else " (not met: README, Scaling out, says why)"
     lines.append(f"| Generic sends, two workers on Redis / one memory process | **{two}** "
                  f"({rps['redis_2_workers']} / {rps['memory']} req/s) | >= 1.0{why} |")  # fmt: skip
+    lazy = shared["redis_2_workers_everysec_vs_memory"]
+    lines.append(f"| the same two workers, Redis fsyncing its AOF once a second (`appendfsync "
+                 f"everysec`) / one memory process | **{lazy}** "
+                 f"({rps['redis_2_workers_everysec']} / {rps['memory']} req/s) "
+                 "| reported |")  # fmt: skip
     ceiling = shared["memory_2_unshared_vs_memory"]
     lines.append(f"| ceiling: two memory workers sharing nothing (each its own state; not a "
                  f"product setting) / one memory process | **{ceiling}** "

@@ -29,10 +29,13 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def redis_argv(port: int, folder: Path, binary: str = "redis-server") -> list[str]:
-    """A redis-server as the scale example ships it: loopback only, AOF fsync'd on every write."""
+def redis_argv(
+    port: int, folder: Path, binary: str = "redis-server", fsync: str = "always"
+) -> list[str]:
+    """A redis-server as the scale example ships it: loopback only, AOF fsync'd on every write
+    (or once a second, `fsync="everysec"`, Redis's own default for AOF)."""
     return [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(folder),
-            "--appendonly", "yes", "--appendfsync", "always", "--save", "",
+            "--appendonly", "yes", "--appendfsync", fsync, "--save", "",
             "--loglevel", "warning"]  # fmt: skip
 
 

@@ -7,7 +7,9 @@ all, with wrk on the same cores; no shared design can beat it.
 
 All three run on both cores (wrk has core 1 to itself as well: on a 2-core machine the servers,
 Redis and the load generator share the cores, so this is where the figures come from).
-Redis runs as the compose example ships it: AOF on, fsync'd on every write.
+Redis runs as the compose example ships it: AOF on, fsync'd on every write; one more pair of
+workers runs on a Redis that fsyncs once a second (Redis's default for AOF), to show what the
+fsync on every write costs.
     python -m bench.scale
 """
 
@@ -34,10 +36,10 @@ BOTH_CORES = "0,1"
 
 
 @contextlib.contextmanager
-def redis_server() -> Iterator[str]:
+def redis_server(fsync: str = "always") -> Iterator[str]:
     folder = Path(tempfile.mkdtemp(prefix="bench-redis-"))
     port = free_port()
-    proc = subprocess.Popen(redis_argv(port, folder), stdout=subprocess.DEVNULL)
+    proc = subprocess.Popen(redis_argv(port, folder, fsync=fsync), stdout=subprocess.DEVNULL)
     url = f"redis://127.0.0.1:{port}/0"
     client = redis.Redis(port=port)
     for _ in range(200):
@@ -72,18 +74,24 @@ def scale(rounds: int = 5, seconds: int = 4) -> dict[str, Any]:
     path, body = CASES["generic"]
     script = lua(body)
     rps: dict[str, list[float]] = {"memory": [], "redis_1": [], "redis_2_workers": [],
+                                   "redis_2_workers_everysec": [],
                                    "memory_2_unshared": []}  # fmt: skip
     with (
         redis_server() as one,
         redis_server() as two,
+        redis_server("everysec") as lazy,
         unshared_workers() as ceiling,
         emulator("--clock", "manual", cpu=BOTH_CORES) as memory,
         emulator("--clock", "manual", "--state", one, cpu=BOTH_CORES) as redis_1,
         emulator(
             "--clock", "manual", "--state", two, "--workers", "2", cpu=BOTH_CORES
         ) as redis_2,  # fmt: skip
+        emulator(
+            "--clock", "manual", "--state", lazy, "--workers", "2", cpu=BOTH_CORES
+        ) as redis_2_everysec,  # fmt: skip
     ):
         servers = {"memory": memory, "redis_1": redis_1, "redis_2_workers": redis_2,
+                   "redis_2_workers_everysec": redis_2_everysec,
                    "memory_2_unshared": ceiling}  # fmt: skip
         for base in servers.values():  # a first second of load warms each (workers are lazy)
             wrk(base + path, script, 1)
@@ -98,6 +106,7 @@ def scale(rounds: int = 5, seconds: int = 4) -> dict[str, Any]:
 
     ratios = {"redis_1_vs_memory": ratio("redis_1"),
               "redis_2_workers_vs_memory": ratio("redis_2_workers"),
+              "redis_2_workers_everysec_vs_memory": ratio("redis_2_workers_everysec"),
               "memory_2_unshared_vs_memory": ratio("memory_2_unshared")}  # fmt: skip
     return {"sends_per_s": medians, **ratios, "rounds": rounds, "bytes_in_redis": footprint()}
 
