@@ -1,9 +1,9 @@
 """The AttemptLedger over the shared log: one process of the cluster makes each webhook attempt.
 
-A claim is a key with a lease (the attempt's timeout and a margin); the outcome is kept in a
-hash and appended to the log in the same script, so it reaches every process in order, and a
-second outcome for the same attempt (a claim that lapsed while its POST was still under way) is
-dropped rather than settled twice.
+A claim is a key with a lease (the attempt's timeout and a margin); the outcome is kept as a key
+for ten minutes (log.OUTCOME_TTL_S) and appended to the log in the same script, so it reaches
+every process in order, and a second outcome for the same attempt (a claim that lapsed while its
+POST was still under way) is dropped rather than settled twice.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ Keys (all under one prefix, in the database the URL names):
             end within ~30 s: four of at most 7 s): a resent batch is not appended twice
   archived  the last entry kept compressed in a chunk rather than in the stream (archive.py)
   chunks    list: each chunk's last entry, in order; chunk:E the chunk ending at entry E
-  outcomes  hash: "delivery:attempt" -> the attempt's outcome (JSON)
+  outcome:D:A  attempt A of delivery D's outcome (JSON), for OUTCOME_TTL_S (ledger.py)
   checkpoint hash: id, data: the newest full reset's entry and what it left (checkpoint.py)
   floor     the checkpoint before which the log was dropped (archive.py): a place before it
             begins at the checkpoint again
@@ -143,25 +143,31 @@ return 1
 """
 )
 
-# KEYS outcomes, claim; ARGV field, origin, lease (ms). 0 ours, 1 busy, 2 done
+# An attempt's outcome is kept this long (and, as a settle command, in the log for good): long
+# enough for every running process to reach its settle command, so none makes the attempt again;
+# a process stopped longer than this while the attempt was its to make may make it once more.
+# Kept for ever, outcomes were Redis's largest use with webhooks (~170 B an attempt).
+OUTCOME_TTL_S = 600
+
+# KEYS outcome, claim; ARGV origin, lease (ms). 0 ours, 1 busy, 2 done
 CLAIM = """
-if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 2 end
-if redis.call('SET', KEYS[2], ARGV[2], 'NX', 'PX', ARGV[3]) then return 0 end
+if redis.call('EXISTS', KEYS[1]) == 1 then return 2 end
+if redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then return 0 end
 return 1
 """
 
-# KEYS log, n, meta, outcomes, claim; ARGV generation, field, outcome, origin, head
+# KEYS log, n, meta, outcome, claim; ARGV generation, outcome, origin, head, ttl (s)
 RECORD = (
     _GENERATION
     + """
-if redis.call('HSETNX', KEYS[4], ARGV[2], ARGV[3]) == 0 then return 0 end
+if not redis.call('SET', KEYS[4], ARGV[2], 'NX', 'EX', ARGV[5]) then return 0 end
 redis.call('DEL', KEYS[5])
 """
     + _STAMP
     + """
 local n = redis.call('INCR', KEYS[2])
-redis.call('XADD', KEYS[1], '*', 'k', 'settle', 'n', n, 't', stamp, 'o', ARGV[4], 'r', '',
-  'h', ARGV[5], 'b', '')
+redis.call('XADD', KEYS[1], '*', 'k', 'settle', 'n', n, 't', stamp, 'o', ARGV[3], 'r', '',
+  'h', ARGV[4], 'b', '')
 return 1
 """
 )
@@ -178,13 +184,14 @@ return 1
 """
 )
 
-# KEYS outcomes; ARGV claim prefix, fields...: each outcome, or 'busy' / 'lapsed'
+# ARGV outcome prefix, claim prefix, fields...: each outcome, or 'busy' / 'lapsed' (keys named
+# from prefixes: Redis Cluster is refused, cluster.py)
 OUTCOMES = """
 local found = {}
-for i = 2, #ARGV do
-  local outcome = redis.call('HGET', KEYS[1], ARGV[i])
+for i = 3, #ARGV do
+  local outcome = redis.call('GET', ARGV[1] .. ARGV[i])
   if outcome then found[#found + 1] = outcome
-  elseif redis.call('EXISTS', ARGV[1] .. ARGV[i]) == 1 then found[#found + 1] = 'busy'
+  elseif redis.call('EXISTS', ARGV[2] .. ARGV[i]) == 1 then found[#found + 1] = 'busy'
   else found[#found + 1] = 'lapsed' end
 end
 return found
@@ -247,12 +254,12 @@ class CommandLog:
         return bool(await self._tick(keys=keys, args=[self.generation, self.origin, least_gap_ms]))
 
     async def claim(self, field: str, lease_ms: int) -> int:
-        keys = [self.key("outcomes"), self.key(f"claim:{field}")]
-        return int(await self._claim(keys=keys, args=[field, self.origin, lease_ms]))
+        keys = [self.key(f"outcome:{field}"), self.key(f"claim:{field}")]
+        return int(await self._claim(keys=keys, args=[self.origin, lease_ms]))
 
     async def record(self, field: str, outcome: bytes, head: bytes) -> bool:
-        keys = [*self._log_keys, self.key("outcomes"), self.key(f"claim:{field}")]
-        args: list[Any] = [self.generation, field, outcome, self.origin, head]
+        keys = [*self._log_keys, self.key(f"outcome:{field}"), self.key(f"claim:{field}")]
+        args: list[Any] = [self.generation, outcome, self.origin, head, OUTCOME_TTL_S]
         return bool(await self._record(keys=keys, args=args))
 
     async def checkpoint(self, entry_id: bytes, data: bytes) -> bool:
@@ -272,9 +279,8 @@ class CommandLog:
         return floor if isinstance(floor, bytes) else b"0-0"
 
     async def outcomes(self, fields: list[str]) -> list[bytes]:
-        found = await self._outcomes(keys=[self.key("outcomes")],
-                                     args=[self.key("claim:"), *fields])  # fmt: skip
-        return list(found)
+        prefixes = [self.key("outcome:"), self.key("claim:")]
+        return list(await self._outcomes(keys=[], args=[*prefixes, *fields]))
 
 
 def _placed(reply: Any) -> Any:

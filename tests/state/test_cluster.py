@@ -12,8 +12,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+import redis
 
 from emulator.state.cluster import ClusterError, check_server
+from emulator.state.log import OUTCOME_TTL_S
 from tests.conftest import GENERIC_AUTH, SERWERSMS_AUTH
 from tests.redis_server import RedisServer, flush
 from tests.robustness.process import Served, run_cli
@@ -94,7 +96,7 @@ def test_two_processes_share_messages_settings_files_and_the_clock(pair, webhook
     assert health[0]["webhooks"] == health[1]["webhooks"]
 
 
-def test_an_advance_on_one_process_makes_every_callback_once(pair, webhook) -> None:
+def test_an_advance_on_one_process_makes_every_callback_once(pair, webhook, redis_url) -> None:
     a, b = pair
     httpx.put(f"{a.base_url}/_emulator/agents/generic/{AGENT}", json={"webhook_url": webhook.url})
     for i in range(10):
@@ -111,6 +113,14 @@ def test_an_advance_on_one_process_makes_every_callback_once(pair, webhook) -> N
         assert log["total"] == 20
         assert {d["state"] for d in log["items"]} == {"delivered"}
         assert all(len(d["attempts"]) == 1 for d in log["items"])
+    # each outcome is kept in Redis for ten minutes, not for good (the log keeps it anyway)
+    admin = redis.Redis.from_url(redis_url)
+    try:
+        held = admin.keys("rcs:outcome:*")
+        assert len(held) == 20
+        assert all(0 < admin.ttl(key) <= OUTCOME_TTL_S for key in held)
+    finally:
+        admin.close()
 
 
 def test_retries_run_once_across_processes(pair, webhook) -> None:
