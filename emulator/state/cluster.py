@@ -7,7 +7,8 @@ process, written) once at start-up, synchronously, so a bad URL or an unreachabl
 - epoch: Redis's time when the state began: a scaled clock counts from it, a manual one starts
   at it, in every process;
 - entropy: the cluster's random seed, so an unseeded run is random yet the same everywhere;
-- config: what of the config decides behaviour; a process started with another is refused.
+- config: what of the config decides behaviour, and the version and state format of the
+  emulator that wrote it; a process started with another is refused.
 """
 
 from __future__ import annotations
@@ -19,12 +20,17 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from redis.exceptions import OutOfMemoryError, RedisError
 
+from .. import __version__
 from ..core.clock import Clock, ManualClock, SharedClock
 
 if TYPE_CHECKING:
     from ..config import Config
 
 PREFIX = "rcs:"
+# What the keys hold and how the log's commands read: a process that reads them otherwise (another
+# release, or one from before a change of layout) is refused rather than let diverge. Raised with
+# every change to either: 2, outcomes became keys that expire and the log got a floor.
+STATE_FORMAT = 2
 # Settings each process may set its own way: where it listens and what it takes from callers.
 PER_PROCESS = {"host", "port", "workers", "state", "control_token", "allowed_hosts",
                "request_timeout", "state_file", "state_save_interval", "state_chunk"}  # fmt: skip
@@ -59,6 +65,7 @@ class Cluster:
 
 def fingerprint(config: Config) -> bytes:
     shared = config.model_dump(mode="json", exclude=PER_PROCESS)
+    shared |= {"emulator_version": __version__, "state_format": STATE_FORMAT}
     return orjson.dumps(shared, option=orjson.OPT_SORT_KEYS)
 
 
@@ -85,6 +92,15 @@ def join(config: Config) -> Cluster:
         theirs = orjson.loads(settings)
         ours = orjson.loads(fingerprint(config))
         differ = sorted(k for k in ours.keys() | theirs.keys() if ours.get(k) != theirs.get(k))
+        if {"emulator_version", "state_format"} & set(differ):
+            version = theirs.get("emulator_version", "an earlier build")
+            written = f"{version}, state format {theirs.get('state_format', 1)}"
+            raise ClusterError(
+                f"state {shown(url)}: it was written by another version of rcs-emulator "
+                f"({written}; this one is {__version__}, format {STATE_FORMAT}), which would "
+                "read it otherwise; run the version that wrote it, or flush that database to "
+                "begin afresh"
+            )
         raise ClusterError(
             f"state {shown(url)}: the processes sharing it run with another config "
             f"({', '.join(differ)} differ); give every process the same, or flush that "

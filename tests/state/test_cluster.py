@@ -11,10 +11,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import orjson
 import pytest
 import redis
 
-from emulator.state.cluster import ClusterError, check_server
+from emulator.state.cluster import STATE_FORMAT, ClusterError, check_server
 from emulator.state.log import OUTCOME_TTL_S
 from tests.conftest import GENERIC_AUTH, SERWERSMS_AUTH
 from tests.redis_server import RedisServer, flush
@@ -350,6 +351,26 @@ def test_a_process_with_another_config_is_refused(redis_url: str, tmp_path: Path
         assert "another config (clock differ)" in done.stderr
     finally:
         served.stop()
+
+
+def test_a_state_written_by_another_version_is_refused(redis_url: str, tmp_path: Path) -> None:
+    """A state written before the outcomes and the floor changed (no version in its config, as
+    0.1.0 wrote it until then) would be read otherwise: refused by name, not joined."""
+    served = Served(tmp_path / "a.log", "--state", redis_url, "--clock", "manual")
+    served.stop()
+    admin = redis.Redis.from_url(redis_url)
+    try:
+        config = orjson.loads(admin.hget("rcs:meta", "config"))
+        assert config.pop("state_format") == STATE_FORMAT
+        del config["emulator_version"]
+        admin.hset("rcs:meta", "config", orjson.dumps(config, option=orjson.OPT_SORT_KEYS))
+    finally:
+        admin.close()
+    done = run_cli("serve", "--state", redis_url, "--clock", "manual", "--port", "0")
+    assert done.returncode == 2
+    assert "written by another version of rcs-emulator (an earlier build, state format 1; " \
+        f"this one is 0.1.0, format {STATE_FORMAT})" in done.stderr  # fmt: skip
+    assert "Traceback" not in done.stderr
 
 
 def test_a_page_on_one_process_sees_sends_through_another(pair) -> None:
