@@ -193,7 +193,7 @@ def create_app(
         from .state.middleware import Replicated
 
         middleware.insert(0, Middleware(Replicated, shared=shared,
-                                        unavailable=partial(_unavailable, by_name),
+                                        unavailable=partial(_unavailable, by_name, emulator),
                                         max_body=partial(_max_body, by_name)))  # fmt: skip
     app = Starlette(
         routes=routes,
@@ -231,12 +231,16 @@ def _max_body(mounts: dict[str, ProviderMount], scope: Scope) -> int:
     return mount.max_body if mount is not None else CONTROL_MAX_BODY
 
 
-def _unavailable(mounts: dict[str, ProviderMount], scope: Scope, why: str) -> Response:
-    """Redis cannot be reached: a provider's caller hears it in its provider's own form."""
+def _unavailable(
+    mounts: dict[str, ProviderMount], emulator: Emulator, scope: Scope, why: str
+) -> Response:
+    """Redis cannot be reached: a provider's caller hears it in its provider's own form (its
+    trace id drawn outside the draws that every process makes alike)."""
     mount = mounts.get(REGISTRY.owner(scope["path"]) or "")
     if mount is None or scope["path"].startswith("/_emulator"):
         return JSONResponse({"error": why}, 503, headers={"Retry-After": "1"})
-    return mount.fault_response(Request(scope), 503, 1)
+    with emulator.ids.outside_commands():
+        return mount.fault_response(Request(scope), 503, 1)
 
 
 async def _tick(emulator: Emulator) -> None:

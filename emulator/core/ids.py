@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
 import string
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -12,6 +14,7 @@ if TYPE_CHECKING:
 _ALNUM = string.ascii_letters + string.digits
 _V4_CLEAR = ~((0xF000 << 64) | (0xC000 << 48)) & ((1 << 128) - 1)  # version and variant bits
 _V4_SET = (0x4000 << 64) | (0x8000 << 48)
+_ENTROPY = random.SystemRandom()
 
 
 class CommandDraws:
@@ -55,6 +58,7 @@ class CommandDraws:
 
 class IdSource:
     def __init__(self, seed: int | None = None) -> None:
+        self._outside: random.Random | None = None
         self.reseed(seed)
 
     def reseed(self, seed: int | None) -> None:
@@ -74,7 +78,18 @@ class IdSource:
         self._draws.carry(data)
 
     def _random(self) -> random.Random:
-        return self._draws.rng()
+        return self._outside or self._draws.rng()
+
+    @contextlib.contextmanager
+    def outside_commands(self) -> Iterator[None]:
+        """Draws for an answer given outside every command (a 503 while the shared state cannot
+        be reached) come from fresh entropy: drawn from the command draws, they would move this
+        process's draws alone, under a command it may be applying meanwhile."""
+        self._outside = _ENTROPY
+        try:
+            yield
+        finally:
+            self._outside = None
 
     @property
     def faker(self) -> Faker:
