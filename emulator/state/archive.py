@@ -26,7 +26,8 @@ from typing import Any
 
 from redis.exceptions import LockError
 
-from .log import OLDER, CommandLog, Entry, order
+from .log import CommandLog, Entry, order
+from .scripts import OLDER
 
 LEVEL = 6  # zlib: ~35 B an entry against ~46 at level 1, for ~1.3 us more to write it once
 LEASE_S = 60  # an archiver that dies mid-chunk holds the others off no longer than this
