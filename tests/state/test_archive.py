@@ -33,6 +33,16 @@ def archived(url: str, chunks: int, deadline: float = 20.0) -> None:
         client.close()
 
 
+def dropped_up_to_the_reset(admin: redis.Redis, deadline: float = 20.0) -> bytes:
+    """Wait until an archiver dropped the log up to the newest full reset (they look every
+    2 s); that reset's entry id."""
+    until = time.monotonic() + deadline
+    while (floor := admin.get("rcs:floor")) is None or floor != admin.hget("rcs:checkpoint", "id"):
+        assert time.monotonic() < until, "the log was not dropped up to the reset"
+        time.sleep(0.1)
+    return bytes(floor)
+
+
 def views(base: str) -> list[object]:
     files = httpx.get(f"{base}/_emulator/files").json()
     contents = [httpx.get(f"{base}/_emulator/files/{f['id']}/content").content
@@ -193,12 +203,7 @@ def test_the_log_before_a_full_reset_is_dropped_and_a_stopped_process_begins_the
             traffic(first.base_url, 40, 5)
             httpx.post(f"{first.base_url}/_emulator/clock/advance", json={"seconds": 60},
                        timeout=30).raise_for_status()  # fmt: skip
-            reset_at = admin.hget("rcs:checkpoint", "id")
-            assert reset_at is not None
-            deadline = time.monotonic() + 20
-            while admin.get("rcs:floor") != reset_at:  # the archivers look every 2 s
-                assert time.monotonic() < deadline, "the log was not dropped up to the reset"
-                time.sleep(0.1)
+            reset_at = dropped_up_to_the_reset(admin)
         finally:
             os.kill(sleeper.proc.pid, signal.SIGCONT)
         assert admin.llen("rcs:chunks") == 0 and admin.keys("rcs:chunk:*") == []

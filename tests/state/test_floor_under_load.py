@@ -17,6 +17,7 @@ import redis
 from emulator.state.log import order
 from tests.conftest import GENERIC_AUTH
 from tests.robustness.process import Served
+from tests.state.test_archive import dropped_up_to_the_reset
 from tests.state.test_cluster import MESSAGE, generic, listed
 
 SECONDS = float(os.environ.get("RCS_FLOOR_LOAD_S", "8"))
@@ -84,11 +85,7 @@ def test_resets_while_a_process_keeps_stopping_and_sends_go_on(redis_url, tmp_pa
         assert held[0] == held[1] == held[2]
         admin = redis.Redis.from_url(redis_url)
         try:  # once an archiver's turn came, Redis holds nothing from before the newest reset
-            deadline = time.monotonic() + 15
-            while (floor := admin.get("rcs:floor")) != admin.hget("rcs:checkpoint", "id"):
-                assert time.monotonic() < deadline, "the log was not dropped up to the reset"
-                time.sleep(0.1)
-            assert floor is not None
+            floor = dropped_up_to_the_reset(admin)
             assert all(order(end) > order(floor) for end in admin.lrange("rcs:chunks", 0, -1))
             assert order(admin.xrange("rcs:log", count=1)[0][0]) >= order(floor)
         finally:
