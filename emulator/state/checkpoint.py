@@ -21,6 +21,7 @@ import orjson
 from redis.exceptions import RedisError
 
 from ..core.carry import carried, carry
+from .log import Unreachable
 
 if TYPE_CHECKING:
     from ..control.injection import Faults
@@ -58,8 +59,15 @@ class Checkpoints:
     def begin_at(self, emulator: Emulator, faults: Faults, data: bytes) -> None:
         """A fresh state as the recorded reset left the cluster's: reset alike (its hooks,
         the config's settings), then given what the reset left."""
-        left = orjson.loads(data)
-        emulator.reset()
-        self.seen = False
-        carry(emulator, left["emulator"])
-        faults.carry(left["faults"])
+        try:
+            left = orjson.loads(data)
+            emulator.reset()
+            self.seen = False
+            carry(emulator, left["emulator"])
+            faults.carry(left["faults"])
+        except (ValueError, LookupError, TypeError) as exc:  # written by hand, or cut short
+            raise Unreachable(
+                "the shared state's newest checkpoint cannot be read "
+                f"({type(exc).__name__}: {exc}); flush that database to begin afresh, then "
+                "restart the emulator processes"
+            ) from None

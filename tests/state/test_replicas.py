@@ -288,3 +288,26 @@ async def test_a_request_whose_answer_was_on_its_way_when_its_process_stopped_ge
         listed = (await a.get("/_emulator/messages")).json()["items"]
         assert [m["phone"] for m in listed] == ["+46700000401"]  # the reset came after it
         await alike((a, first), (c, stopped))
+
+
+async def test_a_checkpoint_that_cannot_be_read_is_refused_with_503s(redis_url: str) -> None:
+    """A checkpoint rewritten by hand (or cut short) cannot be begun at: a process that joins
+    answers 503s that say so, in each caller's own form, rather than a traceback."""
+    async with process(redis_url) as (a, _):
+        assert (await a.post("/_emulator/reset")).status_code == 200
+        admin = redis.Redis.from_url(redis_url)
+        try:
+            deadline = time.monotonic() + 10
+            while admin.hget("rcs:checkpoint", "id") is None:
+                assert time.monotonic() < deadline, "the reset was not recorded"
+                await asyncio.sleep(0.05)
+            admin.hset("rcs:checkpoint", "data", b"{not json")
+        finally:
+            admin.close()
+        async with process(redis_url) as (late, _):
+            read = await late.get("/_emulator/messages")
+            assert read.status_code == 503
+            assert "newest checkpoint cannot be read" in read.json()["error"]
+            sent = await late.post("/Rcs/api/v1/Message", headers=GENERIC_AUTH,
+                                   json=generic("+46700000500"))  # fmt: skip
+            assert sent.status_code == 503 and sent.json()["title"] == "Service Unavailable"
