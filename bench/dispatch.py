@@ -62,7 +62,7 @@ async def _loops(library: str, url: str, seconds: float) -> float:
     if library == "http1":
         from urllib.parse import urlsplit
 
-        from emulator.core.http1 import Http1Pool
+        from emulator.delivery.http1 import Http1Pool
 
         pool = Http1Pool(LOOPS)
         parts = urlsplit(url)

@@ -25,19 +25,20 @@ from .control.auth import ControlToken
 from .control.guard import ControlGuard
 from .control.injection import FaultMiddleware, Faults
 from .control.openapi import openapi_route, provider_openapi_route
-from .core import snapshot
-from .core.autosave import AutoSaver
 from .core.clock import Clock, make_clock
 from .core.emulator import Emulator
-from .core.engine import AttemptLedger
 from .core.models import AgentSettings, PhoneSettings
 from .core.scenarios import load_book
 from .core.settings import EmulatorSettings
-from .core.statefile import StateFileError
+from .delivery.attempts import AttemptMaker
+from .engines.memory import MemoryEngine
 from .http.operations import MAX_BODY as CONTROL_MAX_BODY
 from .http.operations import ApiError, error_response
 from .http.responses import JSONResponse
 from .http.routing import ExactFirstRouter
+from .persistence import snapshot
+from .persistence.autosave import AutoSaver
+from .persistence.statefile import StateFileError
 from .providers import REGISTRY
 from .providers.mount import ProviderMount
 
@@ -52,7 +53,7 @@ def build_emulator(
     config: Config,
     clock: Clock | None = None,
     http_client: httpx.AsyncClient | None = None,
-    ledger: AttemptLedger | None = None,
+    attempts: AttemptMaker | None = None,
 ) -> Emulator:
     clock = clock or make_clock(config.clock, config.speed)
     book = load_book([Path(d) for d in config.scenario_dirs], config.scenario)
@@ -70,19 +71,24 @@ def build_emulator(
     settings = EmulatorSettings(
         default_webhook_url=config.webhook_url,
         seed=config.seed,
-        webhook_concurrency=config.webhook_concurrency,
-        webhook_per_host=config.webhook_per_host,
         webhook_timeout=config.webhook_timeout,
-        webhook_backlog=config.webhook_backlog,
-        max_webhook_log=config.max_webhook_log,
-        max_messages=config.max_messages,
         files_folder=str(snapshot.files_dir(Path(config.state_file)))
         if config.state_file
         else None,
         agents=agents,
         phones=phones,
     )
-    return Emulator(settings, clock, book, http_client, ledger)
+    engine = MemoryEngine(
+        clock,
+        max_messages=config.max_messages,
+        http_client=http_client,
+        webhook_concurrency=config.webhook_concurrency,
+        webhook_per_host=config.webhook_per_host,
+        webhook_backlog=config.webhook_backlog,
+        max_webhook_log=config.max_webhook_log,
+        attempts=attempts,
+    )
+    return Emulator(settings, clock, book, engine)
 
 
 def _restore(emulator: Emulator, config: Config) -> AutoSaver | None:
@@ -106,7 +112,7 @@ def create_app(
     shared = _join(config)
     if shared is not None:
         clock = clock or shared.cluster.clock(config)
-    emulator = build_emulator(config, clock, http_client, shared.ledger if shared else None)
+    emulator = build_emulator(config, clock, http_client, shared.attempts if shared else None)
     mounts: list[ProviderMount] = [p.build(emulator, config.section(p.name)) for p in REGISTRY]
     handlers: dict[object, object] = {ApiError: error_response}
     faults = Faults(emulator.clock, config.seed)
@@ -163,10 +169,10 @@ def create_app(
                 ticker.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await ticker
-            pending = emulator.dispatcher.backlog()
+            pending = emulator.deliveries.backlog()
             if pending["pending"] or pending["in_flight"] or pending["retrying"]:
                 log.warning("stopping with webhook deliveries not done: %s", pending)
-            await emulator.dispatcher.aclose()
+            await emulator.aclose()
             if shared is not None:
                 await shared.aclose()
             if saver is not None:
@@ -178,13 +184,16 @@ def create_app(
 
     def refused(scope: Scope, status: int, answer: dict[str, str]) -> None:
         query = scope.get("query_string", b"").decode("latin-1")
-        emulator.note_surprise("request", provider="control", tenant=None, method=scope["method"],
+        emulator.surprises.note("request", provider="control", tenant=None, method=scope["method"],
                                path=scope["path"] + (f"?{query}" if query else ""), status=status,
                                answer=answer, sent=None)  # fmt: skip
 
     # Outermost: a refused caller reaches nothing else (faults included).
     guard = Middleware(
-        ControlGuard, allowed_hosts=config.allowed_hosts, refused=refused, changed=emulator.touch
+        ControlGuard,
+        allowed_hosts=config.allowed_hosts,
+        refused=refused,
+        changed=emulator.notices.touch,
     )
     middleware.insert(0, guard)
     if shared is not None:  # outermost of all: every process applies what passes it alike
@@ -246,17 +255,17 @@ def _unavailable(
 async def _tick(emulator: Emulator) -> None:
     """Runs due events as real (or scaled) time reaches them."""
     wake = asyncio.Event()
-    emulator.scheduler.on_schedule = lambda due: wake.set()
+    emulator.engine.on_schedule(lambda due: wake.set())
     try:
         while True:
-            due = emulator.scheduler.next_due()
+            due = emulator.engine.next_due()
             delay = 1.0 if due is None else emulator.clock.wall_delay(due - emulator.clock.now())
             wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wake.wait(), timeout=min(max(delay, 0.0), 1.0))
             try:
-                emulator.scheduler.run_due(emulator.clock.now())
+                await emulator.run_due()
             except Exception:  # one broken event must not stop time
                 log.exception("a scheduled event failed")
     finally:
-        emulator.scheduler.on_schedule = None
+        emulator.engine.on_schedule(None)

@@ -68,7 +68,7 @@ async def open_client(
             async with httpx.AsyncClient(transport=transport, base_url="http://emulator") as c:
                 yield c
         finally:
-            await app.state.emulator.dispatcher.aclose()
+            await app.state.emulator.aclose()
             if app.state.shared is not None:
                 await app.state.shared.aclose()
             app.state.emulator.vault.clear()

@@ -33,7 +33,7 @@ def operations(emulator: Emulator) -> list[Operation]:
         tenant = emulator.tenant(query.tenant)
         items = [
             a
-            for a in emulator.agents.values()
+            for a in emulator.directory.agents.values()
             if (query.provider is None or a.provider == query.provider)
             and (tenant is None or a.tenant == tenant)
         ]
@@ -45,7 +45,7 @@ def operations(emulator: Emulator) -> list[Operation]:
             raise ApiError(404, f"unknown provider {provider!r}; one of "
                            f"{', '.join(REGISTRY.names())}")  # fmt: skip
         agent_id = request.path_params["agent_id"]
-        agent = emulator.agent(provider, agent_id, emulator.tenant(body.tenant))
+        agent = emulator.directory.agent(provider, agent_id, emulator.tenant(body.tenant))
         for key in ("webhook_url", "answer_tag", "name"):
             if key in body.model_fields_set:
                 setattr(agent, key, getattr(body, key) or None)

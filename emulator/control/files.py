@@ -42,24 +42,24 @@ class FileQuery(Page):
 
 
 def operations(emulator: Emulator) -> list[Operation]:
-    def found(request: Request) -> StoredFile:
-        stored = emulator.stores.file(request.path_params["file_id"])
+    async def found(request: Request) -> StoredFile:
+        stored = await emulator.file(None, request.path_params["file_id"])
         if stored is None:
             raise ApiError(404, "no uploaded file with that id")
         return stored
 
     async def files(request: Request, query: FileQuery) -> Response:
-        items = emulator.stores.files(emulator.tenant(query.tenant))
+        items = await emulator.files(emulator.tenant(query.tenant))
         if query.agent:
             items = [f for f in items if f.agent_id == query.agent]
         now = emulator.clock.now()
         return page(items, lambda f: file_view(f, now), query)
 
     async def one_file(request: Request) -> Response:
-        return JSONResponse(file_view(found(request), emulator.clock.now()))
+        return JSONResponse(file_view(await found(request), emulator.clock.now()))
 
     async def content(request: Request) -> Response:
-        stored = found(request)
+        stored = await found(request)
         if not Path(stored.path).is_file():  # a restored state whose files folder was removed
             raise ApiError(410, "the file's record is kept but its bytes are gone")
         return FileResponse(

@@ -33,12 +33,11 @@ class InboundBody(Strict):
 def operations(emulator: Emulator) -> list[Operation]:
     async def inbound(request: Request, body: InboundBody) -> Response:
         try:
-            msg, event = emulator.inbound(body.provider, body.agent_id, body.phone,
-                                          text=body.text, postback=body.postback,
-                                          message_id=body.message_id or None)  # fmt: skip
+            msg, event = await emulator.inbound(body.provider, body.agent_id, body.phone,
+                                                text=body.text, postback=body.postback,
+                                                message_id=body.message_id or None)  # fmt: skip
         except InboundError as exc:
             raise ApiError(409, str(exc)) from None
-        await emulator.dispatcher.drain()
         return JSONResponse({"message_id": msg.id, "event": event.type.value,
                              "time": iso(event.time)})  # fmt: skip
 

@@ -9,8 +9,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ..core.emulator import Emulator
+from ..core.engine import MessageFilter
 from ..core.models import Message, Status
-from ..http.operations import ApiError, Operation, Page, page
+from ..http.operations import ApiError, Operation, Page
 from ..http.responses import JSONResponse
 from .params import Phone, ProviderName
 from .views import message_view
@@ -26,26 +27,23 @@ class MessageQuery(Page):
 
 
 def operations(emulator: Emulator) -> list[Operation]:
-    def view(m: Message, exchange: bool = True) -> dict[str, Any]:
-        shown = message_view(m, emulator.display(m), emulator.why_no_answer(m), exchange)
-        shown["agent_name"] = emulator.agent_for(m.provider, m.agent_id, m.tenant).name
+    async def view(m: Message, exchange: bool = True) -> dict[str, Any]:
+        shown = message_view(m, await emulator.display(m), emulator.why_no_answer(m), exchange)
+        shown["agent_name"] = emulator.directory.agent_for(m.provider, m.agent_id, m.tenant).name
         return shown
 
     async def messages(request: Request, query: MessageQuery) -> Response:
-        found = emulator.stores.query(
-            provider=query.provider,
-            agent=query.agent,
-            phone=query.phone,
-            status=query.status,
-            tenant=emulator.tenant(query.tenant),
-        )
-        return page(found, lambda m: view(m, query.exchange), query)
+        where = MessageFilter(query.provider, query.agent, query.phone, query.status)
+        found = await emulator.messages(emulator.tenant(query.tenant), where, query.offset,
+                                        query.limit)  # fmt: skip
+        items = [await view(m, query.exchange) for m in found.items]
+        return JSONResponse({"items": items, "total": found.total})
 
     async def message(request: Request) -> Response:
-        found = emulator.stores.get(request.path_params["message_id"])
+        found = await emulator.message(None, request.path_params["message_id"])
         if found is None:
             raise ApiError(404, "no message with that id")
-        return JSONResponse(view(found))
+        return JSONResponse(await view(found))
 
     return [
         Operation("GET", "/messages", "Sent messages, oldest first, with status and events.",

@@ -23,7 +23,7 @@ class PhoneSettingsBody(Strict):
 
 def operations(emulator: Emulator) -> list[Operation]:
     async def phones(request: Request, query: Page) -> Response:
-        return page(list(emulator.phones.values()), phone_view, query)
+        return page(list(emulator.directory.phones.values()), phone_view, query)
 
     async def put_phone(request: Request, body: PhoneSettingsBody) -> Response:
         try:
@@ -35,12 +35,12 @@ def operations(emulator: Emulator) -> list[Operation]:
                 emulator.scenarios.get(body.scenario)
             except ScenarioError as exc:
                 raise ApiError(400, str(exc), "scenario") from None
-        settings = emulator.phone(number)
+        settings = emulator.directory.phone(number)
         if "rcs_capable" in body.model_fields_set:
             settings.rcs_capable = body.rcs_capable
         if "scenario" in body.model_fields_set:
             settings.scenario = body.scenario or None
-        resolved = emulator.resolve(number)
+        resolved = emulator.directory.resolve(number)
         return JSONResponse(
             phone_view(settings) | {"resolved_rule": resolved.rule, "capable": resolved.capable}
         )

@@ -19,7 +19,7 @@ def operations(emulator: Emulator) -> list[Operation]:
                 "active": book.active.name,
                 "items": [s.describe() for s in book.by_name.values()],
                 "total": len(book.by_name),
-                "phones": [phone_view(p) for p in emulator.phones.values()],
+                "phones": [phone_view(p) for p in emulator.directory.phones.values()],
             }
         )
 

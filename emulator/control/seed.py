@@ -18,7 +18,7 @@ class SeedBody(Strict):
 
 def operations(emulator: Emulator, faults: Faults) -> list[Operation]:
     async def seed(request: Request, body: SeedBody) -> Response:
-        emulator.ids.reseed(body.seed)
+        emulator.reseed(body.seed)
         faults.reseed(body.seed)
         return JSONResponse({"seed": body.seed})
 

@@ -25,20 +25,12 @@ def operations(emulator: Emulator) -> list[Operation]:
     started = time.monotonic()
 
     async def health(request: Request) -> Response:
+        held = await emulator.health()
         return JSONResponse(
             {
                 "status": "ok",
                 "uptime_seconds": round(time.monotonic() - started, 3),
-                "messages": len(emulator.stores),
-                "tenants": len(emulator.stores.tenants()),
-                "scheduled_events": len(emulator.scheduler),
-                "webhooks": emulator.dispatcher.backlog(),
-                "retention": {
-                    "max_messages": emulator.stores.max_messages,
-                    "evicted_messages": emulator.stores.evicted,
-                    "max_webhook_log": emulator.dispatcher.max_log,
-                    "webhook_log_dropped": emulator.dispatcher.dropped_from_log,
-                },
+                **held,
                 "clock": clock_view(emulator.clock),
                 "scenario": emulator.scenarios.active.name,
                 "state": emulator.describe_state(),
@@ -47,7 +39,7 @@ def operations(emulator: Emulator) -> list[Operation]:
 
     async def reset(request: Request, query: ResetQuery) -> Response:
         tenant = emulator.tenant(query.tenant)
-        emulator.reset(keep_settings=query.keep_settings, tenant=tenant)
+        await emulator.reset(keep_settings=query.keep_settings, tenant=tenant)
         kept = query.keep_settings or tenant is not None
         return JSONResponse({"reset": True, "kept_settings": kept, "tenant": tenant})
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
@@ -14,13 +13,11 @@ from ..core.emulator import Emulator
 from ..http.operations import Operation
 
 KEEP_ALIVE = 15.0
-QUEUE = 1000  # notices a slow page may fall behind by before it misses some
 
 
 def operations(emulator: Emulator) -> list[Operation]:
     async def stream(request: Request) -> Response:
-        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=QUEUE)
-        emulator.watchers.add(queue)
+        queue = emulator.notices.watch()
 
         async def events() -> AsyncIterator[str]:
             try:
@@ -33,7 +30,7 @@ def operations(emulator: Emulator) -> list[Operation]:
                         continue
                     yield f"event: change\ndata: {json.dumps(notice)}\n\n"
             finally:
-                emulator.watchers.discard(queue)
+                emulator.notices.unwatch(queue)
 
         return StreamingResponse(
             events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}

@@ -9,8 +9,8 @@ from pydantic import Field
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..core.deliveries import Delivery
 from ..core.emulator import Emulator
+from ..delivery.deliveries import Delivery
 from ..http.operations import ApiError, Operation, Page, page
 from ..http.responses import JSONResponse
 from ..http.validators import is_whole_number
@@ -26,9 +26,6 @@ class WebhookQuery(Page):
     message: str | None = Field(None, description="Only this message's deliveries (its id).")
     failing: bool = Field(False, description="Only deliveries not accepted (yet): retrying "
                           "or failed.")  # fmt: skip
-
-
-FAILING = ("retrying", "failed")
 
 
 def operations(emulator: Emulator) -> list[Operation]:
@@ -47,9 +44,9 @@ def operations(emulator: Emulator) -> list[Operation]:
         wanted = {k: v for k, v in wanted.items() if v is not None}
         items = [
             d
-            for d in emulator.dispatcher.deliveries.values()
+            for d in emulator.webhooks()
             if all(getattr(d, k) == v for k, v in wanted.items())
-            and (not query.failing or d.state in FAILING)
+            and (not query.failing or d.state.failing)
         ]
         return page(items, view, query)
 
@@ -58,7 +55,7 @@ def operations(emulator: Emulator) -> list[Operation]:
         if not is_whole_number(raw):
             raise ApiError(404, "no webhook delivery with that id")
         try:
-            delivery = emulator.dispatcher.redeliver(int(raw))
+            delivery = emulator.redeliver(int(raw))
         except KeyError:
             raise ApiError(404, "no webhook delivery with that id") from None
         except ValueError as exc:

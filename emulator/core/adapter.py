@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
+from ..delivery.deliveries import RetryPolicy
 from .models import AgentSettings, Event, Message, StoredFile
-from .webhooks import RetryPolicy
 
 
 class ProviderAdapter(Protocol):

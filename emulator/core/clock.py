@@ -23,6 +23,10 @@ class Clock(Protocol):
     def advance(self, seconds: float) -> float:
         """Move time forward by `seconds`; returns the new now."""
 
+    def stamp(self, due: float) -> float:
+        """When something due at `due` (<= now) happens: now on a running clock; on a manual
+        one the moment it was due, since an advance runs each thing at its own time."""
+
 
 class RealClock:
     mode = "real"
@@ -42,6 +46,9 @@ class RealClock:
 
     def wall_delay(self, seconds: float) -> float:
         return max(0.0, seconds)
+
+    def stamp(self, due: float) -> float:
+        return self.now()
 
 
 class ScaledClock:
@@ -68,6 +75,9 @@ class ScaledClock:
     def wall_delay(self, seconds: float) -> float:
         return max(0.0, seconds) / self.speed
 
+    def stamp(self, due: float) -> float:
+        return self.now()
+
 
 class ManualClock:
     """Stands still until advanced; the test decides when time passes."""
@@ -82,6 +92,9 @@ class ManualClock:
 
     def wall_delay(self, seconds: float) -> float:
         return float("inf")
+
+    def stamp(self, due: float) -> float:
+        return min(due, self._now) if due else self._now
 
     def advance(self, seconds: float) -> float:
         if seconds < 0:

@@ -1,297 +1,350 @@
-"""The aggregate: store, clock, scheduler, scenarios and webhook dispatcher behind one object.
+"""The Emulator: the one service every caller uses (provider endpoints, the control API, the
+inbox, the plugin). Its verbs are the whole of what can be done to the state: send, upload, read,
+act as the phone, move time, reset, redeliver. It owns its parts, each an object of its own:
+
+- the engine (engine.py): where records, indexes, due events and the delivery queue live;
+- the directory: tenants' names, agent and phone settings, what a number does;
+- the lifecycle: the rules a message and its phone follow, run inside the engine's units;
+- notices (for live viewers and saving) and surprises (what a test did not ask for).
 
 Providers hand it plain Message records and an adapter that renders their own callbacks; the
-core never knows which provider it serves.
+core never knows which provider or which engine it serves.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections import deque
-from collections.abc import Callable, Sequence
-from dataclasses import replace
-from functools import partial
+import logging
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, Protocol
 
-import httpx
-
+from ..delivery.deliveries import Attempt, Delivery
+from ..delivery.dispatcher import Dispatcher
 from .adapter import ProviderAdapter
-from .answers import RECEIPTS, Answers, InboundError, has_event
 from .clock import Clock, ManualClock
 from .directory import Directory
 from .display import layout
-from .engine import AttemptLedger
+from .engine import Due, DueKind, Engine, Found, MessageFilter, Wants
 from .files import FileVault
 from .ids import IdSource
-from .models import (
-    EVENT_STATUS,
-    AgentSettings,
-    Channel,
-    Event,
-    EventType,
-    Message,
-    PhoneSettings,
-    Status,
-)
-from .notices import SURPRISES_KEPT, Notices
-from .scenarios import ScenarioBook, Step
-from .scheduler import Scheduler
+from .lifecycle import InboundError, Lifecycle
+from .models import Event, Message, StoredFile, TimelineEntry
+from .notices import Notices
+from .scenarios import ScenarioBook
 from .settings import EmulatorSettings
-from .stores import Stores
-from .webhooks import Dispatcher, RetryPolicy
+from .surprises import Surprises
 
-# Messages stored per turn of the event loop: a 100,000-number send lets other clients in
-# between slices (each slice takes a few milliseconds) instead of holding them for seconds.
+log = logging.getLogger("rcs_emulator")
+
+# Records handled per turn of the event loop: a 100,000-number send, or an advance that runs
+# 200,000 events, lets other clients (and webhook attempts) in between slices of a few ms.
 SLICE = 1000
 
 
-class Emulator(Directory, Answers, Notices):
+class DeliveringEngine(Engine, Protocol):
+    deliveries: Dispatcher
+
+
+class Emulator:
     def __init__(
         self,
         settings: EmulatorSettings,
         clock: Clock,
         scenarios: ScenarioBook,
-        http_client: httpx.AsyncClient | None = None,
-        ledger: AttemptLedger | None = None,
+        engine: DeliveringEngine,
     ) -> None:
         self.settings = settings
         self.clock = clock
         self.scenarios = scenarios
+        self.engine = engine
         self.ids = IdSource(settings.seed)
-        self.stores = Stores(settings.max_messages)
         self.vault = FileVault(Path(settings.files_folder) if settings.files_folder else None)
-        self._latest_created = 0.0
-        self._policies: dict[tuple[RetryPolicy, float], RetryPolicy] = {}
-        # Other names a tenant is known by (an account's token, beside its username).
-        self.tenant_aliases: dict[str, str] = {}
-        self.revision = 0  # counts changes, so a periodic save can skip when nothing changed
-        self.scheduler = Scheduler()
-        self.dispatcher = Dispatcher(
-            clock,
-            self.scheduler,
-            http_client,
-            concurrency=settings.webhook_concurrency,
-            per_host=settings.webhook_per_host,
-            backlog=settings.webhook_backlog,
-            max_log=settings.max_webhook_log,
-            ledger=ledger,
-        )
+        self.notices = Notices()
+        self.surprises = Surprises(clock)
+        self.directory = Directory(settings, scenarios)
         self.providers: dict[str, ProviderAdapter] = {}
-        self.agents: dict[tuple[str, str | None, str], AgentSettings] = {}
-        self.phones: dict[str, PhoneSettings] = {}
+        self.lifecycle = Lifecycle(settings, clock, self.ids, self.directory, self.providers,
+                                   self.notices)  # fmt: skip
+        self.deliveries = engine.deliveries
+        self.deliveries.listeners += [self.surprises.webhook_attempt, self._delivery_notice]
         self.on_reset: list[Callable[[], None]] = []  # providers' own per-run state
-        self.on_restore: list[Callable[[], None]] = []  # providers' own settings, to config
         # Providers' own settings a reset may keep, as data: name -> (taken, given back).
         self.carriers: dict[str, tuple[Callable[[], Any], Callable[[Any], None]]] = {}
-        self.restore_settings()
-        # What a test did not ask for: refused requests and webhooks that were not accepted
-        # (the newest 10,000: a long demo must not grow it without end).
-        self.surprises: deque[dict[str, Any]] = deque(maxlen=SURPRISES_KEPT)
-        self.dispatcher.on_attempt.append(self._webhook_surprise)
-        self.dispatcher.on_attempt.append(
-            lambda d, a: self.publish("webhook", d.provider, d.agent_id, d.phone, d.message_id)
-        )
         # Where the state lives, for the health endpoint (a shared engine says more).
-        self.describe_state: Callable[[], dict[str, Any]] = lambda: {"engine": "memory"}
-        # Live viewers (the inbox page): each a bounded queue of small change notices.
-        self.watchers: set[asyncio.Queue[dict[str, Any]]] = set()
+        self.describe_state: Callable[[], dict[str, Any]] = lambda: {"engine": engine.name}
 
     def register(self, adapter: ProviderAdapter) -> None:
         self.providers[adapter.name] = adapter
 
-    def reset(self, keep_settings: bool = False, tenant: str | None = None) -> None:
-        """Forget messages, files, events and webhook attempts (of one tenant, or all);
-        configuration stays, and so do control-API agent and phone settings when
-        `keep_settings` (a tenant's reset always keeps them)."""
-        if tenant is not None:
-            dropped = self.stores.drop(tenant)
-            if dropped is not None:
-                self.vault.remove(f.path for f in dropped.files.values())
-            self.publish("reset", None, None, None, None)
-            self.dispatcher.drop_tenant(tenant)
-            kept = (s for s in self.surprises if s.get("tenant") != tenant)
-            self.surprises = deque(kept, maxlen=SURPRISES_KEPT)
-            return
-        self.surprises = deque(maxlen=SURPRISES_KEPT)
-        if not keep_settings:
-            self.restore_settings()
-        self.stores.clear()
-        self._latest_created = 0.0
-        self.vault.clear()
-        self.scheduler.clear()
-        self.dispatcher.clear()
-        for hook in self.on_reset:
-            hook()
-        self.publish("reset", None, None, None, None)
+    def _delivery_notice(self, delivery: Delivery, attempt: Attempt) -> None:
+        self.notices.publish("webhook", delivery.provider, delivery.agent_id, delivery.phone,
+                             delivery.message_id)  # fmt: skip
+
+    # -- who is who -------------------------------------------------------------------------
+
+    def tenant(self, name: str | None) -> str | None:
+        """The tenant a client-side name (API key, token, username) stands for."""
+        return self.directory.tenant(name)
+
+    def capable(self, phone: str) -> bool:
+        """Whether the number has RCS (its setting, else the scenario's rule for it)."""
+        return self.directory.capable(phone)
 
     # -- sending ----------------------------------------------------------------------------
 
-    async def accept(self, messages: Sequence[Message]) -> None:
-        """submit(), a slice at a time, yielding to other requests between slices."""
-        if len(messages) <= SLICE:
-            self.submit(messages)
+    async def send(self, messages: Sequence[Message], exchange: bytes | None = None) -> None:
+        """Accept one request's messages (all of one tenant): stored with the HTTP exchange
+        behind them (one object for all), each one's timeline started. A big send goes a slice
+        at a time, letting other requests in between slices."""
+        if not messages:
             return
+        tenant = messages[0].tenant
         for start in range(0, len(messages), SLICE):
             if start:
                 await asyncio.sleep(0)
-            self.submit(messages[start : start + SLICE])
+            unit = await self.engine.begin(tenant)
+            for message in messages[start : start + SLICE]:
+                message.exchange = exchange
+                self.lifecycle.accept(unit, message)
+            await self.engine.commit(unit)
 
-    def attach(self, messages: Sequence[Message], exchange: bytes) -> None:
-        """The request behind accepted messages, once it is answered (one object for all)."""
-        changes = self.stores.changes
-        for message in messages:
-            message.exchange = exchange
-            if changes is not None:  # a save between a big send's slices saw them without it
-                changes.messages[(message.tenant, message.id)] = message
-
-    def submit(self, messages: Sequence[Message]) -> None:
-        """Store accepted messages and start each one's timeline, now or at its send time."""
-        now = self.clock.now()
-        latest = self._latest_created
-        for message in messages:
-            if message.created_at < latest:
-                # Another request's slice was stored first: the indexes answer time ranges by
-                # bisection, so creation times never go back (a few milliseconds at most).
-                if message.send_at == message.created_at:
-                    message.send_at = latest
-                message.created_at = latest
-            latest = message.created_at
-            store = self.stores.add(message)
-            self.publish("message", message.provider, message.agent_id, message.phone, message.id)
-            if message.send_at > now:
-                store.set_status(message, Status.SCHEDULED)
-                self.scheduler.at(message.send_at, partial(self.dispatch, message))
-            else:
-                self.dispatch(message)
-        self._latest_created = latest
-
-    def dispatch(self, message: Message) -> None:
-        """The send itself: at once, or when a scheduled send time comes."""
-        store = self.stores.owner(message)
-        if store is None:
-            return  # its tenant was reset while it waited
-        now = self.clock.now()
-        if message.status is Status.SCHEDULED:
-            store.set_status(message, Status.QUEUED)
-        store.record(message, Event(EventType.SENT, now), Status.SENT)
-        resolution = self.resolve(message.phone)
-        if message.channel is Channel.RCS and not resolution.capable:
-            self.fire(message, EventType.NO_CAPABILITY)
-            return
-        steps = resolution.sms_timeline if message.channel is Channel.SMS else resolution.timeline
-        due = now
-        for step in steps:
-            delay = step.after
-            if isinstance(delay, tuple):
-                delay = self.ids.uniform(*delay)
-            due += delay
-            self.scheduler.at(due, partial(self.run_step, message, step))
-
-    def run_step(self, message: Message, step: Step) -> None:
-        """One step of a recipient's scripted timeline."""
-        if self.stores.owner(message) is None:
-            return
-        cond = step.when
-        if cond is not None and (
-            (cond.has_suggestions is not None and cond.has_suggestions != message.has_suggestions())
-            or (cond.channel is not None and cond.channel != message.channel.value)
-            or (cond.kind is not None and cond.kind != message.kind)
-        ):
-            return
-        if step.event_type is EventType.REPLY:
-            try:
-                self.tap(message, position=step.suggestion, postback=step.postback)
-            except InboundError:
-                pass  # a scripted tap on a chip the message does not have is skipped
-        elif step.event_type is EventType.MESSAGE:
-            self.fire(message, EventType.MESSAGE, text=step.text or self.ids.sentence())
-        elif step.event_type in RECEIPTS and has_event(message, step.event_type):
-            return  # the user's own tap or reply already reported it: a phone says it once
-        else:
-            self.fire(message, step.event_type)
-
-    # -- events -----------------------------------------------------------------------------
-
-    def fire(
+    async def upload(
         self,
-        message: Message,
-        etype: EventType,
-        text: str | None = None,
-        postback: str | None = None,
-    ) -> Event:
-        """Record an event on a message and push the provider's callbacks for it."""
-        event = Event(etype, self.clock.now(), text=text, postback=postback)
-        if etype in (EventType.REPLY, EventType.ACTION, EventType.MESSAGE):
-            event.ref = self.ids.uuid()
-            status: Status | None = Status.READ
-        else:
-            status = EVENT_STATUS.get(etype)
-        store = self.stores.owner(message)
-        if store is None:
-            raise InboundError(f"message {message.id} was reset")
-        store.record(message, event, status)
-        self.publish("event", message.provider, message.agent_id, message.phone, message.id)
-        self._notify(message, event)
-        return event
+        *,
+        tenant: str,
+        file_id: str,
+        agent_id: str,
+        name: str,
+        mime: str,
+        size: int,
+        lifetime: float,
+        source: IO[bytes],
+    ) -> StoredFile:
+        """Keep an uploaded file's bytes and its record; it expires `lifetime` seconds on."""
+        path = self.vault.save(file_id, source)
+        now = self.clock.now()
+        stored = StoredFile(file_id, tenant, agent_id, name, mime, size, now, now + lifetime,
+                            path)  # fmt: skip
+        unit = await self.engine.begin(tenant)
+        unit.add_file(stored)
+        await self.engine.commit(unit)
+        self.notices.touch()
+        return stored
 
-    def _notify(self, message: Message, event: Event) -> None:
-        adapter = self.providers.get(message.provider)
-        if adapter is None:
-            return
-        agent = self.agent_for(message.provider, message.agent_id, message.tenant)
-        url = agent.webhook_url or self.settings.default_webhook_url
-        if not url:
-            return
-        policy = adapter.retry_policy(agent)
-        if self.settings.webhook_timeout is not None and policy.timeout != (
-            timeout := self.settings.webhook_timeout
-        ):
-            known = self._policies.get((policy, timeout))
-            if known is None:
-                known = self._policies[(policy, timeout)] = replace(policy, timeout=timeout)
-            policy = known
-        for payload in adapter.callbacks(message, event):
-            self.dispatcher.submit(
-                provider=message.provider,
-                tenant=message.tenant,
-                agent_id=message.agent_id,
-                phone=message.phone,
-                message_id=message.id,
-                event=event.type.value,
-                url=url,
-                payload=payload,
-                policy=policy,
-            )
+    # -- reading ----------------------------------------------------------------------------
 
-    def display(self, message: Message) -> dict[str, Any]:
-        """The message's layout as a client shows it (see core.display)."""
+    async def message(self, tenant: str | None, message_id: str) -> Message | None:
+        return await self.engine.message(tenant, message_id)
+
+    async def batch(self, tenant: str, batch: str) -> Sequence[Message]:
+        return await self.engine.batch(tenant, batch)
+
+    async def by_external(self, tenant: str, provider: str, external_id: str) -> list[Message]:
+        return await self.engine.by_external(tenant, provider, external_id)
+
+    async def sent_between(
+        self,
+        tenant: str,
+        provider: str,
+        since: float | None,
+        until: float | None,
+        *,
+        newest_first: bool,
+        offset: int,
+        limit: int,
+    ) -> Found[Message]:
+        return await self.engine.sent_between(tenant, provider, since, until,
+                                              newest_first=newest_first, offset=offset,
+                                              limit=limit)  # fmt: skip
+
+    async def messages(
+        self, tenant: str | None, where: MessageFilter, offset: int = 0, limit: int | None = None
+    ) -> Found[Message]:
+        return await self.engine.query(tenant, where, offset=offset, limit=limit)
+
+    async def timeline(
+        self,
+        tenant: str,
+        provider: str,
+        agent_id: str,
+        phone: str | None = None,
+        since: float | None = None,
+        until: float | None = None,
+        newest: int | None = None,
+    ) -> list[TimelineEntry]:
+        return await self.engine.timeline(tenant, provider, agent_id, phone, since, until,
+                                          newest)  # fmt: skip
+
+    async def file(self, tenant: str | None, file_id: str) -> StoredFile | None:
+        return await self.engine.file(tenant, file_id)
+
+    async def files(self, tenant: str | None) -> list[StoredFile]:
+        return await self.engine.files(tenant)
+
+    async def display(self, message: Message) -> dict[str, Any]:
+        """The message's layout as a client shows it (see core.display), with the tenant's
+        uploaded files a card names."""
         adapter = self.providers.get(message.provider)
         if adapter is None:
             return layout()
-        store = self.stores.owner(message)
-        return adapter.display(message, store.files if store is not None else {})
+        return adapter.display(message, await self.engine.file_index(message.tenant))
+
+    def why_no_answer(self, message: Message) -> str | None:
+        """Why the phone cannot answer this message over RCS, or None when it can."""
+        return self.lifecycle.why_no_answer(message)
+
+    # -- the phone --------------------------------------------------------------------------
+
+    async def inbound(
+        self,
+        provider: str,
+        agent_id: str,
+        phone: str,
+        text: str | None = None,
+        postback: str | None = None,
+        message_id: str | None = None,
+    ) -> tuple[Message, Event]:
+        """The user acts on the latest message this agent sent to this phone, or on the one
+        named by `message_id` (a chip of an earlier card stays tappable); its callbacks are
+        made before this returns."""
+        if message_id is not None:
+            message = await self.engine.message(None, message_id)
+            if message is None or (message.provider, message.agent_id, message.phone) != (
+                provider,
+                agent_id,
+                phone,
+            ):
+                raise InboundError(f"{provider} agent {agent_id} sent no message {message_id} "
+                                   f"to {phone}")  # fmt: skip
+        else:
+            message = await self.engine.latest_to(None, provider, agent_id, phone)
+        if message is None:
+            raise InboundError(f"{provider} agent {agent_id} has sent nothing to {phone}")
+        unit = await self.engine.begin(message.tenant, Wants(messages=[message.id]))
+        held = unit.message(message.id)
+        if held is None:
+            raise InboundError(f"message {message.id} was reset")
+        event = self.lifecycle.answer(unit, held, text, postback)
+        await self.engine.commit(unit)
+        await self.deliveries.drain()
+        return held, event
 
     # -- time -------------------------------------------------------------------------------
 
     async def run_due(self) -> int:
-        ran = self.scheduler.run_due(self.clock.now())
-        await self.dispatcher.drain()
-        return ran
+        """Run what is due now (a running clock's ticker); webhooks go on in the background."""
+        return await self._run_until(self.clock.now(), manual=False)
 
     async def advance(self, seconds: float) -> int:
-        """Move time forward, running each due event at its own time and its webhooks before
-        the next, so retries scheduled along the way run too. Returns how many events ran."""
+        """Move time forward, running every event due on the way at its own time and making
+        its webhooks, retries that come due on the way included. Returns how many ran.
+
+        Events run in time order, a slice at a time, while their callbacks go out beside them
+        (each recipient's in order: the dispatcher's lanes); retries found due once those are
+        settled run next, until nothing is left before the target."""
         if seconds < 0:
             raise ValueError("time only moves forward")
         clock = self.clock
+        if not isinstance(clock, ManualClock):
+            clock.advance(seconds)
+            ran = await self._run_until(clock.now(), manual=False)
+            await self.deliveries.drain()
+            return ran
         target = clock.now() + seconds
         ran = 0
-        if isinstance(clock, ManualClock):
-            while (due := self.scheduler.next_due()) is not None and due <= target:
-                clock.set(max(due, clock.now()))
-                ran += await self.run_due()
-            clock.set(target)
-        else:
-            clock.advance(seconds)
-        return ran + await self.run_due()
+        while True:
+            ran += await self._run_until(target, manual=True)
+            await self.deliveries.drain()
+            due = self.engine.next_due()
+            if due is None or due > target:
+                break
+        clock.set(max(target, clock.now()))
+        return ran
+
+    async def _run_until(self, until: float, manual: bool) -> int:
+        ran = 0
+        clock = self.clock
+        while True:
+            taken = await self.engine.take_due(until, SLICE)
+            if not taken:
+                return ran
+            for when, task in taken:
+                if manual and when > clock.now():
+                    clock.set(when)  # type: ignore[attr-defined]
+                try:
+                    await self._run(task)
+                except Exception:  # one broken event must not stop time
+                    log.exception("a scheduled event failed")
+                ran += 1
+            await asyncio.sleep(0)  # webhooks and other requests between slices
+
+    async def _run(self, task: Due) -> None:
+        if task.kind is DueKind.RETRY:
+            assert isinstance(task.ref, int)
+            delivery = self.deliveries.deliveries.get(task.ref)
+            if delivery is not None:
+                self.deliveries.requeue(delivery)
+            return
+        assert isinstance(task.ref, str)
+        unit = await self.engine.begin(task.tenant, Wants(messages=[task.ref]))
+        self.lifecycle.run(unit, task)
+        await self.engine.commit(unit)
+
+    # -- webhooks ---------------------------------------------------------------------------
+
+    def webhooks(self) -> Iterable[Delivery]:
+        """Every delivery the log holds, oldest first."""
+        return self.deliveries.deliveries.values()
+
+    def redeliver(self, delivery_id: int) -> Delivery:
+        """A finished delivery sent once more, now (KeyError, ValueError: see Dispatcher)."""
+        return self.deliveries.redeliver(delivery_id)
+
+    async def drain(self) -> None:
+        """Wait until every webhook attempt under way is made."""
+        await self.deliveries.drain()
+
+    # -- forgetting -------------------------------------------------------------------------
+
+    async def reset(self, keep_settings: bool = False, tenant: str | None = None) -> None:
+        """Forget messages, files, events and webhook attempts (of one tenant, or all);
+        configuration stays, and so do control-API agent and phone settings when
+        `keep_settings` (a tenant's reset always keeps them)."""
+        if tenant is not None:
+            dropped = await self.engine.reset([tenant])
+            self.vault.remove(f.path for f in dropped)
+            self.surprises.forget(tenant)
+            self.notices.publish("reset")
+            return
+        self.surprises.forget()
+        if not keep_settings:
+            self.directory.restore()
+        await self.engine.reset(None)
+        self.vault.clear()
+        for hook in self.on_reset:
+            hook()
+        self.notices.publish("reset")
+
+    def reseed(self, seed: int | None) -> None:
+        self.ids.reseed(seed)
+
+    async def health(self) -> dict[str, Any]:
+        """What it holds and how its webhooks stand."""
+        counts = await self.engine.counts()
+        deliveries = self.deliveries
+        return {
+            "messages": counts["messages"],
+            "tenants": counts["tenants"],
+            "scheduled_events": counts["scheduled_events"],
+            "webhooks": deliveries.backlog(),
+            "retention": {
+                "max_messages": counts["max_messages"],
+                "evicted_messages": counts["evicted_messages"],
+                "max_webhook_log": deliveries.max_log,
+                "webhook_log_dropped": deliveries.dropped_from_log,
+            },
+        }
+
+    async def aclose(self) -> None:
+        await self.deliveries.aclose()

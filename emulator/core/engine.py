@@ -1,38 +1,199 @@
-"""What the core asks of a shared state engine, beyond what it keeps in memory itself.
+"""The storage contract the rules run over: what an engine keeps and how a rule reaches it.
 
-With the memory engine (the default) one process holds the state and makes every webhook
-attempt itself: the core needs nothing from here. With a shared engine (Redis), every process
-applies the same commands in the same order (see emulator/state), so each holds the same state;
-what must still happen once in the whole cluster, the POST of a webhook attempt, is settled
-through an `AttemptLedger`: one process claims an attempt, makes it and records its outcome,
-which every process then applies at the same point of the shared order.
+An engine keeps the records (messages with their events, uploaded files' records), the indexes
+that answer every read without a scan, the schedule of due events, and counters. The rules never
+touch its structures: each runs synchronously over a `Unit` of work, one tenant's records that the
+engine loads before the rule (`begin`, naming what the rule will look up) and commits after it
+(`commit`, atomically). An engine whose data lives in memory hands the live records and commits
+nothing; one whose data lives in an external store loads copies, collects the writes the unit
+makes (each a delta: a new message, an appended event, a status moved forward, a due event, a
+callback to make), and applies them in one step. So the same rule runs over both unchanged.
+
+Due events are data (`Due`), never code: an engine can keep, share and claim them. Reads are
+async (an external store answers over the network) and answer pages (`Found`) rather than live
+views, so paging a million messages costs what the page costs.
+
+Both engines (emulator/engines/) pass one contract suite (tests/engines/).
 """
 
 from __future__ import annotations
 
-import enum
-from typing import Any, Protocol
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Generic, Protocol, TypeVar
 
-AttemptKey = tuple[int, int]  # delivery id, attempt number
+from ..delivery.deliveries import Callback
+from .models import Event, Message, Status, StoredFile, TimelineEntry
+from .scenario_files import Step
+
+T = TypeVar("T")
 
 
-class Claim(enum.Enum):
-    OURS = "ours"  # this process makes the attempt, then records its outcome
-    BUSY = "busy"  # another process holds it (until its lease runs out)
-    DONE = "done"  # its outcome is recorded already; it reaches everyone through the log
+class DueKind(StrEnum):
+    SEND = "send"  # a send scheduled for later: its time came
+    STEP = "step"  # the next step of a recipient's scripted timeline
+    RETRY = "retry"  # a webhook delivery's next attempt
 
 
-class AttemptLedger(Protocol):
-    async def claim(self, key: AttemptKey, lease: float) -> Claim:
-        """Take an attempt to make, unless it is made (DONE) or under way elsewhere (BUSY);
-        held for `lease` seconds (and a margin) before another process may take it over."""
+@dataclass(frozen=True, slots=True)
+class Due:
+    """Something that happens at an emulator time: what, to which record, of which tenant."""
 
-    async def record(self, key: AttemptKey, outcome: dict[str, Any]) -> None:
-        """Keep an attempt's outcome and append it to the shared order, in one step."""
+    kind: DueKind
+    tenant: str
+    ref: str | int  # the message id (SEND, STEP) or the delivery id (RETRY)
+    step: Step | None = None  # STEP: the step to run
 
-    async def outcomes(
-        self, keys: list[AttemptKey], wait: bool = True
-    ) -> dict[AttemptKey, dict[str, Any] | None]:
-        """The recorded outcomes of these attempts; None for one not recorded and whose claim
-        has lapsed (its process died): the caller makes it. With `wait`, until each is one or
-        the other; else at once, leaving out those still held."""
+
+@dataclass(slots=True)
+class Found(Generic[T]):
+    """One page of what matched, and how many matched in all."""
+
+    items: list[T]
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
+class MessageFilter:
+    """Messages of which provider, agent, phone and status (None: any)."""
+
+    provider: str | None = None
+    agent: str | None = None
+    phone: str | None = None
+    status: Status | None = None
+
+
+@dataclass(slots=True)
+class Wants:
+    """What a unit of work will look up, so that an engine can load it before the rule runs."""
+
+    messages: list[str] = field(default_factory=list)  # by id
+    latest: list[tuple[str, str, str]] = field(default_factory=list)  # provider, agent, phone
+
+
+class Unit(Protocol):
+    """One tenant's records as a rule sees them: reads of what was named when it began, and
+    writes that the engine commits together."""
+
+    tenant: str
+
+    def message(self, message_id: str) -> Message | None:
+        """A message of this tenant that the unit loaded (None: none such, or gone)."""
+
+    def latest_to(self, provider: str, agent_id: str, phone: str) -> Message | None:
+        """The newest message sent (not merely scheduled) to a phone by an agent."""
+
+    def alive(self, message: Message) -> bool:
+        """Whether the message is still held (not reset or evicted since it was loaded)."""
+
+    def add(self, message: Message) -> None:
+        """A new message: stored and indexed (its `seq` set)."""
+
+    def record(self, message: Message, event: Event, status: Status | None = None) -> bool:
+        """An event appended, and the status moved forward; False if the status stayed."""
+
+    def set_status(self, message: Message, status: Status) -> None:
+        """The status set as given (a scheduled send becoming queued)."""
+
+    def schedule(self, due: float, task: Due) -> None:
+        """Something to happen at an emulator time."""
+
+    def add_file(self, stored: StoredFile) -> None:
+        """An uploaded file's record (its bytes are already kept)."""
+
+    def deliver(self, callback: Callback) -> None:
+        """A callback to make once the unit is committed."""
+
+
+class Engine(Protocol):
+    """Where the state lives. See the module's docstring."""
+
+    name: str
+
+    # -- units of work ----------------------------------------------------------------------
+
+    async def begin(self, tenant: str, wants: Wants | None = None) -> Unit:
+        """A unit of work over one tenant's records, with what `wants` names loaded."""
+
+    async def commit(self, unit: Unit) -> None:
+        """Apply what the unit wrote, all of it or nothing."""
+
+    # -- reads ------------------------------------------------------------------------------
+
+    async def message(self, tenant: str | None, message_id: str) -> Message | None:
+        """A message by id (of any tenant when `tenant` is None)."""
+
+    async def batch(self, tenant: str, batch: str) -> Sequence[Message]:
+        """The messages of one request (its batch or tag id), in recipient order."""
+
+    async def by_external(self, tenant: str, provider: str, external_id: str) -> list[Message]:
+        """Messages the client named with its own id, oldest first."""
+
+    async def latest_to(
+        self, tenant: str | None, provider: str, agent_id: str, phone: str
+    ) -> Message | None:
+        """The newest message sent (not merely scheduled) to a phone by an agent (of any
+        tenant when None)."""
+
+    async def sent_between(
+        self,
+        tenant: str,
+        provider: str,
+        since: float | None,
+        until: float | None,
+        *,
+        newest_first: bool,
+        offset: int,
+        limit: int,
+    ) -> Found[Message]:
+        """A provider's messages created in [since, until]: one page, in the order asked."""
+
+    async def query(
+        self, tenant: str | None, where: MessageFilter, *, offset: int, limit: int | None
+    ) -> Found[Message]:
+        """Messages matching every given filter, oldest first (of every tenant when None)."""
+
+    async def timeline(
+        self,
+        tenant: str,
+        provider: str,
+        agent_id: str,
+        phone: str | None,
+        since: float | None,
+        until: float | None,
+        newest: int | None,
+    ) -> list[TimelineEntry]:
+        """An agent's events (with one phone, or all) in [since, until], oldest first; with
+        `newest`, only the newest that many."""
+
+    async def file(self, tenant: str | None, file_id: str) -> StoredFile | None:
+        """An uploaded file's record (of any tenant when None)."""
+
+    async def files(self, tenant: str | None) -> list[StoredFile]:
+        """Uploaded files' records, oldest first (of every tenant when None)."""
+
+    async def file_index(self, tenant: str) -> Mapping[str, StoredFile]:
+        """A tenant's uploaded files' records by id (what a card's fileId names)."""
+
+    async def counts(self) -> dict[str, Any]:
+        """What it holds: messages, tenants, scheduled events, retention's evictions."""
+
+    # -- the schedule -----------------------------------------------------------------------
+
+    def next_due(self) -> float | None:
+        """The earliest time something is due (None: nothing scheduled)."""
+
+    def on_schedule(self, wake: Callable[[float], None] | None) -> None:
+        """Call `wake` with the due time of everything scheduled from now on (a running
+        clock's ticker sleeps until then); None stops it."""
+
+    async def take_due(self, until: float, limit: int) -> list[tuple[float, Due]]:
+        """Up to `limit` events due at or before `until`, earliest first (then in the order
+        they were scheduled), taken: no one else runs them."""
+
+    # -- forgetting -------------------------------------------------------------------------
+
+    async def reset(self, tenants: Iterable[str] | None) -> list[StoredFile]:
+        """Forget these tenants' records and due events (every tenant's when None); the
+        files' records it forgot, whose bytes the caller removes."""

@@ -152,3 +152,12 @@ class PhoneSettings:
     phone: str
     rcs_capable: bool | None = None  # None: the scenario decides
     scenario: str | None = None
+
+
+@dataclass(slots=True, frozen=True)
+class TimelineEntry:
+    """One event of an agent's conversation, outgoing messages included (made on reading)."""
+
+    time: float
+    message: Message
+    event: Event

@@ -1,34 +1,30 @@
-"""What the emulator tells about itself: change notices for live viewers (and the periodic
-save), and surprises (what a test did not ask for). A part of the Emulator aggregate."""
+"""Change notices: what live viewers (the inbox) are told, and the count of changes a periodic
+save watches. A part the Emulator owns."""
 
-# mypy: disable-error-code="misc"
-# (Methods of the Emulator kept apart by job: `self: Emulator` types every attribute they use;
-# mypy would have a mixin's self be a supertype of the mixin itself.)
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import asyncio
+from typing import Any
 
-from .clock import iso
-from .webhooks import Attempt, Delivery
-
-if TYPE_CHECKING:
-    from .emulator import Emulator
-
-SURPRISES_KEPT = 10_000
+QUEUE = 1000  # notices a slow viewer may fall behind by before it misses some
 
 
 class Notices:
-    def touch(self: Emulator) -> None:
+    def __init__(self) -> None:
+        self.revision = 0  # counts changes, so a periodic save can skip when nothing changed
+        self.watchers: set[asyncio.Queue[dict[str, Any]]] = set()
+
+    def touch(self) -> None:
         """Something that viewers do not draw changed (settings, an upload): save it."""
         self.revision += 1
 
     def publish(
-        self: Emulator,
+        self,
         kind: str,
-        provider: str | None,
-        agent_id: str | None,
-        phone: str | None,
-        message_id: str | None,
+        provider: str | None = None,
+        agent_id: str | None = None,
+        phone: str | None = None,
+        message_id: str | None = None,
     ) -> None:
         """Tell live viewers that something changed; a viewer that lags loses notices, not
         correctness: it reloads what it shows on the next one."""
@@ -41,20 +37,11 @@ class Notices:
             if not queue.full():
                 queue.put_nowait(notice)
 
-    def note_surprise(self: Emulator, kind: str, **details: Any) -> None:
-        self.surprises.append({"kind": kind, "time": iso(self.clock.now()), **details})
+    def watch(self) -> asyncio.Queue[dict[str, Any]]:
+        """A new viewer's queue of notices (stop with `unwatch`)."""
+        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=QUEUE)
+        self.watchers.add(queue)
+        return queue
 
-    def _webhook_surprise(self: Emulator, delivery: Delivery, attempt: Attempt) -> None:
-        if attempt.accepted:
-            return
-        self.note_surprise(
-            "webhook",
-            provider=delivery.provider,
-            tenant=delivery.tenant,
-            url=delivery.url,
-            payload=delivery.payload,
-            status=attempt.status,
-            error=attempt.error,
-            body=attempt.body,
-            attempt=attempt.number,
-        )
+    def unwatch(self, queue: asyncio.Queue[dict[str, Any]]) -> None:
+        self.watchers.discard(queue)

@@ -1,5 +1,6 @@
-"""What the core takes from the config: the settings of webhook delivery, retention, seeding and
-uploads, and the agents and phones set up from the start."""
+"""What the core takes from the config: where callbacks go and how long a receiver may take,
+seeding, uploads, and the agents and phones set up from the start. (Retention and the delivery
+pool are the engine's settings.)"""
 
 from __future__ import annotations
 
@@ -14,12 +15,7 @@ class EmulatorSettings:
 
     default_webhook_url: str | None = None
     seed: int | None = None
-    webhook_concurrency: int = 64
-    webhook_per_host: int = 4
     webhook_timeout: float | None = None  # overrides the providers' own (10 s) when set
-    webhook_backlog: int = 100_000
-    max_webhook_log: int = 100_000
-    max_messages: int | None = None
     files_folder: str | None = None  # uploads kept here (a state file's own); else a temp folder
     agents: dict[tuple[str, str | None, str], AgentSettings] = field(default_factory=dict)
     phones: dict[str, PhoneSettings] = field(default_factory=dict)

@@ -25,7 +25,7 @@ class ProviderMount:
     exception_handlers: dict[Any, Callable[..., Any]] = field(default_factory=dict)
     middleware: Callable[[ASGIApp], ASGIApp] | None = None
     reset: Callable[[], None] = lambda: None
-    # Its own settings a reset with keep_settings keeps, as JSON-able data, and back (core/carry.py)
+    # Its own settings a reset with keep_settings keeps, as JSON-able data, and back
     carried: Callable[[], Any] = lambda: None
     carry: Callable[[Any], None] = lambda data: None
     # The provider's own answer for an injected fault (status, Retry-After seconds or None).

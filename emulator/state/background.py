@@ -105,7 +105,7 @@ class Background:
         """Append a tick when an event comes due (real and scaled clocks)."""
         emulator = self.emulator
         assert emulator is not None
-        due = emulator.scheduler.next_due()
+        due = emulator.engine.next_due()
         wait = POLL if due is None else emulator.clock.wall_delay(due - emulator.clock.now())
         if wait > 0:
             await self._pause(min(wait, POLL))
@@ -117,7 +117,7 @@ class Background:
     async def _recheck(self) -> None:
         await self._pause(RECHECK)
         assert self.emulator is not None
-        await self._guard(self.emulator.dispatcher.recheck())
+        await self._guard(self.emulator.deliveries.recheck())
 
     async def _archive(self) -> None:
         await self._pause(ARCHIVE_EVERY)

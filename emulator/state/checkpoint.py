@@ -1,7 +1,7 @@
 """Full resets as places to begin: a process that joins a shared state starts at the newest full
 reset instead of replaying every command before it.
 
-A full reset forgets everything a command can leave but a few things that go on (core/carry.py:
+A full reset forgets everything a command can leave but a few things that go on (state/carry.py:
 counters, draws, a manual clock's time, kept settings). After applying one, the process that
 sent it records them with the reset's place in the log; a process whose place is still the log's
 start (it just joined, or restarted) gives its fresh state those, as if it had applied the reset,
@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import orjson
 from redis.exceptions import RedisError
 
-from ..core.carry import carried, carry
+from .carry import carried, carry
 from .log import Unreachable
 
 if TYPE_CHECKING:
@@ -56,12 +56,12 @@ class Checkpoints:
     async def newest(self) -> tuple[bytes, bytes] | None:
         return await self.commands.newest_checkpoint()
 
-    def begin_at(self, emulator: Emulator, faults: Faults, data: bytes) -> None:
+    async def begin_at(self, emulator: Emulator, faults: Faults, data: bytes) -> None:
         """A fresh state as the recorded reset left the cluster's: reset alike (its hooks,
         the config's settings), then given what the reset left."""
         try:
             left = orjson.loads(data)
-            emulator.reset()
+            await emulator.reset()
             self.seen = False
             carry(emulator, left["emulator"])
             faults.carry(left["faults"])

@@ -29,8 +29,9 @@ if TYPE_CHECKING:
 PREFIX = "rcs:"
 # What the keys hold and how the log's commands read: a process that reads them otherwise (another
 # release, or one from before a change of layout) is refused rather than let diverge. Raised with
-# every change to either: 2, outcomes became keys that expire and the log got a floor.
-STATE_FORMAT = 2
+# every change to either: 2, outcomes became keys that expire and the log got a floor; 3, a
+# checkpoint carries the engine's sequences as one part.
+STATE_FORMAT = 3
 # Settings each process may set its own way: where it listens and what it takes from callers.
 PER_PROCESS = {"host", "port", "workers", "state", "control_token", "allowed_hosts",
                "request_timeout", "state_file", "state_save_interval", "state_chunk"}  # fmt: skip

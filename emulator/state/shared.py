@@ -38,7 +38,7 @@ from .background import Background
 from .checkpoint import Checkpoints
 from .cluster import PREFIX, Cluster, where, why
 from .commands import Answer, discard, head_of, replay_receive, scope_of
-from .ledger import RedisLedger
+from .ledger import LedgerAttempts, RedisLedger
 from .log import Behind, CommandLog, Entry, Jump, Unreachable, order
 
 if TYPE_CHECKING:
@@ -69,6 +69,7 @@ class SharedState(Background):
         )
         self.log = CommandLog(self.client, PREFIX, cluster.generation, self.origin)
         self.ledger = RedisLedger(self.log)
+        self.attempts = LedgerAttempts(self.ledger)  # who makes each webhook attempt
         self.archive = Archive(self.log, chunk)
         self.checkpoints = Checkpoints(self.log)
         self._begun = False  # whether this process looked for a checkpoint to begin at
@@ -198,7 +199,7 @@ class SharedState(Background):
             return
         async with self._lock:
             if not self._begun and self.last == b"0-0":
-                self._begin_at(await self._guard(self.checkpoints.newest()))
+                await self._begin_at(await self._guard(self.checkpoints.newest()))
             self._begun = True
 
     async def _jump(self) -> None:
@@ -215,12 +216,12 @@ class SharedState(Background):
             if order(found[0]) > self._last:  # else another caller of this process jumped
                 log.warning("this process was behind the log's floor: it begins at the full "
                             "reset at %s", found[0].decode())  # fmt: skip
-                self._begin_at(found)
+                await self._begin_at(found)
 
-    def _begin_at(self, found: tuple[bytes, bytes] | None) -> None:
+    async def _begin_at(self, found: tuple[bytes, bytes] | None) -> None:
         if found is not None:
             assert self.emulator is not None and self.faults is not None
-            self.checkpoints.begin_at(self.emulator, self.faults, found[1])
+            await self.checkpoints.begin_at(self.emulator, self.faults, found[1])
             self.last, self._last = found[0], order(found[0])
 
     async def _apply(self, entries: list[Entry]) -> None:
@@ -264,10 +265,11 @@ class SharedState(Background):
             if kind == b"http":
                 await self._apply_request(fields)
             elif kind == b"tick":
-                emulator.scheduler.run_due(emulator.clock.now())
+                await emulator.run_due()
             elif kind == b"settle":
                 settled = orjson.loads(fields[b"h"])
-                emulator.dispatcher.settle_recorded(tuple(settled["key"]), settled["outcome"])
+                self.attempts.settle_recorded(emulator.deliveries, tuple(settled["key"]),
+                                              settled["outcome"])  # fmt: skip
         except Exception:  # one broken command must not stop the cluster's state
             log.exception("command %s failed", token)
         finally:

@@ -18,7 +18,7 @@ from emulator import Config, ConfigError, EmulatorServer
 from emulator.core import display
 from emulator.core.emulator import Emulator
 from emulator.core.models import AgentSettings, Channel, Event, Message, StoredFile
-from emulator.core.webhooks import RetryPolicy
+from emulator.delivery.deliveries import RetryPolicy
 from emulator.fail_closed import Guard, RealProviderCalled
 from emulator.providers import REGISTRY, Provider
 from emulator.providers.mount import ProviderMount
@@ -57,7 +57,7 @@ def mount(emulator: Emulator, section: EchoSection) -> ProviderMount:
                           agent_id=data["agent"], phone=data["to"], channel=Channel.RCS,
                           kind="text", text=f"{data['text']} ({section.signature})",
                           created_at=now, send_at=now, content={})  # fmt: skip
-        await emulator.accept([message])
+        await emulator.send([message])
         return JSONResponse({"id": message.id})
 
     return ProviderMount(

@@ -30,4 +30,4 @@ def sync_app(config: Config | None = None) -> Iterator[SyncApp]:
             yield SyncApp(portal, client)
         finally:
             portal.call(client.aclose)
-            portal.call(app.state.emulator.dispatcher.aclose)
+            portal.call(app.state.emulator.aclose)

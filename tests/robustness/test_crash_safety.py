@@ -164,7 +164,7 @@ def test_saves_happen_only_when_something_changed(tmp_path):
     with EmulatorServer(config) as server, httpx.Client(base_url=server.base_url) as c:
         _send(c, 1)
         _wait(lambda: state.exists())
-        _wait(lambda: server.app.state.saver.saved_revision == server.emulator.revision)
+        _wait(lambda: server.app.state.saver.saved_revision == server.emulator.notices.revision)
         before = os.stat(state).st_mtime_ns, server.app.state.saver.saves
         deadline = time.monotonic() + 0.5
         while time.monotonic() < deadline:  # ten intervals with nothing new

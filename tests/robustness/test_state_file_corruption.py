@@ -112,7 +112,7 @@ def test_the_good_file_itself_loads(tmp_path, good_state):
     for f in good_state["files"]:
         (tmp_path / "state.json.files" / f["path"]).write_bytes(PNG)
     app = create_app(Config(clock="manual", state_file=str(state)))
-    assert len(app.state.emulator.stores) == len(good_state["messages"])
+    assert len(app.state.emulator.engine) == len(good_state["messages"])
 
 
 @pytest.mark.parametrize(

@@ -155,5 +155,5 @@ async def test_a_health_probe_answers_while_a_joining_process_still_applies_the_
                 probe = (await late.get("/_emulator/health")).json()
                 assert probe["state"]["catching_up"] is False and probe["messages"] == 30
         finally:
-            await joining.state.emulator.dispatcher.aclose()
+            await joining.state.emulator.aclose()
             await joining.state.shared.aclose()

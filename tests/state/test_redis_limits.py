@@ -157,5 +157,5 @@ async def test_a_first_send_while_redis_is_down_is_refused_not_left_waiting(tmp_
             )
         assert answer.status_code == 503 and answer.json()["status"] == 503
     finally:
-        await app.state.emulator.dispatcher.aclose()
+        await app.state.emulator.aclose()
         await app.state.shared.aclose()

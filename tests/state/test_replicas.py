@@ -35,7 +35,7 @@ async def process(
         async with httpx.AsyncClient(transport=transport, base_url="http://emulator") as client:
             yield client, app
     finally:
-        await app.state.emulator.dispatcher.aclose()
+        await app.state.emulator.aclose()
         await app.state.shared.aclose()
 
 
@@ -114,7 +114,7 @@ async def test_every_process_and_a_late_one_hold_the_same_state_field_by_field(r
                 assert (await client.get("/_emulator/messages")).status_code == 200
             ours = state(first)
             assert len(ours) > 1000  # messages, events, deliveries, settings, draws...
-            assert ours["emulator.stores.evicted"] > 0
+            assert ours["emulator.engine.evicted"] > 0
             assert differences(ours, state(second)) == []
             assert differences(ours, state(third)) == []
 

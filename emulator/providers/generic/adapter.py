@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ...core.models import AgentSettings, Event, Message, StoredFile
-from ...core.webhooks import RetryPolicy
+from ...delivery.deliveries import RetryPolicy
 from . import display, payloads
 from .provider import NAME
 

@@ -130,7 +130,7 @@ class Rendering:
         body = exc.body(self.trace())
         media = "application/json" if "statusCode" in body else "application/problem+json"
         response = JSONResponse(body, exc.error.status, headers=exc.headers, media_type=media)
-        self.emulator.note_surprise(
+        self.emulator.surprises.note(
             "request",
             provider=NAME,
             tenant=tenant_named(request),

@@ -6,8 +6,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from ...core.models import Channel, Event, EventType, Message, Status
-from ...core.timeline import TimelineEntry
+from ...core.models import Channel, Event, EventType, Message, Status, TimelineEntry
 
 AGENT = "Agent"  # how the message thread names the business side
 

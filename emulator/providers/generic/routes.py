@@ -11,7 +11,6 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from ...core.emulator import Emulator
-from ...core.models import StoredFile
 from ...http import uploads
 from ...http.body import BadJson, BodyTooLarge, parse_json, read_limited
 from ...http.exchange import record
@@ -84,15 +83,14 @@ class GenericApi:
         self.require_json(request)
         message = parse_message(await self.json_body(request))
         self.access.check_agent(key, message.agent_id)
-        self._check_files(message, key)
+        await self._check_files(message, key)
         tag_id = self.emulator.ids.uuid()
         messages = build(self.emulator, message, key, tag_id)
-        await self.emulator.accept(messages)
         response = JSONResponse(payloads.send_response(tag_id))
-        self.emulator.attach(messages, record(request, response))
+        await self.emulator.send(messages, record(request, response))
         return response
 
-    def _check_files(self, message: Any, tenant: str) -> None:
+    async def _check_files(self, message: Any, tenant: str) -> None:
         cards = []
         if message.rich_card_content is not None:
             cards = [("richCardContent", message.rich_card_content)]
@@ -105,7 +103,7 @@ class GenericApi:
         for place, card in cards:
             if card.file_id is None:
                 continue
-            stored = self.emulator.stores.of(tenant).files.get(card.file_id)
+            stored = await self.emulator.file(tenant, card.file_id)
             if stored is None or stored.tenant != tenant or stored.expires_at <= now:
                 raise validation(
                     f"{place}.fileId",
@@ -115,14 +113,14 @@ class GenericApi:
 
     async def tag_statistics(self, request: Request) -> Response:
         key = self.guard(request)
-        messages = self.emulator.stores.of(key).batch(queries.guid(request.path_params["tag_id"]))
+        messages = await self.emulator.batch(key, queries.guid(request.path_params["tag_id"]))
         if not messages or messages[0].tenant != key:
             raise GenericApiError(GenericError.TAG_NOT_FOUND)
         return JSONResponse(payloads.tag_statistics(messages))
 
     async def message_events(self, request: Request) -> Response:
         key = self.guard(request)
-        message = self.emulator.stores.of(key).get(queries.guid(request.path_params["message_id"]))
+        message = await self.emulator.message(key, queries.guid(request.path_params["message_id"]))
         if message is None or message.provider != NAME or message.tenant != key:
             raise GenericApiError(GenericError.MESSAGE_NOT_FOUND)
         return JSONResponse(payloads.message_thread(message))
@@ -136,10 +134,10 @@ class GenericApi:
         since = queries.time(query, "startTime")
         until = queries.time(query, "endTime")
         phone = queries.phone_filter(query.get("phoneNumber"))
-        store = self.emulator.stores.of(key)
-        entries = store.timeline(NAME, agent_id, phone or None, since, until, newest=limit)
+        entries = await self.emulator.timeline(key, NAME, agent_id, phone or None, since, until,
+                                               newest=limit)  # fmt: skip
         newest = list(reversed(entries)) if limit else []
-        agent = self.emulator.agent_for(NAME, agent_id, key)
+        agent = self.emulator.directory.agent_for(NAME, agent_id, key)
         return JSONResponse(payloads.agent_messages(newest, agent.name or "Agent"))
 
     async def capability(self, request: Request) -> Response:
@@ -186,16 +184,17 @@ class GenericApi:
             mime = accepted_type(part.content_type, part.head)
             if mime is None:
                 raise GenericApiError(GenericError.UNSUPPORTED_FILE_TYPE)
-            file_id = "files/" + self.emulator.ids.alnum(22)
-            path = self.emulator.vault.save(file_id, part.file)
-        now = self.emulator.clock.now()
-        self.emulator.stores.of(key).add_file(
-            StoredFile(
-                file_id, key, agent_id, part.name, mime, part.size, now, now + FILE_LIFETIME, path
+            stored = await self.emulator.upload(
+                tenant=key,
+                file_id="files/" + self.emulator.ids.alnum(22),
+                agent_id=agent_id,
+                name=part.name,
+                mime=mime,
+                size=part.size,
+                lifetime=FILE_LIFETIME,
+                source=part.file,
             )
-        )
-        self.emulator.touch()
-        return JSONResponse({"statusCode": "OK", "fileId": file_id})
+        return JSONResponse({"statusCode": "OK", "fileId": stored.id})
 
 
 def mount(emulator: Emulator, section: GenericSection) -> ProviderMount:

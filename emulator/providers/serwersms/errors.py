@@ -114,7 +114,7 @@ class Rendering:
         assert isinstance(exc, SerwerSmsApiError)
         body = exc.error.body()
         response = respond(request, body)
-        self.emulator.note_surprise(
+        self.emulator.surprises.note(
             "request",
             provider=NAME,
             tenant=request.scope.get(TENANT),

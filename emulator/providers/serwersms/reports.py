@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from ...core.emulator import Emulator
+from ...core.engine import Found, MessageFilter
 from ...core.models import Message
 from ...http.validators import is_whole_number
 from . import payloads
@@ -14,10 +15,12 @@ from .phones import normalize
 from .provider import NAME
 
 
-def find(emulator: Emulator, tenant: str, params: Mapping[str, Any]) -> Sequence[Message]:
-    """Matching messages, newest first unless order=asc. Without filters beyond dates the
-    answer is a view of the time index: paging the newest 100 of a million copies 100."""
-    store = emulator.stores.of(tenant)
+async def find(
+    emulator: Emulator, tenant: str, params: Mapping[str, Any], offset: int, limit: int
+) -> Found[Message]:
+    """One page of the matching messages, newest first unless order=asc, and how many matched.
+    Without filters beyond dates the page is read off the time index: paging the newest 100 of
+    a million reads 100."""
     ids = as_list(params.get("id"))
     uids = as_list(params.get("unique_id"))
     ascending = str(params.get("order", "desc")).lower() == "asc"
@@ -25,17 +28,22 @@ def find(emulator: Emulator, tenant: str, params: Mapping[str, Any]) -> Sequence
     status = params.get("status") or None
     wanted = payloads.STATUS_FILTERS.get(str(status), set()) if status else None
     if ids:
-        candidates: Sequence[Message] = [m for i in ids if (m := store.get(str(i)))]
+        candidates = [m for i in ids if (m := await emulator.message(tenant, str(i)))]
     elif uids:
-        candidates = [m for u in uids for m in store.by_external(NAME, str(u))]
+        candidates = [m for u in uids for m in await emulator.by_external(tenant, NAME, str(u))]
     elif phone is not None:
-        candidates = [m for m in store.query(provider=NAME, phone=phone)]
+        where = MessageFilter(provider=NAME, phone=phone)
+        candidates = (await emulator.messages(tenant, where)).items
     else:
         since = local_time(params.get("date_from"))
         until = local_time(params.get("date_to"))
-        candidates = store.sent_between(NAME, since, until)
         if wanted is None:
-            return candidates if ascending else _Newest(candidates)
+            return await emulator.sent_between(tenant, NAME, since, until,
+                                               newest_first=not ascending, offset=offset,
+                                               limit=limit)  # fmt: skip
+        every = await emulator.sent_between(tenant, NAME, since, until, newest_first=False,
+                                            offset=0, limit=2**62)  # fmt: skip
+        candidates = every.items
     found = [
         m
         for m in candidates
@@ -45,26 +53,7 @@ def find(emulator: Emulator, tenant: str, params: Mapping[str, Any]) -> Sequence
     ]
     if not ascending:
         found.reverse()
-    return found
-
-
-class _Newest(Sequence[Message]):
-    """A sequence read back to front, without copying it."""
-
-    def __init__(self, items: Sequence[Message]) -> None:
-        self._items = items
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def __getitem__(self, index):  # type: ignore[no-untyped-def, override]
-        n = len(self._items)
-        if isinstance(index, slice):
-            start, stop, _ = index.indices(n)
-            if start >= stop:
-                return []
-            return list(reversed(self._items[n - stop : n - start]))
-        return self._items[n - 1 - index]
+    return Found(found[offset : offset + limit], len(found))
 
 
 def positive(value: Any, default: int) -> int:

@@ -35,7 +35,7 @@ IGNORED = ("system",)  # every official client adds it
 class SerwerSmsApi:
     def __init__(self, emulator: Emulator, section: SerwerSmsSection) -> None:
         self.emulator = emulator
-        self.accounts = Accounts(section, emulator.tenant_aliases)
+        self.accounts = Accounts(section, emulator.directory.aliases)
         self.networks = tuple(section.networks)
         self.config_groups = {k: list(v) for k, v in section.groups.items()}
         self.groups: dict[str, list[str]] = {}
@@ -46,7 +46,7 @@ class SerwerSmsApi:
         self.carry_groups(self.config_groups)
 
     def carry_groups(self, groups: dict[str, list[str]] | None) -> None:
-        """Groups as given (what a reset kept, core/carry.py), in the dict the control API
+        """Groups as given (what a reset kept, state/carry.py), in the dict the control API
         edits."""
         self.groups.clear()
         self.groups.update({k: list(v) for k, v in (groups or {}).items()})
@@ -116,11 +116,10 @@ class SerwerSmsApi:
             send_at=send_time(params.get("date"), now),
             networks=self.networks,
         )
-        await self.emulator.accept(outcome.queued)
         details = truthy(params.get("details"))
         answer = payloads.send_response(outcome.queued, outcome.unsent, details)
         response = respond(request, answer)
-        self.emulator.attach(outcome.queued, record(request, response))
+        await self.emulator.send(outcome.queued, record(request, response))
         return response
 
     def _group_numbers(self, value: Any) -> list[Any]:
@@ -136,20 +135,19 @@ class SerwerSmsApi:
         account, params = await self.authorised(request)
         page = reports.positive(params.get("page"), 1)
         limit = min(reports.positive(params.get("limit"), 100), 1000)
-        found = reports.find(self.emulator, account.tenant, params)
-        pages = max(1, math.ceil(len(found) / limit))
-        start = (page - 1) * limit
-        return respond(request, payloads.reports(list(found[start : start + limit]), page, pages))
+        found = await reports.find(self.emulator, account.tenant, params, (page - 1) * limit, limit)
+        pages = max(1, math.ceil(found.total / limit))
+        return respond(request, payloads.reports(found.items, page, pages))
 
     async def view(self, request: Request) -> Response:
         account, params = await self.authorised(request)
         if not params.get("id") and not params.get("unique_id"):
             raise SerwerSmsApiError(SerwerSmsError.REQUIRED, "id")
         wanted: dict[str, Any] = {k: params[k] for k in ("id", "unique_id") if k in params}
-        found = reports.find(self.emulator, account.tenant, wanted)
-        if not found:
+        found = await reports.find(self.emulator, account.tenant, wanted, 0, 1)
+        if not found.items:
             raise SerwerSmsApiError(SerwerSmsError.INVALID_ID)
-        return respond(request, payloads.report_item(found[0]))
+        return respond(request, payloads.report_item(found.items[0]))
 
     async def error_lookup(self, request: Request) -> Response:
         raw = request.path_params["code"].removesuffix(".json").removesuffix(".xml")
@@ -166,7 +164,7 @@ def _action(path: str, endpoint: Callable[[Request], Awaitable[Response]]) -> li
 def mount(emulator: Emulator, section: SerwerSmsSection) -> ProviderMount:
     api = SerwerSmsApi(emulator, section)
     errors = Rendering(emulator)
-    emulator.on_restore.append(api.restore_groups)
+    emulator.directory.on_restore.append(api.restore_groups)
     routes: list[BaseRoute] = [
         *_action("/messages/send_rcs", api.send_rcs),
         *_action("/messages/reports", api.reports),

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from emulator.core.http1 import DeliveryError, Http1Pool
+from emulator.delivery.http1 import DeliveryError, Http1Pool
 
 pytestmark = pytest.mark.anyio
 

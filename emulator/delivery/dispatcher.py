@@ -6,6 +6,9 @@ free slot is listed as pending, and one that exhausts its attempts is kept as fa
 Callbacks for one recipient (receiver URL, tenant, agent, phone) go out in event order on every
 clock: a delivery waits in its recipient's lane until the one before it has had its first
 attempt (whatever its outcome; retries do not hold the lane).
+
+Who makes each attempt is the `AttemptMaker` the engine gives (attempts.py): this process, or one
+process of a cluster.
 """
 
 from __future__ import annotations
@@ -15,38 +18,43 @@ import copy
 import itertools
 import logging
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import partial
 from typing import Any
 
 import httpx
+import orjson
 
-from .attempts import Attempts, receiver_of
-from .clock import Clock
-from .deliveries import Attempt, Delivery, RetryPolicy
-from .engine import AttemptKey, AttemptLedger
-from .scheduler import Scheduler
-from .transport import Transport
+from ..core.clock import Clock, iso
+from .attempts import AttemptMaker, LocalAttempts
+from .deliveries import Attempt, Callback, Delivery, DeliveryState
+from .transport import DeliveryError, Transport
 
 log = logging.getLogger("rcs_emulator.webhooks")
 
 Lane = tuple[str, str, str, str]  # url, tenant, agent, phone: one recipient's callbacks
+AttemptKey = tuple[int, int]  # delivery id, attempt number
+Listener = Callable[[Delivery, Attempt], None]
+
+PENDING, IN_FLIGHT = DeliveryState.PENDING, DeliveryState.IN_FLIGHT
+RETRYING, DELIVERED, FAILED = DeliveryState.RETRYING, DeliveryState.DELIVERED, DeliveryState.FAILED
 
 
-class Dispatcher(Attempts):
+class Dispatcher:
     def __init__(
         self,
         clock: Clock,
-        scheduler: Scheduler,
+        schedule: Callable[[float, Delivery], None],
         http_client: httpx.AsyncClient | None = None,
         concurrency: int = 64,
         per_host: int = 4,
         backlog: int = 100_000,
         max_log: int = 100_000,
-        ledger: AttemptLedger | None = None,
+        attempts: AttemptMaker | None = None,
+        listeners: Iterable[Listener] = (),
     ) -> None:
         self.clock = clock
-        self.scheduler = scheduler
+        self.schedule = schedule  # a retry at an emulator time: (due, delivery) -> requeue()
         self.concurrency = concurrency  # attempts running at once, in all
         # ... and to one receiver: its own small connection pool, so a slow receiver cannot
         # starve the others, and httpcore's per-request walk over the pool stays short.
@@ -54,13 +62,14 @@ class Dispatcher(Attempts):
         self.max_waiting = backlog  # attempts that may wait for a slot; past it they fail, said so
         self.max_log = max_log  # finished deliveries kept; the oldest leave first
         self.transport = Transport(concurrency, per_host, http_client)
+        self.attempts: AttemptMaker = attempts or LocalAttempts()
+        self.listeners: list[Listener] = list(listeners)  # told of every attempt's outcome
         self._ids = itertools.count(1)
-        self.ledger = ledger  # a cluster's: who makes each attempt (None: this process)
         self.clear()
 
     def carried(self) -> dict[str, Any]:
-        """What a full reset leaves (clear() keeps counting delivery ids: they key a shared
-        state's ledger of attempts)."""
+        """What a full reset leaves (clear() keeps counting delivery ids: a cluster's claims of
+        attempts are keyed by them)."""
         return {"next_id": next(copy.copy(self._ids))}
 
     def carry(self, data: dict[str, Any]) -> None:
@@ -75,40 +84,19 @@ class Dispatcher(Attempts):
         self._tasks: set[asyncio.Task[None]] = set()
         # Recipients with a delivery before its first attempt's end; each holds what waits.
         self._lanes: dict[Lane, deque[Delivery]] = {}
-        self._in_flight: dict[AttemptKey, Delivery] = {}  # taken, not yet settled
-        self.on_attempt: list[Callable[[Delivery, Attempt], None]] = getattr(self, "on_attempt", [])
+        self.in_flight: dict[AttemptKey, Delivery] = {}  # taken, not yet settled
 
     # -- intake -----------------------------------------------------------------------------
 
-    def submit(
-        self,
-        *,
-        provider: str,
-        tenant: str,
-        agent_id: str,
-        phone: str,
-        message_id: str | None,
-        event: str,
-        url: str,
-        payload: Any,
-        policy: RetryPolicy,
-    ) -> Delivery:
-        delivery = Delivery(
-            next(self._ids),
-            provider,
-            tenant,
-            agent_id,
-            phone,
-            message_id,
-            event,
-            url,
-            payload,
-            policy,
-            self.clock.now(),
-        )
+    def submit(self, callback: Callback) -> Delivery:
+        now = self.clock.now()
+        c = callback
+        delivery = Delivery(next(self._ids), c.provider, c.tenant, c.agent_id, c.phone,
+                            c.message_id, c.event, c.url, c.payload, c.policy, now,
+                            due_at=now)  # fmt: skip
         self.deliveries[delivery.id] = delivery
         self._trim_log()
-        lane = (url, tenant, agent_id, phone)
+        lane = delivery.lane
         waiting = self._lanes.get(lane)
         if waiting is not None:
             waiting.append(delivery)  # pending until the one before has had its first attempt
@@ -117,10 +105,18 @@ class Dispatcher(Attempts):
         self._enqueue(delivery)
         return delivery
 
+    def adopt(self, delivery: Delivery) -> None:
+        """A delivery restored from saved state, under a fresh id: queued again if it was under
+        way, else waiting for its scheduled retry."""
+        delivery.id = next(self._ids)
+        self.deliveries[delivery.id] = delivery
+        if delivery.state in (PENDING, IN_FLIGHT):
+            delivery.due_at = self.clock.now()
+            self._enqueue(delivery)
+
     def _release(self, delivery: Delivery) -> None:
         """The delivery's first attempt ended: the next of its recipient may go."""
-        lane = (delivery.url, delivery.tenant, delivery.agent_id, delivery.phone)
-        waiting = self._lanes.get(lane)
+        waiting = self._lanes.get(delivery.lane)
         if waiting is None:
             return
         while waiting:
@@ -128,22 +124,21 @@ class Dispatcher(Attempts):
             if self.deliveries.get(following.id) is following:
                 self._enqueue(following)
                 return
-        del self._lanes[lane]
+        del self._lanes[delivery.lane]
 
     def _trim_log(self) -> None:
         """Keep at most max_log deliveries: the oldest finished ones leave first."""
         while len(self.deliveries) > self.max_log:
             oldest = next(iter(self.deliveries.values()))
-            if oldest.state not in ("delivered", "failed"):
+            if not oldest.state.finished:
                 break  # never forget one still owed to its receiver
             del self.deliveries[oldest.id]
             self.dropped_from_log += 1
 
-    def next_id(self) -> int:
-        return next(self._ids)
-
     def requeue(self, delivery: Delivery) -> None:
-        """Queue a delivery again (a retry that came due, or one restored from saved state)."""
+        """A scheduled retry came due: queued for its next attempt."""
+        if delivery.next_attempt_at is not None:
+            delivery.due_at = delivery.next_attempt_at
         self._enqueue(delivery)
 
     def _enqueue(self, delivery: Delivery) -> None:
@@ -151,11 +146,11 @@ class Dispatcher(Attempts):
             return  # reset while it waited for its retry
         delivery.next_attempt_at = None
         if self.waiting >= self.max_waiting:
-            delivery.state = "failed"
+            delivery.state = FAILED
             delivery.attempts.append(
                 Attempt(
                     len(delivery.attempts) + 1,
-                    self.clock.now(),
+                    self.clock.stamp(delivery.due_at),
                     error=f"backlog full: {self.waiting} attempts already waiting",
                 )  # fmt: skip
             )
@@ -163,7 +158,7 @@ class Dispatcher(Attempts):
             if len(delivery.attempts) == 1:
                 self._release(delivery)
             return
-        delivery.state = "pending"
+        delivery.state = PENDING
         self.waiting += 1
         host = receiver_of(delivery.url)
         queue = self._waiting.get(host)
@@ -172,6 +167,17 @@ class Dispatcher(Attempts):
         queue.append(delivery)
         if self._active.get(host, 0) < self.per_host:  # else a worker of it will take it
             self._pump()
+
+    def withdraw(self, delivery: Delivery) -> None:
+        """Take a pending delivery out of its receiver's queue (its attempt was made elsewhere)."""
+        if delivery.state is not PENDING:
+            return
+        queue = self._waiting.get(receiver_of(delivery.url))
+        if queue is not None and delivery in queue:
+            queue.remove(delivery)
+            self.waiting -= 1
+
+    # -- workers ----------------------------------------------------------------------------
 
     def _pump(self) -> None:
         """Start a worker for each receiver with deliveries waiting, up to its share. Workers
@@ -196,13 +202,13 @@ class Dispatcher(Attempts):
         if not queue:
             del self._waiting[host]
         self.waiting -= 1
-        delivery.state = "in_flight"
-        self._in_flight[(delivery.id, len(delivery.attempts) + 1)] = delivery
+        delivery.state = IN_FLIGHT
+        self.in_flight[(delivery.id, len(delivery.attempts) + 1)] = delivery
         return delivery
 
     async def _worker(self, host: str, delivery: Delivery) -> None:
         while True:
-            await self._attempt(delivery)
+            await self.attempt(delivery)
             queue = self._waiting.get(host)
             if not queue:
                 return
@@ -220,6 +226,76 @@ class Dispatcher(Attempts):
             log.error("webhook task failed", exc_info=task.exception())
         self._pump()
 
+    # -- attempts ---------------------------------------------------------------------------
+
+    async def attempt(self, delivery: Delivery) -> None:
+        """The delivery's next attempt, made by whoever the AttemptMaker says."""
+        try:
+            await self.attempts.make(self, delivery, len(delivery.attempts) + 1)
+        except Exception:  # a cluster's state unreachable: its recheck looks at it again
+            log.warning("webhook %s attempt %s: not made now", delivery.id,
+                        len(delivery.attempts) + 1, exc_info=True)  # fmt: skip
+
+    async def post(self, delivery: Delivery, number: int) -> Attempt:
+        """One POST of the delivery's payload: its outcome, never an exception."""
+        attempt = Attempt(number=number, time=self.clock.stamp(delivery.due_at))
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        try:
+            body = orjson.dumps(delivery.payload)
+            status, text = await self.transport.post(delivery.url, body, delivery.policy.timeout)
+            attempt.status = status
+            attempt.body = text
+            attempt.accepted = delivery.policy.accepts(status, text)
+        except DeliveryError as exc:
+            attempt.error = str(exc)
+        except Exception as exc:  # a bug of ours must not leave the delivery in flight forever
+            log.exception("webhook %s to %s: unexpected error", delivery.id, delivery.url)
+            attempt.error = f"InternalError: {type(exc).__name__}: {exc}"
+        attempt.duration_ms = (loop.time() - started) * 1000
+        return attempt
+
+    def finish(self, delivery: Delivery, attempt: Attempt) -> None:
+        """An attempt's outcome: the delivery is done, failed for good, or retries later."""
+        self.in_flight.pop((delivery.id, attempt.number), None)
+        delivery.attempts.append(attempt)
+        self._settle(delivery, attempt)
+        if attempt.number == 1:
+            self._release(delivery)
+        for listener in self.listeners:
+            listener(delivery, attempt)
+
+    def _settle(self, delivery: Delivery, attempt: Attempt) -> None:
+        manual, delivery.manual = delivery.manual, False
+        if attempt.accepted:
+            delivery.state = DELIVERED
+        elif manual or len(delivery.attempts) >= delivery.policy.max_attempts:
+            delivery.state = FAILED
+            log.warning("webhook %s to %s failed for good", delivery.id, delivery.url)
+        else:
+            delivery.state = RETRYING
+            # From the attempt's end: on a manual clock the moment it was due (time stands
+            # still between advances), on a running clock now.
+            ended = self.clock.stamp(delivery.due_at)
+            due = ended + delivery.policy.delays[len(delivery.attempts) - 1]
+            delivery.next_attempt_at = due
+            self.schedule(due, delivery)
+
+    def redeliver(self, delivery_id: int) -> Delivery:
+        """Send a finished delivery (delivered or failed) once more, now: one attempt, logged
+        like the others, with no retries after it. KeyError for an unknown id, ValueError for a
+        delivery still under way (it has attempts of its own coming)."""
+        delivery = self.deliveries[delivery_id]
+        if not delivery.state.finished:
+            when = f" (next attempt at {iso(delivery.next_attempt_at)})" if (
+                delivery.next_attempt_at) else ""  # fmt: skip
+            raise ValueError(f"delivery {delivery_id} is {delivery.state}{when}: it is not "
+                             "finished, so it cannot be sent again yet")  # fmt: skip
+        delivery.manual = True
+        delivery.due_at = self.clock.now()
+        self._enqueue(delivery)
+        return delivery
+
     def drop_tenant(self, tenant: str) -> None:
         """Forget one tenant's deliveries; their pending retries are void."""
         for key in [k for k, d in self.deliveries.items() if d.tenant == tenant]:
@@ -229,27 +305,35 @@ class Dispatcher(Attempts):
         self.waiting = sum(len(q) for q in self._waiting.values())
         for lane in [lane for lane in self._lanes if lane[1] == tenant]:
             del self._lanes[lane]
-        for taken in [k for k, d in self._in_flight.items() if d.tenant == tenant]:
-            del self._in_flight[taken]
+        for taken in [k for k, d in self.in_flight.items() if d.tenant == tenant]:
+            del self.in_flight[taken]
 
     # -- waiting and reading ----------------------------------------------------------------
 
     async def drain(self) -> None:
         """Wait until no attempt is running or waiting for a slot (scheduled retries excepted);
-        in a cluster, until every attempt under way anywhere is settled here."""
+        with a maker that shares attempts, until every attempt under way anywhere is settled."""
         while True:
             self._pump()
             while self._tasks:
                 await asyncio.gather(*list(self._tasks), return_exceptions=True)
                 self._pump()
-            if self.ledger is None or not await self._settle_owed():
+            if not await self.attempts.settle_owed(self):
                 return
 
+    async def recheck(self) -> None:
+        await self.attempts.recheck(self)
+
+    @property
+    def busy(self) -> bool:
+        """An attempt is under way in this process."""
+        return bool(self._tasks)
+
     def backlog(self) -> dict[str, int]:
-        counts = {"pending": 0, "in_flight": 0, "retrying": 0, "delivered": 0, "failed": 0}
+        counts = dict.fromkeys(DeliveryState, 0)
         for delivery in self.deliveries.values():
             counts[delivery.state] += 1
-        return counts
+        return {state.value: n for state, n in counts.items()}
 
     async def aclose(self) -> None:
         """Stop: running attempts are cancelled (they stay listed, as not delivered)."""
@@ -258,3 +342,9 @@ class Dispatcher(Attempts):
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.transport.aclose()
+
+
+def receiver_of(url: str) -> str:
+    """The receiver a URL names (scheme, host and port), the unit of connection pooling."""
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{rest.split('/', 1)[0]}"

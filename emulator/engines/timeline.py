@@ -2,19 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from ..core.models import Event, Message, TimelineEntry
 from .logs import Log
-from .models import Event, Message
-
-
-@dataclass(slots=True, frozen=True)
-class TimelineEntry:
-    """One event of an agent's conversation, outgoing messages included (made on reading)."""
-
-    time: float
-    message: Message
-    event: Event
 
 
 class Timeline:

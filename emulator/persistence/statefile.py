@@ -18,9 +18,9 @@ from pydantic import (
     model_validator,
 )
 
-from . import pydantic_errors
-from .models import Channel, EventType, Status
-from .scenarios import Step
+from ..core import pydantic_errors
+from ..core.models import Channel, EventType, Status
+from ..core.scenarios import Step
 
 VERSION = 2
 UNFINISHED = ("pending", "in_flight", "retrying")

@@ -20,17 +20,16 @@ from typing import Any
 
 import orjson
 
-from .emulator import SLICE, Emulator
+from ..core.emulator import SLICE, Emulator
+from ..core.engine import Due, DueKind
+from ..core.models import Message
+from ..core.scenarios import Step
+from ..delivery.deliveries import Delivery
+from ..engines.memory import MemoryEngine
+from ..engines.store import by_seq
+from .changes import ChangeTracker
 from .exchanges import ExchangeRefs, key_of
-from .models import (
-    Message,
-)
-from .scenarios import Step
-from .statefile import (
-    UNFINISHED,
-    VERSION,
-)
-from .webhooks import Delivery
+from .statefile import UNFINISHED, VERSION
 
 
 def files_dir(state_file: Path) -> Path:
@@ -74,8 +73,18 @@ class Snapshotter:
 
     def __init__(self, emulator: Emulator, track: bool = True) -> None:
         self.emulator = emulator
-        self.changes = emulator.stores.track(install=track)
-        self.schedule = emulator.scheduler.track(install=track)
+        engine = emulator.engine
+        assert isinstance(engine, MemoryEngine), "a state file saves the memory engine's state"
+        self.engine = engine
+        # Everything held counts as changed at first (in the order added); with `track`, the
+        # tracker then observes every later change, else this is a one-off full dump.
+        self.changes = self.schedule = tracker = ChangeTracker()
+        held = sorted((m for s in engine.stores() for m in s.messages.values()), key=by_seq)
+        tracker.messages.update(((m.tenant, m.id), m) for m in held)
+        tracker.added.extend(engine.schedule.entries())
+        if track:
+            engine.observers.append(tracker)
+            engine.schedule.observers.append(tracker)
         self.messages: dict[tuple[str, str], bytes] = {}
         self.scheduled: dict[int, tuple[tuple[str, str] | int, bytes]] = {}  # seq: (ref, json)
         self.deliveries: dict[int, tuple[int, str, bytes]] = {}  # id: (attempts, state, json)
@@ -120,80 +129,73 @@ class Snapshotter:
         """The small sections, as a JSON object without its closing brace."""
         emulator = self.emulator
         files = [asdict(f) | {"path": Path(f.path).name}
-                 for tenant in emulator.stores.tenants()
-                 for f in emulator.stores.of(tenant).files.values()]  # fmt: skip
+                 for store in self.engine.stores() for f in store.files.values()]  # fmt: skip
         head = {
             "version": VERSION,
             "clock": emulator.clock.now(),
             "saved_at": time.time(),
             "clean": clean,
             "files": files,
-            "agents": [asdict(a) for a in emulator.agents.values()],
-            "phones": [asdict(p) for p in emulator.phones.values()],
+            "agents": [asdict(a) for a in emulator.directory.agents.values()],
+            "phones": [asdict(p) for p in emulator.directory.phones.values()],
         }
         return orjson.dumps(head)[:-1]
 
     def _resets(self) -> None:
         changes, schedule = self.changes, self.schedule
-        if changes.cleared:
+        if changes.cleared_all:
             self.messages.clear()
             self.exchanges.clear()
-            changes.cleared = False
+            changes.cleared_all = False
         if changes.dropped:
             gone = changes.dropped
             self.messages = {k: v for k, v in self.messages.items() if k[0] not in gone}
             self.exchanges.drop_tenants(gone)
             changes.dropped = set()
-        if schedule.cleared:
+        if schedule.schedule_was_cleared:
             self.scheduled.clear()
-            schedule.cleared = False
+            schedule.schedule_was_cleared = False
 
     def _serialise_messages(self, items: list[tuple[tuple[str, str], Message]]) -> None:
-        cached, stores = self.messages, self.emulator.stores
+        cached, engine = self.messages, self.engine
         exchanges = self.exchanges
         for key, message in items:
-            if stores.owner(message) is not None:
+            if engine.holds(message):
                 cached[key] = orjson.dumps(_message(message), default=_default)
                 exchanges.hold(key, message.exchange)
             else:
                 cached.pop(key, None)  # evicted, or its tenant reset
                 exchanges.hold(key, None)
 
-    def _serialise_scheduled(self, added: list[tuple[float, int, Any]]) -> None:
-        for due, seq, action in added:
-            entry = self._entry(due, action)
-            if entry is not None:
-                ref = entry["delivery"] if entry["kind"] == "retry" else (
-                    entry["tenant"], entry["message_id"])  # fmt: skip
-                self.scheduled[seq] = (ref, orjson.dumps(entry))
+    def _serialise_scheduled(self, added: list[tuple[float, int, Due]]) -> None:
+        for due, seq, task in added:
+            ref: tuple[str, str] | int
+            if isinstance(task.ref, int):
+                ref = task.ref  # a retry's delivery
+            else:
+                ref = (task.tenant, task.ref)
+            self.scheduled[seq] = (ref, orjson.dumps(self._entry(due, task)))
 
-    def _entry(self, due: float, action: Any) -> dict[str, Any] | None:
-        """A scheduled action as data: the scheduler holds functools.partial objects."""
-        emulator = self.emulator
-        func = getattr(action, "func", None)
-        args: tuple[Any, ...] = getattr(action, "args", ())
-        if func == emulator.dispatch:
-            return {"kind": "dispatch", "due": due, "tenant": args[0].tenant,
-                    "message_id": args[0].id}  # fmt: skip
-        if func == emulator.run_step:
-            step = args[1]
-            known = self._steps.get(id(step))
-            if known is None or known[0] is not step:
-                known = self._steps[id(step)] = (
-                    step,
-                    step.model_dump(by_alias=True, exclude_defaults=True),
-                )
-            return {"kind": "step", "due": due, "tenant": args[0].tenant,
-                    "message_id": args[0].id, "step": known[1]}  # fmt: skip
-        if func == emulator.dispatcher.requeue:
-            return {"kind": "retry", "due": due, "delivery": args[0].id}
-        return None
+    def _entry(self, due: float, task: Due) -> dict[str, Any]:
+        """A due event in the file's words."""
+        if task.kind is DueKind.RETRY:
+            return {"kind": "retry", "due": due, "delivery": task.ref}
+        if task.kind is DueKind.SEND:
+            return {"kind": "dispatch", "due": due, "tenant": task.tenant, "message_id": task.ref}
+        step = task.step
+        assert step is not None
+        known = self._steps.get(id(step))
+        if known is None or known[0] is not step:
+            dumped = step.model_dump(by_alias=True, exclude_defaults=True)
+            known = self._steps[id(step)] = (step, dumped)
+        return {"kind": "step", "due": due, "tenant": task.tenant, "message_id": task.ref,
+                "step": known[1]}  # fmt: skip
 
     def _deliveries(self) -> list[tuple[int, bytes]]:
         owed: list[tuple[int, bytes]] = []
         cached = self.deliveries
         fresh: dict[int, tuple[int, str, bytes]] = {}
-        for d in self.emulator.dispatcher.deliveries.values():
+        for d in self.engine.deliveries.deliveries.values():
             if d.state not in UNFINISHED:
                 continue
             known = cached.get(d.id)

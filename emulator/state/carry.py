@@ -13,24 +13,30 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
-from .clock import ManualClock
-from .models import AgentSettings, PhoneSettings
+from ..core.clock import ManualClock
+from ..core.models import AgentSettings, PhoneSettings
+from ..engines.memory import MemoryEngine
 
 if TYPE_CHECKING:
-    from .emulator import Emulator
+    from ..core.emulator import Emulator
+
+
+def _engine(emulator: Emulator) -> MemoryEngine:
+    engine = emulator.engine
+    assert isinstance(engine, MemoryEngine)  # each process of the log holds a memory replica
+    return engine
 
 
 def carried(emulator: Emulator) -> dict[str, Any]:
     clock = emulator.clock
+    directory = emulator.directory
     return {
         "ids": emulator.ids.carried(),
-        "deliveries": emulator.dispatcher.carried(),
-        "schedule": emulator.scheduler.carried(),
-        "stores": emulator.stores.carried(),
+        "engine": _engine(emulator).carried(),
         "manual_now": clock.now() if isinstance(clock, ManualClock) else None,
-        "revision": emulator.revision,
-        "agents": [[list(key), asdict(a)] for key, a in emulator.agents.items()],
-        "phones": [asdict(p) for p in emulator.phones.values()],
+        "revision": emulator.notices.revision,
+        "agents": [[list(key), asdict(a)] for key, a in directory.agents.items()],
+        "phones": [asdict(p) for p in directory.phones.values()],
         "providers": {name: take() for name, (take, _) in emulator.carriers.items()},
     }
 
@@ -38,14 +44,13 @@ def carried(emulator: Emulator) -> dict[str, Any]:
 def carry(emulator: Emulator, data: dict[str, Any]) -> None:
     """Give a state that was just reset what the reset left of another's history."""
     emulator.ids.carry(data["ids"])
-    emulator.dispatcher.carry(data["deliveries"])
-    emulator.scheduler.carry(data["schedule"])
-    emulator.stores.carry(data["stores"])
+    _engine(emulator).carry(data["engine"])
     if data["manual_now"] is not None and isinstance(emulator.clock, ManualClock):
         emulator.clock.set(data["manual_now"])
-    emulator.agents = {(provider, tenant, agent_id): AgentSettings(**settings)
-                       for (provider, tenant, agent_id), settings in data["agents"]}  # fmt: skip
-    emulator.phones = {p["phone"]: PhoneSettings(**p) for p in data["phones"]}
+    directory = emulator.directory
+    directory.agents = {(provider, tenant, agent_id): AgentSettings(**settings)
+                        for (provider, tenant, agent_id), settings in data["agents"]}  # fmt: skip
+    directory.phones = {p["phone"]: PhoneSettings(**p) for p in data["phones"]}
     for name, (_, give) in emulator.carriers.items():
         give(data["providers"].get(name))
-    emulator.revision = data["revision"]
+    emulator.notices.revision = data["revision"]

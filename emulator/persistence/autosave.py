@@ -14,12 +14,12 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..core.clock import iso
 from . import restore, snapshot
-from .clock import iso
 from .statefile import StateFileError
 
 if TYPE_CHECKING:
-    from .emulator import Emulator
+    from ..core.emulator import Emulator
 
 log = logging.getLogger("rcs_emulator.state")
 
@@ -59,7 +59,7 @@ class AutoSaver:
             )  # fmt: skip
         if removed:
             log.warning("removed %d uploaded file(s) that no saved record names", removed)
-        self.saved_revision = self.emulator.revision
+        self.saved_revision = self.emulator.notices.revision
         self._snapshotter = snapshot.Snapshotter(self.emulator)  # every record is new to it
         return {"clean": state.clean, "saved_at": state.saved_at, **counts}
 
@@ -68,14 +68,14 @@ class AutoSaver:
         at the next interval, never fatal and never destructive."""
         while True:
             await asyncio.sleep(self.interval)
-            if self.emulator.revision != self.saved_revision:
+            if self.emulator.notices.revision != self.saved_revision:
                 await self.save(clean=False)
 
     async def save(self, clean: bool) -> bool:
         if self._writing is None:
             self._writing = asyncio.Lock()
         async with self._writing:
-            revision = self.emulator.revision
+            revision = self.emulator.notices.revision
             if self._snapshotter is None:
                 self._snapshotter = snapshot.Snapshotter(self.emulator)
             taken = await self._snapshotter.take(clean)

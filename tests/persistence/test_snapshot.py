@@ -10,8 +10,8 @@ import orjson
 import pytest
 
 from emulator import Config, create_app
-from emulator.core import snapshot
-from emulator.core.statefile import parse
+from emulator.persistence import snapshot
+from emulator.persistence.statefile import parse
 from tests.conftest import GENERIC_AUTH
 
 pytestmark = pytest.mark.anyio
@@ -56,17 +56,17 @@ async def test_incremental_saves_equal_a_full_dump_at_every_step():
                 await c.post("/Rcs/api/v1/UploadFile/a", headers=GENERIC_AUTH,
                              files={"file": ("a.png", b"\x89PNG\r\n\x1a\n" + b"\0" * 64,
                                              "image/png")})  # fmt: skip
-                assert emulator.stores.evicted > 0  # retention was exercised (a reset zeroes it)
+                assert emulator.engine.evicted > 0  # retention was exercised (a reset zeroes it)
                 await c.post("/_emulator/reset")
                 await check()
-    await emulator.dispatcher.aclose()
+    await emulator.aclose()
     emulator.vault.close()
 
 
 async def test_exchanges_are_saved_once_per_request_and_only_while_a_message_names_them():
     from emulator import Config, create_app
-    from emulator.core import snapshot
-    from emulator.core.statefile import parse
+    from emulator.persistence import snapshot
+    from emulator.persistence.statefile import parse
 
     app = create_app(Config(clock="manual", max_messages=4))
     transport = httpx.ASGITransport(app=app)

@@ -1,13 +1,31 @@
-"""The webhook log's records: a delivery (one callback to one URL), its attempts, and the retry
-policy its provider gave it."""
+"""The webhook log's records: a delivery (one callback to one URL), its attempts, its state, and
+the retry policy its provider gave it."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
-from .clock import iso
+from ..core.clock import iso
+
+
+class DeliveryState(StrEnum):
+    PENDING = "pending"  # waiting for its recipient's lane or a free connection
+    IN_FLIGHT = "in_flight"  # an attempt is under way
+    RETRYING = "retrying"  # an attempt failed; the next is scheduled on the emulator clock
+    DELIVERED = "delivered"  # the receiver accepted it
+    FAILED = "failed"  # every attempt failed (or a redelivery did): nothing more is owed
+
+    @property
+    def finished(self) -> bool:
+        return self in (DeliveryState.DELIVERED, DeliveryState.FAILED)
+
+    @property
+    def failing(self) -> bool:
+        """Not accepted (yet): what the webhook log's "failures only" shows."""
+        return self in (DeliveryState.RETRYING, DeliveryState.FAILED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +62,21 @@ class Attempt:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class Callback:
+    """A callback a rule asks for: one payload to one URL, about one recipient's message."""
+
+    provider: str
+    tenant: str
+    agent_id: str
+    phone: str
+    message_id: str | None
+    event: str
+    url: str
+    payload: Any
+    policy: RetryPolicy
+
+
 @dataclass(slots=True)
 class Delivery:
     id: int
@@ -57,10 +90,18 @@ class Delivery:
     payload: Any
     policy: RetryPolicy
     created_at: float
-    state: str = "pending"  # pending, in_flight, retrying, delivered, failed
+    state: DeliveryState = DeliveryState.PENDING
     next_attempt_at: float | None = None
     attempts: list[Attempt] = field(default_factory=list)
     manual: bool = False  # the attempt under way was asked for (redeliver): no retries follow
+    # The emulator time its next attempt is due: its event's time, a retry's, a redelivery's.
+    # On a manual clock the attempt is stamped with it (an advance runs each at its own time).
+    due_at: float = 0.0
+
+    @property
+    def lane(self) -> tuple[str, str, str, str]:
+        """Its recipient: callbacks to one go out in event order."""
+        return (self.url, self.tenant, self.agent_id, self.phone)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -72,7 +113,7 @@ class Delivery:
             "event": self.event,
             "url": self.url,
             "payload": self.payload,
-            "state": self.state,
+            "state": self.state.value,
             "created": iso(self.created_at),
             "next_attempt_at": iso(self.next_attempt_at) if self.next_attempt_at else None,
             "attempts": [a.to_dict() for a in self.attempts],

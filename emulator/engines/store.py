@@ -11,25 +11,42 @@ from __future__ import annotations
 import itertools
 from collections.abc import Hashable, Iterable, Iterator, Sequence
 from sys import intern
-from typing import Any
+from typing import Any, Protocol
 
-from .changes import Changes
+from ..core.models import STATUS_RANK, Event, Message, Status, StoredFile, TimelineEntry
 from .logs import EMPTY, Log, View
-from .models import STATUS_RANK, Event, Message, Status, StoredFile
-from .timeline import NO_EVENTS, Timeline, TimelineEntry
+from .timeline import NO_EVENTS, Timeline
 
 AgentKey = tuple[str, str]  # provider, agent id
+
+
+class StoreObserver(Protocol):
+    """Told of every change to a record (persistence's change tracker listens, to save only
+    what changed)."""
+
+    def message_changed(self, message: Message) -> None:
+        """A message was added, changed or evicted."""
+
+    def tenant_dropped(self, tenant: str) -> None:
+        """A tenant's records were forgotten at once."""
+
+    def records_cleared(self) -> None:
+        """Every tenant's records were forgotten."""
 
 
 class Store:
     """One tenant's messages, events and files."""
 
     def __init__(
-        self, counter: Iterator[int] | None = None, changes: Changes | None = None
+        self,
+        tenant: str,
+        counter: Iterator[int] | None = None,
+        observers: list[StoreObserver] | None = None,
     ) -> None:
+        self.tenant = tenant
         self._counter = counter if counter is not None else itertools.count(1)
         self.closed = False  # set when the tenant is reset: its pending events are void
-        self.changes = changes
+        self.observers = observers if observers is not None else []  # shared by every store
         self.clear()
 
     def clear(self) -> None:
@@ -73,8 +90,8 @@ class Store:
                 log = index[key] = Log()
             log._items.append(message)  # Log.append without a Python call: the hot path
         self._by_status[message.status][message.id] = message
-        if self.changes is not None:
-            self.changes.messages[(message.tenant, message.id)] = message
+        for observer in self.observers:
+            observer.message_changed(message)
 
     def _keys(self, m: Message) -> list[tuple[dict[Any, Log[Message]], Hashable]]:
         keys: list[tuple[dict[Any, Log[Message]], Hashable]] = [
@@ -96,8 +113,8 @@ class Store:
     def record(self, message: Message, event: Event, status: Status | None = None) -> bool:
         """Append an event and move the status forward; False if the status did not change."""
         message.events.append(event)
-        if self.changes is not None:
-            self.changes.messages[(message.tenant, message.id)] = message
+        for observer in self.observers:
+            observer.message_changed(message)
         for index, key in self._timeline_keys(message):
             timeline = index.get(key)
             if timeline is None:
@@ -115,8 +132,8 @@ class Store:
             self._by_status[message.status] = {}
         message.status = status
         self._by_status[status][message.id] = message
-        if self.changes is not None:
-            self.changes.messages[(message.tenant, message.id)] = message
+        for observer in self.observers:
+            observer.message_changed(message)
 
     def add_file(self, stored: StoredFile) -> None:
         self.files[stored.id] = stored
@@ -143,8 +160,8 @@ class Store:
             else:
                 del self._by_batch[message.batch]
         del self._by_status[message.status][message.id]
-        if self.changes is not None:
-            self.changes.messages[(message.tenant, message.id)] = message
+        for observer in self.observers:
+            observer.message_changed(message)
         for timelines, key in self._timeline_keys(message):
             timeline = timelines.get(key)
             if timeline is not None:
@@ -157,6 +174,10 @@ class Store:
 
     def get(self, message_id: str) -> Message | None:
         return self.messages.get(message_id)
+
+    def holds(self, message: Message) -> bool:
+        """Whether `message` is this live store's (not evicted, its tenant not reset)."""
+        return not self.closed and self.messages.get(message.id) is message
 
     def batch(self, batch: str) -> Sequence[Message]:
         return self._by_batch.get(batch, ())

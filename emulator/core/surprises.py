@@ -1,0 +1,52 @@
+"""Surprises: what a test did not ask for (refused requests, webhooks not accepted), the newest
+10,000 of them (a long demo must not grow them without end). A part the Emulator owns."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterator
+from typing import Any
+
+from ..delivery.deliveries import Attempt, Delivery
+from .clock import Clock, iso
+
+KEPT = 10_000
+
+
+class Surprises:
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self._items: deque[dict[str, Any]] = deque(maxlen=KEPT)
+
+    def note(self, kind: str, **details: Any) -> None:
+        self._items.append({"kind": kind, "time": iso(self.clock.now()), **details})
+
+    def webhook_attempt(self, delivery: Delivery, attempt: Attempt) -> None:
+        """A delivery listener: an attempt the receiver did not accept is a surprise."""
+        if attempt.accepted:
+            return
+        self.note(
+            "webhook",
+            provider=delivery.provider,
+            tenant=delivery.tenant,
+            url=delivery.url,
+            payload=delivery.payload,
+            status=attempt.status,
+            error=attempt.error,
+            body=attempt.body,
+            attempt=attempt.number,
+        )
+
+    def forget(self, tenant: str | None = None) -> None:
+        """Every surprise, or one tenant's."""
+        if tenant is None:
+            self._items = deque(maxlen=KEPT)
+        else:
+            kept = (s for s in self._items if s.get("tenant") != tenant)
+            self._items = deque(kept, maxlen=KEPT)
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return iter(list(self._items))
+
+    def __len__(self) -> int:
+        return len(self._items)

@@ -1,0 +1,329 @@
+"""The memory engine (the default): every tenant's records and indexes in this process, O(1) hot
+paths, units of work over the live records (nothing to load, nothing to commit), and webhook
+delivery by this process alone. What pytest users get: it is kept the fastest.
+
+A tenant's reset drops its Store whole, so one test worker's reset never touches another's state
+and costs nothing in proportion to what others hold. With `max_messages`, the oldest message of
+all is evicted when a new one would exceed it. Its state can be saved to a file and restored
+(emulator/persistence/), which observes its stores and schedule to save only what changed.
+"""
+
+from __future__ import annotations
+
+import copy
+import heapq
+import itertools
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+import httpx
+
+from ..core.clock import Clock
+from ..core.engine import Due, DueKind, Found, MessageFilter, Wants
+from ..core.models import Event, Message, Status, StoredFile, TimelineEntry
+from ..delivery.attempts import AttemptMaker
+from ..delivery.deliveries import Callback, Delivery
+from ..delivery.dispatcher import Dispatcher
+from .schedule import Schedule
+from .store import Store, StoreObserver, by_seq, by_upload
+
+
+class MemoryUnit:
+    """A unit of work over one tenant's live Store: reads and writes act at once."""
+
+    __slots__ = ("tenant", "store", "engine")
+
+    def __init__(self, engine: MemoryEngine, store: Store) -> None:
+        self.tenant = store.tenant
+        self.store = store
+        self.engine = engine
+
+    def message(self, message_id: str) -> Message | None:
+        return self.store.messages.get(message_id)
+
+    def latest_to(self, provider: str, agent_id: str, phone: str) -> Message | None:
+        return self.store.latest_to(provider, agent_id, phone)
+
+    def alive(self, message: Message) -> bool:
+        return self.store.holds(message)
+
+    def add(self, message: Message) -> None:
+        self.engine.add(self.store, message)
+
+    def record(self, message: Message, event: Event, status: Status | None = None) -> bool:
+        return self.store.record(message, event, status)
+
+    def set_status(self, message: Message, status: Status) -> None:
+        self.store.set_status(message, status)
+
+    def schedule(self, due: float, task: Due) -> None:
+        self.engine.schedule.at(due, task)
+
+    def deliver(self, callback: Callback) -> None:
+        self.engine.deliveries.submit(callback)
+
+    def add_file(self, stored: StoredFile) -> None:
+        self.store.add_file(stored)
+
+
+class MemoryEngine:
+    name = "memory"
+
+    def __init__(
+        self,
+        clock: Clock,
+        *,
+        max_messages: int | None = None,
+        http_client: httpx.AsyncClient | None = None,
+        webhook_concurrency: int = 64,
+        webhook_per_host: int = 4,
+        webhook_backlog: int = 100_000,
+        max_webhook_log: int = 100_000,
+        attempts: AttemptMaker | None = None,
+    ) -> None:
+        self.clock = clock
+        self.max_messages = max_messages
+        self.observers: list[StoreObserver] = []  # shared by every Store
+        self.schedule = Schedule()
+        self.deliveries = Dispatcher(
+            clock,
+            self._retry_at,
+            http_client,
+            concurrency=webhook_concurrency,
+            per_host=webhook_per_host,
+            backlog=webhook_backlog,
+            max_log=max_webhook_log,
+            attempts=attempts,
+        )
+        self._counter = itertools.count(1)  # orders messages across tenants
+        self._stores: dict[str, Store] = {}
+        self._units: dict[str, MemoryUnit] = {}
+        self.count = 0
+        self.evicted = 0
+        self._latest_created = 0.0
+
+    def _retry_at(self, due: float, delivery: Delivery) -> None:
+        self.schedule.at(due, Due(DueKind.RETRY, delivery.tenant, delivery.id))
+
+    # -- units of work ----------------------------------------------------------------------
+
+    def store(self, tenant: str) -> Store:
+        store = self._stores.get(tenant)
+        if store is None:
+            store = self._stores[tenant] = Store(tenant, self._counter, self.observers)
+        return store
+
+    def unit(self, tenant: str) -> MemoryUnit:
+        """The unit over a tenant's live store (no loading: the records are here)."""
+        unit = self._units.get(tenant)
+        if unit is None or unit.store.closed:
+            unit = self._units[tenant] = MemoryUnit(self, self.store(tenant))
+        return unit
+
+    async def begin(self, tenant: str, wants: Wants | None = None) -> MemoryUnit:
+        return self.unit(tenant)
+
+    async def commit(self, unit: Any) -> None:
+        return None  # every write acted at once
+
+    def add(self, store: Store, message: Message) -> None:
+        latest = self._latest_created
+        if message.created_at < latest:
+            # Another request's message was stored first: the indexes answer time ranges by
+            # bisection, so creation times never go back (a few milliseconds at most).
+            if message.send_at == message.created_at:
+                message.send_at = latest
+            message.created_at = latest
+        else:
+            self._latest_created = message.created_at
+        store.add(message)
+        self.count += 1
+        if self.max_messages is not None:
+            while self.count > self.max_messages and self._evict_oldest():
+                pass
+
+    def _evict_oldest(self) -> bool:
+        oldest = [(s.oldest(), s) for s in self._stores.values()]
+        candidates = [(m.seq, s) for m, s in oldest if m is not None]
+        if not candidates:
+            return False
+        _, store = min(candidates, key=lambda pair: pair[0])
+        store.evict_oldest()
+        self.count -= 1
+        self.evicted += 1
+        return True
+
+    # -- reads ------------------------------------------------------------------------------
+
+    def holds(self, message: Message) -> bool:
+        """Whether `message` is held (not evicted, its tenant not reset)."""
+        store = self._stores.get(message.tenant)
+        return store is not None and store.messages.get(message.id) is message
+
+    def find(self, tenant: str | None, message_id: str) -> Message | None:
+        if tenant is not None:
+            store = self._stores.get(tenant)
+            return store.messages.get(message_id) if store is not None else None
+        return next((s.messages[message_id] for s in self._stores.values()
+                     if message_id in s.messages), None)  # fmt: skip
+
+    async def message(self, tenant: str | None, message_id: str) -> Message | None:
+        return self.find(tenant, message_id)
+
+    async def batch(self, tenant: str, batch: str) -> Sequence[Message]:
+        store = self._stores.get(tenant)
+        return store.batch(batch) if store is not None else ()
+
+    async def by_external(self, tenant: str, provider: str, external_id: str) -> list[Message]:
+        store = self._stores.get(tenant)
+        return list(store.by_external(provider, external_id)) if store is not None else []
+
+    async def latest_to(
+        self, tenant: str | None, provider: str, agent_id: str, phone: str
+    ) -> Message | None:
+        stores = self._stores.values() if tenant is None else [self._stores.get(tenant)]
+        found = (s.latest_to(provider, agent_id, phone) for s in stores if s is not None)
+        return max((m for m in found if m is not None), key=by_seq, default=None)
+
+    async def sent_between(
+        self,
+        tenant: str,
+        provider: str,
+        since: float | None,
+        until: float | None,
+        *,
+        newest_first: bool,
+        offset: int,
+        limit: int,
+    ) -> Found[Message]:
+        store = self._stores.get(tenant)
+        if store is None:
+            return Found([], 0)
+        view = store.sent_between(provider, since, until)  # no copy: a view of the index
+        total = len(view)
+        if newest_first:
+            stop, start = total - offset, max(0, total - offset - limit)
+            items = list(reversed(view[start:stop])) if stop > 0 else []
+        else:
+            items = list(view[offset : offset + limit])
+        return Found(items, total)
+
+    async def query(
+        self, tenant: str | None, where: MessageFilter, *, offset: int = 0, limit: int | None = None
+    ) -> Found[Message]:
+        found = list(self._query(tenant, where))
+        stop = None if limit is None else offset + limit
+        return Found(found[offset:stop], len(found))
+
+    def _query(self, tenant: str | None, where: MessageFilter) -> Iterable[Message]:
+        w = where
+        if tenant is not None:
+            store = self._stores.get(tenant)
+            if store is None:
+                return iter(())
+            return store.query(w.provider, w.agent, w.phone, w.status)
+        parts = [s.query(w.provider, w.agent, w.phone, w.status) for s in self._stores.values()]
+        return heapq.merge(*parts, key=by_seq)
+
+    async def timeline(
+        self,
+        tenant: str,
+        provider: str,
+        agent_id: str,
+        phone: str | None,
+        since: float | None,
+        until: float | None,
+        newest: int | None,
+    ) -> list[TimelineEntry]:
+        store = self._stores.get(tenant)
+        if store is None:
+            return []
+        return store.timeline(provider, agent_id, phone, since, until, newest)
+
+    async def file(self, tenant: str | None, file_id: str) -> StoredFile | None:
+        if tenant is not None:
+            store = self._stores.get(tenant)
+            return store.files.get(file_id) if store is not None else None
+        return next((s.files[file_id] for s in self._stores.values() if file_id in s.files), None)
+
+    async def files(self, tenant: str | None) -> list[StoredFile]:
+        if tenant is None:
+            stores = list(self._stores.values())
+        else:
+            stores = [self._stores[tenant]] if tenant in self._stores else []
+        found = [f for s in stores for f in s.files.values()]
+        return sorted(found, key=by_upload) if len(stores) > 1 else found
+
+    async def file_index(self, tenant: str) -> Mapping[str, StoredFile]:
+        store = self._stores.get(tenant)
+        return store.files if store is not None else {}
+
+    async def counts(self) -> dict[str, Any]:
+        return {"messages": self.count, "tenants": len(self._stores),
+                "scheduled_events": len(self.schedule), "max_messages": self.max_messages,
+                "evicted_messages": self.evicted}  # fmt: skip
+
+    def tenants(self) -> list[str]:
+        return list(self._stores)
+
+    def stores(self) -> list[Store]:
+        return list(self._stores.values())
+
+    def __len__(self) -> int:
+        return self.count
+
+    # -- the schedule -----------------------------------------------------------------------
+
+    def next_due(self) -> float | None:
+        return self.schedule.next_due()
+
+    def on_schedule(self, wake: Callable[[float], None] | None) -> None:
+        self.schedule.on_schedule = wake
+
+    async def take_due(self, until: float, limit: int) -> list[tuple[float, Due]]:
+        return self.schedule.take(until, limit)
+
+    # -- forgetting -------------------------------------------------------------------------
+
+    async def reset(self, tenants: Iterable[str] | None) -> list[StoredFile]:
+        if tenants is None:
+            files = [f for s in self._stores.values() for f in s.files.values()]
+            for store in self._stores.values():
+                store.closed = True
+            self._stores = {}
+            self._units = {}
+            self.count = 0
+            self.evicted = 0  # of the messages just forgotten (the webhook log's drops alike)
+            self._latest_created = 0.0
+            for observer in self.observers:
+                observer.records_cleared()
+            self.schedule.clear()
+            self.deliveries.clear()
+            return files
+        files = []
+        for tenant in tenants:
+            dropped = self._stores.pop(tenant, None)
+            self._units.pop(tenant, None)
+            self.deliveries.drop_tenant(tenant)
+            if dropped is None:
+                continue
+            dropped.closed = True
+            self.count -= len(dropped)
+            files += dropped.files.values()
+            for observer in self.observers:
+                observer.tenant_dropped(tenant)
+        return files
+
+    def carried(self) -> dict[str, Any]:
+        """What a full reset leaves: the sequences that order messages and due events, and
+        the next delivery id."""
+        return {"next_seq": next(copy.copy(self._counter)), "schedule": self.schedule.carried(),
+                "deliveries": self.deliveries.carried()}  # fmt: skip
+
+    def carry(self, data: dict[str, Any]) -> None:
+        self._counter = itertools.count(data["next_seq"])
+        self.schedule.carry(data["schedule"])
+        self.deliveries.carry(data["deliveries"])
+
+    async def aclose(self) -> None:
+        await self.deliveries.aclose()
