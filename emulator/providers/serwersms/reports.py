@@ -9,6 +9,7 @@ from ...core.emulator import Emulator
 from ...core.models import Message
 from ...http.validators import is_whole_number
 from . import payloads
+from .errors import SerwerSmsApiError, SerwerSmsError
 from .messages import as_list, send_time
 from .phones import normalize
 from .provider import NAME
@@ -22,6 +23,8 @@ def find(emulator: Emulator, tenant: str, params: Mapping[str, Any]) -> Sequence
     uids = as_list(params.get("unique_id"))
     ascending = str(params.get("order", "desc")).lower() == "asc"
     phone = normalize(params["phone"]) if params.get("phone") else None
+    if params.get("phone") and phone is None:  # not "no filter": it would list every message
+        raise SerwerSmsApiError(SerwerSmsError.INVALID_PHONE, f"phone {params['phone']!r}")
     status = params.get("status") or None
     wanted = payloads.STATUS_FILTERS.get(str(status), set()) if status else None
     if ids:
