@@ -94,6 +94,23 @@ def url_problem(value: str) -> str | None:
     return None
 
 
+def webhook_url_problem(url: str) -> str | None:
+    """Why callbacks cannot go to `url`, or None: it must be an absolute http(s) URL with a host
+    and nothing else (no blanks or control characters anywhere). The one check of every place
+    that takes one: the CLI, the environment, the config file and the control API."""
+    try:
+        parts = urlsplit(url)
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != 0
+    except ValueError:
+        valid = False
+    if valid and not any(c.isspace() or not c.isprintable() for c in url):
+        return None
+    hint = ""
+    if "://" not in url and url[:1].isalnum() and webhook_url_problem("http://" + url) is None:
+        hint = f" (did you mean 'http://{url}'?)"
+    return f"{url!r} is not an http:// or https:// URL with a host{hint}"
+
+
 def parse_rfc3339(value: str) -> datetime | None:
     """A datetime with its offset, or None when `value` is not an RFC 3339 date-time (an offset
     out of range, +01:60 or +24:00, included)."""
