@@ -127,7 +127,8 @@ class MockedEmulator:
         return run
 
     def _fresh(self) -> MockedEmulator:
-        """A mock of the same config: decorated functions may run at once (threads, tasks)."""
+        """A mock of the same config for one call: a decorated function may call itself, and
+        each test method of a class gets its own."""
         return MockedEmulator(self.config)
 
 
