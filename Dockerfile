@@ -1,4 +1,5 @@
-# rcs-emulator for demo environments: the same server as `make run`, on 0.0.0.0:8080.
+# rcs-emulator for demo environments: the same server as `make run`, on 0.0.0.0:8080
+# (RCS_EMULATOR_PORT moves it, HEALTHCHECK included).
 # Works on python:3.11-slim and on a plain Debian with python3 (it makes its own venv).
 FROM python:3.11-slim
 
@@ -31,6 +32,8 @@ VOLUME ["/config"]
 WORKDIR /config
 USER 10001
 EXPOSE 8080
+# The probe asks the port the server listens on: RCS_EMULATOR_PORT (set above, so it wins over a
+# config file's port), as `docker run -e RCS_EMULATOR_PORT=9000 -p 9000:9000` changes it.
 HEALTHCHECK --interval=15s --timeout=3s --start-period=5s --retries=3 \
-    CMD ["python3", "-c", "import sys, urllib.request; sys.exit(urllib.request.urlopen('http://127.0.0.1:8080/_emulator/health', timeout=2).status != 200)"]
+    CMD ["python3", "-c", "import os, sys, urllib.request; port = os.environ.get('RCS_EMULATOR_PORT') or '8080'; sys.exit(urllib.request.urlopen(f'http://127.0.0.1:{port}/_emulator/health', timeout=2).status != 200)"]
 CMD ["rcs-emulator", "serve", "--host", "0.0.0.0"]

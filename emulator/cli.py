@@ -1,41 +1,92 @@
-"""`rcs-emulator serve | scenarios list | scenarios validate FILE`."""
+"""`rcs-emulator serve | scenarios list | scenarios validate FILE | ctl ...`.
+
+Every mistake is one line on stderr, `rcs-emulator: <what>`, with exit 2: a setting (named by
+its flag, variable or file), a flag or command argparse cannot read (with the nearest known
+one), a port already in use. Never argparse's usage block, never a traceback."""
 
 from __future__ import annotations
 
 import argparse
+import difflib
+import errno
 import logging
 import os
+import re
+import socket
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import NoReturn
 
+from . import ctl
 from .config import Config, ConfigError
-from .config_errors import CLOCK_MODES
 from .core.scenarios import ScenarioError, builtin_dir, load_book, load_scenario
+from .version import __version__
+
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
+
+
+class UsageError(Exception):
+    """A command line argparse cannot read: one line, exit 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with each mistake as one line naming the nearest known flag, command or word."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(_suggest(message, self))
+
+
+def _suggest(message: str, parser: argparse.ArgumentParser) -> str:
+    unknown = re.match(r"unrecognized arguments: (.*)", message)
+    if unknown:
+        flags = [t.split("=", 1)[0] for t in unknown.group(1).split() if t.startswith("-")]
+        near = difflib.get_close_matches(flags[0], list(_flags(parser)), n=1) if flags else []
+        return f"{message} (did you mean {near[0]}?)" if near else message
+    choice = re.search(r"invalid choice: '(.*)' \(choose from (.*)\)$", message)
+    if choice:
+        known = re.findall(r"'([^']*)'", choice.group(2))
+        near = difflib.get_close_matches(choice.group(1).lower(), known, n=1)
+        return f"{message} (did you mean {near[0]!r}?)" if near else message
+    required = re.match(r"the following arguments are required: (COMMAND|VERB)", message)
+    if required:
+        commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        what = f"{parser.prog.partition(' ')[2]} {required.group(1).lower()}".strip()
+        return f"missing {what}: one of {', '.join(commands.choices)}"
+    return message
+
+
+def _flags(parser: argparse.ArgumentParser) -> Iterator[str]:
+    """Every option string of `parser` and the commands under it."""
+    for action in parser._actions:
+        yield from (s for s in action.option_strings if s.startswith("--"))
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                yield from _flags(sub)
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="rcs-emulator", description="Local emulator of RCS business-messaging providers."
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    # Settings go to Config as given (text): it reads and checks them, and a bad one is named
+    # by its flag in the same words as the same setting from a variable or the file.
     serve = commands.add_parser("serve", help="run the emulator")
     serve.add_argument("--host", help="address to bind (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, help="port (default 8080; 0 picks a free one)")
+    serve.add_argument("--port", help="port (default 8080; 0 picks a free one)")
     serve.add_argument("--config", help="YAML config file")
     serve.add_argument("--scenario", help="scenario name or YAML file (default: default)")
     serve.add_argument("--webhook-url", help="callback URL for agents/bots with none of their own")
-    serve.add_argument("--clock", choices=CLOCK_MODES, help="real, scaled or manual")
-    serve.add_argument("--speed", type=float, help="emulator seconds per real second")
-    serve.add_argument("--seed", type=int, help="seed for ids, delays and fake text")
+    serve.add_argument("--clock", help="real (default), scaled or manual")
+    serve.add_argument("--speed", help="emulator seconds per real second (a scaled clock)")
+    serve.add_argument("--seed", help="seed for ids, delays and fake text")
     serve.add_argument(
         "--state", help="memory (default) or a Redis shared by every process: redis://host:port/db"
     )
-    serve.add_argument(
-        "--workers", type=int, help="processes serving the port (needs a shared --state)"
-    )
-    serve.add_argument("--log-level", default="info", help="uvicorn log level")
+    serve.add_argument("--workers", help="processes serving the port (needs a shared --state)")
+    serve.add_argument("--log-level", default="info", choices=LOG_LEVELS, help="uvicorn's")
     serve.add_argument(
         "--access-log",
         action="store_true",
@@ -43,28 +94,32 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     scenarios = commands.add_parser("scenarios", help="list or validate scenario files")
-    verbs = scenarios.add_subparsers(dest="verb", required=True)
+    verbs = scenarios.add_subparsers(dest="verb", required=True, metavar="VERB")
     listing = verbs.add_parser("list", help="the scenarios available")
     listing.add_argument("--config", help="YAML config file (for its scenario_dirs)")
     validate = verbs.add_parser("validate", help="check scenario files")
     validate.add_argument("files", nargs="+", type=Path)
+
+    ctl.add_parser(commands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
     # Our own lines look like uvicorn's, and come before uvicorn configures its loggers.
     logging.basicConfig(format="%(levelname)s:  %(message)s", level=logging.WARNING)
     logging.getLogger("rcs_emulator").setLevel(logging.INFO)
     try:
+        args = _parser().parse_args(argv)
         if args.command == "serve":
             return _serve(args)
+        if args.command == "ctl":
+            return ctl.run(args)
         if args.verb == "list":
             return _list(args)
         return _validate(args.files)
-    except (ConfigError, ScenarioError) as exc:
+    except (ConfigError, ScenarioError, UsageError, ctl.CtlError) as exc:
         print(f"rcs-emulator: {exc}", file=sys.stderr)
-        return 2
+        return exc.exit_code if isinstance(exc, ctl.CtlError) else 2
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -73,6 +128,7 @@ def _serve(args: argparse.Namespace) -> int:
     from .app import create_app
     from .gc_tuning import freeze_survivors_of_full_collections
     from .server import uvicorn_options
+    from .state.cluster import shown
 
     config = Config.from_sources(
         args.config,
@@ -86,11 +142,15 @@ def _serve(args: argparse.Namespace) -> int:
         state=args.state,
         workers=args.workers,
     )
-    from .state.cluster import shown
-
-    app = create_app(config)  # in the parent too: a bad config or Redis stops here, once
+    sock = listening_socket(config.host, config.port)  # a port in use is one line, not a trace
+    try:
+        app = create_app(config)  # in the parent too: a bad config or Redis stops here, once
+    except BaseException:
+        sock.close()
+        raise
+    port = sock.getsockname()[1]
     print(
-        f"rcs-emulator on http://{config.host}:{config.port} "
+        f"rcs-emulator on http://{_shown_host(config.host)}:{port} "
         f"(clock {config.clock}, scenario {app.state.emulator.scenarios.active.name}, "
         f"state {shown(config.state)}"
         + (f", {config.workers} workers)" if config.workers > 1 else ")"),
@@ -100,17 +160,50 @@ def _serve(args: argparse.Namespace) -> int:
     for caution in shared.cluster.cautions if shared is not None else ():
         print(f"WARNING:  {caution}", file=sys.stderr, flush=True)
     if config.workers > 1:
+        sock.close()  # uvicorn's supervisor binds the port its workers share
         return _serve_workers(config, args)
     freeze_survivors_of_full_collections()
-    uvicorn.run(
-        app,
-        host=config.host,
-        port=config.port,
-        log_level=args.log_level,
-        access_log=args.access_log,
-        **uvicorn_options(config),
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            host=config.host,
+            port=port,
+            log_level=args.log_level,
+            access_log=args.access_log,
+            **uvicorn_options(config),
+        )
     )
-    return 0
+    try:
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:
+        pass
+    return 0 if server.started else 3  # 3: uvicorn's own code for a failed start
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """The server's socket, bound as uvicorn binds it; a port in use or a host that is not this
+    machine's is a ConfigError saying so."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        where = f"{_shown_host(host)}:{port}"
+        if isinstance(exc, socket.gaierror):
+            raise ConfigError(f"cannot listen on {host!r}: {exc.strerror}") from None
+        if exc.errno == errno.EADDRINUSE:
+            raise ConfigError(
+                f"{where} is in use (another emulator?): choose another port with --port N "
+                "or RCS_EMULATOR_PORT=N (0 picks a free one)"
+            ) from None
+        raise ConfigError(f"cannot listen on {where}: {exc.strerror}") from None
+    return sock
+
+
+def _shown_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
 
 
 def _serve_workers(config: Config, args: argparse.Namespace) -> int:
@@ -156,15 +249,6 @@ def _validate(files: Sequence[Path]) -> int:
         else:
             print(f"ok   {path}: scenario {scenario.name!r}, {len(scenario.spec.rules)} rules")
     return 1 if failed else 0
-
-
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("rcs-emulator")
-    except PackageNotFoundError:  # run from a checkout that was never installed
-        return "0+unknown"
 
 
 if __name__ == "__main__":

@@ -3,11 +3,15 @@ fixtures hand it to tests (and usable on its own against any emulator URL)."""
 
 from __future__ import annotations
 
+import contextlib
 from collections import defaultdict
+from collections.abc import Iterator
 from types import EllipsisType
 from typing import Any
 
 import httpx
+
+from .providers import REGISTRY
 
 
 class EmulatorHandle:
@@ -134,6 +138,18 @@ class EmulatorHandle:
         self._call("POST", "/seed", json={"seed": seed})
 
     # -- for respx and reports --------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def routing(self) -> Iterator[EmulatorHandle]:
+        """While active, httpx calls (sync and async) to the real provider hosts are served by
+        this emulator, through respx; every other host is untouched."""
+        import respx
+
+        with respx.mock(assert_all_called=False, assert_all_mocked=False) as router:
+            for host in REGISTRY.hosts():
+                router.route(host=host).mock(side_effect=self.forward)
+            router.route().pass_through()
+            yield self
 
     def forward(self, request: httpx.Request) -> httpx.Response:
         """Serve a request aimed at a real provider host from this emulator (for respx)."""

@@ -8,6 +8,8 @@ entry declares. Every error names where the value came from: the file, the varia
 
 from __future__ import annotations
 
+import difflib
+import logging
 import os
 from collections.abc import Mapping
 from contextvars import ContextVar
@@ -35,9 +37,15 @@ from pydantic_settings import (
 from pydantic_settings.exceptions import SettingsError
 
 from .config_errors import ConfigError, config_error, wording
+from .core import pydantic_errors
+from .http.validators import webhook_url_problem
 from .providers import REGISTRY
 
 ENV_PREFIX = "RCS_EMULATOR_"
+# Variables of that prefix that are not settings: the config file, the emulator the pytest
+# plugin and `ctl` talk to, the plugin's tenant, and what `serve --workers` hands its workers.
+OTHER_VARIABLES = ("CONFIG", "URL", "TENANT", "WORKER_CONFIG")
+log = logging.getLogger("rcs_emulator")
 # Where each value being validated came from ("--port 80", "RCS_EMULATOR_PORT=80", "f.yaml: port").
 _SOURCES: ContextVar[Mapping[str, str]] = ContextVar("config_sources", default=MappingProxyType({}))
 
@@ -59,6 +67,19 @@ class AgentEntry(BaseModel):
         if REGISTRY.get(value) is None:
             raise ValueError(f"unknown provider {value!r}; one of {', '.join(REGISTRY.names())}")
         return value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        return _checked_webhook_url(value)
+
+
+def _checked_webhook_url(value: str | None) -> str | None:
+    """The control API's check (one for every source): callbacks to anything else all fail."""
+    problem = webhook_url_problem(value) if value is not None else None
+    if problem:
+        raise ValueError(problem)
+    return value
 
 
 class PhoneEntry(BaseModel):
@@ -155,7 +176,8 @@ class Config(BaseSettings):
             except ValidationError as exc:
                 first = exc.errors()[0]
                 where = ".".join(str(p) for p in first["loc"])
-                detail = f"{where}: {wording(first)}" if where else wording(first)
+                said = wording(first) + pydantic_errors.did_you_mean(provider.section, first)
+                detail = f"{where}: {said}" if where else said
                 raise PydanticCustomError(
                     "section", "{detail}", {"provider": provider.name, "detail": detail}
                 ) from None
@@ -171,10 +193,23 @@ class Config(BaseSettings):
             raise ValueError(f"must be a number, not {value!r}")
         return value
 
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        return _checked_webhook_url(value)
+
     @field_validator("scenario_dirs", mode="before")
     @classmethod
     def _dirs(cls, value: Any) -> Any:
         return tuple(value.split(os.pathsep)) if isinstance(value, str) else value
+
+    @field_validator("scenario_dirs")
+    @classmethod
+    def _dirs_exist(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        missing = [d for d in value if not Path(d).exists()]
+        if missing:
+            raise ValueError(f"no such folder: {', '.join(missing)}")
+        return value
 
     @field_validator("allowed_hosts", mode="before")
     @classmethod
@@ -245,6 +280,8 @@ class Config(BaseSettings):
         """Defaults < file < RCS_EMULATOR_* < flags. A speed with no clock named anywhere means
         a scaled clock."""
         env = os.environ if env is None else env
+        for line in unknown_variables(env):
+            log.warning("%s", line)
         values: dict[str, Any] = {}
         sources: dict[str, str] = {}
         file = file or env.get(ENV_PREFIX + "CONFIG")
@@ -257,9 +294,37 @@ class Config(BaseSettings):
         for name, value in flags.items():
             if value is not None:
                 values[name], sources[name] = value, f"--{name.replace('_', '-')} {value}"
-        if values.get("speed") not in (None, 1, 1.0, "1") and "clock" not in values:
+        if "clock" not in values and not _is_one(values.get("speed", 1)):
             values["clock"] = "scaled"
         return _build(cls, values, sources)
+
+
+def unknown_variables(env: Mapping[str, str]) -> list[str]:
+    """A line for each RCS_EMULATOR_* variable that is no setting (a typo is otherwise silently
+    ignored), naming the nearest known one."""
+    known = [n.upper() for n in Config.model_fields if n != "sections"] + list(OTHER_VARIABLES)
+    lines = []
+    for name in sorted(env):
+        upper = name.upper()
+        if not upper.startswith(ENV_PREFIX) or upper[len(ENV_PREFIX) :] in known:
+            continue
+        given = upper[len(ENV_PREFIX) :]
+        if given.lower() in REGISTRY.names():
+            hint = f"a provider's section goes in the config file, under {given.lower()}:"
+        else:  # a word of a known name (TOKEN: CONTROL_TOKEN), else the nearest spelling
+            words = [k for k in known if given in k.split("_")]
+            near = words or difflib.get_close_matches(given, known, n=1, cutoff=0.6)
+            hint = f"did you mean {ENV_PREFIX}{near[0]}?" if near else "see README's Configuration"
+        lines.append(f"{name} is not a setting of rcs-emulator ({hint}); it is ignored")
+    return lines
+
+
+def _is_one(speed: Any) -> bool:
+    """A speed of 1 however it was written (a flag or a variable gives text)."""
+    try:
+        return float(speed) == 1.0
+    except (TypeError, ValueError):
+        return False  # not a number: the check of the field itself says so
 
 
 def from_env(cls: type[Config], env: Mapping[str, str]) -> dict[str, Any]:

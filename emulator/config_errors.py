@@ -4,11 +4,12 @@ the flag ("RCS_EMULATOR_PORT=abc: must be a whole number, not 'abc'")."""
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from pydantic import ValidationError
 
+from .core import pydantic_errors
 from .providers import REGISTRY
 
 CLOCK_MODES = ("real", "scaled", "manual")
@@ -44,9 +45,22 @@ def config_error(exc: ValidationError, sources: Mapping[str, str]) -> ConfigErro
         return ConfigError(f"{where}: {text}" if where else text)
     field = loc[0] if loc else ""
     detail = ".".join(loc[1:])
-    text = f"{detail}: {wording(error)}" if detail else wording(error)
+    from .config import Config  # the model, for the nearest known key of a nested setting
+
+    said = wording(error) + pydantic_errors.did_you_mean(Config, error)
+    text = f"{detail}: {said}" if detail else said
     source = sources.get(field)
     return ConfigError(f"{source}: {text}" if source else f"{field}: {text}")
+
+
+def nearest(given: Any, known: Iterable[str]) -> str:
+    """ " (did you mean 'x'?)" for the known word nearest to `given` (case aside), or ""."""
+    if not isinstance(given, str):
+        return ""
+    words = list(known)
+    by_case = {w.lower(): w for w in words}
+    near = difflib.get_close_matches(given.lower(), list(by_case), n=1)
+    return f" (did you mean {by_case[near[0]]!r}?)" if near else ""
 
 
 def wording(error: Mapping[str, Any]) -> str:
@@ -57,7 +71,8 @@ def wording(error: Mapping[str, Any]) -> str:
     if kind.startswith("float_"):
         return f"must be a number, not {given!r}"
     if kind == "literal_error":
-        return f"must be one of {', '.join(CLOCK_MODES)}, not {given!r}"
+        hint = nearest(given, CLOCK_MODES)
+        return f"must be one of {', '.join(CLOCK_MODES)}, not {given!r}{hint}"
     if kind in ("greater_than", "greater_than_equal", "less_than_equal", "less_than"):
         return f"must be {str(error['msg']).removeprefix('Input should be ')}, not {given!r}"
     if kind == "extra_forbidden":

@@ -19,9 +19,8 @@ from collections.abc import Generator, Iterator
 import pytest
 
 from .client import EmulatorHandle
-from .config import Config, ConfigError
+from .config import Config, ConfigError, unknown_variables
 from .fail_closed import HOW, Guard
-from .providers import REGISTRY
 from .server import EmulatorServer
 from .testing import WebhookReceiver
 
@@ -41,6 +40,11 @@ def pytest_configure(config: pytest.Config) -> None:
     guard = Guard()
     guard.install()
     config.stash[_GUARD] = guard
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    """RCS_EMULATOR_* variables that are no setting (a typo would otherwise go unnoticed)."""
+    return [f"rcs-emulator: {line}" for line in unknown_variables(os.environ)]
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -80,16 +84,23 @@ def rcs_emulator(
     rcs_emulator_config: Config,
     rcs_emulator_tenant: str | None,
 ) -> Iterator[EmulatorHandle]:
+    """The session's live emulator (manual clock), reset before this test: `base_url`,
+    `messages()`, `advance(seconds)`, `set_agent(...)`, `set_phone(...)`, `inbound(...)`,
+    `webhooks()`, `files()`, `fault(...)`, `expect_errors()`, `reset()`. With
+    `@pytest.mark.rcs_emulator(**config)`, an emulator of this test's own."""
     marker = request.node.get_closest_marker(MARKER)
     if marker is not None and marker.args:
         pytest.fail(f"usage: @pytest.mark.{MARKER} takes config fields as keywords, e.g. "
                     f"@pytest.mark.{MARKER}(scenario={marker.args[0]!r}); it was given "
                     f"{', '.join(map(repr, marker.args))} by position", pytrace=False)  # fmt: skip
     if marker is not None and marker.kwargs:
+        usage: str | None = None
         try:
             config = rcs_emulator_config.with_overrides(**marker.kwargs)
         except ConfigError as exc:
-            pytest.fail(f"usage: @pytest.mark.{MARKER}(...): {exc}", pytrace=False)
+            usage = f"usage: @pytest.mark.{MARKER}(...): {exc}"
+        if usage is not None:  # failed outside the except: no chained ConfigError above it
+            pytest.fail(usage, pytrace=False)
         with EmulatorServer(config) as server:
             handle = EmulatorHandle(server.base_url, rcs_emulator_tenant, config.control_token)
             yield from _run(request, handle)
@@ -160,18 +171,16 @@ def pytest_runtest_makereport(
 
 @pytest.fixture
 def rcs_mock(rcs_emulator: EmulatorHandle) -> Iterator[EmulatorHandle]:
-    """While active, httpx (sync and async) calls to the real provider hosts reach the emulator;
-    every other host is untouched."""
-    import respx
-
-    with respx.mock(assert_all_called=False, assert_all_mocked=False) as router:
-        for host in REGISTRY.hosts():
-            router.route(host=host).mock(side_effect=rcs_emulator.forward)
-        router.route().pass_through()
+    """`rcs_emulator`, and while this test runs, httpx calls (sync and async) to the real
+    provider hosts are served by it; every other host is untouched."""
+    with rcs_emulator.routing():
         yield rcs_emulator
 
 
 @pytest.fixture
 def rcs_webhook_receiver() -> Iterator[WebhookReceiver]:
+    """A live local HTTP receiver for callbacks: `url` to give as a webhook URL, `calls` (each
+    with path, headers, json and body), `wait(predicate, timeout)`, `answer(status, body,
+    delay, times)` to be a failing or slow receiver."""
     with WebhookReceiver() as receiver:
         yield receiver

@@ -3,11 +3,18 @@ on stderr, with exit 2 (1 for failed validations), never a traceback."""
 
 from __future__ import annotations
 
+import signal
+import socket
+import subprocess
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 
-from tests.robustness.process import run_cli
+from bench.common import BIN
+from emulator import Config, EmulatorServer
+from tests.robustness.process import Served, run_cli
 
 
 def _one_line(done) -> str:  # type: ignore[no-untyped-def]
@@ -75,3 +82,132 @@ def test_validate_reports_rules_without_pydantics_prefix(tmp_path: Path) -> None
     done = run_cli("scenarios", "validate", str(wrong))
     assert done.returncode == 1
     assert "unknown event 'dance'" in done.stderr and "Value error" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (["serve", "--port", "abc"], "rcs-emulator: --port abc: must be a whole number, not 'abc'"),
+        (["serve", "--prot", "9000"], "rcs-emulator: unrecognized arguments: --prot 9000 (did you mean --port?)"),
+        (["serve", "--clock", "Manual"], "rcs-emulator: --clock Manual: must be one of real, scaled, manual, not 'Manual' (did you mean 'manual'?)"),
+        (["serve", "--workers", "0"], "rcs-emulator: --workers 0: must be greater than or equal to 1, not '0'"),
+        (["serve", "--log-level", "loud"], "rcs-emulator: argument --log-level: invalid choice: 'loud' (choose from 'critical', 'error', 'warning', 'info', 'debug', 'trace')"),
+        (["serv"], "rcs-emulator: argument COMMAND: invalid choice: 'serv' (choose from 'serve', 'scenarios', 'ctl') (did you mean 'serve'?)"),
+        ([], "rcs-emulator: missing command: one of serve, scenarios, ctl"),
+        (["scenarios"], "rcs-emulator: missing scenarios verb: one of list, validate"),
+        (["serve", "--scenario", "chaty"], "rcs-emulator: unknown scenario 'chaty' (did you mean 'chatty'?); known: chatty, default, no-rcs"),
+        (["serve", "--webhook-url", "localhost:9000/hook"], "rcs-emulator: --webhook-url localhost:9000/hook: 'localhost:9000/hook' is not an http:// or https:// URL with a host (did you mean 'http://localhost:9000/hook'?)"),
+        (["serve", "--host", "nosuch.invalid", "--port", "0"], "rcs-emulator: cannot listen on 'nosuch.invalid': Name or service not known"),
+    ],
+)  # fmt: skip
+def test_every_mistake_on_the_command_line_is_one_line_and_exit_2(args, line) -> None:
+    done = run_cli(*args)
+    assert done.returncode == 2
+    assert _one_line(done) == line
+    assert "usage:" not in done.stdout + done.stderr
+
+
+def test_a_port_in_use_is_one_line_and_exit_2() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = run_cli("serve", "--port", str(port))
+    assert done.returncode == 2
+    assert _one_line(done) == (f"rcs-emulator: 127.0.0.1:{port} is in use (another emulator?): "
+                               "choose another port with --port N or RCS_EMULATOR_PORT=N (0 picks "
+                               "a free one)")  # fmt: skip
+    assert done.stdout == ""  # no start-up line before it
+
+
+def test_a_webhook_url_without_its_scheme_is_refused_by_every_source(tmp_path: Path) -> None:
+    said = ("'localhost:9000/hook' is not an http:// or https:// URL with a host (did you mean "
+            "'http://localhost:9000/hook'?)")  # fmt: skip
+    done = run_cli("serve", env={"RCS_EMULATOR_WEBHOOK_URL": "localhost:9000/hook"})
+    assert _one_line(done) == f"rcs-emulator: RCS_EMULATOR_WEBHOOK_URL=localhost:9000/hook: {said}"
+    config = tmp_path / "config.yaml"
+    config.write_text("webhook_url: localhost:9000/hook\n")
+    done = run_cli("serve", "--config", str(config))
+    assert _one_line(done) == f"rcs-emulator: {config}: webhook_url: {said}"
+    config.write_text(
+        "agents:\n  - {provider: generic, agent_id: a, webhook_url: localhost:9000/hook}\n"
+    )
+    done = run_cli("serve", "--config", str(config))
+    assert _one_line(done) == f"rcs-emulator: {config}: agents: 0.webhook_url: {said}"
+    assert done.returncode == 2
+    with EmulatorServer(Config(port=0)) as server:  # the control API says the same
+        answer = httpx.put(f"{server.base_url}/_emulator/agents/generic/a",
+                           json={"webhook_url": "localhost:9000/hook"})  # fmt: skip
+    assert answer.status_code == 400
+    assert answer.json() == {"error": f"webhook_url: {said}", "field": "webhook_url"}
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "line"),
+    [
+        ("generic:\n  keyz: {}\n", "generic: keyz: unknown setting (did you mean 'keys'?)"),
+        ("serwersms:\n  acounts: []\n", "serwersms: acounts: unknown setting (did you mean 'accounts'?)"),
+        ("phones:\n  '+46701234567': {rcs_capabel: false}\n", "phones: +46701234567.rcs_capabel: unknown setting (did you mean 'rcs_capable'?)"),
+        ("webhok_url: http://x.test/\n", "unknown setting 'webhok_url' (did you mean 'webhook_url'?)"),
+        ("scenario_dirs: [./my-scenarios]\n", "scenario_dirs: no such folder: {dir}/my-scenarios"),
+    ],
+)  # fmt: skip
+def test_config_file_mistakes_name_the_nearest_key(tmp_path: Path, yaml_text, line) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml_text)
+    done = run_cli("serve", "--config", str(config))
+    assert done.returncode == 2
+    assert _one_line(done) == f"rcs-emulator: {config}: {line.format(dir=tmp_path)}"
+
+
+def test_a_mistyped_variable_is_warned_naming_the_nearest() -> None:
+    env = {"RCS_EMULATOR_PROT": "9000", "RCS_EMULATOR_TOKEN": "x", "RCS_EMULATOR_GENERIC": "{}"}
+    done = run_cli("scenarios", "list", env=env)
+    assert done.returncode == 0
+    assert done.stderr.splitlines() == [
+        "WARNING:  RCS_EMULATOR_GENERIC is not a setting of rcs-emulator (a provider's section "
+        "goes in the config file, under generic:); it is ignored",
+        "WARNING:  RCS_EMULATOR_PROT is not a setting of rcs-emulator (did you mean "
+        "RCS_EMULATOR_PORT?); it is ignored",
+        "WARNING:  RCS_EMULATOR_TOKEN is not a setting of rcs-emulator (did you mean "
+        "RCS_EMULATOR_CONTROL_TOKEN?); it is ignored",
+    ]
+
+
+def test_port_0_serves_on_a_free_port_and_says_which(tmp_path: Path) -> None:
+    log = tmp_path / "serve.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen([str(BIN / "rcs-emulator"), "serve", "--port", "0"],
+                                stdout=out, stderr=subprocess.STDOUT)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 20
+        while not log.read_text().strip() and time.monotonic() < deadline:
+            assert proc.poll() is None, log.read_text()
+            time.sleep(0.05)
+        first = log.read_text().splitlines()[0]
+        assert first.startswith("rcs-emulator on http://127.0.0.1:")
+        port = int(first.split(":")[2].split()[0])
+        assert port != 0  # the port it took, not the 0 it was given
+        assert httpx.get(f"http://127.0.0.1:{port}/_emulator/health").status_code == 200
+    finally:
+        proc.terminate()
+        proc.wait(20)
+    assert proc.returncode == -signal.SIGTERM  # uvicorn's graceful stop ends by the signal it got
+
+
+def test_the_readme_example_config_starts_as_written(tmp_path: Path) -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    example = readme.split("## Configuration", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "config.yaml").write_text(example)
+    served = Served(tmp_path / "serve.log", "--config", "config.yaml", cwd=tmp_path)
+    try:
+        token = {"X-Emulator-Token": "change-me"}  # the example's control_token
+        health = httpx.get(f"{served.base_url}/_emulator/health").json()
+        assert health["status"] == "ok"
+        agents = httpx.get(f"{served.base_url}/_emulator/agents", headers=token).json()
+        assert agents["total"] == 1
+    finally:
+        served.stop()
+    assert served.proc.returncode == -signal.SIGTERM  # uvicorn's graceful stop
+    assert "WARNING" not in served.text()  # a normal stop says nothing alarming
+    assert (tmp_path / "emulator-state.json").exists()  # its state_file, saved at the stop

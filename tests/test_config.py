@@ -21,12 +21,14 @@ def test_sources_in_order(tmp_path: Path) -> None:
     assert (config.port, config.seed, config.scenario) == (8003, 2, "chatty")
 
 
-def test_every_field_has_its_variable() -> None:
+def test_every_field_has_its_variable(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
     env = {
         "RCS_EMULATOR_WEBHOOK_CONCURRENCY": "8",
         "RCS_EMULATOR_REQUEST_TIMEOUT": "2.5",
         "RCS_EMULATOR_ALLOWED_HOSTS": "Rcs.Example.com, .test.internal",
-        "RCS_EMULATOR_SCENARIO_DIRS": "a:b",
+        "RCS_EMULATOR_SCENARIO_DIRS": f"{tmp_path / 'a'}:{tmp_path / 'b'}",
         "RCS_EMULATOR_AGENTS": '[{"provider": "generic", "agent_id": "shop"}]',
         "RCS_EMULATOR_PHONES": '{"+46701234567": {"rcs_capable": false}}',
         "RCS_EMULATOR_MAX_MESSAGES": "10",
@@ -34,7 +36,7 @@ def test_every_field_has_its_variable() -> None:
     config = Config.from_sources(env=env)
     assert config.webhook_concurrency == 8 and config.request_timeout == 2.5
     assert config.allowed_hosts == ("rcs.example.com", ".test.internal")
-    assert config.scenario_dirs == ("a", "b")
+    assert config.scenario_dirs == (str(tmp_path / "a"), str(tmp_path / "b"))
     assert config.agents[0].agent_id == "shop"
     assert config.phones["+46701234567"].rcs_capable is False  # type: ignore[union-attr]
     assert config.max_messages == 10

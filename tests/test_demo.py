@@ -105,7 +105,8 @@ def test_the_compose_file_fits_the_image_and_the_consumer():
     emulator, consumer = compose["services"]["emulator"], compose["services"]["consumer"]
     dockerfile = (DEMO / emulator["build"] / "Dockerfile").read_text()
     assert "EXPOSE 8080" in dockerfile and "HEALTHCHECK" in dockerfile
-    assert emulator["ports"] == ["8080:8080"]
+    assert emulator["ports"] == ["${DEMO_PORT:-8080}:8080"]  # the host side moves
+    assert consumer["environment"]["PUBLIC_EMULATOR_URL"] == "http://localhost:${DEMO_PORT:-8080}"
     # Its faster health probe is the image's own command.
     healthcheck = next(line for line in dockerfile.splitlines() if line.strip().startswith("CMD ["))
     assert json.loads(healthcheck.strip()[4:]) == emulator["healthcheck"]["test"][1:]

@@ -16,11 +16,9 @@ def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
 
 
 def user_suite(pytester: pytest.Pytester) -> None:
+    """The README's examples as a user's suite: no conftest (anyio's runs asyncio by default)."""
     for path in EXAMPLES.glob("test_*.py"):
         pytester.makepyfile(**{path.stem: path.read_text()})
-    pytester.makeconftest(
-        "import pytest\n\n@pytest.fixture\ndef anyio_backend():\n    return 'asyncio'\n"
-    )
 
 
 def test_the_readme_examples_pass_as_a_user_suite(pytester: pytest.Pytester) -> None:
@@ -54,9 +52,6 @@ def test_user_suite_under_xdist(pytester: pytest.Pytester) -> None:
 
 
 def test_sync_async_and_requests_clients(pytester: pytest.Pytester) -> None:
-    pytester.makeconftest(
-        "import pytest\n\n@pytest.fixture\ndef anyio_backend():\n    return 'asyncio'\n"
-    )
     pytester.makepyfile(
         """
         import httpx, pytest, requests
@@ -179,6 +174,25 @@ def test_marker_misuse_is_one_clear_line(pytester: pytest.Pytester) -> None:
     )
     assert "speed 60 goes with a scaled clock, not a manual one" in out
     assert "Traceback" not in out and "emulator/config.py" not in out
+    assert "During handling of the above exception" not in out  # no chained ConfigError
+
+
+def test_every_fixture_says_what_it_is(pytester: pytest.Pytester) -> None:
+    result = run(pytester, "--fixtures")
+    out = result.stdout.str()
+    for fixture in ("rcs_emulator", "rcs_mock", "rcs_webhook_receiver", "rcs_emulator_config",
+                    "rcs_emulator_tenant"):  # fmt: skip
+        entry = out.split(f"\n{fixture} ", 1)[1].split("\n\n", 1)[0]
+        assert "no docstring available" not in entry, (fixture, entry)
+
+
+def test_a_mistyped_variable_is_named_in_the_header(pytester: pytest.Pytester, monkeypatch) -> None:
+    monkeypatch.setenv("RCS_EMULATOR_SCENARO", "chatty")
+    pytester.makepyfile("def test_nothing():\n    pass\n")
+    result = run(pytester)
+    result.assert_outcomes(passed=1)
+    assert ("rcs-emulator: RCS_EMULATOR_SCENARO is not a setting of rcs-emulator (did you mean "
+            "RCS_EMULATOR_SCENARIO?); it is ignored") in result.stdout.str()  # fmt: skip
 
 
 def test_real_provider_hosts_are_never_reached(pytester: pytest.Pytester) -> None:
@@ -186,7 +200,7 @@ def test_real_provider_hosts_are_never_reached(pytester: pytest.Pytester) -> Non
     the test fails even when the code under test swallows the error."""
     pytester.makepyfile(
         """
-        import httpx, requests
+        import httpx, pytest, requests
 
         def test_httpx_without_the_mock(rcs_emulator):
             httpx.post("https://api.genericmobile.se/Rcs/api/v1/Message", json={})
@@ -201,6 +215,25 @@ def test_real_provider_hosts_are_never_reached(pytester: pytest.Pytester) -> Non
         def test_without_any_fixture():
             httpx.get("https://api2.serwersms.pl/messages/reports.json")
 
+        def test_urllib(rcs_emulator):
+            import urllib.request
+            urllib.request.urlopen("https://api.genericmobile.se/Rcs/api/v1/Message", b"{}",
+                                   timeout=5)
+
+        @pytest.mark.anyio
+        async def test_aiohttp_swallowed(rcs_emulator):
+            import aiohttp
+            try:
+                async with aiohttp.ClientSession() as session:
+                    await session.get("https://api2.serwersms.pl/messages/reports.json")
+            except Exception:
+                pass
+
+        def test_urllib_to_the_emulator_is_fine(rcs_emulator):
+            import urllib.request
+            with urllib.request.urlopen(rcs_emulator.base_url + "/_emulator/health") as r:
+                assert r.status == 200
+
         def test_the_mock_routes_them(rcs_mock):
             r = httpx.post("https://api.genericmobile.se/Rcs/api/v1/Capability/a",
                            headers={"Authorization": "Bearer k"}, content='"+46701234567"')
@@ -208,11 +241,14 @@ def test_real_provider_hosts_are_never_reached(pytester: pytest.Pytester) -> Non
         """
     )
     result = run(pytester)
-    result.assert_outcomes(passed=1, failed=3)
+    result.assert_outcomes(passed=2, failed=5)
     out = result.stdout.str()
     assert "this test called the real provider (POST https://api.genericmobile.se" in out
     assert "(POST https://api2.serwersms.pl/messages/send_rcs.json)" in out
     assert "use the rcs_mock fixture" in out
+    assert "FAILED test_real_provider_hosts_are_never_reached.py::test_urllib - " in out
+    assert "called the real provider (GET https://api2.serwersms.pl/messages/reports.json)" in out
+    assert "FAILED test_real_provider_hosts_are_never_reached.py::test_aiohttp_swallowed" in out
 
 
 def test_failing_test_shows_the_conversations(pytester: pytest.Pytester) -> None:

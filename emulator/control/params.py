@@ -4,11 +4,10 @@ refuses bad input with a message that says what is expected."""
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, WithJsonSchema
 
-from ..http.validators import is_e164, plus_prefixed
+from ..http.validators import is_e164, plus_prefixed, webhook_url_problem
 from ..providers import REGISTRY
 
 
@@ -26,14 +25,10 @@ def provider(name: str) -> str:
 
 
 def webhook_url(url: str) -> str:
-    """Where callbacks go: an absolute http(s) URL with a host, nothing else."""
-    try:
-        parts = urlsplit(url)
-        valid = parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != 0
-    except ValueError:
-        valid = False
-    if not valid or any(c.isspace() for c in url):
-        raise ValueError(f"{url!r} is not an http:// or https:// URL with a host")
+    """Where callbacks go: the same check as the config's (validators.webhook_url_problem)."""
+    problem = webhook_url_problem(url)
+    if problem:
+        raise ValueError(problem)
     return url
 
 

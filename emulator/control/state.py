@@ -11,6 +11,7 @@ from starlette.responses import Response
 from ..core.emulator import Emulator
 from ..http.operations import Operation, Query
 from ..http.responses import JSONResponse
+from ..version import __version__
 from .views import clock_view
 
 
@@ -29,6 +30,7 @@ def operations(emulator: Emulator) -> list[Operation]:
         return JSONResponse(
             {
                 "status": "ok",
+                "version": __version__,
                 "uptime_seconds": round(time.monotonic() - started, 3),
                 **held,
                 "clock": clock_view(emulator.clock),

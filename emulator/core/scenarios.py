@@ -92,11 +92,17 @@ def parse_scenario(data: Any, source: str) -> Scenario:
     try:
         return Scenario(ScenarioFile.model_validate(data), source)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"at {_place(err['loc'], data)}: {pydantic_errors.message(err)}"
-            for err in exc.errors(include_url=False)
-        )
+        problems = "; ".join(_problem(err, data) for err in exc.errors(include_url=False))
         raise ScenarioError(f"{source}: {problems}") from None
+
+
+def _problem(error: Any, data: Any) -> str:
+    """One problem: its place and rule; an unknown key named with the nearest known one."""
+    if error["type"] == "extra_forbidden":
+        *parent, key = error["loc"]
+        hint = pydantic_errors.did_you_mean(ScenarioFile, error)
+        return f"at {_place(parent, data)}: unknown key {key!r}{hint}"
+    return f"at {_place(error['loc'], data)}: {pydantic_errors.message(error)}"
 
 
 def _place(loc: Iterable[Any], data: Any) -> str:
@@ -123,17 +129,15 @@ class ScenarioBook:
 
     def __init__(self, scenarios: Iterable[Scenario], active: str) -> None:
         self.by_name = {s.name: s for s in scenarios}
-        if active not in self.by_name:
-            known = ", ".join(sorted(self.by_name)) or "none"
-            raise ScenarioError(f"unknown scenario {active!r}; known: {known}")
-        self.active = self.by_name[active]
+        self.active = self.get(active)
 
     def get(self, name: str) -> Scenario:
         try:
             return self.by_name[name]
         except KeyError:
-            known = ", ".join(sorted(self.by_name))
-            raise ScenarioError(f"unknown scenario {name!r}; known: {known}") from None
+            known = ", ".join(sorted(self.by_name)) or "none"
+            hint = pydantic_errors.nearest(name, self.by_name)
+            raise ScenarioError(f"unknown scenario {name!r}{hint}; known: {known}") from None
 
     def resolve(self, phone: str, override: str | None = None) -> Resolution:
         return (self.get(override) if override else self.active).resolve(phone)
@@ -150,6 +154,9 @@ def builtin_dir() -> Path:
 def load_book(extra: Iterable[Path], active: str) -> ScenarioBook:
     """Built-in scenarios, then extra files or folders; a name given as a path is loaded too."""
     scenarios: dict[str, Scenario] = {}
+    for folder in extra:
+        if not folder.exists():  # named by its setting: the path alone says nothing of where
+            raise ScenarioError(f"scenario_dirs: {folder}: no such folder (or scenario file)")
     sources = [builtin_dir(), *extra]
     chosen = Path(active)
     if active.endswith((".yaml", ".yml")):

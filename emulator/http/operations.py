@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ..core import pydantic_errors
 from .body import BadJson, BodyTooLarge, parse_json, read_limited
 from .responses import JSONResponse
 
@@ -60,13 +61,15 @@ def page(items: Iterable[Any], view: Callable[[Any], Any], query: Page) -> Respo
     return JSONResponse({"items": [view(i) for i in chosen], "total": len(collected)})
 
 
-def refusal(exc: ValidationError, where: str) -> ApiError:
-    """The first problem, as one line naming the field (`tenant`, `rate_limit.requests`)."""
+def refusal(exc: ValidationError, where: str, model: type[BaseModel] | None = None) -> ApiError:
+    """The first problem, as one line naming the field (`tenant`, `rate_limit.requests`); an
+    unknown one with the nearest `model` takes there."""
     error = exc.errors()[0]
     name = ".".join(str(p) for p in error["loc"])
     kind = error["type"]
     if kind == "extra_forbidden":
-        text = f"unknown {where} {name!r}"
+        hint = pydantic_errors.did_you_mean(model, error) if model is not None else ""
+        text = f"unknown {where} {name!r}{hint}"
     elif kind == "missing":
         text = f"{name} is required"
     else:
@@ -80,7 +83,9 @@ def parse_query(request: Request, model: type[Query]) -> Any:
     unknown = sorted(set(given) - set(model.model_fields))
     if unknown:
         known = ", ".join(model.model_fields) or "none"
-        raise ApiError(400, f"unknown filter {unknown[0]!r} (this one takes: {known})", unknown[0])
+        hint = pydantic_errors.nearest(unknown[0], model.model_fields)
+        raise ApiError(400, f"unknown filter {unknown[0]!r}{hint} (this one takes: {known})",
+                       unknown[0])  # fmt: skip
     try:
         return model.model_validate({k: v for k, v in given.items() if v != ""})
     except ValidationError as exc:
@@ -100,7 +105,7 @@ async def parse_body(request: Request, model: type[BaseModel]) -> Any:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise refusal(exc, "field") from None
+        raise refusal(exc, "field", model) from None
 
 
 @dataclass

@@ -1,4 +1,8 @@
-"""Format checks both providers need: E.164 numbers, web URLs, RFC 3339 times."""
+"""Format checks both providers need: E.164 numbers, web URLs, RFC 3339 and ISO 8601 times.
+
+Every check matches the whole value (`fullmatch`: `$` would let a final line break through, to
+be stored with it) and reads digits as ASCII only (`\\d` also takes fullwidth and Arabic-Indic
+digits, which would then be kept half-normalised)."""
 
 from __future__ import annotations
 
@@ -8,9 +12,21 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-E164 = re.compile(r"^\+[1-9]\d{6,14}$")
-_URL_CHARS = re.compile(r"^[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+$")
+E164 = re.compile(r"\+[1-9][0-9]{6,14}")
+_URL_CHARS = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+")
 MAX_URL = 2048
+# An offset is -23:59 to +23:59 (RFC 3339's time-numoffset: time-hour ":" time-minute).
+_OFFSET = r"(?:[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])"
+_RFC3339 = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?"
+    r"(?:[Zz]|" + _OFFSET + ")"
+)
+# ISO 8601 as .NET and Python read it: a date, optionally a time (to the minute, second or a
+# fraction), optionally an offset (Z, +HH:MM, +HHMM or +HH).
+_ISO8601 = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[Tt ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?"
+    r"(?:[Zz]|[+-](?:[01][0-9]|2[0-3])(?::?[0-5][0-9])?)?)?"
+)
 
 
 def without_nulls(value: Any) -> Any:
@@ -50,12 +66,15 @@ _CONTAINERS = (dict, list)
 
 
 def is_e164(value: str) -> bool:
-    return bool(E164.match(value))
+    return E164.fullmatch(value) is not None
 
 
 def plus_prefixed(value: str) -> str:
-    """A number as clients often write it ("46701234567", " +4670..."), with its "+"."""
-    value = value.strip()
+    """A number as clients often write it, with its "+": given without it ("46701234567"), or
+    with the "+" of a query string left unencoded, which arrives as a space (" 46701234567").
+    Nothing else is trimmed: the result is then matched whole."""
+    if value[:1] == " ":
+        value = "+" + value[1:]
     return value if not value or value.startswith("+") else "+" + value
 
 
@@ -63,7 +82,7 @@ def url_problem(value: str) -> str | None:
     """Why `value` is not an absolute http(s) URI per RFC 3986 of at most 2,048 characters."""
     if len(value) > MAX_URL:
         return f"must be at most {MAX_URL} characters"
-    if not _URL_CHARS.match(value):
+    if _URL_CHARS.fullmatch(value) is None:
         return "must be a valid URI (RFC 3986): it contains characters a URI cannot hold"
     try:
         parts = urlsplit(value)
@@ -75,14 +94,41 @@ def url_problem(value: str) -> str | None:
     return None
 
 
+def webhook_url_problem(url: str) -> str | None:
+    """Why callbacks cannot go to `url`, or None: it must be an absolute http(s) URL with a host
+    and nothing else (no blanks or control characters anywhere). The one check of every place
+    that takes one: the CLI, the environment, the config file and the control API."""
+    try:
+        parts = urlsplit(url)
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != 0
+    except ValueError:
+        valid = False
+    if valid and not any(c.isspace() or not c.isprintable() for c in url):
+        return None
+    hint = ""
+    if "://" not in url and url[:1].isalnum() and webhook_url_problem("http://" + url) is None:
+        hint = f" (did you mean 'http://{url}'?)"
+    return f"{url!r} is not an http:// or https:// URL with a host{hint}"
+
+
 def parse_rfc3339(value: str) -> datetime | None:
-    """A datetime with its offset, or None when `value` is not an RFC 3339 date-time."""
-    if not re.match(
-        r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$", value
-    ):
+    """A datetime with its offset, or None when `value` is not an RFC 3339 date-time (an offset
+    out of range, +01:60 or +24:00, included)."""
+    if _RFC3339.fullmatch(value) is None:
         return None
     try:
-        return datetime.fromisoformat(value.replace("z", "Z"))
+        return datetime.fromisoformat(value.replace("z", "Z").replace("t", "T"))
+    except ValueError:  # a month 13, a day 31 in April, an hour 24...
+        return None
+
+
+def parse_iso8601(value: str) -> datetime | None:
+    """A datetime (naive when `value` has no offset), or None when `value` is not ISO 8601 as
+    `_ISO8601` spells it, whole, with its offset in range."""
+    if _ISO8601.fullmatch(value) is None:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("z", "Z").replace("t", "T"))
     except ValueError:
         return None
 

@@ -48,8 +48,8 @@ class AutoSaver:
         removed = self.emulator.vault.keep_only({f.path for f in state.files})
         saved = time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(state.saved_at))
         what = ", ".join(f"{n} {k}" for k, n in counts.items())
-        if state.clean:
-            log.warning("restored state saved at %s from %s: %s", saved, self.path, what)
+        if state.clean:  # a normal start after a normal stop: news, not a warning
+            log.info("restored state saved at %s from %s: %s", saved, self.path, what)
         else:
             log.warning(
                 "the previous stop was unclean (the process was killed): restored the state "
@@ -92,8 +92,8 @@ class AutoSaver:
             self.saved_revision = revision
             self.saves += 1
             self.last_error = None
-            if clean:
-                log.warning("state saved to %s: %s", self.path, counts)
+            if clean:  # a normal stop
+                log.info("state saved to %s: %s", self.path, counts)
             return True
 
     async def stop(self, task: asyncio.Task[None] | None) -> None:

@@ -7,6 +7,7 @@ import time
 import httpx
 import pytest
 
+import emulator
 from emulator import Config
 from tests.conftest import GENERIC_AUTH, SERWERSMS_AUTH, advance, open_client
 
@@ -23,6 +24,7 @@ async def test_health(client):
     health = (await client.get("/_emulator/health")).json()
     assert health["status"] == "ok" and health["messages"] == 0
     assert health["clock"]["mode"] == "manual" and health["scenario"] == "default"
+    assert health["version"] == emulator.__version__  # which one runs, as --version says it
 
 
 async def test_messages_paging_and_filters(client):

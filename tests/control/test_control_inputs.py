@@ -23,7 +23,8 @@ def refused(response, field: str | None, says: str) -> None:
 @pytest.mark.parametrize(
     ("body", "field", "says"),
     [
-        ({"webhok_url": "http://x.test/hook"}, "webhok_url", "unknown field 'webhok_url'"),
+        ({"webhok_url": "http://x.test/hook"}, "webhok_url", "unknown field 'webhok_url' (did you mean 'webhook_url'?)"),
+        ({"webhook_url": "localhost:9000/hook"}, "webhook_url", "(did you mean 'http://localhost:9000/hook'?)"),
         ({"webhook_url": "file:///etc/passwd"}, "webhook_url", "is not an http:// or https:// URL"),
         ({"webhook_url": "not a url"}, "webhook_url", "is not an http:// or https:// URL"),
         ({"webhook_url": "http://"}, "webhook_url", "with a host"),
@@ -56,7 +57,7 @@ async def test_agent_settings_change_only_what_is_given(client):
         ("/_emulator/messages", {"limit": "0"}, "limit", "greater than or equal to 1"),
         ("/_emulator/webhooks", {"agent_id": "a"}, "agent_id", "unknown filter 'agent_id'"),
         ("/_emulator/webhooks", {"state": "gone"}, "state", "must be"),
-        ("/_emulator/files", {"agnet": "a"}, "agnet", "unknown filter 'agnet'"),
+        ("/_emulator/files", {"agnet": "a"}, "agnet", "unknown filter 'agnet' (did you mean 'agent'?)"),
         ("/_emulator/surprises", {"kind": "x"}, "kind", "must be"),
         ("/_emulator/clock", {"x": "1"}, "x", "this one takes: none"),
     ],
@@ -112,7 +113,7 @@ async def test_clock_advance_refuses_bad_seconds(client, body, field, says):
 @pytest.mark.parametrize(
     ("body", "field", "says"),
     [
-        ({"provider": "generic", "status": 503, "cuont": 1}, "cuont", "unknown field 'cuont'"),
+        ({"provider": "generic", "status": 503, "cuont": 1}, "cuont", "unknown field 'cuont' (did you mean 'count'?)"),
         ({"status": 503}, None, "a fault names a provider, a path, or both"),
         ({"provider": "generic"}, None, "sets status, delay_ms, drop or rate_limit"),
         ({"provider": "generic", "status": 99}, "status", "greater than or equal to 100"),

@@ -73,7 +73,7 @@ async def test_queries_filter_and_page(client: httpx.AsyncClient) -> None:
 @pytest.mark.parametrize(
     ("params", "field", "says"),
     [
-        ({"color": "red"}, "color", "unknown filter 'color' (this one takes: limit, offset, colour)"),
+        ({"color": "red"}, "color", "unknown filter 'color' (did you mean 'colour'?) (this one takes: limit, offset, colour)"),
         ({"limit": "lots"}, "limit", "limit: must be a valid integer"),
         ({"offset": "-1"}, "offset", "offset: must be greater than or equal to 0"),
     ],

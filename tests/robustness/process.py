@@ -22,6 +22,7 @@ class Served:
         *args: str,
         env: dict[str, str] | None = None,
         preexec_fn: Callable[[], None] | None = None,  # e.g. limits set in the child
+        cwd: Path | None = None,
     ) -> None:
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
@@ -30,7 +31,7 @@ class Served:
         with open(log, "ab") as out:
             self.proc = subprocess.Popen(
                 argv, stdout=out, stderr=subprocess.STDOUT, env=os.environ | (env or {}),
-                preexec_fn=preexec_fn,
+                preexec_fn=preexec_fn, cwd=cwd,
             )  # fmt: skip
         deadline = time.monotonic() + 20
         while True:

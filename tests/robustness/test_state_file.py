@@ -18,7 +18,7 @@ def test_a_demo_survives_a_restart(tmp_path, caplog: pytest.LogCaptureFixture) -
     state = tmp_path / "state.json"
     config = Config(port=0, clock="manual", state_file=str(state))
     down = "http://127.0.0.1:9/hook"
-    with EmulatorServer(config) as first, caplog.at_level(logging.WARNING):
+    with EmulatorServer(config) as first, caplog.at_level(logging.INFO):
         c = httpx.Client(base_url=first.base_url)
         c.put("/_emulator/agents/generic/demo", json={"webhook_url": down}).raise_for_status()
         c.put("/_emulator/phones/+46705550001", json={"rcs_capable": False}).raise_for_status()
@@ -37,6 +37,8 @@ def test_a_demo_survives_a_restart(tmp_path, caplog: pytest.LogCaptureFixture) -
         c.close()
     assert "webhook deliveries not done" in caplog.text
     assert "state saved" in caplog.text and state.exists()
+    saved = next(r for r in caplog.records if r.getMessage().startswith("state saved"))
+    assert saved.levelno == logging.INFO  # a normal stop is news, not a warning
 
     receiver = WebhookReceiver().start()
     try:

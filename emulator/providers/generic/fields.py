@@ -3,6 +3,7 @@ case, and the base model whose property names match case-insensitively (as ASP.N
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
@@ -20,13 +21,17 @@ def _upper(value: Any) -> Any:
     return value.upper() if isinstance(value, str) else value
 
 
+_DECIMAL = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")
+
+
 def _number(value: Any) -> Any:
-    """Coordinates come as numbers or numeric strings."""
+    """Coordinates come as numbers or numeric strings ("59.369565", as the document writes
+    them); a string is read whole, in ASCII digits (float() would also take " 59.3\n", "1e2",
+    "1_0" and Arabic-Indic digits)."""
     if isinstance(value, str):
-        try:
-            return float(value.strip())
-        except ValueError:
-            return value
+        if _DECIMAL.fullmatch(value) is None:
+            raise ValueError("must be a number written in decimal digits, e.g. 59.369565")
+        return float(value)
     return value
 
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC
 
-from ...http.validators import is_e164, is_whole_number, plus_prefixed
+from ...http.validators import is_e164, is_whole_number, parse_iso8601, plus_prefixed
 from .errors import GenericApiError, GenericError, validation
 
 DEFAULT_LIMIT = 100
@@ -34,10 +34,9 @@ def time(query: Mapping[str, str], name: str) -> float | None:
     value = query.get(name)
     if not value:
         return None
-    try:
-        parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise validation(name, f"The value '{value}' is not a valid ISO 8601 time.") from None
+    parsed = parse_iso8601(value)
+    if parsed is None:
+        raise validation(name, f"The value '{value}' is not a valid ISO 8601 time.")
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     return parsed.timestamp()
@@ -62,5 +61,5 @@ def capability_number(raw: str) -> str:
             value = json.loads(text)
         except json.JSONDecodeError:
             return ""
-        return value.strip() if isinstance(value, str) else ""
+        return value if isinstance(value, str) else ""  # matched whole: "+46...\n" is refused
     return text

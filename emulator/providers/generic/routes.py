@@ -147,8 +147,7 @@ class GenericApi:
             raw = (await read_limited(request, 1024)).decode("utf-8-sig").strip()
         except (BodyTooLarge, UnicodeDecodeError):
             raise validation("$", "The body must be one phone number in E.164 format.") from None
-        number = queries.capability_number(raw)
-        number = number or request.query_params.get("phoneNumber", "").strip()
+        number = queries.capability_number(raw) or request.query_params.get("phoneNumber", "")
         if not number:
             raise validation("$", "A phone number in E.164 format is required in the body.")
         number = plus_prefixed(number)

@@ -11,6 +11,7 @@ from typing import Any
 
 from ...core.emulator import SLICE, Emulator
 from ...core.models import NO_CONTENT, Channel, Message, Suggestion
+from ...http.validators import parse_iso8601
 from .errors import SerwerSmsApiError, SerwerSmsError
 from .payloads import WARSAW, unsent_item
 from .phones import normalize
@@ -19,8 +20,9 @@ from .schemas import RcsMessage
 from .schemas import Suggestion as SuggestionModel
 
 MAX_NUMBERS = 100_000
-_UNIQUE_ID = re.compile(r"^[A-Za-z0-9]{3,50}$")
+_UNIQUE_ID = re.compile(r"[A-Za-z0-9]{3,50}")
 _DATE_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}(?::[0-9]{2})?")
 
 
 @dataclass
@@ -79,7 +81,8 @@ def unique_ids(value: Any, count: int) -> list[str | None]:
             SerwerSmsError.INVALID_DATA, f"{len(ids)} unique_id for {count} numbers"
         )
     for uid in ids:
-        if not isinstance(uid, str | int) or not _UNIQUE_ID.match(str(uid)):
+        valid = isinstance(uid, str | int) and not isinstance(uid, bool)
+        if not valid or _UNIQUE_ID.fullmatch(str(uid)) is None:
             raise SerwerSmsApiError(SerwerSmsError.INVALID_DATA, f"unique_id {uid!r}")
     if len({str(u) for u in ids}) != len(ids):
         raise SerwerSmsApiError(SerwerSmsError.INVALID_DATA, "unique_id repeated")
@@ -90,24 +93,25 @@ def send_time(value: Any, now: float) -> float:
     """`date` is Polish local time (or ISO 8601 with an offset); the past means now."""
     if value is None or value == "":
         return now
-    if not isinstance(value, str):
-        raise SerwerSmsApiError(SerwerSmsError.INVALID_DATA, "date")
-    text = value.strip()
-    parsed = None
-    for fmt in _DATE_FORMATS:
-        try:
-            parsed = datetime.strptime(text, fmt).replace(tzinfo=WARSAW)
-            break
-        except ValueError:
-            continue
+    parsed = _date(value) if isinstance(value, str) else None
     if parsed is None:
-        try:
-            parsed = datetime.fromisoformat(text)
-        except ValueError:
-            raise SerwerSmsApiError(SerwerSmsError.INVALID_DATA, f"date {value!r}") from None
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=WARSAW)
+        raise SerwerSmsApiError(SerwerSmsError.INVALID_DATA, f"date {value!r}")
     return max(now, parsed.timestamp())
+
+
+def _date(text: str) -> datetime | None:
+    """`YYYY-MM-DD HH:MM:SS` (or ISO 8601), read whole and in ASCII digits (strptime alone
+    would take Arabic-Indic digits and single-digit fields)."""
+    if _DATE.fullmatch(text) is not None:
+        for fmt in _DATE_FORMATS:
+            try:
+                return datetime.strptime(text, fmt).replace(tzinfo=WARSAW)
+            except ValueError:
+                continue
+    parsed = parse_iso8601(text)
+    if parsed is not None and parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=WARSAW)
+    return parsed
 
 
 def extra_content(message: RcsMessage) -> Mapping[str, Any]:

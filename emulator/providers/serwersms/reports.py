@@ -10,6 +10,7 @@ from ...core.engine import Found, MessageFilter
 from ...core.models import Message
 from ...http.validators import is_whole_number
 from . import payloads
+from .errors import SerwerSmsApiError, SerwerSmsError
 from .messages import as_list, send_time
 from .phones import normalize
 from .provider import NAME
@@ -25,6 +26,8 @@ async def find(
     uids = as_list(params.get("unique_id"))
     ascending = str(params.get("order", "desc")).lower() == "asc"
     phone = normalize(params["phone"]) if params.get("phone") else None
+    if params.get("phone") and phone is None:  # not "no filter": it would list every message
+        raise SerwerSmsApiError(SerwerSmsError.INVALID_PHONE, f"phone {params['phone']!r}")
     status = params.get("status") or None
     wanted = payloads.STATUS_FILTERS.get(str(status), set()) if status else None
     if ids:

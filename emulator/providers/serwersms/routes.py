@@ -152,8 +152,8 @@ class SerwerSmsApi:
     async def error_lookup(self, request: Request) -> Response:
         raw = request.path_params["code"].removesuffix(".json").removesuffix(".xml")
         error = SerwerSmsError.by_code(int(raw)) if is_whole_number(raw) else None
-        if error is None:
-            raise SerwerSmsApiError(SerwerSmsError.INVALID_ID, f"error code {raw}")
+        if error is None:  # the general page's own error for it: 2002 Invalid error code
+            raise SerwerSmsApiError(SerwerSmsError.INVALID_CODE, f"error code {raw}")
         return respond(request, error.body())
 
 

@@ -3,6 +3,7 @@ describes, each failure mapped to the 63xx code the document's table gives it.""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -14,6 +15,8 @@ from pydantic import (
     Field,
     TypeAdapter,
     ValidationError,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
@@ -50,6 +53,13 @@ MEDIA_TYPES: dict[str, bool] = {
 }
 AUDIO_TYPES = frozenset(t for t in MEDIA_TYPES if t.startswith("audio/") or t.endswith("/ogg"))
 CALENDAR_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M")
+# Labels and titles inside `to` are one line of text; numbers and times are ASCII, read whole.
+_CHAR = r"[^\x00-\x1f\x7f-\x9f\u2028\u2029|]"  # of one line of text, not the separator
+_LINE = rf"{_CHAR}*[^\s\x00-\x1f\x7f-\x9f|]{_CHAR}*"  # ... with something not blank
+_DECIMAL = r"[+-]?[0-9]+(?:\.[0-9]+)?"
+_MAP = re.compile(rf"{_LINE}\|{_DECIMAL}\|{_DECIMAL}")
+_TIME = r"[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}(?::[0-9]{2})?"
+_CALENDAR = re.compile(rf"(?P<start>{_TIME})\|(?P<end>{_TIME})\|(?P<title>{_LINE})")
 
 
 def _url(value: str) -> str:
@@ -98,42 +108,45 @@ class Action(_Model):
     action: Literal["url", "dial", "map", "calendar"]
     to: str = Field(min_length=1)
 
-    @model_validator(mode="after")
-    def _target(self) -> Action:
-        check_target(self.action, self.to)
-        return self
+    @field_validator("to")
+    @classmethod
+    def _target(cls, to: str, info: ValidationInfo) -> str:
+        action = info.data.get("action")
+        return to if action is None else checked_target(action, to)
 
 
-def check_target(action: str, to: str) -> None:
-    """`to` in the form its action documents; a bad map is its own error (6314)."""
+def checked_target(action: str, to: str) -> str:
+    """`to` in the form its action documents, read whole; a bad map is its own error (6314). A
+    dial number is corrected as every SerwerSMS number is (`+48` added, separators dropped)."""
     if action == "url" and url_problem(to):
         raise ValueError(f"url: {url_problem(to)}")
-    if action == "dial" and normalize(to) is None:
-        raise ValueError("dial: 'to' must be a phone number")
+    if action == "dial":
+        number = normalize(to)
+        if number is None:
+            raise ValueError("dial: 'to' must be a phone number")
+        return number
+    if action == "map" and _MAP.fullmatch(to) is None:
+        raise PydanticCustomError("map", "map: 'to' must be Label|latitude|longitude")
     if action == "map":
-        parts = to.split("|")
-        try:
-            ok = len(parts) == 3 and bool(parts[0].strip())
-            ok = ok and -90 <= float(parts[1]) <= 90 and -180 <= float(parts[2]) <= 180
-        except ValueError:
-            ok = False
-        if not ok:
-            raise PydanticCustomError("map", "map: 'to' must be Label|latitude|longitude")
+        _, lat, lng = to.split("|")
+        if not (-90 <= float(lat) <= 90 and -180 <= float(lng) <= 180):
+            raise PydanticCustomError("map", "map: latitude or longitude out of range")
     if action == "calendar":
-        parts = to.split("|")
-        if len(parts) != 3 or not parts[2].strip() or len(parts[2]) > 100:
-            raise ValueError("calendar: 'to' must be start|end|title")
-        start, end = _when(parts[0]), _when(parts[1])
+        match = _CALENDAR.fullmatch(to)
+        if match is None or len(match["title"]) > 100:
+            raise ValueError("calendar: 'to' must be start|end|title, times YYYY-MM-DD HH:MM:SS")
+        start, end = _when(match["start"]), _when(match["end"])
         if start is None or end is None:
             raise ValueError("calendar: start and end are YYYY-MM-DD HH:MM:SS")
         if end <= start:
             raise ValueError("calendar: the end must come after the start")
+    return to
 
 
 def _when(value: str) -> datetime | None:
     for fmt in CALENDAR_FORMATS:
         try:
-            return datetime.strptime(value.strip(), fmt)
+            return datetime.strptime(value, fmt)
         except ValueError:
             continue
     return None

@@ -93,6 +93,24 @@ async def test_scheduled_message_reports_saved(client):
 async def test_error_lookup_and_unknown_actions(client):
     assert await call(client, "error/6309") == error(6309)
     assert (await client.get("/error/1001")).json() == error(1001)
-    assert await call(client, "error/9999") == error(1004)
+    assert await call(client, "error/9999") == error(2002)
     assert await call(client, "messages/send_pigeon") == error(1000)
     assert (await client.get("/nothing/here.xml")).text.count("<code>1000</code>") == 1
+
+
+# The general page's codes (beside RCS's 6300-6317), with their types.
+GENERAL = {1000: "InvalidAction", 1001: "InvalidUser", 1002: "InvalidRole", 1003: "InvalidIP",
+           1004: "InvalidID", 1005: "InvalidRole", 1006: "InvalidData", 1007: "InvalidRole",
+           1008: "InvalidRole", 2000: "ValidationRequiredError", 2001: "ValidationPhoneError",
+           2002: "ValidationCodeError", **dict.fromkeys(range(3000, 3010), "SendError"),
+           3100: "SendError", 3101: "SendError", 3102: "SendError"}  # fmt: skip
+
+
+@pytest.mark.parametrize("code", sorted(GENERAL))
+async def test_error_lookup_answers_every_general_code(client, code):
+    for form in ("", ".json"):
+        answer = (await client.get(f"/error/{code}{form}")).json()["error"]
+        assert (answer["code"], answer["type"]) == (code, GENERAL[code])
+        assert answer["message"]
+    xml = (await client.get(f"/error/{code}.xml")).text
+    assert f"<code>{code}</code><type>{GENERAL[code]}</type>" in xml
