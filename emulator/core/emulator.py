@@ -61,7 +61,7 @@ class Emulator(Directory, Answers, Notices):
         self.ids = IdSource(settings.seed)
         self.stores = Stores(settings.max_messages)
         self.vault = FileVault(Path(settings.files_folder) if settings.files_folder else None)
-        self._latest_created = 0.0
+        self._latest_created: float = 0.0
         self._policies: dict[tuple[RetryPolicy, float], RetryPolicy] = {}
         # Other names a tenant is known by (an account's token, beside its username).
         self.tenant_aliases: dict[str, str] = {}
@@ -179,13 +179,10 @@ class Emulator(Directory, Answers, Notices):
         if message.channel is Channel.RCS and not resolution.capable:
             self.fire(message, EventType.NO_CAPABILITY)
             return
-        steps = resolution.sms_timeline if message.channel is Channel.SMS else resolution.timeline
+        plan = resolution.sms_timeline if message.channel is Channel.SMS else resolution.timeline
         due = now
-        for step in steps:
-            delay = step.after
-            if isinstance(delay, tuple):
-                delay = self.ids.uniform(*delay)
-            due += delay
+        for step in plan.steps(self.ids):
+            due += step.after.sample(self.ids)
             self.scheduler.at(due, partial(self.run_step, message, step))
 
     def run_step(self, message: Message, step: Step) -> None:

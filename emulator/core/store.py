@@ -15,7 +15,7 @@ from typing import Any
 
 from .changes import Changes
 from .logs import EMPTY, Log, View
-from .models import STATUS_RANK, Event, Message, Status, StoredFile
+from .models import STATUS_RANK, USER_MESSAGE, Event, Message, Status, StoredFile
 from .timeline import NO_EVENTS, Timeline, TimelineEntry
 
 AgentKey = tuple[str, str]  # provider, agent id
@@ -44,6 +44,9 @@ class Store:
         self._timeline: dict[Any, Timeline] = {}  # by (provider, agent)
         self._timeline_phone: dict[Any, Timeline] = {}  # by (provider, agent, phone)
         self.files: dict[str, StoredFile] = {}
+        # Records of threads phones opened (kind USER_MESSAGE), which reads of what the agent
+        # sent leave out: while there are none, such a read can answer with a view of an index.
+        self.user_messages = 0
 
     # -- writes -----------------------------------------------------------------------------
 
@@ -73,6 +76,8 @@ class Store:
                 log = index[key] = Log()
             log._items.append(message)  # Log.append without a Python call: the hot path
         self._by_status[message.status][message.id] = message
+        if message.kind == USER_MESSAGE:
+            self.user_messages += 1
         if self.changes is not None:
             self.changes.messages[(message.tenant, message.id)] = message
 
@@ -143,6 +148,8 @@ class Store:
             else:
                 del self._by_batch[message.batch]
         del self._by_status[message.status][message.id]
+        if message.kind == USER_MESSAGE:
+            self.user_messages -= 1
         if self.changes is not None:
             self.changes.messages[(message.tenant, message.id)] = message
         for timelines, key in self._timeline_keys(message):

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ...core.emulator import Emulator
-from ...core.models import Message
+from ...core.models import USER_MESSAGE, Message
 from ...http.validators import is_whole_number
 from . import payloads
 from .messages import as_list, send_time
@@ -34,12 +34,13 @@ def find(emulator: Emulator, tenant: str, params: Mapping[str, Any]) -> Sequence
         since = local_time(params.get("date_from"))
         until = local_time(params.get("date_to"))
         candidates = store.sent_between(NAME, since, until)
-        if wanted is None:
+        if wanted is None and not store.user_messages:
             return candidates if ascending else _Newest(candidates)
     found = [
         m
         for m in candidates
         if m.provider == NAME
+        and m.kind != USER_MESSAGE  # a thread a phone opened: the phone's message, not a report
         and (phone is None or m.phone == phone)
         and (wanted is None or m.status in wanted)
     ]
