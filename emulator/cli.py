@@ -1,4 +1,4 @@
-"""`rcs-emulator serve | scenarios list | scenarios validate FILE`."""
+"""`rcs-emulator serve | scenarios list | scenarios validate FILE | conversations run|validate`."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pathlib import Path
 
 from .config import Config, ConfigError
 from .config_errors import CLOCK_MODES
+from .conversations import command as conversations
 from .core.scenarios import ScenarioError, builtin_dir, load_book, load_scenario
 
 
@@ -48,6 +49,7 @@ def _parser() -> argparse.ArgumentParser:
     listing.add_argument("--config", help="YAML config file (for its scenario_dirs)")
     validate = verbs.add_parser("validate", help="check scenario files")
     validate.add_argument("files", nargs="+", type=Path)
+    conversations.register(commands)
     return parser
 
 
@@ -59,6 +61,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "serve":
             return _serve(args)
+        if args.command == "conversations":
+            return conversations.main(args)
         if args.verb == "list":
             return _list(args)
         return _validate(args.files)

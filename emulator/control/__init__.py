@@ -8,6 +8,7 @@ from ..http.operations import Operation
 from . import (
     agents,
     clock,
+    conversations,
     faults,
     files,
     inbound,
@@ -39,6 +40,7 @@ def control_operations(emulator: Emulator, injected: Faults) -> list[Operation]:
         *scenarios.operations(emulator),
         *clock.operations(emulator),
         *inbound.operations(emulator),
+        *conversations.operations(emulator),
         *faults.operations(injected),
         *seed.operations(emulator, injected),
         *stream.operations(emulator),
