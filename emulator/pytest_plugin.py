@@ -20,6 +20,7 @@ import asyncio
 import json
 import os
 from collections.abc import Callable, Generator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -250,7 +251,10 @@ def _conversation_test(conversation: Conversation) -> Callable[..., None]:
                                          timeout=30.0) as http:  # fmt: skip
                 return (await run_conversations([chosen], http))[0]
 
-        result = asyncio.run(go())
+        # In a thread of its own: a suite may hold an event loop running in this one (Playwright's
+        # sync API does), and asyncio.run cannot start inside it.
+        with ThreadPoolExecutor(1) as pool:
+            result = pool.submit(asyncio.run, go()).result()
         request.node.add_report_section("call", "conversation", transcript_text(result))
         if not result.passed:
             raise ConversationFailed(failure_text(result))
