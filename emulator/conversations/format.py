@@ -42,9 +42,10 @@ from pydantic import (
     field_validator,
 )
 
-from ..control.params import Phone, ProviderName, WebhookUrl
+from ..control.params import ProviderName, WebhookUrl
 from ..core.delays import parse_duration
 from ..core.pydantic_errors import message as pydantic_message
+from ..http.validators import is_e164
 
 SUFFIXES = (".convo.yaml", ".convo.yml")
 DEFAULT_TIMEOUT = 5.0
@@ -103,6 +104,15 @@ def _regex(value: str) -> str:
     return value
 
 
+def _phone(value: Any) -> Any:
+    text = _text(value)
+    if not isinstance(text, str) or not is_e164(text.strip()):
+        raise ValueError(f"{value!r} is not a phone number in E.164 format, with its country "
+                         "code, as +46701234567")  # fmt: skip
+    return text.strip()
+
+
+Phone = Annotated[str, BeforeValidator(_phone)]
 Seconds = Annotated[float, BeforeValidator(_seconds)]
 PositiveSeconds = Annotated[float, BeforeValidator(_seconds), AfterValidator(_positive)]
 Text = Annotated[str, BeforeValidator(_text)]

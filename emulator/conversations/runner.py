@@ -264,6 +264,7 @@ class _Run:
         self.acted: list[tuple[int, str, str]] = []  # step, message id, event: for hints
         self.surprises_before = 0
         self.agent_before = 0
+        self.phone_before = 0
         self.clock: dict[str, Any] | None = None
 
     # -- the run ---------------------------------------------------------------------------
@@ -334,6 +335,7 @@ class _Run:
         _, found = await self.control.call("GET", "/surprises", params={"limit": 1})
         self.surprises_before = int(found["total"])
         self.agent_before = await self._total(self.scope)
+        self.phone_before = await self._total({"provider": c.provider, "phone": c.phone})
         self.floor = await self._total(self.scope | {"phone": c.phone})
 
     async def _step(self, number: int, step: Step) -> None:
@@ -560,6 +562,18 @@ class _Run:
                      and m["kind"] != USER_MESSAGE]  # fmt: skip
         for m in elsewhere[-HINTS_SHOWN:]:
             hints.append(f"agent {c.agent} sent {m['phone']} (not {c.phone}): {as_seen(m)}")
+        _, found = await self.control.call("GET", "/messages", params={
+            "provider": c.provider, "phone": c.phone, "offset": self.phone_before, "limit": 100,
+            "exchange": "false"})  # fmt: skip
+        for m in [m for m in found["items"] if m["kind"] != USER_MESSAGE][-HINTS_SHOWN:]:
+            differs = []
+            if m["agent_id"] != c.agent:
+                differs.append(f"agent {m['agent_id']}, not {c.agent}")
+            if c.tenant is not None and m["tenant"] != c.tenant:
+                differs.append(f"tenant {m['tenant']}, not {c.tenant}")
+            if differs:
+                hints.append(f"this phone got a message from {' and '.join(differs)}: "
+                             f"{as_seen(m)}")  # fmt: skip
         return hints
 
 

@@ -127,9 +127,12 @@ def test_the_name_defaults_to_the_files():
         ("provider: generik\nagent: ''\nphone: '12'\nwebhook_url: ftp://x\ntimeout: 0\nsteps: [wait: 1]\n",
          ["f.convo.yaml: provider: unknown provider 'generik'; one of generic, serwersms",
           "f.convo.yaml: agent: must not be empty",
-          "f.convo.yaml: phone: '12' is not a phone number in E.164 format (+46701234567)",
+          "f.convo.yaml: phone: '12' is not a phone number in E.164 format, with its country code, as +46701234567",
           "f.convo.yaml: webhook_url: 'ftp://x' is not an http:// or https:// URL with a host",
           "f.convo.yaml: timeout: must be above 0 seconds"]),
+        (HEAD.replace('"+46701234567"', "500600700") + "steps: [wait: 1]\n",
+         ["f.convo.yaml: phone: '500600700' is not a phone number in E.164 format, with its "
+          "country code, as +46701234567"]),
         ("agent: a\nsteps:\n  - usr: x\n",
          ["f.convo.yaml: provider is required", "f.convo.yaml: phone is required",
           "f.convo.yaml: step 1 (line 3): unknown step 'usr' (did you mean 'user'?)"]),

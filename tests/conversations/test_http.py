@@ -164,6 +164,13 @@ def test_when_nothing_comes_the_failure_says_why(rcs_conversations: Served):
     assert failure["hints"][1].startswith(
         "the emulator refused POST /messages/send_rcs.json -> 200: {'error': {'code': 6317,"
     )
+    # The bot answers as another tenant (its own API key) than the file says.
+    other = HEAD.replace("timeout: 3", "timeout: 1") + "tenant: someone-else\n"
+    answer = rcs_conversations.run(("o.convo.yaml", convo("- user: hi\n- expect: {}\n", other)))
+    assert answer["results"][0]["failure"]["hints"][-1] == (
+        "this phone got a message from tenant booking-bot-key, not someone-else: "
+        '"Hello! When shall we come?" [10:00] [12:00]'
+    )
     # A callback nobody takes.
     down = HEAD + 'webhook_url: "http://127.0.0.1:9/webhook"\n'
     answer = rcs_conversations.run(("d.convo.yaml", convo("- user: hi\n- expect: {timeout: 0.5}\n",
