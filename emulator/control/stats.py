@@ -3,6 +3,7 @@ recipients took (send to delivered, delivered to read) as percentiles of emulato
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections.abc import Iterable
 from typing import Any
@@ -24,6 +25,10 @@ LATENCIES = {
     "delivered_to_read": (EventType.DELIVERED, EventType.READ),
     "sent_to_read": (EventType.SENT, EventType.READ),
 }
+_TIMED = frozenset(t for pair in LATENCIES.values() for t in pair)
+# Messages counted per turn of the event loop: at the retention limit (200,000) a whole pass
+# takes about a second, which other requests should not wait for.
+SLICE = 5_000
 
 
 class StatsQuery(Query):
@@ -52,32 +57,47 @@ def summary(values: list[float]) -> dict[str, Any]:
     return shown
 
 
-def stats(messages: Iterable[Message]) -> dict[str, Any]:
-    """Counts per status and latency summaries (seconds) over the agents' messages."""
-    counts = dict.fromkeys((s.value for s in Status), 0)
-    waits: dict[str, list[float]] = {name: [] for name in LATENCIES}
-    total = 0
-    for message in messages:
-        if message.kind == USER_MESSAGE:
-            continue  # a phone's own message: nothing the agent sent
-        total += 1
-        counts[message.status.value] += 1
-        first: dict[EventType, float] = {}
-        for event in message.events:
-            first.setdefault(event.type, event.time)
-        for name, (start, end) in LATENCIES.items():
-            if start in first and end in first:
-                waits[name].append(max(0.0, first[end] - first[start]))
-    return {"total": total, "statuses": counts,
-            "latency": {name: summary(found) for name, found in waits.items()}}  # fmt: skip
+class Tally:
+    """Counts per status and latencies (seconds), message by message."""
+
+    def __init__(self) -> None:
+        self.total = 0
+        self.counts = dict.fromkeys((s.value for s in Status), 0)
+        self.waits: dict[str, list[float]] = {name: [] for name in LATENCIES}
+
+    def add(self, messages: Iterable[Message]) -> Tally:
+        counts, waits = self.counts, self.waits
+        for message in messages:
+            if message.kind == USER_MESSAGE:
+                continue  # a phone's own message: nothing the agent sent
+            self.total += 1
+            counts[message.status.value] += 1
+            first: dict[EventType, float] = {}
+            for event in message.events:
+                if event.type in _TIMED and event.type not in first:
+                    first[event.type] = event.time
+            for name, (start, end) in LATENCIES.items():
+                if start in first and end in first:
+                    waits[name].append(max(0.0, first[end] - first[start]))
+        return self
+
+    def result(self) -> dict[str, Any]:
+        return {"total": self.total, "statuses": self.counts,
+                "latency": {name: summary(found) for name, found in self.waits.items()},
+                "percentiles": list(PERCENTILES)}  # fmt: skip
 
 
 def operations(emulator: Emulator) -> list[Operation]:
     async def get_stats(request: Request, query: StatsQuery) -> Response:
-        found = emulator.stores.query(
+        found = list(emulator.stores.query(
             provider=query.provider, agent=query.agent, tenant=emulator.tenant(query.tenant)
-        )
-        return JSONResponse(stats(found) | {"percentiles": list(PERCENTILES)})
+        ))  # fmt: skip
+        tally = Tally()
+        for start in range(0, len(found), SLICE):
+            if start:
+                await asyncio.sleep(0)
+            tally.add(found[start : start + SLICE])
+        return JSONResponse(tally.result())
 
     return [
         Operation("GET", "/stats", "Messages per status and latency percentiles.", get_stats,
