@@ -32,16 +32,19 @@ def register(commands: Any) -> None:
     parser = commands.add_parser("conversations", help="run or validate conversation tests")
     verbs = parser.add_subparsers(dest="verb", required=True)
     run = verbs.add_parser("run", help="run conversation files against your bot")
-    run.add_argument("files", nargs="+", type=Path, help="*.convo.yaml files or folders of them")
+    run.add_argument("files", nargs="+", type=Path, metavar="FILE",
+                     help="*.convo.yaml files or folders of them")  # fmt: skip
     run.add_argument("--url", help="a running emulator (default: start one in this process)")
-    run.add_argument("--junit", type=Path, help="write a JUnit XML report to this path")
-    run.add_argument("--config", help="YAML config of the emulator started in this process "
-                     "(and the control token for --url)")  # fmt: skip
+    run.add_argument("--junit", type=Path, metavar="PATH",
+                     help="write a JUnit XML report to this path")  # fmt: skip
+    run.add_argument("--config", metavar="FILE", help="YAML config of the emulator started in "
+                     "this process (and the control token for --url)")  # fmt: skip
     run.add_argument("--reset", action="store_true",
                      help="with --url: forget the emulator's state (the file's tenant's, when "
                      "it names one) before each conversation")  # fmt: skip
     validate = verbs.add_parser("validate", help="check conversation files")
-    validate.add_argument("files", nargs="+", type=Path)
+    validate.add_argument("files", nargs="+", type=Path, metavar="FILE",
+                          help="*.convo.yaml files or folders of them")  # fmt: skip
 
 
 def main(args: argparse.Namespace) -> int:
