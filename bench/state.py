@@ -13,6 +13,7 @@ import time
 from typing import Any
 
 from emulator import Config, create_app
+from emulator.core.engine import MessageFilter
 from emulator.gc_tuning import freeze_survivors_of_full_collections
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -90,7 +91,7 @@ async def main(count: int) -> dict[str, Any]:
     emulator = app.state.emulator
     for i in range(100):  # warm up imports, caches and the allocator
         await asgi("POST", "/Rcs/api/v1/Message", generic(i))
-    emulator.reset()
+    await emulator.reset()
     gc.collect()
     before = rss()
     started = time.perf_counter()
@@ -105,7 +106,8 @@ async def main(count: int) -> dict[str, Any]:
     await emulator.advance(60)  # every message delivered and read: events stored too
     gc.collect()
     grown = rss() - before
-    message_id = emulator.stores.of("bench-key").batch(tag)[0].id
+    first = (await emulator.batch("bench-key", tag))[0]
+    message_id = first.id
     now = emulator.clock.now()
     from datetime import UTC, datetime
 
@@ -125,8 +127,10 @@ async def main(count: int) -> dict[str, Any]:
         "bytes_per_message": round(grown / count),
         # Of those, what the one HTTP exchange kept per single-number send takes.
         "exchange_bytes_per_send": {
-            "generic": exchange_bytes(emulator.stores.of("bench-key").batch(tag)[0]),
-            "serwersms": exchange_bytes(next(iter(emulator.stores.query(provider="serwersms")))),
+            "generic": exchange_bytes(first),
+            "serwersms": exchange_bytes(
+                (await emulator.messages(None, MessageFilter(provider="serwersms"), 0, 1)).items[0]
+            ),
         },
         "rss_growth_mb": round(grown / 2**20, 1),
         "send_us_in_process": round(send_seconds / count * 1e6, 1),

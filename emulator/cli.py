@@ -1,4 +1,4 @@
-"""`rcs-emulator serve | scenarios list | scenarios validate FILE | ctl ...`.
+"""`rcs-emulator serve | scenarios list|validate | ctl ... | conversations run|validate`.
 
 Every mistake is one line on stderr, `rcs-emulator: <what>`, with exit 2: a setting (named by
 its flag, variable or file), a flag or command argparse cannot read (with the nearest known
@@ -20,6 +20,7 @@ from typing import NoReturn
 
 from . import ctl
 from .config import Config, ConfigError
+from .conversations import command as conversations
 from .core.scenarios import ScenarioError, builtin_dir, load_book, load_scenario
 from .version import __version__
 
@@ -101,6 +102,7 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("files", nargs="+", type=Path)
 
     ctl.add_parser(commands)
+    conversations.register(commands)
     return parser
 
 
@@ -114,6 +116,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _serve(args)
         if args.command == "ctl":
             return ctl.run(args)
+        if args.command == "conversations":
+            return conversations.main(args)
         if args.verb == "list":
             return _list(args)
         return _validate(args.files)

@@ -175,10 +175,13 @@ class EmulatorHandle:
             lines.append(f"{phone}")
             for m in messages:
                 chips = " ".join(f"[{s['label']}]" for s in m["suggestions"])
-                lines.append(
-                    f"  {m['created'][11:19]} -> {m['provider']} {m['agent_id']} {m['kind']}: "
-                    f"{m['text']!r} {chips} (status {m['status']})".rstrip()
-                )
+                if m["kind"] == "user":  # a thread the phone opened: its events say it all
+                    lines.append(f"  (the phone writes to {m['provider']} {m['agent_id']})")
+                else:
+                    lines.append(
+                        f"  {m['created'][11:19]} -> {m['provider']} {m['agent_id']} "
+                        f"{m['kind']}: {m['text']!r} {chips} (status {m['status']})".rstrip()
+                    )
                 for event in m["events"]:
                     if not event["inbound"]:
                         continue

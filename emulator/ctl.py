@@ -24,7 +24,7 @@ from typing import Any, TextIO
 
 import httpx
 
-from .core.scenario_files import parse_duration
+from .core.delays import parse_duration
 
 DEFAULT_URL = "http://127.0.0.1:8080"
 URL_VARIABLE = "RCS_EMULATOR_URL"

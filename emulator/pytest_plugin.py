@@ -4,6 +4,10 @@
 - `rcs_mock`: httpx calls to the real provider hosts are served by that emulator, through respx.
 - `rcs_webhook_receiver`: a live local receiver for the emulator's callbacks.
 - `@pytest.mark.rcs_emulator(**config)`: a test of its own emulator with those config fields.
+- `rcs_emulator_url`: the session emulator's base URL (for a bot the suite starts itself).
+- Conversation files (`*.convo.yaml`) in the test folders are collected, one test each, run
+  against the session emulator; a failure shows the failing step, what was expected and what
+  came, with the conversation's transcript as a report section.
 
 Refused requests and webhooks that were not accepted fail the test that caused them, unless it
 called `rcs_emulator.expect_errors()`; a failing test's report shows each phone's conversation.
@@ -12,14 +16,24 @@ With RCS_EMULATOR_URL set, the fixtures use that running emulator instead of sta
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from .client import EmulatorHandle
 from .config import Config, ConfigError, unknown_variables
+from .conversations.format import (
+    Conversation,
+    ConversationError,
+    is_conversation_file,
+    load_conversation,
+)
 from .fail_closed import HOW, Guard
 from .server import EmulatorServer
 from .testing import WebhookReceiver
@@ -69,7 +83,8 @@ def rcs_emulator_tenant() -> str | None:
 
 
 @pytest.fixture(scope="session")
-def _rcs_emulator_url(rcs_emulator_config: Config) -> Iterator[str]:
+def rcs_emulator_url(rcs_emulator_config: Config) -> Iterator[str]:
+    """The session emulator's base URL: RCS_EMULATOR_URL's, or one started for the session."""
     external = os.environ.get("RCS_EMULATOR_URL")
     if external:
         yield external
@@ -105,7 +120,7 @@ def rcs_emulator(
             handle = EmulatorHandle(server.base_url, rcs_emulator_tenant, config.control_token)
             yield from _run(request, handle)
         return
-    url = request.getfixturevalue("_rcs_emulator_url")
+    url = request.getfixturevalue("rcs_emulator_url")
     token = rcs_emulator_config.control_token
     yield from _run(request, EmulatorHandle(url, rcs_emulator_tenant, token))
 
@@ -184,3 +199,73 @@ def rcs_webhook_receiver() -> Iterator[WebhookReceiver]:
     delay, times)` to be a failing or slow receiver."""
     with WebhookReceiver() as receiver:
         yield receiver
+
+
+# -- conversation files --------------------------------------------------------------------------
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    if is_conversation_file(file_path):
+        return ConversationFile.from_parent(parent, path=file_path)
+    return None
+
+
+class ConversationFile(pytest.File):
+    """A `*.convo.yaml` file: one test, its conversation."""
+
+    def collect(self) -> Iterator[pytest.Item]:
+        try:
+            conversation = load_conversation(self.path)
+        except ConversationError as exc:
+            raise self.CollectError(str(exc)) from None
+        yield ConversationItem.from_parent(
+            self, name=conversation.name, callobj=_conversation_test(conversation)
+        )
+
+
+class ConversationFailed(AssertionError):
+    """A conversation that did not pass; its text is the report."""
+
+
+class ConversationItem(pytest.Function):
+    """A conversation as a test function of the plugin's fixtures (so a suite's own fixtures,
+    a bot it starts say, apply to it as to any test)."""
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException]) -> Any:  # type: ignore[override]
+        if isinstance(excinfo.value, ConversationFailed):
+            return str(excinfo.value)  # the report itself: a traceback would say nothing more
+        return super().repr_failure(excinfo)
+
+    def reportinfo(self) -> tuple[Path, int | None, str]:
+        return self.path, None, f"conversation: {self.name}"
+
+
+def _conversation_test(conversation: Conversation) -> Callable[..., None]:
+    def conversation_test(
+        request: pytest.FixtureRequest, rcs_emulator: EmulatorHandle, rcs_emulator_config: Config
+    ) -> None:
+        import httpx
+
+        from .conversations.report import failure_text, transcript_text
+        from .conversations.runner import run_conversations
+
+        chosen = conversation
+        if conversation.tenant is None and rcs_emulator.tenant is not None:
+            chosen = conversation.model_copy(update={"tenant": rcs_emulator.tenant})
+        token = rcs_emulator_config.control_token
+        headers = {"X-Emulator-Token": token} if token else {}
+
+        async def go() -> Any:
+            async with httpx.AsyncClient(base_url=rcs_emulator.base_url, headers=headers,
+                                         timeout=30.0) as http:  # fmt: skip
+                return (await run_conversations([chosen], http))[0]
+
+        # In a thread of its own: a suite may hold an event loop running in this one (Playwright's
+        # sync API does), and asyncio.run cannot start inside it.
+        with ThreadPoolExecutor(1) as pool:
+            result = pool.submit(asyncio.run, go()).result()
+        request.node.add_report_section("call", "conversation", transcript_text(result))
+        if not result.passed:
+            raise ConversationFailed(failure_text(result))
+
+    return conversation_test

@@ -1,8 +1,9 @@
-"""POST /inbound: act as the person holding the phone (type a reply, or tap a suggestion)."""
+"""POST /inbound: act as the person holding the phone (type a reply, tap a suggestion, or write
+first to an agent that has sent it nothing)."""
 
 from __future__ import annotations
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -22,6 +23,11 @@ class InboundBody(Strict):
     text: str | None = None
     postback: str | None = None
     message_id: str | None = None  # the message acted on; else the agent's latest to the phone
+    tenant: str | None = Field(
+        None,
+        description="Where a thread the phone opens lives (the API key or account the agent's "
+        "bot uses); else the tenant the agent's settings name, else 'default'.",
+    )
 
     @model_validator(mode="after")
     def _one_action(self) -> InboundBody:
@@ -35,7 +41,8 @@ def operations(emulator: Emulator) -> list[Operation]:
         try:
             msg, event = await emulator.inbound(body.provider, body.agent_id, body.phone,
                                                 text=body.text, postback=body.postback,
-                                                message_id=body.message_id or None)  # fmt: skip
+                                                message_id=body.message_id or None,
+                                                tenant=emulator.tenant(body.tenant))  # fmt: skip
         except InboundError as exc:
             raise ApiError(409, str(exc)) from None
         return JSONResponse({"message_id": msg.id, "event": event.type.value,
@@ -45,7 +52,10 @@ def operations(emulator: Emulator) -> list[Operation]:
         Operation("POST", "/inbound", "Act as the user: type a message, or tap a suggestion by "
                   "its postback.", inbound, body=InboundBody,
                   description="Acts on the latest message the agent sent to that phone, or on "
-                  "the message named by message_id (which must be that agent's, to that phone).",
+                  "the message named by message_id (which must be that agent's, to that phone). "
+                  "A text to an agent that has sent the phone nothing opens a thread: a record of "
+                  "kind 'user' holds the phone's message, and the agent gets the callback a "
+                  "typed message makes.",
                   responses={200: "The event and the message it belongs to.",
-                             409: "Nothing to act on, or the phone cannot answer."}),
+                             409: "Nothing to tap, or the phone cannot answer."}),
     ]  # fmt: skip

@@ -204,10 +204,12 @@ class Emulator:
         text: str | None = None,
         postback: str | None = None,
         message_id: str | None = None,
+        tenant: str | None = None,
     ) -> tuple[Message, Event]:
         """The user acts on the latest message this agent sent to this phone, or on the one
         named by `message_id` (a chip of an earlier card stays tappable); its callbacks are
-        made before this returns."""
+        made before this returns. A phone the agent has sent nothing may still write first:
+        its text opens a thread in `tenant` (Lifecycle.thread_tenant)."""
         if message_id is not None:
             message = await self.engine.message(None, message_id)
             if message is None or (message.provider, message.agent_id, message.phone) != (
@@ -220,7 +222,15 @@ class Emulator:
         else:
             message = await self.engine.latest_to(None, provider, agent_id, phone)
         if message is None:
-            raise InboundError(f"{provider} agent {agent_id} has sent nothing to {phone}")
+            if postback is not None or not text:
+                raise InboundError(f"{provider} agent {agent_id} has sent nothing to {phone}: "
+                                   "there is no suggestion to tap (a phone may write first, "
+                                   "with text)")  # fmt: skip
+            unit = await self.engine.begin(self.lifecycle.thread_tenant(provider, agent_id, tenant))
+            opened = self.lifecycle.open_thread(unit, provider, agent_id, phone, text)
+            await self.engine.commit(unit)
+            await self.deliveries.drain()
+            return opened
         unit = await self.engine.begin(message.tenant, Wants(messages=[message.id]))
         held = unit.message(message.id)
         if held is None:

@@ -147,7 +147,8 @@ class Engine(Protocol):
         offset: int,
         limit: int,
     ) -> Found[Message]:
-        """A provider's messages created in [since, until]: one page, in the order asked."""
+        """A provider's messages sent (created) in [since, until], threads phones opened left
+        out: one page, in the order asked."""
 
     async def query(
         self, tenant: str | None, where: MessageFilter, *, offset: int, limit: int | None

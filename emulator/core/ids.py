@@ -115,6 +115,10 @@ class IdSource:
     def uniform(self, low: float, high: float) -> float:
         return self._random().uniform(low, high)
 
+    def random(self) -> random.Random:
+        """The seeded generator itself, for a distribution's draws (scenario delays, mixes)."""
+        return self._random()
+
     def sentence(self) -> str:
         if self._draws.forked:  # Faker keeps its own generator: start it from the command's
             self.faker.seed_instance(self._random().getrandbits(64))

@@ -20,6 +20,8 @@ from .engine import Due, DueKind, Unit
 from .ids import IdSource
 from .models import (
     EVENT_STATUS,
+    NO_CONTENT,
+    USER_MESSAGE,
     Channel,
     Event,
     EventType,
@@ -32,6 +34,9 @@ from .scenario_files import Step
 from .settings import EmulatorSettings
 
 RECEIPTS = (EventType.DELIVERED, EventType.READ)  # in the order a phone sends them
+# Where a thread a phone opens lives when neither the caller nor the agent's settings name a
+# tenant (the API key or account the agent's bot uses).
+DEFAULT_TENANT = "default"
 ANSWERS = (EventType.REPLY, EventType.ACTION, EventType.MESSAGE)  # the user's own messages
 
 
@@ -84,13 +89,10 @@ class Lifecycle:
         if message.channel is Channel.RCS and not resolution.capable:
             self.fire(unit, message, EventType.NO_CAPABILITY)
             return
-        steps = resolution.sms_timeline if message.channel is Channel.SMS else resolution.timeline
+        plan = resolution.sms_timeline if message.channel is Channel.SMS else resolution.timeline
         due = now
-        for step in steps:
-            delay = step.after
-            if isinstance(delay, tuple):
-                delay = self.ids.uniform(*delay)
-            due += delay
+        for step in plan.steps(self.ids):
+            due += step.after.sample(self.ids)
             unit.schedule(due, Due(DueKind.STEP, unit.tenant, message.id, step))
 
     def run(self, unit: Unit, task: Due) -> None:
@@ -207,11 +209,37 @@ class Lifecycle:
         self._receipts_before_answer(unit, message)
         return self.fire(unit, message, EventType.MESSAGE, text=text)
 
+    def thread_tenant(self, provider: str, agent_id: str, tenant: str | None) -> str:
+        """Where a thread the phone opens lives: the tenant given, else the one the agent's
+        settings name (when exactly one does), else DEFAULT_TENANT."""
+        if tenant is not None:
+            return tenant
+        named = {a.tenant for a in self.directory.agents.values()
+                 if (a.provider, a.agent_id) == (provider, agent_id) and a.tenant}  # fmt: skip
+        return named.pop() if len(named) == 1 else DEFAULT_TENANT
+
+    def open_thread(
+        self, unit: Unit, provider: str, agent_id: str, phone: str, text: str
+    ) -> tuple[Message, Event]:
+        """The phone writes to an agent that has sent it nothing: a record of the user's own
+        message (kind USER_MESSAGE) in the unit's tenant, whose MESSAGE event makes the
+        provider's callback for a typed text."""
+        if not self.directory.capable(phone):
+            raise InboundError(f"{phone} has no RCS capability: it cannot write over RCS")
+        now = self.clock.now()
+        message = Message(id=self.ids.uuid(), provider=provider, tenant=unit.tenant,
+                          agent_id=agent_id, phone=phone, channel=Channel.RCS,
+                          kind=USER_MESSAGE, text=text, created_at=now, send_at=now,
+                          content=NO_CONTENT, status=Status.DELIVERED)  # fmt: skip
+        unit.add(message)
+        self.notices.publish("message", provider, agent_id, phone, message.id)
+        return message, self.fire(unit, message, EventType.MESSAGE, text=text)
+
     def _receipts_before_answer(self, unit: Unit, message: Message) -> None:
         """A phone that answers has received and shown the message: if it has not said so yet,
         it says delivered, then read, before the answer (each once, in that order)."""
-        if message.channel is not Channel.RCS:
-            return
+        if message.channel is not Channel.RCS or message.kind == USER_MESSAGE:
+            return  # (the user's own message is not received by the user)
         for receipt in RECEIPTS:
             if not has_event(message, receipt):
                 self.fire(unit, message, receipt)

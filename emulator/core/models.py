@@ -68,6 +68,12 @@ STATUS_RANK: dict[Status, int] = {
 }
 
 
+# The kind of the record a phone's own message makes when it writes to an agent that has sent it
+# nothing (RCS lets a person open a thread with a business): the user's message, not the agent's.
+# It is never sent, so it has no SENT event, no scenario timeline and no receipts.
+USER_MESSAGE = "user"
+
+
 @dataclass(slots=True)
 class Suggestion:
     """A chip the user can tap. kind: reply, url, dial, map, calendar, share_location."""
@@ -103,7 +109,7 @@ class Message:
     agent_id: str
     phone: str
     channel: Channel
-    kind: str  # text, file, richcard, carousel, sms
+    kind: str  # text, file, richcard, carousel, sms; USER_MESSAGE for a thread the phone opened
     text: str
     created_at: float
     send_at: float

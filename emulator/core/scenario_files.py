@@ -4,14 +4,21 @@ rules. A bad file is refused with an error naming the place and the rule it brok
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
+from .delays import NO_DELAY, Delay, parse_delay
 from .models import EventType
-
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
-_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
 
 # Words a scenario may use for an event, and the event they mean.
 EVENT_WORDS: dict[str, EventType] = {
@@ -32,20 +39,6 @@ class ScenarioError(ValueError):
     """A scenario file or name that cannot be used; the message says where and why."""
 
 
-def parse_duration(value: Any) -> float:
-    if isinstance(value, bool):
-        raise ValueError("a delay is a number of seconds or a string like '2s', '5m', '1h'")
-    if isinstance(value, int | float):
-        seconds = float(value)
-    elif isinstance(value, str) and (m := _DURATION.match(value)):
-        seconds = float(m.group(1)) * _UNITS[m.group(2)]
-    else:
-        raise ValueError("a delay is a number of seconds or a string like '2s', '5m', '1h'")
-    if seconds < 0:
-        raise ValueError("a delay cannot be negative")
-    return seconds
-
-
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -58,27 +51,31 @@ class Condition(_Strict):
     kind: Literal["text", "file", "richcard", "carousel", "sms"] | None = None
 
 
+AFTER_SCHEMA = {
+    "description": "delay after the previous step: seconds, '5m', [low, high], or a "
+    "distribution such as {lognormal: {median: 2, p99: 30}}",
+    "anyOf": [
+        {"type": "number", "minimum": 0},
+        {"type": "string"},
+        {"type": "array", "minItems": 2, "maxItems": 2},
+        {"type": "object"},
+    ],
+}
+StepDelay = Annotated[
+    Delay,
+    BeforeValidator(parse_delay),
+    PlainSerializer(lambda delay: delay.spec()),
+    WithJsonSchema(AFTER_SCHEMA),
+]
+
+
 class Step(_Strict):
-    after: Annotated[
-        float | tuple[float, float], Field(description="delay after the previous step")
-    ] = 0.0
+    after: StepDelay = NO_DELAY
     event: str
     suggestion: int | None = Field(default=None, ge=1, description="1-based chip position")
     postback: str | None = None
     text: str | None = None
     when: Condition | None = Field(default=None, alias="if")
-
-    @field_validator("after", mode="before")
-    @classmethod
-    def _delay(cls, value: Any) -> float | tuple[float, float]:
-        if isinstance(value, list | tuple):
-            if len(value) != 2:
-                raise ValueError("a delay range is [low, high]")
-            low, high = parse_duration(value[0]), parse_duration(value[1])
-            if high < low:
-                raise ValueError("a delay range needs low <= high")
-            return (low, high)
-        return parse_duration(value)
 
     @field_validator("event")
     @classmethod
@@ -135,17 +132,46 @@ class Match(_Strict):
         return self.pattern is not None and re.search(self.pattern, phone) is not None
 
 
+class Outcome(_Strict):
+    """One of a mix's timelines, lived through by about `weight` parts of the recipients."""
+
+    weight: float = Field(gt=0, allow_inf_nan=False)
+    name: str | None = None
+    timeline: list[Step] = []
+
+
+def _one_plan(owner: str, timeline: bool, mix: list[Outcome] | None) -> None:
+    if timeline and mix is not None:
+        raise ValueError(f"{owner} has a timeline or a mix of timelines, not both")
+
+
 class Rule(_Strict):
     name: str
     description: str = ""
     match: Match
     capable: bool = True
     timeline: list[Step] = []
+    mix: list[Outcome] | None = Field(
+        default=None, min_length=1, description="timelines by weight, instead of one timeline"
+    )
+
+    @model_validator(mode="after")
+    def _plan(self) -> Rule:
+        _one_plan("a rule", "timeline" in self.model_fields_set, self.mix)
+        return self
 
 
 class ScenarioFile(_Strict):
     name: str
     description: str = ""
     default: list[Step] = Field(default_factory=list, description="timeline when no rule matches")
+    mix: list[Outcome] | None = Field(
+        default=None, min_length=1, description="timelines by weight when no rule matches"
+    )
     sms: list[Step] = Field(default_factory=list, description="timeline of SMS fallbacks")
     rules: list[Rule] = []
+
+    @model_validator(mode="after")
+    def _plan(self) -> ScenarioFile:
+        _one_plan("a scenario's default", "default" in self.model_fields_set, self.mix)
+        return self

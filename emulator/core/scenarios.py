@@ -6,8 +6,10 @@ the file, the place in it and the rule it broke. See README.md for the format.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from bisect import bisect_right
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +19,33 @@ from pydantic import (
 )
 
 from . import pydantic_errors
-from .scenario_files import Rule, ScenarioError, ScenarioFile, Step
+from .delays import Delay, Draws  # noqa: F401 - Delay: what a step waits, for the core
+from .scenario_files import Outcome, Rule, ScenarioError, ScenarioFile, Step
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What a recipient lives through after a send: one timeline, or one of a mix's timelines
+    drawn by weight (seeded, so a seeded run repeats its mix). Each step's delay is a
+    `Delay` (core.delays): `step.after.sample(draws)`."""
+
+    timelines: tuple[tuple[Step, ...], ...]
+    bounds: tuple[float, ...] = ()  # cumulative weights of a mix; empty for one timeline
+
+    @classmethod
+    def single(cls, steps: Sequence[Step]) -> Plan:
+        return cls((tuple(steps),))
+
+    @classmethod
+    def mix(cls, outcomes: Sequence[Outcome]) -> Plan:
+        timelines = tuple(tuple(o.timeline) for o in outcomes)
+        return cls(timelines, tuple(accumulate(o.weight for o in outcomes)))
+
+    def steps(self, draws: Draws) -> tuple[Step, ...]:
+        if not self.bounds:
+            return self.timelines[0]  # draws nothing: a plain timeline leaves the seed alone
+        point = draws.random().random() * self.bounds[-1]
+        return self.timelines[min(bisect_right(self.bounds, point), len(self.timelines) - 1)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,8 +55,8 @@ class Resolution:
     scenario: str
     rule: str | None
     capable: bool
-    timeline: tuple[Step, ...]
-    sms_timeline: tuple[Step, ...]
+    timeline: Plan
+    sms_timeline: Plan
 
 
 class Scenario:
@@ -36,12 +64,14 @@ class Scenario:
         self.spec = spec
         self.source = source
         # Exact numbers resolve through a dict; only prefixes and patterns are tried in order.
-        sms = tuple(spec.sms)
-        self._default = Resolution(spec.name, None, True, tuple(spec.default), sms)
+        sms = Plan.single(spec.sms)
+        default = Plan.mix(spec.mix) if spec.mix is not None else Plan.single(spec.default)
+        self._default = Resolution(spec.name, None, True, default, sms)
         self._exact: dict[str, Resolution] = {}
         self._other: list[tuple[Rule, Resolution]] = []
         for rule in spec.rules:
-            resolution = Resolution(spec.name, rule.name, rule.capable, tuple(rule.timeline), sms)
+            plan = Plan.mix(rule.mix) if rule.mix is not None else Plan.single(rule.timeline)
+            resolution = Resolution(spec.name, rule.name, rule.capable, plan, sms)
             exact = ([rule.match.number] if rule.match.number else []) + (rule.match.numbers or [])
             only_exact = rule.match.prefix is None and rule.match.pattern is None
             for number in exact:
@@ -68,6 +98,11 @@ class Scenario:
             "description": self.spec.description,
             "source": self.source,
             "default": [s.model_dump(exclude_none=True, by_alias=True) for s in self.spec.default],
+            **(
+                {"mix": [o.model_dump(exclude_none=True, by_alias=True) for o in self.spec.mix]}
+                if self.spec.mix is not None
+                else {}
+            ),
             "sms": [s.model_dump(exclude_none=True, by_alias=True) for s in self.spec.sms],
             "rules": [r.model_dump(exclude_none=True, by_alias=True) for r in self.spec.rules],
         }

@@ -20,7 +20,7 @@ import httpx
 
 from ..core.clock import Clock
 from ..core.engine import Due, DueKind, Found, MessageFilter, Wants
-from ..core.models import Event, Message, Status, StoredFile, TimelineEntry
+from ..core.models import USER_MESSAGE, Event, Message, Status, StoredFile, TimelineEntry
 from ..delivery.attempts import AttemptMaker
 from ..delivery.deliveries import Callback, Delivery
 from ..delivery.dispatcher import Dispatcher
@@ -199,7 +199,9 @@ class MemoryEngine:
         store = self._stores.get(tenant)
         if store is None:
             return Found([], 0)
-        view = store.sent_between(provider, since, until)  # no copy: a view of the index
+        view: Sequence[Message] = store.sent_between(provider, since, until)  # a view, no copy
+        if store.user_messages:  # threads phones opened are the phones' messages, not sent
+            view = [m for m in view if m.kind != USER_MESSAGE]
         total = len(view)
         if newest_first:
             stop, start = total - offset, max(0, total - offset - limit)

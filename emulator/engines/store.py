@@ -13,7 +13,15 @@ from collections.abc import Hashable, Iterable, Iterator, Sequence
 from sys import intern
 from typing import Any, Protocol
 
-from ..core.models import STATUS_RANK, Event, Message, Status, StoredFile, TimelineEntry
+from ..core.models import (
+    STATUS_RANK,
+    USER_MESSAGE,
+    Event,
+    Message,
+    Status,
+    StoredFile,
+    TimelineEntry,
+)
 from .logs import EMPTY, Log, View
 from .timeline import NO_EVENTS, Timeline
 
@@ -61,6 +69,9 @@ class Store:
         self._timeline: dict[Any, Timeline] = {}  # by (provider, agent)
         self._timeline_phone: dict[Any, Timeline] = {}  # by (provider, agent, phone)
         self.files: dict[str, StoredFile] = {}
+        # Records of threads phones opened (kind USER_MESSAGE), which reads of what the agent
+        # sent leave out: while there are none, such a read can answer with a view of an index.
+        self.user_messages = 0
 
     # -- writes -----------------------------------------------------------------------------
 
@@ -90,6 +101,8 @@ class Store:
                 log = index[key] = Log()
             log._items.append(message)  # Log.append without a Python call: the hot path
         self._by_status[message.status][message.id] = message
+        if message.kind == USER_MESSAGE:
+            self.user_messages += 1
         for observer in self.observers:
             observer.message_changed(message)
 
@@ -160,6 +173,8 @@ class Store:
             else:
                 del self._by_batch[message.batch]
         del self._by_status[message.status][message.id]
+        if message.kind == USER_MESSAGE:
+            self.user_messages -= 1
         for observer in self.observers:
             observer.message_changed(message)
         for timelines, key in self._timeline_keys(message):

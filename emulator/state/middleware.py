@@ -25,9 +25,16 @@ PROBES = ("/_emulator/health",)
 PROBE_WAIT = 1.0
 
 
+# Calls that change state only through the requests they make themselves (each a command of
+# its own): a conversation run, which plays the phone through the control API.
+LOCAL_CALLS = ("/_emulator/conversations/run",)
+
+
 def kind_of(scope: Scope) -> str:
     """'command' (appended, applied everywhere), 'read' (after a catch-up) or 'local'."""
     path: str = scope["path"]
+    if path in LOCAL_CALLS:
+        return "local"
     if path.startswith("/_emulator"):
         return "read" if scope["method"] in READS else "command"
     if path == "/" or path.startswith("/ui/"):

@@ -210,11 +210,14 @@ async def test_default_webhook_url_from_config(mode, redis_url, webhook):
         )
 
 
-async def test_inbound_needs_a_conversation(client):
+async def test_a_tap_needs_a_message_to_tap_on(client):
     response = await client.post("/_emulator/inbound", json={
-        "provider": "generic", "agent_id": "nobody", "phone": "+46701234567", "text": "hi"})  # fmt: skip
+        "provider": "generic", "agent_id": "nobody", "phone": "+46701234567", "postback": "yes"})  # fmt: skip
     assert response.status_code == 409
-    assert "has sent nothing" in response.json()["error"]
+    assert response.json()["error"] == (
+        "generic agent nobody has sent nothing to +46701234567: there is no suggestion to tap "
+        "(a phone may write first, with text)"
+    )
     await generic_send(client, "+46701234567")
     bad_postback = await client.post("/_emulator/inbound", json={
         "provider": "generic", "agent_id": AGENT, "phone": "+46701234567", "postback": "nope"})  # fmt: skip

@@ -7,7 +7,7 @@ from typing import Any
 
 from ...core.emulator import Emulator
 from ...core.engine import Found, MessageFilter
-from ...core.models import Message
+from ...core.models import USER_MESSAGE, Message
 from ...http.validators import is_whole_number
 from . import payloads
 from .errors import SerwerSmsApiError, SerwerSmsError
@@ -51,6 +51,7 @@ async def find(
         m
         for m in candidates
         if m.provider == NAME
+        and m.kind != USER_MESSAGE  # a thread a phone opened: the phone's message, not a report
         and (phone is None or m.phone == phone)
         and (wanted is None or m.status in wanted)
     ]

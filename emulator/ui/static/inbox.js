@@ -16,6 +16,7 @@ const THREAD_SHOWN = 200; // the newest of one conversation
 const WEBHOOKS_SHOWN = 50;
 const root = document.getElementById("conversations");
 
+const USER_MESSAGE = "user"; // the kind of a phone's own first message to an agent
 const keyOf = (m) => `${m.provider}|${m.agent_id}|${m.phone}`;
 const latestTime = (messages) => messages.reduce(
   (t, m) => [m.created, ...m.events.map((e) => e.time)].reduce((a, b) => (a > b ? a : b), t), "");
@@ -48,12 +49,15 @@ function conversationNode(all) {
   const thread = el("div", "thread");
   const items = [];
   for (const m of messages) {
-    const tap = (body) => inbound(m, { ...body, message_id: m.id });
-    const turn = agentBubble(m, fileUrl, tap, m === last);
-    const bubble = turn.querySelector(".bubble");
-    bubble.tabIndex = 0; // Enter opens the message's details, as a click does
-    bubble.title = "Open this message's details";
-    items.push({ time: m.send_at, node: turn });
+    // A thread the phone opened (kind "user") holds only the user's own words: no agent bubble.
+    if (m.kind !== USER_MESSAGE) {
+      const tap = (body) => inbound(m, { ...body, message_id: m.id });
+      const turn = agentBubble(m, fileUrl, tap, m === last);
+      const bubble = turn.querySelector(".bubble");
+      bubble.tabIndex = 0; // Enter opens the message's details, as a click does
+      bubble.title = "Open this message's details";
+      items.push({ time: m.send_at, node: turn });
+    }
     items.push(...userBubbles(m));
   }
   items.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0));

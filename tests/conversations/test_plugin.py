@@ -1,0 +1,96 @@
+"""Conversation files in a user's test folder, collected by the pytest plugin (pytester): one
+test per file against the session emulator, the bot started by the suite's own conftest."""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import BOT, EXAMPLES
+
+pytest_plugins = ["pytester"]
+
+# What a user's conftest.py does: the bot is a process of the suite, sending to the session
+# emulator (rcs_emulator_url), whose callbacks go to the bot.
+CONFTEST = f"""
+import os, socket, subprocess, sys, time
+
+import httpx
+import pytest
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+BOT_PORT = free_port()
+
+
+@pytest.fixture(scope="session")
+def rcs_emulator_config(rcs_emulator_config):
+    return rcs_emulator_config.with_overrides(webhook_url=f"http://127.0.0.1:{{BOT_PORT}}/webhook")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def booking_bot(rcs_emulator_url):
+    env = os.environ | {{"EMULATOR_URL": rcs_emulator_url, "PORT": str(BOT_PORT)}}
+    bot = subprocess.Popen([sys.executable, {str(BOT)!r}], env=env)
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            httpx.get(f"http://127.0.0.1:{{BOT_PORT}}/", timeout=1)
+            break
+        except httpx.HTTPError:
+            assert time.monotonic() < deadline, "the bot did not start"
+            time.sleep(0.05)
+    yield
+    bot.terminate()
+    bot.wait(10)
+"""
+
+
+def suite(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(CONFTEST)
+    for path in sorted(EXAMPLES.rglob("*.convo.yaml")):
+        pytester.path.joinpath(path.name).write_text(path.read_text())
+
+
+def test_each_file_is_a_test_with_the_same_failure_report(pytester: pytest.Pytester):
+    suite(pytester)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-rf")
+    result.assert_outcomes(passed=4, failed=1)
+    result.stdout.fnmatch_lines([
+        "*_ conversation: Generic - expects a greeting the bot does not send _*",
+        "*wrong-greeting.convo.yaml: Generic - expects a greeting the bot does not send "
+        "(generic agent booking_agent, phone +46701234569)",
+        'failed at step 2 (line 9) of 3: expect: text "Hi! What time suits you?"',
+        '  expected: text "Hi! What time suits you?"',
+        '  came:     "Hello! When shall we come?" [10:00] [12:00]',
+        "*- Captured conversation call -*",
+        "phone: hi",
+        'bot:   "Hello! When shall we come?" [10:00] [12:00]',
+        "FAILED wrong-greeting.convo.yaml::Generic - expects a greeting the bot does not send",
+    ])  # fmt: skip
+    # No traceback of the plugin's own code: the report is the conversation's.
+    assert "pytest_plugin.py" not in result.stdout.str()
+    # Test ids and -k select conversations by their names.
+    selected = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-k", "brochure", "-v")
+    selected.assert_outcomes(passed=1, deselected=4)
+    selected.stdout.fnmatch_lines(["*serwersms-brochure.convo.yaml::SerwerSMS - the brochure is "
+                                   "a PDF PASSED*"])  # fmt: skip
+
+
+def test_a_bad_file_is_a_collection_error_naming_the_step_and_key(pytester: pytest.Pytester):
+    pytester.path.joinpath("bad.convo.yaml").write_text(
+        'provider: generic\nagent: a\nphone: "+46701234567"\nsteps:\n  - expect: {txt: a}\n'
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines([
+        "*ERROR collecting bad.convo.yaml*",
+        "*bad.convo.yaml: step 1 (expect, line 5): unknown key 'txt' (did you mean 'text'?)",
+    ])  # fmt: skip
+    # Without the plugin, such files are nobody's business.
+    plain = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:rcs_emulator")
+    assert plain.ret == pytest.ExitCode.NO_TESTS_COLLECTED
