@@ -74,7 +74,7 @@ def views(page, client: httpx.Client, receiver: WebhookReceiver, base: str, fold
                 "phone": "+46701110003", "text": "Is it in stock?"}).raise_for_status()  # fmt: skip
     failing = page.locator("#webhooks > li[data-state=retrying]").first
     failing.locator("summary").click()
-    page.locator("aside[aria-label='webhook log']").screenshot(path=folder / "view-webhook-log.png")
+    page.locator("#webhook-log").screenshot(path=folder / "view-webhook-log.png")
     print(folder / "view-webhook-log.png", "- the webhook log with a failing receiver")
     page.emulate_media(color_scheme="dark")
     page.screenshot(path=folder / "view-dark.png")
