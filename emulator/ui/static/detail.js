@@ -205,7 +205,8 @@ export function closeDetail() {
 }
 
 const focusables = (root) => [...root.querySelectorAll("button, [href], input, summary, [tabindex]:not([tabindex='-1'])")]
-  .filter((node) => !node.disabled && node.getClientRects().length);
+  // (inside a closed <details> a node still has boxes, but checkVisibility knows it is hidden)
+  .filter((node) => !node.disabled && (node.checkVisibility ? node.checkVisibility() : node.getClientRects().length));
 
 document.addEventListener("keydown", (event) => {
   const root = panel();

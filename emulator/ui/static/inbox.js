@@ -22,12 +22,15 @@ function say(text) {
   banner.hidden = !text;
 }
 
-async function drawSurroundings() {
+// The webhook log and the clock: fetched while the conversations load, drawn after them.
+function loadSurroundings() {
   const search = searching();
   const filters = { ...(view.failuresOnly ? { failing: "true" } : {}), ...(search ? { q: search } : {}) };
-  const [deliveries, clock] = await Promise.all([
-    newest("/_emulator/webhooks", filters, logWindow), api("/_emulator/clock"),
-  ]);
+  return Promise.all([newest("/_emulator/webhooks", filters, logWindow), api("/_emulator/clock")]);
+}
+
+function drawSurroundings([deliveries, clock]) {
+  const search = searching();
   drawLog(document.getElementById("webhooks"), deliveries.items, (id) => openDetail(id));
   document.getElementById("log-summary").replaceChildren(...logSummary(
     deliveries.items.length, deliveries.total, search, view.failuresOnly,
@@ -75,15 +78,17 @@ async function drawOnce() {
   owed = false;
   detailOwed = false;
   changed.clear();
+  const surroundings = loadSurroundings();
+  surroundings.catch(() => {}); // awaited below; a failure is reported there
   try {
     if (all) {
       await loadAll();
       drawConversations();
     } else if (keys.length) {
-      for (const key of keys) await loadOne(key);
+      await Promise.all(keys.map(loadOne));
       drawConversations(keys);
     }
-    await drawSurroundings();
+    drawSurroundings(await surroundings);
     if (detail) await refreshDetail();
     if (live.dataset.state === "live") say(null);
   } catch (error) {
@@ -189,10 +194,11 @@ function busy(on) {
     group.classList.toggle("busy", on);
   }
 }
+let moving = false; // from the click until the page shows what the advance did
 for (const button of advancing) {
   button.addEventListener("click", async () => {
-    if (holding) return;
-    holding = true;
+    if (moving) return;
+    moving = holding = true;
     busy(true);
     try {
       await post("/_emulator/clock/advance", { seconds: Number(button.dataset.advance) });
@@ -200,8 +206,12 @@ for (const button of advancing) {
       toast(`Could not move the clock: ${error.message}`, "error");
     }
     holding = false;
-    await drawFresh();
-    busy(false);
+    try {
+      await drawFresh();
+    } finally {
+      busy(false);
+      moving = false;
+    }
   });
 }
 

@@ -32,6 +32,9 @@ export function readingOf(box) {
 }
 
 export function keepReading(box, reading) {
+  // Laid out now, not when the browser next decides it is on screen (content-visibility):
+  // else the scroll set below lands in a thread that has no height yet.
+  box.style.contentVisibility = "visible";
   const thread = box.querySelector(".thread");
   thread.scrollTop = -(reading.up + (thread.scrollHeight - reading.height));
   if (reading.marked || box.dataset.newest !== reading.newest) markNew(box);
