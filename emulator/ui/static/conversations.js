@@ -159,7 +159,9 @@ function conversationNode(key, messages) {
   Object.assign(box.dataset, { key, phone: first.phone, provider: first.provider, agent: first.agent_id,
                                newest: messages[messages.length - 1].id, signature: signature(key, messages) });
   box.setAttribute("aria-label", `Conversation of ${agent} with ${first.phone}`);
-  const title = el("h3", null, `${agent} `);
+  const title = el("h3");
+  // An agent known only by a UUID (a SerwerSMS bot) is named by its first segment.
+  title.append(agent === first.agent_id ? shortId(agent) : agent, " ");
   title.dir = "auto";
   const about = el("small", null, `${first.phone} \u00b7 ${titleOf(first.provider)}`);
   about.dir = "ltr";
