@@ -160,7 +160,7 @@ function conversationNode(key, messages) {
                                newest: messages[messages.length - 1].id, signature: signature(key, messages) });
   box.setAttribute("aria-label", `Conversation of ${agent} with ${first.phone}`);
   const title = el("h3");
-  // An agent known only by a UUID (a SerwerSMS bot) is named by its first segment.
+  // An agent known only by a UUID (a bot of some providers) is named by its first segment.
   title.append(agent === first.agent_id ? shortId(agent) : agent, " ");
   title.dir = "auto";
   const about = el("small", null, `${first.phone} \u00b7 ${titleOf(first.provider)}`);
