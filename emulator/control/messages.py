@@ -1,4 +1,5 @@
-"""GET /messages and /messages/{id}: what clients sent, with status, events and layout."""
+"""GET /messages and /messages/{id}: what clients sent, with status, events and layout; GET
+/conversations: each agent's exchange with one phone, with how many messages it holds."""
 
 from __future__ import annotations
 
@@ -8,12 +9,14 @@ from pydantic import Field
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ..core.clock import iso
 from ..core.emulator import Emulator
 from ..core.engine import MessageFilter
 from ..core.models import Message, Status
-from ..http.operations import ApiError, Operation, Page
+from ..http.operations import ApiError, Operation, Page, page
 from ..http.responses import JSONResponse
 from .params import Phone, ProviderName
+from .search import QUERY_FIELD, matches, title_of, words_of
 from .views import message_view
 
 
@@ -23,19 +26,41 @@ class MessageQuery(Page):
     phone: Phone | None = None
     status: Status | None = None
     tenant: str | None = None
+    q: str | None = QUERY_FIELD
     exchange: bool = Field(True, description="Include each message's HTTP exchange.")
 
 
+class ConversationQuery(Page):
+    provider: ProviderName | None = None
+    agent: str | None = Field(None, description="The agent (or bot) id.")
+    phone: Phone | None = None
+    tenant: str | None = None
+
+
 def operations(emulator: Emulator) -> list[Operation]:
+    def agent_name(m: Message) -> str | None:
+        return emulator.directory.agent_for(m.provider, m.agent_id, m.tenant).name
+
     async def view(m: Message, exchange: bool = True) -> dict[str, Any]:
         shown = message_view(m, await emulator.display(m), emulator.why_no_answer(m), exchange)
-        shown["agent_name"] = emulator.directory.agent_for(m.provider, m.agent_id, m.tenant).name
+        shown["agent_name"] = agent_name(m)
         return shown
+
+    def said(m: Message) -> list[str | None]:
+        """What a search looks in: the fields the inbox shows of a message."""
+        return [m.id, m.phone, m.agent_id, agent_name(m), m.provider, title_of(m.provider),
+                m.text, *(e.text for e in m.events)]  # fmt: skip
 
     async def messages(request: Request, query: MessageQuery) -> Response:
         where = MessageFilter(query.provider, query.agent, query.phone, query.status)
-        found = await emulator.messages(emulator.tenant(query.tenant), where, query.offset,
-                                        query.limit)  # fmt: skip
+        words = words_of(query.q)
+        found = await emulator.messages(
+            emulator.tenant(query.tenant),
+            where,
+            query.offset,
+            query.limit,
+            matching=(lambda m: matches(words, said(m))) if words else None,
+        )
         items = [await view(m, query.exchange) for m in found.items]
         return JSONResponse({"items": items, "total": found.total})
 
@@ -45,9 +70,28 @@ def operations(emulator: Emulator) -> list[Operation]:
             raise ApiError(404, "no message with that id")
         return JSONResponse(await view(found))
 
+    async def conversations(request: Request, query: ConversationQuery) -> Response:
+        where = MessageFilter(query.provider, query.agent, query.phone)
+        found = await emulator.messages(emulator.tenant(query.tenant), where)
+        # One pass, oldest first: each conversation ends up where its newest message stands.
+        held: dict[tuple[str, str, str, str], tuple[int, Message]] = {}
+        for m in found.items:
+            key = (m.tenant, m.provider, m.agent_id, m.phone)
+            count = held.pop(key, (0, m))[0]
+            held[key] = (count + 1, m)
+        items = [{"provider": m.provider, "tenant": m.tenant, "agent_id": m.agent_id,
+                  "agent_name": agent_name(m), "phone": m.phone, "messages": count,
+                  "latest": iso(m.created_at), "latest_id": m.id}
+                 for count, m in held.values()]  # fmt: skip
+        return page(items, lambda item: item, query)
+
     return [
         Operation("GET", "/messages", "Sent messages, oldest first, with status and events.",
                   messages, query=MessageQuery, responses={200: '{"items": [...], "total": N}'}),
         Operation("GET", "/messages/{message_id}", "One message with its suggestions and events.",
                   message, responses={200: "The message.", 404: "No such message."}),
+        Operation("GET", "/conversations", "Each agent's conversation with a phone, the one "
+                  "with the newest message last: how many messages it holds and its newest.",
+                  conversations, query=ConversationQuery,
+                  responses={200: '{"items": [...], "total": N}'}),
     ]  # fmt: skip

@@ -1,4 +1,5 @@
-"""GET /stream: server-sent change notices (what the inbox listens to)."""
+"""GET /stream: server-sent change notices (what the inbox listens to; see core/notices.py for
+how a slow viewer's notices are merged)."""
 
 from __future__ import annotations
 
@@ -10,27 +11,30 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from ..core.emulator import Emulator
+from ..core.notices import PENDING
 from ..http.operations import Operation
+from ..http.protocol import ENDLESS
 
 KEEP_ALIVE = 15.0
 
 
 def operations(emulator: Emulator) -> list[Operation]:
     async def stream(request: Request) -> Response:
-        queue = emulator.notices.watch()
+        viewer = emulator.notices.watch()
+        request.scope[ENDLESS] = True  # a shutdown cuts it instead of waiting for its end
 
         async def events() -> AsyncIterator[str]:
             try:
                 yield "retry: 2000\n\n"
                 while True:
                     try:
-                        notice = await asyncio.wait_for(queue.get(), KEEP_ALIVE)
+                        notices = await asyncio.wait_for(viewer.take(), KEEP_ALIVE)
                     except TimeoutError:
                         yield ": keep-alive\n\n"
                         continue
-                    yield f"event: change\ndata: {json.dumps(notice)}\n\n"
+                    yield "".join(f"event: change\ndata: {json.dumps(n)}\n\n" for n in notices)
             finally:
-                emulator.notices.unwatch(queue)
+                emulator.notices.unwatch(viewer)
 
         return StreamingResponse(
             events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
@@ -38,5 +42,9 @@ def operations(emulator: Emulator) -> list[Operation]:
 
     return [
         Operation("GET", "/stream", "Change notices as server-sent events (event: change).",
-                  stream, responses={200: "text/event-stream"}),
+                  stream, description="Each notice names what changed: `{\"kind\": \"message\" | "
+                  "\"event\" | \"webhook\" | \"reset\" | \"resync\", \"provider\", \"agent_id\", "
+                  "\"phone\", \"message_id\"}`. Notices waiting for a slow reader are merged; past "
+                  f"{PENDING} they become one `resync` (reload everything you show).",
+                  responses={200: "text/event-stream"}),
     ]  # fmt: skip

@@ -15,6 +15,7 @@ from ..http.operations import ApiError, Operation, Page, page
 from ..http.responses import JSONResponse
 from ..http.validators import is_whole_number
 from .params import Phone, ProviderName
+from .search import QUERY_FIELD, matches, title_of, words_of
 
 
 class WebhookQuery(Page):
@@ -26,15 +27,26 @@ class WebhookQuery(Page):
     message: str | None = Field(None, description="Only this message's deliveries (its id).")
     failing: bool = Field(False, description="Only deliveries not accepted (yet): retrying "
                           "or failed.")  # fmt: skip
+    q: str | None = QUERY_FIELD
 
 
 def operations(emulator: Emulator) -> list[Operation]:
+    def described(delivery: Delivery) -> dict[str, Any]:
+        adapter = emulator.providers.get(delivery.provider)
+        return adapter.describe(delivery.payload) if adapter is not None else {}
+
     def view(delivery: Delivery) -> dict[str, Any]:
         """The record, with the provider's own word for the callback and decoded texts."""
-        adapter = emulator.providers.get(delivery.provider)
-        described = adapter.describe(delivery.payload) if adapter is not None else {}
-        return delivery.to_dict() | {"name": described.get("name") or delivery.event,
-                                     "decoded": described.get("decoded") or {}}  # fmt: skip
+        told = described(delivery)
+        return delivery.to_dict() | {"name": told.get("name") or delivery.event,
+                                     "decoded": told.get("decoded") or {}}  # fmt: skip
+
+    def said(delivery: Delivery) -> list[str | None]:
+        """What a search looks in: the fields the inbox's log shows of a delivery."""
+        name = described(delivery).get("name")
+        return [str(delivery.id), delivery.phone, delivery.agent_id, delivery.provider,
+                title_of(delivery.provider), delivery.message_id, delivery.event, name,
+                delivery.url]  # fmt: skip
 
     async def webhooks(request: Request, query: WebhookQuery) -> Response:
         tenant = emulator.tenant(query.tenant)
@@ -42,11 +54,13 @@ def operations(emulator: Emulator) -> list[Operation]:
                                   "agent_id": query.agent, "phone": query.phone,
                                   "state": query.state, "message_id": query.message}  # fmt: skip
         wanted = {k: v for k, v in wanted.items() if v is not None}
+        words = words_of(query.q)
         items = [
             d
             for d in emulator.webhooks()
             if all(getattr(d, k) == v for k, v in wanted.items())
             and (not query.failing or d.state.failing)
+            and (not words or matches(words, said(d)))
         ]
         return page(items, view, query)
 

@@ -159,9 +159,16 @@ class Emulator:
                                               limit=limit)  # fmt: skip
 
     async def messages(
-        self, tenant: str | None, where: MessageFilter, offset: int = 0, limit: int | None = None
+        self,
+        tenant: str | None,
+        where: MessageFilter,
+        offset: int = 0,
+        limit: int | None = None,
+        matching: Callable[[Message], bool] | None = None,
     ) -> Found[Message]:
-        return await self.engine.query(tenant, where, offset=offset, limit=limit)
+        """Messages matching `where` (and `matching`, a test of each), oldest first."""
+        return await self.engine.query(tenant, where, offset=offset, limit=limit,
+                                       matching=matching)  # fmt: skip
 
     async def timeline(
         self,

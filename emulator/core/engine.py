@@ -151,9 +151,16 @@ class Engine(Protocol):
         out: one page, in the order asked."""
 
     async def query(
-        self, tenant: str | None, where: MessageFilter, *, offset: int, limit: int | None
+        self,
+        tenant: str | None,
+        where: MessageFilter,
+        *,
+        offset: int,
+        limit: int | None,
+        matching: Callable[[Message], bool] | None = None,
     ) -> Found[Message]:
-        """Messages matching every given filter, oldest first (of every tenant when None)."""
+        """Messages matching every given filter, and `matching` (a test of each, a search),
+        oldest first (of every tenant when None)."""
 
     async def timeline(
         self,

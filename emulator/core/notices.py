@@ -1,18 +1,63 @@
 """Change notices: what live viewers (the inbox) are told, and the count of changes a periodic
-save watches. A part the Emulator owns."""
+save watches. A part the Emulator owns.
+
+A viewer is told every change, never fewer: notices waiting for a slow viewer are merged (the
+same notice twice is one), and past `PENDING` distinct ones they collapse into one `resync`
+notice (reload what you show), so a burst of thousands of changes (an advance over a big state)
+costs the viewer one reload instead of thousands of notices, and none is dropped unsaid."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Any
 
-QUEUE = 1000  # notices a slow viewer may fall behind by before it misses some
+PENDING = 1000  # distinct notices held for a viewer before they collapse into one resync
+RESYNC: dict[str, Any] = {"kind": "resync", "provider": None, "agent_id": None, "phone": None,
+                          "message_id": None}  # fmt: skip
+NoticeKey = tuple[Any, ...]
+
+
+class Viewer(asyncio.Queue[dict[str, Any]]):
+    """One live viewer's notices, merged while they wait (never full: the emulator publishes
+    into it as into any queue, and it never refuses)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._waiting: dict[NoticeKey, dict[str, Any]] = {}
+        self._overflowed = False
+        self._ready = asyncio.Event()
+
+    def full(self) -> bool:
+        return False
+
+    def put_nowait(self, item: dict[str, Any]) -> None:
+        self._ready.set()
+        if item.get("kind") == "reset":
+            self._waiting.clear()  # a reset redraws everything: what came before is moot
+            self._overflowed = False
+        elif self._overflowed:
+            return
+        elif len(self._waiting) >= PENDING:
+            self._overflowed = True
+            self._waiting.clear()
+            return
+        self._waiting.setdefault(tuple(item.values()), item)
+
+    async def take(self) -> list[dict[str, Any]]:
+        """Every notice waiting (at least one), oldest first; a viewer that fell too far
+        behind gets one resync instead."""
+        await self._ready.wait()
+        self._ready.clear()
+        taken = [RESYNC] if self._overflowed else list(self._waiting.values())
+        self._waiting = {}
+        self._overflowed = False
+        return taken
 
 
 class Notices:
     def __init__(self) -> None:
         self.revision = 0  # counts changes, so a periodic save can skip when nothing changed
-        self.watchers: set[asyncio.Queue[dict[str, Any]]] = set()
+        self.watchers: set[Viewer] = set()
 
     def touch(self) -> None:
         """Something that viewers do not draw changed (settings, an upload): save it."""
@@ -26,22 +71,20 @@ class Notices:
         phone: str | None = None,
         message_id: str | None = None,
     ) -> None:
-        """Tell live viewers that something changed; a viewer that lags loses notices, not
-        correctness: it reloads what it shows on the next one."""
+        """Tell live viewers that something changed."""
         self.revision += 1
         if not self.watchers:
             return
         notice = {"kind": kind, "provider": provider, "agent_id": agent_id, "phone": phone,
                   "message_id": message_id}  # fmt: skip
-        for queue in self.watchers:
-            if not queue.full():
-                queue.put_nowait(notice)
+        for viewer in self.watchers:
+            viewer.put_nowait(notice)
 
-    def watch(self) -> asyncio.Queue[dict[str, Any]]:
-        """A new viewer's queue of notices (stop with `unwatch`)."""
-        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=QUEUE)
-        self.watchers.add(queue)
-        return queue
+    def watch(self) -> Viewer:
+        """A new viewer's notices (stop with `unwatch`)."""
+        viewer = Viewer()
+        self.watchers.add(viewer)
+        return viewer
 
-    def unwatch(self, queue: asyncio.Queue[dict[str, Any]]) -> None:
-        self.watchers.discard(queue)
+    def unwatch(self, viewer: Viewer) -> None:
+        self.watchers.discard(viewer)

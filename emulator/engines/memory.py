@@ -211,9 +211,17 @@ class MemoryEngine:
         return Found(items, total)
 
     async def query(
-        self, tenant: str | None, where: MessageFilter, *, offset: int = 0, limit: int | None = None
+        self,
+        tenant: str | None,
+        where: MessageFilter,
+        *,
+        offset: int = 0,
+        limit: int | None = None,
+        matching: Callable[[Message], bool] | None = None,
     ) -> Found[Message]:
         found = list(self._query(tenant, where))
+        if matching is not None:
+            found = [m for m in found if matching(m)]
         stop = None if limit is None else offset + limit
         return Found(found[offset:stop], len(found))
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from typing import Any
+from typing import Any, cast
 
 import httptools
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -27,6 +27,9 @@ MAX_HEAD = 32 * 1024
 MAX_HEADERS = 100
 REQUEST_LINE_EXTRA = 16  # method, spaces, "HTTP/1.1", CRLF: near enough for a bound
 SWEEPS_PER_TIMEOUT = 4  # a deadline is acted on within a quarter of the timeout after it passed
+# Set in a request's scope by a response that never ends by itself (server-sent events): a
+# graceful shutdown closes its connection at once instead of waiting for it to finish.
+ENDLESS = "rcs.endless"
 
 
 class HeadTooLarge(Exception):
@@ -104,6 +107,17 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.deadline = 0.0
         super().connection_lost(exc)
+
+    def shutdown(self) -> None:
+        """uvicorn waits for every response under way to complete before it stops; an endless
+        one (an inbox's event stream) would hold SIGTERM for ever, so it is cut now (the page
+        says "disconnected" and reconnects to whatever serves next)."""
+        cycle = self.cycle
+        endless = cycle is not None and cast(dict[str, Any], cycle.scope).get(ENDLESS)
+        if cycle is not None and endless and not cycle.response_complete:
+            self.transport.close()
+            return
+        super().shutdown()
 
     def data_received(self, data: bytes) -> None:
         if self._head_open:

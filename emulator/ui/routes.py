@@ -23,6 +23,7 @@ ASSETS = {
     "detail.js": "text/javascript",
     "state.js": "text/javascript",
     "threads.js": "text/javascript",
+    "conversations.js": "text/javascript",
     "inbox.css": "text/css",
 }
 HEADERS = {

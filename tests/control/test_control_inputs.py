@@ -184,11 +184,16 @@ async def test_the_openapi_description_lists_every_operation_with_its_models(cli
         "status",
         "tenant",
         "exchange",
+        "q",
         "limit",
         "offset",
     } == names
     webhooks = spec["paths"]["/_emulator/webhooks"]["get"]
-    assert {"agent", "message", "failing"} <= {p["name"] for p in webhooks["parameters"]}
+    assert {"agent", "message", "failing", "q"} <= {p["name"] for p in webhooks["parameters"]}
+    conversations = spec["paths"]["/_emulator/conversations"]["get"]
+    assert {"provider", "agent", "phone", "tenant", "limit", "offset"} == {
+        p["name"] for p in conversations["parameters"]
+    }
     assert "/_emulator/webhooks/{delivery_id}/redeliver" in spec["paths"]
 
 

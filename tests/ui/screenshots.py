@@ -30,12 +30,6 @@ def main(folder: Path) -> None:
     ):
         shown = send_showcase(client)
         client.post("/_emulator/clock/advance", json={"seconds": 60}).raise_for_status()
-        for body in (
-            {"provider": "generic", "agent_id": AGENT, "phone": "+46701110001", "postback": "yes"},
-            {"provider": "generic", "agent_id": AGENT, "phone": "+46701110002",
-             "text": "Do you deliver on Sundays?"},
-        ):  # fmt: skip
-            client.post("/_emulator/inbound", json=body).raise_for_status()
         browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1500, "height": 1100})
         # The showcase's audio lives on an example host; here it is a second of silence, so the
@@ -55,6 +49,15 @@ def main(folder: Path) -> None:
                 )
             conversation.screenshot(path=target)
             print(target, "-", item.title)
+        # Then the user answers two of them (one tap, one typed), live, for the whole page's
+        # picture (each kind's picture shows its chips before an answer closes them).
+        for body in (
+            {"provider": "generic", "agent_id": AGENT, "phone": "+46701110001", "postback": "yes"},
+            {"provider": "generic", "agent_id": AGENT, "phone": "+46701110002",
+             "text": "Do you deliver on Sundays?"},
+        ):  # fmt: skip
+            client.post("/_emulator/inbound", json=body).raise_for_status()
+        expect(page.locator("#conversations .bubble.user")).to_have_count(2)
         page.locator("#webhooks > li").first.locator("summary").click()
         page.screenshot(path=folder.parent / "inbox-preview.png")
         print(folder.parent / "inbox-preview.png")
@@ -74,7 +77,7 @@ def views(page, client: httpx.Client, receiver: WebhookReceiver, base: str, fold
                 "phone": "+46701110003", "text": "Is it in stock?"}).raise_for_status()  # fmt: skip
     failing = page.locator("#webhooks > li[data-state=retrying]").first
     failing.locator("summary").click()
-    page.locator("aside[aria-label='webhook log']").screenshot(path=folder / "view-webhook-log.png")
+    page.locator("#webhook-log").screenshot(path=folder / "view-webhook-log.png")
     print(folder / "view-webhook-log.png", "- the webhook log with a failing receiver")
     page.emulate_media(color_scheme="dark")
     page.screenshot(path=folder / "view-dark.png")

@@ -80,7 +80,9 @@ def test_every_message_kind_renders_as_a_client_shows_it(inbox: Inbox):
         carousel = inbox.phone(phone).locator(".carousel")
         cards = carousel.locator(".card")
         assert cards.count() == 3
-        assert {round(box(c)["width"]) for c in cards.all()} == {width}
+        # (narrowed a little at most, where whole cards would end at the edge and hide the next)
+        widths = {round(box(c)["width"]) for c in cards.all()}
+        assert len(widths) == 1 and width - 32 <= widths.pop() <= width
         assert len({round(box(c)["height"]) for c in cards.all()}) == 1
         if phone == "+46701110004":  # three medium cards overflow a phone's width
             assert carousel.evaluate("(c) => c.scrollWidth > c.clientWidth")
@@ -161,18 +163,19 @@ def test_tapping_a_chip_sends_the_providers_callback(inbox: Inbox):
     inbox.hook_up("serwersms", BOT)
     page = inbox.page
 
+    # An action is not an answer: the chips stay.
+    inbox.phone("+46701110001").locator('.chip[data-postback="call"]').click()
+    action = inbox.webhook.wait(lambda calls: len(calls) >= 1)[0]["json"]
+    assert action["Type"] == "ACTION" and action["PostbackData"] == "call"
+
     inbox.phone("+46701110001").locator('.chip[data-postback="yes"]').click()
-    call = inbox.webhook.wait(lambda calls: len(calls) >= 1)[0]
+    call = inbox.webhook.wait(lambda calls: len(calls) >= 2)[1]
     assert call["path"] == "/webhook/generic"
     assert call["json"]["PostbackData"] == "yes" and call["json"]["Type"] == "REPLY"
     assert call["json"]["SenderPhoneNo"] == "+46701110001"
     assert call["json"]["AgentId"] == AGENT
     # The tap shows as the user's answer, live.
     expect(inbox.phone("+46701110001").locator(".bubble.user .text")).to_have_text("Yes please")
-
-    inbox.phone("+46701110001").locator('.chip[data-postback="call"]').click()
-    action = inbox.webhook.wait(lambda calls: len(calls) >= 2)[1]["json"]
-    assert action["Type"] == "ACTION" and action["PostbackData"] == "call"
 
     inbox.phone("+48500600706").locator('.chip[data-postback="offer-2"]').click()
     serwersms = inbox.webhook.wait(lambda calls: len(calls) >= 3)[2]
@@ -373,7 +376,7 @@ def test_on_a_phone_sized_screen_the_log_goes_below(inbox: Inbox):
     inbox.http.post("/Rcs/api/v1/Message", json=body, headers=GENERIC_AUTH).raise_for_status()
     page = inbox.open()
     conversation = box(inbox.phone("+46701110015"))
-    log = box(page.locator("aside[aria-label='webhook log']"))
+    log = box(page.locator("#webhook-log"))
     assert log["y"] >= conversation["y"] + conversation["height"]
     assert conversation["x"] + conversation["width"] <= 390
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
@@ -461,8 +464,8 @@ def test_the_filter_narrows_conversations_and_their_webhooks(inbox: Inbox):
     inbox.advance(60)
     inbox.http.post("/_emulator/inbound", json={"provider": "serwersms", "agent_id": BOT,
                     "phone": "+48500600702", "text": "again"}).raise_for_status()  # fmt: skip
-    expect(page.locator("#webhooks > li")).to_have_count(2)
-    expect(page.locator("#webhooks > li:visible")).to_have_count(1)
+    expect(page.locator("#log-summary")).to_have_text("1 delivery that matches \u201c600701\u201d")
+    expect(page.locator("#webhooks > li")).to_have_count(1)  # the server found it
     page.locator("#filter").fill("")
     expect(page.locator("article.phone:visible")).to_have_count(11)
 
@@ -517,9 +520,7 @@ def test_a_message_scheduled_for_later_is_shown_apart_and_not_tappable(inbox: In
     conversation = inbox.phone("+48500600710")
     bubbles = conversation.locator(".bubble.agent")
     expect(bubbles.last).to_have_class(re.compile(r"\bscheduled\b"))
-    expect(bubbles.last.locator(".status")).to_have_text(
-        "scheduled \u00b7 for 2099-01-01 09:00 UTC"
-    )
+    expect(bubbles.last.locator(".status")).to_have_text("scheduled for 2099-01-01 09:00 UTC")
     expect(conversation.locator('.chip[data-postback="later"]')).to_be_disabled()
     conversation.locator('.chip[data-postback="now"]').click()  # the newest it has received
     calls = inbox.webhook.wait(lambda calls: len(calls) >= 3)

@@ -7,9 +7,24 @@ export function withToken(path) {
   return token ? `${path}${path.includes("?") ? "&" : "?"}token=${encodeURIComponent(token)}` : path;
 }
 
+// A refusal carries the server's own words ({"error": ...}); a server that cannot be reached
+// says so instead of "Failed to fetch".
 export async function api(path, options = {}) {
-  const response = await fetch(path, { ...options, headers: { ...headers, ...(options.headers || {}) } });
-  if (!response.ok) throw new Error(`${path}: ${response.status}`);
+  let response;
+  try {
+    response = await fetch(path, { ...options, headers: { ...headers, ...(options.headers || {}) } });
+  } catch {
+    throw new Error("the emulator cannot be reached");
+  }
+  if (!response.ok) {
+    let said = "";
+    try {
+      said = (await response.json()).error || "";
+    } catch {
+      // not JSON: the status says enough
+    }
+    throw new Error(said || `${response.status} ${response.statusText}`.trim());
+  }
   return response.json();
 }
 
@@ -17,12 +32,16 @@ export function post(path, body) {
   return api(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
 }
 
-// The newest `count` items of a collection (the control API lists oldest first).
-export async function newest(path, filters, count) {
+// The newest `count` items of a collection after skipping its newest `skip` (the control API
+// lists oldest first): {items (oldest first), total}.
+export async function newest(path, filters, count, skip = 0) {
   const query = (extra) => `${path}?${new URLSearchParams({ ...filters, ...extra })}`;
-  const first = await api(query({ limit: count }));
-  if (first.total <= count) return first.items;
-  return (await api(query({ limit: count, offset: first.total - count }))).items;
+  const { total } = await api(query({ limit: 1 }));
+  const end = Math.max(0, total - skip);
+  if (!end || count <= 0) return { items: [], total };
+  const offset = Math.max(0, end - count);
+  const { items } = await api(query({ limit: end - offset, offset }));
+  return { items, total };
 }
 
 // Uploaded files' bytes (the token travels in the query: an <img> sends no headers of ours).
@@ -39,3 +58,5 @@ export async function loadTitles() {
   }
 }
 export const titleOf = (name) => titles.get(name) || name;
+
+export const count = (n) => n.toLocaleString("en-US");

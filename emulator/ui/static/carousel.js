@@ -9,6 +9,25 @@
 const FIRST_FEW = 2; // "the first few": the first two cards set the height
 const MAX_HEIGHT_REM = 30; // a phone's screen: no card grows past it
 
+const PEEK = 32; // px of the next card that show at least, so a person sees there is more
+
+// Cards that would end exactly at the carousel's edge hide that it scrolls: where the next card
+// would show less than PEEK, the whole ones narrow a little so it does.
+function peek(rows) {
+  const sizes = rows.map((row) => ({
+    width: row.clientWidth, card: row.firstElementChild?.getBoundingClientRect().width || 0,
+    gap: parseFloat(getComputedStyle(row).columnGap) || 0,
+  }));
+  rows.forEach((row, i) => {
+    const { width, card, gap } = sizes[i];
+    const whole = card ? Math.floor((width + gap) / (card + gap)) : 0;
+    if (!whole || whole >= row.children.length) return; // one card wider than all, or all fit
+    if (width - whole * (card + gap) >= PEEK) return;
+    row.style.setProperty("--card-width", `${Math.floor((width - PEEK - whole * gap) / whole)}px`);
+    row.classList.add("peek");
+  });
+}
+
 function overflows(card) {
   return card.scrollHeight > card.clientHeight + 1;
 }
@@ -30,6 +49,8 @@ function steps(card) {
 }
 
 export function fitCarousels(rows) {
+  if (!rows.length) return;
+  peek(rows);
   const rem = parseFloat(getComputedStyle(document.documentElement).fontSize) || 16;
   const heights = rows.map((row) => {
     const natural = [...row.children].slice(0, FIRST_FEW).map((card) => card.getBoundingClientRect().height);

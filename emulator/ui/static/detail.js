@@ -1,11 +1,15 @@
 // One message in detail: its phone preview, the exact request and answer behind it (pretty,
 // copyable, and as a curl command that replays it against this emulator), its events with
 // times, and the webhook deliveries it caused with every attempt.
+//
+// The panel follows the message live (its status, events and deliveries as they happen), keeps
+// the keyboard inside it while open, and gives the focus back to the message on Escape.
 import { api, fileUrl, titleOf } from "./api.js";
-import { agentBubble, el, statusWord, toast } from "./messages.js";
+import { agentBubble, el, statusWord, timeOf, toast, wrappableId } from "./messages.js";
 import { deliveryNode } from "./webhooks.js";
 
 const panel = () => document.getElementById("detail");
+let opener = null; // what had the focus when the panel opened: it gets it back
 
 async function copy(text) {
   try {
@@ -30,7 +34,10 @@ function copyable(title, text) {
   button.setAttribute("aria-label", `Copy the ${title.toLowerCase()}`);
   button.addEventListener("click", () => copy(text));
   head.append(" ", button);
-  box.append(head, el("pre", null, text));
+  const pre = el("pre", null, text);
+  pre.tabIndex = 0; // it may scroll: the keyboard reaches it
+  pre.setAttribute("aria-label", title);
+  box.append(head, pre);
   return box;
 }
 
@@ -94,32 +101,55 @@ function exchangeNodes(exchange) {
 
 function timelineNode(message) {
   const list = el("ol", "timeline");
-  list.append(el("li", null, `${message.created.slice(11, 19)} accepted`));
+  list.append(el("li", null, `${timeOf(message.created)} accepted`));
   for (const event of message.events) {
-    const said = event.text ?? event.postback;
-    list.append(el("li", event.inbound ? "inbound" : null,
-      `${event.time.slice(11, 19)} ${event.type}${said ? `: ${said}` : ""}`));
+    const said = event.text ?? (event.postback && message.suggestions.find((s) => s.postback === event.postback)?.label) ?? event.postback;
+    const item = el("li", event.inbound ? "inbound" : null, `${timeOf(event.time)} ${event.type}${said ? ": " : ""}`);
+    if (said) {
+      const text = el("span", null, said);
+      text.dir = "auto";
+      item.append(text);
+    }
+    list.append(item);
   }
   return list;
 }
 
-export async function openDetail(messageId, opener) {
+async function render(messageId) {
   const root = panel();
-  const [message, deliveries] = await Promise.all([
-    api(`/_emulator/messages/${encodeURIComponent(messageId)}`),
-    api(`/_emulator/webhooks?${new URLSearchParams({ message: messageId, limit: 100 })}`),
-  ]);
+  let message;
+  let deliveries;
+  try {
+    [message, deliveries] = await Promise.all([
+      api(`/_emulator/messages/${encodeURIComponent(messageId)}`),
+      api(`/_emulator/webhooks?${new URLSearchParams({ message: messageId, limit: 100 })}`),
+    ]);
+  } catch (error) {
+    if (root.dataset.messageId !== messageId) throw error;
+    // Open already: what it shows stays, and says it may be out of date.
+    root.querySelector(".detail-stale")?.remove();
+    const stale = el("p", "detail-stale", `Could not update: ${error.message}.`);
+    stale.setAttribute("role", "status");
+    root.querySelector("h2")?.after(stale);
+    return;
+  }
+  const scroll = root.scrollTop;
+  const focused = root.contains(document.activeElement) ? document.activeElement : null;
+  const focusKey = focused && (focused.getAttribute("aria-label") || focused.className);
   const close = el("button", "close", "\u00d7");
   close.type = "button";
   close.setAttribute("aria-label", "Close the message details");
-  close.addEventListener("click", () => closeDetail(opener));
-  const title = el("h2", null, `Message ${message.id}`);
+  close.addEventListener("click", () => closeDetail());
+  const title = el("h2", null, "Message ");
+  title.append(wrappableId(message.id));
   title.id = "detail-title";
   const who = el("p", "muted", `${message.agent_name || message.agent_id} (${titleOf(message.provider)}) \u2192 ${message.phone} \u00b7 ${statusWord(message)}`);
+  who.dataset.status = message.status;
   const preview = el("div", "preview");
   preview.append(agentBubble(message, fileUrl, null, false));
   const hooks = el("ol", "detail-webhooks");
-  hooks.append(...deliveries.items.map((d) => deliveryNode(d, true, null)));
+  const open = new Set([...root.querySelectorAll(".detail-webhooks li[data-id] > details[open]")].map((d) => d.parentElement.dataset.id));
+  hooks.append(...deliveries.items.map((d) => deliveryNode(d, open.has(String(d.id)), null)));
   root.replaceChildren(
     close, title, who, preview,
     el("h3", null, "Events"), timelineNode(message),
@@ -128,17 +158,76 @@ export async function openDetail(messageId, opener) {
     deliveries.total ? hooks : el("p", "muted", "None: no webhook URL, or no event that calls one yet."),
   );
   root.dataset.messageId = message.id;
-  root.hidden = false;
-  close.focus();
+  root.scrollTop = scroll;
+  if (focusKey) {
+    const again = [...root.querySelectorAll("button, pre, summary, a")].find(
+      (node) => (node.getAttribute("aria-label") || node.className) === focusKey);
+    (again || close).focus();
+  }
 }
 
-export function closeDetail(opener) {
+export async function openDetail(messageId, from) {
   const root = panel();
+  const wasOpen = !root.hidden;
+  await render(messageId);
+  if (!wasOpen) opener = from || document.activeElement;
+  root.hidden = false;
+  document.body.classList.add("detail-open");
+  root.querySelector("button.close").focus();
+}
+
+// The open message changed (a notice named it, or everything did): draw it again.
+export async function refreshDetail(notice) {
+  const root = panel();
+  const id = root.dataset.messageId;
+  if (root.hidden || !id) return;
+  if (notice && notice.message_id && notice.message_id !== id) return;
+  try {
+    await render(id);
+  } catch (error) {
+    console.warn(error);
+  }
+}
+
+export const detailOpenFor = () => (panel().hidden ? null : panel().dataset.messageId);
+
+export function closeDetail() {
+  const root = panel();
+  const id = root.dataset.messageId;
   root.hidden = true;
   delete root.dataset.messageId;
-  if (opener && opener.isConnected) opener.focus();
+  document.body.classList.remove("detail-open");
+  // Back to the message (drawn again since, maybe), or to whatever opened the panel.
+  const bubble = id && document.querySelector(`#conversations .bubble.agent[data-message-id="${CSS.escape(id)}"]`);
+  const back = opener && opener.isConnected ? opener : bubble;
+  opener = null;
+  back?.focus();
 }
 
+const focusables = (root) => [...root.querySelectorAll("button, [href], input, summary, [tabindex]:not([tabindex='-1'])")]
+  // (inside a closed <details> a node still has boxes, but checkVisibility knows it is hidden)
+  .filter((node) => !node.disabled && (node.checkVisibility ? node.checkVisibility() : node.getClientRects().length));
+
 document.addEventListener("keydown", (event) => {
-  if (event.key === "Escape" && !panel().hidden) closeDetail();
+  const root = panel();
+  if (root.hidden) return;
+  if (event.key === "Escape") {
+    event.preventDefault();
+    closeDetail();
+  } else if (event.key === "Tab") {
+    // The keyboard stays inside the open panel: Tab from its last control goes to its first.
+    const inside = focusables(root);
+    if (!inside.length) return;
+    const [first, last] = [inside[0], inside[inside.length - 1]];
+    if (!root.contains(document.activeElement)) {
+      event.preventDefault();
+      first.focus();
+    } else if (event.shiftKey && document.activeElement === first) {
+      event.preventDefault();
+      last.focus();
+    } else if (!event.shiftKey && document.activeElement === last) {
+      event.preventDefault();
+      first.focus();
+    }
+  }
 });

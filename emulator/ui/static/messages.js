@@ -16,6 +16,7 @@ export function el(tag, className, text) {
 const LINK = /\bhttps?:\/\/[^\s<>"']+[^\s<>"'.,;:!?)\]]/gi;
 export function linkedText(className, text) {
   const node = el("div", className);
+  node.dir = "auto"; // Arabic or Hebrew runs right to left, as on a phone
   const value = String(text ?? "");
   let last = 0;
   for (const found of value.matchAll(LINK)) {
@@ -33,9 +34,43 @@ export function linkedText(className, text) {
 const STATUS_WORDS = { scheduled: "scheduled", queued: "sending", sent: "sent", delivered: "delivered",
                        read: "read", undelivered: "not delivered", expired: "expired",
                        no_capability: "no RCS", failed: "failed" };
+// Statuses of a message that never reached the phone: drawn as such.
+export const NEVER_ARRIVED = new Set(["undelivered", "expired", "no_capability", "failed"]);
 export function statusWord(message) {
   if (message.channel === "SMS") return `SMS fallback \u00b7 ${STATUS_WORDS[message.status] || message.status}`;
   return STATUS_WORDS[message.status] || message.status;
+}
+
+export const timeOf = (iso) => (iso ? iso.slice(11, 19) : "");
+
+// The bubble's footer says what its time is: when the message reached its status ("read at
+// 12:01:30"), or when it will be sent.
+export function statusLine(message) {
+  if (message.status === "scheduled") {
+    return `scheduled for ${message.send_at.slice(0, 16).replace("T", " ")} UTC`;
+  }
+  const reached = [...message.events].reverse().find((e) => e.type === message.status)
+    || (message.status === "read" && [...message.events].reverse().find((e) => e.inbound));
+  const time = reached ? reached.time : message.created;
+  return `${statusWord(message)} ${message.status === "queued" ? "since" : "at"} ${timeOf(time)}`;
+}
+
+// Long ids (UUIDs) where a person reads: the first segment, the whole id on hover.
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export function shortId(id) {
+  const node = el("span", "id", UUID.test(id || "") ? `${id.slice(0, 8)}\u2026` : id);
+  if (UUID.test(id || "")) node.title = id;
+  return node;
+}
+
+// An id that may wrap only between its segments (after a hyphen), never inside one.
+export function wrappableId(id) {
+  const node = el("span", "wrappable");
+  String(id).split(/(?<=-)/).forEach((part, i) => {
+    if (i) node.append(el("wbr"));
+    node.append(part);
+  });
+  return node;
 }
 
 // What a phone would do on an action chip; the emulator sends the tap's callback, and the page
@@ -52,7 +87,7 @@ export function wouldDo(chip) {
   }
 }
 
-export function toast(text) {
+export function toast(text, kind) {
   let holder = document.getElementById("toasts");
   if (!holder) {
     holder = el("div", "toasts");
@@ -60,7 +95,7 @@ export function toast(text) {
     holder.setAttribute("role", "status");
     document.body.append(holder);
   }
-  const note = el("div", "toast", text);
+  const note = el("div", `toast${kind ? ` ${kind}` : ""}`, text);
   holder.append(note);
   setTimeout(() => note.remove(), 4000);
 }
@@ -140,7 +175,9 @@ function mediaOf(media, fileUrl, fallbackName) {
            height: (media.height || "").toLowerCase(), poster: webUrl(media.thumbnail) };
 }
 
-// `act` is null for chips that cannot be tapped now (`why`): shown, but disabled.
+// `act` is null for chips that cannot be tapped now (`why`): shown, but disabled. A tap
+// disables its row at once (one answer per chip row, as a phone takes it); a tap the emulator
+// refused gives the row back and says why.
 function chipsNode(chips, act, why) {
   const row = el("div", "chips");
   for (const chip of chips) {
@@ -148,16 +185,26 @@ function chipsNode(chips, act, why) {
     button.type = "button";
     const icon = el("span", "icon", ICONS[chip.kind] || "");
     icon.setAttribute("aria-hidden", "true");
-    button.append(icon, el("span", "label", chip.label));
+    const label = el("span", "label", chip.label);
+    label.dir = "auto";
+    button.append(icon, label);
     button.dataset.postback = chip.postback;
     button.dataset.action = chip.kind;
     button.title = chip.target ? `${chip.kind}: ${chip.target}` : chip.kind;
     if (act) {
-      button.addEventListener("click", (event) => {
+      button.addEventListener("click", async (event) => {
         event.stopPropagation(); // a tap, not a click on the message (which opens its details)
-        act({ postback: chip.postback });
+        const answer = chip.kind === "reply";
+        const buttons = [...row.querySelectorAll("button")];
+        if (answer) for (const b of buttons) b.disabled = true;
         const would = wouldDo(chip);
         if (would) toast(would);
+        try {
+          await act({ postback: chip.postback });
+        } catch (error) {
+          if (answer) for (const b of buttons) b.disabled = false;
+          toast(`Not sent: ${error.message}`, "error");
+        }
       });
     } else {
       button.disabled = true;
@@ -173,24 +220,35 @@ function cardNode(message, card, index, act, fileUrl) {
   node.dataset.index = String(index);
   if (card.media) node.append(mediaNode(mediaOf(card.media, fileUrl, card.title)));
   const body = el("div", "body");
-  if (card.title) body.append(el("div", "title", card.title));
+  if (card.title) {
+    const title = el("div", "title", card.title);
+    title.dir = "auto";
+    body.append(title);
+  }
   if (card.description) body.append(linkedText("description", card.description));
   const chips = message.suggestions.filter((s) => s.card === index);
   if (chips.length) body.append(chipsNode(chips, act, "not received yet"));
-  node.append(body);
+  if (body.childElementCount) node.append(body); // an image-only card is its image alone
+  else node.classList.add("media-only");
   return node;
 }
 
+// Whether the user answered this message (tapped one of its replies, or typed back): a phone
+// takes no second answer to the same chips.
+export const answered = (message) => message.events.some((e) => e.type === "reply" || e.type === "message");
+
 // `act(body)` acts as the user on this message (a tap). Chips under the message itself are
-// offered only while it is the newest (`newest`), as RCS clients do; chips inside cards stay.
-export function agentBubble(message, fileUrl, act, newest) {
+// offered only while it is the newest the phone received and is not answered yet (`offer`), as
+// RCS clients do; chips inside cards stay.
+export function agentBubble(message, fileUrl, act, offer) {
   const sms = message.channel === "SMS";
   // A message scheduled for later has not reached the phone: shown apart, nothing to tap yet.
   const scheduled = message.status === "scheduled";
   // A phone without RCS (or a message that never reached it) cannot answer: chips disabled.
   const refused = message.can_answer === false && !scheduled;
+  const lost = NEVER_ARRIVED.has(message.status);
   if (scheduled || refused) act = null;
-  const bubble = el("div", `bubble agent kind-${message.kind}${sms ? " sms" : ""}${scheduled ? " scheduled" : ""}`);
+  const bubble = el("div", `bubble agent kind-${message.kind}${sms ? " sms" : ""}${scheduled ? " scheduled" : ""}${lost ? " lost" : ""}`);
   bubble.dataset.messageId = message.id;
   bubble.dataset.kind = message.kind;
   bubble.dataset.status = message.status;
@@ -206,19 +264,22 @@ export function agentBubble(message, fileUrl, act, newest) {
   } else {
     bubble.append(linkedText("text", message.text));
   }
-  const when = scheduled ? `for ${message.send_at.slice(0, 16).replace("T", " ")} UTC` : message.created.slice(11, 19);
-  bubble.append(el("div", "status", `${statusWord(message)} \u00b7 ${when}`));
+  const status = el("div", "status", statusLine(message));
+  if (lost) status.prepend(el("span", "warning", "\u26a0 "));
+  bubble.append(status);
   // Chips under the message, outside its bubble, as RCS clients draw them.
   const turn = el("div", "turn agent-turn");
   turn.append(bubble);
   const global = message.suggestions.filter((s) => s.card === null);
   if (global.length) {
     const why = scheduled ? "not received yet" : refused ? message.answer_refusal
-      : "a client offers these only under the newest message";
-    turn.append(chipsNode(global, newest ? act : null, why));
+      : answered(message) ? "already answered" : "a client offers these only under the newest message";
+    turn.append(chipsNode(global, offer && !answered(message) ? act : null, why));
   }
   return turn;
 }
+
+const SAID = { reply: "tapped", message: "sent" };
 
 // What the user did (typed, tapped) as bubbles on the user's side, each with its time.
 export function userBubbles(message) {
@@ -229,8 +290,10 @@ export function userBubbles(message) {
       const bubble = el("div", `bubble user event-${e.type}`);
       // A tap shows as the chip's label, the way a client echoes it.
       const chip = message.suggestions.find((s) => s.postback === e.postback);
-      bubble.append(el("div", "text", e.text !== null ? e.text : chip ? chip.label : e.postback));
-      bubble.append(el("div", "status", `${e.type} \u00b7 ${e.time.slice(11, 19)}`));
+      const text = el("div", "text", e.text !== null ? e.text : chip ? chip.label : e.postback);
+      text.dir = "auto";
+      bubble.append(text);
+      bubble.append(el("div", "status", `${SAID[e.type] || e.type} at ${timeOf(e.time)}`));
       return { time: e.time, node: bubble };
     });
 }

@@ -18,9 +18,5 @@ export function remember() {
   history.replaceState(null, "", `${location.pathname}${query ? `?${query}` : ""}`);
 }
 
-// Every word typed must appear somewhere in what a node says about itself (data-search).
-export function matches(node, search) {
-  const words = search.trim().toLowerCase().split(/\s+/).filter(Boolean);
-  const text = node.dataset.search || "";
-  return words.every((word) => text.includes(word));
-}
+// The search as the server takes it (every word must appear), or null when there is none.
+export const searching = () => view.search.trim() || null;

@@ -1,16 +1,27 @@
 // The webhook log: one line per delivery (time, provider, the provider's own word for the
 // callback, phone, answer, attempts, next retry); its attempts, payload and decoded texts open on
 // demand and stay open across redraws. A finished delivery can be sent again (Redeliver).
-import { post, titleOf } from "./api.js";
+import { count, post, titleOf } from "./api.js";
 import { el, toast } from "./messages.js";
 
 const clock = (iso) => (iso ? iso.slice(11, 19) : "");
+
+// A box of text a person may need to scroll, named for what it holds (and reachable by keyboard).
+function labelled(className, label, text) {
+  const figure = el("figure", `labelled ${className}-box`);
+  const caption = el("figcaption", null, label);
+  const pre = el("pre", className, text);
+  pre.tabIndex = 0;
+  pre.setAttribute("aria-label", label);
+  figure.append(caption, pre);
+  return figure;
+}
 
 function attemptNode(attempt) {
   const outcome = attempt.error ? `error: ${attempt.error}` : `HTTP ${attempt.status}`;
   const li = el("li", attempt.accepted ? "accepted" : "refused",
     `#${attempt.attempt} ${clock(attempt.time)} \u2192 ${outcome} (${attempt.duration_ms} ms)`);
-  if (attempt.body) li.append(el("pre", "response", attempt.body.slice(0, 500)));
+  if (attempt.body) li.append(labelled("response", `Answer to attempt #${attempt.attempt}`, attempt.body.slice(0, 500)));
   return li;
 }
 
@@ -50,7 +61,7 @@ export function deliveryNode(delivery, open, openMessage) {
     for (const [field, text] of decoded) list.append(el("dt", null, `${field} (decoded)`), el("dd", null, text ?? "not valid base64 UTF-8"));
     details.append(list);
   }
-  details.append(el("pre", "payload", JSON.stringify(delivery.payload, null, 2)));
+  details.append(labelled("payload", "Payload sent", JSON.stringify(delivery.payload, null, 2)));
   const actions = el("div", "actions");
   const again = el("button", "redeliver", "Redeliver");
   again.type = "button";
@@ -87,8 +98,29 @@ export function deliveryNode(delivery, open, openMessage) {
   return item;
 }
 
-// `deliveries` oldest first, as the control API lists them; the log shows the newest on top.
+// `deliveries` oldest first, as the control API lists them; the log shows the newest on top,
+// says how many of how many it shows, and says so when a search leaves none.
 export function drawLog(list, deliveries, openMessage) {
   const open = new Set([...list.querySelectorAll("li[data-id] > details[open]")].map((d) => d.parentElement.dataset.id));
   list.replaceChildren(...deliveries.slice().reverse().map((d) => deliveryNode(d, open.has(String(d.id)), openMessage)));
+}
+
+export function logSummary(shown, total, search, failuresOnly, loadOlder) {
+  const what = failuresOnly ? "failing deliveries" : "deliveries";
+  const match = search ? ` that match${total === 1 ? "es" : ""} \u201c${search}\u201d` : "";
+  const parts = [];
+  if (!total) {
+    parts.push(el("span", "counts", search || failuresOnly ? `No ${what} match${search ? ` \u201c${search}\u201d` : ""}.` : "No deliveries yet."));
+  } else {
+    parts.push(el("span", "counts", shown < total ? `Newest ${count(shown)} of ${count(total)} ${what}${match}`
+      : `${count(total)} ${total === 1 ? what.replace("deliveries", "delivery") : what}${match}`));
+  }
+  if (shown < total) {
+    const older = el("button", "load-older", `Load ${count(Math.min(50, total - shown))} older`);
+    older.type = "button";
+    older.setAttribute("aria-label", "Load older webhook deliveries");
+    older.addEventListener("click", () => { older.disabled = true; loadOlder(); });
+    parts.push(older);
+  }
+  return parts;
 }
