@@ -67,7 +67,8 @@ def _script() -> Path:
 
 
 def _wrk(url: str, seconds: float) -> float:
-    argv = pinned(LOAD_CPU, ["wrk", "-t1", "-c16", f"-d{seconds}s", "-s", str(_script()), url])
+    duration = f"-d{round(seconds)}s"
+    argv = pinned(LOAD_CPU, ["wrk", "-t1", "-c16", duration, "-s", str(_script()), url])
     out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
     if "Non-2xx" in out:
         raise RuntimeError(f"wrk saw errors:\n{out}")
