@@ -82,7 +82,10 @@ class EmulatorHandle:
     # -- steering ---------------------------------------------------------------------------
 
     def advance(self, seconds: float) -> dict[str, Any]:
-        return dict(self._call("POST", "/clock/advance", json={"seconds": seconds}))
+        """Move time on (this handle's tenant's, when it has one: on a manual clock each tenant
+        has its own) and run what comes due."""
+        return dict(self._call("POST", "/clock/advance",
+                               json={"seconds": seconds, "tenant": self.tenant}))  # fmt: skip
 
     def set_agent(
         self,

@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ..core.emulator import Emulator
-from ..http.operations import Operation, Strict
+from ..http.operations import Operation, Query, Strict
 from ..http.responses import JSONResponse
 from .views import clock_view
 
@@ -17,18 +17,28 @@ TEN_YEARS = 10 * 365 * 86400
 class AdvanceBody(Strict):
     seconds: float = Field(ge=0, le=TEN_YEARS, allow_inf_nan=False,
                            description="How far to move time forward.")  # fmt: skip
+    tenant: str | None = Field(None, description="Only this tenant's time and events (on a "
+                               "manual clock each tenant has its own time).")  # fmt: skip
+
+
+class ClockQuery(Query):
+    tenant: str | None = Field(None, description="This tenant's time (on a manual clock).")
 
 
 def operations(emulator: Emulator) -> list[Operation]:
-    async def clock(request: Request) -> Response:
-        return JSONResponse(clock_view(emulator.clock))
+    async def clock(request: Request, query: ClockQuery) -> Response:
+        tenant = emulator.tenant(query.tenant)
+        return JSONResponse(clock_view(emulator.clock, emulator.time_of(tenant)) | {
+            "tenant": tenant})  # fmt: skip
 
     async def advance(request: Request, body: AdvanceBody) -> Response:
-        ran = await emulator.advance(body.seconds)
-        return JSONResponse(clock_view(emulator.clock) | {"events_run": ran})
+        tenant = emulator.tenant(body.tenant)
+        ran = await emulator.advance(body.seconds, tenant)
+        return JSONResponse(clock_view(emulator.clock, emulator.time_of(tenant)) | {
+            "tenant": tenant, "events_run": ran})  # fmt: skip
 
     return [
-        Operation("GET", "/clock", "The emulator's clock.", clock,
+        Operation("GET", "/clock", "The emulator's clock.", clock, query=ClockQuery,
                   responses={200: "Mode, now (ISO 8601 and epoch) and speed."}),
         Operation("POST", "/clock/advance", "Move time forward, running every due event and "
                   "its webhooks in order first.", advance, body=AdvanceBody,

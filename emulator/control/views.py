@@ -81,7 +81,7 @@ def phone_view(p: PhoneSettings) -> dict[str, Any]:
     return {"phone": p.phone, "rcs_capable": p.rcs_capable, "scenario": p.scenario}
 
 
-def clock_view(clock: Clock) -> dict[str, Any]:
-    now = clock.now()
+def clock_view(clock: Clock, now: float | None = None) -> dict[str, Any]:
+    now = clock.now() if now is None else now
     return {"mode": clock.mode, "now": iso(now), "epoch": now,
             "speed": getattr(clock, "speed", 1.0)}  # fmt: skip

@@ -486,7 +486,10 @@ class _Run:
         mode = self.clock.get("mode")
         self.result.transcript.append(Said("clock", f"{step.wait:g} s pass"))
         if mode == "manual":
-            await self.control.call("POST", "/clock/advance", json={"seconds": step.wait})
+            body: dict[str, Any] = {"seconds": step.wait}
+            if "tenant" in self.scope:  # its own time (each tenant has one on a manual clock)
+                body["tenant"] = self.scope["tenant"]
+            await self.control.call("POST", "/clock/advance", json=body)
             return
         real = step.wait / float(self.clock.get("speed") or 1.0) if mode == "scaled" else step.wait
         limit = self.limits.max_wait

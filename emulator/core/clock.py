@@ -2,13 +2,24 @@
 
 Times are UTC epoch seconds (floats) internally; rendering to each provider's format happens in
 the provider packages.
+
+On a manual clock each tenant has its own time: an advance for one tenant (`?tenant=`) moves only
+its time and runs only its events, so one test pipeline never moves another's clock; an advance
+for everyone moves every tenant's. The tenant a request or an event acts for is `TENANT` (set by
+`Emulator.serving` once a provider has authenticated its caller), and while a due event runs,
+"now" is the moment it was due (`PINNED`): an advance runs each event at its own time. A running
+clock (real, scaled) is the same for every tenant: it runs by itself for all of them.
 """
 
 from __future__ import annotations
 
 import time
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Protocol
+
+TENANT: ContextVar[str | None] = ContextVar("rcs_emulator_tenant", default=None)
+PINNED: ContextVar[float | None] = ContextVar("rcs_emulator_pinned", default=None)
 
 
 class Clock(Protocol):
@@ -80,29 +91,47 @@ class ScaledClock:
 
 
 class ManualClock:
-    """Stands still until advanced; the test decides when time passes."""
+    """Stands still until advanced; the test decides when time passes, for every tenant or for
+    one (see the module's docstring)."""
 
     mode = "manual"
 
     def __init__(self, start: float | None = None) -> None:
         self._now = float(int(time.time() if start is None else start))
+        self.ahead: dict[str, float] = {}  # seconds each tenant's own advances added
 
     def now(self) -> float:
+        pinned = PINNED.get()
+        if pinned is not None:
+            return pinned
+        if self.ahead:
+            tenant = TENANT.get()
+            if tenant is not None:
+                return self._now + self.ahead.get(tenant, 0.0)
         return self._now
+
+    def time_of(self, tenant: str | None) -> float:
+        """A tenant's time (every tenant's shared time when None)."""
+        return self._now + (self.ahead.get(tenant, 0.0) if tenant is not None else 0.0)
 
     def wall_delay(self, seconds: float) -> float:
         return float("inf")
 
     def stamp(self, due: float) -> float:
-        return min(due, self._now) if due else self._now
+        return min(due, self.now()) if due else self.now()
 
-    def advance(self, seconds: float) -> float:
+    def advance(self, seconds: float, tenant: str | None = None) -> float:
+        """Every tenant's time forward, or one tenant's; returns that time."""
         if seconds < 0:
             raise ValueError("time only moves forward")
-        self._now += seconds
-        return self._now
+        if tenant is None:
+            self._now += seconds
+        else:
+            self.ahead[tenant] = self.ahead.get(tenant, 0.0) + seconds
+        return self.time_of(tenant)
 
     def set(self, when: float) -> None:
+        """The shared time set as given (a restored state's)."""
         if when < self._now:
             raise ValueError("time only moves forward")
         self._now = when

@@ -22,7 +22,7 @@ from typing import IO, Any, Protocol
 from ..delivery.deliveries import Attempt, Delivery
 from ..delivery.dispatcher import Dispatcher
 from .adapter import ProviderAdapter
-from .clock import Clock, ManualClock
+from .clock import PINNED, TENANT, Clock, ManualClock
 from .directory import Directory
 from .display import layout
 from .engine import Due, DueKind, Engine, Found, MessageFilter, Wants
@@ -100,6 +100,7 @@ class Emulator:
         if not messages:
             return
         tenant = messages[0].tenant
+        TENANT.set(tenant)
         for start in range(0, len(messages), SLICE):
             if start:
                 await asyncio.sleep(0)
@@ -122,6 +123,7 @@ class Emulator:
         source: IO[bytes],
     ) -> StoredFile:
         """Keep an uploaded file's bytes and its record; it expires `lifetime` seconds on."""
+        TENANT.set(tenant)
         path = self.vault.save(file_id, source)
         now = self.clock.now()
         stored = StoredFile(file_id, tenant, agent_id, name, mime, size, now, now + lifetime,
@@ -233,11 +235,14 @@ class Emulator:
                 raise InboundError(f"{provider} agent {agent_id} has sent nothing to {phone}: "
                                    "there is no suggestion to tap (a phone may write first, "
                                    "with text)")  # fmt: skip
-            unit = await self.engine.begin(self.lifecycle.thread_tenant(provider, agent_id, tenant))
+            opener = self.lifecycle.thread_tenant(provider, agent_id, tenant)
+            TENANT.set(opener)
+            unit = await self.engine.begin(opener)
             opened = self.lifecycle.open_thread(unit, provider, agent_id, phone, text)
             await self.engine.commit(unit)
             await self.deliveries.drain()
             return opened
+        TENANT.set(message.tenant)
         unit = await self.engine.begin(message.tenant, Wants(messages=[message.id]))
         held = unit.message(message.id)
         if held is None:
@@ -249,50 +254,68 @@ class Emulator:
 
     # -- time -------------------------------------------------------------------------------
 
+    def serving(self, tenant: str) -> None:
+        """The rest of this request (or task) acts for `tenant`: its time on a manual clock.
+        Providers call it once they know who their caller is."""
+        TENANT.set(tenant)
+
+    def time_of(self, tenant: str | None) -> float:
+        """A tenant's time (every tenant's shared time when None)."""
+        clock = self.clock
+        return clock.time_of(tenant) if isinstance(clock, ManualClock) else clock.now()
+
     async def run_due(self) -> int:
         """Run what is due now (a running clock's ticker); webhooks go on in the background."""
-        return await self._run_until(self.clock.now(), manual=False)
+        ran = 0
+        for tenant in self.engine.due_tenants():
+            ran += await self._run_until(tenant, self.clock.now(), pin=False)
+        return ran
 
-    async def advance(self, seconds: float) -> int:
-        """Move time forward, running every event due on the way at its own time and making
-        its webhooks, retries that come due on the way included. Returns how many ran.
+    async def advance(self, seconds: float, tenant: str | None = None) -> int:
+        """Move time forward (every tenant's, or one tenant's on a manual clock), running every
+        event due on the way at its own time and making its webhooks, retries that come due on
+        the way included. Returns how many ran.
 
         Events run in time order, a slice at a time, while their callbacks go out beside them
         (each recipient's in order: the dispatcher's lanes); retries found due once those are
-        settled run next, until nothing is left before the target."""
+        settled run next, until nothing is left before the target. With `tenant`, only that
+        tenant's events run: on a running clock the others' run as it reaches them anyway."""
         if seconds < 0:
             raise ValueError("time only moves forward")
         clock = self.clock
-        if not isinstance(clock, ManualClock):
+        manual = isinstance(clock, ManualClock)
+        if isinstance(clock, ManualClock):
+            clock.advance(seconds, tenant)
+        else:
             clock.advance(seconds)
-            ran = await self._run_until(clock.now(), manual=False)
-            await self.deliveries.drain()
-            return ran
-        target = clock.now() + seconds
         ran = 0
         while True:
-            ran += await self._run_until(target, manual=True)
+            tenants = [tenant] if tenant is not None else self.engine.due_tenants()
+            for each in tenants:
+                ran += await self._run_until(each, self.time_of(each), pin=manual)
             await self.deliveries.drain()
-            due = self.engine.next_due()
-            if due is None or due > target:
-                break
-        clock.set(max(target, clock.now()))
-        return ran
+            if not any((due := self.engine.next_due(t)) is not None and due <= self.time_of(t)
+                       for t in tenants):  # fmt: skip
+                return ran
 
-    async def _run_until(self, until: float, manual: bool) -> int:
+    async def _run_until(self, tenant: str, until: float, pin: bool) -> int:
+        """A tenant's events due at or before `until`, in order; each at its own time when
+        `pin` (a manual clock)."""
         ran = 0
-        clock = self.clock
+        TENANT.set(tenant)
         while True:
-            taken = await self.engine.take_due(until, SLICE)
+            taken = await self.engine.take_due(tenant, until, SLICE)
             if not taken:
                 return ran
             for when, task in taken:
-                if manual and when > clock.now():
-                    clock.set(when)  # type: ignore[attr-defined]
+                token = PINNED.set(when) if pin else None
                 try:
                     await self._run(task)
                 except Exception:  # one broken event must not stop time
                     log.exception("a scheduled event failed")
+                finally:
+                    if token is not None:
+                        PINNED.reset(token)
                 ran += 1
             await asyncio.sleep(0)  # webhooks and other requests between slices
 

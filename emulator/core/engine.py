@@ -189,16 +189,20 @@ class Engine(Protocol):
 
     # -- the schedule -----------------------------------------------------------------------
 
-    def next_due(self) -> float | None:
-        """The earliest time something is due (None: nothing scheduled)."""
+    def next_due(self, tenant: str | None = None) -> float | None:
+        """The earliest time something of a tenant is due (of anyone when None; None:
+        nothing scheduled)."""
+
+    def due_tenants(self) -> list[str]:
+        """The tenants with something scheduled."""
 
     def on_schedule(self, wake: Callable[[float], None] | None) -> None:
         """Call `wake` with the due time of everything scheduled from now on (a running
         clock's ticker sleeps until then); None stops it."""
 
-    async def take_due(self, until: float, limit: int) -> list[tuple[float, Due]]:
-        """Up to `limit` events due at or before `until`, earliest first (then in the order
-        they were scheduled), taken: no one else runs them."""
+    async def take_due(self, tenant: str, until: float, limit: int) -> list[tuple[float, Due]]:
+        """Up to `limit` of a tenant's events due at or before `until` (its time), earliest
+        first (then in the order they were scheduled), taken: no one else runs them."""
 
     # -- forgetting -------------------------------------------------------------------------
 

@@ -25,7 +25,7 @@ from typing import Any
 import httpx
 import orjson
 
-from ..core.clock import Clock, iso
+from ..core.clock import TENANT, Clock, iso
 from .attempts import AttemptMaker, LocalAttempts
 from .deliveries import Attempt, Callback, Delivery, DeliveryState
 from .transport import DeliveryError, Transport
@@ -230,6 +230,7 @@ class Dispatcher:
 
     async def attempt(self, delivery: Delivery) -> None:
         """The delivery's next attempt, made by whoever the AttemptMaker says."""
+        TENANT.set(delivery.tenant)  # its time, on a manual clock
         try:
             await self.attempts.make(self, delivery, len(delivery.attempts) + 1)
         except Exception:  # a cluster's state unreachable: its recheck looks at it again

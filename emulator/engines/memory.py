@@ -284,14 +284,17 @@ class MemoryEngine:
 
     # -- the schedule -----------------------------------------------------------------------
 
-    def next_due(self) -> float | None:
-        return self.schedule.next_due()
+    def next_due(self, tenant: str | None = None) -> float | None:
+        return self.schedule.next_due(tenant)
+
+    def due_tenants(self) -> list[str]:
+        return self.schedule.tenants()
 
     def on_schedule(self, wake: Callable[[float], None] | None) -> None:
         self.schedule.on_schedule = wake
 
-    async def take_due(self, until: float, limit: int) -> list[tuple[float, Due]]:
-        return self.schedule.take(until, limit)
+    async def take_due(self, tenant: str, until: float, limit: int) -> list[tuple[float, Due]]:
+        return self.schedule.take(tenant, until, limit)
 
     # -- forgetting -------------------------------------------------------------------------
 
@@ -315,6 +318,7 @@ class MemoryEngine:
             dropped = self._stores.pop(tenant, None)
             self._units.pop(tenant, None)
             self.deliveries.drop_tenant(tenant)
+            self.schedule.drop(tenant)
             if dropped is None:
                 continue
             dropped.closed = True

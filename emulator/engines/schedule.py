@@ -1,5 +1,5 @@
-"""The memory engine's schedule: events due at emulator times, taken in time order (then in the
-order they were scheduled)."""
+"""The memory engine's schedule: each tenant's events due at emulator times (the tenant's own time
+on a manual clock), taken in time order, then in the order they were scheduled."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ class ScheduleObserver(Protocol):
 
 class Schedule:
     def __init__(self) -> None:
-        self._heap: list[Entry] = []
+        self._heaps: dict[str, list[Entry]] = {}  # by tenant
         self._seq = itertools.count()
         self.observers: list[ScheduleObserver] = []
         self.on_schedule: Callable[[float], None] | None = None  # wakes a real-time ticker
@@ -40,40 +40,61 @@ class Schedule:
 
     def at(self, due: float, task: Due) -> None:
         entry = (due, next(self._seq), task)
-        heapq.heappush(self._heap, entry)
+        heap = self._heaps.get(task.tenant)
+        if heap is None:
+            heap = self._heaps[task.tenant] = []
+        heapq.heappush(heap, entry)
         for observer in self.observers:
             observer.scheduled(entry)
         if self.on_schedule is not None:
             self.on_schedule(due)
 
-    def next_due(self) -> float | None:
-        return self._heap[0][0] if self._heap else None
+    def next_due(self, tenant: str | None = None) -> float | None:
+        """A tenant's earliest due time, or the earliest of all."""
+        if tenant is not None:
+            heap = self._heaps.get(tenant)
+            return heap[0][0] if heap else None
+        return min((h[0][0] for h in self._heaps.values() if h), default=None)
 
-    def take(self, until: float, limit: int) -> list[tuple[float, Due]]:
-        """Up to `limit` entries due at or before `until`, in order, removed."""
+    def tenants(self) -> list[str]:
+        """The tenants with something scheduled."""
+        return [tenant for tenant, heap in self._heaps.items() if heap]
+
+    def take(self, tenant: str, until: float, limit: int) -> list[tuple[float, Due]]:
+        """Up to `limit` of a tenant's entries due at or before `until`, in order, removed."""
+        heap = self._heaps.get(tenant)
+        if not heap:
+            return []
         taken: list[tuple[float, Due]] = []
-        heap = self._heap
         observers = self.observers
         while heap and heap[0][0] <= until and len(taken) < limit:
             due, seq, task = heapq.heappop(heap)
             for observer in observers:
                 observer.taken(seq)
             taken.append((due, task))
+        if not heap:
+            del self._heaps[tenant]
         return taken
 
     def entries(self) -> list[Entry]:
         """Every pending entry, in scheduling order (a full save, or a restore, keeps it)."""
-        return sorted(self._heap, key=_seq_of)
+        return sorted((e for h in self._heaps.values() for e in h), key=_seq_of)
+
+    def drop(self, tenant: str) -> None:
+        """Forget a tenant's entries (its reset)."""
+        heap = self._heaps.pop(tenant, None)
+        for _, seq, _ in heap or ():
+            for observer in self.observers:
+                observer.taken(seq)
 
     def clear(self) -> None:
-        """Forget every entry. (A tenant's reset leaves its entries: each finds its record gone
-        and does nothing, so the reset costs what the tenant holds, not what all do.)"""
-        self._heap.clear()
+        """Forget every entry."""
+        self._heaps.clear()
         for observer in self.observers:
             observer.schedule_cleared()
 
     def __len__(self) -> int:
-        return len(self._heap)
+        return sum(len(h) for h in self._heaps.values())
 
 
 def _seq_of(entry: Entry) -> int:

@@ -43,8 +43,10 @@ def load(emulator: Emulator, state: StateFile, folder: Path) -> dict[str, int]:
         if provider not in emulator.providers:
             raise StateFileError(f"{section}[{i}].provider: unknown provider {provider!r}")
     clock = emulator.clock
-    if isinstance(clock, ManualClock) and state.clock > clock.now():
-        clock.set(state.clock)
+    if isinstance(clock, ManualClock):
+        if state.clock > clock.time_of(None):
+            clock.set(state.clock)
+        clock.ahead.update(state.clock_ahead)
     exchanges = {e.key: e.data for e in state.exchanges}  # one object per request, shared again
     for raw in state.messages:
         message = Message(

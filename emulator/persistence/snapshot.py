@@ -20,6 +20,7 @@ from typing import Any
 
 import orjson
 
+from ..core.clock import ManualClock
 from ..core.emulator import SLICE, Emulator
 from ..core.engine import Due, DueKind
 from ..core.models import Message
@@ -130,9 +131,12 @@ class Snapshotter:
         emulator = self.emulator
         files = [asdict(f) | {"path": Path(f.path).name}
                  for store in self.engine.stores() for f in store.files.values()]  # fmt: skip
+        clock = emulator.clock
+        manual = clock if isinstance(clock, ManualClock) else None
         head = {
             "version": VERSION,
-            "clock": emulator.clock.now(),
+            "clock": manual.time_of(None) if manual else clock.now(),
+            "clock_ahead": dict(manual.ahead) if manual else {},
             "saved_at": time.time(),
             "clean": clean,
             "files": files,

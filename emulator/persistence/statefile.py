@@ -188,6 +188,8 @@ class StateFile(_Record):
     deliveries: list[DeliveryRecord]
     scheduled: list[Scheduled]
     exchanges: list[ExchangeRecord] = []  # absent from files saved before they were kept
+    # Seconds each tenant's own advances put its manual clock ahead of the shared time.
+    clock_ahead: dict[str, Annotated[float, Field(ge=0, allow_inf_nan=False)]] = {}
 
     @model_validator(mode="after")
     def _references_hold(self) -> StateFile:

@@ -59,7 +59,7 @@ async def test_agent_settings_change_only_what_is_given(client):
         ("/_emulator/webhooks", {"state": "gone"}, "state", "must be"),
         ("/_emulator/files", {"agnet": "a"}, "agnet", "unknown filter 'agnet' (did you mean 'agent'?)"),
         ("/_emulator/surprises", {"kind": "x"}, "kind", "must be"),
-        ("/_emulator/clock", {"x": "1"}, "x", "this one takes: none"),
+        ("/_emulator/clock", {"x": "1"}, "x", "this one takes: tenant"),
     ],
 )  # fmt: skip
 async def test_unknown_or_bad_filters_are_refused(client, path, params, field, says):

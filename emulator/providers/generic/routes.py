@@ -50,6 +50,7 @@ class GenericApi:
     def guard(self, request: Request) -> str:
         """Authenticate, then check Accept and the rate limit; returns the API key (tenant)."""
         key = self.access.api_key(request)
+        self.emulator.serving(key)
         accept = header(request, b"accept")
         if accept and not _JSON_ACCEPT.search(accept.lower()):
             raise GenericApiError(GenericError.NOT_ACCEPTABLE)

@@ -81,6 +81,7 @@ class SerwerSmsApi:
         params = await self.params(request)
         account = self.accounts.identify(request, params)
         request.scope[TENANT] = account.tenant
+        self.emulator.serving(account.tenant)
         return account, params
 
     async def send_rcs(self, request: Request) -> Response:
