@@ -169,7 +169,7 @@ def create_app(
                 ticker.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await ticker
-            pending = emulator.deliveries.backlog()
+            pending = await emulator.deliveries.backlog()
             if pending["pending"] or pending["in_flight"] or pending["retrying"]:
                 log.warning("stopping with webhook deliveries not done: %s", pending)
             await emulator.aclose()

@@ -10,8 +10,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ..core.emulator import Emulator
-from ..delivery.deliveries import Delivery
-from ..http.operations import ApiError, Operation, Page, page
+from ..core.engine import DeliveryFilter
+from ..delivery.deliveries import Delivery, DeliveryState
+from ..http.operations import ApiError, Operation, Page
 from ..http.responses import JSONResponse
 from ..http.validators import is_whole_number
 from .params import Phone, ProviderName
@@ -49,27 +50,26 @@ def operations(emulator: Emulator) -> list[Operation]:
                 delivery.url]  # fmt: skip
 
     async def webhooks(request: Request, query: WebhookQuery) -> Response:
-        tenant = emulator.tenant(query.tenant)
-        wanted: dict[str, Any] = {"provider": query.provider, "tenant": tenant,
-                                  "agent_id": query.agent, "phone": query.phone,
-                                  "state": query.state, "message_id": query.message}  # fmt: skip
-        wanted = {k: v for k, v in wanted.items() if v is not None}
+        where = DeliveryFilter(provider=query.provider, agent_id=query.agent, phone=query.phone,
+                               message_id=query.message,
+                               state=DeliveryState(query.state) if query.state else None,
+                               failing=query.failing)  # fmt: skip
         words = words_of(query.q)
-        items = [
-            d
-            for d in emulator.webhooks()
-            if all(getattr(d, k) == v for k, v in wanted.items())
-            and (not query.failing or d.state.failing)
-            and (not words or matches(words, said(d)))
-        ]
-        return page(items, view, query)
+        found = await emulator.webhooks(
+            emulator.tenant(query.tenant),
+            where,
+            query.offset,
+            query.limit,
+            matching=(lambda d: matches(words, said(d))) if words else None,
+        )
+        return JSONResponse({"items": [view(d) for d in found.items], "total": found.total})
 
     async def redeliver(request: Request) -> Response:
         raw = request.path_params["delivery_id"]
         if not is_whole_number(raw):
             raise ApiError(404, "no webhook delivery with that id")
         try:
-            delivery = emulator.redeliver(int(raw))
+            delivery = await emulator.redeliver(int(raw))
         except KeyError:
             raise ApiError(404, "no webhook delivery with that id") from None
         except ValueError as exc:

@@ -15,17 +15,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import IO, Any
 
 from ..delivery.deliveries import Attempt, Delivery
-from ..delivery.dispatcher import Dispatcher
 from .adapter import ProviderAdapter
 from .clock import PINNED, TENANT, Clock, ManualClock
 from .directory import Directory
 from .display import layout
-from .engine import Due, DueKind, Engine, Found, MessageFilter, Wants
+from .engine import DeliveryFilter, Due, DueKind, Engine, Found, MessageFilter, Wants
 from .files import FileVault
 from .ids import IdSource
 from .lifecycle import InboundError, Lifecycle
@@ -42,17 +41,13 @@ log = logging.getLogger("rcs_emulator")
 SLICE = 1000
 
 
-class DeliveringEngine(Engine, Protocol):
-    deliveries: Dispatcher
-
-
 class Emulator:
     def __init__(
         self,
         settings: EmulatorSettings,
         clock: Clock,
         scenarios: ScenarioBook,
-        engine: DeliveringEngine,
+        engine: Engine,
     ) -> None:
         self.settings = settings
         self.clock = clock
@@ -240,7 +235,7 @@ class Emulator:
             unit = await self.engine.begin(opener)
             opened = self.lifecycle.open_thread(unit, provider, agent_id, phone, text)
             await self.engine.commit(unit)
-            await self.deliveries.drain()
+            await self.deliveries.drain(opener)
             return opened
         TENANT.set(message.tenant)
         unit = await self.engine.begin(message.tenant, Wants(messages=[message.id]))
@@ -249,7 +244,7 @@ class Emulator:
             raise InboundError(f"message {message.id} was reset")
         event = self.lifecycle.answer(unit, held, text, postback)
         await self.engine.commit(unit)
-        await self.deliveries.drain()
+        await self.deliveries.drain(message.tenant)
         return held, event
 
     # -- time -------------------------------------------------------------------------------
@@ -293,7 +288,7 @@ class Emulator:
             tenants = [tenant] if tenant is not None else self.engine.due_tenants()
             for each in tenants:
                 ran += await self._run_until(each, self.time_of(each), pin=manual)
-            await self.deliveries.drain()
+            await self.deliveries.drain(tenant)
             if not any((due := self.engine.next_due(t)) is not None and due <= self.time_of(t)
                        for t in tenants):  # fmt: skip
                 return ran
@@ -322,9 +317,7 @@ class Emulator:
     async def _run(self, task: Due) -> None:
         if task.kind is DueKind.RETRY:
             assert isinstance(task.ref, int)
-            delivery = self.deliveries.deliveries.get(task.ref)
-            if delivery is not None:
-                self.deliveries.requeue(delivery)
+            self.deliveries.retry(task.ref)
             return
         assert isinstance(task.ref, str)
         unit = await self.engine.begin(task.tenant, Wants(messages=[task.ref]))
@@ -333,17 +326,26 @@ class Emulator:
 
     # -- webhooks ---------------------------------------------------------------------------
 
-    def webhooks(self) -> Iterable[Delivery]:
-        """Every delivery the log holds, oldest first."""
-        return self.deliveries.deliveries.values()
+    async def webhooks(
+        self,
+        tenant: str | None,
+        where: DeliveryFilter,
+        offset: int = 0,
+        limit: int | None = None,
+        matching: Callable[[Delivery], bool] | None = None,
+    ) -> Found[Delivery]:
+        """The deliveries the log holds, oldest first, with every attempt."""
+        return await self.deliveries.find(tenant, where, offset=offset, limit=limit,
+                                          matching=matching)  # fmt: skip
 
-    def redeliver(self, delivery_id: int) -> Delivery:
-        """A finished delivery sent once more, now (KeyError, ValueError: see Dispatcher)."""
-        return self.deliveries.redeliver(delivery_id)
+    async def redeliver(self, delivery_id: int) -> Delivery:
+        """A finished delivery sent once more, now (KeyError: unknown; ValueError: not
+        finished)."""
+        return await self.deliveries.redeliver(delivery_id)
 
-    async def drain(self) -> None:
-        """Wait until every webhook attempt under way is made."""
-        await self.deliveries.drain()
+    async def drain(self, tenant: str | None = None) -> None:
+        """Wait until every webhook attempt due (of a tenant, or of anyone) is made."""
+        await self.deliveries.drain(tenant)
 
     # -- forgetting -------------------------------------------------------------------------
 
@@ -372,17 +374,18 @@ class Emulator:
     async def health(self) -> dict[str, Any]:
         """What it holds and how its webhooks stand."""
         counts = await self.engine.counts()
-        deliveries = self.deliveries
+        webhooks = await self.deliveries.backlog()
+        dropped = webhooks.pop("dropped_from_log", 0)
         return {
             "messages": counts["messages"],
             "tenants": counts["tenants"],
             "scheduled_events": counts["scheduled_events"],
-            "webhooks": deliveries.backlog(),
+            "webhooks": webhooks,
             "retention": {
                 "max_messages": counts["max_messages"],
                 "evicted_messages": counts["evicted_messages"],
-                "max_webhook_log": deliveries.max_log,
-                "webhook_log_dropped": deliveries.dropped_from_log,
+                "max_webhook_log": self.deliveries.max_log,
+                "webhook_log_dropped": dropped,
             },
         }
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Generic, Protocol, TypeVar
 
-from ..delivery.deliveries import Callback
+from ..delivery.deliveries import Attempt, Callback, Delivery, DeliveryState
 from .models import Event, Message, Status, StoredFile, TimelineEntry
 from .scenario_files import Step
 
@@ -62,6 +62,29 @@ class MessageFilter:
     agent: str | None = None
     phone: str | None = None
     status: Status | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryFilter:
+    """Deliveries of which provider, agent, phone, message and state (None: any); `failing`:
+    only those not accepted (yet)."""
+
+    provider: str | None = None
+    agent_id: str | None = None
+    phone: str | None = None
+    message_id: str | None = None
+    state: DeliveryState | None = None
+    failing: bool = False
+
+    def matches(self, d: Delivery) -> bool:
+        return (
+            (self.provider is None or d.provider == self.provider)
+            and (self.agent_id is None or d.agent_id == self.agent_id)
+            and (self.phone is None or d.phone == self.phone)
+            and (self.message_id is None or d.message_id == self.message_id)
+            and (self.state is None or d.state is self.state)
+            and (not self.failing or d.state.failing)
+        )
 
 
 @dataclass(slots=True)
@@ -106,10 +129,50 @@ class Unit(Protocol):
         """A callback to make once the unit is committed."""
 
 
+class DeliveryQueue(Protocol):
+    """The webhook deliveries an engine keeps: made by its workers (delivery/), logged with
+    every attempt, read and steered through these."""
+
+    listeners: list[Callable[[Delivery, Attempt], None]]  # told of every attempt's outcome
+    max_log: int
+
+    async def find(
+        self,
+        tenant: str | None,
+        where: DeliveryFilter,
+        *,
+        offset: int,
+        limit: int | None,
+        matching: Callable[[Delivery], bool] | None = None,
+    ) -> Found[Delivery]:
+        """Deliveries matching `where` (and `matching`), oldest first."""
+
+    async def get(self, delivery_id: int) -> Delivery | None: ...
+
+    async def redeliver(self, delivery_id: int) -> Delivery:
+        """A finished delivery sent once more, now (KeyError: unknown; ValueError: under way)."""
+
+    def retry(self, delivery_id: int) -> None:
+        """A delivery's scheduled retry came due (a RETRY due event, where the engine's
+        schedule holds retries)."""
+
+    async def drain(self, tenant: str | None = None) -> None:
+        """Wait until no attempt (of the tenant's, or of anyone's) is due and unmade."""
+
+    async def backlog(self) -> dict[str, int]:
+        """How many deliveries stand in each state, and how many the log dropped."""
+
+    async def aclose(self) -> None: ...
+
+
 class Engine(Protocol):
     """Where the state lives. See the module's docstring."""
 
     name: str
+
+    @property
+    def deliveries(self) -> DeliveryQueue:
+        """Its webhook deliveries."""
 
     # -- units of work ----------------------------------------------------------------------
 

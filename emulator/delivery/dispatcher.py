@@ -26,6 +26,7 @@ import httpx
 import orjson
 
 from ..core.clock import TENANT, Clock, iso
+from ..core.engine import DeliveryFilter, Found
 from .attempts import AttemptMaker, LocalAttempts
 from .deliveries import Attempt, Callback, Delivery, DeliveryState
 from .transport import DeliveryError, Transport
@@ -134,6 +135,12 @@ class Dispatcher:
                 break  # never forget one still owed to its receiver
             del self.deliveries[oldest.id]
             self.dropped_from_log += 1
+
+    def retry(self, delivery_id: int) -> None:
+        """A delivery's scheduled retry came due (its RETRY event on the engine's schedule)."""
+        delivery = self.deliveries.get(delivery_id)
+        if delivery is not None:
+            self.requeue(delivery)
 
     def requeue(self, delivery: Delivery) -> None:
         """A scheduled retry came due: queued for its next attempt."""
@@ -282,7 +289,7 @@ class Dispatcher:
             delivery.next_attempt_at = due
             self.schedule(due, delivery)
 
-    def redeliver(self, delivery_id: int) -> Delivery:
+    async def redeliver(self, delivery_id: int) -> Delivery:
         """Send a finished delivery (delivered or failed) once more, now: one attempt, logged
         like the others, with no retries after it. KeyError for an unknown id, ValueError for a
         delivery still under way (it has attempts of its own coming)."""
@@ -311,9 +318,11 @@ class Dispatcher:
 
     # -- waiting and reading ----------------------------------------------------------------
 
-    async def drain(self) -> None:
+    async def drain(self, tenant: str | None = None) -> None:
         """Wait until no attempt is running or waiting for a slot (scheduled retries excepted);
-        with a maker that shares attempts, until every attempt under way anywhere is settled."""
+        with a maker that shares attempts, until every attempt under way anywhere is settled.
+        (Every tenant's: this process makes them all, and waiting for one is waiting for the
+        queue.)"""
         while True:
             self._pump()
             while self._tasks:
@@ -330,11 +339,32 @@ class Dispatcher:
         """An attempt is under way in this process."""
         return bool(self._tasks)
 
-    def backlog(self) -> dict[str, int]:
+    def counts(self) -> dict[str, int]:
         counts = dict.fromkeys(DeliveryState, 0)
         for delivery in self.deliveries.values():
             counts[delivery.state] += 1
         return {state.value: n for state, n in counts.items()}
+
+    async def backlog(self) -> dict[str, int]:
+        return self.counts() | {"dropped_from_log": self.dropped_from_log}
+
+    async def find(
+        self,
+        tenant: str | None,
+        where: DeliveryFilter,
+        *,
+        offset: int = 0,
+        limit: int | None = None,
+        matching: Callable[[Delivery], bool] | None = None,
+    ) -> Found[Delivery]:
+        found = [d for d in self.deliveries.values()
+                 if (tenant is None or d.tenant == tenant) and where.matches(d)
+                 and (matching is None or matching(d))]  # fmt: skip
+        stop = None if limit is None else offset + limit
+        return Found(found[offset:stop], len(found))
+
+    async def get(self, delivery_id: int) -> Delivery | None:
+        return self.deliveries.get(delivery_id)
 
     async def aclose(self) -> None:
         """Stop: running attempts are cancelled (they stay listed, as not delivered)."""

@@ -99,5 +99,7 @@ def _restore_delivery(emulator: Emulator, raw: DeliveryRecord) -> Delivery:
         attempts=[Attempt(**a.model_dump()) for a in raw.attempts],
         state=DeliveryState.RETRYING if retrying else DeliveryState.PENDING,
     )  # fmt: skip
-    emulator.deliveries.adopt(delivery)  # a fresh id; queued again at once if it was under way
+    engine = emulator.engine
+    assert isinstance(engine, MemoryEngine)
+    engine.deliveries.adopt(delivery)  # a fresh id; queued again at once if it was under way
     return delivery

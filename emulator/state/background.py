@@ -12,6 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
+from ..engines.memory import MemoryEngine
 from .cluster import shown
 from .log import Unreachable
 
@@ -117,7 +118,9 @@ class Background:
     async def _recheck(self) -> None:
         await self._pause(RECHECK)
         assert self.emulator is not None
-        await self._guard(self.emulator.deliveries.recheck())
+        engine = self.emulator.engine
+        assert isinstance(engine, MemoryEngine)  # each process holds a memory replica
+        await self._guard(engine.deliveries.recheck())
 
     async def _archive(self) -> None:
         await self._pause(ARCHIVE_EVERY)

@@ -33,6 +33,7 @@ from starlette.types import ASGIApp
 
 from ..control.injection import DEFERRED_DELAYS
 from ..core.clock import SharedClock
+from ..engines.memory import MemoryEngine
 from .archive import Archive, MissingChunk
 from .background import Background
 from .checkpoint import Checkpoints
@@ -268,7 +269,9 @@ class SharedState(Background):
                 await emulator.run_due()
             elif kind == b"settle":
                 settled = orjson.loads(fields[b"h"])
-                self.attempts.settle_recorded(emulator.deliveries, tuple(settled["key"]),
+                engine = emulator.engine
+                assert isinstance(engine, MemoryEngine)  # each process holds a replica
+                self.attempts.settle_recorded(engine.deliveries, tuple(settled["key"]),
                                               settled["outcome"])  # fmt: skip
         except Exception:  # one broken command must not stop the cluster's state
             log.exception("command %s failed", token)

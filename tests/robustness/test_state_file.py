@@ -18,7 +18,8 @@ def test_a_demo_survives_a_restart(tmp_path, caplog: pytest.LogCaptureFixture) -
     state = tmp_path / "state.json"
     config = Config(port=0, clock="manual", state_file=str(state))
     down = "http://127.0.0.1:9/hook"
-    with EmulatorServer(config) as first, caplog.at_level(logging.INFO):
+    # The level is set around the server: its stop logs the save (at INFO) after the block.
+    with caplog.at_level(logging.INFO), EmulatorServer(config) as first:
         c = httpx.Client(base_url=first.base_url)
         c.put("/_emulator/agents/generic/demo", json={"webhook_url": down}).raise_for_status()
         c.put("/_emulator/phones/+46705550001", json={"rcs_capable": False}).raise_for_status()
