@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
@@ -24,7 +25,7 @@ from .adapter import ProviderAdapter
 from .clock import PINNED, TENANT, Clock, ManualClock
 from .directory import Directory
 from .display import layout
-from .engine import DeliveryFilter, Due, DueKind, Engine, Found, MessageFilter, Wants
+from .engine import DeliveryFilter, Due, DueKind, Engine, Found, MessageFilter, Unit, Wants
 from .files import FileVault
 from .ids import IdSource
 from .lifecycle import InboundError, Lifecycle
@@ -294,35 +295,31 @@ class Emulator:
                 return ran
 
     async def _run_until(self, tenant: str, until: float, pin: bool) -> int:
-        """A tenant's events due at or before `until`, in order; each at its own time when
-        `pin` (a manual clock)."""
+        """A tenant's events due at or before `until`, in order, a slice at a time; each at
+        its own time when `pin` (a manual clock)."""
         ran = 0
         TENANT.set(tenant)
+        apply = partial(self._apply, pin)
         while True:
-            taken = await self.engine.take_due(tenant, until, SLICE)
-            if not taken:
+            done = await self.engine.run_due(tenant, until, apply, SLICE)
+            if not done:
                 return ran
-            for when, task in taken:
-                token = PINNED.set(when) if pin else None
-                try:
-                    await self._run(task)
-                except Exception:  # one broken event must not stop time
-                    log.exception("a scheduled event failed")
-                finally:
-                    if token is not None:
-                        PINNED.reset(token)
-                ran += 1
+            ran += done
             await asyncio.sleep(0)  # webhooks and other requests between slices
 
-    async def _run(self, task: Due) -> None:
-        if task.kind is DueKind.RETRY:
-            assert isinstance(task.ref, int)
-            self.deliveries.retry(task.ref)
-            return
-        assert isinstance(task.ref, str)
-        unit = await self.engine.begin(task.tenant, Wants(messages=[task.ref]))
-        self.lifecycle.run(unit, task)
-        await self.engine.commit(unit)
+    def _apply(self, pin: bool, unit: Unit, when: float, task: Due) -> None:
+        token = PINNED.set(when) if pin else None
+        try:
+            if task.kind is DueKind.RETRY:
+                assert isinstance(task.ref, int)
+                self.deliveries.retry(task.ref)
+            else:
+                self.lifecycle.run(unit, task)
+        except Exception:  # one broken event must not stop time
+            log.exception("a scheduled event failed")
+        finally:
+            if token is not None:
+                PINNED.reset(token)
 
     # -- webhooks ---------------------------------------------------------------------------
 

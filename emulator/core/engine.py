@@ -9,7 +9,8 @@ nothing; one whose data lives in an external store loads copies, collects the wr
 makes (each a delta: a new message, an appended event, a status moved forward, a due event, a
 callback to make), and applies them in one step. So the same rule runs over both unchanged.
 
-Due events are data (`Due`), never code: an engine can keep, share and claim them. Reads are
+Due events are data (`Due`), never code: an engine can keep, share and claim them; running them
+is a unit of work of its own (`run_due`). Reads are
 async (an external store answers over the network) and answer pages (`Found`) rather than live
 views, so paging a million messages costs what the page costs.
 
@@ -263,9 +264,14 @@ class Engine(Protocol):
         """Call `wake` with the due time of everything scheduled from now on (a running
         clock's ticker sleeps until then); None stops it."""
 
-    async def take_due(self, tenant: str, until: float, limit: int) -> list[tuple[float, Due]]:
+    async def run_due(
+        self, tenant: str, until: float, apply: Callable[[Unit, float, Due], None], limit: int
+    ) -> int:
         """Up to `limit` of a tenant's events due at or before `until` (its time), earliest
-        first (then in the order they were scheduled), taken: no one else runs them."""
+        first (then in the order they were scheduled), each applied by `apply(unit, when,
+        task)` over one unit that holds the records they name, then committed with their
+        removal from the schedule, atomically: an event is applied once, and never lost to a
+        process that stopped halfway. Returns how many ran (0: none was due)."""
 
     # -- forgetting -------------------------------------------------------------------------
 

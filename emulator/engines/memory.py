@@ -293,8 +293,15 @@ class MemoryEngine:
     def on_schedule(self, wake: Callable[[float], None] | None) -> None:
         self.schedule.on_schedule = wake
 
-    async def take_due(self, tenant: str, until: float, limit: int) -> list[tuple[float, Due]]:
-        return self.schedule.take(tenant, until, limit)
+    async def run_due(
+        self, tenant: str, until: float, apply: Callable[[Any, float, Due], None], limit: int
+    ) -> int:
+        taken = self.schedule.take(tenant, until, limit)
+        if taken:
+            unit = self.unit(tenant)
+            for when, task in taken:
+                apply(unit, when, task)
+        return len(taken)
 
     # -- forgetting -------------------------------------------------------------------------
 
