@@ -1,16 +1,18 @@
-"""The shared state's cost and reach: one memory process, one process on Redis, and two workers
-on Redis, under the same wrk load, in alternating rounds; and what a message costs in Redis.
+"""The Redis engine's cost and reach, against one memory process under the same load:
 
-The ceiling beside them: two memory workers that share nothing (each its own state: not a
-product configuration, `serve` refuses it) show what two processes can serve on this machine at
-all, with wrk on the same cores; no shared design can beat it.
+- CPU per send: every emulator process's CPU (a `--workers N` supervisor and its children) plus
+  redis-server's, over the sends wrk completed, for one memory process and for 1, 2 and 4
+  processes on Redis (each configuration its own redis-server, AOF fsync'd on every write as the
+  compose example ships it), in alternating rounds; with the sends/s each reached. On this
+  2-core machine the processes, Redis and wrk share the cores, so sends/s show the machine's
+  limit, and CPU per send shows what the design costs per message however it is spread.
+- join: a process started on a state of `count` messages, seconds until it is ready and until
+  its first send is answered, and its resident memory then, beside one started on an empty state
+  (it reads no state at start: neither figure grows with the state);
+- bytes in Redis per message: single-number sends (each keeps its HTTP exchange) and sends to
+  100 numbers (one exchange per 100 messages).
 
-All three run on both cores (wrk has core 1 to itself as well: on a 2-core machine the servers,
-Redis and the load generator share the cores, so this is where the figures come from).
-Redis runs as the compose example ships it: AOF on, fsync'd on every write; one more pair of
-workers runs on a Redis that fsyncs once a second (Redis's default for AOF), to show what the
-fsync on every write costs.
-    python -m bench.scale
+    .venv/bin/python -m bench.scale [rounds] [seconds]
 """
 
 from __future__ import annotations
@@ -18,8 +20,10 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -29,140 +33,211 @@ from typing import Any
 import httpx
 import redis
 
-from .common import BIN, emulator, free_port, median, redis_argv, serving, wrk
+from .common import BIN, LOAD_CPU, ROOT, free_port, median, pinned, redis_argv, wait_healthy
 from .send import CASES, lua
 
 BOTH_CORES = "0,1"
+PROCESSES = (1, 2, 4)
+PATH, BODY = CASES["generic"]
 
 
 @contextlib.contextmanager
 def redis_server(fsync: str = "always") -> Iterator[str]:
     folder = Path(tempfile.mkdtemp(prefix="bench-redis-"))
     port = free_port()
-    proc = subprocess.Popen(redis_argv(port, folder, fsync=fsync), stdout=subprocess.DEVNULL)
+    proc = subprocess.Popen(pinned(BOTH_CORES, redis_argv(port, folder, fsync=fsync)),
+                            stdout=subprocess.DEVNULL)  # fmt: skip
     url = f"redis://127.0.0.1:{port}/0"
     client = redis.Redis(port=port)
-    for _ in range(200):
+    deadline = time.monotonic() + 10
+    while True:
         with contextlib.suppress(redis.RedisError):
             client.ping()
             break
+        if time.monotonic() > deadline:
+            raise RuntimeError("redis-server did not start")
         time.sleep(0.02)
+    client.close()
     try:
         yield url
     finally:
-        client.close()
         proc.terminate()
         proc.wait(10)
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def unshared_workers(count: int = 2) -> contextlib.AbstractContextManager[str]:
-    """`count` memory workers on one port, each with its own state (uvicorn's workers over the
-    emulator's own worker app and protocol, as `serve --workers` runs them)."""
-    from emulator.config import Config
+class Server:
+    """`rcs-emulator serve` with `flags`, on both cores; its process tree's CPU."""
 
-    port = free_port()
-    config = Config(port=port, clock="manual")
-    argv = [str(BIN / "uvicorn"), "emulator.workers:worker_app", "--factory", "--workers",
-            str(count), "--port", str(port), "--log-level", "warning", "--no-access-log",
-            "--http", "emulator.workers:WorkerProtocol", "--loop", "uvloop"]  # fmt: skip
-    env = {"RCS_EMULATOR_WORKER_CONFIG": config.model_dump_json()}
-    return serving(argv, port, "/_emulator/health", BOTH_CORES, env)
+    def __init__(self, *flags: str) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        argv = [str(BIN / "rcs-emulator"), "serve", "--port", str(self.port), "--log-level",
+                "warning", "--clock", "manual", *flags]  # fmt: skip
+        self.proc = subprocess.Popen(pinned(BOTH_CORES, argv), cwd=ROOT)
+        wait_healthy(self.base + "/_emulator/ready", timeout=60)
 
+    def pids(self) -> list[int]:
+        return [self.proc.pid, *descendants(self.proc.pid)]
 
-def scale(rounds: int = 5, seconds: int = 4) -> dict[str, Any]:
-    path, body = CASES["generic"]
-    script = lua(body)
-    rps: dict[str, list[float]] = {"memory": [], "redis_1": [], "redis_2_workers": [],
-                                   "redis_2_workers_everysec": [],
-                                   "memory_2_unshared": []}  # fmt: skip
-    with (
-        redis_server() as one,
-        redis_server() as two,
-        redis_server("everysec") as lazy,
-        unshared_workers() as ceiling,
-        emulator("--clock", "manual", cpu=BOTH_CORES) as memory,
-        emulator("--clock", "manual", "--state", one, cpu=BOTH_CORES) as redis_1,
-        emulator(
-            "--clock", "manual", "--state", two, "--workers", "2", cpu=BOTH_CORES
-        ) as redis_2,  # fmt: skip
-        emulator(
-            "--clock", "manual", "--state", lazy, "--workers", "2", cpu=BOTH_CORES
-        ) as redis_2_everysec,  # fmt: skip
-    ):
-        servers = {"memory": memory, "redis_1": redis_1, "redis_2_workers": redis_2,
-                   "redis_2_workers_everysec": redis_2_everysec,
-                   "memory_2_unshared": ceiling}  # fmt: skip
-        for base in servers.values():  # a first second of load warms each (workers are lazy)
-            wrk(base + path, script, 1)
-        for _ in range(rounds):
-            for name, base in servers.items():
-                httpx.post(base + "/_emulator/reset").raise_for_status()
-                rps[name].append(wrk(base + path, script, seconds))
-    medians = {name: round(median(values)) for name, values in rps.items()}
+    def cpu(self) -> float:
+        return sum(cpu_of(pid) for pid in self.pids())
 
-    def ratio(name: str) -> float:
-        return round(median([r / m for r, m in zip(rps[name], rps["memory"], strict=True)]), 3)
-
-    ratios = {"redis_1_vs_memory": ratio("redis_1"),
-              "redis_2_workers_vs_memory": ratio("redis_2_workers"),
-              "redis_2_workers_everysec_vs_memory": ratio("redis_2_workers_everysec"),
-              "memory_2_unshared_vs_memory": ratio("memory_2_unshared")}  # fmt: skip
-    return {"sends_per_s": medians, **ratios, "rounds": rounds, "bytes_in_redis": footprint()}
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(20)
 
 
-def footprint(count: int = 20_000, chunk: int = 5000) -> dict[str, Any]:
-    """Redis's memory per single-number send once the log's oldest commands are archived (the
-    stream keeps under two chunks' worth; the rest is compressed), and what an archived command
-    takes; sent one at a time, so every command is a batch with its own resend guard."""
-    path, body = CASES["generic"]
-    env = {"RCS_EMULATOR_STATE_CHUNK": str(chunk)}
-    with redis_server() as url, emulator("--clock", "manual", "--state", url, env=env) as base:
-        empty = first_answer(url, env)  # a process's start on a state with nothing to replay
-        client = redis.Redis.from_url(url)
-        before = int(client.info("memory")["used_memory"])
-        with httpx.Client(base_url=base) as http:
-            for _ in range(count):
-                http.post(path, json=body, headers={"Authorization": "Bearer k"})
-        deadline = time.monotonic() + 60
-        while client.xlen("rcs:log") >= 2 * chunk and time.monotonic() < deadline:
-            time.sleep(0.2)  # the archiver looks every 2 s
-        after = int(client.info("memory")["used_memory"])
-        ends = client.lrange("rcs:chunks", 0, -1)
-        chunks = sum(int(client.memory_usage(f"rcs:chunk:{e.decode()}", samples=0) or 0)
-                     for e in ends)  # fmt: skip
-        stream = int(client.memory_usage("rcs:log", samples=0) or 0)
-        kept = int(client.xlen("rcs:log"))
-        client.close()
-        joiner = first_answer(url, env)  # replays every command (chunks, then the stream) first
-    archived = len(ends) * chunk
-    return {"messages": count, "bytes_per_send": round((after - before) / count),
-            "archived_bytes_per_send": round(chunks / archived) if archived else None,
-            "stream_bytes_per_send": round(stream / kept) if kept else None,
-            "late_joiner_first_answer_s": round(joiner, 2),
-            "catch_up_us_per_command": round((joiner - empty) / count * 1e6, 1)}  # fmt: skip
+def descendants(root: int) -> list[int]:
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                parents[int(entry.name)] = int(stat[1])
+    found, frontier = [], [root]
+    while frontier:
+        children = [pid for pid, parent in parents.items() if parent in frontier]
+        found += children
+        frontier = children
+    return found
 
 
-def first_answer(url: str, env: dict[str, str]) -> float:
-    """Seconds from starting one more process on the state to its first health answer (which
-    applies everything the log holds first)."""
-    port = free_port()
-    argv = [str(BIN / "rcs-emulator"), "serve", "--port", str(port), "--log-level", "warning",
-            "--clock", "manual", "--state", url]  # fmt: skip
-    started = time.perf_counter()
-    proc = subprocess.Popen(argv, env={**os.environ, **env}, stdout=subprocess.DEVNULL)
+def cpu_of(pid: int) -> float:
+    with contextlib.suppress(OSError):
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return 0.0
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return 0.0
+
+
+def redis_pid(url: str) -> int:
+    client = redis.Redis.from_url(url)
     try:
-        while True:
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"http://127.0.0.1:{port}/_emulator/health", timeout=300).is_success:
-                    return time.perf_counter() - started
-            if proc.poll() is not None or time.perf_counter() - started > 300:
-                raise RuntimeError("the joining process did not answer")
-            time.sleep(0.005)
+        return int(client.info("server")["process_id"])
     finally:
-        proc.terminate()
-        proc.wait(10)
+        client.close()
+
+
+def load(base: str, seconds: int) -> tuple[float, int]:
+    """wrk on core 1 (beside the servers: 2 cores): requests/s and requests completed."""
+    argv = pinned(LOAD_CPU, ["wrk", "-t1", "-c16", f"-d{seconds}s", "-s", str(lua(BODY)),
+                             base + PATH])  # fmt: skip
+    out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
+    if "Non-2xx" in out:
+        raise RuntimeError(f"wrk saw errors:\n{out}")
+    total = re.search(r"(\d+) requests in", out)
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    assert total is not None and rps is not None, out
+    return float(rps.group(1)), int(total.group(1))
+
+
+def cpu_per_send(rounds: int = 3, seconds: int = 5) -> dict[str, Any]:
+    names = ["memory", *(f"redis_{n}" for n in PROCESSES)]
+    stack = contextlib.ExitStack()
+    with stack:
+        urls = {f"redis_{n}": stack.enter_context(redis_server()) for n in PROCESSES}
+        servers: dict[str, Server] = {"memory": Server()}
+        for n in PROCESSES:
+            servers[f"redis_{n}"] = Server("--state", urls[f"redis_{n}"], "--workers", str(n))
+        stack.callback(lambda: [s.stop() for s in servers.values()])
+        figures: dict[str, dict[str, list[float]]] = {
+            n: {"sends_per_s": [], "process_us": [], "redis_us": []} for n in names}  # fmt: skip
+        for _ in range(rounds):
+            for name in names:
+                server = servers[name]
+                rpid = redis_pid(urls[name]) if name in urls else None
+                before = server.cpu(), cpu_of(rpid) if rpid else 0.0
+                rps, total = load(server.base, seconds)
+                after = server.cpu(), cpu_of(rpid) if rpid else 0.0
+                figures[name]["sends_per_s"].append(rps)
+                figures[name]["process_us"].append((after[0] - before[0]) / total * 1e6)
+                figures[name]["redis_us"].append((after[1] - before[1]) / total * 1e6)
+    out: dict[str, Any] = {}
+    for name, measured in figures.items():
+        process, in_redis = median(measured["process_us"]), median(measured["redis_us"])
+        out[name] = {"sends_per_s": round(median(measured["sends_per_s"])),
+                     "process_us": round(process), "redis_us": round(in_redis),
+                     "total_us": round(process + in_redis)}  # fmt: skip
+    base = out["memory"]["total_us"]
+    for n in PROCESSES:
+        out[f"redis_{n}"]["vs_memory"] = round(out[f"redis_{n}"]["total_us"] / base, 2)
+    return {"rounds": rounds, "seconds": seconds, **out}
+
+
+def fill(base: str, count: int, per_request: int = 100) -> None:
+    """`count` messages, sent `per_request` numbers at a time."""
+    with httpx.Client(base_url=base, timeout=60) as client:
+        for start in range(0, count, per_request):
+            numbers = [f"+4670{n:07d}" for n in range(start, min(start + per_request, count))]
+            answer = client.post(PATH, json={**BODY, "number": numbers},
+                                 headers={"Authorization": "Bearer bench-key"})  # fmt: skip
+            answer.raise_for_status()
+
+
+def joining(url: str) -> dict[str, float]:
+    """One more process on the state: seconds to ready, to its first send answered; its RSS."""
+    started = time.perf_counter()
+    server = Server("--state", url)
+    ready = time.perf_counter() - started
+    httpx.post(server.base + PATH, json=BODY, headers={"Authorization": "Bearer bench-key"},
+               timeout=60).raise_for_status()  # fmt: skip
+    answered = time.perf_counter() - started
+    rss = rss_mb(server.proc.pid)
+    server.stop()
+    return {"ready_s": round(ready, 2), "first_send_s": round(answered, 2), "rss_mb": rss}
+
+
+def join(count: int = 100_000) -> dict[str, Any]:
+    with redis_server() as url:
+        first = Server("--state", url)
+        try:
+            empty = joining(url)
+            fill(first.base, count)
+            held = httpx.get(first.base + "/_emulator/health", timeout=60).json()["messages"]
+            full = joining(url)
+        finally:
+            first.stop()
+    return {"messages": held, "on_empty_state": empty, f"on_{count}_messages": full}
+
+
+def footprint(count: int = 20_000) -> dict[str, Any]:
+    """Redis's used memory per message: single-number sends, and sends to 100 numbers."""
+    out: dict[str, Any] = {}
+    for per_request in (1, 100):
+        with redis_server() as url:
+            server = Server("--state", url)
+            try:
+                client = redis.Redis.from_url(url)
+                before = int(client.info("memory")["used_memory"])
+                if per_request == 1:
+                    with httpx.Client(base_url=server.base, timeout=60) as http:
+                        for _ in range(count):
+                            http.post(
+                                PATH, json=BODY, headers={"Authorization": "Bearer k"}
+                            ).raise_for_status()
+                else:
+                    fill(server.base, count, per_request)
+                after = int(client.info("memory")["used_memory"])
+                client.close()
+            finally:
+                server.stop()
+        out[f"bytes_per_message_{per_request}_per_send"] = round((after - before) / count)
+    return {"messages": count, **out}
+
+
+def scale(rounds: int = 3, seconds: int = 5, joined: int = 100_000) -> dict[str, Any]:
+    return {"cpu_per_send": cpu_per_send(rounds, seconds), "join": join(joined),
+            "bytes_in_redis": footprint()}  # fmt: skip
 
 
 if __name__ == "__main__":
-    print(json.dumps(scale(), indent=2))
+    args = [int(a) for a in sys.argv[1:]]
+    print("command: .venv/bin/python -m bench.scale " + " ".join(sys.argv[1:]), flush=True)
+    print(json.dumps(scale(*args), indent=2))

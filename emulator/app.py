@@ -5,10 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import httpx
 from starlette.applications import Starlette
@@ -17,7 +16,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Router
-from starlette.types import Scope
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .config import Config, ConfigError
 from .control import control_operations
@@ -27,12 +26,11 @@ from .control.injection import FaultMiddleware, Faults
 from .control.openapi import openapi_route, provider_openapi_route
 from .core.clock import Clock, make_clock
 from .core.emulator import Emulator
+from .core.engine import Engine, StateUnavailable
 from .core.models import AgentSettings, PhoneSettings
 from .core.scenarios import load_book
 from .core.settings import EmulatorSettings
-from .delivery.attempts import AttemptMaker
 from .engines.memory import MemoryEngine
-from .http.operations import MAX_BODY as CONTROL_MAX_BODY
 from .http.operations import ApiError, error_response
 from .http.responses import JSONResponse
 from .http.routing import ExactFirstRouter
@@ -41,9 +39,6 @@ from .persistence.autosave import AutoSaver
 from .persistence.statefile import StateFileError
 from .providers import REGISTRY
 from .providers.mount import ProviderMount
-
-if TYPE_CHECKING:
-    from .state.shared import SharedState
 from .ui.routes import ui_routes
 
 log = logging.getLogger("rcs_emulator")
@@ -53,9 +48,9 @@ def build_emulator(
     config: Config,
     clock: Clock | None = None,
     http_client: httpx.AsyncClient | None = None,
-    attempts: AttemptMaker | None = None,
 ) -> Emulator:
-    clock = clock or make_clock(config.clock, config.speed)
+    """The emulator over the engine the config names: this process's memory, or Redis."""
+    engine, clock = _engine(config, clock, http_client)
     book = load_book([Path(d) for d in config.scenario_dirs], config.scenario)
     agents = {}
     for entry in config.agents:
@@ -72,23 +67,33 @@ def build_emulator(
         default_webhook_url=config.webhook_url,
         seed=config.seed,
         webhook_timeout=config.webhook_timeout,
-        files_folder=str(snapshot.files_dir(Path(config.state_file)))
-        if config.state_file
-        else None,
         agents=agents,
         phones=phones,
     )
-    engine = MemoryEngine(
-        clock,
-        max_messages=config.max_messages,
-        http_client=http_client,
-        webhook_concurrency=config.webhook_concurrency,
-        webhook_per_host=config.webhook_per_host,
-        webhook_backlog=config.webhook_backlog,
-        max_webhook_log=config.max_webhook_log,
-        attempts=attempts,
-    )
     return Emulator(settings, clock, book, engine)
+
+
+def _engine(
+    config: Config, clock: Clock | None, http_client: httpx.AsyncClient | None
+) -> tuple[Engine, Clock]:
+    if config.state == "memory":
+        clock = clock or make_clock(config.clock, config.speed)
+        folder = snapshot.files_dir(Path(config.state_file)) if config.state_file else None
+        engine = MemoryEngine(clock, files_folder=folder, max_messages=config.max_messages,
+                              http_client=http_client,
+                              webhook_concurrency=config.webhook_concurrency,
+                              webhook_per_host=config.webhook_per_host,
+                              webhook_backlog=config.webhook_backlog,
+                              max_webhook_log=config.max_webhook_log)  # fmt: skip
+        return engine, clock
+    # redis-py is imported only for a shared state: start-up stays short
+    from .engines.redis.connect import connect
+    from .engines.redis.join import JoinError
+
+    try:
+        return connect(config, clock, http_client)
+    except JoinError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def _restore(emulator: Emulator, config: Config) -> AutoSaver | None:
@@ -109,21 +114,19 @@ def create_app(
     http_client: httpx.AsyncClient | None = None,
 ) -> Starlette:
     config = config or Config()
-    shared = _join(config)
-    if shared is not None:
-        clock = clock or shared.cluster.clock(config)
-    emulator = build_emulator(config, clock, http_client, shared.attempts if shared else None)
+    emulator = build_emulator(config, clock, http_client)
     mounts: list[ProviderMount] = [p.build(emulator, config.section(p.name)) for p in REGISTRY]
     handlers: dict[object, object] = {ApiError: error_response}
-    faults = Faults(emulator.clock, config.seed)
+    faults = Faults(emulator.clock, config.seed, emulator.engine.sharing.take_fault)
     emulator.on_reset.append(faults.clear)
+    emulator.shared["faults"] = (faults.data, faults.load)
     operations = control_operations(emulator, faults)
     provider_routes: list[BaseRoute] = []
     hot: list[BaseRoute] = []
     for m in mounts:
         emulator.register(m.adapter)  # before any state is restored: deliveries need adapters
         emulator.on_reset.append(m.reset)
-        emulator.carriers[m.name] = (m.carried, m.carry)
+        emulator.shared[m.name] = (m.carried, m.carry)
         handlers.update(m.exception_handlers)
         operations += m.control
         hot += m.routes[: m.hot_routes]
@@ -156,9 +159,8 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         ticker = saving = None
-        if shared is not None:
-            await shared.start()  # its own ticker: time passes by commands in a cluster
-        elif emulator.clock.mode != "manual":
+        await emulator.engine.start()
+        if emulator.clock.mode != "manual":
             ticker = asyncio.create_task(_tick(emulator))
         if saver is not None:
             saving = asyncio.create_task(saver.run())
@@ -169,15 +171,13 @@ def create_app(
                 ticker.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await ticker
-            pending = await emulator.deliveries.backlog()
-            if pending["pending"] or pending["in_flight"] or pending["retrying"]:
-                log.warning("stopping with webhook deliveries not done: %s", pending)
-            await emulator.aclose()
-            if shared is not None:
-                await shared.aclose()
+            with contextlib.suppress(StateUnavailable):
+                pending = await emulator.deliveries.backlog()
+                if pending["pending"] or pending["in_flight"] or pending["retrying"]:
+                    log.warning("stopping with webhook deliveries not done: %s", pending)
             if saver is not None:
                 await saver.stop(saving)
-            emulator.vault.close()
+            await emulator.aclose()
 
     middleware = [Middleware(m.middleware) for m in mounts if m.middleware is not None]
     middleware.append(Middleware(FaultMiddleware, faults=faults, mounts=by_name))
@@ -196,14 +196,9 @@ def create_app(
         changed=emulator.notices.touch,
     )
     middleware.insert(0, guard)
-    if shared is not None:  # outermost of all: every process applies what passes it alike
-        shared.bind(emulator, faults)
-        emulator.describe_state = shared.describe
-        from .state.middleware import Replicated
-
-        middleware.insert(0, Middleware(Replicated, shared=shared,
-                                        unavailable=partial(_unavailable, by_name, emulator),
-                                        max_body=partial(_max_body, by_name)))  # fmt: skip
+    if not isinstance(emulator.engine, MemoryEngine):  # outermost: a shared state's
+        middleware.insert(0, Middleware(Shared, emulator=emulator,
+                                        unavailable=partial(_unavailable, by_name)))  # fmt: skip
     app = Starlette(
         routes=routes,
         exception_handlers=handlers,  # type: ignore[arg-type]
@@ -216,40 +211,53 @@ def create_app(
     app.state.config = config
     app.state.faults = faults
     app.state.saver = saver
-    app.state.shared = shared
-    if shared is not None:
-        shared.root = app  # a command's scope names the app, as Starlette's own scopes do
     return app
 
 
-def _join(config: Config) -> SharedState | None:
-    if config.state == "memory":
-        return None  # redis-py is imported only for a shared state: start-up stays short
-    from .state.cluster import ClusterError, join
-    from .state.shared import SharedState
+class Shared:
+    """The outermost layer over a shared state: a request first takes in what other processes
+    changed (Emulator.refresh), and while the state cannot answer, a provider's caller gets
+    that provider's own 503 and the control API a JSON 503; nothing is half-done (each write is
+    one script)."""
 
-    try:
-        return SharedState(join(config), config.state_chunk)
-    except ClusterError as exc:
-        raise ConfigError(str(exc)) from None
+    def __init__(
+        self, app: ASGIApp, emulator: Emulator, unavailable: Callable[[Scope, str], Response]
+    ) -> None:
+        self.app = app
+        self.emulator = emulator
+        self.unavailable = unavailable
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in OWN_PATHS:
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.emulator.refresh()
+            await self.app(scope, receive, sending)
+        except StateUnavailable as exc:
+            if started:
+                raise
+            await self.unavailable(scope, str(exc))(scope, receive, send)
 
 
-def _max_body(mounts: dict[str, ProviderMount], scope: Scope) -> int:
-    """The most of a body the path's routes take (the control API's own limit off providers)."""
+# What a process answers of itself whatever its state's health (liveness, readiness, the page).
+OWN_PATHS = ("/_emulator/health", "/_emulator/ready", "/")
+
+
+def _unavailable(mounts: dict[str, ProviderMount], scope: Scope, why: str) -> Response:
+    """The shared state cannot answer: a provider's caller hears it in its provider's own
+    form, anyone else as JSON; both may try again in a second."""
     mount = mounts.get(REGISTRY.owner(scope["path"]) or "")
-    return mount.max_body if mount is not None else CONTROL_MAX_BODY
-
-
-def _unavailable(
-    mounts: dict[str, ProviderMount], emulator: Emulator, scope: Scope, why: str
-) -> Response:
-    """Redis cannot be reached: a provider's caller hears it in its provider's own form (its
-    trace id drawn outside the draws that every process makes alike)."""
-    mount = mounts.get(REGISTRY.owner(scope["path"]) or "")
-    if mount is None or scope["path"].startswith("/_emulator"):
+    if mount is None or scope["path"].startswith(("/_emulator", "/ui/")):
         return JSONResponse({"error": why}, 503, headers={"Retry-After": "1"})
-    with emulator.ids.outside_commands():
-        return mount.fault_response(Request(scope), 503, 1)
+    return mount.fault_response(Request(scope), 503, 1)
 
 
 async def _tick(emulator: Emulator) -> None:
@@ -259,12 +267,15 @@ async def _tick(emulator: Emulator) -> None:
     try:
         while True:
             due = emulator.engine.next_due()
-            delay = 1.0 if due is None else emulator.clock.wall_delay(due - emulator.clock.now())
+            poll = emulator.engine.poll  # other processes' work comes unasked: look this often
+            delay = poll if due is None else emulator.clock.wall_delay(due - emulator.clock.now())
             wake.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(wake.wait(), timeout=min(max(delay, 0.0), 1.0))
+                await asyncio.wait_for(wake.wait(), timeout=min(max(delay, 0.0), poll))
             try:
-                await emulator.run_due()
+                await emulator.run_due_everywhere()
+            except StateUnavailable:
+                pass  # said once by the engine; the next turn tries again
             except Exception:  # one broken event must not stop time
                 log.exception("a scheduled event failed")
     finally:

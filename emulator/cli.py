@@ -130,9 +130,9 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from .app import create_app
+    from .engines.redis.join import shown
     from .gc_tuning import freeze_survivors_of_full_collections
     from .server import uvicorn_options
-    from .state.cluster import shown
 
     config = Config.from_sources(
         args.config,
@@ -160,8 +160,7 @@ def _serve(args: argparse.Namespace) -> int:
         + (f", {config.workers} workers)" if config.workers > 1 else ")"),
         flush=True,
     )
-    shared = app.state.shared
-    for caution in shared.cluster.cautions if shared is not None else ():
+    for caution in app.state.emulator.engine.describe().get("cautions", ()):
         print(f"WARNING:  {caution}", file=sys.stderr, flush=True)
     if config.workers > 1:
         sock.close()  # uvicorn's supervisor binds the port its workers share

@@ -119,7 +119,6 @@ class Config(BaseSettings):
     # replica (redis://host:port/db, rediss://..., unix:///path?db=N).
     state: str = "memory"
     workers: AtLeastOne = 1  # processes serving one port (uvicorn's workers): a shared state
-    state_chunk: Annotated[int, Field(ge=10)] = 5000  # a shared log's old commands per zip
     state_save_interval: Positive = 1.0  # seconds between saves while something changed
     # Host names the control API and inbox answer to, beyond IP literals, localhost and
     # single-label names (docker compose services); "*" allows every name. Comma-separated.
@@ -185,7 +184,7 @@ class Config(BaseSettings):
 
     @field_validator("port", "speed", "seed", "webhook_concurrency", "webhook_per_host",
                      "webhook_timeout", "webhook_backlog", "max_messages", "max_webhook_log",
-                     "state_save_interval", "request_timeout", "workers", "state_chunk",
+                     "state_save_interval", "request_timeout", "workers",
                      mode="before")  # fmt: skip
     @classmethod
     def _no_booleans_for_numbers(cls, value: Any) -> Any:

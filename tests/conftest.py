@@ -1,5 +1,7 @@
-"""Shared fixtures: every provider test runs twice, in-process (ASGITransport) and against the
-live server (uvicorn in a thread), through the same HTTP client API."""
+"""Shared fixtures: every provider and control test runs in every mode, through the same HTTP
+client API: in-process on the memory engine (ASGITransport), against the live server (uvicorn in
+a thread), and in-process on the Redis engine over one redis-server and over a three-master
+Redis Cluster."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ import pytest
 
 from emulator import Config, EmulatorServer, create_app
 from emulator.testing import WebhookReceiver
-from tests.redis_server import RedisServer, flush
+from tests.redis_server import RedisCluster, RedisServer, flush
 
 GENERIC_KEY = "90be0b2c-b218-4070-a890-152821090464"
 GENERIC_AUTH = {"Authorization": f"Bearer {GENERIC_KEY}"}
@@ -40,6 +42,14 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
 
 
 @pytest.fixture(scope="session")
+def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisCluster]:
+    """One real three-master Redis Cluster per test worker, flushed before each test on it."""
+    cluster = RedisCluster(tmp_path_factory.mktemp("cluster")).start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(scope="session")
 def receiver() -> Iterator[WebhookReceiver]:
     with WebhookReceiver() as rec:
         yield rec
@@ -56,10 +66,10 @@ async def open_client(
     mode: str, config: Config = TEST_CONFIG, redis_url: str | None = None
 ) -> AsyncIterator[httpx.AsyncClient]:
     """A client of a fresh emulator with `config`: in-process, live, or in-process on a shared
-    state in Redis (`redis_url`, flushed first)."""
-    if mode in ("asgi", "redis"):
-        if mode == "redis":
-            assert redis_url is not None, "the redis mode needs the redis_url fixture"
+    state in Redis or a Redis Cluster (`redis_url`, flushed first)."""
+    if mode in ("asgi", *SHARED):
+        if mode in SHARED:
+            assert redis_url is not None, f"the {mode} mode needs the redis_url fixture"
             flush(redis_url)
             config = config.with_overrides(state=redis_url)
         app = create_app(config)
@@ -69,9 +79,6 @@ async def open_client(
                 yield c
         finally:
             await app.state.emulator.aclose()
-            if app.state.shared is not None:
-                await app.state.shared.aclose()
-            app.state.emulator.vault.clear()
     else:
         server = EmulatorServer(config.with_overrides(port=0)).start()
         try:
@@ -81,14 +88,16 @@ async def open_client(
             server.stop()
 
 
-MODES = ["asgi", "live", "redis"]
+MODES = ["asgi", "live", "redis", "cluster"]
+SHARED = ("redis", "cluster")  # the modes on the Redis engine
 
 
 def redis_url_for(request: pytest.FixtureRequest, mode: str) -> str | None:
-    """The Redis of the redis mode (started once per test worker; open_client flushes it)."""
-    if mode != "redis":
+    """The Redis of a shared mode (started once per test worker; open_client flushes it)."""
+    if mode not in SHARED:
         return None
-    server: RedisServer = request.getfixturevalue("redis_server")
+    fixture = "redis_server" if mode == "redis" else "redis_cluster"
+    server: RedisServer | RedisCluster = request.getfixturevalue(fixture)
     return server.url
 
 
@@ -97,7 +106,7 @@ async def client(
     request: pytest.FixtureRequest, live_server: EmulatorServer
 ) -> AsyncIterator[httpx.AsyncClient]:
     """The default emulator (manual clock, seeded), fresh state for every test: in-process,
-    live, and in-process on a shared state in Redis."""
+    live, and in-process on a shared state in Redis and in a Redis Cluster."""
     if request.param != "live":
         async with open_client(request.param, redis_url=redis_url_for(request, request.param)) as c:
             yield c
@@ -116,7 +125,7 @@ def mode(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def redis_url(request: pytest.FixtureRequest, mode: str) -> str | None:
-    """With `mode`: the Redis of the redis mode, else None."""
+    """With `mode`: the Redis of a shared mode, else None."""
     return redis_url_for(request, mode)
 
 

@@ -1,9 +1,11 @@
 """A real redis-server (Debian's package) on a free loopback port in a temporary folder, with
-AOF on and fsync'd on every write: what the emulator's shared state is tested against."""
+AOF on and fsync'd on every write, and a real three-master Redis Cluster of them: what the
+emulator's shared state is tested against."""
 
 from __future__ import annotations
 
 import shutil
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -15,10 +17,17 @@ from bench.common import free_port, redis_argv
 
 
 class RedisServer:
-    def __init__(self, folder: Path, port: int | None = None, snapshots_only: bool = False) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        port: int | None = None,
+        snapshots_only: bool = False,
+        cluster: bool = False,
+    ) -> None:
         self.folder = folder
         self.port = port or free_port()
         self.snapshots_only = snapshots_only  # as Debian's default: no AOF, SAVE writes dump.rdb
+        self.cluster = cluster  # a node of a Redis Cluster (RedisCluster below makes one)
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -34,6 +43,9 @@ class RedisServer:
         argv = redis_argv(self.port, self.folder, binary)
         if self.snapshots_only:
             argv[argv.index("--appendonly") + 1] = "no"
+        if self.cluster:
+            argv += ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+                     "--cluster-node-timeout", "2000"]  # fmt: skip
         self.process = subprocess.Popen(
             argv,
             stdout=subprocess.DEVNULL,
@@ -66,8 +78,69 @@ class RedisServer:
             self.process = None
 
 
+class RedisCluster:
+    """Three masters (no replicas), each a RedisServer node, joined with `redis-cli --cluster
+    create`: the hash slots spread over them, as tenants' keys then are."""
+
+    def __init__(self, folder: Path) -> None:
+        self.nodes = [RedisServer(folder / f"node{i}", node_port(), cluster=True)
+                      for i in range(3)]  # fmt: skip
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.nodes[0].port}/0"
+
+    def start(self) -> RedisCluster:
+        for node in self.nodes:
+            node.start()
+        create = subprocess.run(
+            ["redis-cli", "--cluster", "create", *(f"127.0.0.1:{n.port}" for n in self.nodes),
+             "--cluster-replicas", "0", "--cluster-yes"],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        if create.returncode != 0:
+            raise RuntimeError(f"redis-cli --cluster create failed: {create.stdout}{create.stderr}")
+        deadline = time.monotonic() + 20
+        for node in self.nodes:  # every node agrees the cluster is whole
+            client = redis.Redis(port=node.port)
+            while client.cluster("info").get("cluster_state") != "ok":
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the Redis Cluster did not become ready")
+                time.sleep(0.05)
+            client.close()
+        return self
+
+    def stop(self) -> None:
+        for node in self.nodes:
+            node.stop()
+
+
+def node_port() -> int:
+    """A free port whose cluster bus port (10000 above it) is free too, and exists."""
+    while True:
+        port = free_port()
+        if port + 10000 > 65535:
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port + 10000))
+            except OSError:
+                continue
+        return port
+
+
 def flush(url: str) -> None:
-    """Forget everything a Redis holds: the next emulator on it begins a new state."""
+    """Forget everything a Redis (every master of a Redis Cluster) holds: the next emulator on it
+    begins a new state."""
     client = redis.Redis.from_url(url)
-    client.flushdb()
-    client.close()
+    try:
+        if client.info("server").get("redis_mode") == "cluster":
+            for address in client.cluster("nodes"):  # "host:port" (its bus port after an @)
+                host, port = address.split("@")[0].rsplit(":", 1)
+                node = redis.Redis(host=host, port=int(port))
+                node.flushall()
+                node.close()
+        else:
+            client.flushdb()
+    finally:
+        client.close()

@@ -59,8 +59,8 @@ def test_direct_construction_ignores_the_environment(monkeypatch: pytest.MonkeyP
         ({"RCS_EMULATOR_AGENTS": "[oops"}, "RCS_EMULATOR_AGENTS: must be JSON"),
         ({"RCS_EMULATOR_AGENTS": '[{"provider": "nope", "agent_id": "a"}]'}, "unknown provider 'nope'"),
         ({"RCS_EMULATOR_SPEED": "true"}, "RCS_EMULATOR_SPEED=true: must be a number"),
-        ({"RCS_EMULATOR_STATE_CHUNK": "5"}, "RCS_EMULATOR_STATE_CHUNK=5: must be greater than or equal to 10"),
-        ({"RCS_EMULATOR_STATE_CHUNK": "true"}, "RCS_EMULATOR_STATE_CHUNK=true: must be a whole number"),
+        ({"RCS_EMULATOR_WORKERS": "0"}, "RCS_EMULATOR_WORKERS=0: must be greater than or equal to 1"),
+        ({"RCS_EMULATOR_WORKERS": "true"}, "RCS_EMULATOR_WORKERS=true: must be a whole number"),
     ],
 )  # fmt: skip
 def test_environment_errors_name_the_variable(env: dict[str, str], line: str) -> None:

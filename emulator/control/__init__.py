@@ -41,7 +41,7 @@ def control_operations(emulator: Emulator, injected: Faults) -> list[Operation]:
         *clock.operations(emulator),
         *inbound.operations(emulator),
         *conversations.operations(emulator),
-        *faults.operations(injected),
+        *faults.operations(emulator, injected),
         *seed.operations(emulator, injected),
         *stream.operations(emulator),
     ]

@@ -3,6 +3,8 @@ the answer tag its receiver echoes, its display name."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -45,10 +47,10 @@ def operations(emulator: Emulator) -> list[Operation]:
             raise ApiError(404, f"unknown provider {provider!r}; one of "
                            f"{', '.join(REGISTRY.names())}")  # fmt: skip
         agent_id = request.path_params["agent_id"]
-        agent = emulator.directory.agent(provider, agent_id, emulator.tenant(body.tenant))
-        for key in ("webhook_url", "answer_tag", "name"):
-            if key in body.model_fields_set:
-                setattr(agent, key, getattr(body, key) or None)
+        changes: dict[str, Any] = {key: getattr(body, key) or None
+                                   for key in ("webhook_url", "answer_tag", "name")
+                                   if key in body.model_fields_set}  # fmt: skip
+        agent = await emulator.set_agent(provider, agent_id, emulator.tenant(body.tenant), changes)
         return JSONResponse(agent_view(agent))
 
     return [

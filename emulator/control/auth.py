@@ -11,7 +11,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..http.responses import JSONResponse
 
-OPEN_PATHS = ("/health",)
+OPEN_PATHS = ("/health", "/ready")  # probes carry no token
 
 
 class ControlToken:

@@ -9,6 +9,7 @@ from pydantic import AfterValidator, Field, model_validator
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ..core.emulator import Emulator
 from ..http.operations import ApiError, Operation, Page, Strict, page
 from ..http.responses import JSONResponse
 from ..http.validators import is_whole_number
@@ -50,11 +51,12 @@ class FaultBody(Strict):
         return self
 
 
-def operations(faults: Faults) -> list[Operation]:
+def operations(emulator: Emulator, faults: Faults) -> list[Operation]:
     async def add_fault(request: Request, body: FaultBody) -> Response:
         limit = body.rate_limit.model_dump() if body.rate_limit else None
         fault = faults.add(body.provider, body.path, body.status, body.delay_ms or 0.0,
                            bool(body.drop), body.count, body.probability, limit)  # fmt: skip
+        await emulator.save_settings()  # every process of a shared state applies it
         return JSONResponse(fault.to_dict(), status_code=201)
 
     async def list_faults(request: Request, query: Page) -> Response:
@@ -62,12 +64,14 @@ def operations(faults: Faults) -> list[Operation]:
 
     async def clear_faults(request: Request) -> Response:
         faults.clear()
+        await emulator.save_settings()
         return JSONResponse({"cleared": True})
 
     async def delete_fault(request: Request) -> Response:
         raw = request.path_params["fault_id"]
         if not is_whole_number(raw) or not faults.remove(int(raw)):
             raise ApiError(404, "no fault with that id")
+        await emulator.save_settings()
         return JSONResponse({"cleared": int(raw)})
 
     return [

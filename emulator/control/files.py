@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from pydantic import Field
 from starlette.requests import Request
@@ -60,14 +61,19 @@ def operations(emulator: Emulator) -> list[Operation]:
 
     async def content(request: Request) -> Response:
         stored = await found(request)
-        if not Path(stored.path).is_file():  # a restored state whose files folder was removed
+        kept = await emulator.file_content(stored)
+        if kept is None:  # a restored state whose files folder was removed
             raise ApiError(410, "the file's record is kept but its bytes are gone")
-        return FileResponse(
-            stored.path,
-            media_type=stored.mime,
-            filename=stored.name,
-            content_disposition_type="inline",
-            headers=CONTENT_HEADERS,
+        if isinstance(kept, Path):
+            return FileResponse(kept, media_type=stored.mime, filename=stored.name,
+                                content_disposition_type="inline",
+                                headers=CONTENT_HEADERS)  # fmt: skip
+        # Bytes from a shared state's store, named as FileResponse names a file.
+        quoted = quote(stored.name)
+        named = (f"inline; filename*=utf-8''{quoted}" if quoted != stored.name
+                 else f'inline; filename="{stored.name}"')  # fmt: skip
+        return Response(
+            kept, media_type=stored.mime, headers=CONTENT_HEADERS | {"Content-Disposition": named}
         )
 
     return [

@@ -26,7 +26,8 @@ log = logging.getLogger("rcs_emulator.control")
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 GUARDED = ("/_emulator", "/ui/")
-OPEN = ("/_emulator/health",)  # probes (Docker, load balancers) come under any name
+# Probes (Docker, Kubernetes, load balancers) come under any name.
+OPEN = ("/_emulator/health", "/_emulator/ready")
 Refusal = Callable[[Scope, int, dict[str, str]], None]  # scope, status, answer
 
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 import asyncio
 import copy
 import itertools
-from collections.abc import Mapping
+import random
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,14 +17,9 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..core.clock import Clock
-from ..core.ids import CommandDraws
 from ..http.ratelimit import RateLimiter
 from ..providers import REGISTRY
 from ..providers.mount import ProviderMount
-
-# A scope key: where a delay fault is noted instead of slept, when the request is a command a
-# whole cluster applies in order (emulator.state): only its caller's answer is held back.
-DEFERRED_DELAYS = "rcs_emulator.deferred_delays"
 
 
 class DroppedConnection(Exception):
@@ -67,28 +63,43 @@ class Fault:
 
 
 class Faults:
-    def __init__(self, clock: Clock, seed: int | None = None) -> None:
+    """The faults in force. Processes sharing a state share them (`data`, `load`: the Emulator's
+    shared settings), and a counted fault's hits are taken from one count for all of them
+    (`take`, the engine's); a rate limit's bucket, and the draws of a probability, are each
+    process's own."""
+
+    def __init__(
+        self,
+        clock: Clock,
+        seed: int | None = None,
+        take: Callable[[int, int], Awaitable[bool]] | None = None,
+    ) -> None:
         self.clock = clock
         self._ids = itertools.count(1)
+        self._take = take
         self.reseed(seed)
         self.items: list[Fault] = []
 
     def reseed(self, seed: int | None) -> None:
         self.seed = seed
-        self._draws = CommandDraws(seed, ":faults")
+        self._random = random.Random(seed)
 
-    def fork(self, entropy: int) -> None:
-        """A cluster's next command draws the same chances in every process (CommandDraws)."""
-        self._draws.fork(entropy)
+    def data(self) -> list[dict[str, Any]]:
+        return [f.to_dict() for f in self.items]
 
-    def carried(self) -> dict[str, Any]:
-        """What a full reset leaves (it clears the faults): the next id, the draws."""
-        return {"next_id": next(copy.copy(self._ids)), "draws": self._draws.carried()}
-
-    def carry(self, data: dict[str, Any]) -> None:
-        self._ids = itertools.count(data["next_id"])
-        self.reseed(data["draws"]["seed"])
-        self._draws.carry(data["draws"])
+    def load(self, data: list[dict[str, Any]]) -> None:
+        """The faults another process set (each keeps its hits here if it was here before)."""
+        known = {f.id: f for f in self.items}
+        self.items = []
+        for raw in data:
+            fault = known.get(raw["id"])
+            if fault is None:
+                fault = self._make(raw["id"], raw["provider"], raw["path"], raw["status"],
+                                   raw["delay_ms"], raw["drop"], raw["count"],
+                                   raw["probability"], raw["rate_limit"])  # fmt: skip
+            self.items.append(fault)
+        newest = max((f.id for f in self.items), default=0)
+        self._ids = itertools.count(max(newest + 1, next(copy.copy(self._ids))))
 
     def add(
         self,
@@ -102,16 +113,33 @@ class Faults:
         rate_limit: dict[str, float] | None = None,
     ) -> Fault:
         """A fault, checked already (the control API's FaultBody says what is valid)."""
+        fault = self._make(next(self._ids), provider, path, status, delay_ms, drop, count,
+                           probability, rate_limit)  # fmt: skip
+        self.items.append(fault)
+        return fault
+
+    def _make(
+        self,
+        fault_id: int,
+        provider: str | None,
+        path: str | None,
+        status: int | None,
+        delay_ms: float,
+        drop: bool,
+        count: int | None,
+        probability: float | None,
+        rate_limit: dict[str, float] | None,
+    ) -> Fault:
         limiter = None
         if rate_limit is not None:
             limiter = RateLimiter(self.clock, int(rate_limit["requests"]),
                                   float(rate_limit["per_seconds"]))  # fmt: skip
-        fault = Fault(next(self._ids), provider, path, status, float(delay_ms), drop, count,
-                      probability, rate_limit, limiter=limiter)  # fmt: skip
-        self.items.append(fault)
-        return fault
+        return Fault(fault_id, provider, path, status, float(delay_ms), drop, count,
+                     probability, rate_limit, limiter=limiter)  # fmt: skip
 
-    def pick(self, provider: str | None, path: str, key: str) -> tuple[Fault, int | None] | None:
+    async def pick(
+        self, provider: str | None, path: str, key: str
+    ) -> tuple[Fault, int | None] | None:
         """The fault that hits this request, and a Retry-After for rate limits."""
         for fault in self.items:
             if not fault.matches(provider, path):
@@ -122,16 +150,17 @@ class Faults:
                     continue
             else:
                 wait = None
-            if fault.probability is not None and self._chance() >= fault.probability:
+            if fault.probability is not None and self._random.random() >= fault.probability:
                 continue
+            if fault.count is not None and self._take is not None:
+                if not await self._take(fault.id, fault.count):
+                    fault.count = 0  # spent by other processes
+                    continue
             fault.hits += 1
             if fault.count is not None:
                 fault.count -= 1
             return fault, wait
         return None
-
-    def _chance(self) -> float:
-        return self._draws.rng().random()
 
     def remove(self, fault_id: int) -> bool:
         before = len(self.items)
@@ -161,17 +190,13 @@ class FaultMiddleware:
         request = Request(scope)
         mount = self.mounts.get(REGISTRY.owner(scope["path"]) or "")
         key = mount.tenant_of(request) if mount is not None else "anonymous"
-        hit = self.faults.pick(mount.name if mount else None, scope["path"], key)
+        hit = await self.faults.pick(mount.name if mount else None, scope["path"], key)
         if hit is None:
             await self.app(scope, receive, send)
             return
         fault, retry_after = hit
         if fault.delay_ms:
-            deferred = scope.get(DEFERRED_DELAYS)
-            if deferred is not None:  # applied in a cluster: the caller's answer waits, not all
-                deferred.append(fault.delay_ms / 1000)
-            else:
-                await asyncio.sleep(fault.delay_ms / 1000)
+            await asyncio.sleep(fault.delay_ms / 1000)
         if fault.drop:
             await send({"type": "http.response.start", "status": 200, "headers": []})
             raise DroppedConnection(f"fault {fault.id}: connection dropped")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
@@ -35,11 +37,12 @@ def operations(emulator: Emulator) -> list[Operation]:
                 emulator.scenarios.get(body.scenario)
             except ScenarioError as exc:
                 raise ApiError(400, str(exc), "scenario") from None
-        settings = emulator.directory.phone(number)
+        changes: dict[str, Any] = {}
         if "rcs_capable" in body.model_fields_set:
-            settings.rcs_capable = body.rcs_capable
+            changes["rcs_capable"] = body.rcs_capable
         if "scenario" in body.model_fields_set:
-            settings.scenario = body.scenario or None
+            changes["scenario"] = body.scenario or None
+        settings = await emulator.set_phone(number, changes)
         resolved = emulator.directory.resolve(number)
         return JSONResponse(
             phone_view(settings) | {"resolved_rule": resolved.rule, "capable": resolved.capable}

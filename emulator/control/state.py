@@ -1,4 +1,5 @@
-"""GET /health and POST /reset: is it up, what does it hold; forget it."""
+"""GET /health (liveness: the process works, whatever its state's store does), GET /ready
+(readiness: it can serve, its state answers) and POST /reset."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ..core.emulator import Emulator
+from ..core.engine import StateUnavailable
 from ..http.operations import Operation, Query
 from ..http.responses import JSONResponse
 from ..version import __version__
@@ -26,7 +28,13 @@ def operations(emulator: Emulator) -> list[Operation]:
     started = time.monotonic()
 
     async def health(request: Request) -> Response:
-        held = await emulator.health()
+        # Liveness never depends on the state's store: a probe that restarted every replica
+        # at once when Redis blinked would only add an outage. What is held is said when the
+        # store answers.
+        try:
+            held = await emulator.health()
+        except StateUnavailable:
+            held = {}
         return JSONResponse(
             {
                 "status": "ok",
@@ -35,9 +43,15 @@ def operations(emulator: Emulator) -> list[Operation]:
                 **held,
                 "clock": clock_view(emulator.clock),
                 "scenario": emulator.scenarios.active.name,
-                "state": emulator.describe_state(),
+                "state": emulator.engine.describe(),
             }
         )
+
+    async def ready(request: Request) -> Response:
+        if await emulator.engine.ready():
+            return JSONResponse({"ready": True, "state": emulator.engine.describe()})
+        return JSONResponse({"ready": False, "state": emulator.engine.describe()}, 503,
+                            headers={"Retry-After": "1"})  # fmt: skip
 
     async def reset(request: Request, query: ResetQuery) -> Response:
         tenant = emulator.tenant(query.tenant)
@@ -47,7 +61,14 @@ def operations(emulator: Emulator) -> list[Operation]:
 
     return [
         Operation("GET", "/health", "Liveness, counts, webhook backlog, clock and scenario.",
-                  health, responses={200: "The emulator is up."}),
+                  health, description="Always 200 while the process works (a liveness probe): "
+                  "a shared state's store being unreachable does not fail it (counts are then "
+                  "left out, and state.reachable says so).",
+                  responses={200: "The emulator is up."}),
+        Operation("GET", "/ready", "Readiness: whether this process can serve now.", ready,
+                  description="200 when its state answers; 503 while a shared state's store "
+                  "cannot be reached (a readiness probe takes it out of rotation meanwhile).",
+                  responses={200: "It can serve.", 503: "Its state cannot answer now."}),
         Operation("POST", "/reset", "Forget messages, files, events, webhook attempts, faults "
                   "and surprises.", reset, query=ResetQuery,
                   description="Agent and phone settings return to the config unless "

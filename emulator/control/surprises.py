@@ -22,7 +22,7 @@ def operations(emulator: Emulator) -> list[Operation]:
         tenant = emulator.tenant(query.tenant)
         items = [
             s
-            for s in emulator.surprises
+            for s in await emulator.surprises.items()
             if (tenant is None or s.get("tenant") == tenant)
             and (query.kind is None or s.get("kind") == query.kind)
         ]

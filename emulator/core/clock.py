@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 TENANT: ContextVar[str | None] = ContextVar("rcs_emulator_tenant", default=None)
 PINNED: ContextVar[float | None] = ContextVar("rcs_emulator_pinned", default=None)
@@ -37,6 +37,12 @@ class Clock(Protocol):
     def stamp(self, due: float) -> float:
         """When something due at `due` (<= now) happens: now on a running clock; on a manual
         one the moment it was due, since an advance runs each thing at its own time."""
+
+    def state(self) -> dict[str, Any]:
+        """Where it stands, as data (processes sharing a state share their clock's)."""
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Stand where another process's clock stands (time only moves forward)."""
 
 
 class RealClock:
@@ -61,21 +67,29 @@ class RealClock:
     def stamp(self, due: float) -> float:
         return self.now()
 
+    def state(self) -> dict[str, Any]:
+        return {"offset": self._offset}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        self._offset = max(self._offset, float(state["offset"]))
+
 
 class ScaledClock:
-    """Runs `speed` times faster than the wall clock, starting from the real time at creation."""
+    """Runs `speed` times faster than the wall clock, from `start` (the real time at creation by
+    default) as of the wall time `began` (processes sharing a state give both the state's epoch,
+    so they read the same time)."""
 
     mode = "scaled"
 
-    def __init__(self, speed: float, start: float | None = None) -> None:
+    def __init__(self, speed: float, start: float | None = None, began: float | None = None):
         if speed <= 0:
             raise ValueError("speed must be positive")
         self.speed = speed
-        self._origin_wall = time.monotonic()
-        self._origin = time.time() if start is None else start
+        self._began = time.time() if began is None else began
+        self._origin = self._began if start is None else start
 
     def now(self) -> float:
-        return self._origin + (time.monotonic() - self._origin_wall) * self.speed
+        return self._origin + (time.time() - self._began) * self.speed
 
     def advance(self, seconds: float) -> float:
         if seconds < 0:
@@ -88,6 +102,12 @@ class ScaledClock:
 
     def stamp(self, due: float) -> float:
         return self.now()
+
+    def state(self) -> dict[str, Any]:
+        return {"origin": self._origin}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        self._origin = max(self._origin, float(state["origin"]))
 
 
 class ManualClock:
@@ -130,27 +150,19 @@ class ManualClock:
             self.ahead[tenant] = self.ahead.get(tenant, 0.0) + seconds
         return self.time_of(tenant)
 
+    def state(self) -> dict[str, Any]:
+        return {"now": self._now, "ahead": dict(self.ahead)}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        self._now = max(self._now, float(state["now"]))
+        for tenant, lead in state["ahead"].items():
+            self.ahead[tenant] = max(self.ahead.get(tenant, 0.0), float(lead))
+
     def set(self, when: float) -> None:
         """The shared time set as given (a restored state's)."""
         if when < self._now:
             raise ValueError("time only moves forward")
         self._now = when
-
-
-class SharedClock(ScaledClock):
-    """A real or scaled clock that every process of a cluster reads alike: it counts from the
-    cluster's epoch, and while a command is applied it reads that command's time (one clock, the
-    shared state's, stamps every command), so each process computes the same times from it."""
-
-    def __init__(self, mode: str, speed: float, epoch: float) -> None:
-        super().__init__(speed, start=epoch)
-        self.mode = mode
-        self.epoch = epoch
-        self.pinned: float | None = None  # the wall time of the command being applied
-
-    def now(self) -> float:
-        wall = time.time() if self.pinned is None else self.pinned
-        return self._origin + (wall - self.epoch) * self.speed
 
 
 def make_clock(mode: str, speed: float = 1.0, start: float | None = None) -> Clock:

@@ -4,7 +4,8 @@ number does (its scenario rule, its RCS capability). A part the Emulator owns.""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import asdict, replace
+from typing import Any
 
 from .models import AgentSettings, PhoneSettings
 from .scenarios import Resolution, ScenarioBook
@@ -21,6 +22,17 @@ class Directory:
         self.phones: dict[str, PhoneSettings] = {}
         self.on_restore: list[Callable[[], None]] = []  # providers' own settings, to config
         self.restore()
+
+    def data(self) -> dict[str, Any]:
+        """The settings as data (what other processes take when they change)."""
+        return {"agents": [asdict(a) for a in self.agents.values()],
+                "phones": [asdict(p) for p in self.phones.values()]}  # fmt: skip
+
+    def load(self, data: dict[str, Any]) -> None:
+        """Settings given as data (another process changed them)."""
+        agents = [AgentSettings(**a) for a in data["agents"]]
+        self.agents = {(a.provider, a.tenant, a.agent_id): a for a in agents}
+        self.phones = {p["phone"]: PhoneSettings(**p) for p in data["phones"]}
 
     def tenant(self, name: str | None) -> str | None:
         """The tenant a client-side name (API key, token, username) stands for."""

@@ -18,28 +18,33 @@ import logging
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol, runtime_checkable
 
-from ..delivery.deliveries import Attempt, Delivery
+from ..delivery.deliveries import Attempt, Delivery, RetryPolicy
 from .adapter import ProviderAdapter
 from .clock import PINNED, TENANT, Clock, ManualClock
 from .directory import Directory
 from .display import layout
 from .engine import DeliveryFilter, Due, DueKind, Engine, Found, MessageFilter, Unit, Wants
-from .files import FileVault
 from .ids import IdSource
 from .lifecycle import InboundError, Lifecycle
-from .models import Event, Message, StoredFile, TimelineEntry
+from .models import AgentSettings, Event, Message, PhoneSettings, StoredFile, TimelineEntry
 from .notices import Notices
 from .scenarios import ScenarioBook
 from .settings import EmulatorSettings
-from .surprises import Surprises
 
 log = logging.getLogger("rcs_emulator")
 
 # Records handled per turn of the event loop: a 100,000-number send, or an advance that runs
 # 200,000 events, lets other clients (and webhook attempts) in between slices of a few ms.
 SLICE = 1000
+
+
+@runtime_checkable
+class PolicyTaker(Protocol):
+    """A delivery queue that reads deliveries back as data: it asks for their retry policy."""
+
+    policy_of: Callable[[str, str, str], RetryPolicy] | None
 
 
 class Emulator:
@@ -55,9 +60,11 @@ class Emulator:
         self.scenarios = scenarios
         self.engine = engine
         self.ids = IdSource(settings.seed)
-        self.vault = FileVault(Path(settings.files_folder) if settings.files_folder else None)
+        # Where this state's time began (on a shared state, the same in every process): a due
+        # event's draws are keyed by its time from here, so a seeded run repeats on another day.
+        self.began = clock.now()
         self.notices = Notices()
-        self.surprises = Surprises(clock)
+        self.surprises = engine.surprises
         self.directory = Directory(settings, scenarios)
         self.providers: dict[str, ProviderAdapter] = {}
         self.lifecycle = Lifecycle(settings, clock, self.ids, self.directory, self.providers,
@@ -65,13 +72,62 @@ class Emulator:
         self.deliveries = engine.deliveries
         self.deliveries.listeners += [self.surprises.webhook_attempt, self._delivery_notice]
         self.on_reset: list[Callable[[], None]] = []  # providers' own per-run state
-        # Providers' own settings a reset may keep, as data: name -> (taken, given back).
-        self.carriers: dict[str, tuple[Callable[[], Any], Callable[[Any], None]]] = {}
-        # Where the state lives, for the health endpoint (a shared engine says more).
-        self.describe_state: Callable[[], dict[str, Any]] = lambda: {"engine": engine.name}
+        # What every process serving the state holds alike, as data: name -> (taken, given).
+        # Others join (providers' own settings, the faults) as the app is built.
+        self.shared: dict[str, tuple[Callable[[], Any], Callable[[Any], None]]] = {
+            "directory": (self.directory.data, self.directory.load)}  # fmt: skip
+        self.notices.relays.append(engine.sharing.notice)
+        engine.sharing.bind(self.load_settings, clock.restore, self.notices.show)
+        if isinstance(engine.deliveries, PolicyTaker):
+            engine.deliveries.policy_of = self.policy_of
 
     def register(self, adapter: ProviderAdapter) -> None:
         self.providers[adapter.name] = adapter
+
+    def policy_of(self, provider: str, tenant: str, agent_id: str) -> RetryPolicy:
+        """The retry policy of a tenant's agent's callbacks (what an engine that keeps
+        deliveries as data gives them back when it reads them)."""
+        agent = self.directory.agent_for(provider, agent_id, tenant)
+        return self.lifecycle.policy(self.providers[provider].retry_policy(agent))
+
+    # -- settings every process shares ------------------------------------------------------
+
+    async def save_settings(self) -> None:
+        """Settings changed here (agents, phones, providers' own, faults): every process of a
+        shared state takes them, and a state file saves them."""
+        self.notices.touch()
+        await self.engine.sharing.settings_changed(
+            {name: take() for name, (take, _) in self.shared.items()}
+        )
+
+    def load_settings(self, data: dict[str, Any]) -> None:
+        """Settings another process changed."""
+        for name, (_, give) in self.shared.items():
+            if name in data:
+                give(data[name])
+
+    async def refresh(self) -> None:
+        """Before a request: take in what another process changed and this one may not have
+        heard of yet (nothing to do for one process)."""
+        await self.engine.sharing.refresh()
+
+    async def set_agent(
+        self, provider: str, agent_id: str, tenant: str | None, changes: dict[str, Any]
+    ) -> AgentSettings:
+        """Change an agent's settings (its tenant's own, or everyone's)."""
+        agent = self.directory.agent(provider, agent_id, tenant)
+        for key, value in changes.items():
+            setattr(agent, key, value)
+        await self.save_settings()
+        return agent
+
+    async def set_phone(self, phone: str, changes: dict[str, Any]) -> PhoneSettings:
+        """Change a number's settings."""
+        settings = self.directory.phone(phone)
+        for key, value in changes.items():
+            setattr(settings, key, value)
+        await self.save_settings()
+        return settings
 
     def _delivery_notice(self, delivery: Delivery, attempt: Attempt) -> None:
         self.notices.publish("webhook", delivery.provider, delivery.agent_id, delivery.phone,
@@ -120,7 +176,7 @@ class Emulator:
     ) -> StoredFile:
         """Keep an uploaded file's bytes and its record; it expires `lifetime` seconds on."""
         TENANT.set(tenant)
-        path = self.vault.save(file_id, source)
+        path = await self.engine.keep_file(tenant, file_id, source)
         now = self.clock.now()
         stored = StoredFile(file_id, tenant, agent_id, name, mime, size, now, now + lifetime,
                             path)  # fmt: skip
@@ -187,6 +243,10 @@ class Emulator:
     async def files(self, tenant: str | None) -> list[StoredFile]:
         return await self.engine.files(tenant)
 
+    async def file_content(self, stored: StoredFile) -> bytes | Path | None:
+        """An upload's bytes (or the file holding them); None when they are gone."""
+        return await self.engine.file_content(stored)
+
     async def display(self, message: Message) -> dict[str, Any]:
         """The message's layout as a client shows it (see core.display), with the tenant's
         uploaded files a card names."""
@@ -250,10 +310,14 @@ class Emulator:
 
     # -- time -------------------------------------------------------------------------------
 
-    def serving(self, tenant: str) -> None:
-        """The rest of this request (or task) acts for `tenant`: its time on a manual clock.
-        Providers call it once they know who their caller is."""
+    async def serving(self, tenant: str) -> None:
+        """The rest of this request acts for `tenant`: its time on a manual clock, and (on a
+        shared state, seeded) its own draws. Providers call it once they know their caller."""
         TENANT.set(tenant)
+        if self.ids.seed is not None:
+            number = await self.engine.sharing.unit_number(tenant, self.ids.seed)
+            if number is not None:
+                self.ids.scope(tenant, number)
 
     def time_of(self, tenant: str | None) -> float:
         """A tenant's time (every tenant's shared time when None)."""
@@ -263,8 +327,11 @@ class Emulator:
     async def run_due(self) -> int:
         """Run what is due now (a running clock's ticker); webhooks go on in the background."""
         ran = 0
+        now = self.clock.now()
         for tenant in self.engine.due_tenants():
-            ran += await self._run_until(tenant, self.clock.now(), pin=False)
+            due = self.engine.next_due(tenant)
+            if due is not None and due <= now:
+                ran += await self._run_until(tenant, now, pin=False)
         return ran
 
     async def advance(self, seconds: float, tenant: str | None = None) -> int:
@@ -284,6 +351,8 @@ class Emulator:
             clock.advance(seconds, tenant)
         else:
             clock.advance(seconds)
+        await self.engine.sharing.clock_changed(clock.state())
+        await self.engine.poll_due()
         ran = 0
         while True:
             tenants = [tenant] if tenant is not None else self.engine.due_tenants()
@@ -309,6 +378,9 @@ class Emulator:
 
     def _apply(self, pin: bool, unit: Unit, when: float, task: Due) -> None:
         token = PINNED.set(when) if pin else None
+        if self.engine.name != "memory":  # a seeded event draws alike whoever runs it
+            self.ids.scope(task.tenant, "due", repr(when - self.began), task.kind.value, task.ref,
+                           task.step.event if task.step else "")  # fmt: skip
         try:
             if task.kind is DueKind.RETRY:
                 assert isinstance(task.ref, int)
@@ -351,22 +423,26 @@ class Emulator:
         configuration stays, and so do control-API agent and phone settings when
         `keep_settings` (a tenant's reset always keeps them)."""
         if tenant is not None:
-            dropped = await self.engine.reset([tenant])
-            self.vault.remove(f.path for f in dropped)
-            self.surprises.forget(tenant)
+            await self.engine.reset([tenant])
+            await self.surprises.forget(tenant)
             self.notices.publish("reset")
             return
-        self.surprises.forget()
+        await self.surprises.forget()
         if not keep_settings:
             self.directory.restore()
         await self.engine.reset(None)
-        self.vault.clear()
         for hook in self.on_reset:
             hook()
+        await self.save_settings()
         self.notices.publish("reset")
 
     def reseed(self, seed: int | None) -> None:
         self.ids.reseed(seed)
+
+    async def run_due_everywhere(self) -> int:
+        """A running clock's ticker: what is due now, of every tenant."""
+        await self.engine.poll_due()
+        return await self.run_due()
 
     async def health(self) -> dict[str, Any]:
         """What it holds and how its webhooks stand."""
@@ -387,4 +463,4 @@ class Emulator:
         }
 
     async def aclose(self) -> None:
-        await self.deliveries.aclose()
+        await self.engine.aclose()

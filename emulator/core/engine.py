@@ -22,13 +22,19 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Generic, Protocol, TypeVar
+from pathlib import Path
+from typing import IO, Any, Generic, Protocol, TypeVar
 
 from ..delivery.deliveries import Attempt, Callback, Delivery, DeliveryState
 from .models import Event, Message, Status, StoredFile, TimelineEntry
 from .scenario_files import Step
 
 T = TypeVar("T")
+
+
+class StateUnavailable(Exception):
+    """The state cannot answer now (an engine's store is unreachable, or full); the caller
+    hears why in a 503 of its own form, and may try again."""
 
 
 class DueKind(StrEnum):
@@ -130,6 +136,20 @@ class Unit(Protocol):
         """A callback to make once the unit is committed."""
 
 
+class SurpriseLog(Protocol):
+    """What a test did not ask for (refused requests, webhooks not accepted), newest kept."""
+
+    def note(self, kind: str, **details: Any) -> None: ...
+
+    def webhook_attempt(self, delivery: Delivery, attempt: Attempt) -> None:
+        """A delivery listener: an attempt the receiver did not accept is a surprise."""
+
+    async def items(self) -> list[dict[str, Any]]:
+        """Oldest first."""
+
+    async def forget(self, tenant: str | None = None) -> None: ...
+
+
 class DeliveryQueue(Protocol):
     """The webhook deliveries an engine keeps: made by its workers (delivery/), logged with
     every attempt, read and steered through these."""
@@ -166,14 +186,78 @@ class DeliveryQueue(Protocol):
     async def aclose(self) -> None: ...
 
 
+class Sharing(Protocol):
+    """What the processes serving one state tell each other: settings and the clock when they
+    change, change notices for live viewers, counted faults' hits. An engine of one process
+    shares nothing: every call is a no-op."""
+
+    def bind(
+        self,
+        settings: Callable[[dict[str, Any]], None],
+        clock: Callable[[dict[str, Any]], None],
+        notice: Callable[[dict[str, Any]], None],
+    ) -> None:
+        """Where what others changed goes: settings and a clock to load, a notice to show."""
+
+    async def refresh(self) -> None:
+        """Before a request: take in what another process changed (settings, the clock) and
+        this one may not have heard of yet."""
+
+    async def settings_changed(self, data: dict[str, Any]) -> None:
+        """This process changed the settings: every other takes them."""
+
+    async def clock_changed(self, data: dict[str, Any]) -> None:
+        """This process moved the clock: every other takes its time."""
+
+    def notice(self, notice: dict[str, Any]) -> None:
+        """A change notice for every process's live viewers."""
+
+    async def unit_number(self, tenant: str, seed: int) -> int | None:
+        """The next number in a tenant's order of units of work under a seed (processes sharing
+        a state draw a seeded unit's ids by it; a reset or a new seed begins it again); None for
+        one process, whose draws are in order."""
+
+    async def take_fault(self, fault_id: int, count: int) -> bool:
+        """One hit of a fault counted to `count` hits, if it has any left (across processes)."""
+
+
 class Engine(Protocol):
     """Where the state lives. See the module's docstring."""
 
     name: str
+    poll: float  # seconds a running clock's ticker sleeps at most (others' work comes unasked)
 
     @property
     def deliveries(self) -> DeliveryQueue:
         """Its webhook deliveries."""
+
+    @property
+    def sharing(self) -> Sharing:
+        """What it shares with other processes."""
+
+    @property
+    def surprises(self) -> SurpriseLog:
+        """What a test did not ask for."""
+
+    def describe(self) -> dict[str, Any]:
+        """Where the state lives, for the health endpoint."""
+
+    async def ready(self) -> bool:
+        """Whether it can serve now (its store answers)."""
+
+    async def start(self) -> None:
+        """Begin its own background work (a served process's)."""
+
+    async def aclose(self) -> None: ...
+
+    async def keep_file(self, tenant: str, file_id: str, source: IO[bytes]) -> str:
+        """An upload's bytes, kept; where they are (what StoredFile.path names)."""
+
+    async def file_content(self, stored: StoredFile) -> bytes | Path | None:
+        """An upload's bytes (or the file holding them); None when they are gone."""
+
+    async def poll_due(self) -> None:
+        """Learn what other processes scheduled (an engine shared by processes)."""
 
     # -- units of work ----------------------------------------------------------------------
 
@@ -275,6 +359,6 @@ class Engine(Protocol):
 
     # -- forgetting -------------------------------------------------------------------------
 
-    async def reset(self, tenants: Iterable[str] | None) -> list[StoredFile]:
-        """Forget these tenants' records and due events (every tenant's when None); the
-        files' records it forgot, whose bytes the caller removes."""
+    async def reset(self, tenants: Iterable[str] | None) -> None:
+        """Forget these tenants' records, files, due events and deliveries (every tenant's
+        when None)."""

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
 import random
 import string
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from faker import Faker
+from contextvars import ContextVar
 
 _ALNUM = string.ascii_letters + string.digits
 _V4_CLEAR = ~((0xF000 << 64) | (0xC000 << 48)) & ((1 << 128) - 1)  # version and variant bits
 _V4_SET = (0x4000 << 64) | (0x8000 << 48)
-_ENTROPY = random.SystemRandom()
+DRAWS: ContextVar[random.Random | None] = ContextVar("rcs_emulator_draws", default=None)
 # What sentence() puts together: how customers start a reply to a business, and what they ask.
 _REPLY_OPENINGS = ("", "", "Hi!", "Hello,", "Thanks!", "Great, thanks.", "OK.", "Sorry,",
                    "Quick question:", "Hi there,")  # fmt: skip
@@ -31,88 +26,26 @@ _REPLY_REQUESTS = (
 )  # fmt: skip
 
 
-class CommandDraws:
-    """A seeded generator that a cluster's commands fork alike: each command's draws start from
-    the seed (else the cluster's entropy), a label and the number of commands since the seed was
-    set, so every process applying a command draws the same and a seeded cluster repeats itself
-    as one process does. Unforked (one process), it is the seeded generator as it is."""
-
-    def __init__(self, seed: int | None, label: str = "") -> None:
-        self.seed = seed
-        self.label = label
-        self.forked = False
-        self._rng = random.Random(seed)
-        self._commands = 0
-        self._pending: str | None = None
-
-    def fork(self, entropy: int) -> None:
-        self._commands += 1
-        base = entropy if self.seed is None else self.seed
-        self._pending = f"{base}{self.label}:{self._commands}"  # seeded at the first draw
-        self.forked = True
-
-    def carried(self) -> dict[str, Any]:
-        """Where the draws stand, as data (a full reset leaves them going on)."""
-        version, state, gauss = self._rng.getstate()
-        return {"seed": self.seed, "forked": self.forked, "commands": self._commands,
-                "pending": self._pending, "rng": [version, list(state), gauss]}  # fmt: skip
-
-    def carry(self, data: dict[str, Any]) -> None:
-        self.seed, self.forked = data["seed"], data["forked"]
-        self._commands, self._pending = data["commands"], data["pending"]
-        version, state, gauss = data["rng"]
-        self._rng.setstate((version, tuple(state), gauss))
-
-    def rng(self) -> random.Random:
-        if self._pending is not None:  # most commands draw nothing: they never pay the seeding
-            self._rng.seed(self._pending)
-            self._pending = None
-        return self._rng
-
-
 class IdSource:
+    """Ids, delays and fake texts, drawn from one seeded generator in a process of its own, so a
+    seeded run repeats itself. Processes sharing a state draw, inside each unit of work, from a
+    generator seeded by the seed, the tenant and the unit's number in that tenant's order
+    (`scope`): a seeded tenant repeats itself whichever process serves each request."""
+
     def __init__(self, seed: int | None = None) -> None:
-        self._outside: random.Random | None = None
         self.reseed(seed)
 
     def reseed(self, seed: int | None) -> None:
         self.seed = seed
-        self._draws = CommandDraws(seed)
-        self._faker: Faker | None = None  # made at the first fake text: it costs ~0.2 s to start
+        self._rng = random.Random(seed)
 
-    def fork(self, entropy: int) -> None:
-        """Start the draws of a cluster's next command (CommandDraws)."""
-        self._draws.fork(entropy)
-
-    def carried(self) -> dict[str, Any]:
-        return self._draws.carried()
-
-    def carry(self, data: dict[str, Any]) -> None:
-        self.reseed(data["seed"])
-        self._draws.carry(data)
+    def scope(self, *key: object) -> None:
+        """The rest of this task draws from the generator of this key (seeded runs only)."""
+        if self.seed is not None:
+            DRAWS.set(random.Random(":".join(str(k) for k in (self.seed, *key))))
 
     def _random(self) -> random.Random:
-        return self._outside or self._draws.rng()
-
-    @contextlib.contextmanager
-    def outside_commands(self) -> Iterator[None]:
-        """Draws for an answer given outside every command (a 503 while the shared state cannot
-        be reached) come from fresh entropy: drawn from the command draws, they would move this
-        process's draws alone, under a command it may be applying meanwhile."""
-        self._outside = _ENTROPY
-        try:
-            yield
-        finally:
-            self._outside = None
-
-    @property
-    def faker(self) -> Faker:
-        if self._faker is None:
-            from faker import Faker
-
-            self._faker = Faker()
-            self._faker.seed_instance(self.seed)
-        return self._faker
+        return DRAWS.get() or self._rng
 
     def uuid(self) -> str:
         """A random (version 4) UUID from the seeded source, formatted without uuid.UUID."""

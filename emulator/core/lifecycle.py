@@ -166,7 +166,7 @@ class Lifecycle:
         for payload in adapter.callbacks(message, event):
             unit.deliver(Callback(message.provider, message.tenant, message.agent_id,
                                   message.phone, message.id, event.type.value, url, payload,
-                                  policy))  # fmt: skip
+                                  policy, event.time))  # fmt: skip
 
     def policy(self, policy: RetryPolicy) -> RetryPolicy:
         """The provider's policy, with the configured webhook timeout over its own."""

@@ -9,6 +9,7 @@ costs the viewer one reload instead of thousands of notices, and none is dropped
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 PENDING = 1000  # distinct notices held for a viewer before they collapse into one resync
@@ -58,6 +59,8 @@ class Notices:
     def __init__(self) -> None:
         self.revision = 0  # counts changes, so a periodic save can skip when nothing changed
         self.watchers: set[Viewer] = set()
+        # Where a notice goes beyond this process's viewers (other processes' viewers).
+        self.relays: list[Callable[[dict[str, Any]], None]] = []
 
     def touch(self) -> None:
         """Something that viewers do not draw changed (settings, an upload): save it."""
@@ -73,10 +76,16 @@ class Notices:
     ) -> None:
         """Tell live viewers that something changed."""
         self.revision += 1
-        if not self.watchers:
+        if not self.watchers and not self.relays:
             return
         notice = {"kind": kind, "provider": provider, "agent_id": agent_id, "phone": phone,
                   "message_id": message_id}  # fmt: skip
+        for relay in self.relays:
+            relay(notice)
+        self.show(notice)
+
+    def show(self, notice: dict[str, Any]) -> None:
+        """A notice for this process's viewers (of a change here, or another process's)."""
         for viewer in self.watchers:
             viewer.put_nowait(notice)
 

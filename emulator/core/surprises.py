@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterator
 from typing import Any
 
 from ..delivery.deliveries import Attempt, Delivery
@@ -37,7 +36,7 @@ class Surprises:
             attempt=attempt.number,
         )
 
-    def forget(self, tenant: str | None = None) -> None:
+    async def forget(self, tenant: str | None = None) -> None:
         """Every surprise, or one tenant's."""
         if tenant is None:
             self._items = deque(maxlen=KEPT)
@@ -45,8 +44,5 @@ class Surprises:
             kept = (s for s in self._items if s.get("tenant") != tenant)
             self._items = deque(kept, maxlen=KEPT)
 
-    def __iter__(self) -> Iterator[dict[str, Any]]:
-        return iter(list(self._items))
-
-    def __len__(self) -> int:
-        return len(self._items)
+    async def items(self) -> list[dict[str, Any]]:
+        return list(self._items)

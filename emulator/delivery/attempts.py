@@ -1,41 +1,37 @@
-"""Who makes a webhook attempt. The dispatcher asks its `AttemptMaker`; the engine says which.
-
-Alone (the memory engine), this process makes every attempt and settles it at once
-(`LocalAttempts`). An engine shared by several processes gives one that claims each attempt so
-that one process in the cluster makes it (the shared state's own module provides it); the
-dispatcher itself has no cluster branch.
-"""
+"""One webhook attempt: the POST of a delivery's payload and its outcome, whichever queue the
+delivery waits in (the memory engine's dispatcher, or the Redis engine's claimed attempts)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+import asyncio
+import logging
 
-from .deliveries import Delivery
+import orjson
 
-if TYPE_CHECKING:
-    from .dispatcher import Dispatcher
+from ..core.clock import Clock
+from .deliveries import Attempt, Delivery
+from .transport import DeliveryError, Transport
 
-
-class AttemptMaker(Protocol):
-    async def make(self, dispatcher: Dispatcher, delivery: Delivery, number: int) -> None:
-        """Make attempt `number` of `delivery` (or see that it is made) and settle it through
-        `dispatcher.finish` when its outcome is known here."""
-
-    async def settle_owed(self, dispatcher: Dispatcher) -> bool:
-        """Wait for attempts under way elsewhere and settle them; False when none was owed."""
-
-    async def recheck(self, dispatcher: Dispatcher) -> None:
-        """Make the attempts whose maker went away without an outcome."""
+log = logging.getLogger("rcs_emulator.webhooks")
 
 
-class LocalAttempts:
-    """This process makes every attempt and settles it at once."""
-
-    async def make(self, dispatcher: Dispatcher, delivery: Delivery, number: int) -> None:
-        dispatcher.finish(delivery, await dispatcher.post(delivery, number))
-
-    async def settle_owed(self, dispatcher: Dispatcher) -> bool:
-        return False
-
-    async def recheck(self, dispatcher: Dispatcher) -> None:
-        return None
+async def post(transport: Transport, clock: Clock, delivery: Delivery, number: int) -> Attempt:
+    """One POST of the delivery's payload: the attempt's outcome, never an exception. It is
+    stamped with the time it was due on a manual clock (an advance runs each at its own
+    time), else now."""
+    attempt = Attempt(number=number, time=clock.stamp(delivery.due_at))
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    try:
+        body = orjson.dumps(delivery.payload)
+        status, text = await transport.post(delivery.url, body, delivery.policy.timeout)
+        attempt.status = status
+        attempt.body = text
+        attempt.accepted = delivery.policy.accepts(status, text)
+    except DeliveryError as exc:
+        attempt.error = str(exc)
+    except Exception as exc:  # a bug of ours must not leave the delivery in flight forever
+        log.exception("webhook %s to %s: unexpected error", delivery.id, delivery.url)
+        attempt.error = f"InternalError: {type(exc).__name__}: {exc}"
+    attempt.duration_ms = (loop.time() - started) * 1000
+    return attempt

@@ -75,6 +75,7 @@ class Callback:
     url: str
     payload: Any
     policy: RetryPolicy
+    created_at: float  # the event's time: its first attempt is due then
 
 
 @dataclass(slots=True)
@@ -102,6 +103,16 @@ class Delivery:
     def lane(self) -> tuple[str, str, str, str]:
         """Its recipient: callbacks to one go out in event order."""
         return (self.url, self.tenant, self.agent_id, self.phone)
+
+    def outcome(self, attempt: Attempt, ended: float) -> tuple[DeliveryState, float | None]:
+        """What its latest attempt (already among its attempts) makes of it: delivered, failed
+        for good (every attempt made, or a redelivery's one), or a retry at an emulator time
+        (`ended`: when the attempt ended, on the emulator clock)."""
+        if attempt.accepted:
+            return DeliveryState.DELIVERED, None
+        if self.manual or len(self.attempts) >= self.policy.max_attempts:
+            return DeliveryState.FAILED, None
+        return DeliveryState.RETRYING, ended + self.policy.delays[len(self.attempts) - 1]
 
     def to_dict(self) -> dict[str, Any]:
         return {

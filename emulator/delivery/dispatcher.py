@@ -7,8 +7,9 @@ Callbacks for one recipient (receiver URL, tenant, agent, phone) go out in event
 clock: a delivery waits in its recipient's lane until the one before it has had its first
 attempt (whatever its outcome; retries do not hold the lane).
 
-Who makes each attempt is the `AttemptMaker` the engine gives (attempts.py): this process, or one
-process of a cluster.
+This is the memory engine's delivery queue: this process makes every attempt. (An engine whose
+state is shared by processes keeps its deliveries in its store and claims each attempt there:
+emulator/engines/redis/deliveries.py.)
 """
 
 from __future__ import annotations
@@ -23,13 +24,12 @@ from functools import partial
 from typing import Any
 
 import httpx
-import orjson
 
 from ..core.clock import TENANT, Clock, iso
 from ..core.engine import DeliveryFilter, Found
-from .attempts import AttemptMaker, LocalAttempts
+from .attempts import post
 from .deliveries import Attempt, Callback, Delivery, DeliveryState
-from .transport import DeliveryError, Transport
+from .transport import Transport
 
 log = logging.getLogger("rcs_emulator.webhooks")
 
@@ -51,7 +51,6 @@ class Dispatcher:
         per_host: int = 4,
         backlog: int = 100_000,
         max_log: int = 100_000,
-        attempts: AttemptMaker | None = None,
         listeners: Iterable[Listener] = (),
     ) -> None:
         self.clock = clock
@@ -63,14 +62,12 @@ class Dispatcher:
         self.max_waiting = backlog  # attempts that may wait for a slot; past it they fail, said so
         self.max_log = max_log  # finished deliveries kept; the oldest leave first
         self.transport = Transport(concurrency, per_host, http_client)
-        self.attempts: AttemptMaker = attempts or LocalAttempts()
         self.listeners: list[Listener] = list(listeners)  # told of every attempt's outcome
         self._ids = itertools.count(1)
         self.clear()
 
     def carried(self) -> dict[str, Any]:
-        """What a full reset leaves (clear() keeps counting delivery ids: a cluster's claims of
-        attempts are keyed by them)."""
+        """What a full reset leaves: clear() keeps counting delivery ids."""
         return {"next_id": next(copy.copy(self._ids))}
 
     def carry(self, data: dict[str, Any]) -> None:
@@ -85,16 +82,14 @@ class Dispatcher:
         self._tasks: set[asyncio.Task[None]] = set()
         # Recipients with a delivery before its first attempt's end; each holds what waits.
         self._lanes: dict[Lane, deque[Delivery]] = {}
-        self.in_flight: dict[AttemptKey, Delivery] = {}  # taken, not yet settled
 
     # -- intake -----------------------------------------------------------------------------
 
     def submit(self, callback: Callback) -> Delivery:
-        now = self.clock.now()
         c = callback
         delivery = Delivery(next(self._ids), c.provider, c.tenant, c.agent_id, c.phone,
-                            c.message_id, c.event, c.url, c.payload, c.policy, now,
-                            due_at=now)  # fmt: skip
+                            c.message_id, c.event, c.url, c.payload, c.policy, c.created_at,
+                            due_at=c.created_at)  # fmt: skip
         self.deliveries[delivery.id] = delivery
         self._trim_log()
         lane = delivery.lane
@@ -210,7 +205,6 @@ class Dispatcher:
             del self._waiting[host]
         self.waiting -= 1
         delivery.state = IN_FLIGHT
-        self.in_flight[(delivery.id, len(delivery.attempts) + 1)] = delivery
         return delivery
 
     async def _worker(self, host: str, delivery: Delivery) -> None:
@@ -236,36 +230,16 @@ class Dispatcher:
     # -- attempts ---------------------------------------------------------------------------
 
     async def attempt(self, delivery: Delivery) -> None:
-        """The delivery's next attempt, made by whoever the AttemptMaker says."""
+        """The delivery's next attempt, made and settled."""
         TENANT.set(delivery.tenant)  # its time, on a manual clock
-        try:
-            await self.attempts.make(self, delivery, len(delivery.attempts) + 1)
-        except Exception:  # a cluster's state unreachable: its recheck looks at it again
-            log.warning("webhook %s attempt %s: not made now", delivery.id,
-                        len(delivery.attempts) + 1, exc_info=True)  # fmt: skip
+        self.finish(delivery, await self.post(delivery, len(delivery.attempts) + 1))
 
     async def post(self, delivery: Delivery, number: int) -> Attempt:
         """One POST of the delivery's payload: its outcome, never an exception."""
-        attempt = Attempt(number=number, time=self.clock.stamp(delivery.due_at))
-        loop = asyncio.get_running_loop()
-        started = loop.time()
-        try:
-            body = orjson.dumps(delivery.payload)
-            status, text = await self.transport.post(delivery.url, body, delivery.policy.timeout)
-            attempt.status = status
-            attempt.body = text
-            attempt.accepted = delivery.policy.accepts(status, text)
-        except DeliveryError as exc:
-            attempt.error = str(exc)
-        except Exception as exc:  # a bug of ours must not leave the delivery in flight forever
-            log.exception("webhook %s to %s: unexpected error", delivery.id, delivery.url)
-            attempt.error = f"InternalError: {type(exc).__name__}: {exc}"
-        attempt.duration_ms = (loop.time() - started) * 1000
-        return attempt
+        return await post(self.transport, self.clock, delivery, number)
 
     def finish(self, delivery: Delivery, attempt: Attempt) -> None:
         """An attempt's outcome: the delivery is done, failed for good, or retries later."""
-        self.in_flight.pop((delivery.id, attempt.number), None)
         delivery.attempts.append(attempt)
         self._settle(delivery, attempt)
         if attempt.number == 1:
@@ -274,18 +248,11 @@ class Dispatcher:
             listener(delivery, attempt)
 
     def _settle(self, delivery: Delivery, attempt: Attempt) -> None:
-        manual, delivery.manual = delivery.manual, False
-        if attempt.accepted:
-            delivery.state = DELIVERED
-        elif manual or len(delivery.attempts) >= delivery.policy.max_attempts:
-            delivery.state = FAILED
+        state, due = delivery.outcome(attempt, self.clock.stamp(delivery.due_at))
+        delivery.state, delivery.manual = state, False
+        if state is FAILED:
             log.warning("webhook %s to %s failed for good", delivery.id, delivery.url)
-        else:
-            delivery.state = RETRYING
-            # From the attempt's end: on a manual clock the moment it was due (time stands
-            # still between advances), on a running clock now.
-            ended = self.clock.stamp(delivery.due_at)
-            due = ended + delivery.policy.delays[len(delivery.attempts) - 1]
+        if due is not None:
             delivery.next_attempt_at = due
             self.schedule(due, delivery)
 
@@ -313,31 +280,17 @@ class Dispatcher:
         self.waiting = sum(len(q) for q in self._waiting.values())
         for lane in [lane for lane in self._lanes if lane[1] == tenant]:
             del self._lanes[lane]
-        for taken in [k for k, d in self.in_flight.items() if d.tenant == tenant]:
-            del self.in_flight[taken]
 
     # -- waiting and reading ----------------------------------------------------------------
 
     async def drain(self, tenant: str | None = None) -> None:
-        """Wait until no attempt is running or waiting for a slot (scheduled retries excepted);
-        with a maker that shares attempts, until every attempt under way anywhere is settled.
+        """Wait until no attempt is running or waiting for a slot (scheduled retries excepted).
         (Every tenant's: this process makes them all, and waiting for one is waiting for the
         queue.)"""
-        while True:
+        self._pump()
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
             self._pump()
-            while self._tasks:
-                await asyncio.gather(*list(self._tasks), return_exceptions=True)
-                self._pump()
-            if not await self.attempts.settle_owed(self):
-                return
-
-    async def recheck(self) -> None:
-        await self.attempts.recheck(self)
-
-    @property
-    def busy(self) -> bool:
-        """An attempt is under way in this process."""
-        return bool(self._tasks)
 
     def counts(self) -> dict[str, int]:
         counts = dict.fromkeys(DeliveryState, 0)

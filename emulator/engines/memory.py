@@ -14,16 +14,18 @@ import copy
 import heapq
 import itertools
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 
 import httpx
 
 from ..core.clock import Clock
 from ..core.engine import Due, DueKind, Found, MessageFilter, Wants
 from ..core.models import USER_MESSAGE, Event, Message, Status, StoredFile, TimelineEntry
-from ..delivery.attempts import AttemptMaker
+from ..core.surprises import Surprises
 from ..delivery.deliveries import Callback, Delivery
 from ..delivery.dispatcher import Dispatcher
+from .files import FileVault
 from .schedule import Schedule
 from .store import Store, StoreObserver, by_seq, by_upload
 
@@ -66,22 +68,51 @@ class MemoryUnit:
         self.store.add_file(stored)
 
 
+class LocalSharing:
+    """One process shares nothing with anyone (engine.Sharing, every call a no-op)."""
+
+    def bind(self, settings: Any, clock: Any, notice: Any) -> None:
+        return None
+
+    async def refresh(self) -> None:
+        return None
+
+    async def settings_changed(self, data: dict[str, Any]) -> None:
+        return None
+
+    async def clock_changed(self, data: dict[str, Any]) -> None:
+        return None
+
+    def notice(self, notice: dict[str, Any]) -> None:
+        return None
+
+    async def unit_number(self, tenant: str, seed: int) -> int | None:
+        return None
+
+    async def take_fault(self, fault_id: int, count: int) -> bool:
+        return True  # this process's own count is the only one
+
+
 class MemoryEngine:
     name = "memory"
+    poll = 1.0
+    sharing = LocalSharing()
 
     def __init__(
         self,
         clock: Clock,
         *,
+        files_folder: Path | None = None,
         max_messages: int | None = None,
         http_client: httpx.AsyncClient | None = None,
         webhook_concurrency: int = 64,
         webhook_per_host: int = 4,
         webhook_backlog: int = 100_000,
         max_webhook_log: int = 100_000,
-        attempts: AttemptMaker | None = None,
     ) -> None:
         self.clock = clock
+        self.vault = FileVault(files_folder)
+        self.surprises = Surprises(clock)
         self.max_messages = max_messages
         self.observers: list[StoreObserver] = []  # shared by every Store
         self.schedule = Schedule()
@@ -93,7 +124,6 @@ class MemoryEngine:
             per_host=webhook_per_host,
             backlog=webhook_backlog,
             max_log=max_webhook_log,
-            attempts=attempts,
         )
         self._counter = itertools.count(1)  # orders messages across tenants
         self._stores: dict[str, Store] = {}
@@ -305,9 +335,8 @@ class MemoryEngine:
 
     # -- forgetting -------------------------------------------------------------------------
 
-    async def reset(self, tenants: Iterable[str] | None) -> list[StoredFile]:
+    async def reset(self, tenants: Iterable[str] | None) -> None:
         if tenants is None:
-            files = [f for s in self._stores.values() for f in s.files.values()]
             for store in self._stores.values():
                 store.closed = True
             self._stores = {}
@@ -319,8 +348,8 @@ class MemoryEngine:
                 observer.records_cleared()
             self.schedule.clear()
             self.deliveries.clear()
-            return files
-        files = []
+            self.vault.clear()
+            return
         for tenant in tenants:
             dropped = self._stores.pop(tenant, None)
             self._units.pop(tenant, None)
@@ -330,10 +359,9 @@ class MemoryEngine:
                 continue
             dropped.closed = True
             self.count -= len(dropped)
-            files += dropped.files.values()
+            self.vault.remove(f.path for f in dropped.files.values())
             for observer in self.observers:
                 observer.tenant_dropped(tenant)
-        return files
 
     def carried(self) -> dict[str, Any]:
         """What a full reset leaves: the sequences that order messages and due events, and
@@ -346,5 +374,25 @@ class MemoryEngine:
         self.schedule.carry(data["schedule"])
         self.deliveries.carry(data["deliveries"])
 
+    async def keep_file(self, tenant: str, file_id: str, source: IO[bytes]) -> str:
+        return self.vault.save(file_id, source)
+
+    async def file_content(self, stored: StoredFile) -> Path | None:
+        path = Path(stored.path)
+        return path if path.is_file() else None  # a restored state whose bytes were removed
+
+    def describe(self) -> dict[str, Any]:
+        return {"engine": self.name}
+
+    async def ready(self) -> bool:
+        return True
+
+    async def poll_due(self) -> None:
+        return None
+
+    async def start(self) -> None:
+        return None
+
     async def aclose(self) -> None:
         await self.deliveries.aclose()
+        self.vault.close()

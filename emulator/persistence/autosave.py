@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..core.clock import iso
+from ..engines.memory import MemoryEngine
 from . import restore, snapshot
 from .statefile import StateFileError
 
@@ -45,7 +46,9 @@ class AutoSaver:
             counts = restore.load(self.emulator, state, snapshot.files_dir(self.path))
         except StateFileError as exc:
             raise StateFileError(f"state file {self.path}: {exc}") from None
-        removed = self.emulator.vault.keep_only({f.path for f in state.files})
+        engine = self.emulator.engine
+        assert isinstance(engine, MemoryEngine)
+        removed = engine.vault.keep_only({f.path for f in state.files})
         saved = time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(state.saved_at))
         what = ", ".join(f"{n} {k}" for k, n in counts.items())
         if state.clean:  # a normal start after a normal stop: news, not a warning

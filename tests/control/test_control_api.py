@@ -252,6 +252,7 @@ async def test_control_token_guards_the_control_api_but_not_health(mode, redis_u
         mode, Config(clock="manual", control_token="s3cret"), redis_url
     ) as client:
         assert (await client.get("/_emulator/health")).status_code == 200
+        assert (await client.get("/_emulator/ready")).json()["ready"] is True  # probes too
         denied = await client.get("/_emulator/messages")
         assert denied.status_code == 401 and "token" in denied.json()["error"]
         assert (await client.get("/_emulator/messages",

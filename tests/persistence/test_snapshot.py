@@ -60,7 +60,6 @@ async def test_incremental_saves_equal_a_full_dump_at_every_step():
                 await c.post("/_emulator/reset")
                 await check()
     await emulator.aclose()
-    emulator.vault.close()
 
 
 async def test_exchanges_are_saved_once_per_request_and_only_while_a_message_names_them():

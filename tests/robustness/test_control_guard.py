@@ -96,6 +96,8 @@ async def test_provider_apis_and_health_answer_any_host(client):
     assert answer.status_code == 200
     health = await client.get("/_emulator/health", headers={"Host": "lb.example.com"})
     assert health.status_code == 200
+    ready = await client.get("/_emulator/ready", headers={"Host": "10.0.3.7:8080"})
+    assert ready.status_code == 200 and ready.json()["ready"] is True
 
 
 async def test_refusals_are_reported_as_surprises(client):

@@ -57,10 +57,14 @@ async def test_receiver_closing_the_connection_is_an_attempt_that_failed(client)
         receiver.close()
 
 
-async def test_a_full_backlog_fails_visibly_instead_of_growing(mode, redis_url, webhook):
+@pytest.mark.parametrize("mode", ["asgi", "live"])
+async def test_a_full_backlog_fails_visibly_instead_of_growing(mode, webhook):
+    """A process's own queue of attempts is bounded (the memory engine). On Redis the waiting
+    deliveries are records in Redis and a process claims only what its free slots can make, so
+    its memory holds no backlog to bound."""
     config = Config(clock="manual", scenario="chatty", webhook_backlog=2, webhook_per_host=1,
                     webhook_timeout=2)  # fmt: skip
-    async with open_client(mode, config, redis_url) as client:
+    async with open_client(mode, config) as client:
         await set_agent(client, "generic", "a", webhook_url=webhook.url)
         webhook.answer(200, "slow", delay=0.5, times=10)
         numbers = [f"+4673000000{i}" for i in range(6)]

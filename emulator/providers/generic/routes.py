@@ -47,10 +47,10 @@ class GenericApi:
 
     # -- the guard every endpoint passes ----------------------------------------------------
 
-    def guard(self, request: Request) -> str:
+    async def guard(self, request: Request) -> str:
         """Authenticate, then check Accept and the rate limit; returns the API key (tenant)."""
         key = self.access.api_key(request)
-        self.emulator.serving(key)
+        await self.emulator.serving(key)
         accept = header(request, b"accept")
         if accept and not _JSON_ACCEPT.search(accept.lower()):
             raise GenericApiError(GenericError.NOT_ACCEPTABLE)
@@ -80,7 +80,7 @@ class GenericApi:
     # -- endpoints --------------------------------------------------------------------------
 
     async def send_message(self, request: Request) -> Response:
-        key = self.guard(request)
+        key = await self.guard(request)
         self.require_json(request)
         message = parse_message(await self.json_body(request))
         self.access.check_agent(key, message.agent_id)
@@ -113,21 +113,21 @@ class GenericApi:
                 )
 
     async def tag_statistics(self, request: Request) -> Response:
-        key = self.guard(request)
+        key = await self.guard(request)
         messages = await self.emulator.batch(key, queries.guid(request.path_params["tag_id"]))
         if not messages or messages[0].tenant != key:
             raise GenericApiError(GenericError.TAG_NOT_FOUND)
         return JSONResponse(payloads.tag_statistics(messages))
 
     async def message_events(self, request: Request) -> Response:
-        key = self.guard(request)
+        key = await self.guard(request)
         message = await self.emulator.message(key, queries.guid(request.path_params["message_id"]))
         if message is None or message.provider != NAME or message.tenant != key:
             raise GenericApiError(GenericError.MESSAGE_NOT_FOUND)
         return JSONResponse(payloads.message_thread(message))
 
     async def agent_messages(self, request: Request) -> Response:
-        key = self.guard(request)
+        key = await self.guard(request)
         agent_id = request.path_params["agent_id"]
         self.access.check_agent(key, agent_id)
         query = request.query_params
@@ -142,7 +142,7 @@ class GenericApi:
         return JSONResponse(payloads.agent_messages(newest, agent.name or "Agent"))
 
     async def capability(self, request: Request) -> Response:
-        key = self.guard(request)
+        key = await self.guard(request)
         self.access.check_agent(key, request.path_params["agent_id"])
         try:
             raw = (await read_limited(request, 1024)).decode("utf-8-sig").strip()
@@ -157,7 +157,7 @@ class GenericApi:
         return JSONResponse(self.emulator.capable(number))
 
     async def upload_file(self, request: Request) -> Response:
-        key = self.guard(request)
+        key = await self.guard(request)
         agent_id = request.path_params["agent_id"]
         self.access.check_agent(key, agent_id)
         declared = request.headers.get("content-length", "")

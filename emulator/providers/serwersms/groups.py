@@ -3,6 +3,8 @@ control API at /_emulator/serwersms/groups."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -14,10 +16,13 @@ class GroupBody(Strict):
     phones: list[str]  # as a client would list them: the send normalises each
 
 
-def group_operations(groups: dict[str, list[str]]) -> list[Operation]:
+def group_operations(
+    groups: dict[str, list[str]], changed: Callable[[], Awaitable[None]]
+) -> list[Operation]:
     async def put_group(request: Request, body: GroupBody) -> Response:
         group_id = request.path_params["group_id"]
         groups[group_id] = list(body.phones)
+        await changed()  # every process of a shared state takes it
         return JSONResponse({"group_id": group_id, "phones": groups[group_id]})
 
     async def list_groups(request: Request, query: Page) -> Response:

@@ -81,7 +81,7 @@ class SerwerSmsApi:
         params = await self.params(request)
         account = self.accounts.identify(request, params)
         request.scope[TENANT] = account.tenant
-        self.emulator.serving(account.tenant)
+        await self.emulator.serving(account.tenant)
         return account, params
 
     async def send_rcs(self, request: Request) -> Response:
@@ -182,7 +182,7 @@ def mount(emulator: Emulator, section: SerwerSmsSection) -> ProviderMount:
         tenant_of=tenant_named,
         openapi=str(Path(__file__).with_name("openapi.yaml")),
         hot_routes=3,  # messages/send_rcs in its three forms
-        control=group_operations(api.groups),
+        control=group_operations(api.groups, emulator.save_settings),
         max_body=MAX_BODY,
         reset=api.accounts.forget_open,
         carried=lambda: {k: list(v) for k, v in api.groups.items()},

@@ -1,0 +1,152 @@
+"""This process's connection to the shared state: the asyncio client (one Redis, or a Redis
+Cluster), its scripts, and what is known of Redis's health, said once in the log when it
+changes: lost, back, refusing writes (full), or gone back to an older copy (its generation
+changed: restarted without its data, or flushed).
+
+Readiness (can this process serve?) is "Redis answered lately"; liveness never depends on
+Redis: a probe that restarted every replica at once on a Redis blip would only add an outage.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import OutOfMemoryError, RedisError
+
+from ...core.engine import StateUnavailable
+from . import scripts
+from .join import JOIN, Joined, shown
+from .keys import META
+
+log = logging.getLogger("rcs_emulator.state")
+
+CHECK_EVERY = 1.0  # seconds between looks at Redis's health (and its generation)
+
+
+class Unreachable(StateUnavailable):
+    """The shared state cannot answer now; callers get a 503 saying why."""
+
+
+class Link:
+    def __init__(self, joined: Joined, fingerprint: bytes) -> None:
+        self.joined = joined
+        self.url = joined.url
+        self.fingerprint = fingerprint
+        self.generation = joined.generation
+        retry = Retry(ExponentialBackoff(cap=0.5, base=0.05), 3)
+        options: dict[str, Any] = {"socket_timeout": 5, "socket_connect_timeout": 2,
+                                   "retry": retry}  # fmt: skip
+        self.client: Any
+        if joined.cluster:
+            self.client = RedisCluster.from_url(self.url, **options)
+        else:
+            self.client = Redis.from_url(self.url, health_check_interval=1, **options)
+        self.scripts = {name: self.client.register_script(getattr(scripts, name))
+                        for name in ("COMMIT", "FETCH", "LISTED", "LATEST", "SENT", "QUERY",
+                                     "TIMELINE", "COUNTS", "CLAIM_DUE", "RELEASE", "CLAIM_READY",
+                                     "SETTLE", "REDELIVER", "RECLAIM", "DELIVERIES", "BUSY",
+                                     "FILES", "RESET", "NOTE", "NOTED", "KEEP_FILE",
+                                     "FILE_BYTES", "UNIT_NUMBER")}  # fmt: skip
+        self.error: str | None = None  # why Redis cannot be used now (None: it can)
+        self.loop: asyncio.AbstractEventLoop | None = None  # the one the client belongs to
+        self.last_ok = time.monotonic()
+        self.on_new_generation: list[Any] = []  # what forgets its caches then
+        # Tasks inside a call: stopping cancels them first, as a call cut off by a closed
+        # connection would otherwise retry, on a new connection that nothing closes.
+        self._calling: set[asyncio.Task[Any]] = set()
+        self.closed = False
+
+    async def run(self, name: str, tenant_root: str, *args: Any) -> Any:
+        """A tenant's script (its first key routes it to the tenant's shard)."""
+        return await self.call(self.scripts[name](keys=[tenant_root + "epoch"],
+                                                  args=[tenant_root, *args]))  # fmt: skip
+
+    async def call(self, pending: Any) -> Any:
+        """Await a Redis call, keeping what is known of Redis's health."""
+        if self.closed:
+            if asyncio.iscoroutine(pending):
+                pending.close()
+            raise Unreachable("this process is stopping")
+        task = asyncio.current_task()
+        if task is not None:
+            self._calling.add(task)
+        try:
+            result = await pending
+        except OutOfMemoryError as exc:
+            self._failed(f"the shared state ({shown(self.url)}) is full: Redis refuses writes "
+                         "past its maxmemory, so nothing new is accepted until it has room "
+                         f"(what it accepted is kept): {exc}")  # fmt: skip
+            raise Unreachable(self.error) from None
+        except RedisError as exc:
+            self._failed(f"the shared state ({shown(self.url)}) cannot be reached: {exc}")
+            raise Unreachable(self.error) from None
+        finally:
+            if task is not None:
+                self._calling.discard(task)
+        self._answered()
+        if self.loop is None:
+            self.loop = asyncio.get_running_loop()
+        return result
+
+    def _failed(self, why: str) -> None:
+        if self.error is None:
+            log.warning("%s", why)
+        self.error = why
+
+    def _answered(self) -> None:
+        self.last_ok = time.monotonic()
+        if self.error is not None:
+            log.warning("the shared state (%s) answers again", shown(self.url))
+            self.error = None
+
+    @property
+    def ready(self) -> bool:
+        return self.error is None
+
+    async def watch(self, stop: asyncio.Event) -> None:
+        """Look at Redis's health every CHECK_EVERY seconds: reachable, and still the state this
+        process joined (else it joins the one it finds and says so)."""
+        while not stop.is_set():
+            with contextlib.suppress(Unreachable):
+                found = await self.call(self.client.eval(JOIN, 1, META, _token(),
+                                                         self.fingerprint))  # fmt: skip
+                generation = found[0].decode()
+                if generation != self.generation:
+                    log.warning("the shared state (%s) is not the one this process joined (it "
+                                "went back to an older copy, or was flushed or restarted "
+                                "without its data): what it held before is gone; going on with "
+                                "it as it is now", shown(self.url))  # fmt: skip
+                    self.generation = generation
+                    for forget in self.on_new_generation:
+                        forget()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), CHECK_EVERY)
+
+    async def aclose(self) -> None:
+        """Close every connection, those a cancelled call left checked out included."""
+        self.closed = True
+        calling = self._calling - {asyncio.current_task()}
+        for task in calling:
+            task.cancel()
+        if calling:
+            await asyncio.wait(calling, timeout=2.0)
+        with contextlib.suppress(RedisError, OSError):
+            await asyncio.wait_for(self.client.aclose(), 2.0)
+        pool = getattr(self.client, "connection_pool", None)
+        if pool is not None:
+            with contextlib.suppress(RedisError, OSError, TimeoutError):
+                await asyncio.wait_for(pool.disconnect(inuse_connections=True), 2.0)
+
+
+def _token() -> str:
+    import secrets
+
+    return secrets.token_hex(8)

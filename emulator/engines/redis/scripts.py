@@ -1,0 +1,560 @@
+"""The Redis engine's Lua scripts: each touches one tenant's keys (KEYS[1] is the tenant's `all`,
+so a Redis Cluster routes it to the tenant's shard), and each is one round trip.
+
+Every script begins at the tenant's current epoch: a tenant's reset moves its epoch on, so the
+whole of what it held is left behind at once (swept later) and a reset costs nothing in
+proportion to what the tenant holds. A unit of work that loaded records carries the epoch it
+saw; its commit is refused (RESET) if the tenant was reset since, as a run of due events is if
+its lease went to another process (FENCED).
+
+ARGV[1] is the tenant's key prefix ("rcs:{t<tag>}:"); keys below it are "<prefix><epoch>:...".
+"""
+
+from __future__ import annotations
+
+from ...core.models import STATUS_RANK
+
+_RANKS = ", ".join(f"['{status.value}']={rank}" for status, rank in STATUS_RANK.items())
+
+PRELUDE = (
+    """
+local root = ARGV[1]
+local epoch = redis.call('GET', root .. 'epoch') or '0'
+local base = root .. epoch .. ':'
+local SEP = '\\31'
+local RANK = {"""
+    + _RANKS
+    + """}
+
+local function seqid(seq, id)
+  return string.format('%012d|', seq) .. id
+end
+
+local function fetch(ids, out)
+  for _, id in ipairs(ids) do
+    out[#out + 1] = redis.call('HGETALL', base .. 'm:' .. id)
+  end
+  return out
+end
+
+local function exchanges(hashes)
+  local seen, out = {}, {}
+  for _, h in ipairs(hashes) do
+    for i = 1, #h, 2 do
+      if h[i] == 'x' and h[i + 1] ~= '' and not seen[h[i + 1]] then
+        seen[h[i + 1]] = true
+        out[#out + 1] = h[i + 1]
+        out[#out + 1] = redis.call('GET', base .. 'x:' .. h[i + 1]) or ''
+      end
+    end
+  end
+  return out
+end
+
+local function ids_of(members)
+  local out = {}
+  for i, m in ipairs(members) do
+    out[i] = string.match(m, '^[^|]*|(.*)$') or m
+  end
+  return out
+end
+
+local function earliest(key)
+  local first = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+  return first[2] or ''
+end
+
+local function count(state, by)
+  redis.call('HINCRBY', base .. 'dcount', state, by)
+end
+"""
+)
+
+# Apply a unit of work's writes. ARGV: root, epoch it loaded at ('' none), fence token ('' none),
+# max messages (0: none), then ops. Answers {status, earliest due, earliest ready}.
+COMMIT = (
+    PRELUDE
+    + """
+if ARGV[2] ~= '' and ARGV[2] ~= epoch then return {'RESET', '', ''} end
+if ARGV[3] ~= '' and redis.call('GET', base .. 'run') ~= ARGV[3] then
+  return {'FENCED', '', ''}
+end
+
+local function evict(id)
+  local k = base .. 'm:' .. id
+  local f = redis.call('HMGET', k, 'q', 'p', 'a', 'ph', 'b', 'ex', 'u', 'x', 's', 'n')
+  redis.call('ZREM', base .. 'all', id)
+  if not f[1] then return end
+  local q, p, a, ph, b, ex, u, x, s, n = unpack(f)
+  redis.call('ZREM', base .. 'pv:' .. p, id)
+  redis.call('ZREM', base .. 'a:' .. p .. SEP .. a, id)
+  redis.call('ZREM', base .. 'p:' .. ph, id)
+  redis.call('ZREM', base .. 'c:' .. p .. SEP .. a .. SEP .. ph, id)
+  if u ~= '1' then redis.call('ZREM', base .. 'v:' .. p, seqid(tonumber(q), id)) end
+  redis.call('ZREM', base .. 'st:' .. s, id)
+  if b and b ~= '' then redis.call('LREM', base .. 'b:' .. b, 1, id) end
+  if ex and ex ~= '' then redis.call('LREM', base .. 'ext:' .. p .. SEP .. ex, 1, id) end
+  for i = 1, tonumber(n) do
+    local t = redis.call('HGET', k, 't' .. i)
+    if t then
+      redis.call('ZREM', base .. 'tl:' .. p .. SEP .. a, t)
+      redis.call('ZREM', base .. 'tp:' .. p .. SEP .. a .. SEP .. ph, t)
+    end
+  end
+  if x and x ~= '' then
+    if redis.call('HINCRBY', base .. 'xr', x, -1) <= 0 then
+      redis.call('HDEL', base .. 'xr', x)
+      redis.call('DEL', base .. 'x:' .. x)
+    end
+  end
+  redis.call('DEL', k)
+  redis.call('HINCRBY', base .. 'meta', 'evicted', 1)
+end
+
+local function set_status(id, k, new)
+  local old = redis.call('HGET', k, 's')
+  if old == new then return end
+  local q = redis.call('HGET', k, 'q')
+  redis.call('ZREM', base .. 'st:' .. old, id)
+  redis.call('ZADD', base .. 'st:' .. new, q, id)
+  redis.call('HSET', k, 's', new)
+end
+
+local i = 5
+local n = #ARGV
+while i <= n do
+  local op = ARGV[i]
+  if op == 'X' then
+    redis.call('SET', base .. 'x:' .. ARGV[i + 1], ARGV[i + 2], 'NX')
+    i = i + 3
+  elseif op == 'M' then
+    local id, s, ca = ARGV[i + 1], ARGV[i + 4], ARGV[i + 5]
+    local p, a, ph = ARGV[i + 6], ARGV[i + 7], ARGV[i + 8]
+    local b, ex, u, x = ARGV[i + 9], ARGV[i + 10], ARGV[i + 11], ARGV[i + 12]
+    local k = base .. 'm:' .. id
+    local q = redis.call('INCR', base .. 'seq')
+    redis.call('HSET', k, 'r', ARGV[i + 2], 'w', ARGV[i + 3], 'q', q, 's', s, 'n', 0,
+      'ca', ca, 'p', p, 'a', a, 'ph', ph, 'b', b, 'ex', ex, 'u', u, 'x', x)
+    redis.call('ZADD', base .. 'all', q, id)
+    redis.call('ZADD', base .. 'pv:' .. p, q, id)
+    redis.call('ZADD', base .. 'a:' .. p .. SEP .. a, q, id)
+    redis.call('ZADD', base .. 'p:' .. ph, q, id)
+    redis.call('ZADD', base .. 'c:' .. p .. SEP .. a .. SEP .. ph, q, id)
+    if u ~= '1' then redis.call('ZADD', base .. 'v:' .. p, ca, seqid(q, id)) end
+    redis.call('ZADD', base .. 'st:' .. s, q, id)
+    if b ~= '' then redis.call('RPUSH', base .. 'b:' .. b, id) end
+    if ex ~= '' then redis.call('RPUSH', base .. 'ext:' .. p .. SEP .. ex, id) end
+    if x ~= '' then redis.call('HINCRBY', base .. 'xr', x, 1) end
+    i = i + 13
+  elseif op == 'E' then
+    local id, status = ARGV[i + 1], ARGV[i + 4]
+    local k = base .. 'm:' .. id
+    if redis.call('EXISTS', k) == 1 then
+      local e = redis.call('HINCRBY', k, 'n', 1)
+      local f = redis.call('HMGET', k, 'p', 'a', 'ph', 's')
+      local t = string.format('%012d|%s|%d', redis.call('INCR', base .. 'eseq'), id, e)
+      redis.call('HSET', k, 'e' .. e, ARGV[i + 2], 't' .. e, t)
+      redis.call('ZADD', base .. 'tl:' .. f[1] .. SEP .. f[2], ARGV[i + 3], t)
+      redis.call('ZADD', base .. 'tp:' .. f[1] .. SEP .. f[2] .. SEP .. f[3], ARGV[i + 3], t)
+      if status ~= '' and RANK[status] > RANK[f[4]] then set_status(id, k, status) end
+    end
+    i = i + 5
+  elseif op == 'S' then
+    local k = base .. 'm:' .. ARGV[i + 1]
+    if redis.call('EXISTS', k) == 1 then set_status(ARGV[i + 1], k, ARGV[i + 2]) end
+    i = i + 3
+  elseif op == 'D' then
+    local seq = redis.call('INCR', base .. 'dueseq')
+    redis.call('ZADD', base .. 'due', ARGV[i + 1], string.format('%012d|', seq) .. ARGV[i + 2])
+    i = i + 3
+  elseif op == 'R' then
+    redis.call('ZREM', base .. 'due', ARGV[i + 1])
+    i = i + 2
+  elseif op == 'C' then
+    local id, lane, due = ARGV[i + 1], ARGV[i + 3], ARGV[i + 4]
+    local k = base .. 'd:' .. id
+    redis.call('HSET', k, 'r', ARGV[i + 2], 'st', 'pending', 'n', 0, 'due', due, 'ln', lane)
+    redis.call('ZADD', base .. 'dlog', id, id)
+    count('pending', 1)
+    if redis.call('HSETNX', base .. 'lanes', lane, id) == 1 then
+      redis.call('ZADD', base .. 'ready', due, id)
+    else
+      redis.call('RPUSH', base .. 'lane:' .. lane, id)
+    end
+    i = i + 5
+  elseif op == 'F' then
+    redis.call('HSET', base .. 'f', ARGV[i + 1], ARGV[i + 2])
+    redis.call('ZADD', base .. 'fo', redis.call('INCR', base .. 'fseq'), ARGV[i + 1])
+    i = i + 3
+  else
+    return redis.error_reply('unknown op ' .. tostring(op))
+  end
+end
+
+local most = tonumber(ARGV[4])
+if most > 0 then
+  local over = redis.call('ZCARD', base .. 'all') - most
+  if over > 0 then
+    for _, id in ipairs(redis.call('ZRANGE', base .. 'all', 0, over - 1)) do evict(id) end
+  end
+end
+return {'OK', earliest(base .. 'due'), earliest(base .. 'ready')}
+"""
+)
+
+# Messages by id. ARGV: root, with exchanges (1/0), ids... Answers {epoch, hashes, exchanges}.
+FETCH = (
+    PRELUDE
+    + """
+local ids = {}
+for i = 3, #ARGV do ids[#ids + 1] = ARGV[i] end
+local hashes = fetch(ids, {})
+return {epoch, hashes, ARGV[2] == '1' and exchanges(hashes) or {}}
+"""
+)
+
+# A list's messages (a batch, a client id's). ARGV: root, list name. Answers {epoch, hashes}.
+LISTED = (
+    PRELUDE
+    + """
+return {epoch, fetch(redis.call('LRANGE', base .. ARGV[2], 0, -1), {})}
+"""
+)
+
+# The newest message sent (not merely scheduled) in a conversation. ARGV: root, its index name.
+LATEST = (
+    PRELUDE
+    + """
+local members = redis.call('ZREVRANGE', base .. ARGV[2], 0, -1)
+for _, id in ipairs(members) do
+  if redis.call('HGET', base .. 'm:' .. id, 's') ~= 'scheduled' then
+    return {epoch, fetch({id}, {})}
+  end
+end
+return {epoch, {}}
+"""
+)
+
+# A provider's messages sent in a time range, one page. ARGV: root, index name, since, until,
+# newest first (1/0), offset, limit. Answers {epoch, total, hashes}.
+SENT = (
+    PRELUDE
+    + """
+local key = base .. ARGV[2]
+local total = redis.call('ZCOUNT', key, ARGV[3], ARGV[4])
+local members
+if ARGV[5] == '1' then
+  members = redis.call('ZRANGE', key, ARGV[4], ARGV[3], 'BYSCORE', 'REV', 'LIMIT', ARGV[6], ARGV[7])
+else
+  members = redis.call('ZRANGE', key, ARGV[3], ARGV[4], 'BYSCORE', 'LIMIT', ARGV[6], ARGV[7])
+end
+return {epoch, total, fetch(ids_of(members), {})}
+"""
+)
+
+# Messages in every given index, oldest first, one page (or all when the limit is -1). ARGV:
+# root, offset, limit, with exchanges (1/0), index names... Answers {epoch, total, hashes,
+# exchanges}.
+QUERY = (
+    PRELUDE
+    + """
+local keys = {}
+for i = 5, #ARGV do keys[#keys + 1] = base .. ARGV[i] end
+if #keys == 0 then keys[1] = base .. 'all' end
+local smallest, size = 1, redis.call('ZCARD', keys[1])
+for i = 2, #keys do
+  local c = redis.call('ZCARD', keys[i])
+  if c < size then smallest, size = i, c end
+end
+local offset, limit = tonumber(ARGV[2]), tonumber(ARGV[3])
+local page, total = {}, 0
+if #keys == 1 then
+  total = size
+  if limit ~= 0 then
+    local stop = limit < 0 and -1 or offset + limit - 1
+    page = redis.call('ZRANGE', keys[1], offset, stop)
+  end
+else
+  for _, id in ipairs(redis.call('ZRANGE', keys[smallest], 0, -1)) do
+    local everywhere = true
+    for i = 1, #keys do
+      if i ~= smallest and not redis.call('ZSCORE', keys[i], id) then
+        everywhere = false
+        break
+      end
+    end
+    if everywhere then
+      total = total + 1
+      if total > offset and (limit < 0 or #page < limit) then page[#page + 1] = id end
+    end
+  end
+end
+local hashes = fetch(page, {})
+return {epoch, total, hashes, ARGV[4] == '1' and exchanges(hashes) or {}}
+"""
+)
+
+# A timeline's events in a time range (the newest N when N > 0). ARGV: root, index name, since,
+# until, newest. Answers {epoch, members, hashes of the messages they name}.
+TIMELINE = (
+    PRELUDE
+    + """
+local key = base .. ARGV[2]
+local members
+if tonumber(ARGV[5]) > 0 then
+  members = redis.call('ZRANGE', key, ARGV[4], ARGV[3], 'BYSCORE', 'REV', 'LIMIT', 0, ARGV[5])
+else
+  members = redis.call('ZRANGE', key, ARGV[3], ARGV[4], 'BYSCORE')
+end
+local seen, ids = {}, {}
+for _, m in ipairs(members) do
+  local id = string.match(m, '^[^|]*|(.*)|[^|]*$')
+  if id and not seen[id] then
+    seen[id] = true
+    ids[#ids + 1] = id
+  end
+end
+return {epoch, members, fetch(ids, {})}
+"""
+)
+
+# What a tenant holds. ARGV: root. Answers {messages, due events, evicted, files (hash)}.
+COUNTS = (
+    PRELUDE
+    + """
+return {redis.call('ZCARD', base .. 'all'), redis.call('ZCARD', base .. 'due'),
+  redis.call('HGET', base .. 'meta', 'evicted') or '0', redis.call('HGETALL', base .. 'f'),
+  redis.call('HGETALL', base .. 'dcount')}
+"""
+)
+
+# Take the lease of running a tenant's due events, and the first of them. ARGV: root, token,
+# lease in ms, until, limit. Answers {epoch, member, score, member, score...}; {'BUSY'} while
+# another process holds the lease; {} when nothing is due (then the lease is let go at once).
+CLAIM_DUE = (
+    PRELUDE
+    + """
+local held = redis.call('GET', base .. 'run')
+if held and held ~= ARGV[2] then return {'BUSY'} end
+local due = redis.call('ZRANGE', base .. 'due', '-inf', ARGV[4], 'BYSCORE', 'LIMIT', 0, ARGV[5],
+  'WITHSCORES')
+if #due == 0 then
+  if held then redis.call('DEL', base .. 'run') end
+  return {}
+end
+redis.call('SET', base .. 'run', ARGV[2], 'PX', ARGV[3])
+table.insert(due, 1, epoch)
+return due
+"""
+)
+
+# Let a lease go. ARGV: root, token.
+RELEASE = (
+    PRELUDE
+    + """
+if redis.call('GET', base .. 'run') == ARGV[2] then redis.call('DEL', base .. 'run') end
+return earliest(base .. 'due')
+"""
+)
+
+# Take deliveries due to be attempted. ARGV: root, now (the tenant's time), lease end (ms), limit.
+# Answers {epoch, id, hash, id, hash...}.
+CLAIM_READY = (
+    PRELUDE
+    + """
+local ids = redis.call('ZRANGE', base .. 'ready', '-inf', ARGV[2], 'BYSCORE', 'LIMIT', 0, ARGV[4])
+local out = {epoch}
+for _, id in ipairs(ids) do
+  local k = base .. 'd:' .. id
+  redis.call('ZREM', base .. 'ready', id)
+  if redis.call('EXISTS', k) == 1 then
+    local was = redis.call('HGET', k, 'st')
+    redis.call('ZADD', base .. 'flight', ARGV[3], id)
+    redis.call('HSET', k, 'st', 'in_flight')
+    count(was, -1)
+    count('in_flight', 1)
+    out[#out + 1] = id
+    out[#out + 1] = redis.call('HGETALL', k)
+  end
+end
+return out
+"""
+)
+
+# An attempt's outcome. ARGV: root, epoch, id, attempt number, attempt (JSON), new state, next
+# attempt's time ('' none), release the lane (1/0), deliveries kept in the log. Answers
+# {status, earliest ready}.
+SETTLE = (
+    PRELUDE
+    + """
+if ARGV[2] ~= epoch then return {'RESET', ''} end
+local id = ARGV[3]
+local k = base .. 'd:' .. id
+local n = redis.call('HGET', k, 'n')
+if not n or tonumber(n) ~= tonumber(ARGV[4]) - 1 then return {'STALE', ''} end
+local state, after = ARGV[6], ARGV[7]
+redis.call('HSET', k, 'a' .. ARGV[4], ARGV[5], 'n', ARGV[4], 'st', state)
+redis.call('HDEL', k, 'm')
+redis.call('ZREM', base .. 'flight', id)
+count('in_flight', -1)
+count(state, 1)
+if after ~= '' then
+  redis.call('HSET', k, 'na', after, 'due', after)
+  redis.call('ZADD', base .. 'ready', after, id)
+else
+  redis.call('HDEL', k, 'na')
+end
+if ARGV[8] == '1' then
+  local lane = redis.call('HGET', k, 'ln')
+  local nextid = redis.call('LPOP', base .. 'lane:' .. lane)
+  while nextid and redis.call('EXISTS', base .. 'd:' .. nextid) == 0 do
+    nextid = redis.call('LPOP', base .. 'lane:' .. lane)
+  end
+  if nextid then
+    redis.call('HSET', base .. 'lanes', lane, nextid)
+    redis.call('ZADD', base .. 'ready', redis.call('HGET', base .. 'd:' .. nextid, 'due'), nextid)
+  else
+    redis.call('HDEL', base .. 'lanes', lane)
+  end
+end
+local most = tonumber(ARGV[9])
+while redis.call('ZCARD', base .. 'dlog') > most do
+  local oldest = redis.call('ZRANGE', base .. 'dlog', 0, 0)[1]
+  local st = redis.call('HGET', base .. 'd:' .. oldest, 'st')
+  if st ~= 'delivered' and st ~= 'failed' then break end
+  redis.call('ZREM', base .. 'dlog', oldest)
+  redis.call('DEL', base .. 'd:' .. oldest)
+  count(st, -1)
+  count('dropped', 1)
+end
+return {'OK', earliest(base .. 'ready')}
+"""
+)
+
+# Send a finished delivery once more. ARGV: root, id, now. Answers {state} (the delivery's, when
+# it is not finished; 'gone' when unknown) or {'OK'}.
+REDELIVER = (
+    PRELUDE
+    + """
+local k = base .. 'd:' .. ARGV[2]
+local st = redis.call('HGET', k, 'st')
+if not st then return {'gone'} end
+if st ~= 'delivered' and st ~= 'failed' then return {st, redis.call('HGET', k, 'na') or ''} end
+redis.call('HSET', k, 'm', '1', 'st', 'pending', 'due', ARGV[3])
+count(st, -1)
+count('pending', 1)
+redis.call('ZADD', base .. 'ready', ARGV[3], ARGV[2])
+return {'OK', ''}
+"""
+)
+
+# Attempts whose process went away (their lease ran out) are due again. ARGV: root, now (ms).
+# Answers how many.
+RECLAIM = (
+    PRELUDE
+    + """
+local ids = redis.call('ZRANGE', base .. 'flight', '-inf', ARGV[2], 'BYSCORE')
+for _, id in ipairs(ids) do
+  local k = base .. 'd:' .. id
+  redis.call('ZREM', base .. 'flight', id)
+  if redis.call('EXISTS', k) == 1 then
+    redis.call('HSET', k, 'st', 'pending')
+    count('in_flight', -1)
+    count('pending', 1)
+    redis.call('ZADD', base .. 'ready', redis.call('HGET', k, 'due'), id)
+  end
+end
+return #ids
+"""
+)
+
+# Deliveries of the log, oldest first: one page, or (limit -1) all. ARGV: root, offset, limit.
+# Answers {total, id, hash, id, hash...}.
+DELIVERIES = (
+    PRELUDE
+    + """
+local total = redis.call('ZCARD', base .. 'dlog')
+local stop = tonumber(ARGV[3]) < 0 and -1 or tonumber(ARGV[2]) + tonumber(ARGV[3]) - 1
+local out = {total}
+for _, id in ipairs(redis.call('ZRANGE', base .. 'dlog', ARGV[2], stop)) do
+  out[#out + 1] = id
+  out[#out + 1] = redis.call('HGETALL', base .. 'd:' .. id)
+end
+return out
+"""
+)
+
+# How many of the tenant's attempts are due by now or under way, and when the next is due. ARGV:
+# root, now. Answers {count, earliest ready ('' none)}.
+BUSY = (
+    PRELUDE
+    + """
+local due = redis.call('ZCOUNT', base .. 'ready', '-inf', ARGV[2])
+return {due + redis.call('ZCARD', base .. 'flight'), earliest(base .. 'ready')}
+"""
+)
+
+# A tenant's uploaded files' records, in the order they were uploaded. ARGV: root. Answers
+# {id, record, id, record...}.
+FILES = (
+    PRELUDE
+    + """
+local out = {}
+for _, id in ipairs(redis.call('ZRANGE', base .. 'fo', 0, -1)) do
+  out[#out + 1] = id
+  out[#out + 1] = redis.call('HGET', base .. 'f', id)
+end
+return out
+"""
+)
+
+# A tenant's reset: its epoch moves on (what it held is left behind, swept later). ARGV: root.
+# Answers the epoch left behind.
+RESET = """
+local old = redis.call('GET', ARGV[1] .. 'epoch') or '0'
+redis.call('INCR', ARGV[1] .. 'epoch')
+return old
+"""
+
+# The next number in a tenant's order of units of work, under a seed. ARGV: root, seed.
+UNIT_NUMBER = (
+    PRELUDE
+    + """
+return redis.call('INCR', base .. 'units:' .. ARGV[2])
+"""
+)
+
+# Keep a surprise (JSON), the newest `cap` of the tenant's. ARGV: root, item, cap.
+NOTE = (
+    PRELUDE
+    + """
+redis.call('LPUSH', base .. 'surprises', ARGV[2])
+redis.call('LTRIM', base .. 'surprises', 0, tonumber(ARGV[3]) - 1)
+return 1
+"""
+)
+
+# A tenant's surprises, newest first. ARGV: root.
+NOTED = (
+    PRELUDE
+    + """
+return redis.call('LRANGE', base .. 'surprises', 0, -1)
+"""
+)
+
+# An upload's bytes. ARGV: root, file id, bytes.
+KEEP_FILE = (
+    PRELUDE
+    + """
+redis.call('SET', base .. 'fb:' .. ARGV[2], ARGV[3])
+return 1
+"""
+)
+
+# An upload's bytes (false: gone). ARGV: root, file id.
+FILE_BYTES = (
+    PRELUDE
+    + """
+return redis.call('GET', base .. 'fb:' .. ARGV[2])
+"""
+)
