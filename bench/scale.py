@@ -3,9 +3,10 @@
 - CPU per send: every emulator process's CPU (a `--workers N` supervisor and its children) plus
   redis-server's, over the sends wrk completed, for one memory process and for 1, 2 and 4
   processes on Redis (each configuration its own redis-server, AOF fsync'd on every write as the
-  compose example ships it), in alternating rounds; with the sends/s each reached. On this
-  2-core machine the processes, Redis and wrk share the cores, so sends/s show the machine's
-  limit, and CPU per send shows what the design costs per message however it is spread.
+  compose example ships it; one more process on a Redis that fsyncs once a second, to show what
+  the fsync on every write costs Redis), in alternating rounds; with the sends/s each reached.
+  On this 2-core machine the processes, Redis and wrk share the cores, so sends/s show the
+  machine's limit, and CPU per send shows what the design costs per message however spread.
 - join: a process started on a state of `count` messages, seconds until it is ready and until
   its first send is answered, and its resident memory then, beside one started on an empty state
   (it reads no state at start: neither figure grows with the state);
@@ -139,13 +140,15 @@ def load(base: str, seconds: int) -> tuple[float, int]:
 
 
 def cpu_per_send(rounds: int = 3, seconds: int = 5) -> dict[str, Any]:
-    names = ["memory", *(f"redis_{n}" for n in PROCESSES)]
+    names = ["memory", *(f"redis_{n}" for n in PROCESSES), "redis_1_everysec"]
     stack = contextlib.ExitStack()
     with stack:
         urls = {f"redis_{n}": stack.enter_context(redis_server()) for n in PROCESSES}
+        urls["redis_1_everysec"] = stack.enter_context(redis_server("everysec"))
         servers: dict[str, Server] = {"memory": Server()}
         for n in PROCESSES:
             servers[f"redis_{n}"] = Server("--state", urls[f"redis_{n}"], "--workers", str(n))
+        servers["redis_1_everysec"] = Server("--state", urls["redis_1_everysec"])
         stack.callback(lambda: [s.stop() for s in servers.values()])
         figures: dict[str, dict[str, list[float]]] = {
             n: {"sends_per_s": [], "process_us": [], "redis_us": []} for n in names}  # fmt: skip
@@ -166,8 +169,8 @@ def cpu_per_send(rounds: int = 3, seconds: int = 5) -> dict[str, Any]:
                      "process_us": round(process), "redis_us": round(in_redis),
                      "total_us": round(process + in_redis)}  # fmt: skip
     base = out["memory"]["total_us"]
-    for n in PROCESSES:
-        out[f"redis_{n}"]["vs_memory"] = round(out[f"redis_{n}"]["total_us"] / base, 2)
+    for name in names[1:]:
+        out[name]["vs_memory"] = round(out[name]["total_us"] / base, 2)
     return {"rounds": rounds, "seconds": seconds, **out}
 
 
