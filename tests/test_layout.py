@@ -71,6 +71,27 @@ def test_the_core_imports_no_web_framework_and_no_provider() -> None:
                             path.name, name)  # fmt: skip
 
 
+def test_each_provider_parses_requests_in_one_pure_module() -> None:
+    """Request parsing and validation live in the provider's parse.py, which neither awaits nor
+    renders; nothing else of the provider builds request models (provider.py's config section
+    aside)."""
+    for package in sorted(
+        p for p in (PACKAGE / "providers").iterdir() if (p / "provider.py").exists()
+    ):
+        parse = package / "parse.py"
+        assert parse.is_file(), f"{package.name} has no parse.py"
+        tree = ast.parse(parse.read_text(encoding="utf-8"))
+        assert not [n for n in ast.walk(tree) if isinstance(n, ast.AsyncFunctionDef | ast.Await)]
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                assert node.module not in ("payloads", "routes"), (package.name, node.module)
+            if isinstance(node, ast.ImportFrom) and node.level == 3:
+                assert node.module != "core.emulator", (package.name, "parse needs no emulator")
+        for path in package.glob("*.py"):
+            if path.name not in ("parse.py", "provider.py"):
+                assert "pydantic" not in path.read_text(encoding="utf-8"), (package.name, path.name)
+
+
 def test_the_public_api_is_what_all_says() -> None:
     assert emulator.__all__ == sorted(emulator.__all__)
     for name in emulator.__all__:

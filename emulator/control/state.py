@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 from pydantic import Field
@@ -24,6 +25,9 @@ class ResetQuery(Query):
     tenant: str | None = Field(None, description="Forget only this tenant's state.")
 
 
+HEALTH_WAIT = 0.5  # seconds health waits for what the state holds before answering without it
+
+
 def operations(emulator: Emulator) -> list[Operation]:
     started = time.monotonic()
 
@@ -31,9 +35,9 @@ def operations(emulator: Emulator) -> list[Operation]:
         # Liveness never depends on the state's store: a probe that restarted every replica
         # at once when Redis blinked would only add an outage. What is held is said when the
         # store answers.
-        try:
-            held = await emulator.health()
-        except StateUnavailable:
+        try:  # (a hung store is waited for half a second: probes time out at one)
+            held = await asyncio.wait_for(emulator.health(), HEALTH_WAIT)
+        except (StateUnavailable, TimeoutError):
             held = {}
         return JSONResponse(
             {

@@ -60,9 +60,11 @@ class Emulator:
         self.scenarios = scenarios
         self.engine = engine
         self.ids = IdSource(settings.seed)
-        # Where this state's time began (on a shared state, the same in every process): a due
-        # event's draws are keyed by its time from here, so a seeded run repeats on another day.
-        self.began = clock.now()
+        # A due event's draws are keyed by its time; on a manual clock, by its time from where
+        # the clock began (the state's start: the same in every process), so a seeded run
+        # repeats on another day. A running clock's times are the same in every process as they
+        # are (and never repeat from run to run).
+        self.began = clock.now() if clock.mode == "manual" else 0.0
         self.notices = Notices()
         self.surprises = engine.surprises
         self.directory = Directory(settings, scenarios)

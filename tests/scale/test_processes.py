@@ -599,3 +599,43 @@ def test_one_receiver_for_everyone_sees_each_tenant_in_its_own_order(pair) -> No
             by_phone.setdefault(call["json"]["SenderPhoneNo"], []).append(call["json"]["Type"])
     assert len(by_phone) == 6
     assert all(types == ["DELIVERED", "READ"] for types in by_phone.values()), by_phone
+
+
+def test_attempts_waiting_for_a_slot_past_their_lease_are_made_once(shared_url, tmp_path):
+    """One slot per receiver and a slow one: the last callbacks wait in the process longer than
+    a lease (the webhook timeout + 5 s); they are still made once each, not again by a reclaim."""
+    env = {"RCS_EMULATOR_WEBHOOK_TIMEOUT": "1", "RCS_EMULATOR_WEBHOOK_PER_HOST": "1"}
+    served = Served(tmp_path / "a.log", "--state", shared_url, *ARGS, env=env)
+    try:
+        with WebhookReceiver() as hooks:
+            hooks.default.delay = 0.5
+            put_agent(served.base_url, AGENT, hooks.url)
+            for i in range(14):
+                send(served.base_url, f"+467000014{i:02d}")
+            # 14 first callbacks claimed at once, made one at a time: the last waits ~6.5 s,
+            # past its lease of 6 s (the webhook timeout + 5 s)
+            advance(served.base_url, 120)
+            time.sleep(2.5)  # past a reclaim's look (every 2 s)
+            assert len(once_each(hooks.calls)) == 28
+        log = deliveries(served.base_url)
+        assert {d["state"] for d in log} == {"delivered"}
+        assert all(len(d["attempts"]) == 1 for d in log)
+    finally:
+        served.stop()
+
+
+def test_two_tenants_advanced_at_once_through_two_processes_both_keep_their_time(pair) -> None:
+    a, b = pair
+    start = httpx.get(f"{a.base_url}/_emulator/clock").json()["epoch"]
+    moved: list[dict[str, Any]] = []
+    threads = [threading.Thread(target=lambda s=s, k=k: moved.append(advance(s.base_url, 60, k)))
+               for s, k in ((a, KEY_A), (b, KEY_B))]  # fmt: skip
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(WAIT)
+    assert len(moved) == 2
+    for served in pair:
+        for key in (KEY_A, KEY_B):
+            clock = httpx.get(f"{served.base_url}/_emulator/clock", params={"tenant": key}).json()
+            assert clock["epoch"] == start + 60, (served.base_url, key, clock)

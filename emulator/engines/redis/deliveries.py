@@ -70,6 +70,7 @@ class RedisDeliveries:
         self.due_hints: dict[str, float] = {}  # tenant: its earliest due event (RedisEngine's)
         self.background: set[asyncio.Task[Any]] = set()
         self._ids: itertools.count[int] | None = None
+        self._claims = itertools.count(1)  # each claim's own token: its attempts are its alone
         self._ids_left = 0
         self._slots = asyncio.Semaphore(concurrency)
         self._hosts: dict[str, asyncio.Semaphore] = {}
@@ -122,28 +123,34 @@ class RedisDeliveries:
         clock = self.clock
         return clock.time_of(tenant) if isinstance(clock, ManualClock) else clock.now()
 
-    async def _claim(self, tenant: str, room: int) -> list[tuple[Delivery, str]]:
+    async def _claim(self, tenant: str, room: int) -> list[tuple[Delivery, str, str]]:
         lease = time.time() + self.lease  # a wall time: leases outlive any process
+        token = f"{self.engine.token}:{next(self._claims)}"
         found = await self.link.run("CLAIM_READY", self.engine.keys(tenant).base,
                                     codec.number(self._now_of(tenant)),
-                                    str(int(lease * 1000)), str(room))  # fmt: skip
+                                    str(int(lease * 1000)), str(room), token)  # fmt: skip
         epoch, rest = found[0].decode(), found[1:]
-        return [(codec.delivery_of(codec.pairs(rest[i + 1]), self._policy), epoch)
+        return [(codec.delivery_of(codec.pairs(rest[i + 1]), self._policy), epoch, token)
                 for i in range(0, len(rest), 2)]  # fmt: skip
 
-    def _start_attempt(self, delivery: Delivery, epoch: str) -> None:
-        task = asyncio.get_running_loop().create_task(self._attempt(delivery, epoch))
+    def _start_attempt(self, delivery: Delivery, epoch: str, token: str) -> None:
+        task = asyncio.get_running_loop().create_task(self._attempt(delivery, epoch, token))
         tasks = self._attempts.setdefault(delivery.tenant, set())
         tasks.add(task)
         task.add_done_callback(tasks.discard)
 
-    async def _attempt(self, delivery: Delivery, epoch: str) -> None:
+    async def _attempt(self, delivery: Delivery, epoch: str, token: str) -> None:
         TENANT.set(delivery.tenant)  # its time, on a manual clock
         host = receiver_of(delivery.url)
         limit = self._hosts.get(host)
         if limit is None:
             limit = self._hosts[host] = asyncio.Semaphore(self.per_host)
+        claimed = time.monotonic()
         async with self._slots, limit:
+            if time.monotonic() - claimed > LEASE_MARGIN / 2 and not await self._extend(
+                delivery, epoch, token
+            ):
+                return  # it waited here past its lease: another claim makes it
             number = len(delivery.attempts) + 1
             attempt = await post(self.transport, self.clock, delivery, number)
         delivery.attempts.append(attempt)
@@ -171,6 +178,15 @@ class RedisDeliveries:
         for listener in self.listeners:
             listener(delivery, attempt)
 
+    async def _extend(self, delivery: Delivery, epoch: str, token: str) -> bool:
+        """The lease of an attempt that waited for a slot runs from now, if it is still ours."""
+        lease = time.time() + self.lease
+        with contextlib.suppress(Unreachable):
+            return bool(await self.link.run("EXTEND", self.engine.keys(delivery.tenant).base,
+                                            epoch, str(delivery.id), token,
+                                            str(int(lease * 1000))))  # fmt: skip
+        return False
+
     async def _work(self) -> None:
         """This process's workers: take ready attempts of woken tenants, and of hinted ones."""
         last_poll = 0.0
@@ -195,8 +211,8 @@ class RedisDeliveries:
         """Claim what the tenant has ready, as much as there is room for, and start them."""
         room = max(1, self.concurrency - sum(len(t) for t in self._attempts.values()))
         claimed = await self._claim(tenant, room)
-        for delivery, epoch in claimed:
-            self._start_attempt(delivery, epoch)
+        for delivery, epoch, token in claimed:
+            self._start_attempt(delivery, epoch, token)
         if not claimed:
             with contextlib.suppress(Unreachable):
                 busy, later = await self.link.run("BUSY", self.engine.keys(tenant).base,
@@ -321,10 +337,20 @@ class RedisDeliveries:
 
     async def _sweep(self, root: str, epoch: str) -> None:
         with contextlib.suppress(Unreachable):
+            # A tenant's keys share its hash tag: on a Redis Cluster they are all on the node
+            # of its slot, which is the one scanned (a cluster-wide SCAN has a cursor per node).
+            node = (self.client.get_node_from_key(f"{root}epoch")
+                    if self.link.joined.cluster else None)  # fmt: skip
             cursor: Any = 0
             while True:  # (each step a call of its own: stopping cuts it off cleanly)
-                cursor, found = await self.link.call(
-                    self.client.scan(cursor, match=f"{root}{epoch}:*", count=1000))  # fmt: skip
+                match = f"{root}{epoch}:*"
+                if node is None:
+                    cursor, found = await self.link.call(
+                        self.client.scan(cursor, match=match, count=1000))  # fmt: skip
+                else:
+                    cursors, found = await self.link.call(self.client.scan(
+                        cursor, match=match, count=1000, target_nodes=node))  # fmt: skip
+                    cursor = next(iter(cursors.values()), 0)
                 if found:
                     await self.link.call(self.client.unlink(*found))
                 if not cursor:

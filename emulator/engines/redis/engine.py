@@ -74,6 +74,7 @@ class RedisEngine:
         self.surprises = RedisSurprises(self, clock)
         self._stop = asyncio.Event()
         self._loops: list[asyncio.Task[None]] = []
+        self._running: dict[str, asyncio.Lock] = {}  # a tenant's run of due events, here
         link.on_new_generation.append(self._forget_caches)
 
     def _forget_caches(self) -> None:
@@ -370,6 +371,17 @@ class RedisEngine:
                 await self.link.call(self.client.zrem(DUE, tenant))
 
     async def run_due(
+        self, tenant: str, until: float, apply: Callable[[Any, float, Due], None], limit: int
+    ) -> int:
+        # One run of a tenant's events at a time in this process too: the lease is the
+        # process's, so two of its own runs (the ticker and an advance) would claim alike.
+        lock = self._running.get(tenant)
+        if lock is None:
+            lock = self._running[tenant] = asyncio.Lock()
+        async with lock:
+            return await self._run_due(tenant, until, apply, limit)
+
+    async def _run_due(
         self, tenant: str, until: float, apply: Callable[[Any, float, Due], None], limit: int
     ) -> int:
         root = self.keys(tenant).base

@@ -29,6 +29,9 @@ from .keys import META
 log = logging.getLogger("rcs_emulator.state")
 
 CHECK_EVERY = 1.0  # seconds between looks at Redis's health (and its generation)
+# Scripts that only read: one answering says nothing of whether a full Redis has room again.
+READS = frozenset({"FETCH", "LISTED", "LATEST", "SENT", "QUERY", "TIMELINE", "COUNTS",
+                   "DELIVERIES", "BUSY", "FILES", "NOTED", "FILE_BYTES"})  # fmt: skip
 
 
 class Unreachable(StateUnavailable):
@@ -52,8 +55,8 @@ class Link:
         self.scripts = {name: self.client.register_script(getattr(scripts, name))
                         for name in ("COMMIT", "FETCH", "LISTED", "LATEST", "SENT", "QUERY",
                                      "TIMELINE", "COUNTS", "CLAIM_DUE", "RELEASE", "CLAIM_READY",
-                                     "SETTLE", "REDELIVER", "RECLAIM", "DELIVERIES", "BUSY",
-                                     "FILES", "RESET", "NOTE", "NOTED", "KEEP_FILE",
+                                     "EXTEND", "SETTLE", "REDELIVER", "RECLAIM", "DELIVERIES",
+                                     "BUSY", "FILES", "RESET", "NOTE", "NOTED", "KEEP_FILE",
                                      "FILE_BYTES", "UNIT_NUMBER")}  # fmt: skip
         self.error: str | None = None  # why Redis cannot be used now (None: it can)
         self.loop: asyncio.AbstractEventLoop | None = None  # the one the client belongs to
@@ -63,14 +66,17 @@ class Link:
         # connection would otherwise retry, on a new connection that nothing closes.
         self._calling: set[asyncio.Task[Any]] = set()
         self.closed = False
+        self.full = False  # Redis refused a write for want of memory (and has not taken one since)
 
     async def run(self, name: str, tenant_root: str, *args: Any) -> Any:
         """A tenant's script (its first key routes it to the tenant's shard)."""
         return await self.call(self.scripts[name](keys=[tenant_root + "epoch"],
-                                                  args=[tenant_root, *args]))  # fmt: skip
+                                                  args=[tenant_root, *args]),
+                               wrote=name not in READS)  # fmt: skip
 
-    async def call(self, pending: Any) -> Any:
-        """Await a Redis call, keeping what is known of Redis's health."""
+    async def call(self, pending: Any, *, wrote: bool = False) -> Any:
+        """Await a Redis call, keeping what is known of Redis's health (a full Redis is said
+        to have room again only once a write went through: reads still answer when full)."""
         if self.closed:
             if asyncio.iscoroutine(pending):
                 pending.close()
@@ -84,6 +90,7 @@ class Link:
             self._failed(f"the shared state ({shown(self.url)}) is full: Redis refuses writes "
                          "past its maxmemory, so nothing new is accepted until it has room "
                          f"(what it accepted is kept): {exc}")  # fmt: skip
+            self.full = True
             raise Unreachable(self.error) from None
         except RedisError as exc:
             self._failed(f"the shared state ({shown(self.url)}) cannot be reached: {exc}")
@@ -91,7 +98,8 @@ class Link:
         finally:
             if task is not None:
                 self._calling.discard(task)
-        self._answered()
+        if not self.full or wrote:
+            self._answered()
         if self.loop is None:
             self.loop = asyncio.get_running_loop()
         return result
@@ -103,6 +111,7 @@ class Link:
 
     def _answered(self) -> None:
         self.last_ok = time.monotonic()
+        self.full = False
         if self.error is not None:
             log.warning("the shared state (%s) answers again", shown(self.url))
             self.error = None

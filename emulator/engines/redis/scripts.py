@@ -1,5 +1,5 @@
-"""The Redis engine's Lua scripts: each touches one tenant's keys (KEYS[1] is the tenant's `all`,
-so a Redis Cluster routes it to the tenant's shard), and each is one round trip.
+"""The Redis engine's Lua scripts: each touches one tenant's keys (KEYS[1] is the tenant's
+`epoch`, so a Redis Cluster routes it to the tenant's shard), and each is one round trip.
 
 Every script begins at the tenant's current epoch: a tenant's reset moves its epoch on, so the
 whole of what it held is left behind at once (swept later) and a reset costs nothing in
@@ -370,7 +370,7 @@ for _, id in ipairs(ids) do
   if redis.call('EXISTS', k) == 1 then
     local was = redis.call('HGET', k, 'st')
     redis.call('ZADD', base .. 'flight', ARGV[3], id)
-    redis.call('HSET', k, 'st', 'in_flight')
+    redis.call('HSET', k, 'st', 'in_flight', 'by', ARGV[5])
     count(was, -1)
     count('in_flight', 1)
     out[#out + 1] = id
@@ -378,6 +378,21 @@ for _, id in ipairs(ids) do
   end
 end
 return out
+"""
+)
+
+# An attempt that waited in its process for a free slot starts now: its lease runs from here.
+# ARGV: root, epoch, id, the claim's token, lease end (ms). Answers 1 while the claim is still
+# that one's (else its lease lapsed and the attempt went to another claim: it is not made here).
+EXTEND = (
+    PRELUDE
+    + """
+if ARGV[2] ~= epoch then return 0 end
+local k = base .. 'd:' .. ARGV[3]
+if not redis.call('ZSCORE', base .. 'flight', ARGV[3]) then return 0 end
+if redis.call('HGET', k, 'by') ~= ARGV[4] then return 0 end
+redis.call('ZADD', base .. 'flight', 'XX', ARGV[5], ARGV[3])
+return 1
 """
 )
 

@@ -26,13 +26,47 @@ import orjson
 from redis.exceptions import RedisError
 
 from ...core.clock import Clock, ManualClock
-from .keys import CHANNEL, CLOCK, FAULT_COUNTS, SETTINGS, VERSIONS, TenantKeys
+from .keys import CHANNEL, CLOCK, FAULT_COUNTS, SEP, SETTINGS, VERSIONS, TenantKeys
 from .link import Link, Unreachable
 
 log = logging.getLogger("rcs_emulator.state")
 
 NOTICE_BATCH = 0.05  # seconds notices gather before they go out
 QUIET = 1.0  # seconds between tries to publish while no process listens
+
+# Each field of a clock's state (a hash) kept at the greater of what it holds and what is given.
+LATER = """
+for i = 1, #ARGV, 2 do
+  local held = redis.call('HGET', KEYS[1], ARGV[i])
+  if not held or tonumber(held) < tonumber(ARGV[i + 1]) then
+    redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+  end
+end
+return 1
+"""
+
+
+def _flattened(state: dict[str, Any]) -> list[tuple[str, str]]:
+    """A clock's state as hash fields: its times, and each tenant's lead ("ahead\x1fT")."""
+    fields = []
+    for name, value in state.items():
+        if isinstance(value, dict):
+            fields += [(f"{name}{SEP}{tenant}", repr(float(v))) for tenant, v in value.items()]
+        else:
+            fields.append((name, repr(float(value))))
+    return fields
+
+
+def _unflattened(fields: dict[bytes, bytes]) -> dict[str, Any]:
+    state: dict[str, Any] = {"ahead": {}}
+    for key, value in fields.items():
+        name, _, tenant = key.decode().partition(SEP)
+        if tenant:
+            state.setdefault(name, {})[tenant] = float(value)
+        else:
+            state[name] = float(value)
+    return state
+
 
 TAKE_FAULT = """
 local left = redis.call('HGET', KEYS[1], ARGV[1])
@@ -56,6 +90,7 @@ class RedisSharing:
         self._quiet_until = 0.0
         self._flushing: asyncio.Task[None] | None = None
         self._take = self.client.register_script(TAKE_FAULT)
+        self._later = self.client.register_script(LATER)
         self.origin = id(self)  # this process's own notices come back: it skips them
 
     def bind(
@@ -84,23 +119,24 @@ class RedisSharing:
             if raw and self._load_settings is not None:
                 self._load_settings(orjson.loads(raw))
         if versions.get(b"clock") != self._versions.get(b"clock"):
-            raw = await self.link.call(self.client.get(CLOCK))
-            if raw and self._load_clock is not None:
-                self._load_clock(orjson.loads(raw))
+            fields = await self.link.call(self.client.hgetall(CLOCK))
+            if fields and self._load_clock is not None:
+                self._load_clock(_unflattened(fields))
         self._versions = dict(versions)
 
     async def settings_changed(self, data: dict[str, Any]) -> None:
-        await self._changed(SETTINGS, b"settings", data)
+        await self._announce(b"settings", self.client.set(SETTINGS, orjson.dumps(data)))
 
     async def clock_changed(self, data: dict[str, Any]) -> None:
-        await self._changed(CLOCK, b"clock", data)
+        """A clock's times only move forward: each field is kept at the latest any process
+        wrote (two tenants advanced at once through two processes both hold)."""
+        args = [part for pair in _flattened(data) for part in pair]
+        await self._announce(b"clock", self._later(keys=[CLOCK], args=args))
 
-    async def _changed(self, key: str, name: bytes, data: dict[str, Any]) -> None:
-        pipe = self.client.pipeline(transaction=False)
-        pipe.set(key, orjson.dumps(data))
-        pipe.hincrby(VERSIONS, name.decode(), 1)
-        _, version = await self.link.call(pipe.execute())
-        self._versions[name] = str(version).encode()
+    async def _announce(self, name: bytes, write: Any) -> None:
+        await self.link.call(write)
+        await self.link.call(self.client.hincrby(VERSIONS, name.decode(), 1))
+        # (this process's own view is read back at its next refresh, with anyone else's)
         said = orjson.dumps({"changed": name.decode(), "o": self.origin})
         await self.link.call(self.client.publish(CHANNEL, said))
 

@@ -19,15 +19,13 @@ from ...http.ratelimit import RateLimiter
 from ...http.responses import JSONResponse
 from ...http.validators import is_e164, is_whole_number, plus_prefixed
 from ..mount import ProviderMount
-from . import payloads, queries
+from . import parse, payloads
 from .adapter import GenericAdapter
 from .auth import Access
 from .errors import GenericApiError, GenericError, Rendering, tenant_named, validation
-from .media import accepted_type
-from .messages import build
+from .parse import accepted_type, build, parse_message
 from .paths import PREFIX, CaseInsensitivePaths
 from .provider import NAME, GenericSection
-from .schemas import parse_message
 
 MAX_PAYLOAD = 250 * 1024
 MULTIPART_SLACK = 64 * 1024  # an upload's form around its file: boundaries, headers, fields
@@ -86,7 +84,9 @@ class GenericApi:
         self.access.check_agent(key, message.agent_id)
         await self._check_files(message, key)
         tag_id = self.emulator.ids.uuid()
-        messages = build(self.emulator, message, key, tag_id)
+        emulator = self.emulator
+        messages = build(message, key, tag_id, now=emulator.clock.now(), new_id=emulator.ids.uuid,
+                         capable=emulator.capable)  # fmt: skip
         response = JSONResponse(payloads.send_response(tag_id))
         await self.emulator.send(messages, record(request, response))
         return response
@@ -114,14 +114,14 @@ class GenericApi:
 
     async def tag_statistics(self, request: Request) -> Response:
         key = await self.guard(request)
-        messages = await self.emulator.batch(key, queries.guid(request.path_params["tag_id"]))
+        messages = await self.emulator.batch(key, parse.guid(request.path_params["tag_id"]))
         if not messages or messages[0].tenant != key:
             raise GenericApiError(GenericError.TAG_NOT_FOUND)
         return JSONResponse(payloads.tag_statistics(messages))
 
     async def message_events(self, request: Request) -> Response:
         key = await self.guard(request)
-        message = await self.emulator.message(key, queries.guid(request.path_params["message_id"]))
+        message = await self.emulator.message(key, parse.guid(request.path_params["message_id"]))
         if message is None or message.provider != NAME or message.tenant != key:
             raise GenericApiError(GenericError.MESSAGE_NOT_FOUND)
         return JSONResponse(payloads.message_thread(message))
@@ -131,10 +131,10 @@ class GenericApi:
         agent_id = request.path_params["agent_id"]
         self.access.check_agent(key, agent_id)
         query = request.query_params
-        limit = queries.limit(query.get("limit"))
-        since = queries.time(query, "startTime")
-        until = queries.time(query, "endTime")
-        phone = queries.phone_filter(query.get("phoneNumber"))
+        limit = parse.limit(query.get("limit"))
+        since = parse.time(query, "startTime")
+        until = parse.time(query, "endTime")
+        phone = parse.phone_filter(query.get("phoneNumber"))
         entries = await self.emulator.timeline(key, NAME, agent_id, phone or None, since, until,
                                                newest=limit)  # fmt: skip
         newest = list(reversed(entries)) if limit else []
@@ -148,7 +148,7 @@ class GenericApi:
             raw = (await read_limited(request, 1024)).decode("utf-8-sig").strip()
         except (BodyTooLarge, UnicodeDecodeError):
             raise validation("$", "The body must be one phone number in E.164 format.") from None
-        number = queries.capability_number(raw) or request.query_params.get("phoneNumber", "")
+        number = parse.capability_number(raw) or request.query_params.get("phoneNumber", "")
         if not number:
             raise validation("$", "A phone number in E.164 format is required in the body.")
         number = plus_prefixed(number)

@@ -7,11 +7,9 @@ import base64
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from ...core.models import Event, EventType, Message, Status
-
-WARSAW = ZoneInfo("Europe/Warsaw")
+from .parse import WARSAW
 
 # The official clients' vocabulary (in_progress: queued for sending; saved: in the scheduler),
 # with RCS's "displayed" for read.

@@ -11,8 +11,7 @@ from ...core.models import USER_MESSAGE, Message
 from ...http.validators import is_whole_number
 from . import payloads
 from .errors import SerwerSmsApiError, SerwerSmsError
-from .messages import as_list, send_time
-from .phones import normalize
+from .parse import as_list, normalize, send_time
 from .provider import NAME
 
 

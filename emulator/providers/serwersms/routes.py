@@ -23,10 +23,19 @@ from .auth import Account, Accounts
 from .errors import TENANT, Rendering, SerwerSmsApiError, SerwerSmsError, tenant_named
 from .formats import respond
 from .groups import group_operations
-from .messages import MAX_NUMBERS, as_list, build, extra_content, send_time, unique_ids
-from .params import ParamError, parse_form, truthy
+from .parse import (
+    MAX_NUMBERS,
+    ParamError,
+    as_list,
+    build,
+    extra_content,
+    parse_form,
+    parse_message,
+    send_time,
+    truthy,
+    unique_ids,
+)
 from .provider import NAME, SerwerSmsSection
-from .schemas import parse_message
 
 MAX_BODY = 8 * 1024 * 1024  # 100,000 numbers and a 250 KB message fit well inside
 IGNORED = ("system",)  # every official client adds it
@@ -106,8 +115,9 @@ class SerwerSmsApi:
             raise SerwerSmsApiError(SerwerSmsError.RCS_OVERALL, f"over {MAX_NUMBERS} numbers")
         ids = unique_ids(params.get("unique_id"), len(phones))
         now = self.emulator.clock.now()
-        outcome = await build(
-            self.emulator,
+        outcome = build(
+            now=now,
+            new_id=lambda: self.emulator.ids.hex(10),
             tenant=account.tenant,
             rcs_id=rcs_id,
             phones=phones,
@@ -118,7 +128,9 @@ class SerwerSmsApi:
             networks=self.networks,
         )
         details = truthy(params.get("details"))
-        answer = payloads.send_response(outcome.queued, outcome.unsent, details)
+        unsent = [payloads.unsent_item(r.phone, r.error.code, r.error.message)
+                  for r in outcome.refused]  # fmt: skip
+        answer = payloads.send_response(outcome.queued, unsent, details)
         response = respond(request, answer)
         await self.emulator.send(outcome.queued, record(request, response))
         return response

@@ -1,11 +1,17 @@
-"""The `message` structure of messages/send_rcs and its suggestions, checked as the document
-describes, each failure mapped to the 63xx code the document's table gives it."""
+"""What a SerwerSMS request says, read as the real API reads it (pure and synchronous): phone
+numbers corrected to +48, JSON or PHP-style form parameters, the send_rcs message model with the
+document's limits, and the drafts of one send: a Message per valid number, the rest refused,
+each with its error. Endpoints parse here, call the emulator, and render with payloads."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
+from urllib.parse import parse_qsl
+from zoneinfo import ZoneInfo
 
 from pydantic import (
     AfterValidator,
@@ -22,9 +28,116 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from ...core import pydantic_errors
-from ...http.validators import is_whole_number, url_problem
+from ...core.models import NO_CONTENT, Channel, Message
+from ...core.models import Suggestion as Chip  # the core's chip (Suggestion here is the request's)
+from ...http.validators import is_whole_number, parse_iso8601, url_problem
 from .errors import SerwerSmsApiError, SerwerSmsError
-from .phones import normalize
+from .provider import NAME
+
+# -- Phone numbers: Polish ones corrected to +48 --------------------------------------------------
+
+_STRIP = re.compile(r"[ \t\r\n\-().]")
+_POLISH = re.compile(r"\+48[0-9]{9}")
+_NATIONAL = re.compile(r"[0-9]{9}")
+_POLISH_NO_PLUS = re.compile(r"48[0-9]{9}")
+_INTERNATIONAL_NO_PLUS = re.compile(r"[1-9][0-9]{9,14}")
+_E164 = re.compile(r"\+[1-9][0-9]{6,14}")
+
+
+def normalize(raw: object) -> str | None:
+    """The full international form, or None when `raw` is not a phone number."""
+    if isinstance(raw, str) and _POLISH.fullmatch(raw):
+        return raw  # the full form already: the common case
+    if not isinstance(raw, str | int) or isinstance(raw, bool):
+        return None
+    s = _STRIP.sub("", str(raw))
+    if s.startswith("00"):
+        s = "+" + s[2:]
+    if _NATIONAL.fullmatch(s):
+        s = "+48" + s
+    elif _POLISH_NO_PLUS.fullmatch(s) or _INTERNATIONAL_NO_PLUS.fullmatch(s):
+        s = "+" + s
+    if _E164.fullmatch(s) is None:
+        return None
+    if s.startswith("+48") and len(s) != 12:
+        return None
+    return s
+
+
+# -- Parameters as PHP reads them: JSON, or form bodies with bracketed keys -----------------------
+
+_KEY = re.compile(r"^([^\[\]]+)((?:\[[^\[\]]*\])*)$")
+_PART = re.compile(r"\[([^\[\]]*)\]")
+MAX_DEPTH = 16
+
+
+class ParamError(ValueError):
+    pass
+
+
+def parse_form(body: str) -> dict[str, Any]:
+    root: dict[str, Any] = {}
+    try:
+        pairs = parse_qsl(
+            body, keep_blank_values=True, strict_parsing=False, max_num_fields=200_000
+        )
+    except ValueError as exc:
+        raise ParamError(str(exc)) from None
+    for key, value in pairs:
+        match = _KEY.match(key)
+        if match is None:
+            continue  # PHP drops keys it cannot read; so do we
+        path = [match.group(1), *_PART.findall(match.group(2))]
+        if len(path) > MAX_DEPTH:
+            raise ParamError("parameters are nested too deeply")
+        _assign(root, path, value)
+    return _listify(root)
+
+
+def _assign(node: dict[str, Any], path: list[str], value: str) -> None:
+    for i, part in enumerate(path):
+        last = i == len(path) - 1
+        if part == "":
+            part = str(_next_index(node))
+        if last:
+            node[part] = value
+            return
+        child = node.get(part)
+        if not isinstance(child, dict):
+            child = node[part] = {}
+        node = child
+
+
+def _next_index(node: dict[str, Any]) -> int:
+    numeric = [int(k) for k in node if is_whole_number(k)]
+    return max(numeric) + 1 if numeric else 0
+
+
+def _listify(value: Any) -> Any:
+    """Dicts keyed 0..n become lists, as PHP arrays with sequential keys serialise to JSON."""
+    if not isinstance(value, dict):
+        return value
+    folded = {k: _listify(v) for k, v in value.items()}
+    keys = list(folded)
+    if keys and all(is_whole_number(k) for k in keys):
+        order = sorted(keys, key=int)
+        if [int(k) for k in order] == list(range(len(order))):
+            return [folded[k] for k in order]
+    return folded
+
+
+def truthy(value: Any) -> bool:
+    """Booleans arrive as true, "true", "1" or 1."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        return value == 1
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "1", "yes", "on")
+    return False
+
+
+# -- The send_rcs `message` and its suggestions ---------------------------------------------------
 
 MAX_TEXT = 3072
 MAX_SUGGESTIONS = 11
@@ -305,3 +418,171 @@ def parse_message(raw: Any) -> RcsMessage:
     except ValidationError as exc:
         raise _fail(exc, SerwerSmsError.RCS_BAD_SUGGESTION) from None
     return RcsMessage(**fields)
+
+
+# -- One send's drafts: a Message per valid number ------------------------------------------------
+
+MAX_NUMBERS = 100_000
+WARSAW = ZoneInfo("Europe/Warsaw")  # where SerwerSMS reads and writes its local times
+_UNIQUE_ID = re.compile(r"[A-Za-z0-9]{3,50}")
+_DATE_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}(?::[0-9]{2})?")
+
+
+@dataclass
+class Outcome:
+    queued: list[Message]
+    refused: list[Refused]
+
+
+def _chips(items: Sequence[Suggestion], card: int | None) -> list[Chip]:
+    chips = []
+    for item in items:
+        if item.reply is not None:
+            chips.append(Chip(item.reply.text, item.reply.postback, "reply", None, card))
+        elif item.action is not None:
+            a = item.action
+            chips.append(Chip(a.text, a.postback, a.action, a.to, card))
+    return chips
+
+
+def suggestions(message: RcsMessage) -> tuple[Chip, ...]:
+    chips: list[Chip] = []
+    for index, card in enumerate(message.cards):
+        chips += _chips(card.suggestions, index)
+    return tuple(chips + _chips(message.suggestions, None))
+
+
+def summary(message: RcsMessage) -> str:
+    if message.text is not None:
+        return message.text
+    if message.file is not None:
+        return message.file.name
+    if message.audio is not None:
+        return message.audio.name
+    return message.cards[0].title if message.cards else ""
+
+
+def as_list(value: Any) -> list[Any]:
+    if value is None or value == "":
+        return []
+    if isinstance(value, list):
+        return value
+    if isinstance(value, dict):
+        return list(value.values())
+    if isinstance(value, str) and "," in value:
+        return [v for v in (p.strip() for p in value.split(",")) if v]
+    return [value]
+
+
+def unique_ids(value: Any, count: int) -> list[str | None]:
+    """One client id per phone, in order; a bad id or a count mismatch refuses the request."""
+    ids = as_list(value)
+    if not ids:
+        return [None] * count
+    if len(ids) != count:
+        raise SerwerSmsApiError(
+            SerwerSmsError.INVALID_DATA, f"{len(ids)} unique_id for {count} numbers"
+        )
+    for uid in ids:
+        valid = isinstance(uid, str | int) and not isinstance(uid, bool)
+        if not valid or _UNIQUE_ID.fullmatch(str(uid)) is None:
+            raise SerwerSmsApiError(SerwerSmsError.INVALID_DATA, f"unique_id {uid!r}")
+    if len({str(u) for u in ids}) != len(ids):
+        raise SerwerSmsApiError(SerwerSmsError.INVALID_DATA, "unique_id repeated")
+    return [str(u) for u in ids]
+
+
+def send_time(value: Any, now: float) -> float:
+    """`date` is Polish local time (or ISO 8601 with an offset); the past means now."""
+    if value is None or value == "":
+        return now
+    parsed = _date(value) if isinstance(value, str) else None
+    if parsed is None:
+        raise SerwerSmsApiError(SerwerSmsError.INVALID_DATA, f"date {value!r}")
+    return max(now, parsed.timestamp())
+
+
+def _date(text: str) -> datetime | None:
+    """`YYYY-MM-DD HH:MM:SS` (or ISO 8601), read whole and in ASCII digits (strptime alone
+    would take Arabic-Indic digits and single-digit fields)."""
+    if _DATE.fullmatch(text) is not None:
+        for fmt in _DATE_FORMATS:
+            try:
+                return datetime.strptime(text, fmt).replace(tzinfo=WARSAW)
+            except ValueError:
+                continue
+    parsed = parse_iso8601(text)
+    if parsed is not None and parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=WARSAW)
+    return parsed
+
+
+def extra_content(message: RcsMessage) -> Mapping[str, Any]:
+    """What the record's text and chips do not hold: the file, audio or cards (none for text)."""
+    if message.kind == "text":
+        return NO_CONTENT
+    return message.model_dump(mode="json", exclude_none=True, exclude={"text", "suggestions"})
+
+
+@dataclass
+class Refused:
+    """A number the send could not take, and the error that says why."""
+
+    phone: str
+    error: SerwerSmsError
+
+
+def build(
+    *,
+    now: float,
+    new_id: Callable[[], str],
+    tenant: str,
+    rcs_id: str,
+    phones: list[Any],
+    message: RcsMessage,
+    content: Mapping[str, Any],
+    ids: list[str | None],
+    send_at: float,
+    networks: tuple[str, ...],
+) -> Outcome:
+    """One Message per valid phone number (the rest refused, each with its error); a send with
+    none valid is refused whole. The emulator stores them a slice at a time."""
+    chips = suggestions(message)
+    text = summary(message)
+    queued: list[Message] = []
+    refused: list[Refused] = []
+    invalid = unsupported = 0
+    for raw, uid in zip(phones, ids, strict=True):
+        phone = normalize(raw)
+        if phone is None:
+            invalid += 1
+            refused.append(Refused(str(raw), SerwerSmsError.RCS_INVALID_PHONE))
+            continue
+        if networks and not phone.startswith(networks):
+            unsupported += 1
+            refused.append(Refused(phone, SerwerSmsError.RCS_NETWORK))
+            continue
+        queued.append(
+            Message(
+                id=new_id(),
+                provider=NAME,
+                tenant=tenant,
+                agent_id=rcs_id,
+                phone=phone,
+                channel=Channel.RCS,
+                kind=message.kind,
+                text=text,
+                created_at=now,
+                send_at=send_at,
+                content=content,
+                suggestions=chips,
+                external_id=uid,
+            )
+        )
+    if not queued:
+        only_network = unsupported and not invalid
+        raise SerwerSmsApiError(
+            SerwerSmsError.RCS_NETWORK if only_network else SerwerSmsError.RCS_INVALID_PHONE
+        )
+    return Outcome(queued, refused)
