@@ -94,6 +94,15 @@ def url_problem(value: str) -> str | None:
     return None
 
 
+def web_url(value: str) -> str:
+    """`value` if it is an absolute http(s) URL (url_problem), else ValueError saying why: a
+    validator for a model's URL fields."""
+    problem = url_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
 def webhook_url_problem(url: str) -> str | None:
     """Why callbacks cannot go to `url`, or None: it must be an absolute http(s) URL with a host
     and nothing else (no blanks or control characters anywhere). The one check of every place

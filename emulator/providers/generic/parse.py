@@ -33,7 +33,7 @@ from ...http.validators import (
     parse_iso8601,
     parse_rfc3339,
     plus_prefixed,
-    url_problem,
+    web_url,
     without_nulls,
 )
 from .errors import GenericApiError, GenericError, validation
@@ -115,13 +115,6 @@ class LatLng(CIModel):
     longitude: Annotated[float, BeforeValidator(_number), Field(ge=-180, le=180)]
 
 
-def _check_url(value: str) -> str:
-    problem = url_problem(value)
-    if problem:
-        raise ValueError(problem)
-    return value
-
-
 def _check_phone(value: str) -> str:
     if not is_e164(value):
         raise ValueError("must be a phone number in E.164 format, e.g. +46701234567")
@@ -133,7 +126,7 @@ def _distinct(numbers: list[str]) -> list[str]:
     return list(dict.fromkeys(numbers))
 
 
-WebUrl = Annotated[str, AfterValidator(_check_url)]
+WebUrl = Annotated[str, AfterValidator(web_url)]
 Phone = Annotated[str, AfterValidator(_check_phone)]
 
 

@@ -30,7 +30,7 @@ from pydantic_core import PydanticCustomError
 from ...core import pydantic_errors
 from ...core.models import NO_CONTENT, Channel, Message
 from ...core.models import Suggestion as Chip  # the core's chip (Suggestion here is the request's)
-from ...http.validators import is_whole_number, parse_iso8601, url_problem
+from ...http.validators import is_whole_number, parse_iso8601, url_problem, web_url
 from .errors import SerwerSmsApiError, SerwerSmsError
 from .provider import NAME
 
@@ -175,13 +175,6 @@ _TIME = r"[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}(?::[0-9]{2})?"
 _CALENDAR = re.compile(rf"(?P<start>{_TIME})\|(?P<end>{_TIME})\|(?P<title>{_LINE})")
 
 
-def _url(value: str) -> str:
-    problem = url_problem(value)
-    if problem:
-        raise ValueError(problem)
-    return value
-
-
 def _size(value: Any) -> Any:
     """Sizes come as numbers or, from form bodies, numeric strings."""
     if isinstance(value, str) and is_whole_number(value.strip()):
@@ -199,7 +192,7 @@ def _upper(value: Any) -> Any:
     return value.upper() if isinstance(value, str) else value
 
 
-Url = Annotated[str, AfterValidator(_url)]
+Url = Annotated[str, AfterValidator(web_url)]
 Size = Annotated[int, BeforeValidator(_size), Field(gt=0, le=100 * 1024 * 1024)]
 MediaType = Annotated[str, AfterValidator(_known_type)]
 Label = Annotated[str, Field(min_length=1, max_length=25)]
