@@ -17,7 +17,10 @@ N = 200
 
 async def test_concurrent_sends_and_reads(live_server):
     limits = httpx.Limits(max_connections=50)
-    async with httpx.AsyncClient(base_url=live_server.base_url, limits=limits) as client:
+    # A generous timeout: on a busy machine a page of 1,000 messages under this load may take
+    # seconds; what is checked is what comes back, not how soon.
+    async with httpx.AsyncClient(base_url=live_server.base_url, limits=limits,
+                                 timeout=120) as client:  # fmt: skip
         await client.post("/_emulator/reset")
 
         async def generic(i: int) -> str:
