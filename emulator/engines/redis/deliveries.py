@@ -93,17 +93,17 @@ class RedisDeliveries:
         self._ids_left -= 1
         return next(self._ids)
 
-    async def ops_for(self, callbacks: list[Callback]) -> list[str | bytes]:
+    async def ops_for(self, callbacks: list[Callback]) -> list[list[Any]]:
         """The commit ops that create these callbacks' deliveries (ids given here)."""
-        ops: list[str | bytes] = []
+        ops: list[list[Any]] = []
         for c in callbacks:
             delivery = Delivery(await self._next_id(), c.provider, c.tenant, c.agent_id, c.phone,
                                 c.message_id, c.event, c.url, c.payload, c.policy,
                                 c.created_at)  # fmt: skip
             lane = hashlib.blake2b(f"{c.url}\x1f{c.agent_id}\x1f{c.phone}".encode(),
                                    digest_size=8).hexdigest()  # fmt: skip
-            ops += ("C", str(delivery.id), codec.delivery_record(delivery), lane,
-                    codec.number(c.created_at))  # fmt: skip
+            ops.append(["C", str(delivery.id), codec.delivery_record(delivery), lane,
+                        codec.number(c.created_at)])  # fmt: skip
         return ops
 
     def wake(self, tenant: str) -> None:

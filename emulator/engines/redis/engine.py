@@ -3,7 +3,8 @@ process serving it adds capacity, and a process that joins answers at once: it h
 (which tenants exist, its block of delivery ids), never the records.
 
 - A send is one round trip: the unit collects the messages, their first events and due events,
-  and one script stores and indexes them (and creates the callbacks a rule asked for).
+  and one script stores and indexes them (and creates the callbacks a rule asked for); the
+  sends of a tenant that commit while one of its calls is on the way share the next call.
 - Reads are one script each, on the tenant's shard.
 - Due events are claimed by tenant, with a lease: one process runs a tenant's events at a time
   (a tenant's events stay in order), and a process that stops halfway lets its lease run out;
@@ -29,6 +30,7 @@ from ...core.clock import Clock
 from ...core.engine import Due, Found, MessageFilter, Unit, Wants
 from ...core.models import Message, StoredFile, TimelineEntry
 from . import codec
+from .commits import Commits
 from .deliveries import RedisDeliveries
 from .join import shown
 from .keys import DUE, FAULT_COUNTS, READY, TENANTS, TenantKeys
@@ -70,8 +72,9 @@ class RedisEngine:
         self.deliveries = RedisDeliveries(self, http_client, webhook_concurrency,
                                           webhook_per_host, max_webhook_log,
                                           webhook_timeout)  # fmt: skip
-        self.sharing = RedisSharing(link, clock)
+        self.sharing = RedisSharing(link)
         self.surprises = RedisSurprises(self, clock)
+        self.commits = Commits(link, self.max_messages, self._hint)
         self._stop = asyncio.Event()
         self._loops: list[asyncio.Task[None]] = []
         self._running: dict[str, asyncio.Lock] = {}  # a tenant's run of due events, here
@@ -135,20 +138,15 @@ class RedisEngine:
         await self._commit(unit)
 
     async def _commit(self, unit: RedisUnit) -> str:
-        """Apply the unit's writes in one script; "OK", or why they were refused (RESET: the
-        tenant was reset since it loaded; FENCED: its lease went to another process)."""
-        ops = list(unit.ops)
-        if unit.callbacks:
-            ops += await self.deliveries.ops_for(unit.callbacks)
+        """Apply the unit's writes, all or none (with others of its tenant's: commits.py); "OK",
+        or why they were refused (RESET: the tenant was reset since it loaded; FENCED: its lease
+        went to another process)."""
+        callbacks = await self.deliveries.ops_for(unit.callbacks) if unit.callbacks else []
+        ops = unit.written(callbacks)
         if not ops:
             return "OK"
-        root = self.keys(unit.tenant).base
-        status, due, ready = await self.link.run("COMMIT", root, unit.epoch, unit.fence,
-                                                 str(self.max_messages), *ops)  # fmt: skip
-        said = status.decode()
-        if said == "OK":
-            self._hint(unit.tenant, due, ready)
-        return str(said)
+        return await self.commits.apply(unit.tenant, self.keys(unit.tenant).base,
+                                        [unit.epoch, unit.fence, ops])  # fmt: skip
 
     def _hint(self, tenant: str, due: bytes, ready: bytes) -> None:
         """Tell whoever looks for work that the tenant has some (each looks at its own keys

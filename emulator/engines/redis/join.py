@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 # How the keys are laid out: a process that reads them otherwise (another release, or one from
 # before a change of layout) is refused rather than let them diverge. 4: the state is data in
 # Redis (3 and before: a log of requests every process replayed).
-STATE_FORMAT = 4
+STATE_FORMAT = 5
 # Settings each process may set its own way: where it listens and what it takes from callers.
 PER_PROCESS = {"host", "port", "workers", "state", "control_token", "allowed_hosts",
                "request_timeout", "state_file", "state_save_interval"}  # fmt: skip

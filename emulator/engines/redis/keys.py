@@ -108,6 +108,7 @@ READY = PREFIX + "ready"  # tenants with deliveries to make, by the earliest
 CLOCK = PREFIX + "clock"  # a manual clock: "" the shared time, each tenant's lead
 SETTINGS = PREFIX + "settings"  # agents, phones, providers' own settings, faults (JSON)
 VERSIONS = PREFIX + "versions"  # a counter per shared thing (settings, clock), bumped on change
+HEARD = PREFIX + "heard"  # processes hearing changes: each one's last beat, the change it took
 FAULT_COUNTS = PREFIX + "faultcounts"  # what each counted fault has left, and its hits
 SURPRISES = PREFIX + "surprises"  # the newest surprises (a capped list)
 IDS = PREFIX + "ids"  # delivery ids, handed out to processes in blocks

@@ -67,6 +67,8 @@ class Link:
         self._calling: set[asyncio.Task[Any]] = set()
         self.closed = False
         self.full = False  # Redis refused a write for want of memory (and has not taken one since)
+        self._found_nodes = not joined.cluster  # a cluster client knows its nodes (see call)
+        self._finding: asyncio.Lock | None = None
 
     async def run(self, name: str, tenant_root: str, *args: Any) -> Any:
         """A tenant's script (its first key routes it to the tenant's shard)."""
@@ -85,6 +87,8 @@ class Link:
         if task is not None:
             self._calling.add(task)
         try:
+            if not self._found_nodes:
+                await self._find_nodes()
             result = await pending
         except OutOfMemoryError as exc:
             self._failed(f"the shared state ({shown(self.url)}) is full: Redis refuses writes "
@@ -95,6 +99,13 @@ class Link:
         except RedisError as exc:
             self._failed(f"the shared state ({shown(self.url)}) cannot be reached: {exc}")
             raise Unreachable(self.error) from None
+        except (AttributeError, TypeError) as exc:
+            # redis-py's asyncio connection, written to after its transport was torn down (a
+            # connection reset, a cluster client re-finding its nodes), raises these instead of
+            # a ConnectionError (redis/redis-py#4287): the same outage, said the same way.
+            self._failed(f"the shared state ({shown(self.url)}) cannot be reached: the "
+                         f"connection was lost ({type(exc).__name__}: {exc})")  # fmt: skip
+            raise Unreachable(self.error) from None
         finally:
             if task is not None:
                 self._calling.discard(task)
@@ -103,6 +114,17 @@ class Link:
         if self.loop is None:
             self.loop = asyncio.get_running_loop()
         return result
+
+    async def _find_nodes(self) -> None:
+        """A cluster client learns its nodes once, before any call: calls made at once on a
+        client that has not (a burst of requests to a process just started) each set about it,
+        and tear down the connections the others are writing to."""
+        if self._finding is None:
+            self._finding = asyncio.Lock()
+        async with self._finding:
+            if not self._found_nodes:
+                await self.client.initialize()
+                self._found_nodes = True
 
     def _failed(self, why: str) -> None:
         if self.error is None:

@@ -70,15 +70,55 @@ end
 """
 )
 
-# Apply a unit of work's writes. ARGV: root, epoch it loaded at ('' none), fence token ('' none),
-# max messages (0: none), then ops. Answers {status, earliest due, earliest ready}.
+# Apply units of work of one tenant, each all or none. ARGV: root, the call's token ('' none),
+# max messages (0: none), then the units (msgpack: [[epoch it loaded at ('' none), fence token
+# ('' none), ops], ...]). A unit whose epoch is not the tenant's (it was reset since) is refused
+# RESET, one whose fence is not the lease's FENCED; the others are applied in order. Answers
+# {each unit's status, earliest due, earliest ready}. A call whose token was applied already (a
+# retry after its answer was lost) is answered as it was, and applies nothing again.
+#
+# Ops: {'X', key, exchange} {'M', id, record, wall, status, created, provider, agent, phone,
+# batch, client's id, user message (1/0), exchange key, {{event, time}...}} {'E', id, event,
+# time, status ('' unchanged)} {'S', id, status} {'D', time, due event} {'R', member}
+# {'C', id, record, lane, due} {'F', id, record}.
 COMMIT = (
     PRELUDE
     + """
-if ARGV[2] ~= '' and ARGV[2] ~= epoch then return {'RESET', '', ''} end
-if ARGV[3] ~= '' and redis.call('GET', base .. 'run') ~= ARGV[3] then
-  return {'FENCED', '', ''}
+local done = ARGV[2] ~= '' and root .. 'done:' .. ARGV[2] or nil
+if done then
+  local said = redis.call('GET', done)
+  if said then
+    return {cmsgpack.unpack(said), earliest(base .. 'due'), earliest(base .. 'ready')}
+  end
 end
+local units = cmsgpack.unpack(ARGV[4])
+local held = nil
+
+-- Index entries gather per sorted set and go in one ZADD each (a call's sends mostly share their
+-- sets); they go before anything that reads or moves an index (an event, a status, evictions).
+local adds, order = {}, {}
+local function zadd(key, score, member)
+  local pending = adds[key]
+  if not pending then
+    pending = {}
+    adds[key] = pending
+    order[#order + 1] = key
+  end
+  pending[#pending + 1] = score
+  pending[#pending + 1] = member
+end
+local function flush()
+  for _, key in ipairs(order) do
+    local pending = adds[key]
+    for i = 1, #pending, 1000 do
+      redis.call('ZADD', key, unpack(pending, i, math.min(i + 999, #pending)))
+    end
+  end
+  adds, order = {}, {}
+end
+
+-- An exchange's count in `xr` is how many messages name it beyond the first (none: one).
+local xfresh, xnamed = {}, {}
 
 local function evict(id)
   local k = base .. 'm:' .. id
@@ -102,7 +142,7 @@ local function evict(id)
     end
   end
   if x and x ~= '' then
-    if redis.call('HINCRBY', base .. 'xr', x, -1) <= 0 then
+    if redis.call('HINCRBY', base .. 'xr', x, -1) < 0 then
       redis.call('HDEL', base .. 'xr', x)
       redis.call('DEL', base .. 'x:' .. x)
     end
@@ -120,85 +160,130 @@ local function set_status(id, k, new)
   redis.call('HSET', k, 's', new)
 end
 
-local i = 5
-local n = #ARGV
-while i <= n do
-  local op = ARGV[i]
-  if op == 'X' then
-    redis.call('SET', base .. 'x:' .. ARGV[i + 1], ARGV[i + 2], 'NX')
-    i = i + 3
-  elseif op == 'M' then
-    local id, s, ca = ARGV[i + 1], ARGV[i + 4], ARGV[i + 5]
-    local p, a, ph = ARGV[i + 6], ARGV[i + 7], ARGV[i + 8]
-    local b, ex, u, x = ARGV[i + 9], ARGV[i + 10], ARGV[i + 11], ARGV[i + 12]
-    local k = base .. 'm:' .. id
-    local q = redis.call('INCR', base .. 'seq')
-    redis.call('HSET', k, 'r', ARGV[i + 2], 'w', ARGV[i + 3], 'q', q, 's', s, 'n', 0,
-      'ca', ca, 'p', p, 'a', a, 'ph', ph, 'b', b, 'ex', ex, 'u', u, 'x', x)
-    redis.call('ZADD', base .. 'all', q, id)
-    redis.call('ZADD', base .. 'pv:' .. p, q, id)
-    redis.call('ZADD', base .. 'a:' .. p .. SEP .. a, q, id)
-    redis.call('ZADD', base .. 'p:' .. ph, q, id)
-    redis.call('ZADD', base .. 'c:' .. p .. SEP .. a .. SEP .. ph, q, id)
-    if u ~= '1' then redis.call('ZADD', base .. 'v:' .. p, ca, seqid(q, id)) end
-    redis.call('ZADD', base .. 'st:' .. s, q, id)
-    if b ~= '' then redis.call('RPUSH', base .. 'b:' .. b, id) end
-    if ex ~= '' then redis.call('RPUSH', base .. 'ext:' .. p .. SEP .. ex, id) end
-    if x ~= '' then redis.call('HINCRBY', base .. 'xr', x, 1) end
-    i = i + 13
-  elseif op == 'E' then
-    local id, status = ARGV[i + 1], ARGV[i + 4]
-    local k = base .. 'm:' .. id
-    if redis.call('EXISTS', k) == 1 then
-      local e = redis.call('HINCRBY', k, 'n', 1)
-      local f = redis.call('HMGET', k, 'p', 'a', 'ph', 's')
-      local t = string.format('%012d|%s|%d', redis.call('INCR', base .. 'eseq'), id, e)
-      redis.call('HSET', k, 'e' .. e, ARGV[i + 2], 't' .. e, t)
-      redis.call('ZADD', base .. 'tl:' .. f[1] .. SEP .. f[2], ARGV[i + 3], t)
-      redis.call('ZADD', base .. 'tp:' .. f[1] .. SEP .. f[2] .. SEP .. f[3], ARGV[i + 3], t)
-      if status ~= '' and RANK[status] > RANK[f[4]] then set_status(id, k, status) end
+-- Which units apply, and how many numbers of each counter they take (one INCRBY each).
+local statuses, messages, events, dues = {}, 0, 0, 0
+for u, unit in ipairs(units) do
+  local status = 'OK'
+  if unit[1] ~= '' and unit[1] ~= epoch then
+    status = 'RESET'
+  elseif unit[2] ~= '' then
+    if held == nil then held = redis.call('GET', base .. 'run') or false end
+    if held ~= unit[2] then status = 'FENCED' end
+  end
+  statuses[u] = status
+  if status == 'OK' then
+    for _, op in ipairs(unit[3]) do
+      local kind = op[1]
+      if kind == 'M' then
+        messages = messages + 1
+        events = events + #op[14]
+      elseif kind == 'E' then
+        events = events + 1
+      elseif kind == 'D' then
+        dues = dues + 1
+      end
     end
-    i = i + 5
-  elseif op == 'S' then
-    local k = base .. 'm:' .. ARGV[i + 1]
-    if redis.call('EXISTS', k) == 1 then set_status(ARGV[i + 1], k, ARGV[i + 2]) end
-    i = i + 3
-  elseif op == 'D' then
-    local seq = redis.call('INCR', base .. 'dueseq')
-    redis.call('ZADD', base .. 'due', ARGV[i + 1], string.format('%012d|', seq) .. ARGV[i + 2])
-    i = i + 3
-  elseif op == 'R' then
-    redis.call('ZREM', base .. 'due', ARGV[i + 1])
-    i = i + 2
-  elseif op == 'C' then
-    local id, lane, due = ARGV[i + 1], ARGV[i + 3], ARGV[i + 4]
-    local k = base .. 'd:' .. id
-    redis.call('HSET', k, 'r', ARGV[i + 2], 'st', 'pending', 'n', 0, 'due', due, 'ln', lane)
-    redis.call('ZADD', base .. 'dlog', id, id)
-    count('pending', 1)
-    if redis.call('HSETNX', base .. 'lanes', lane, id) == 1 then
-      redis.call('ZADD', base .. 'ready', due, id)
-    else
-      redis.call('RPUSH', base .. 'lane:' .. lane, id)
+  end
+end
+local q = messages > 0 and redis.call('INCRBY', base .. 'seq', messages) - messages or 0
+local e = events > 0 and redis.call('INCRBY', base .. 'eseq', events) - events or 0
+local d = dues > 0 and redis.call('INCRBY', base .. 'dueseq', dues) - dues or 0
+
+for u, unit in ipairs(units) do
+  if statuses[u] == 'OK' then
+    for _, op in ipairs(unit[3]) do
+      local kind = op[1]
+      if kind == 'X' then
+        local made = redis.call('SET', base .. 'x:' .. op[2], op[3], 'NX') and true or false
+        xfresh[op[2]] = xfresh[op[2]] or made
+      elseif kind == 'M' then
+        local id, s, ca = op[2], op[5], op[6]
+        local p, a, ph = op[7], op[8], op[9]
+        local b, ex, user, x, happened = op[10], op[11], op[12], op[13], op[14]
+        local k = base .. 'm:' .. id
+        q = q + 1
+        local fields = {'r', op[3], 'w', op[4], 'q', q, 's', s, 'n', #happened, 'ca', ca,
+          'p', p, 'a', a, 'ph', ph, 'b', b, 'ex', ex, 'u', user, 'x', x}
+        local tl, tp = base .. 'tl:' .. p .. SEP .. a, base .. 'tp:' .. p .. SEP .. a .. SEP .. ph
+        for i, ev in ipairs(happened) do
+          e = e + 1
+          local t = string.format('%012d|%s|%d', e, id, i)
+          fields[#fields + 1] = 'e' .. i
+          fields[#fields + 1] = ev[1]
+          fields[#fields + 1] = 't' .. i
+          fields[#fields + 1] = t
+          zadd(tl, ev[2], t)
+          zadd(tp, ev[2], t)
+        end
+        redis.call('HSET', k, unpack(fields))
+        zadd(base .. 'all', q, id)
+        zadd(base .. 'pv:' .. p, q, id)
+        zadd(base .. 'a:' .. p .. SEP .. a, q, id)
+        zadd(base .. 'p:' .. ph, q, id)
+        zadd(base .. 'c:' .. p .. SEP .. a .. SEP .. ph, q, id)
+        if user ~= '1' then zadd(base .. 'v:' .. p, ca, seqid(q, id)) end
+        zadd(base .. 'st:' .. s, q, id)
+        if b ~= '' then redis.call('RPUSH', base .. 'b:' .. b, id) end
+        if ex ~= '' then redis.call('RPUSH', base .. 'ext:' .. p .. SEP .. ex, id) end
+        if x ~= '' then xnamed[x] = (xnamed[x] or 0) + 1 end
+      elseif kind == 'E' then
+        local id, status = op[2], op[5]
+        local k = base .. 'm:' .. id
+        e = e + 1
+        flush()
+        if redis.call('EXISTS', k) == 1 then
+          local n = redis.call('HINCRBY', k, 'n', 1)
+          local f = redis.call('HMGET', k, 'p', 'a', 'ph', 's')
+          local t = string.format('%012d|%s|%d', e, id, n)
+          redis.call('HSET', k, 'e' .. n, op[3], 't' .. n, t)
+          redis.call('ZADD', base .. 'tl:' .. f[1] .. SEP .. f[2], op[4], t)
+          redis.call('ZADD', base .. 'tp:' .. f[1] .. SEP .. f[2] .. SEP .. f[3], op[4], t)
+          if status ~= '' and RANK[status] > RANK[f[4]] then set_status(id, k, status) end
+        end
+      elseif kind == 'S' then
+        local k = base .. 'm:' .. op[2]
+        flush()
+        if redis.call('EXISTS', k) == 1 then set_status(op[2], k, op[3]) end
+      elseif kind == 'D' then
+        d = d + 1
+        zadd(base .. 'due', op[2], string.format('%012d|', d) .. op[3])
+      elseif kind == 'R' then
+        redis.call('ZREM', base .. 'due', op[2])
+      elseif kind == 'C' then
+        local id, lane, due = op[2], op[4], op[5]
+        local k = base .. 'd:' .. id
+        redis.call('HSET', k, 'r', op[3], 'st', 'pending', 'n', 0, 'due', due, 'ln', lane)
+        redis.call('ZADD', base .. 'dlog', id, id)
+        count('pending', 1)
+        if redis.call('HSETNX', base .. 'lanes', lane, id) == 1 then
+          redis.call('ZADD', base .. 'ready', due, id)
+        else
+          redis.call('RPUSH', base .. 'lane:' .. lane, id)
+        end
+      elseif kind == 'F' then
+        redis.call('HSET', base .. 'f', op[2], op[3])
+        redis.call('ZADD', base .. 'fo', redis.call('INCR', base .. 'fseq'), op[2])
+      else
+        return redis.error_reply('unknown op ' .. tostring(kind))
+      end
     end
-    i = i + 5
-  elseif op == 'F' then
-    redis.call('HSET', base .. 'f', ARGV[i + 1], ARGV[i + 2])
-    redis.call('ZADD', base .. 'fo', redis.call('INCR', base .. 'fseq'), ARGV[i + 1])
-    i = i + 3
-  else
-    return redis.error_reply('unknown op ' .. tostring(op))
   end
 end
 
-local most = tonumber(ARGV[4])
-if most > 0 then
+flush()
+for x, named in pairs(xnamed) do
+  local beyond = xfresh[x] and named - 1 or named
+  if beyond > 0 then redis.call('HINCRBY', base .. 'xr', x, beyond) end
+end
+local most = tonumber(ARGV[3])
+if most > 0 and messages > 0 then
   local over = redis.call('ZCARD', base .. 'all') - most
   if over > 0 then
     for _, id in ipairs(redis.call('ZRANGE', base .. 'all', 0, over - 1)) do evict(id) end
   end
 end
-return {'OK', earliest(base .. 'due'), earliest(base .. 'ready')}
+if done then redis.call('SET', done, cmsgpack.pack(statuses), 'PX', 60000) end
+return {statuses, earliest(base .. 'due'), earliest(base .. 'ready')}
 """
 )
 

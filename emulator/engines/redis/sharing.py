@@ -3,11 +3,14 @@
 change notices for every process's live viewers; counted faults' hits; units' numbers for
 seeded draws.
 
-A change is written, its version bumped, and announced on a channel: every process takes it in
-at once. A request on a manual clock (a test's) also compares the versions first, one round
-trip, so that a setting or an advance made through another process a moment ago is never missed
-(a test that advances through one replica and sends through another sees the new time); on a
-running clock the announcement alone keeps the processes within milliseconds of each other.
+A change is written, its version bumped, and announced on a channel; the process that made it
+answers its caller only once every other live process has taken it in (each says so in
+`rcs:heard`, where it also beats every second while it hears the channel). So a request never
+has to ask Redis whether something changed: a test that advances through one replica and sends
+through another sees the new time, and the send costs no round trip for it. A process that does
+not hear the channel (not yet subscribed, its subscription lost, its loop stalled past its
+beat) asks before every request instead, as it cannot know; and a process that stopped beating
+is waited for no longer (a process killed -9 delays a change by at most LIVE).
 
 Notices go out a batch at a time (a burst of events is one message) and only while some process
 listens: PUBLISH says how many did, and with none the next batches wait a second.
@@ -18,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 import time
 from collections.abc import Callable
 from typing import Any
@@ -25,14 +29,16 @@ from typing import Any
 import orjson
 from redis.exceptions import RedisError
 
-from ...core.clock import Clock, ManualClock
-from .keys import CHANNEL, CLOCK, FAULT_COUNTS, SEP, SETTINGS, VERSIONS, TenantKeys
+from .keys import CHANNEL, CLOCK, FAULT_COUNTS, HEARD, SEP, SETTINGS, VERSIONS, TenantKeys
 from .link import Link, Unreachable
 
 log = logging.getLogger("rcs_emulator.state")
 
 NOTICE_BATCH = 0.05  # seconds notices gather before they go out
 QUIET = 1.0  # seconds between tries to publish while no process listens
+BEAT_EVERY = 1.0  # seconds between a hearing process's beats
+LIVE = 5.0  # seconds since its last beat a process is waited for
+TRUSTED = LIVE / 2  # seconds since its own last beat a process trusts it heard every change
 
 # Each field of a clock's state (a hash) kept at the greater of what it holds and what is given.
 LATER = """
@@ -68,6 +74,45 @@ def _unflattened(fields: dict[bytes, bytes]) -> dict[str, Any]:
     return state
 
 
+# A change: its thing's version and the count of every change, moved on; answers the count.
+BUMP = """
+redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
+return redis.call('HINCRBY', KEYS[1], 'changes', 1)
+"""
+
+# A process hears the channel, and has taken in every change up to ARGV[2] (its beat is Redis's
+# time: processes on other machines compare it with the same clock).
+BEAT = """
+local t = redis.call('TIME')
+redis.call('HSET', KEYS[1], 'b:' .. ARGV[1], t[1] * 1000 + math.floor(t[2] / 1000),
+  'a:' .. ARGV[1], ARGV[2])
+return 1
+"""
+
+# The processes other than ARGV[1] that beat within ARGV[3] ms and have not taken in change
+# ARGV[2] (those silent for a minute are forgotten).
+UNHEARD = """
+local t = redis.call('TIME')
+local now = t[1] * 1000 + math.floor(t[2] / 1000)
+local held = redis.call('HGETALL', KEYS[1])
+local beats, taken = {}, {}
+for i = 1, #held, 2 do
+  local token = string.sub(held[i], 3)
+  if string.sub(held[i], 1, 1) == 'b' then beats[token] = tonumber(held[i + 1])
+  else taken[token] = tonumber(held[i + 1]) end
+end
+local out = {}
+for token, beat in pairs(beats) do
+  if now - beat > 60000 then
+    redis.call('HDEL', KEYS[1], 'b:' .. token, 'a:' .. token)
+  elseif token ~= ARGV[1] and now - beat <= tonumber(ARGV[3])
+      and (taken[token] or 0) < tonumber(ARGV[2]) then
+    out[#out + 1] = token
+  end
+end
+return out
+"""
+
 TAKE_FAULT = """
 local left = redis.call('HGET', KEYS[1], ARGV[1])
 if not left then left = tonumber(ARGV[2]) else left = tonumber(left) end
@@ -78,10 +123,9 @@ return 1
 
 
 class RedisSharing:
-    def __init__(self, link: Link, clock: Clock) -> None:
+    def __init__(self, link: Link) -> None:
         self.link = link
         self.client = link.client
-        self.clock = clock
         self._versions: dict[bytes, bytes] = {}
         self._load_settings: Callable[[dict[str, Any]], None] | None = None
         self._load_clock: Callable[[dict[str, Any]], None] | None = None
@@ -91,7 +135,13 @@ class RedisSharing:
         self._flushing: asyncio.Task[None] | None = None
         self._take = self.client.register_script(TAKE_FAULT)
         self._later = self.client.register_script(LATER)
+        self._bump = self.client.register_script(BUMP)
+        self._beat = self.client.register_script(BEAT)
+        self._unheard = self.client.register_script(UNHEARD)
         self.origin = id(self)  # this process's own notices come back: it skips them
+        self.token = secrets.token_hex(8)  # this process, among those that hear changes
+        self.hearing = False  # subscribed, and caught up since
+        self._beat_at = -LIVE  # (monotonic) when its newest beat that Redis took was sent
 
     def bind(
         self,
@@ -104,8 +154,8 @@ class RedisSharing:
     # -- settings and the clock -------------------------------------------------------------
 
     async def refresh(self) -> None:
-        if not isinstance(self.clock, ManualClock):
-            return  # a running clock's processes keep up by the announcements
+        if self.hearing and time.monotonic() - self._beat_at < TRUSTED:
+            return  # every change is taken in here before its writer answers
         found = await self.link.call(self.client.hgetall(VERSIONS))
         if found != self._versions:
             await self.catch_up(found)
@@ -135,10 +185,34 @@ class RedisSharing:
 
     async def _announce(self, name: bytes, write: Any) -> None:
         await self.link.call(write)
-        await self.link.call(self.client.hincrby(VERSIONS, name.decode(), 1))
-        # (this process's own view is read back at its next refresh, with anyone else's)
+        change = int(await self.link.call(self._bump(keys=[VERSIONS], args=[name.decode()])))
         said = orjson.dumps({"changed": name.decode(), "o": self.origin})
         await self.link.call(self.client.publish(CHANNEL, said))
+        await self.catch_up()  # this process's own view, with what anyone else changed meanwhile
+        await self._taken_everywhere(change)
+
+    async def _taken_everywhere(self, change: int) -> None:
+        """Wait until every other live process took the change in (or stopped beating)."""
+        pause = 0.001
+        started = time.monotonic()
+        while True:
+            waiting = await self.link.call(self._unheard(
+                keys=[HEARD], args=[self.token, str(change), str(int(LIVE * 1000))]))  # fmt: skip
+            if not waiting:
+                return
+            if time.monotonic() - started > 2 * LIVE:  # (beating, yet deaf: never seen so)
+                log.warning("%d processes did not take in a change of the shared settings or "
+                            "clock; going on without them", len(waiting))  # fmt: skip
+                return
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 0.02)
+
+    async def _say_heard(self) -> None:
+        """Beat: this process hears the channel and took in every change up to its versions."""
+        sent = time.monotonic()
+        taken = self._versions.get(b"changes", b"0").decode()
+        await self.link.call(self._beat(keys=[HEARD], args=[self.token, taken]))
+        self._beat_at = sent
 
     # -- notices ----------------------------------------------------------------------------
 
@@ -172,11 +246,15 @@ class RedisSharing:
             try:
                 await pubsub.subscribe(CHANNEL)
                 await self.catch_up()
+                self.hearing = True
+                await self._say_heard()
                 while not stop.is_set():
                     message = await pubsub.get_message(ignore_subscribe_messages=True,
-                                                       timeout=1.0)  # fmt: skip
+                                                       timeout=BEAT_EVERY)  # fmt: skip
                     if message is not None:
                         await self._heard(orjson.loads(message["data"]))
+                    if message is not None or time.monotonic() - self._beat_at >= BEAT_EVERY:
+                        await self._say_heard()
             except (Unreachable, OSError, Exception) as exc:  # Redis lost: look again soon
                 if stop.is_set():
                     return
@@ -185,8 +263,13 @@ class RedisSharing:
                 else:
                     log.error("notices from other processes are not heard", exc_info=exc)
             finally:
+                self.hearing = False
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(pubsub.aclose(), 1.0)
+                if stop.is_set():  # stopping: nobody need wait for this process any more
+                    with contextlib.suppress(Exception):
+                        await asyncio.wait_for(self.client.hdel(
+                            HEARD, f"b:{self.token}", f"a:{self.token}"), 1.0)  # fmt: skip
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), 1.0)
 

@@ -5,21 +5,25 @@ a callback, a file) that one script applies at commit, all of them or none.
 The rules see the copies change as they write (an event appended is on the message they hold),
 so a rule that reads what an earlier one wrote in the same unit sees it; the script applies the
 deltas, never the copies, so another process's writes to the same records in between are kept
-(events append, a status only moves forward there too)."""
+(events append, a status only moves forward there too). A message the unit made is the one
+exception: nobody else can have written it yet, so it is written once, whole, at commit."""
 
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from ...core.engine import Due
 from ...core.models import STATUS_RANK, Event, Message, Status, StoredFile
 from ...delivery.deliveries import Callback
 from . import codec
 
+Op = list[Any]  # one write as the COMMIT script reads it (scripts.py lists them)
+
 
 class RedisUnit:
-    __slots__ = ("tenant", "epoch", "fence", "messages", "latest", "ops", "exchanges",
-                 "callbacks", "files", "removed")  # fmt: skip
+    __slots__ = ("tenant", "epoch", "fence", "messages", "latest", "fresh", "ops", "exchanges",
+                 "callbacks", "files")  # fmt: skip
 
     def __init__(self, tenant: str, epoch: str = "", fence: str = "") -> None:
         self.tenant = tenant
@@ -27,7 +31,10 @@ class RedisUnit:
         self.fence = fence  # the lease a run of due events holds ('' none)
         self.messages: dict[str, Message] = {}
         self.latest: dict[tuple[str, str, str], Message | None] = {}
-        self.ops: list[str | bytes] = []
+        # Messages made in this unit: written whole at commit, with the events and the status
+        # the rules gave them meanwhile (one write each, not one per change).
+        self.fresh: dict[str, Message] = {}
+        self.ops: list[Op] = []
         self.exchanges: dict[int, str] = {}  # id() of an exchange written: its key
         self.callbacks: list[Callback] = []  # made once committed (their ids are given then)
         self.files: list[StoredFile] = []
@@ -47,22 +54,10 @@ class RedisUnit:
 
     def add(self, message: Message) -> None:
         self.messages[message.id] = message
-        xkey = ""
-        if message.exchange is not None:
-            xkey = self.exchanges.get(id(message.exchange), "")
-            if not xkey:
-                xkey = self.exchanges[id(message.exchange)] = message.id
-                self.ops += ("X", xkey, message.exchange)
-        self.ops += (
-            "M", message.id, codec.message_record(message), str(time.time_ns()),
-            message.status.value,
-            codec.number(message.created_at), message.provider, message.agent_id, message.phone,
-            message.batch or "", message.external_id or "",
-            "1" if codec.is_user_message(message) else "0", xkey,
-        )  # fmt: skip
-        for event in message.events:  # none yet, unless a rule recorded before adding
-            self.ops += ("E", message.id, codec.event_record(event), codec.number(event.time),
-                         "")  # fmt: skip
+        self.fresh[message.id] = message
+        if message.exchange is not None and id(message.exchange) not in self.exchanges:
+            self.exchanges[id(message.exchange)] = message.id
+            self.ops.append(["X", message.id, message.exchange])
 
     def record(self, message: Message, event: Event, status: Status | None = None) -> bool:
         message.events.append(event)
@@ -70,24 +65,40 @@ class RedisUnit:
         if moved:
             assert status is not None
             message.status = status
-        self.ops += ("E", message.id, codec.event_record(event), codec.number(event.time),
-                     status.value if moved and status is not None else "")  # fmt: skip
+        if self.fresh.get(message.id) is not message:
+            self.ops.append(["E", message.id, codec.event_record(event), codec.number(event.time),
+                             status.value if moved and status is not None else ""])  # fmt: skip
         return moved
 
     def set_status(self, message: Message, status: Status) -> None:
         message.status = status
-        self.ops += ("S", message.id, status.value)
+        if self.fresh.get(message.id) is not message:
+            self.ops.append(["S", message.id, status.value])
 
     def schedule(self, due: float, task: Due) -> None:
-        self.ops += ("D", codec.number(due), codec.due_record(task))
+        self.ops.append(["D", codec.number(due), codec.due_record(task)])
 
     def deliver(self, callback: Callback) -> None:
         self.callbacks.append(callback)
 
     def add_file(self, stored: StoredFile) -> None:
         self.files.append(stored)
-        self.ops += ("F", stored.id, codec.file_record(stored))
+        self.ops.append(["F", stored.id, codec.file_record(stored)])
 
     def remove_due(self, member: bytes) -> None:
         """A due event this unit ran (its member of the schedule), removed at commit."""
-        self.ops += ("R", member)
+        self.ops.append(["R", member])
+
+    def written(self, callbacks: list[Op]) -> list[Op]:
+        """Every write of the unit, as the COMMIT script applies them: its new messages first
+        (whole), then the rest in the order the rules made them, then its callbacks."""
+        made = [self._made(m) for m in self.fresh.values()]
+        return made + self.ops + callbacks if made or callbacks else self.ops
+
+    def _made(self, m: Message) -> Op:
+        wall = str(time.time_ns())
+        exchange = self.exchanges.get(id(m.exchange), "") if m.exchange is not None else ""
+        return ["M", m.id, codec.message_record(m), wall, m.status.value,
+                codec.number(m.created_at), m.provider, m.agent_id, m.phone, m.batch or "",
+                m.external_id or "", "1" if codec.is_user_message(m) else "0", exchange,
+                [[codec.event_record(e), codec.number(e.time)] for e in m.events]]  # fmt: skip
