@@ -221,6 +221,65 @@ def test_two_processes_share_messages_settings_files_and_the_clock(pair, webhook
     assert health[0]["messages"] == health[1]["messages"] == 2
 
 
+def every_node(url: str) -> list[redis.Redis]:
+    """A client of each master (one for a single Redis)."""
+    first = redis.Redis.from_url(url)
+    try:
+        if first.info("server").get("redis_mode") != "cluster":
+            return [redis.Redis.from_url(url)]
+        nodes = first.cluster("nodes")
+    finally:
+        first.close()
+    addresses = [a.split("@")[0].rsplit(":", 1) for a, n in nodes.items() if "master" in n["flags"]]
+    return [redis.Redis(host=host, port=int(port)) for host, port in addresses]
+
+
+def hearing(url: str) -> int:
+    """How many processes beat in `rcs:heard` (each hears the changes channel)."""
+    for node in every_node(url):
+        try:
+            beats = [f for f in node.hkeys("rcs:heard") if f.startswith(b"b:")]
+        except redis.ResponseError:  # (MOVED: the key lives on another master)
+            continue
+        finally:
+            node.close()
+        if beats:
+            return len(beats)
+    return 0
+
+
+def test_a_change_through_one_process_holds_on_the_next_request_to_another(
+    pair, shared_url, webhook
+) -> None:
+    """Settings and the clock are taken in by every live process before the change answers:
+    whichever process the next request reaches sees it, with no request asking Redis first;
+    a process that lost its subscription asks instead, and a dead one is waited for no longer
+    than it beat."""
+    a, b = pair
+    deadline = time.monotonic() + WAIT
+    while hearing(shared_url) < 2:  # both subscribed and beating
+        assert time.monotonic() < deadline, "the processes never said they hear changes"
+        time.sleep(0.05)
+    start = httpx.get(f"{b.base_url}/_emulator/clock", timeout=WAIT).json()["epoch"]
+    for i in range(1, 11):
+        writer, reader = (a, b) if i % 2 else (b, a)
+        advance(writer.base_url, 60)
+        clock = httpx.get(f"{reader.base_url}/_emulator/clock", timeout=WAIT).json()
+        assert clock["epoch"] == start + 60 * i
+        put_agent(writer.base_url, AGENT, f"{webhook.url}?n={i}")
+        agents = httpx.get(f"{reader.base_url}/_emulator/agents", timeout=WAIT).json()["items"]
+        assert [g["webhook_url"] for g in agents if g["agent_id"] == AGENT] == [
+            f"{webhook.url}?n={i}"]  # fmt: skip
+    for node in every_node(shared_url):  # every subscription cut: both fall back to asking
+        node.client_kill_filter(_type="pubsub")
+        node.close()
+    advance(a.base_url, 60)
+    assert httpx.get(f"{b.base_url}/_emulator/clock", timeout=WAIT).json()["epoch"] == (start + 660)
+    b.kill()  # a dead process stops beating: a change waits for it no longer than that
+    advance(a.base_url, 60)
+    assert httpx.get(f"{a.base_url}/_emulator/clock", timeout=WAIT).json()["epoch"] == (start + 720)
+
+
 def test_an_advance_on_one_process_makes_every_callback_once(pair, webhook) -> None:
     a, b = pair
     put_agent(a.base_url, AGENT, webhook.url)
