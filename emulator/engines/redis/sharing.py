@@ -142,6 +142,7 @@ class RedisSharing:
         self.token = secrets.token_hex(8)  # this process, among those that hear changes
         self.hearing = False  # subscribed, and caught up since
         self._beat_at = -LIVE  # (monotonic) when its newest beat that Redis took was sent
+        self._catching_up: asyncio.Lock | None = None
 
     def bind(
         self,
@@ -158,12 +159,17 @@ class RedisSharing:
             return  # every change is taken in here before its writer answers
         found = await self.link.call(self.client.hgetall(VERSIONS))
         if found != self._versions:
-            await self.catch_up(found)
+            await self.catch_up()
 
-    async def catch_up(self, versions: dict[bytes, bytes] | None = None) -> None:
-        """Take in whatever changed since this process last looked."""
-        if versions is None:
-            versions = await self.link.call(self.client.hgetall(VERSIONS))
+    async def catch_up(self) -> None:
+        """Take in whatever changed since this process last looked (one catch-up at a time,
+        each reading the versions itself: two at once could load an older value last)."""
+        if self._catching_up is None:
+            self._catching_up = asyncio.Lock()
+        async with self._catching_up:
+            await self._take_in(await self.link.call(self.client.hgetall(VERSIONS)))
+
+    async def _take_in(self, versions: dict[bytes, bytes]) -> None:
         if versions.get(b"settings") != self._versions.get(b"settings"):
             raw = await self.link.call(self.client.get(SETTINGS))
             if raw and self._load_settings is not None:
@@ -251,10 +257,10 @@ class RedisSharing:
                 while not stop.is_set():
                     message = await pubsub.get_message(ignore_subscribe_messages=True,
                                                        timeout=BEAT_EVERY)  # fmt: skip
-                    if message is not None:
-                        await self._heard(orjson.loads(message["data"]))
-                    if message is not None or time.monotonic() - self._beat_at >= BEAT_EVERY:
-                        await self._say_heard()
+                    changed = message is not None and await self._heard(
+                        orjson.loads(message["data"]))  # fmt: skip
+                    if changed or time.monotonic() - self._beat_at >= BEAT_EVERY:
+                        await self._say_heard()  # (after a change: it was taken in)
             except (Unreachable, OSError, Exception) as exc:  # Redis lost: look again soon
                 if stop.is_set():
                     return
@@ -273,14 +279,17 @@ class RedisSharing:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), 1.0)
 
-    async def _heard(self, said: dict[str, Any]) -> None:
+    async def _heard(self, said: dict[str, Any]) -> bool:
+        """Take in what another process announced; True for a change of settings or clock."""
         if said.get("o") == self.origin:
-            return
+            return False
         if "changed" in said:
             await self.catch_up()
-        elif self._show is not None:
+            return True
+        if self._show is not None:
             for notice in said.get("notices", ()):
                 self._show(notice)
+        return False
 
     # -- counted faults, units' numbers -----------------------------------------------------
 
