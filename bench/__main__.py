@@ -122,14 +122,35 @@ def write(ratio: dict[str, Any], hooks: dict[str, Any], delivery: dict[str, Any]
     for n in scale.PROCESSES:
         row = cpu[f"redis_{n}"]
         target = "<= 2x memory" if n == 1 else "flat from 1 process"
-        lines.append(f"| CPU per Generic send on Redis, {n} process{'es' if n > 1 else ''}: "
-                     f"processes + Redis | **{row['total_us']} us** ({row['process_us']} + "
-                     f"{row['redis_us']}; {row['vs_memory']}x memory; {row['sends_per_s']} "
-                     f"sends/s on 2 cores) | {target} |")  # fmt: skip
+        lines.append(f"| CPU per Generic send on Redis, {n} process{'es' if n > 1 else ''}, "
+                     f"16 connections: processes + Redis | **{row['total_us']} us** "
+                     f"({row['process_us']} + {row['redis_us']}; {row['vs_memory']}x memory; "
+                     f"{row['sends_per_s']} sends/s on 2 cores) | {target} |")  # fmt: skip
+    for n in scale.PROCESSES[1:]:
+        row, alone = cpu[f"redis_{n}_at_{16 * n}"], cpu[f"redis_1_at_{16 // n}"]
+        lines.append(
+            f"| the same, {n} processes at {16 * n} connections (16 each) / one process at "
+            f"{16 // n} (what each of {n} has at 16) | **{row['total_us']} us / "
+            f"{alone['total_us']} us** ({row['vs_memory']}x / {alone['vs_memory']}x; "
+            f"{row['sends_per_s']} / {alone['sends_per_s']} sends/s) | reported |"
+        )
+    instant = cpu["redis_1_instant"]
+    lines.append(
+        f"| the same, one process whose commits are answered at once without Redis "
+        f"(`bench/instant.py`): the process apart from its calls | "
+        f"**{instant['process_us']} us** ({instant['vs_memory']}x memory) | reported |"
+    )
     lazy = cpu["redis_1_everysec"]
     lines.append(f"| the same, one process on a Redis fsyncing its AOF once a second | "
                  f"**{lazy['total_us']} us** ({lazy['process_us']} + {lazy['redis_us']}; "
                  f"{lazy['sends_per_s']} sends/s) | reported |")  # fmt: skip
+    waits = shared["wait_cost"]
+    lines.append(f"| this machine: CPU of one round trip to Redis in the process that waits, "
+                 f"answered at once / ~2 ms later (asyncio stream; blocking socket) | "
+                 f"**{waits['asyncio_at_once']['cpu_us']} us / "
+                 f"{waits['asyncio_after_2ms']['cpu_us']} us** "
+                 f"({waits['blocking_at_once']['cpu_us']} us / "
+                 f"{waits['blocking_after_2ms']['cpu_us']} us) | reported |")  # fmt: skip
     joined = shared["join"]
     full = joined[next(k for k in joined if k.startswith("on_") and k != "on_empty_state")]
     empty = joined["on_empty_state"]

@@ -5,6 +5,11 @@
   processes on Redis (each configuration its own redis-server, AOF fsync'd on every write as the
   compose example ships it; one more process on a Redis that fsyncs once a second, to show what
   the fsync on every write costs Redis), in alternating rounds; with the sends/s each reached.
+  Each at 16 connections; and, since what a send costs depends on how many requests each process
+  has in flight (a tenant's commits share a call: commits.py), 2 and 4 processes at 16 each, and
+  one process at 8 and 4 (what each of 2 and 4 has at 16 in all); and one process whose
+  commits are answered at once without Redis (bench/instant.py): the process's cost apart from
+  its calls.
   On this 2-core machine the processes, Redis and wrk share the cores, so sends/s show the
   machine's limit, and CPU per send shows what the design costs per message however spread.
 - join: a process started on a state of `count` messages, seconds until it is ready and until
@@ -68,13 +73,16 @@ def redis_server(fsync: str = "always") -> Iterator[str]:
 
 
 class Server:
-    """`rcs-emulator serve` with `flags`, on both cores; its process tree's CPU."""
+    """`rcs-emulator serve` with `flags`, on both cores; its process tree's CPU (`instant`: its
+    commits answered without Redis, bench/instant.py)."""
 
-    def __init__(self, *flags: str) -> None:
+    def __init__(self, *flags: str, instant: bool = False) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        argv = [str(BIN / "rcs-emulator"), "serve", "--port", str(self.port), "--log-level",
-                "warning", "--clock", "manual", *flags]  # fmt: skip
+        command = [sys.executable, "-m", "bench.instant"] if instant else [
+            str(BIN / "rcs-emulator")]  # fmt: skip
+        argv = [*command, "serve", "--port", str(self.port), "--log-level", "warning",
+                "--clock", "manual", *flags]  # fmt: skip
         self.proc = subprocess.Popen(pinned(BOTH_CORES, argv), cwd=ROOT)
         wait_healthy(self.base + "/_emulator/ready", timeout=60)
 
@@ -126,10 +134,10 @@ def redis_pid(url: str) -> int:
         client.close()
 
 
-def load(base: str, seconds: int) -> tuple[float, int]:
+def load(base: str, seconds: int, connections: int = 16) -> tuple[float, int]:
     """wrk on core 1 (beside the servers: 2 cores): requests/s and requests completed."""
-    argv = pinned(LOAD_CPU, ["wrk", "-t1", "-c16", f"-d{seconds}s", "-s", str(lua(BODY)),
-                             base + PATH])  # fmt: skip
+    argv = pinned(LOAD_CPU, ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "-s",
+                             str(lua(BODY)), base + PATH])  # fmt: skip
     out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
     if "Non-2xx" in out:
         raise RuntimeError(f"wrk saw errors:\n{out}")
@@ -139,8 +147,18 @@ def load(base: str, seconds: int) -> tuple[float, int]:
     return float(rps.group(1)), int(total.group(1))
 
 
+# (row, server, connections): every configuration at 16 connections, as the memory process is
+# measured; then the processes at 16 connections each (the same load per process as one), and
+# one process at fewer connections (the load per process that 2 and 4 processes at 16 have).
+LOADS = [("memory", "memory", 16),
+         *((f"redis_{n}", f"redis_{n}", 16) for n in PROCESSES),
+         ("redis_1_everysec", "redis_1_everysec", 16),
+         ("redis_1_instant", "redis_1_instant", 16),
+         *((f"redis_{n}_at_{16 * n}", f"redis_{n}", 16 * n) for n in PROCESSES[1:]),
+         *((f"redis_1_at_{16 // n}", "redis_1", 16 // n) for n in PROCESSES[1:])]  # fmt: skip
+
+
 def cpu_per_send(rounds: int = 3, seconds: int = 5) -> dict[str, Any]:
-    names = ["memory", *(f"redis_{n}" for n in PROCESSES), "redis_1_everysec"]
     stack = contextlib.ExitStack()
     with stack:
         urls = {f"redis_{n}": stack.enter_context(redis_server()) for n in PROCESSES}
@@ -149,29 +167,95 @@ def cpu_per_send(rounds: int = 3, seconds: int = 5) -> dict[str, Any]:
         for n in PROCESSES:
             servers[f"redis_{n}"] = Server("--state", urls[f"redis_{n}"], "--workers", str(n))
         servers["redis_1_everysec"] = Server("--state", urls["redis_1_everysec"])
+        urls["redis_1_instant"] = stack.enter_context(redis_server())
+        servers["redis_1_instant"] = Server("--state", urls["redis_1_instant"], instant=True)
         stack.callback(lambda: [s.stop() for s in servers.values()])
         figures: dict[str, dict[str, list[float]]] = {
-            n: {"sends_per_s": [], "process_us": [], "redis_us": []} for n in names}  # fmt: skip
+            row: {"sends_per_s": [], "process_us": [], "redis_us": []} for row, _, _ in LOADS
+        }
         for _ in range(rounds):
-            for name in names:
+            for row, name, connections in LOADS:
                 server = servers[name]
                 rpid = redis_pid(urls[name]) if name in urls else None
                 before = server.cpu(), cpu_of(rpid) if rpid else 0.0
-                rps, total = load(server.base, seconds)
+                rps, total = load(server.base, seconds, connections)
                 after = server.cpu(), cpu_of(rpid) if rpid else 0.0
-                figures[name]["sends_per_s"].append(rps)
-                figures[name]["process_us"].append((after[0] - before[0]) / total * 1e6)
-                figures[name]["redis_us"].append((after[1] - before[1]) / total * 1e6)
+                figures[row]["sends_per_s"].append(rps)
+                figures[row]["process_us"].append((after[0] - before[0]) / total * 1e6)
+                figures[row]["redis_us"].append((after[1] - before[1]) / total * 1e6)
     out: dict[str, Any] = {}
-    for name, measured in figures.items():
+    for (row, _, connections), measured in zip(LOADS, figures.values(), strict=True):
         process, in_redis = median(measured["process_us"]), median(measured["redis_us"])
-        out[name] = {"sends_per_s": round(median(measured["sends_per_s"])),
-                     "process_us": round(process), "redis_us": round(in_redis),
-                     "total_us": round(process + in_redis)}  # fmt: skip
+        out[row] = {"connections": connections,
+                    "sends_per_s": round(median(measured["sends_per_s"])),
+                    "process_us": round(process), "redis_us": round(in_redis),
+                    "total_us": round(process + in_redis)}  # fmt: skip
     base = out["memory"]["total_us"]
-    for name in names[1:]:
-        out[name]["vs_memory"] = round(out[name]["total_us"] / base, 2)
+    for row, _, _ in LOADS[1:]:
+        out[row]["vs_memory"] = round(out[row]["total_us"] / base, 2)
     return {"rounds": rounds, "seconds": seconds, **out}
+
+
+def _on_cpu() -> float:
+    """This process's time on a CPU (the scheduler's own count, in seconds)."""
+    return int(Path("/proc/self/schedstat").read_text().split()[0]) / 1e9
+
+
+SPIN = "local x = 0 for i = 1, tonumber(ARGV[1]) do x = x + i end return 1"
+
+
+def wait_cost(rounds: int = 300) -> dict[str, Any]:
+    """What waiting for an answer costs the process that waits, on this machine: the CPU of
+    one round trip to Redis answered at once (PING) and answered ~2 ms later (a script that
+    counts), from an asyncio stream and from a blocking socket. A send on Redis waits once
+    per call its tenant's commits share; where a wait is dear, so is a send."""
+    import asyncio
+    import socket
+
+    with redis_server() as url:
+        port = int(url.rsplit(":", 1)[1].split("/")[0])
+        spin = 10_000
+        client = redis.Redis(port=port)
+        client.eval(SPIN, 0, spin)  # (the first call connects and compiles: not timed)
+        while True:  # the count that takes ~2 ms here
+            started = time.perf_counter()
+            client.eval(SPIN, 0, spin)
+            if time.perf_counter() - started >= 0.002:
+                break
+            spin *= 2
+        client.close()
+
+        def command(*args: Any) -> bytes:
+            parts = [str(a).encode() for a in args]
+            return b"*%d\r\n" % len(parts) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a)
+                                                       for a in parts)  # fmt: skip
+
+        calls = {"at_once": command("PING"), "after_2ms": command("EVAL", SPIN, 0, spin)}
+        out: dict[str, Any] = {}
+
+        async def streamed() -> None:
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            for name, raw in calls.items():
+                cpu, wall = _on_cpu(), time.perf_counter()
+                for _ in range(rounds):
+                    writer.write(raw)
+                    await reader.readline()
+                out[f"asyncio_{name}"] = {
+                    "cpu_us": round((_on_cpu() - cpu) / rounds * 1e6),
+                    "wall_us": round((time.perf_counter() - wall) / rounds * 1e6)}  # fmt: skip
+            writer.close()
+
+        asyncio.run(streamed())
+        with socket.create_connection(("127.0.0.1", port)) as sock:
+            for name, raw in calls.items():
+                cpu, wall = _on_cpu(), time.perf_counter()
+                for _ in range(rounds):
+                    sock.sendall(raw)
+                    sock.recv(64)
+                out[f"blocking_{name}"] = {
+                    "cpu_us": round((_on_cpu() - cpu) / rounds * 1e6),
+                    "wall_us": round((time.perf_counter() - wall) / rounds * 1e6)}  # fmt: skip
+    return out
 
 
 def fill(base: str, count: int, per_request: int = 100) -> None:
@@ -236,8 +320,8 @@ def footprint(count: int = 20_000) -> dict[str, Any]:
 
 
 def scale(rounds: int = 3, seconds: int = 5, joined: int = 100_000) -> dict[str, Any]:
-    return {"cpu_per_send": cpu_per_send(rounds, seconds), "join": join(joined),
-            "bytes_in_redis": footprint()}  # fmt: skip
+    return {"cpu_per_send": cpu_per_send(rounds, seconds), "wait_cost": wait_cost(),
+            "join": join(joined), "bytes_in_redis": footprint()}  # fmt: skip
 
 
 if __name__ == "__main__":
