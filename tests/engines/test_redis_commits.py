@@ -129,5 +129,11 @@ async def test_a_commit_sent_again_applies_nothing_twice(request):
         other = commit(keys=[root + "epoch"], args=[root, secrets.token_hex(8), "0", packed])
         assert other[0] == [b"OK"]
         assert store.zcard(root + "0:due") == 2  # (another call's units are its own)
+        # A unit of the wrong shape is refused by itself; the others in its call are applied.
+        wrong = ["", "", [["D", "11.0"]]]
+        both = msgpack.packb([wrong, unit], use_bin_type=False)
+        said = commit(keys=[root + "epoch"], args=[root, secrets.token_hex(8), "0", both])
+        assert said[0] == [b"MALFORMED", b"OK"]
+        assert store.zcard(root + "0:due") == 3
     finally:
         store.close()

@@ -17,6 +17,7 @@ import httpx
 import orjson
 import pytest
 import redis
+from redis.cluster import RedisCluster as RedisClusterClient
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
@@ -24,6 +25,7 @@ from starlette.routing import Route
 
 from emulator import Config, EmulatorServer
 from emulator.engines.redis.join import STATE_FORMAT, JoinError, check_server
+from emulator.engines.redis.sharing import BUMP
 from emulator.testing import WebhookReceiver
 from tests.conftest import GENERIC_AUTH, SERWERSMS_AUTH
 from tests.redis_server import RedisCluster, RedisServer, flush
@@ -234,6 +236,16 @@ def every_node(url: str) -> list[redis.Redis]:
     return [redis.Redis(host=host, port=int(port)) for host, port in addresses]
 
 
+def whole_state(url: str) -> redis.Redis | RedisClusterClient:
+    """A client of the whole state (a cluster client on a cluster)."""
+    first = redis.Redis.from_url(url)
+    try:
+        cluster = first.info("server").get("redis_mode") == "cluster"
+    finally:
+        first.close()
+    return RedisClusterClient.from_url(url) if cluster else redis.Redis.from_url(url)
+
+
 def hearing(url: str) -> int:
     """How many processes beat in `rcs:heard` (each hears the changes channel)."""
     for node in every_node(url):
@@ -270,6 +282,19 @@ def test_a_change_through_one_process_holds_on_the_next_request_to_another(
         agents = httpx.get(f"{reader.base_url}/_emulator/agents", timeout=WAIT).json()["items"]
         assert [g["webhook_url"] for g in agents if g["agent_id"] == AGENT] == [
             f"{webhook.url}?n={i}"]  # fmt: skip
+    # A notice lost on the way (a subscription that reconnected in between): each process
+    # catches up before it beats, so the change is taken in (and only then acknowledged).
+    store = whole_state(shared_url)
+    try:
+        store.hset("rcs:clock", "now", repr(float(start + 630)))
+        store.register_script(BUMP)(keys=["rcs:versions"], args=["clock"])
+    finally:
+        store.close()
+    deadline = time.monotonic() + WAIT
+    while httpx.get(f"{b.base_url}/_emulator/clock", timeout=WAIT).json()["epoch"] != start + 630:
+        assert time.monotonic() < deadline, "a change whose notice was lost was never taken in"
+        time.sleep(0.05)
+    start += 30  # (the hand-made change moved the clock 30 s past the ten advances)
     for node in every_node(shared_url):  # every subscription cut: both fall back to asking
         node.client_kill_filter(_type="pubsub")
         node.close()

@@ -13,8 +13,10 @@ import asyncio
 import contextlib
 import logging
 import time
+from pathlib import Path
 from typing import Any
 
+import redis
 from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
 from redis.asyncio.retry import Retry
@@ -88,7 +90,12 @@ class Link:
             self._calling.add(task)
         try:
             if not self._found_nodes:
-                await self._find_nodes()
+                try:
+                    await self._find_nodes()
+                except BaseException:
+                    if asyncio.iscoroutine(pending):
+                        pending.close()  # (never to be awaited)
+                    raise
             result = await pending
         except OutOfMemoryError as exc:
             self._failed(f"the shared state ({shown(self.url)}) is full: Redis refuses writes "
@@ -102,7 +109,10 @@ class Link:
         except (AttributeError, TypeError) as exc:
             # redis-py's asyncio connection, written to after its transport was torn down (a
             # connection reset, a cluster client re-finding its nodes), raises these instead of
-            # a ConnectionError (redis/redis-py#4287): the same outage, said the same way.
+            # a ConnectionError (redis/redis-py#4287): the same outage, said the same way. Only
+            # those raised inside redis-py or asyncio: anything else is a bug, and says so.
+            if not _from_the_transport(exc):
+                raise
             self._failed(f"the shared state ({shown(self.url)}) cannot be reached: the "
                          f"connection was lost ({type(exc).__name__}: {exc})")  # fmt: skip
             raise Unreachable(self.error) from None
@@ -175,6 +185,19 @@ class Link:
         if pool is not None:
             with contextlib.suppress(RedisError, OSError, TimeoutError):
                 await asyncio.wait_for(pool.disconnect(inuse_connections=True), 2.0)
+
+
+_TRANSPORTS = tuple(str(Path(m.__file__).parent) for m in (redis, asyncio) if m.__file__)
+
+
+def _from_the_transport(exc: BaseException) -> bool:
+    """The error was raised inside redis-py or asyncio (its innermost frame is theirs)."""
+    tb = exc.__traceback__
+    if tb is None:
+        return False
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb.tb_frame.f_code.co_filename.startswith(_TRANSPORTS)
 
 
 def _token() -> str:

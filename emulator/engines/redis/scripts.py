@@ -73,7 +73,8 @@ end
 # Apply units of work of one tenant, each all or none. ARGV: root, the call's token ('' none),
 # max messages (0: none), then the units (msgpack: [[epoch it loaded at ('' none), fence token
 # ('' none), ops], ...]). A unit whose epoch is not the tenant's (it was reset since) is refused
-# RESET, one whose fence is not the lease's FENCED; the others are applied in order. Answers
+# RESET, one whose fence is not the lease's FENCED, one with an op of the wrong shape MALFORMED
+# (before anything is written); the others are applied in order. Answers
 # {each unit's status, earliest due, earliest ready}. A call whose token was applied already (a
 # retry after its answer was lost) is answered as it was, and applies nothing again.
 #
@@ -160,11 +161,26 @@ local function set_status(id, k, new)
   redis.call('HSET', k, 's', new)
 end
 
--- Which units apply, and how many numbers of each counter they take (one INCRBY each).
+-- Which units apply, and how many numbers of each counter they take (one INCRBY each). A unit
+-- with an op of the wrong shape is refused by itself (MALFORMED) before anything is written.
+local ARITY = {X = 3, M = 14, E = 5, S = 3, D = 3, R = 2, C = 5, F = 3}
+local function malformed(unit)
+  if type(unit) ~= 'table' or type(unit[1]) ~= 'string' or type(unit[2]) ~= 'string'
+      or type(unit[3]) ~= 'table' then
+    return true
+  end
+  for _, op in ipairs(unit[3]) do
+    if type(op) ~= 'table' or ARITY[op[1]] ~= #op then return true end
+    if op[1] == 'M' and type(op[14]) ~= 'table' then return true end
+  end
+  return false
+end
 local statuses, messages, events, dues = {}, 0, 0, 0
 for u, unit in ipairs(units) do
   local status = 'OK'
-  if unit[1] ~= '' and unit[1] ~= epoch then
+  if malformed(unit) then
+    status = 'MALFORMED'
+  elseif unit[1] ~= '' and unit[1] ~= epoch then
     status = 'RESET'
   elseif unit[2] ~= '' then
     if held == nil then held = redis.call('GET', base .. 'run') or false end
@@ -215,7 +231,9 @@ for u, unit in ipairs(units) do
           zadd(tl, ev[2], t)
           zadd(tp, ev[2], t)
         end
-        redis.call('HSET', k, unpack(fields))
+        for i = 1, #fields, 1000 do
+          redis.call('HSET', k, unpack(fields, i, math.min(i + 999, #fields)))
+        end
         zadd(base .. 'all', q, id)
         zadd(base .. 'pv:' .. p, q, id)
         zadd(base .. 'a:' .. p .. SEP .. a, q, id)
@@ -264,7 +282,7 @@ for u, unit in ipairs(units) do
         redis.call('HSET', base .. 'f', op[2], op[3])
         redis.call('ZADD', base .. 'fo', redis.call('INCR', base .. 'fseq'), op[2])
       else
-        return redis.error_reply('unknown op ' .. tostring(kind))
+        return redis.error_reply('unknown op ' .. tostring(kind))  -- (MALFORMED: never here)
       end
     end
   end

@@ -75,8 +75,14 @@ def _unflattened(fields: dict[bytes, bytes]) -> dict[str, Any]:
 
 
 # A change: its thing's version and the count of every change, moved on; answers the count.
+# The count begins at Redis's time in microseconds: a state flushed or lost begins above every
+# count a process took in before, so an old acknowledgement never passes for a new one.
 BUMP = """
 redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
+if not redis.call('HGET', KEYS[1], 'changes') then
+  local t = redis.call('TIME')
+  redis.call('HSET', KEYS[1], 'changes', t[1] .. string.format('%06d', tonumber(t[2])))
+end
 return redis.call('HINCRBY', KEYS[1], 'changes', 1)
 """
 
@@ -138,11 +144,12 @@ class RedisSharing:
         self._bump = self.client.register_script(BUMP)
         self._beat = self.client.register_script(BEAT)
         self._unheard = self.client.register_script(UNHEARD)
-        self.origin = id(self)  # this process's own notices come back: it skips them
+        self.origin = secrets.token_hex(8)  # its own notices come back: it skips them
         self.token = secrets.token_hex(8)  # this process, among those that hear changes
         self.hearing = False  # subscribed, and caught up since
         self._beat_at = -LIVE  # (monotonic) when its newest beat that Redis took was sent
         self._catching_up: asyncio.Lock | None = None
+        link.on_new_generation.append(self._versions.clear)  # (another state: load it afresh)
 
     def bind(
         self,
@@ -214,8 +221,11 @@ class RedisSharing:
             pause = min(pause * 2, 0.02)
 
     async def _say_heard(self) -> None:
-        """Beat: this process hears the channel and took in every change up to its versions."""
+        """Beat: this process hears the channel and took in every change up to its versions
+        (read first: a notice lost while the subscription silently reconnected is caught up
+        here, not acknowledged unseen)."""
         sent = time.monotonic()
+        await self.catch_up()
         taken = self._versions.get(b"changes", b"0").decode()
         await self.link.call(self._beat(keys=[HEARD], args=[self.token, taken]))
         self._beat_at = sent
