@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import redis
+from redis.cluster import RedisCluster as ClusterClient
 
 from bench.common import free_port, redis_argv
 
@@ -129,18 +130,37 @@ def node_port() -> int:
         return port
 
 
+def is_cluster(url: str) -> bool:
+    client = redis.Redis.from_url(url)
+    try:
+        return bool(client.info("server").get("redis_mode") == "cluster")
+    finally:
+        client.close()
+
+
+def whole(url: str) -> redis.Redis | ClusterClient:
+    """A client of the whole state: a cluster client on a Redis Cluster."""
+    return ClusterClient.from_url(url) if is_cluster(url) else redis.Redis.from_url(url)
+
+
+def masters(url: str) -> list[redis.Redis]:
+    """A client of each master (of a single Redis, the one)."""
+    if not is_cluster(url):
+        return [redis.Redis.from_url(url)]
+    client = redis.Redis.from_url(url)
+    try:
+        nodes = client.cluster("nodes")  # "host:port" (its bus port after an @): the node
+    finally:
+        client.close()
+    addresses = [a.split("@")[0].rsplit(":", 1) for a, n in nodes.items() if "master" in n["flags"]]
+    return [redis.Redis(host=host, port=int(port)) for host, port in addresses]
+
+
 def flush(url: str) -> None:
     """Forget everything a Redis (every master of a Redis Cluster) holds: the next emulator on it
     begins a new state."""
-    client = redis.Redis.from_url(url)
-    try:
-        if client.info("server").get("redis_mode") == "cluster":
-            for address in client.cluster("nodes"):  # "host:port" (its bus port after an @)
-                host, port = address.split("@")[0].rsplit(":", 1)
-                node = redis.Redis(host=host, port=int(port))
-                node.flushall()
-                node.close()
-        else:
-            client.flushdb()
-    finally:
-        client.close()
+    for node in masters(url):
+        try:
+            node.flushall()
+        finally:
+            node.close()

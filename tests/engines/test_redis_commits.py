@@ -10,24 +10,15 @@ import secrets
 import msgpack
 import pytest
 import redis
-from redis.cluster import RedisCluster
 
 from emulator.config import Config
 from emulator.engines.redis import scripts
 from emulator.engines.redis.keys import TenantKeys
 from tests.conftest import GENERIC_AUTH, GENERIC_KEY, open_client, redis_url_for
+from tests.redis_server import whole
 
 pytestmark = pytest.mark.anyio
 MESSAGE = "/Rcs/api/v1/Message"
-
-
-def connect(url: str) -> redis.Redis | RedisCluster:
-    client = redis.Redis.from_url(url)
-    try:
-        cluster = client.info("server").get("redis_mode") == "cluster"
-    finally:
-        client.close()
-    return RedisCluster.from_url(url) if cluster else redis.Redis.from_url(url)
 
 
 def text(number: str, words: str = "hi") -> dict[str, object]:
@@ -89,7 +80,7 @@ async def test_a_shared_exchange_stays_until_its_last_message_is_evicted(mode, r
         both = {**text("+46701230001"), "number": ["+46701230001", "+46701230002"]}
         assert (await client.post(MESSAGE, headers=GENERIC_AUTH, json=both)).status_code == 200
         exchanges = TenantKeys(GENERIC_KEY).base + "0:x:*"
-        store = connect(url)
+        store = whole(url)
         try:
             assert len(list(store.scan_iter(match=exchanges))) == 1
             third = await client.post(MESSAGE, headers=GENERIC_AUTH, json=text("+46701230003"))

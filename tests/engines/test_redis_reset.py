@@ -6,22 +6,16 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-import redis
-from redis.cluster import RedisCluster
 
 from emulator.engines.redis.keys import TenantKeys
 from tests.conftest import GENERIC_AUTH, GENERIC_KEY, open_client, redis_url_for
+from tests.redis_server import whole
 
 pytestmark = pytest.mark.anyio
 
 
 def held(url: str, pattern: str) -> list[bytes]:
-    client = redis.Redis.from_url(url)
-    try:
-        cluster = client.info("server").get("redis_mode") == "cluster"
-    finally:
-        client.close()
-    every = RedisCluster.from_url(url) if cluster else redis.Redis.from_url(url)
+    every = whole(url)
     try:
         return list(every.scan_iter(match=pattern, count=1000))
     finally:

@@ -17,7 +17,6 @@ import httpx
 import orjson
 import pytest
 import redis
-from redis.cluster import RedisCluster as RedisClusterClient
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
@@ -28,7 +27,7 @@ from emulator.engines.redis.join import STATE_FORMAT, JoinError, check_server
 from emulator.engines.redis.sharing import BUMP
 from emulator.testing import WebhookReceiver
 from tests.conftest import GENERIC_AUTH, SERWERSMS_AUTH
-from tests.redis_server import RedisCluster, RedisServer, flush
+from tests.redis_server import RedisCluster, RedisServer, flush, masters, whole
 from tests.robustness.process import Served, run_cli
 
 MESSAGE = "/Rcs/api/v1/Message"
@@ -223,41 +222,13 @@ def test_two_processes_share_messages_settings_files_and_the_clock(pair, webhook
     assert health[0]["messages"] == health[1]["messages"] == 2
 
 
-def every_node(url: str) -> list[redis.Redis]:
-    """A client of each master (one for a single Redis)."""
-    first = redis.Redis.from_url(url)
-    try:
-        if first.info("server").get("redis_mode") != "cluster":
-            return [redis.Redis.from_url(url)]
-        nodes = first.cluster("nodes")
-    finally:
-        first.close()
-    addresses = [a.split("@")[0].rsplit(":", 1) for a, n in nodes.items() if "master" in n["flags"]]
-    return [redis.Redis(host=host, port=int(port)) for host, port in addresses]
-
-
-def whole_state(url: str) -> redis.Redis | RedisClusterClient:
-    """A client of the whole state (a cluster client on a cluster)."""
-    first = redis.Redis.from_url(url)
-    try:
-        cluster = first.info("server").get("redis_mode") == "cluster"
-    finally:
-        first.close()
-    return RedisClusterClient.from_url(url) if cluster else redis.Redis.from_url(url)
-
-
 def hearing(url: str) -> int:
     """How many processes beat in `rcs:heard` (each hears the changes channel)."""
-    for node in every_node(url):
-        try:
-            beats = [f for f in node.hkeys("rcs:heard") if f.startswith(b"b:")]
-        except redis.ResponseError:  # (MOVED: the key lives on another master)
-            continue
-        finally:
-            node.close()
-        if beats:
-            return len(beats)
-    return 0
+    store = whole(url)
+    try:
+        return len([f for f in store.hkeys("rcs:heard") if f.startswith(b"b:")])
+    finally:
+        store.close()
 
 
 def test_a_change_through_one_process_holds_on_the_next_request_to_another(
@@ -284,7 +255,7 @@ def test_a_change_through_one_process_holds_on_the_next_request_to_another(
             f"{webhook.url}?n={i}"]  # fmt: skip
     # A notice lost on the way (a subscription that reconnected in between): each process
     # catches up before it beats, so the change is taken in (and only then acknowledged).
-    store = whole_state(shared_url)
+    store = whole(shared_url)
     try:
         store.hset("rcs:clock", "now", repr(float(start + 630)))
         store.register_script(BUMP)(keys=["rcs:versions"], args=["clock"])
@@ -295,7 +266,7 @@ def test_a_change_through_one_process_holds_on_the_next_request_to_another(
         assert time.monotonic() < deadline, "a change whose notice was lost was never taken in"
         time.sleep(0.05)
     start += 30  # (the hand-made change moved the clock 30 s past the ten advances)
-    for node in every_node(shared_url):  # every subscription cut: both fall back to asking
+    for node in masters(shared_url):  # every subscription cut: both fall back to asking
         node.client_kill_filter(_type="pubsub")
         node.close()
     advance(a.base_url, 60)
