@@ -24,19 +24,16 @@ from .control.auth import ControlToken
 from .control.guard import ControlGuard
 from .control.injection import FaultMiddleware, Faults
 from .control.openapi import openapi_route, provider_openapi_route
-from .core.clock import Clock, make_clock
+from .core.clock import Clock
 from .core.emulator import Emulator
-from .core.engine import Engine, StateUnavailable
+from .core.engine import StateRefused, StateUnavailable
 from .core.models import AgentSettings, PhoneSettings
 from .core.scenarios import load_book
 from .core.settings import EmulatorSettings
-from .engines.memory import MemoryEngine
+from .engines import open_engine
 from .http.operations import ApiError, error_response
 from .http.responses import JSONResponse
 from .http.routing import ExactFirstRouter
-from .persistence import snapshot
-from .persistence.autosave import AutoSaver
-from .persistence.statefile import StateFileError
 from .providers import REGISTRY
 from .providers.mount import ProviderMount
 from .ui.routes import ui_routes
@@ -44,14 +41,7 @@ from .ui.routes import ui_routes
 log = logging.getLogger("rcs_emulator")
 
 
-def build_emulator(
-    config: Config,
-    clock: Clock | None = None,
-    http_client: httpx.AsyncClient | None = None,
-) -> Emulator:
-    """The emulator over the engine the config names: this process's memory, or Redis."""
-    engine, clock = _engine(config, clock, http_client)
-    book = load_book([Path(d) for d in config.scenario_dirs], config.scenario)
+def _settings(config: Config) -> EmulatorSettings:
     agents = {}
     for entry in config.agents:
         agent = AgentSettings(entry.provider, entry.agent_id, entry.webhook_url,
@@ -63,48 +53,13 @@ def build_emulator(
         else PhoneSettings(phone, None, None)
         for phone, entry in config.phones.items()
     }
-    settings = EmulatorSettings(
+    return EmulatorSettings(
         default_webhook_url=config.webhook_url,
         seed=config.seed,
         webhook_timeout=config.webhook_timeout,
         agents=agents,
         phones=phones,
     )
-    return Emulator(settings, clock, book, engine)
-
-
-def _engine(
-    config: Config, clock: Clock | None, http_client: httpx.AsyncClient | None
-) -> tuple[Engine, Clock]:
-    if config.state == "memory":
-        clock = clock or make_clock(config.clock, config.speed)
-        folder = snapshot.files_dir(Path(config.state_file)) if config.state_file else None
-        engine = MemoryEngine(clock, files_folder=folder, max_messages=config.max_messages,
-                              http_client=http_client,
-                              webhook_concurrency=config.webhook_concurrency,
-                              webhook_per_host=config.webhook_per_host,
-                              webhook_backlog=config.webhook_backlog,
-                              max_webhook_log=config.max_webhook_log)  # fmt: skip
-        return engine, clock
-    # redis-py is imported only for a shared state: start-up stays short
-    from .engines.redis.connect import connect
-    from .engines.redis.join import JoinError
-
-    try:
-        return connect(config, clock, http_client)
-    except JoinError as exc:
-        raise ConfigError(str(exc)) from None
-
-
-def _restore(emulator: Emulator, config: Config) -> AutoSaver | None:
-    if not config.state_file:
-        return None
-    saver = AutoSaver(emulator, Path(config.state_file), config.state_save_interval)
-    try:
-        saver.restore()
-    except StateFileError as exc:
-        raise ConfigError(str(exc)) from None
-    return saver
 
 
 def create_app(
@@ -114,24 +69,35 @@ def create_app(
     http_client: httpx.AsyncClient | None = None,
 ) -> Starlette:
     config = config or Config()
-    emulator = build_emulator(config, clock, http_client)
-    mounts: list[ProviderMount] = [p.build(emulator, config.section(p.name)) for p in REGISTRY]
+    try:
+        engine, clock = open_engine(config, clock, http_client)
+    except StateRefused as exc:
+        raise ConfigError(str(exc)) from None
+    book = load_book([Path(d) for d in config.scenario_dirs], config.scenario)
+    kits = [p.build(config.section(p.name), clock) for p in REGISTRY]
+    faults = Faults(clock, config.seed, engine.sharing.take_fault)
+    try:
+        emulator = Emulator(
+            _settings(config),
+            clock,
+            book,
+            engine,
+            adapters=[k.adapter for k in kits],
+            parts=[faults, *(part for k in kits for part in k.parts)],
+            aliases={name: tenant for k in kits for name, tenant in k.aliases.items()},
+        )
+    except StateRefused as exc:
+        raise ConfigError(str(exc)) from None
+    mounts: list[ProviderMount] = [k.mount(emulator) for k in kits]
     handlers: dict[object, object] = {ApiError: error_response}
-    faults = Faults(emulator.clock, config.seed, emulator.engine.sharing.take_fault)
-    emulator.on_reset.append(faults.clear)
-    emulator.shared["faults"] = (faults.data, faults.load)
     operations = control_operations(emulator, faults)
     provider_routes: list[BaseRoute] = []
     hot: list[BaseRoute] = []
     for m in mounts:
-        emulator.register(m.adapter)  # before any state is restored: deliveries need adapters
-        emulator.on_reset.append(m.reset)
-        emulator.shared[m.name] = (m.carried, m.carry)
         handlers.update(m.exception_handlers)
         operations += m.control
         hot += m.routes[: m.hot_routes]
         provider_routes += m.routes[m.hot_routes :]
-    saver = _restore(emulator, config)
     control: list[BaseRoute] = [op.route() for op in operations]
     control.append(openapi_route("/openapi.json", operations))
     control.append(provider_openapi_route({m.name: m.openapi for m in mounts if m.openapi}))
@@ -158,12 +124,10 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        ticker = saving = None
+        ticker = None
         await emulator.engine.start()
         if emulator.clock.mode != "manual":
             ticker = asyncio.create_task(_tick(emulator))
-        if saver is not None:
-            saving = asyncio.create_task(saver.run())
         try:
             yield
         finally:
@@ -175,8 +139,6 @@ def create_app(
                 pending = await emulator.deliveries.backlog()
                 if pending["pending"] or pending["in_flight"] or pending["retrying"]:
                     log.warning("stopping with webhook deliveries not done: %s", pending)
-            if saver is not None:
-                await saver.stop(saving)
             await emulator.aclose()
 
     middleware = [Middleware(m.middleware) for m in mounts if m.middleware is not None]
@@ -196,9 +158,10 @@ def create_app(
         changed=emulator.notices.touch,
     )
     middleware.insert(0, guard)
-    if not isinstance(emulator.engine, MemoryEngine):  # outermost: a shared state's
-        middleware.insert(0, Middleware(Shared, emulator=emulator,
-                                        unavailable=partial(_unavailable, by_name)))  # fmt: skip
+    # Outermost: a request first takes in what other processes changed (nothing to take for
+    # one process), and a state that cannot answer is said in the caller's own form.
+    shared = Middleware(Shared, emulator=emulator, unavailable=partial(_unavailable, by_name))
+    middleware.insert(0, shared)
     app = Starlette(
         routes=routes,
         exception_handlers=handlers,  # type: ignore[arg-type]
@@ -210,15 +173,14 @@ def create_app(
     app.state.emulator = emulator
     app.state.config = config
     app.state.faults = faults
-    app.state.saver = saver
     return app
 
 
 class Shared:
-    """The outermost layer over a shared state: a request first takes in what other processes
+    """The outermost layer: a request first takes in what other processes sharing the state
     changed (Emulator.refresh), and while the state cannot answer, a provider's caller gets
     that provider's own 503 and the control API a JSON 503; nothing is half-done (each write is
-    one script)."""
+    one unit of work)."""
 
     def __init__(
         self, app: ASGIApp, emulator: Emulator, unavailable: Callable[[Scope, str], Response]

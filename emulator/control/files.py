@@ -13,7 +13,7 @@ from starlette.responses import FileResponse, Response
 
 from ..core.clock import iso
 from ..core.emulator import Emulator
-from ..core.models import StoredFile
+from ..core.records import StoredFile
 from ..http.operations import ApiError, Operation, Page, page
 from ..http.responses import JSONResponse
 

@@ -170,6 +170,17 @@ class Faults:
     def clear(self) -> None:
         self.items = []
 
+    # -- a part of the Emulator's settings (core/parts.py) ----------------------------------
+
+    name = "faults"
+
+    def restore(self) -> None:
+        return None  # (none come from the config)
+
+    def reset(self) -> None:
+        """Every full reset ends every fault."""
+        self.clear()
+
 
 class FaultMiddleware:
     """Applies faults to provider requests; the control API is never faulted."""

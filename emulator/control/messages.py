@@ -12,7 +12,8 @@ from starlette.responses import Response
 from ..core.clock import iso
 from ..core.emulator import Emulator
 from ..core.engine import MessageFilter
-from ..core.models import Message, Status
+from ..core.models import Status
+from ..core.records import Message
 from ..http.operations import ApiError, Operation, Page, page
 from ..http.responses import JSONResponse
 from .params import Phone, ProviderName

@@ -14,7 +14,8 @@ from starlette.responses import Response
 
 from ..core.emulator import Emulator
 from ..core.engine import MessageFilter
-from ..core.models import USER_MESSAGE, EventType, Message, Status
+from ..core.models import USER_MESSAGE, EventType, Status
+from ..core.records import Message
 from ..http.operations import Operation, Query
 from ..http.responses import JSONResponse
 from .params import ProviderName

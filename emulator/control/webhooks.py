@@ -11,12 +11,13 @@ from starlette.responses import Response
 
 from ..core.emulator import Emulator
 from ..core.engine import DeliveryFilter
-from ..delivery.deliveries import Delivery, DeliveryState
+from ..core.records import Delivery, DeliveryState
 from ..http.operations import ApiError, Operation, Page
 from ..http.responses import JSONResponse
 from ..http.validators import is_whole_number
 from .params import Phone, ProviderName
 from .search import QUERY_FIELD, matches, title_of, words_of
+from .views import delivery_view
 
 
 class WebhookQuery(Page):
@@ -39,8 +40,8 @@ def operations(emulator: Emulator) -> list[Operation]:
     def view(delivery: Delivery) -> dict[str, Any]:
         """The record, with the provider's own word for the callback and decoded texts."""
         told = described(delivery)
-        return delivery.to_dict() | {"name": told.get("name") or delivery.event,
-                                     "decoded": told.get("decoded") or {}}  # fmt: skip
+        return delivery_view(delivery) | {"name": told.get("name") or delivery.event,
+                                          "decoded": told.get("decoded") or {}}  # fmt: skip
 
     def said(delivery: Delivery) -> list[str | None]:
         """What a search looks in: the fields the inbox's log shows of a delivery."""

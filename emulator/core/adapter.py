@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from ..delivery.deliveries import RetryPolicy
-from .models import AgentSettings, Event, Message, StoredFile
+from .models import AgentSettings
+from .records import Event, Message, RetryPolicy, StoredFile
 
 
 class ProviderAdapter(Protocol):

@@ -3,7 +3,7 @@ number does (its scenario rule, its RCS capability). A part the Emulator owns.""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import asdict, replace
 from typing import Any
 
@@ -13,20 +13,30 @@ from .settings import EmulatorSettings
 
 
 class Directory:
-    def __init__(self, settings: EmulatorSettings, scenarios: ScenarioBook) -> None:
+    """Its agents and phones are a part (parts.Part) of the service's settings."""
+
+    name = "directory"
+
+    def __init__(
+        self,
+        settings: EmulatorSettings,
+        scenarios: ScenarioBook,
+        aliases: Mapping[str, str] | None = None,
+    ) -> None:
         self.settings = settings
         self.scenarios = scenarios
         # Other names a tenant is known by (an account's token, beside its username).
-        self.aliases: dict[str, str] = {}
+        self.aliases: dict[str, str] = dict(aliases or {})
         self.agents: dict[tuple[str, str | None, str], AgentSettings] = {}
         self.phones: dict[str, PhoneSettings] = {}
-        self.on_restore: list[Callable[[], None]] = []  # providers' own settings, to config
         self.restore()
 
     def data(self) -> dict[str, Any]:
         """The settings as data (what other processes take when they change)."""
-        return {"agents": [asdict(a) for a in self.agents.values()],
-                "phones": [asdict(p) for p in self.phones.values()]}  # fmt: skip
+        return {
+            "agents": [asdict(a) for a in self.agents.values()],
+            "phones": [asdict(p) for p in self.phones.values()],
+        }
 
     def load(self, data: dict[str, Any]) -> None:
         """Settings given as data (another process changed them)."""
@@ -44,8 +54,9 @@ class Directory:
         """Agents and phones back to what the config says (control-API changes undone)."""
         self.agents = {k: replace(v) for k, v in self.settings.agents.items()}
         self.phones = {k: replace(v) for k, v in self.settings.phones.items()}
-        for hook in self.on_restore:
-            hook()
+
+    def reset(self) -> None:
+        return None  # (settings only: nothing of a run)
 
     def agent(self, provider: str, agent_id: str, tenant: str | None = None) -> AgentSettings:
         """The settings to edit: this tenant's own (tenant given) or everyone's."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .models import StoredFile
+from .records import StoredFile
 
 Card = dict[str, Any]
 Media = dict[str, Any]

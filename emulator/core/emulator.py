@@ -15,21 +15,31 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
-from typing import IO, Any, Protocol, runtime_checkable
+from typing import IO, Any
 
-from ..delivery.deliveries import Attempt, Delivery, RetryPolicy
 from .adapter import ProviderAdapter
 from .clock import PINNED, TENANT, Clock, ManualClock
 from .directory import Directory
 from .display import layout
-from .engine import DeliveryFilter, Due, DueKind, Engine, Found, MessageFilter, Unit, Wants
+from .engine import DeliveryFilter, Engine, Found, MessageFilter, Unit, Wants
 from .ids import IdSource
 from .lifecycle import InboundError, Lifecycle
-from .models import AgentSettings, Event, Message, PhoneSettings, StoredFile, TimelineEntry
+from .models import AgentSettings, PhoneSettings
 from .notices import Notices
+from .parts import Part
+from .records import (
+    Attempt,
+    Delivery,
+    Due,
+    Event,
+    Message,
+    RetryPolicy,
+    StoredFile,
+    TimelineEntry,
+)
 from .scenarios import ScenarioBook
 from .settings import EmulatorSettings
 
@@ -40,13 +50,6 @@ log = logging.getLogger("rcs_emulator")
 SLICE = 1000
 
 
-@runtime_checkable
-class PolicyTaker(Protocol):
-    """A delivery queue that reads deliveries back as data: it asks for their retry policy."""
-
-    policy_of: Callable[[str, str, str], RetryPolicy] | None
-
-
 class Emulator:
     def __init__(
         self,
@@ -54,7 +57,13 @@ class Emulator:
         clock: Clock,
         scenarios: ScenarioBook,
         engine: Engine,
+        adapters: Sequence[ProviderAdapter] = (),
+        parts: Sequence[Part] = (),
+        aliases: Mapping[str, str] | None = None,
     ) -> None:
+        """Built whole: the providers' adapters, the parts of its settings beyond agents and
+        phones (faults, providers' own), and the other names tenants are known by. The engine
+        is bound last (one that saves its state restores it then)."""
         self.settings = settings
         self.clock = clock
         self.scenarios = scenarios
@@ -67,46 +76,42 @@ class Emulator:
         self.began = clock.now() if clock.mode == "manual" else 0.0
         self.notices = Notices()
         self.surprises = engine.surprises
-        self.directory = Directory(settings, scenarios)
-        self.providers: dict[str, ProviderAdapter] = {}
+        self.directory = Directory(settings, scenarios, aliases)
+        self.providers: dict[str, ProviderAdapter] = {a.name: a for a in adapters}
+        self.parts: list[Part] = [self.directory, *parts]
         self.lifecycle = Lifecycle(settings, clock, self.ids, self.directory, self.providers,
                                    self.notices)  # fmt: skip
         self.deliveries = engine.deliveries
         self.deliveries.listeners += [self.surprises.webhook_attempt, self._delivery_notice]
-        self.on_reset: list[Callable[[], None]] = []  # providers' own per-run state
-        # What every process serving the state holds alike, as data: name -> (taken, given).
-        # Others join (providers' own settings, the faults) as the app is built.
-        self.shared: dict[str, tuple[Callable[[], Any], Callable[[Any], None]]] = {
-            "directory": (self.directory.data, self.directory.load)}  # fmt: skip
         self.notices.relays.append(engine.sharing.notice)
-        engine.sharing.bind(self.load_settings, clock.restore, self.notices.show)
-        if isinstance(engine.deliveries, PolicyTaker):
-            engine.deliveries.policy_of = self.policy_of
-
-    def register(self, adapter: ProviderAdapter) -> None:
-        self.providers[adapter.name] = adapter
+        engine.bind(self)
 
     def policy_of(self, provider: str, tenant: str, agent_id: str) -> RetryPolicy:
-        """The retry policy of a tenant's agent's callbacks (what an engine that keeps
-        deliveries as data gives them back when it reads them)."""
+        """The retry policy a tenant's agent's callbacks get now."""
         agent = self.directory.agent_for(provider, agent_id, tenant)
         return self.lifecycle.policy(self.providers[provider].retry_policy(agent))
 
     # -- settings every process shares ------------------------------------------------------
 
+    def settings_data(self) -> dict[str, Any]:
+        """The settings every process holds alike, as data: each part's."""
+        return {part.name: data for part in self.parts if (data := part.data()) is not None}
+
     async def save_settings(self) -> None:
         """Settings changed here (agents, phones, providers' own, faults): every process of a
         shared state takes them, and a state file saves them."""
         self.notices.touch()
-        await self.engine.sharing.settings_changed(
-            {name: take() for name, (take, _) in self.shared.items()}
-        )
+        await self.engine.sharing.settings_changed(self.settings_data())
 
     def load_settings(self, data: dict[str, Any]) -> None:
-        """Settings another process changed."""
-        for name, (_, give) in self.shared.items():
-            if name in data:
-                give(data[name])
+        """Settings another process changed (or a saved state holds)."""
+        for part in self.parts:
+            if part.name in data:
+                part.load(data[part.name])
+
+    def show(self, notice: dict[str, Any]) -> None:
+        """A change notice another process made, for this one's viewers."""
+        self.notices.show(notice)
 
     async def refresh(self) -> None:
         """Before a request: take in what another process changed and this one may not have
@@ -380,14 +385,11 @@ class Emulator:
 
     def _apply(self, pin: bool, unit: Unit, when: float, task: Due) -> None:
         token = PINNED.set(when) if pin else None
-        if self.engine.name != "memory":  # a seeded event draws alike whoever runs it
-            self.ids.scope(task.tenant, "due", repr(when - self.began), task.kind.value, task.ref,
-                           task.step.event if task.step else "")  # fmt: skip
+        # A seeded event draws alike whoever runs it, and whatever ran before it.
+        step = task.step.event if task.step else ""
+        since = f"{when - self.began:.6f}"  # (to the microsecond: the same whatever the start)
         try:
-            if task.kind is DueKind.RETRY:
-                assert isinstance(task.ref, int)
-                self.deliveries.retry(task.ref)
-            else:
+            with self.ids.scoped(task.tenant, "due", since, task.kind.value, task.ref, step):
                 self.lifecycle.run(unit, task)
         except Exception:  # one broken event must not stop time
             log.exception("a scheduled event failed")
@@ -431,10 +433,11 @@ class Emulator:
             return
         await self.surprises.forget()
         if not keep_settings:
-            self.directory.restore()
+            for part in self.parts:
+                part.restore()
         await self.engine.reset(None)
-        for hook in self.on_reset:
-            hook()
+        for part in self.parts:
+            part.reset()
         await self.save_settings()
         self.notices.publish("reset")
 

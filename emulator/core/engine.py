@@ -21,13 +21,21 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
 from pathlib import Path
 from typing import IO, Any, Generic, Protocol, TypeVar
 
-from ..delivery.deliveries import Attempt, Callback, Delivery, DeliveryState
-from .models import Event, Message, Status, StoredFile, TimelineEntry
-from .scenario_files import Step
+from .models import Status
+from .records import (
+    Attempt,
+    Delivery,
+    DeliveryState,
+    Due,
+    Event,
+    Message,
+    RetryPolicy,
+    StoredFile,
+    TimelineEntry,
+)
 
 T = TypeVar("T")
 
@@ -37,20 +45,9 @@ class StateUnavailable(Exception):
     hears why in a 503 of its own form, and may try again."""
 
 
-class DueKind(StrEnum):
-    SEND = "send"  # a send scheduled for later: its time came
-    STEP = "step"  # the next step of a recipient's scripted timeline
-    RETRY = "retry"  # a webhook delivery's next attempt
-
-
-@dataclass(frozen=True, slots=True)
-class Due:
-    """Something that happens at an emulator time: what, to which record, of which tenant."""
-
-    kind: DueKind
-    tenant: str
-    ref: str | int  # the message id (SEND, STEP) or the delivery id (RETRY)
-    step: Step | None = None  # STEP: the step to run
+class StateRefused(Exception):
+    """The state cannot be used at all (a saved state that does not load, a shared state that
+    cannot be joined): said in one line, and the process does not start."""
 
 
 @dataclass(slots=True)
@@ -99,7 +96,6 @@ class Wants:
     """What a unit of work will look up, so that an engine can load it before the rule runs."""
 
     messages: list[str] = field(default_factory=list)  # by id
-    latest: list[tuple[str, str, str]] = field(default_factory=list)  # provider, agent, phone
 
 
 class Unit(Protocol):
@@ -110,9 +106,6 @@ class Unit(Protocol):
 
     def message(self, message_id: str) -> Message | None:
         """A message of this tenant that the unit loaded (None: none such, or gone)."""
-
-    def latest_to(self, provider: str, agent_id: str, phone: str) -> Message | None:
-        """The newest message sent (not merely scheduled) to a phone by an agent."""
 
     def alive(self, message: Message) -> bool:
         """Whether the message is still held (not reset or evicted since it was loaded)."""
@@ -132,8 +125,8 @@ class Unit(Protocol):
     def add_file(self, stored: StoredFile) -> None:
         """An uploaded file's record (its bytes are already kept)."""
 
-    def deliver(self, callback: Callback) -> None:
-        """A callback to make once the unit is committed."""
+    def deliver(self, delivery: Delivery) -> None:
+        """A callback to make once the unit is committed (the queue gives it its id)."""
 
 
 class SurpriseLog(Protocol):
@@ -173,10 +166,6 @@ class DeliveryQueue(Protocol):
     async def redeliver(self, delivery_id: int) -> Delivery:
         """A finished delivery sent once more, now (KeyError: unknown; ValueError: under way)."""
 
-    def retry(self, delivery_id: int) -> None:
-        """A delivery's scheduled retry came due (a RETRY due event, where the engine's
-        schedule holds retries)."""
-
     async def drain(self, tenant: str | None = None) -> None:
         """Wait until no attempt (of the tenant's, or of anyone's) is due and unmade."""
 
@@ -186,18 +175,34 @@ class DeliveryQueue(Protocol):
     async def aclose(self) -> None: ...
 
 
+class Host(Protocol):
+    """What an engine may ask of the service whose state it keeps (the Emulator): the settings
+    every process holds alike, as data, and where a change notice from elsewhere goes. An engine
+    that shares its state hands the settings and the clock to other processes; one that saves
+    its state saves them with the records, and gives them back when it restores."""
+
+    @property
+    def providers(self) -> Mapping[str, Any]:
+        """The providers it serves, by name."""
+
+    def settings_data(self) -> dict[str, Any]:
+        """The settings as data, now."""
+
+    def load_settings(self, data: dict[str, Any]) -> None:
+        """Settings given as data (another process changed them, or a saved state holds them)."""
+
+    def show(self, notice: dict[str, Any]) -> None:
+        """A change notice another process made, for this one's live viewers."""
+
+    def policy_of(self, provider: str, tenant: str, agent_id: str) -> RetryPolicy:
+        """The retry policy the agent's callbacks get now (for deliveries saved without theirs,
+        by versions before policies were kept with their deliveries)."""
+
+
 class Sharing(Protocol):
     """What the processes serving one state tell each other: settings and the clock when they
     change, change notices for live viewers, counted faults' hits. An engine of one process
     shares nothing: every call is a no-op."""
-
-    def bind(
-        self,
-        settings: Callable[[dict[str, Any]], None],
-        clock: Callable[[dict[str, Any]], None],
-        notice: Callable[[dict[str, Any]], None],
-    ) -> None:
-        """Where what others changed goes: settings and a clock to load, a notice to show."""
 
     async def refresh(self) -> None:
         """Before a request: take in what another process changed (settings, the clock) and
@@ -238,6 +243,10 @@ class Engine(Protocol):
     @property
     def surprises(self) -> SurpriseLog:
         """What a test did not ask for."""
+
+    def bind(self, host: Host) -> None:
+        """The service it keeps the state of (called once, as the service is built; an engine
+        that saves its state restores it now: StateRefused if it cannot)."""
 
     def describe(self) -> dict[str, Any]:
         """Where the state lives, for the health endpoint."""
@@ -355,7 +364,9 @@ class Engine(Protocol):
         first (then in the order they were scheduled), each applied by `apply(unit, when,
         task)` over one unit that holds the records they name, then committed with their
         removal from the schedule, atomically: an event is applied once, and never lost to a
-        process that stopped halfway. Returns how many ran (0: none was due)."""
+        process that stopped halfway. Returns how many ran (0: none was due). (Retries of
+        deliveries are the queue's own: an engine that schedules them runs them itself, never
+        through `apply`.)"""
 
     # -- forgetting -------------------------------------------------------------------------
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
 import string
+from collections.abc import Iterator
 from contextvars import ContextVar
 
 _ALNUM = string.ascii_letters + string.digits
@@ -43,6 +45,19 @@ class IdSource:
         """The rest of this task draws from the generator of this key (seeded runs only)."""
         if self.seed is not None:
             DRAWS.set(random.Random(":".join(str(k) for k in (self.seed, *key))))
+
+    @contextlib.contextmanager
+    def scoped(self, *key: object) -> Iterator[None]:
+        """Draws inside the block come from the generator of this key (seeded runs only), and
+        after it from whatever they came from before."""
+        if self.seed is None:
+            yield
+            return
+        token = DRAWS.set(random.Random(":".join(str(k) for k in (self.seed, *key))))
+        try:
+            yield
+        finally:
+            DRAWS.reset(token)
 
     def _random(self) -> random.Random:
         return DRAWS.get() or self._rng

@@ -12,24 +12,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 
-from ..delivery.deliveries import Callback, RetryPolicy
 from .adapter import ProviderAdapter
 from .clock import Clock
 from .directory import Directory
-from .engine import Due, DueKind, Unit
+from .engine import Unit
 from .ids import IdSource
-from .models import (
-    EVENT_STATUS,
-    NO_CONTENT,
-    USER_MESSAGE,
-    Channel,
-    Event,
-    EventType,
-    Message,
-    Status,
-    Suggestion,
-)
+from .models import EVENT_STATUS, NO_CONTENT, USER_MESSAGE, Channel, EventType, Status
 from .notices import Notices
+from .records import Delivery, Due, DueKind, Event, Message, RetryPolicy, Suggestion
 from .scenario_files import Step
 from .settings import EmulatorSettings
 
@@ -164,7 +154,7 @@ class Lifecycle:
             return
         policy = self.policy(adapter.retry_policy(agent))
         for payload in adapter.callbacks(message, event):
-            unit.deliver(Callback(message.provider, message.tenant, message.agent_id,
+            unit.deliver(Delivery(message.provider, message.tenant, message.agent_id,
                                   message.phone, message.id, event.type.value, url, payload,
                                   policy, event.time))  # fmt: skip
 

@@ -1,9 +1,10 @@
-"""Provider-neutral records: what was sent, to whom, and what happened to it since."""
+"""The core's vocabulary: where a message stands, what can happen to it, and the settings of
+agents and phones. The records themselves (messages, events, deliveries...) are in records.py."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
@@ -75,75 +76,6 @@ USER_MESSAGE = "user"
 
 
 @dataclass(slots=True)
-class Suggestion:
-    """A chip the user can tap. kind: reply, url, dial, map, calendar, share_location."""
-
-    label: str
-    postback: str
-    kind: str = "reply"
-    target: str | None = None  # url, phone number, place or event, shown in the inbox
-    card: int | None = None  # index of the card it belongs to, None for message-level chips
-
-
-@dataclass(slots=True)
-class Event:
-    type: EventType
-    time: float
-    text: str | None = None
-    postback: str | None = None
-    ref: str | None = None  # id of the user's own message, for replies and typed messages
-
-    @property
-    def inbound(self) -> bool:
-        """From the user's side (everything but the agent's own send)."""
-        return self.type is not EventType.SENT
-
-
-@dataclass(slots=True)
-class Message:
-    """One recipient's copy of a sent message."""
-
-    id: str
-    provider: str
-    tenant: str
-    agent_id: str
-    phone: str
-    channel: Channel
-    kind: str  # text, file, richcard, carousel, sms; USER_MESSAGE for a thread the phone opened
-    text: str
-    created_at: float
-    send_at: float
-    # What the record's own fields (text, suggestions) do not already hold: cards, media, the
-    # client's tag... Shared between the recipients of one request; empty for a plain text.
-    content: Mapping[str, Any]
-    suggestions: tuple[Suggestion, ...] = ()
-    batch: str | None = None  # the request's batch id (a tag); None where a provider has none
-    external_id: str | None = None  # the client's own id for this recipient's message
-    status: Status = Status.QUEUED
-    events: list[Event] = field(default_factory=list)
-    seq: int = 0
-    # The HTTP exchange that created it, as the HTTP layer recorded it (opaque bytes to the
-    # core); one object shared by every recipient of the request.
-    exchange: bytes | None = None
-
-    def has_suggestions(self) -> bool:
-        return bool(self.suggestions)
-
-
-@dataclass(slots=True)
-class StoredFile:
-    id: str
-    tenant: str
-    agent_id: str
-    name: str
-    mime: str
-    size: int
-    uploaded_at: float
-    expires_at: float
-    path: str
-
-
-@dataclass(slots=True)
 class AgentSettings:
     provider: str
     agent_id: str
@@ -158,12 +90,3 @@ class PhoneSettings:
     phone: str
     rcs_capable: bool | None = None  # None: the scenario decides
     scenario: str | None = None
-
-
-@dataclass(slots=True, frozen=True)
-class TimelineEntry:
-    """One event of an agent's conversation, outgoing messages included (made on reading)."""
-
-    time: float
-    message: Message
-    event: Event

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections import deque
 from typing import Any
 
-from ..delivery.deliveries import Attempt, Delivery
 from .clock import Clock, iso
+from .records import Attempt, Delivery
 
 KEPT = 10_000
 

@@ -9,7 +9,7 @@ import logging
 import orjson
 
 from ..core.clock import Clock
-from .deliveries import Attempt, Delivery
+from ..core.records import Attempt, Delivery
 from .transport import DeliveryError, Transport
 
 log = logging.getLogger("rcs_emulator.webhooks")

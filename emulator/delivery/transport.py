@@ -114,3 +114,9 @@ class Transport:
         session, self._session = self._session, None
         if session is not None and not session.closed:
             await session.close()
+
+
+def receiver_of(url: str) -> str:
+    """The receiver a URL names (scheme, host and port), the unit of connection pooling."""
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{rest.split('/', 1)[0]}"

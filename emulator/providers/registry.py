@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 if TYPE_CHECKING:
-    from ..core.emulator import Emulator
-    from .mount import ProviderMount
+    from ..core.clock import Clock
+    from .mount import ProviderKit
 
 # Paths the app itself serves (the control API, the inbox's assets, and exactly "/", the inbox).
 APP_PREFIXES = ("/_emulator", "/ui/")
@@ -31,17 +31,18 @@ class Provider:
     prefixes: tuple[str, ...]
     hosts: tuple[str, ...]  # its real API hosts: routed to the emulator, never reached from tests
     section: type[BaseModel]  # its config section (`<name>:` in the YAML file)
-    # Its routes and core adapter for create_app: a function, or "package.module:function"
-    # imported on first use (config and the plugin read the registry without loading routes).
-    mount: Callable[[Emulator, Any], ProviderMount] | str
+    # Its kit for create_app (its section and the clock -> adapter, parts, routes): a function,
+    # or "package.module:function" imported on first use (config and the plugin read the
+    # registry without loading routes).
+    kit: Callable[[Any, Clock], ProviderKit] | str
 
-    def build(self, emulator: Emulator, section: Any) -> ProviderMount:
-        mount = self.mount
-        if isinstance(mount, str):
-            module, _, name = mount.partition(":")
-            mount = getattr(importlib.import_module(module), name)
-        assert callable(mount)
-        return mount(emulator, section)
+    def build(self, section: Any, clock: Clock) -> ProviderKit:
+        kit = self.kit
+        if isinstance(kit, str):
+            module, _, name = kit.partition(":")
+            kit = getattr(importlib.import_module(module), name)
+        assert callable(kit)
+        return kit(section, clock)
 
 
 class Registry:

@@ -16,12 +16,13 @@ from starlette.routing import Route
 
 from emulator import Config, ConfigError, EmulatorServer
 from emulator.core import display
+from emulator.core.clock import Clock
 from emulator.core.emulator import Emulator
-from emulator.core.models import AgentSettings, Channel, Event, Message, StoredFile
-from emulator.delivery.deliveries import RetryPolicy
+from emulator.core.models import AgentSettings, Channel
+from emulator.core.records import Event, Message, RetryPolicy, StoredFile
 from emulator.fail_closed import Guard, RealProviderCalled
 from emulator.providers import REGISTRY, Provider
-from emulator.providers.mount import ProviderMount
+from emulator.providers.mount import ProviderKit, ProviderMount
 from emulator.testing import WebhookReceiver
 
 
@@ -45,8 +46,11 @@ class EchoAdapter:
         return {"name": f"echo {payload['echo_event']}", "decoded": {}}
 
     def retry_policy(self, agent: AgentSettings) -> RetryPolicy:
-        return RetryPolicy(delays=(), accepts=lambda status, body: status < 300,
-                           description="2xx, once")  # fmt: skip
+        return RetryPolicy(delays=(), description="2xx, once")
+
+
+def kit(section: EchoSection, clock: Clock) -> ProviderKit:
+    return ProviderKit(adapter=EchoAdapter(), mount=lambda emulator: mount(emulator, section))
 
 
 def mount(emulator: Emulator, section: EchoSection) -> ProviderMount:
@@ -63,13 +67,12 @@ def mount(emulator: Emulator, section: EchoSection) -> ProviderMount:
     return ProviderMount(
         name="echo",
         routes=[Route("/echo/v1/send", send, methods=["POST"])],
-        adapter=EchoAdapter(),
         http_error=lambda request, status: JSONResponse({"echo_error": status}, status),
     )
 
 
 ECHO = Provider(name="echo", title="Echo", prefixes=("/echo/",), hosts=("api.echo.example",),
-                section=EchoSection, mount=mount)  # fmt: skip
+                section=EchoSection, kit=kit)  # fmt: skip
 
 
 @pytest.fixture

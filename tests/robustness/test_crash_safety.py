@@ -164,13 +164,14 @@ def test_saves_happen_only_when_something_changed(tmp_path):
     with EmulatorServer(config) as server, httpx.Client(base_url=server.base_url) as c:
         _send(c, 1)
         _wait(lambda: state.exists())
-        _wait(lambda: server.app.state.saver.saved_revision == server.emulator.notices.revision)
-        before = os.stat(state).st_mtime_ns, server.app.state.saver.saves
+        saver = server.emulator.engine.saver
+        _wait(lambda: saver.saved_revision == server.emulator.engine.revision)
+        before = os.stat(state).st_mtime_ns, saver.saves
         deadline = time.monotonic() + 0.5
         while time.monotonic() < deadline:  # ten intervals with nothing new
             c.get("/_emulator/messages")
             time.sleep(0.05)
-        assert (os.stat(state).st_mtime_ns, server.app.state.saver.saves) == before
+        assert (os.stat(state).st_mtime_ns, saver.saves) == before
 
 
 def test_a_save_that_fails_midway_leaves_the_last_good_state(tmp_path):

@@ -42,7 +42,7 @@ def good_state(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         c.close()
     data = json.loads(state.read_text())
     kinds = {e["kind"] for e in data["scheduled"]}
-    assert kinds == {"step", "dispatch", "retry"} and data["deliveries"] and data["files"]
+    assert kinds == {"step", "send", "retry"} and data["deliveries"] and data["files"]
     return data
 
 
@@ -65,10 +65,10 @@ CORRUPTIONS: list[tuple[str, Callable[[dict[str, Any]], Any], str]] = [
     ("section of the wrong shape", lambda d: d.update(files={}), r"files: Input should be a valid (list|array)"),
     ("future version", lambda d: d.update(version=99), r"version: 99 is not a state file version"),
     ("no version", lambda d: d.pop("version"), r"version: None is not a state file version"),
-    ("unknown scheduled kind", lambda d: _first(d, "step").update(kind="explode"), r"scheduled\[\d+\]: .*(does not match|tag)"),
+    ("unknown scheduled kind", lambda d: _first(d, "step").update(kind="explode"), r"scheduled\[\d+\]\.kind: Input should be 'send', 'step' or 'retry'"),
     ("broken scenario step", lambda d: _first(d, "step").update(step={"event": "dance"}), r"scheduled\[\d+\]\.step: .*unknown event 'dance'"),
-    ("dangling message reference", lambda d: _first(d, "step").update(message_id="gone"), r"scheduled\[\d+\]\.message_id: no message 'gone'"),
-    ("dangling delivery reference", lambda d: _first(d, "retry").update(delivery=999), r"scheduled\[\d+\]\.delivery: no delivery 999"),
+    ("dangling message reference", lambda d: _first(d, "step").update(ref="gone"), r"scheduled\[\d+\]\.ref: no message 'gone'"),
+    ("dangling delivery reference", lambda d: _first(d, "retry").update(ref=999), r"scheduled\[\d+\]\.ref: no delivery 999"),
     ("duplicate message id", lambda d: d["messages"].append(copy.deepcopy(_msg(d))), r"messages\[\d+\]\.id: '.+' appears twice"),
     ("duplicate file id", lambda d: d["files"].append(copy.deepcopy(d["files"][0])), r"files\[1\]\.id: .* appears twice"),
     ("absolute file path", lambda d: d["files"][0].update(path="/etc/passwd"), r"files\[0\]\.path: must be a file name inside"),
@@ -138,7 +138,7 @@ def test_the_command_line_exits_2_with_one_clean_line(tmp_path, good_state, corr
 def test_a_refused_file_leaves_nothing_half_loaded(tmp_path, good_state):
     """The last message is broken: nothing of the file is applied, not even the first ones."""
     data = copy.deepcopy(good_state)
-    data["scheduled"].append({"kind": "dispatch", "due": 1.0, "tenant": "t", "message_id": "x"})
+    data["scheduled"].append({"kind": "send", "due": 1.0, "tenant": "t", "ref": "x", "step": None})
     state = tmp_path / "state.json"
     state.write_text(json.dumps(data))
     with pytest.raises(ConfigError, match="no message 'x'"):

@@ -27,10 +27,9 @@ import httpx
 
 from ...core.clock import TENANT, ManualClock
 from ...core.engine import DeliveryFilter, Found
+from ...core.records import Attempt, Delivery, DeliveryState
 from ...delivery.attempts import post
-from ...delivery.deliveries import Attempt, Callback, Delivery, DeliveryState, RetryPolicy
-from ...delivery.dispatcher import receiver_of
-from ...delivery.transport import Transport
+from ...delivery.transport import Transport, receiver_of
 from . import codec
 from .keys import IDS, READY
 from .link import Unreachable
@@ -66,7 +65,6 @@ class RedisDeliveries:
         self.per_host = per_host
         self.max_log = max_log
         self.listeners: list[Callable[[Delivery, Attempt], None]] = []
-        self.policy_of: Callable[[str, str, str], RetryPolicy] | None = None  # the Emulator's
         self.due_hints: dict[str, float] = {}  # tenant: its earliest due event (RedisEngine's)
         self.background: set[asyncio.Task[Any]] = set()
         self._ids: itertools.count[int] | None = None
@@ -93,17 +91,15 @@ class RedisDeliveries:
         self._ids_left -= 1
         return next(self._ids)
 
-    async def ops_for(self, callbacks: list[Callback]) -> list[list[Any]]:
-        """The commit ops that create these callbacks' deliveries (ids given here)."""
+    async def ops_for(self, deliveries: list[Delivery]) -> list[list[Any]]:
+        """The commit ops that create these deliveries (their ids given here)."""
         ops: list[list[Any]] = []
-        for c in callbacks:
-            delivery = Delivery(await self._next_id(), c.provider, c.tenant, c.agent_id, c.phone,
-                                c.message_id, c.event, c.url, c.payload, c.policy,
-                                c.created_at)  # fmt: skip
-            lane = hashlib.blake2b(f"{c.url}\x1f{c.agent_id}\x1f{c.phone}".encode(),
+        for d in deliveries:
+            d.id = await self._next_id()
+            lane = hashlib.blake2b(f"{d.url}\x1f{d.agent_id}\x1f{d.phone}".encode(),
                                    digest_size=8).hexdigest()  # fmt: skip
-            ops.append(["C", str(delivery.id), codec.delivery_record(delivery), lane,
-                        codec.number(c.created_at)])  # fmt: skip
+            ops.append(["C", str(d.id), codec.delivery_record(d), lane,
+                        codec.number(d.created_at)])  # fmt: skip
         return ops
 
     def wake(self, tenant: str) -> None:
@@ -114,10 +110,6 @@ class RedisDeliveries:
             self._start_soon()
 
     # -- making them ------------------------------------------------------------------------
-
-    def _policy(self, provider: str, tenant: str, agent_id: str) -> RetryPolicy:
-        assert self.policy_of is not None, "the Emulator gives the retry policies"
-        return self.policy_of(provider, tenant, agent_id)
 
     def _now_of(self, tenant: str) -> float:
         clock = self.clock
@@ -130,7 +122,7 @@ class RedisDeliveries:
                                     codec.number(self._now_of(tenant)),
                                     str(int(lease * 1000)), str(room), token)  # fmt: skip
         epoch, rest = found[0].decode(), found[1:]
-        return [(codec.delivery_of(codec.pairs(rest[i + 1]), self._policy), epoch, token)
+        return [(codec.delivery_of(codec.pairs(rest[i + 1])), epoch, token)
                 for i in range(0, len(rest), 2)]  # fmt: skip
 
     def _start_attempt(self, delivery: Delivery, epoch: str, token: str) -> None:
@@ -270,7 +262,7 @@ class RedisDeliveries:
             answer = await self.link.run("DELIVERIES", self.engine.keys(each).base, *args)
             total += int(answer[0])
             rest = answer[1:]
-            found += [codec.delivery_of(codec.pairs(rest[i + 1]), self._policy)
+            found += [codec.delivery_of(codec.pairs(rest[i + 1]))
                       for i in range(0, len(rest), 2) if rest[i + 1]]  # fmt: skip
         if plain and limit is not None:
             return Found(found, total)
@@ -301,9 +293,6 @@ class RedisDeliveries:
         delivery.state, delivery.manual = DeliveryState.PENDING, True
         self.wake(delivery.tenant)
         return delivery
-
-    def retry(self, delivery_id: int) -> None:
-        return None  # retries wait among the ready attempts at their time, not on the schedule
 
     async def backlog(self) -> dict[str, int]:
         counts = dict.fromkeys((s.value for s in DeliveryState), 0) | {"dropped_from_log": 0}

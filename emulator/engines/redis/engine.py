@@ -27,8 +27,8 @@ from typing import IO, Any
 import httpx
 
 from ...core.clock import Clock
-from ...core.engine import Due, Found, MessageFilter, Unit, Wants
-from ...core.models import Message, StoredFile, TimelineEntry
+from ...core.engine import Found, Host, MessageFilter, Unit, Wants
+from ...core.records import Due, Message, StoredFile, TimelineEntry
 from . import codec
 from .commits import Commits
 from .deliveries import RedisDeliveries
@@ -107,29 +107,18 @@ class RedisEngine:
     async def begin(self, tenant: str, wants: Wants | None = None) -> RedisUnit:
         await self.register(tenant)
         unit = RedisUnit(tenant)
-        if wants is not None and (wants.messages or wants.latest):
-            await self._load(unit, wants.messages, wants.latest)
+        if wants is not None and wants.messages:
+            await self._load(unit, wants.messages)
         return unit
 
-    async def _load(
-        self, unit: RedisUnit, ids: Sequence[str], latest: Sequence[tuple[str, str, str]]
-    ) -> None:
+    async def _load(self, unit: RedisUnit, ids: Sequence[str]) -> None:
         root = self.keys(unit.tenant).base
-        if ids:
-            epoch, hashes, _ = await self.link.run("FETCH", root, "0", *ids)
-            unit.epoch = epoch.decode()
-            for flat in hashes:
-                if flat:
-                    message = codec.message_of(codec.pairs(flat))
-                    unit.messages[message.id] = message
-        for provider, agent_id, phone in latest:
-            name = self.keys(unit.tenant).conversation(provider, agent_id, phone)
-            epoch, hashes = await self.link.run("LATEST", root, name.removeprefix(root))
-            unit.epoch = epoch.decode()
-            found = codec.message_of(codec.pairs(hashes[0])) if hashes and hashes[0] else None
-            if found is not None:
-                found = unit.messages.setdefault(found.id, found)
-            unit.latest[(provider, agent_id, phone)] = found
+        epoch, hashes, _ = await self.link.run("FETCH", root, "0", *ids)
+        unit.epoch = epoch.decode()
+        for flat in hashes:
+            if flat:
+                message = codec.message_of(codec.pairs(flat))
+                unit.messages[message.id] = message
 
     async def commit(self, unit: Unit) -> None:
         """Apply the unit's writes (nothing, if the tenant was reset since it loaded: what it
@@ -394,11 +383,11 @@ class RedisEngine:
             return 0
         epoch, found = claim[0].decode(), claim[1:]
         unit = RedisUnit(tenant, epoch, self.token)
-        tasks = [(float(found[i + 1]), found[i], codec.due_of(tenant, found[i]))
+        tasks = [(float(found[i + 1]), found[i], codec.due_of(found[i]))
                  for i in range(0, len(found), 2)]  # fmt: skip
         ids = sorted({str(t.ref) for _, _, t in tasks if isinstance(t.ref, str)})
         if ids:
-            await self._load(unit, ids, ())
+            await self._load(unit, ids)
         for when, member, task in tasks:
             apply(unit, when, task)
             unit.remove_due(member)
@@ -424,6 +413,11 @@ class RedisEngine:
         return bytes(found) if found is not None else None
 
     # -- health -----------------------------------------------------------------------------
+
+    def bind(self, host: Host) -> None:
+        """Settings and the clock other processes change go to the host and the clock; their
+        change notices to the host's viewers."""
+        self.sharing.bind(host.load_settings, self.clock.restore, host.show)
 
     def describe(self) -> dict[str, Any]:
         joined = self.link.joined

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from ...core.engine import StateRefused
 from ...version import __version__
 from .keys import META
 
@@ -29,8 +30,9 @@ if TYPE_CHECKING:
 
 # How the keys are laid out: a process that reads them otherwise (another release, or one from
 # before a change of layout) is refused rather than let them diverge. 4: the state is data in
-# Redis (3 and before: a log of requests every process replayed).
-STATE_FORMAT = 5
+# Redis (3 and before: a log of requests every process replayed); 6: records in their one data
+# form (core/records.py), deliveries with their retry policy.
+STATE_FORMAT = 6
 # Settings each process may set its own way: where it listens and what it takes from callers.
 PER_PROCESS = {"host", "port", "workers", "state", "control_token", "allowed_hosts",
                "request_timeout", "state_file", "state_save_interval"}  # fmt: skip
@@ -45,7 +47,7 @@ return redis.call('HMGET', KEYS[1], 'generation', 'epoch', 'config')
 """
 
 
-class JoinError(Exception):
+class JoinError(StateRefused):
     """The shared state cannot be joined (said in one line)."""
 
 

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from ...core.clock import Clock, iso
+from ...core.records import Attempt, Delivery
 from ...core.surprises import KEPT
-from ...delivery.deliveries import Attempt, Delivery
 from .keys import SURPRISES
 from .link import Unreachable
 

@@ -13,16 +13,15 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from ...core.engine import Due
-from ...core.models import STATUS_RANK, Event, Message, Status, StoredFile
-from ...delivery.deliveries import Callback
+from ...core.models import STATUS_RANK, Status
+from ...core.records import Delivery, Due, Event, Message, StoredFile
 from . import codec
 
 Op = list[Any]  # one write as the COMMIT script reads it (scripts.py lists them)
 
 
 class RedisUnit:
-    __slots__ = ("tenant", "epoch", "fence", "messages", "latest", "fresh", "ops", "exchanges",
+    __slots__ = ("tenant", "epoch", "fence", "messages", "fresh", "ops", "exchanges",
                  "callbacks", "files")  # fmt: skip
 
     def __init__(self, tenant: str, epoch: str = "", fence: str = "") -> None:
@@ -30,22 +29,18 @@ class RedisUnit:
         self.epoch = epoch  # the tenant's epoch the loads saw ('' none: a send, which loads none)
         self.fence = fence  # the lease a run of due events holds ('' none)
         self.messages: dict[str, Message] = {}
-        self.latest: dict[tuple[str, str, str], Message | None] = {}
         # Messages made in this unit: written whole at commit, with the events and the status
         # the rules gave them meanwhile (one write each, not one per change).
         self.fresh: dict[str, Message] = {}
         self.ops: list[Op] = []
         self.exchanges: dict[int, str] = {}  # id() of an exchange written: its key
-        self.callbacks: list[Callback] = []  # made once committed (their ids are given then)
+        self.callbacks: list[Delivery] = []  # made once committed (their ids are given then)
         self.files: list[StoredFile] = []
 
     # -- reads ------------------------------------------------------------------------------
 
     def message(self, message_id: str) -> Message | None:
         return self.messages.get(message_id)
-
-    def latest_to(self, provider: str, agent_id: str, phone: str) -> Message | None:
-        return self.latest.get((provider, agent_id, phone))
 
     def alive(self, message: Message) -> bool:
         return self.messages.get(message.id) is message
@@ -78,8 +73,8 @@ class RedisUnit:
     def schedule(self, due: float, task: Due) -> None:
         self.ops.append(["D", codec.number(due), codec.due_record(task)])
 
-    def deliver(self, callback: Callback) -> None:
-        self.callbacks.append(callback)
+    def deliver(self, delivery: Delivery) -> None:
+        self.callbacks.append(delivery)
 
     def add_file(self, stored: StoredFile) -> None:
         self.files.append(stored)

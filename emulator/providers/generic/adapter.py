@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ...core.models import AgentSettings, Event, Message, StoredFile
-from ...delivery.deliveries import RetryPolicy
+from ...core.models import AgentSettings
+from ...core.records import Event, Message, RetryPolicy, StoredFile
 from . import display, payloads
 from .provider import NAME
 
@@ -17,7 +17,6 @@ class GenericAdapter:
     # Not documented: 2xx counts, anything else is retried after 10 s, 1 min, 5 min and 30 min.
     POLICY = RetryPolicy(
         delays=(10.0, 60.0, 300.0, 1800.0),
-        accepts=lambda status, body: 200 <= status < 300,
         description="2xx accepted; retried after 10 s, 1 min, 5 min, 30 min (5 attempts)",
     )
 

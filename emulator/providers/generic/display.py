@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ...core import display
-from ...core.models import Message, StoredFile
+from ...core.records import Message, StoredFile
 
 
 def _card(raw: Mapping[str, Any], files: Mapping[str, StoredFile]) -> display.Card:

@@ -26,7 +26,8 @@ from pydantic import (
 )
 
 from ...core import pydantic_errors
-from ...core.models import NO_CONTENT, Channel, Message, Suggestion
+from ...core.models import NO_CONTENT, Channel
+from ...core.records import Message, Suggestion
 from ...http.validators import (
     is_e164,
     is_whole_number,

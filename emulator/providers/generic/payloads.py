@@ -6,7 +6,8 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from ...core.models import Channel, Event, EventType, Message, Status, TimelineEntry
+from ...core.models import Channel, EventType, Status
+from ...core.records import Event, Message, TimelineEntry
 
 AGENT = "Agent"  # how the message thread names the business side
 

@@ -35,5 +35,5 @@ PROVIDER = Provider(
     prefixes=("/rcs/",),
     hosts=("api.genericmobile.se",),
     section=GenericSection,
-    mount=__package__ + ".routes:mount",
+    kit=__package__ + ".routes:kit",
 )

@@ -10,7 +10,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from ...core.clock import Clock
 from ...core.emulator import Emulator
+from ...core.parts import Part, RunState
 from ...http import uploads
 from ...http.body import BadJson, BodyTooLarge, parse_json, read_limited
 from ...http.exchange import record
@@ -18,7 +20,7 @@ from ...http.headers import header
 from ...http.ratelimit import RateLimiter
 from ...http.responses import JSONResponse
 from ...http.validators import is_e164, is_whole_number, plus_prefixed
-from ..mount import ProviderMount
+from ..mount import ProviderKit, ProviderMount
 from . import parse, payloads
 from .adapter import GenericAdapter
 from .auth import Access
@@ -34,14 +36,13 @@ _JSON_ACCEPT = re.compile(r"(^|[\s,])(\*/\*|application/\*|application/json|[^,;
 
 
 class GenericApi:
-    def __init__(self, emulator: Emulator, section: GenericSection) -> None:
+    def __init__(
+        self, emulator: Emulator, section: GenericSection, limiter: RateLimiter | None
+    ) -> None:
         self.emulator = emulator
         self.access = Access(section)
         self.max_upload = section.max_upload_bytes
-        limit = section.rate_limit
-        self.limiter = (
-            RateLimiter(emulator.clock, limit.requests, limit.per_seconds) if limit else None
-        )
+        self.limiter = limiter  # (its buckets: a part of the Emulator's, reset with it)
 
     # -- the guard every endpoint passes ----------------------------------------------------
 
@@ -161,7 +162,7 @@ class GenericApi:
         agent_id = request.path_params["agent_id"]
         self.access.check_agent(key, agent_id)
         declared = request.headers.get("content-length", "")
-        if is_whole_number(declared) and int(declared) > self.max_upload + 64 * 1024:
+        if is_whole_number(declared) and int(declared) > self.max_upload + MULTIPART_SLACK:
             raise GenericApiError(GenericError.FILE_TOO_LARGE)  # refused before reading a byte
         try:
             part = await uploads.read_file_field(request, "file", self.max_upload)
@@ -197,13 +198,22 @@ class GenericApi:
         return JSONResponse({"statusCode": "OK", "fileId": stored.id})
 
 
-def mount(emulator: Emulator, section: GenericSection) -> ProviderMount:
-    api = GenericApi(emulator, section)
-    errors = Rendering(emulator)
+def kit(section: GenericSection, clock: Clock) -> ProviderKit:
+    limit = section.rate_limit
+    limiter = RateLimiter(clock, limit.requests, limit.per_seconds) if limit else None
+    parts: list[Part] = [RunState("generic_limits", limiter.clear)] if limiter else []
+    return ProviderKit(
+        adapter=GenericAdapter(),
+        mount=lambda emulator: mount(emulator, section, limiter),
+        parts=parts,
+    )
 
-    def reset() -> None:
-        if api.limiter is not None:
-            api.limiter.clear()
+
+def mount(
+    emulator: Emulator, section: GenericSection, limiter: RateLimiter | None
+) -> ProviderMount:
+    api = GenericApi(emulator, section, limiter)
+    errors = Rendering(emulator)
 
     routes: list[Route] = [
         Route("/Message", api.send_message, methods=["POST"]),
@@ -225,12 +235,9 @@ def mount(emulator: Emulator, section: GenericSection) -> ProviderMount:
         routes=full,
         openapi=str(Path(__file__).with_name("openapi.yaml")),
         hot_routes=1,  # POST /Message
-        adapter=GenericAdapter(),
         http_error=errors.http_error,
         exception_handlers={GenericApiError: errors.render},
         middleware=CaseInsensitivePaths,
-        reset=reset,
         fault_response=errors.fault,
         tenant_of=lambda request: tenant_named(request) or "anonymous",
-        max_body=max(MAX_PAYLOAD, section.max_upload_bytes + MULTIPART_SLACK),
     )

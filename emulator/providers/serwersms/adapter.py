@@ -7,8 +7,8 @@ import base64
 from collections.abc import Mapping
 from typing import Any
 
-from ...core.models import AgentSettings, Event, Message, StoredFile
-from ...delivery.deliveries import RetryPolicy
+from ...core.models import AgentSettings
+from ...core.records import Event, Message, RetryPolicy, StoredFile
 from . import display, payloads
 from .provider import NAME
 
@@ -19,7 +19,6 @@ class SerwerSmsAdapter:
     name = NAME
     PLAIN = RetryPolicy(
         delays=(RETRY_EVERY,) * 4,
-        accepts=lambda status, body: 200 <= status < 300,
         description="2xx accepted; every 30 min, 5 attempts",
     )
 
@@ -41,7 +40,7 @@ class SerwerSmsAdapter:
         if policy is None:
             policy = self._tagged[tag] = RetryPolicy(
                 delays=(RETRY_EVERY,) * 4,
-                accepts=lambda status, body: 200 <= status < 300 and tag in body,
+                answer_must_contain=tag,
                 description=f"answer must contain {tag!r}; every 30 min, 5 attempts",
             )
         return policy

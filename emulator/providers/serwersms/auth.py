@@ -44,8 +44,9 @@ def _bots(value: list[str] | Mapping[str, bool] | None) -> Mapping[str, bool] | 
 
 
 class Accounts:
-    def __init__(self, section: SerwerSmsSection, aliases: dict[str, str] | None = None) -> None:
+    def __init__(self, section: SerwerSmsSection) -> None:
         self.strict = section.strict
+        self.aliases: dict[str, str] = {}  # its tokens: other names of its tenants
         self._open: dict[str, Account] = {}
         self.by_token: dict[str, tuple[Account, str]] = {}
         self.by_user: dict[str, tuple[Account, str]] = {}
@@ -60,8 +61,7 @@ class Accounts:
                 bots=_bots(entry.bots),
             )
             if entry.token:
-                if aliases is not None:
-                    aliases[entry.token] = tenant  # the account is found by either name
+                self.aliases[entry.token] = tenant  # the account is found by either name
                 self.by_token[entry.token] = (account, entry.token)
             if entry.username:
                 self.by_user[entry.username] = (account, entry.password or "")

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ...core import display
-from ...core.models import Message, StoredFile
+from ...core.records import Message, StoredFile
 
 
 def _media(raw: Mapping[str, Any]) -> display.Media:

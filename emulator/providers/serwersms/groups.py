@@ -3,13 +3,38 @@ control API at /_emulator/serwersms/groups."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from ...http.operations import Operation, Page, Strict, page
 from ...http.responses import JSONResponse
+
+
+class Groups:
+    """The groups in force: the config's, then as the control API sets them. A part of the
+    Emulator's settings (core/parts.py): every process holds them alike."""
+
+    name = "serwersms"
+
+    def __init__(self, configured: Mapping[str, list[str]]) -> None:
+        self.configured = {k: list(v) for k, v in configured.items()}
+        self.phones: dict[str, list[str]] = {}
+        self.restore()
+
+    def data(self) -> dict[str, list[str]]:
+        return {k: list(v) for k, v in self.phones.items()}
+
+    def load(self, data: dict[str, list[str]] | None) -> None:
+        self.phones.clear()  # (the dict the control API edits stays the same object)
+        self.phones.update({k: list(v) for k, v in (data or {}).items()})
+
+    def restore(self) -> None:
+        self.load(self.configured)
+
+    def reset(self) -> None:
+        return None  # (settings only: nothing of a run)
 
 
 class GroupBody(Strict):

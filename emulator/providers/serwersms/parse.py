@@ -28,8 +28,9 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from ...core import pydantic_errors
-from ...core.models import NO_CONTENT, Channel, Message
-from ...core.models import Suggestion as Chip  # the core's chip (Suggestion here is the request's)
+from ...core.models import NO_CONTENT, Channel
+from ...core.records import Message
+from ...core.records import Suggestion as Chip
 from ...http.validators import is_whole_number, parse_iso8601, url_problem, web_url
 from .errors import SerwerSmsApiError, SerwerSmsError
 from .provider import NAME

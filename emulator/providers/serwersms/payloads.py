@@ -8,7 +8,8 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from ...core.models import Event, EventType, Message, Status
+from ...core.models import EventType, Status
+from ...core.records import Event, Message
 from .parse import WARSAW
 
 # The official clients' vocabulary (in_progress: queued for sending; saved: in the scheduler),

@@ -48,5 +48,5 @@ PROVIDER = Provider(
     prefixes=("/",),
     hosts=("api2.serwersms.pl",),
     section=SerwerSmsSection,
-    mount=__package__ + ".routes:mount",
+    kit=__package__ + ".routes:kit",
 )

@@ -7,7 +7,8 @@ from typing import Any
 
 from ...core.emulator import Emulator
 from ...core.engine import Found, MessageFilter
-from ...core.models import USER_MESSAGE, Message
+from ...core.models import USER_MESSAGE
+from ...core.records import Message
 from ...http.validators import is_whole_number
 from . import payloads
 from .errors import SerwerSmsApiError, SerwerSmsError

@@ -11,18 +11,20 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from ...core.clock import Clock
 from ...core.emulator import Emulator
+from ...core.parts import RunState
 from ...http.body import BadJson, BodyTooLarge, parse_json, read_limited
 from ...http.exchange import record
 from ...http.headers import header
 from ...http.validators import is_whole_number, without_nulls
-from ..mount import ProviderMount
+from ..mount import ProviderKit, ProviderMount
 from . import payloads, reports
 from .adapter import SerwerSmsAdapter
 from .auth import Account, Accounts
 from .errors import TENANT, Rendering, SerwerSmsApiError, SerwerSmsError, tenant_named
 from .formats import respond
-from .groups import group_operations
+from .groups import Groups, group_operations
 from .parse import (
     MAX_NUMBERS,
     ParamError,
@@ -42,23 +44,13 @@ IGNORED = ("system",)  # every official client adds it
 
 
 class SerwerSmsApi:
-    def __init__(self, emulator: Emulator, section: SerwerSmsSection) -> None:
+    def __init__(
+        self, emulator: Emulator, section: SerwerSmsSection, accounts: Accounts, groups: Groups
+    ) -> None:
         self.emulator = emulator
-        self.accounts = Accounts(section, emulator.directory.aliases)
+        self.accounts = accounts
         self.networks = tuple(section.networks)
-        self.config_groups = {k: list(v) for k, v in section.groups.items()}
-        self.groups: dict[str, list[str]] = {}
-        self.restore_groups()
-
-    def restore_groups(self) -> None:
-        """Groups back to the config's (a reset without keep_settings)."""
-        self.carry_groups(self.config_groups)
-
-    def carry_groups(self, groups: dict[str, list[str]] | None) -> None:
-        """Groups as given (what a reset kept, state/carry.py), in the dict the control API
-        edits."""
-        self.groups.clear()
-        self.groups.update({k: list(v) for k, v in (groups or {}).items()})
+        self.groups = groups.phones  # (the Emulator's part: the control API edits it)
 
     async def params(self, request: Request) -> dict[str, Any]:
         try:
@@ -174,10 +166,22 @@ def _action(path: str, endpoint: Callable[[Request], Awaitable[Response]]) -> li
     return [Route(path + ext, endpoint, methods=["GET", "POST"]) for ext in ("", ".json", ".xml")]
 
 
-def mount(emulator: Emulator, section: SerwerSmsSection) -> ProviderMount:
-    api = SerwerSmsApi(emulator, section)
+def kit(section: SerwerSmsSection, clock: Clock) -> ProviderKit:
+    accounts = Accounts(section)
+    groups = Groups(section.groups)
+    return ProviderKit(
+        adapter=SerwerSmsAdapter(),
+        mount=lambda emulator: mount(emulator, section, accounts, groups),
+        parts=[groups, RunState("serwersms_accounts", accounts.forget_open)],
+        aliases=accounts.aliases,
+    )
+
+
+def mount(
+    emulator: Emulator, section: SerwerSmsSection, accounts: Accounts, groups: Groups
+) -> ProviderMount:
+    api = SerwerSmsApi(emulator, section, accounts, groups)
     errors = Rendering(emulator)
-    emulator.directory.on_restore.append(api.restore_groups)
     routes: list[BaseRoute] = [
         *_action("/messages/send_rcs", api.send_rcs),
         *_action("/messages/reports", api.reports),
@@ -187,16 +191,11 @@ def mount(emulator: Emulator, section: SerwerSmsSection) -> ProviderMount:
     return ProviderMount(
         name=NAME,
         routes=routes,
-        adapter=SerwerSmsAdapter(),
         http_error=errors.http_error,
         exception_handlers={SerwerSmsApiError: errors.render},
         fault_response=errors.fault,
         tenant_of=tenant_named,
         openapi=str(Path(__file__).with_name("openapi.yaml")),
         hot_routes=3,  # messages/send_rcs in its three forms
-        control=group_operations(api.groups, emulator.save_settings),
-        max_body=MAX_BODY,
-        reset=api.accounts.forget_open,
-        carried=lambda: {k: list(v) for k, v in api.groups.items()},
-        carry=api.carry_groups,
+        control=group_operations(groups.phones, emulator.save_settings),
     )

@@ -14,20 +14,21 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..core.clock import iso
-from ..engines.memory import MemoryEngine
+from ...core.clock import iso
+from ...core.engine import Host
 from . import restore, snapshot
 from .statefile import StateFileError
 
 if TYPE_CHECKING:
-    from ..core.emulator import Emulator
+    from .engine import MemoryEngine
 
 log = logging.getLogger("rcs_emulator.state")
 
 
 class AutoSaver:
-    def __init__(self, emulator: Emulator, path: Path, interval: float) -> None:
-        self.emulator = emulator
+    def __init__(self, engine: MemoryEngine, host: Host, path: Path, interval: float) -> None:
+        self.engine = engine
+        self.host = host
         self.path = path
         self.interval = interval
         self.saved_revision = -1
@@ -42,13 +43,12 @@ class AutoSaver:
         if not self.path.exists():
             return None
         try:
-            state = restore.read(self.path)
-            counts = restore.load(self.emulator, state, snapshot.files_dir(self.path))
+            state, data = restore.read(self.path, self.host)
+            counts = restore.load(self.engine, self.host, state, data,
+                                  snapshot.files_dir(self.path))  # fmt: skip
         except StateFileError as exc:
             raise StateFileError(f"state file {self.path}: {exc}") from None
-        engine = self.emulator.engine
-        assert isinstance(engine, MemoryEngine)
-        removed = engine.vault.keep_only({f.path for f in state.files})
+        removed = self.engine.vault.keep_only({f.path for f in state.files})
         saved = time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(state.saved_at))
         what = ", ".join(f"{n} {k}" for k, n in counts.items())
         if state.clean:  # a normal start after a normal stop: news, not a warning
@@ -62,8 +62,8 @@ class AutoSaver:
             )  # fmt: skip
         if removed:
             log.warning("removed %d uploaded file(s) that no saved record names", removed)
-        self.saved_revision = self.emulator.notices.revision
-        self._snapshotter = snapshot.Snapshotter(self.emulator)  # every record is new to it
+        self.saved_revision = self.engine.revision
+        self._snapshotter = snapshot.Snapshotter(self.engine, self.host)  # all is new to it
         return {"clean": state.clean, "saved_at": state.saved_at, **counts}
 
     async def run(self) -> None:
@@ -71,16 +71,16 @@ class AutoSaver:
         at the next interval, never fatal and never destructive."""
         while True:
             await asyncio.sleep(self.interval)
-            if self.emulator.notices.revision != self.saved_revision:
+            if self.engine.revision != self.saved_revision:
                 await self.save(clean=False)
 
     async def save(self, clean: bool) -> bool:
         if self._writing is None:
             self._writing = asyncio.Lock()
         async with self._writing:
-            revision = self.emulator.notices.revision
+            revision = self.engine.revision
             if self._snapshotter is None:
-                self._snapshotter = snapshot.Snapshotter(self.emulator)
+                self._snapshotter = snapshot.Snapshotter(self.engine, self.host)
             taken = await self._snapshotter.take(clean)
             counts = taken.counts()
             try:

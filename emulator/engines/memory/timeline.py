@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..core.models import Event, Message, TimelineEntry
+from ...core.records import Event, Message, TimelineEntry
 from .logs import Log
 
 

@@ -13,15 +13,8 @@ from collections.abc import Hashable, Iterable, Iterator, Sequence
 from sys import intern
 from typing import Any, Protocol
 
-from ..core.models import (
-    STATUS_RANK,
-    USER_MESSAGE,
-    Event,
-    Message,
-    Status,
-    StoredFile,
-    TimelineEntry,
-)
+from ...core.models import STATUS_RANK, USER_MESSAGE, Status
+from ...core.records import Event, Message, StoredFile, TimelineEntry
 from .logs import EMPTY, Log, View
 from .timeline import NO_EVENTS, Timeline
 

@@ -10,11 +10,16 @@ import orjson
 import pytest
 
 from emulator import Config, create_app
-from emulator.persistence import snapshot
-from emulator.persistence.statefile import parse
+from emulator.engines.memory import snapshot
+from emulator.engines.memory.statefile import StateFile
+from emulator.engines.memory.statefile import parse as parse_with
 from tests.conftest import GENERIC_AUTH
 
 pytestmark = pytest.mark.anyio
+
+
+def parse(raw: bytes) -> StateFile:
+    return parse_with(raw, lambda provider, tenant, agent: pytest.fail("a v3 file"))[0]
 
 
 def _comparable(raw: bytes) -> dict[str, Any]:
@@ -27,13 +32,15 @@ async def test_incremental_saves_equal_a_full_dump_at_every_step():
     app = create_app(Config(clock="manual", seed=7, max_messages=25,
                             webhook_url="http://127.0.0.1:9/down"))  # fmt: skip
     emulator = app.state.emulator
-    snapshotter = snapshot.Snapshotter(emulator)
+    snapshotter = snapshot.Snapshotter(emulator.engine, emulator)
 
     async def check() -> None:
         taken = await snapshotter.take(False, size=3)  # tiny slices: yielding is exercised
         incremental = b"".join(taken.chunks())
         parse(incremental)  # every save is a valid state file
-        assert _comparable(incremental) == _comparable(snapshot.dump(emulator, False))
+        assert _comparable(incremental) == _comparable(
+            snapshot.dump(emulator.engine, emulator, False)
+        )
 
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://emulator") as c:
@@ -63,10 +70,6 @@ async def test_incremental_saves_equal_a_full_dump_at_every_step():
 
 
 async def test_exchanges_are_saved_once_per_request_and_only_while_a_message_names_them():
-    from emulator import Config, create_app
-    from emulator.persistence import snapshot
-    from emulator.persistence.statefile import parse
-
     app = create_app(Config(clock="manual", max_messages=4))
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://emulator") as client:
@@ -74,7 +77,7 @@ async def test_exchanges_are_saved_once_per_request_and_only_while_a_message_nam
         body = {"agentId": "a", "number": ["+46701234561", "+46701234562"], "messageType": "Text",
                 "text": "two at once"}  # fmt: skip
         await client.post("/Rcs/api/v1/Message", json=body, headers=auth)
-        saver = snapshot.Snapshotter(app.state.emulator)
+        saver = snapshot.Snapshotter(app.state.emulator.engine, app.state.emulator)
         state = parse(b"".join(saver.take_now(clean=False).chunks()))
         assert len(state.exchanges) == 1 and len(state.messages) == 2
         assert {m.exchange for m in state.messages} == {state.exchanges[0].key}
@@ -86,5 +89,5 @@ async def test_exchanges_are_saved_once_per_request_and_only_while_a_message_nam
         state = parse(b"".join((await saver.take(clean=False)).chunks()))
         assert len(state.messages) == 4 and len(state.exchanges) == 4
         assert b"two at once" not in b"".join(e.data for e in state.exchanges)
-        fresh = parse(snapshot.dump(app.state.emulator, clean=False))
+        fresh = parse(snapshot.dump(app.state.emulator.engine, app.state.emulator, clean=False))
         assert sorted(e.data for e in fresh.exchanges) == sorted(e.data for e in state.exchanges)

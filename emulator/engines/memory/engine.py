@@ -4,13 +4,18 @@ delivery by this process alone. What pytest users get: it is kept the fastest.
 
 A tenant's reset drops its Store whole, so one test worker's reset never touches another's state
 and costs nothing in proportion to what others hold. With `max_messages`, the oldest message of
-all is evicted when a new one would exceed it. Its state can be saved to a file and restored
-(emulator/persistence/), which observes its stores and schedule to save only what changed.
+all is evicted when a new one would exceed it. With a state file, its state is saved to it and
+restored from it (autosave.py, snapshot.py, restore.py), saving only what changed since.
+
+Its units act on the live records at once: a rule runs synchronously between `begin` and
+`commit`, so nobody sees a unit half done. A strict engine (`strict_units`, the contract
+suite's) refuses a read of a message the unit was not asked to load, as an engine that loads
+copies cannot answer one.
 """
 
 from __future__ import annotations
 
-import copy
+import asyncio
 import heapq
 import itertools
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -19,69 +24,85 @@ from typing import IO, Any
 
 import httpx
 
-from ..core.clock import Clock
-from ..core.engine import Due, DueKind, Found, MessageFilter, Wants
-from ..core.models import USER_MESSAGE, Event, Message, Status, StoredFile, TimelineEntry
-from ..core.surprises import Surprises
-from ..delivery.deliveries import Callback, Delivery
-from ..delivery.dispatcher import Dispatcher
+from ...core.clock import Clock
+from ...core.engine import Found, Host, MessageFilter, StateRefused, Wants
+from ...core.models import USER_MESSAGE, Status
+from ...core.records import Delivery, Due, DueKind, Event, Message, StoredFile, TimelineEntry
+from ...core.surprises import Surprises
+from .autosave import AutoSaver
+from .dispatcher import Dispatcher
 from .files import FileVault
 from .schedule import Schedule
+from .statefile import StateFileError
 from .store import Store, StoreObserver, by_seq, by_upload
 
 
+class UnitMisuse(AssertionError):
+    """A rule read a message its unit was not asked to load (a strict engine's refusal)."""
+
+
 class MemoryUnit:
-    """A unit of work over one tenant's live Store: reads and writes act at once."""
+    """A unit of work over one tenant's live Store: reads and writes act at once. A strict
+    unit answers only the messages it was asked for, those it made, and those its due events
+    name."""
 
-    __slots__ = ("tenant", "store", "engine")
+    __slots__ = ("tenant", "store", "engine", "named")
 
-    def __init__(self, engine: MemoryEngine, store: Store) -> None:
+    def __init__(self, engine: MemoryEngine, store: Store, named: set[str] | None = None) -> None:
         self.tenant = store.tenant
         self.store = store
         self.engine = engine
+        self.named = named  # None: every message (not strict)
 
     def message(self, message_id: str) -> Message | None:
+        if self.named is not None and message_id not in self.named:
+            raise UnitMisuse(f"message {message_id} was read, but the unit was not asked to "
+                             "load it (Wants)")  # fmt: skip
         return self.store.messages.get(message_id)
-
-    def latest_to(self, provider: str, agent_id: str, phone: str) -> Message | None:
-        return self.store.latest_to(provider, agent_id, phone)
 
     def alive(self, message: Message) -> bool:
         return self.store.holds(message)
 
     def add(self, message: Message) -> None:
         self.engine.add(self.store, message)
+        if self.named is not None:
+            self.named.add(message.id)
 
     def record(self, message: Message, event: Event, status: Status | None = None) -> bool:
+        self.engine.revision += 1
         return self.store.record(message, event, status)
 
     def set_status(self, message: Message, status: Status) -> None:
+        self.engine.revision += 1
         self.store.set_status(message, status)
 
     def schedule(self, due: float, task: Due) -> None:
         self.engine.schedule.at(due, task)
 
-    def deliver(self, callback: Callback) -> None:
-        self.engine.deliveries.submit(callback)
+    def deliver(self, delivery: Delivery) -> None:
+        self.engine.revision += 1
+        self.engine.deliveries.submit(delivery)
 
     def add_file(self, stored: StoredFile) -> None:
+        self.engine.revision += 1
         self.store.add_file(stored)
 
 
 class LocalSharing:
-    """One process shares nothing with anyone (engine.Sharing, every call a no-op)."""
+    """One process shares nothing with anyone (engine.Sharing, every call a no-op but for
+    counting changes, which a state file saves)."""
 
-    def bind(self, settings: Any, clock: Any, notice: Any) -> None:
-        return None
+    def __init__(self, engine: MemoryEngine) -> None:
+        self.engine = engine
 
     async def refresh(self) -> None:
         return None
 
     async def settings_changed(self, data: dict[str, Any]) -> None:
-        return None
+        self.engine.revision += 1
 
     async def clock_changed(self, data: dict[str, Any]) -> None:
-        return None
+        self.engine.revision += 1
 
     def notice(self, notice: dict[str, Any]) -> None:
         return None
@@ -96,23 +117,32 @@ class LocalSharing:
 class MemoryEngine:
     name = "memory"
     poll = 1.0
-    sharing = LocalSharing()
 
     def __init__(
         self,
         clock: Clock,
         *,
-        files_folder: Path | None = None,
+        state_file: Path | None = None,
+        save_interval: float = 5.0,
         max_messages: int | None = None,
         http_client: httpx.AsyncClient | None = None,
         webhook_concurrency: int = 64,
         webhook_per_host: int = 4,
         webhook_backlog: int = 100_000,
         max_webhook_log: int = 100_000,
+        strict_units: bool = False,
     ) -> None:
         self.clock = clock
-        self.vault = FileVault(files_folder)
+        self.state_file = state_file
+        self.save_interval = save_interval
+        self.strict_units = strict_units
+        self.vault = FileVault(Path(f"{state_file}.files") if state_file is not None else None)
         self.surprises = Surprises(clock)
+        self.sharing = LocalSharing(self)
+        self.saver: AutoSaver | None = None
+        self.restored: dict[str, Any] | None = None  # what the state file held, once restored
+        self._saving: asyncio.Task[None] | None = None
+        self.revision = 0  # counts changes: a state file is saved while it moved
         self.max_messages = max_messages
         self.observers: list[StoreObserver] = []  # shared by every Store
         self.schedule = Schedule()
@@ -124,6 +154,7 @@ class MemoryEngine:
             per_host=webhook_per_host,
             backlog=webhook_backlog,
             max_log=max_webhook_log,
+            listeners=[self._delivery_changed],
         )
         self._counter = itertools.count(1)  # orders messages across tenants
         self._stores: dict[str, Store] = {}
@@ -134,6 +165,24 @@ class MemoryEngine:
 
     def _retry_at(self, due: float, delivery: Delivery) -> None:
         self.schedule.at(due, Due(DueKind.RETRY, delivery.tenant, delivery.id))
+
+    def schedule_retry(self, due: float, delivery: Delivery) -> None:
+        """A restored delivery's next attempt, at its time."""
+        self._retry_at(due, delivery)
+
+    def _delivery_changed(self, delivery: Delivery, attempt: Any) -> None:
+        self.revision += 1
+
+    # -- its service, and its saved state ---------------------------------------------------
+
+    def bind(self, host: Host) -> None:
+        if self.state_file is None:
+            return
+        self.saver = AutoSaver(self, host, self.state_file, self.save_interval)
+        try:
+            self.restored = self.saver.restore()
+        except StateFileError as exc:
+            raise StateRefused(str(exc)) from None
 
     # -- units of work ----------------------------------------------------------------------
 
@@ -151,6 +200,8 @@ class MemoryEngine:
         return unit
 
     async def begin(self, tenant: str, wants: Wants | None = None) -> MemoryUnit:
+        if self.strict_units:
+            return MemoryUnit(self, self.store(tenant), set(wants.messages if wants else ()))
         return self.unit(tenant)
 
     async def commit(self, unit: Any) -> None:
@@ -167,6 +218,7 @@ class MemoryEngine:
         else:
             self._latest_created = message.created_at
         store.add(message)
+        self.revision += 1
         self.count += 1
         if self.max_messages is not None:
             while self.count > self.max_messages and self._evict_oldest():
@@ -194,8 +246,8 @@ class MemoryEngine:
         if tenant is not None:
             store = self._stores.get(tenant)
             return store.messages.get(message_id) if store is not None else None
-        return next((s.messages[message_id] for s in self._stores.values()
-                     if message_id in s.messages), None)  # fmt: skip
+        found = (s.messages[message_id] for s in self._stores.values() if message_id in s.messages)
+        return next(found, None)
 
     async def message(self, tenant: str | None, message_id: str) -> Message | None:
         return self.find(tenant, message_id)
@@ -299,9 +351,13 @@ class MemoryEngine:
         return store.files if store is not None else {}
 
     async def counts(self) -> dict[str, Any]:
-        return {"messages": self.count, "tenants": len(self._stores),
-                "scheduled_events": len(self.schedule), "max_messages": self.max_messages,
-                "evicted_messages": self.evicted}  # fmt: skip
+        return {
+            "messages": self.count,
+            "tenants": len(self._stores),
+            "scheduled_events": len(self.schedule),
+            "max_messages": self.max_messages,
+            "evicted_messages": self.evicted,
+        }
 
     def tenants(self) -> list[str]:
         return list(self._stores)
@@ -329,13 +385,21 @@ class MemoryEngine:
         taken = self.schedule.take(tenant, until, limit)
         if taken:
             unit = self.unit(tenant)
+            if self.strict_units:
+                named = {t.ref for _, t in taken if isinstance(t.ref, str)}
+                unit = MemoryUnit(self, self.store(tenant), named)
             for when, task in taken:
-                apply(unit, when, task)
+                if task.kind is DueKind.RETRY:  # the queue's own: its next attempt, queued
+                    assert isinstance(task.ref, int)
+                    self.deliveries.retry(task.ref)
+                else:
+                    apply(unit, when, task)
         return len(taken)
 
     # -- forgetting -------------------------------------------------------------------------
 
     async def reset(self, tenants: Iterable[str] | None) -> None:
+        self.revision += 1
         if tenants is None:
             for store in self._stores.values():
                 store.closed = True
@@ -363,17 +427,6 @@ class MemoryEngine:
             for observer in self.observers:
                 observer.tenant_dropped(tenant)
 
-    def carried(self) -> dict[str, Any]:
-        """What a full reset leaves: the sequences that order messages and due events, and
-        the next delivery id."""
-        return {"next_seq": next(copy.copy(self._counter)), "schedule": self.schedule.carried(),
-                "deliveries": self.deliveries.carried()}  # fmt: skip
-
-    def carry(self, data: dict[str, Any]) -> None:
-        self._counter = itertools.count(data["next_seq"])
-        self.schedule.carry(data["schedule"])
-        self.deliveries.carry(data["deliveries"])
-
     async def keep_file(self, tenant: str, file_id: str, source: IO[bytes]) -> str:
         return self.vault.save(file_id, source)
 
@@ -391,8 +444,15 @@ class MemoryEngine:
         return None
 
     async def start(self) -> None:
-        return None
+        """A served process saves its state every interval (with a state file)."""
+        if self.saver is not None and self._saving is None:
+            self._saving = asyncio.get_running_loop().create_task(self.saver.run())
 
     async def aclose(self) -> None:
+        """Stop: the state saved once more, marked clean (with a state file); running attempts
+        are cancelled (they were saved as owed, and are made again after a restart)."""
+        if self.saver is not None:
+            await self.saver.stop(self._saving)
+            self._saving = None
         await self.deliveries.aclose()
         self.vault.close()

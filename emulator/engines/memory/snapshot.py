@@ -3,8 +3,9 @@
 then restored on start. Uploaded bytes live beside it, in `<state_file>.files/`, under names the
 emulator makes; the file records name them, never a path.
 
-What is saved: messages with their events, file records, agent and phone settings, webhook
-deliveries not yet done, and everything scheduled (sends, scenario steps, retries) as data."""
+What is saved: messages with their events, file records, the settings every process holds alike
+(agents, phones, providers' own, faults), webhook deliveries not yet done, and everything
+scheduled (sends, scenario steps, retries) as data: each record in its data form (records.py)."""
 
 from __future__ import annotations
 
@@ -14,23 +15,24 @@ import gc
 import os
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from ..core.clock import ManualClock
-from ..core.emulator import SLICE, Emulator
-from ..core.engine import Due, DueKind
-from ..core.models import Message
-from ..core.scenarios import Step
-from ..delivery.deliveries import Delivery
-from ..engines.memory import MemoryEngine
-from ..engines.store import by_seq
+from ...core.clock import ManualClock
+from ...core.engine import Host
+from ...core.records import DELIVERY, DUE, FILE, MESSAGE, Due, Message
 from .changes import ChangeTracker
 from .exchanges import ExchangeRefs, key_of
-from .statefile import UNFINISHED, VERSION
+from .statefile import VERSION
+from .store import by_seq
+
+if TYPE_CHECKING:
+    from .engine import MemoryEngine
+
+SLICE = 1000  # records serialised per turn of the event loop
 
 
 def files_dir(state_file: Path) -> Path:
@@ -38,23 +40,9 @@ def files_dir(state_file: Path) -> Path:
 
 
 def _message(m: Message) -> dict[str, Any]:
-    return {
-        "id": m.id, "provider": m.provider, "tenant": m.tenant, "agent_id": m.agent_id,
-        "phone": m.phone, "channel": m.channel, "kind": m.kind, "text": m.text,
-        "created_at": m.created_at, "send_at": m.send_at, "content": m.content,
-        "suggestions": m.suggestions, "batch": m.batch, "external_id": m.external_id,
-        "status": m.status, "events": m.events,
-        "exchange": key_of(m.exchange) if m.exchange is not None else None,
-    }  # fmt: skip
-
-
-def _delivery(d: Delivery) -> dict[str, Any]:
-    return {
-        "id": d.id, "provider": d.provider, "tenant": d.tenant, "agent_id": d.agent_id,
-        "phone": d.phone, "message_id": d.message_id, "event": d.event, "url": d.url,
-        "payload": d.payload, "created_at": d.created_at, "state": d.state,
-        "attempts": d.attempts,
-    }  # fmt: skip
+    data = MESSAGE.dump(m)
+    data["exchange"] = key_of(m.exchange) if m.exchange is not None else None
+    return data
 
 
 def _default(value: Any) -> Any:
@@ -72,10 +60,8 @@ class Snapshotter:
     finishes at one moment with whatever changed meanwhile: the result is the state at that
     moment, and no slice holds the loop for more than a few milliseconds."""
 
-    def __init__(self, emulator: Emulator, track: bool = True) -> None:
-        self.emulator = emulator
-        engine = emulator.engine
-        assert isinstance(engine, MemoryEngine), "a state file saves the memory engine's state"
+    def __init__(self, engine: MemoryEngine, host: Host, track: bool = True) -> None:
+        self.host = host
         self.engine = engine
         # Everything held counts as changed at first (in the order added); with `track`, the
         # tracker then observes every later change, else this is a one-off full dump.
@@ -91,7 +77,6 @@ class Snapshotter:
         self.deliveries: dict[int, tuple[int, str, bytes]] = {}  # id: (attempts, state, json)
         # Exchanges are shared by the messages of one request: saved once, while one is held.
         self.exchanges = ExchangeRefs()
-        self._steps: dict[int, tuple[Step, dict[str, Any]]] = {}  # steps are shared objects
 
     async def take(self, clean: bool, size: int = SLICE) -> Taken:
         pending, self.changes.messages = self.changes.messages, {}
@@ -128,10 +113,9 @@ class Snapshotter:
 
     def _head(self, clean: bool) -> bytes:
         """The small sections, as a JSON object without its closing brace."""
-        emulator = self.emulator
-        files = [asdict(f) | {"path": Path(f.path).name}
+        files = [FILE.dump(f) | {"path": Path(f.path).name}
                  for store in self.engine.stores() for f in store.files.values()]  # fmt: skip
-        clock = emulator.clock
+        clock = self.engine.clock
         manual = clock if isinstance(clock, ManualClock) else None
         head = {
             "version": VERSION,
@@ -140,10 +124,9 @@ class Snapshotter:
             "saved_at": time.time(),
             "clean": clean,
             "files": files,
-            "agents": [asdict(a) for a in emulator.directory.agents.values()],
-            "phones": [asdict(p) for p in emulator.directory.phones.values()],
+            "settings": self.host.settings_data(),
         }
-        return orjson.dumps(head)[:-1]
+        return orjson.dumps(head, default=_default)[:-1]
 
     def _resets(self) -> None:
         changes, schedule = self.changes, self.schedule
@@ -178,33 +161,18 @@ class Snapshotter:
                 ref = task.ref  # a retry's delivery
             else:
                 ref = (task.tenant, task.ref)
-            self.scheduled[seq] = (ref, orjson.dumps(self._entry(due, task)))
-
-    def _entry(self, due: float, task: Due) -> dict[str, Any]:
-        """A due event in the file's words."""
-        if task.kind is DueKind.RETRY:
-            return {"kind": "retry", "due": due, "delivery": task.ref}
-        if task.kind is DueKind.SEND:
-            return {"kind": "dispatch", "due": due, "tenant": task.tenant, "message_id": task.ref}
-        step = task.step
-        assert step is not None
-        known = self._steps.get(id(step))
-        if known is None or known[0] is not step:
-            dumped = step.model_dump(by_alias=True, exclude_defaults=True)
-            known = self._steps[id(step)] = (step, dumped)
-        return {"kind": "step", "due": due, "tenant": task.tenant, "message_id": task.ref,
-                "step": known[1]}  # fmt: skip
+            self.scheduled[seq] = (ref, orjson.dumps(DUE.dump(task) | {"due": due}))
 
     def _deliveries(self) -> list[tuple[int, bytes]]:
         owed: list[tuple[int, bytes]] = []
         cached = self.deliveries
         fresh: dict[int, tuple[int, str, bytes]] = {}
         for d in self.engine.deliveries.deliveries.values():
-            if d.state not in UNFINISHED:
+            if d.state.finished:
                 continue
             known = cached.get(d.id)
             if known is None or known[0] != len(d.attempts) or known[1] != d.state:
-                known = (len(d.attempts), d.state, orjson.dumps(_delivery(d), default=_default))
+                known = (len(d.attempts), d.state, orjson.dumps(DELIVERY.dump(d), default=_default))
             fresh[d.id] = known
             owed.append((d.id, known[2]))
         self.deliveries = fresh
@@ -255,9 +223,9 @@ def _joined(blobs: Iterable[bytes], batch: int = 4096) -> Iterator[bytes]:
         yield (b"" if first else b",") + b",".join(pending)
 
 
-def dump(emulator: Emulator, clean: bool) -> bytes:
+def dump(engine: MemoryEngine, host: Host, clean: bool) -> bytes:
     """The whole state as one JSON document (a fresh Snapshotter serialises everything)."""
-    return b"".join(Snapshotter(emulator, track=False).take_now(clean).chunks())
+    return b"".join(Snapshotter(engine, host, track=False).take_now(clean).chunks())
 
 
 def write_atomic(path: Path, data: bytes | Iterable[bytes]) -> None:

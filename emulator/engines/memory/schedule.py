@@ -3,13 +3,12 @@ on a manual clock), taken in time order, then in the order they were scheduled."
 
 from __future__ import annotations
 
-import copy
 import heapq
 import itertools
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Protocol
 
-from ..core.engine import Due
+from ...core.records import Due
 
 Entry = tuple[float, int, Due]  # due time, sequence (orders equal times, never ties), what
 
@@ -30,13 +29,6 @@ class Schedule:
         self._seq = itertools.count()
         self.observers: list[ScheduleObserver] = []
         self.on_schedule: Callable[[float], None] | None = None  # wakes a real-time ticker
-
-    def carried(self) -> dict[str, Any]:
-        """What clear() leaves: the sequence that orders equal due times."""
-        return {"next_seq": next(copy.copy(self._seq))}
-
-    def carry(self, data: dict[str, Any]) -> None:
-        self._seq = itertools.count(data["next_seq"])
 
     def at(self, due: float, task: Due) -> None:
         entry = (due, next(self._seq), task)

@@ -3,8 +3,8 @@ that a periodic save rewrites only what changed (no write path asks whether anyo
 
 from __future__ import annotations
 
-from ..core.models import Message
-from ..engines.schedule import Entry
+from ...core.records import Message
+from .schedule import Entry
 
 
 class ChangeTracker:

@@ -7,29 +7,27 @@ Callbacks for one recipient (receiver URL, tenant, agent, phone) go out in event
 clock: a delivery waits in its recipient's lane until the one before it has had its first
 attempt (whatever its outcome; retries do not hold the lane).
 
-This is the memory engine's delivery queue: this process makes every attempt. (An engine whose
-state is shared by processes keeps its deliveries in its store and claims each attempt there:
-emulator/engines/redis/deliveries.py.)
+This is the memory engine's delivery queue (core/engine.py's DeliveryQueue): this process makes
+every attempt, and its retries wait on the engine's schedule (an advance of a manual clock runs
+them at their time, among the other due events).
 """
 
 from __future__ import annotations
 
 import asyncio
-import copy
 import itertools
 import logging
 from collections import deque
 from collections.abc import Callable, Iterable
 from functools import partial
-from typing import Any
 
 import httpx
 
-from ..core.clock import TENANT, Clock, iso
-from ..core.engine import DeliveryFilter, Found
-from .attempts import post
-from .deliveries import Attempt, Callback, Delivery, DeliveryState
-from .transport import Transport
+from ...core.clock import TENANT, Clock, iso
+from ...core.engine import DeliveryFilter, Found
+from ...core.records import Attempt, Delivery, DeliveryState
+from ...delivery.attempts import post
+from ...delivery.transport import Transport, receiver_of
 
 log = logging.getLogger("rcs_emulator.webhooks")
 
@@ -66,13 +64,6 @@ class Dispatcher:
         self._ids = itertools.count(1)
         self.clear()
 
-    def carried(self) -> dict[str, Any]:
-        """What a full reset leaves: clear() keeps counting delivery ids."""
-        return {"next_id": next(copy.copy(self._ids))}
-
-    def carry(self, data: dict[str, Any]) -> None:
-        self._ids = itertools.count(data["next_id"])
-
     def clear(self) -> None:
         self.deliveries: dict[int, Delivery] = {}
         self.waiting = 0
@@ -85,11 +76,10 @@ class Dispatcher:
 
     # -- intake -----------------------------------------------------------------------------
 
-    def submit(self, callback: Callback) -> Delivery:
-        c = callback
-        delivery = Delivery(next(self._ids), c.provider, c.tenant, c.agent_id, c.phone,
-                            c.message_id, c.event, c.url, c.payload, c.policy, c.created_at,
-                            due_at=c.created_at)  # fmt: skip
+    def submit(self, delivery: Delivery) -> Delivery:
+        """A delivery a rule asked for: numbered, logged and queued in its recipient's lane."""
+        delivery.id = next(self._ids)
+        delivery.due_at = delivery.created_at
         self.deliveries[delivery.id] = delivery
         self._trim_log()
         lane = delivery.lane
@@ -169,15 +159,6 @@ class Dispatcher:
         queue.append(delivery)
         if self._active.get(host, 0) < self.per_host:  # else a worker of it will take it
             self._pump()
-
-    def withdraw(self, delivery: Delivery) -> None:
-        """Take a pending delivery out of its receiver's queue (its attempt was made elsewhere)."""
-        if delivery.state is not PENDING:
-            return
-        queue = self._waiting.get(receiver_of(delivery.url))
-        if queue is not None and delivery in queue:
-            queue.remove(delivery)
-            self.waiting -= 1
 
     # -- workers ----------------------------------------------------------------------------
 
@@ -326,9 +307,3 @@ class Dispatcher:
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.transport.aclose()
-
-
-def receiver_of(url: str) -> str:
-    """The receiver a URL names (scheme, host and port), the unit of connection pooling."""
-    scheme, _, rest = url.partition("://")
-    return f"{scheme}://{rest.split('/', 1)[0]}"
