@@ -14,7 +14,29 @@ is a unit of work of its own (`run_due`). Reads are
 async (an external store answers over the network) and answer pages (`Found`) rather than live
 views, so paging a million messages costs what the page costs.
 
-Both engines (emulator/engines/) pass one contract suite (tests/engines/).
+Both engines (emulator/engines/) pass one contract suite (tests/engines/test_contract.py), which
+is where these semantics are defined; what it says, every engine does:
+
+- A unit reads only what it named (`Wants`) or made: a read of anything else is a UnitMisuse.
+- A unit whose tenant was reset after it began writes nothing.
+- Due events run once each, earliest first, equal times in the order they were scheduled, even
+  with two processes running one tenant's events at once.
+- Every tenant's messages (a `None` tenant) come oldest first: by creation time, then by the
+  engine's sequence; `max_messages` bounds the whole state (not each tenant), evicting the
+  oldest message of any tenant first.
+- A delivery's callbacks to one recipient go out in event order; a refused one is retried once
+  its tenant's time passes the retry's (run_due, then drain, make it on every engine).
+
+Where engines differ, by design:
+- The memory engine's units act on the live records at once and its commit does nothing; the
+  rules run synchronously between `begin` and `commit`, so no one sees a unit half done. An
+  engine over an external store loads copies and applies deltas at commit. So a unit that
+  raises midway leaves what it did on the memory engine, and nothing on the others.
+- The memory engine moves a message's creation time forward to the latest one stored (a few
+  milliseconds at most, on a running clock under concurrent sends): its time-range reads bisect.
+- An upload's bytes come back as a file (memory) or as bytes (an external store).
+- The memory engine checks `Wants` only when strict (`strict_units`, as in the contract suite):
+  the check would cost its hot path, and the other engines check it always.
 """
 
 from __future__ import annotations
@@ -24,6 +46,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Generic, Protocol, TypeVar
 
+from .clock import Clock
 from .models import Status
 from .records import (
     Attempt,
@@ -43,6 +66,12 @@ T = TypeVar("T")
 class StateUnavailable(Exception):
     """The state cannot answer now (an engine's store is unreachable, or full); the caller
     hears why in a 503 of its own form, and may try again."""
+
+
+class UnitMisuse(AssertionError):
+    """A rule read a message its unit was not asked to load (`Wants`): an engine that loads
+    copies could not answer it, so every engine refuses it (the memory engine when strict, as in
+    the contract suite: checking costs its hot path)."""
 
 
 class StateRefused(Exception):
@@ -105,7 +134,8 @@ class Unit(Protocol):
     tenant: str
 
     def message(self, message_id: str) -> Message | None:
-        """A message of this tenant that the unit loaded (None: none such, or gone)."""
+        """A message of this tenant that the unit was asked to load, or made (None: none such,
+        or gone). UnitMisuse: one it was not asked for."""
 
     def alive(self, message: Message) -> bool:
         """Whether the message is still held (not reset or evicted since it was loaded)."""
@@ -230,6 +260,7 @@ class Engine(Protocol):
     """Where the state lives. See the module's docstring."""
 
     name: str
+    clock: Clock  # the emulator's time it keeps (a shared state's: read alike by its processes)
     poll: float  # seconds a running clock's ticker sleeps at most (others' work comes unasked)
 
     @property

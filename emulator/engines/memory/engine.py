@@ -25,7 +25,7 @@ from typing import IO, Any
 import httpx
 
 from ...core.clock import Clock
-from ...core.engine import Found, Host, MessageFilter, StateRefused, Wants
+from ...core.engine import Found, Host, MessageFilter, StateRefused, UnitMisuse, Wants
 from ...core.models import USER_MESSAGE, Status
 from ...core.records import Delivery, Due, DueKind, Event, Message, StoredFile, TimelineEntry
 from ...core.surprises import Surprises
@@ -35,10 +35,6 @@ from .files import FileVault
 from .schedule import Schedule
 from .statefile import StateFileError
 from .store import Store, StoreObserver, by_seq, by_upload
-
-
-class UnitMisuse(AssertionError):
-    """A rule read a message its unit was not asked to load (a strict engine's refusal)."""
 
 
 class MemoryUnit:
@@ -64,6 +60,8 @@ class MemoryUnit:
         return self.store.holds(message)
 
     def add(self, message: Message) -> None:
+        if self.store.closed:
+            return  # its tenant was reset since the unit began: what it writes is moot
         self.engine.add(self.store, message)
         if self.named is not None:
             self.named.add(message.id)
@@ -77,15 +75,18 @@ class MemoryUnit:
         self.store.set_status(message, status)
 
     def schedule(self, due: float, task: Due) -> None:
-        self.engine.schedule.at(due, task)
+        if not self.store.closed:
+            self.engine.schedule.at(due, task)
 
     def deliver(self, delivery: Delivery) -> None:
-        self.engine.revision += 1
-        self.engine.deliveries.submit(delivery)
+        if not self.store.closed:
+            self.engine.revision += 1
+            self.engine.deliveries.submit(delivery)
 
     def add_file(self, stored: StoredFile) -> None:
-        self.engine.revision += 1
-        self.store.add_file(stored)
+        if not self.store.closed:
+            self.engine.revision += 1
+            self.store.add_file(stored)
 
 
 class LocalSharing:

@@ -115,6 +115,7 @@ class RedisEngine:
         root = self.keys(unit.tenant).base
         epoch, hashes, _ = await self.link.run("FETCH", root, "0", *ids)
         unit.epoch = epoch.decode()
+        unit.named.update(ids)
         for flat in hashes:
             if flat:
                 message = codec.message_of(codec.pairs(flat))

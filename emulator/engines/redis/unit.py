@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from ...core.engine import UnitMisuse
 from ...core.models import STATUS_RANK, Status
 from ...core.records import Delivery, Due, Event, Message, StoredFile
 from . import codec
@@ -21,7 +22,7 @@ Op = list[Any]  # one write as the COMMIT script reads it (scripts.py lists them
 
 
 class RedisUnit:
-    __slots__ = ("tenant", "epoch", "fence", "messages", "fresh", "ops", "exchanges",
+    __slots__ = ("tenant", "epoch", "fence", "messages", "named", "fresh", "ops", "exchanges",
                  "callbacks", "files")  # fmt: skip
 
     def __init__(self, tenant: str, epoch: str = "", fence: str = "") -> None:
@@ -29,6 +30,7 @@ class RedisUnit:
         self.epoch = epoch  # the tenant's epoch the loads saw ('' none: a send, which loads none)
         self.fence = fence  # the lease a run of due events holds ('' none)
         self.messages: dict[str, Message] = {}
+        self.named: set[str] = set()  # the messages it was asked to load (found or not)
         # Messages made in this unit: written whole at commit, with the events and the status
         # the rules gave them meanwhile (one write each, not one per change).
         self.fresh: dict[str, Message] = {}
@@ -40,6 +42,9 @@ class RedisUnit:
     # -- reads ------------------------------------------------------------------------------
 
     def message(self, message_id: str) -> Message | None:
+        if message_id not in self.named:
+            raise UnitMisuse(f"message {message_id} was read, but the unit was not asked to "
+                             "load it (Wants)")  # fmt: skip
         return self.messages.get(message_id)
 
     def alive(self, message: Message) -> bool:
@@ -49,6 +54,7 @@ class RedisUnit:
 
     def add(self, message: Message) -> None:
         self.messages[message.id] = message
+        self.named.add(message.id)
         self.fresh[message.id] = message
         if message.exchange is not None and id(message.exchange) not in self.exchanges:
             self.exchanges[id(message.exchange)] = message.id
