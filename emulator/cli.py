@@ -22,6 +22,7 @@ from . import ctl
 from .config import Config, ConfigError
 from .conversations import command as conversations
 from .core.scenarios import ScenarioError, builtin_dir, load_book, load_scenario
+from .verify import command as verify
 from .version import __version__
 
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
@@ -103,6 +104,7 @@ def _parser() -> argparse.ArgumentParser:
 
     ctl.add_parser(commands)
     conversations.register(commands)
+    verify.register(commands)
     return parser
 
 
@@ -118,11 +120,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return ctl.run(args)
         if args.command == "conversations":
             return conversations.main(args)
+        if args.command == "verify":
+            return verify.main(args)
         if args.verb == "list":
             return _list(args)
         return _validate(args.files)
     except (ConfigError, ScenarioError, UsageError, ctl.CtlError) as exc:
-        print(f"rcs-emulator: {exc}", file=sys.stderr)
+        said = verify.masked_arguments(str(exc)) if isinstance(exc, UsageError) else str(exc)
+        print(f"rcs-emulator: {said}", file=sys.stderr)
         return exc.exit_code if isinstance(exc, ctl.CtlError) else 2
 
 

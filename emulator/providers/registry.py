@@ -15,6 +15,7 @@ from pydantic import BaseModel
 if TYPE_CHECKING:
     from ..core.emulator import Emulator
     from .mount import ProviderMount
+    from .upstream import Upstream
 
 # Paths the app itself serves (the control API, the inbox's assets, and exactly "/", the inbox).
 APP_PREFIXES = ("/_emulator", "/ui/")
@@ -34,6 +35,9 @@ class Provider:
     # Its routes and core adapter for create_app: a function, or "package.module:function"
     # imported on first use (config and the plugin read the registry without loading routes).
     mount: Callable[[Emulator, Any], ProviderMount] | str
+    # What verify, record and replay know of its real service (providers/upstream.py): an
+    # object, or "package.module:NAME" imported on first use; None: it has none to check.
+    upstream: Upstream | str | None = None
 
     def build(self, emulator: Emulator, section: Any) -> ProviderMount:
         mount = self.mount
@@ -42,6 +46,14 @@ class Provider:
             mount = getattr(importlib.import_module(module), name)
         assert callable(mount)
         return mount(emulator, section)
+
+    def real_service(self) -> Upstream | None:
+        """Its upstream knowledge, imported when first asked for."""
+        upstream = self.upstream
+        if isinstance(upstream, str):
+            module, _, name = upstream.partition(":")
+            upstream = getattr(importlib.import_module(module), name)
+        return upstream
 
 
 class Registry:

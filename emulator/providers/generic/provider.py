@@ -36,4 +36,5 @@ PROVIDER = Provider(
     hosts=("api.genericmobile.se",),
     section=GenericSection,
     mount=__package__ + ".routes:mount",
+    upstream=__package__ + ".upstream:UPSTREAM",
 )

@@ -49,4 +49,5 @@ PROVIDER = Provider(
     hosts=("api2.serwersms.pl",),
     section=SerwerSmsSection,
     mount=__package__ + ".routes:mount",
+    upstream=__package__ + ".upstream:UPSTREAM",
 )
