@@ -18,6 +18,8 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .cassette.format import CassetteError
+from .cassette.replay import Replay, ReplayMiddleware
 from .config import Config, ConfigError
 from .control import control_operations
 from .control.auth import ControlToken
@@ -132,6 +134,7 @@ def create_app(
         hot += m.routes[: m.hot_routes]
         provider_routes += m.routes[m.hot_routes :]
     saver = _restore(emulator, config)
+    replay = _replay(config, emulator, {m.name: m for m in mounts})
     control: list[BaseRoute] = [op.route() for op in operations]
     control.append(openapi_route("/openapi.json", operations))
     control.append(provider_openapi_route({m.name: m.openapi for m in mounts if m.openapi}))
@@ -164,9 +167,13 @@ def create_app(
             ticker = asyncio.create_task(_tick(emulator))
         if saver is not None:
             saving = asyncio.create_task(saver.run())
+        if replay is not None:
+            replay.start()
         try:
             yield
         finally:
+            if replay is not None:
+                await replay.stop()
             if ticker is not None:
                 ticker.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -181,6 +188,8 @@ def create_app(
 
     middleware = [Middleware(m.middleware) for m in mounts if m.middleware is not None]
     middleware.append(Middleware(FaultMiddleware, faults=faults, mounts=by_name))
+    if replay is not None:  # innermost: faults apply to replayed answers too
+        middleware.append(Middleware(ReplayMiddleware, replay=replay))
 
     def refused(scope: Scope, status: int, answer: dict[str, str]) -> None:
         query = scope.get("query_string", b"").decode("latin-1")
@@ -212,6 +221,19 @@ def create_app(
     app.state.faults = faults
     app.state.saver = saver
     return app
+
+
+def _replay(config: Config, emulator: Emulator, mounts: dict[str, ProviderMount]) -> Replay | None:
+    """The cassettes `--replay` names, loaded whole (a bad one stops the start)."""
+    if not config.replay:
+        return None
+    try:
+        replay = Replay.from_files(config.replay, config.replay_strict, emulator, mounts)
+    except CassetteError as exc:
+        raise ConfigError(str(exc)) from None
+    emulator.on_reset.append(replay.rewind)
+    emulator.on_advance.append(replay.send_due)
+    return replay
 
 
 class Shared:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
 from pathlib import Path
 from typing import IO, Any, Protocol, runtime_checkable
@@ -74,6 +74,9 @@ class Emulator:
         self.deliveries = engine.deliveries
         self.deliveries.listeners += [self.surprises.webhook_attempt, self._delivery_notice]
         self.on_reset: list[Callable[[], None]] = []  # providers' own per-run state
+        # Timers of others on this clock (a replayed cassette's callbacks): run when time is
+        # moved, before the events due on the way, so the advance waits for their webhooks too.
+        self.on_advance: list[Callable[[], Awaitable[None]]] = []
         # What every process serving the state holds alike, as data: name -> (taken, given).
         # Others join (providers' own settings, the faults) as the app is built.
         self.shared: dict[str, tuple[Callable[[], Any], Callable[[Any], None]]] = {
@@ -354,6 +357,8 @@ class Emulator:
         else:
             clock.advance(seconds)
         await self.engine.sharing.clock_changed(clock.state())
+        for hook in self.on_advance:
+            await hook()
         await self.engine.poll_due()
         ran = 0
         while True:

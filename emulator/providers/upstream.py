@@ -59,9 +59,14 @@ class Credentials:
         return scrub(text, self.secrets())
 
 
+SCRUBBED_FROM = 4  # characters: a shorter secret is masked where it is carried, not searched for
+
+
 def scrub(text: str, secrets: Iterable[str]) -> str:
-    """`text` with every occurrence of each secret (the longest first) masked."""
-    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
+    """`text` with every occurrence of each secret (the longest first) masked. A secret of
+    fewer than 4 characters is not searched for: it would mask every such word of the text
+    (and no real key, token or password is that short)."""
+    for secret in sorted({s for s in secrets if len(s) >= SCRUBBED_FROM}, key=len, reverse=True):
         text = text.replace(secret, MASK)
     return text
 
@@ -144,6 +149,10 @@ class Upstream(Protocol):
 
     def callback_phones(self, payload: Any) -> set[str]:
         """The phones a callback payload is about."""
+        ...
+
+    def callback_agent(self, payload: Any) -> str | None:
+        """The agent (or bot) a callback payload is for."""
         ...
 
 

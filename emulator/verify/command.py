@@ -19,12 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from ..config import ConfigError
+from ..http.outbound import base_url
 from ..http.validators import is_e164
 from ..providers import REGISTRY
 from ..providers.registry import Provider
 from ..providers.upstream import MASK, CredentialError, Credentials, Upstream
 from .report import Report, now_iso
-from .runner import Options, Unreachable, base_url, run
+from .runner import Options, Unreachable, run
 
 
 def providers() -> dict[str, tuple[Provider, Upstream]]:
@@ -139,7 +140,7 @@ def main(args: argparse.Namespace) -> int:
             raise ConfigError(f"--{name} {getattr(args, name):g}: must be a positive number")
     credentials = parse_credentials(args.credentials, upstream)
     try:
-        url = base_url(args.url, upstream)
+        url = base_url(args.url, upstream.base_path)
     except ValueError as exc:
         raise ConfigError(f"--url: {exc}") from None
     options = Options(

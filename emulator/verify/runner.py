@@ -21,6 +21,7 @@ import httpx
 import orjson
 
 from ..config import Config
+from ..http.outbound import why_unanswered
 from ..providers.registry import Provider
 from ..providers.upstream import Credentials, Probe, ProbeContext, ProbeRequest, Upstream
 from ..version import __version__
@@ -63,25 +64,6 @@ class Outcome:
         if self.skipped is not None:
             return State.SKIPPED
         return State.DIFFERENT if self.differences else State.SAME
-
-
-def base_url(given: str, upstream: Upstream) -> str:
-    """The real service's base URL as requests are joined to it: http(s), a host, no
-    credentials, no query; the provider's base path added when only the host is given."""
-    try:
-        url = httpx.URL(given.strip())
-    except httpx.InvalidURL as exc:
-        raise ValueError(f"{given!r} is not a URL: {exc}") from None
-    if url.scheme not in ("http", "https") or not url.host:
-        raise ValueError(
-            f"{given!r} is not an http(s) URL with a host, such as https://host{upstream.base_path}"
-        )
-    if url.userinfo:
-        raise ValueError("the URL holds credentials: give them with --credentials instead")
-    path = url.path.rstrip("/")
-    if not path and upstream.base_path:
-        path = upstream.base_path
-    return str(url.copy_with(path=path or "", query=None, fragment=None)).rstrip("/")
 
 
 async def run(
@@ -176,7 +158,7 @@ async def _ask_both(
         try:
             answers[side] = await _ask(client, request)
         except httpx.HTTPError as exc:
-            why = _transport_failure(exc, real.base_url, options.timeout, credentials)
+            why = credentials.scrub(why_unanswered(exc, str(real.base_url), options.timeout))
             if side == "emulator":
                 raise  # our own app: a bug, not the service's
             if first:
@@ -219,22 +201,3 @@ def _json_or_none(answer: Answer | None) -> Any:
         return orjson.loads(answer.body)
     except orjson.JSONDecodeError:
         return None
-
-
-def _transport_failure(
-    exc: httpx.HTTPError, url: httpx.URL, timeout: float, credentials: Credentials
-) -> str:
-    """One line saying why there was no answer (never a credential)."""
-    detail = credentials.scrub(str(exc) or type(exc).__name__)
-    where = str(url).rstrip("/")
-    if isinstance(exc, httpx.ConnectTimeout):
-        return f"cannot reach {where}: no connection within {timeout:g} s"
-    if isinstance(exc, httpx.ConnectError):
-        return f"cannot reach {where}: {detail}"
-    if isinstance(exc, httpx.TimeoutException):
-        return f"{where} gave no answer within {timeout:g} s"
-    if isinstance(exc, httpx.RemoteProtocolError | httpx.DecodingError):
-        return f"{where} did not answer as an HTTP server does ({detail})"
-    if isinstance(exc, httpx.ReadError | httpx.WriteError):
-        return f"{where} closed the connection before answering ({detail})"
-    return f"{where}: {type(exc).__name__}: {detail}"

@@ -298,5 +298,9 @@ class GenericUpstream:
         phone = _field(payload, "SenderPhoneNo")
         return {phone} if isinstance(phone, str) else set()
 
+    def callback_agent(self, payload: Any) -> str | None:
+        agent = _field(payload, "AgentId")
+        return agent if isinstance(agent, str) else None
+
 
 UPSTREAM = GenericUpstream()

@@ -325,6 +325,12 @@ class SerwerSmsUpstream:
         )
         return {p for p in (normalize(item) for item in items) if p}
 
+    def callback_agent(self, payload: Any) -> str | None:
+        items = payload if isinstance(payload, list) else [payload]
+        found = [i["rcs_id"] for i in items if isinstance(i, Mapping) and isinstance(
+            i.get("rcs_id"), str)]  # fmt: skip
+        return found[0] if found else None
+
     def callback_phones(self, payload: Any) -> set[str]:
         items = payload if isinstance(payload, list) else [payload]
         return {
