@@ -19,6 +19,7 @@ from emulator.cassette.format import load
 from emulator.cassette.recorder import Recorder
 from emulator.providers import REGISTRY
 from emulator.testing import WebhookReceiver
+from tests.cassette.helpers import SEND, SEND_JSON, answer, cassette_file, report
 from tests.fake_provider import (
     GENERIC_AGENT,
     GENERIC_KEY,
@@ -151,55 +152,6 @@ async def test_a_session_is_recorded_and_replayed_byte_for_byte(
         "recorded 4",
     ]
     assert [c["body"] for c in webhook.calls] == callbacks_sent
-
-
-def cassette_file(
-    tmp_path: Path,
-    provider: str,
-    interactions: list[dict[str, Any]],
-    callbacks: list[dict[str, Any]] | None = None,
-    name: str = "c.yaml",
-) -> Path:
-    """A cassette written as a person would write one."""
-    import yaml
-
-    path = tmp_path / name
-    path.write_text(
-        yaml.safe_dump(
-            {
-                "cassette": 1,
-                "provider": provider,
-                "upstream": "https://real.example",
-                "recorded": "2025-06-01T10:00:00Z",
-                "interactions": [
-                    {"id": n, "at": float(n), **i} for n, i in enumerate(interactions, 1)
-                ],
-                "callbacks": callbacks or [],
-            }
-        )
-    )
-    return path
-
-
-def answer(status: int, body: str, ctype: str = "application/json") -> dict[str, Any]:
-    return {"status": status, "headers": [["content-type", ctype], ["x-real", "yes"]], "body": body}
-
-
-SEND = {
-    "method": "POST",
-    "path": "/messages/send_rcs.json",
-    "headers": {"authorization": "Bearer ***", "content-type": "application/json"},
-    "body": {"json": {"rcs_id": "bot", "phone": "+48500600700", "message": {"text": "Hi"}}},
-}
-SEND_JSON = SEND["body"]["json"]
-
-
-def report(after: float, status: str) -> dict[str, Any]:
-    payload = (
-        f'[{{"type":"report","status":"{status}","smsid":"abc123","rcs_id":"bot",'
-        f'"phone":"+48500600700","date":"2025-06-01 12:00:00"}}]'
-    )
-    return {"after": after, "body": payload}
 
 
 async def test_callbacks_go_out_on_the_emulators_clock_as_long_after_as_recorded(
@@ -489,3 +441,32 @@ async def test_each_callback_is_kept_after_the_request_that_named_its_phone(
     [alone] = cassette.callbacks
     assert '"phone":"+48500600799"' in alone.body and alone.answered == 200
     assert all(c.path == "/_emulator/callbacks" for c in first.callbacks)
+
+
+async def test_a_slow_or_failing_service_is_recorded_as_it_answered(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from tests.fake_provider import add_fault
+
+    path = tmp_path / "faults.yaml"
+    body = {"rcs_id": SERWERSMS_BOT, "phone": "+48500600700", "message": {"text": "Hi"}}
+    with real_provider() as real, recording("serwersms", real.base_url, path) as proxy:
+        add_fault(real, path="/messages/send_rcs.json", status=503, count=1)
+        add_fault(real, path="/messages/view.json", delay_ms=200, count=1)
+        add_fault(real, path="/messages/reports.json", drop=True, count=1)
+        failing = httpx.post(f"{proxy}/messages/send_rcs.json", json=body, headers=SERWERSMS_AUTH)
+        slow = httpx.post(f"{proxy}/messages/view.json", json={"id": "x"}, headers=SERWERSMS_AUTH)
+        with caplog.at_level(logging.INFO, logger="rcs_emulator.record"):
+            dropped = httpx.post(f"{proxy}/messages/reports.json", headers=SERWERSMS_AUTH)
+    assert (failing.status_code, slow.status_code, dropped.status_code) == (503, 200, 502)
+    assert [i.request.path for i in load(path).interactions] == [
+        "/messages/send_rcs.json",
+        "/messages/view.json",
+    ]  # the dropped one is not an answer
+    [line] = [r.getMessage() for r in caplog.records if r.name == "rcs_emulator.record"]
+    assert line.startswith("POST /messages/reports.json: ") and line.endswith(" (not recorded)")
+    assert f"{real.base_url} did not answer as an HTTP server does (" in line
+    async with replaying(path) as client:
+        again = await client.post("/messages/send_rcs.json", json=body, headers=SERWERSMS_AUTH)
+    assert (again.status_code, again.content) == (503, failing.content)
+    assert kept_headers(again) == kept_headers(failing)
