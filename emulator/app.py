@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 from starlette.applications import Starlette
@@ -18,8 +19,6 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .cassette.format import CassetteError
-from .cassette.replay import Replay, ReplayMiddleware
 from .config import Config, ConfigError
 from .control import control_operations
 from .control.auth import ControlToken
@@ -42,6 +41,9 @@ from .persistence.statefile import StateFileError
 from .providers import REGISTRY
 from .providers.mount import ProviderMount
 from .ui.routes import ui_routes
+
+if TYPE_CHECKING:
+    from .cassette.replay import Replay
 
 log = logging.getLogger("rcs_emulator")
 
@@ -189,7 +191,7 @@ def create_app(
     middleware = [Middleware(m.middleware) for m in mounts if m.middleware is not None]
     middleware.append(Middleware(FaultMiddleware, faults=faults, mounts=by_name))
     if replay is not None:  # innermost: faults apply to replayed answers too
-        middleware.append(Middleware(ReplayMiddleware, replay=replay))
+        middleware.append(Middleware(replay.middleware, replay=replay))
 
     def refused(scope: Scope, status: int, answer: dict[str, str]) -> None:
         query = scope.get("query_string", b"").decode("latin-1")
@@ -227,6 +229,9 @@ def _replay(config: Config, emulator: Emulator, mounts: dict[str, ProviderMount]
     """The cassettes `--replay` names, loaded whole (a bad one stops the start)."""
     if not config.replay:
         return None
+    from .cassette.format import CassetteError  # imported only to replay
+    from .cassette.replay import Replay
+
     try:
         replay = Replay.from_files(config.replay, config.replay_strict, emulator, mounts)
     except CassetteError as exc:

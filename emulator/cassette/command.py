@@ -12,10 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from ..config import ConfigError
-from ..http.outbound import base_url
 from ..http.validators import webhook_url_problem
 from ..providers import REGISTRY
-from .format import CassetteError
 
 
 def register(commands: Any) -> None:
@@ -56,11 +54,14 @@ def main(args: argparse.Namespace) -> int:
     import uvicorn
 
     from ..cli import listening_socket
-    from .recorder import CALLBACKS, Recorder  # starlette and httpx only when recording
+    from .format import CassetteError
+    from .recorder import CALLBACKS, Recorder  # imported only to record
 
     provider = REGISTRY.get(args.provider)
     upstream = provider.real_service() if provider is not None else None
     assert provider is not None and upstream is not None  # argparse's choices
+    from ..http.outbound import base_url
+
     try:
         url = base_url(args.upstream, upstream.base_path)
     except ValueError as exc:

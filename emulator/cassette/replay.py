@@ -85,6 +85,7 @@ class Replay:
         self._pending: list[_Pending] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self.middleware = ReplayMiddleware  # what the app puts in front of its routes
         self.rewind()
 
     @classmethod

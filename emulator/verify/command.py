@@ -19,13 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from ..config import ConfigError
-from ..http.outbound import base_url
 from ..http.validators import is_e164
 from ..providers import REGISTRY
 from ..providers.registry import Provider
 from ..providers.upstream import MASK, CredentialError, Credentials, Upstream
-from .report import Report, now_iso
-from .runner import Options, Unreachable, run
 
 
 def providers() -> dict[str, tuple[Provider, Upstream]]:
@@ -124,6 +121,10 @@ def parse_credentials(items: list[str], upstream: Upstream, env: Any = None) -> 
 
 
 def main(args: argparse.Namespace) -> int:
+    from ..http.outbound import base_url  # imported only to verify
+    from .report import Report, now_iso
+    from .runner import Options, Unreachable, run
+
     provider, upstream = providers()[args.provider]
     if args.list:
         return _list(provider, upstream)
@@ -171,11 +172,21 @@ def main(args: argparse.Namespace) -> int:
     except Unreachable as exc:
         print(f"rcs-emulator: {report.redact(str(exc))}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("rcs-emulator: verify interrupted; no report written", file=sys.stderr)
+        return 130
     report.outcomes = outcomes
     report.finished = now_iso()
     print(f"\n{report.summary()}")
     if args.report is not None:
-        json_path, text_path = report.write(args.report)
+        try:
+            json_path, text_path = report.write(args.report)
+        except OSError as exc:
+            print(
+                f"rcs-emulator: --report {args.report}: cannot be written: {exc.strerror}",
+                file=sys.stderr,
+            )
+            return 2
         print(f"report: {json_path} and {text_path}")
     return 1 if report.differing else 0
 

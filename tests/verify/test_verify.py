@@ -355,3 +355,17 @@ def test_list_says_what_would_be_sent_and_sends_nothing(capsys: pytest.CaptureFi
     assert (
         "bad-credentials" in out and "only with --allow-sends: POST messages/send_rcs.json" in out
     )
+
+
+def test_a_report_that_cannot_be_written_is_one_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / "file").write_text("not a folder")
+    with real_provider() as real:
+        code, out, err = verify(
+            capsys, real.base_url, *GENERIC, "--report", str(tmp_path / "file" / "report.json")
+        )
+    assert code == 2 and "0 of 9 requests differ" in out
+    assert err == (
+        f"rcs-emulator: --report {tmp_path}/file/report.json: cannot be written: File exists\n"
+    )
