@@ -34,6 +34,9 @@ def register(commands: Any) -> None:
         metavar="PATH",
         help="where to keep the session: .yaml, .yml or .json",
     )
+    parser.add_argument(
+        "--overwrite", action="store_true", help="replace the cassette if it exists (else refused)"
+    )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8080, help="port (default 8080; 0: a free one)")
     parser.add_argument(
@@ -68,6 +71,10 @@ def main(args: argparse.Namespace) -> int:
         raise ConfigError(f"--upstream: {exc}") from None
     if args.forward_callbacks and (problem := webhook_url_problem(args.forward_callbacks)):
         raise ConfigError(f"--forward-callbacks {args.forward_callbacks}: {problem}")
+    if args.cassette.exists() and not args.overwrite:
+        raise ConfigError(
+            f"cassette {args.cassette} exists: name another, or replace it with --overwrite"
+        )
     if args.timeout <= 0:
         raise ConfigError(f"--timeout {args.timeout:g}: must be a positive number")
     try:

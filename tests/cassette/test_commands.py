@@ -159,12 +159,25 @@ def test_a_bad_cassette_stops_the_start_in_one_line(tmp_path: Path) -> None:
             "rcs-emulator: --forward-callbacks localhost:9000/hook: 'localhost:9000/hook' is not an http:// or https:// URL with a host (did you mean 'http://localhost:9000/hook'?)",
         ),
         (
+            [
+                "record",
+                "--provider",
+                "generic",
+                "--upstream",
+                "https://x.example",
+                "--cassette",
+                "old.yaml",
+            ],
+            "rcs-emulator: cassette old.yaml exists: name another, or replace it with --overwrite",
+        ),
+        (
             ["record", "--provider", "nope", "--upstream", "u", "--cassette", "c.yaml"],
             "rcs-emulator: argument --provider: invalid choice: 'nope' (choose from 'generic', 'serwersms')",
         ),
     ],
 )
 def test_every_mistake_is_one_line(tmp_path: Path, args: list[str], line: str) -> None:
+    (tmp_path / "old.yaml").write_text("a session recorded before")
     done = subprocess.run(
         [str(BIN / "rcs-emulator"), *args], capture_output=True, text=True, timeout=30, cwd=tmp_path
     )
