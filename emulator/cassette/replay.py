@@ -189,7 +189,8 @@ class Replay:
         )
         if not due:
             return
-        self._pending = [p for p in self._pending if p not in due]
+        taken = {id(p) for p in due}
+        self._pending = [p for p in self._pending if id(p) not in taken]
         for pending in due:
             callback = self._callback(pending)
             if callback is None:
