@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 from starlette.applications import Starlette
@@ -37,6 +38,9 @@ from .http.routing import ExactFirstRouter
 from .providers import REGISTRY
 from .providers.mount import ProviderMount
 from .ui.routes import ui_routes
+
+if TYPE_CHECKING:
+    from .cassette.replay import Replay
 
 log = logging.getLogger("rcs_emulator")
 
@@ -76,6 +80,8 @@ def create_app(
     book = load_book([Path(d) for d in config.scenario_dirs], config.scenario)
     kits = [p.build(config.section(p.name), clock) for p in REGISTRY]
     faults = Faults(clock, config.seed, engine.sharing.take_fault)
+    replay = _replay(config, clock)
+    timers = [replay] if replay is not None else []
     try:
         emulator = Emulator(
             _settings(config),
@@ -83,12 +89,19 @@ def create_app(
             book,
             engine,
             adapters=[k.adapter for k in kits],
-            parts=[faults, *(part for k in kits for part in k.parts)],
+            parts=[
+                faults,
+                *(part for k in kits for part in k.parts),
+                *([replay] if replay else []),
+            ],
             aliases={name: tenant for k in kits for name, tenant in k.aliases.items()},
+            timers=timers,
         )
     except StateRefused as exc:
         raise ConfigError(str(exc)) from None
     mounts: list[ProviderMount] = [k.mount(emulator) for k in kits]
+    if replay is not None:
+        replay.serve(emulator, {m.name: m for m in mounts})
     handlers: dict[object, object] = {ApiError: error_response}
     operations = control_operations(emulator, faults)
     provider_routes: list[BaseRoute] = []
@@ -128,9 +141,13 @@ def create_app(
         await emulator.engine.start()
         if emulator.clock.mode != "manual":
             ticker = asyncio.create_task(_tick(emulator))
+        if replay is not None:
+            replay.start()
         try:
             yield
         finally:
+            if replay is not None:
+                await replay.stop()
             if ticker is not None:
                 ticker.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -143,6 +160,8 @@ def create_app(
 
     middleware = [Middleware(m.middleware) for m in mounts if m.middleware is not None]
     middleware.append(Middleware(FaultMiddleware, faults=faults, mounts=by_name))
+    if replay is not None:  # innermost: faults apply to replayed answers too
+        middleware.append(Middleware(replay.middleware, replay=replay))
 
     def refused(scope: Scope, status: int, answer: dict[str, str]) -> None:
         query = scope.get("query_string", b"").decode("latin-1")
@@ -174,6 +193,19 @@ def create_app(
     app.state.config = config
     app.state.faults = faults
     return app
+
+
+def _replay(config: Config, clock: Clock) -> Replay | None:
+    """The cassettes `--replay` names, loaded whole (a bad one stops the start)."""
+    if not config.replay:
+        return None
+    from .cassette.format import CassetteError  # imported only to replay
+    from .cassette.replay import Replay
+
+    try:
+        return Replay.from_files(config.replay, config.replay_strict, clock)
+    except CassetteError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 class Shared:

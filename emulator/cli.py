@@ -19,9 +19,11 @@ from pathlib import Path
 from typing import NoReturn
 
 from . import ctl
+from .cassette import command as record
 from .config import Config, ConfigError
 from .conversations import command as conversations
 from .core.scenarios import ScenarioError, builtin_dir, load_book, load_scenario
+from .verify import command as verify
 from .version import __version__
 
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
@@ -87,6 +89,15 @@ def _parser() -> argparse.ArgumentParser:
         "--state", help="memory (default) or a Redis shared by every process: redis://host:port/db"
     )
     serve.add_argument("--workers", help="processes serving the port (needs a shared --state)")
+    serve.add_argument(
+        "--replay",
+        action="append",
+        metavar="CASSETTE",
+        help="answer the requests a cassette holds as recorded (repeatable)",
+    )
+    serve.add_argument(
+        "--replay-strict", action="store_true", help="refuse provider requests no cassette holds"
+    )
     serve.add_argument("--log-level", default="info", choices=LOG_LEVELS, help="uvicorn's")
     serve.add_argument(
         "--access-log",
@@ -103,6 +114,8 @@ def _parser() -> argparse.ArgumentParser:
 
     ctl.add_parser(commands)
     conversations.register(commands)
+    verify.register(commands)
+    record.register(commands)
     return parser
 
 
@@ -118,11 +131,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             return ctl.run(args)
         if args.command == "conversations":
             return conversations.main(args)
+        if args.command == "verify":
+            return verify.main(args)
+        if args.command == "record":
+            return record.main(args)
         if args.verb == "list":
             return _list(args)
         return _validate(args.files)
     except (ConfigError, ScenarioError, UsageError, ctl.CtlError) as exc:
-        print(f"rcs-emulator: {exc}", file=sys.stderr)
+        said = verify.masked_arguments(str(exc)) if isinstance(exc, UsageError) else str(exc)
+        print(f"rcs-emulator: {said}", file=sys.stderr)
         return exc.exit_code if isinstance(exc, ctl.CtlError) else 2
 
 
@@ -145,6 +163,8 @@ def _serve(args: argparse.Namespace) -> int:
         seed=args.seed,
         state=args.state,
         workers=args.workers,
+        replay=os.pathsep.join(args.replay) if args.replay else None,
+        replay_strict=True if args.replay_strict else None,
     )
     sock = listening_socket(config.host, config.port)  # a port in use is one line, not a trace
     try:
@@ -160,6 +180,9 @@ def _serve(args: argparse.Namespace) -> int:
         + (f", {config.workers} workers)" if config.workers > 1 else ")"),
         flush=True,
     )
+    if config.replay:
+        strict = "; anything else refused" if config.replay_strict else ""
+        print(f"replaying {', '.join(config.replay)}{strict}", flush=True)
     for caution in app.state.emulator.engine.describe().get("cautions", ()):
         print(f"WARNING:  {caution}", file=sys.stderr, flush=True)
     if config.workers > 1:

@@ -125,6 +125,10 @@ class Config(BaseSettings):
     allowed_hosts: Annotated[tuple[str, ...], NoDecode] = ()
     request_timeout: Positive = 10.0  # a request's head must arrive within it; a body may
     # stall no longer
+    # Cassettes `rcs-emulator record` wrote, answered from (os.pathsep-separated in env);
+    # strict: a provider request found in none is refused.
+    replay: Annotated[tuple[str, ...], NoDecode] = ()
+    replay_strict: bool = False
     agents: tuple[AgentEntry, ...] = ()
     phones: dict[str, PhoneEntry | None] = {}
     # Each registered provider's section, by provider name (given as top-level keys).
@@ -210,6 +214,21 @@ class Config(BaseSettings):
             raise ValueError(f"no such folder: {', '.join(missing)}")
         return value
 
+    @field_validator("replay", mode="before")
+    @classmethod
+    def _cassettes(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(v for v in value.split(os.pathsep) if v)
+        return value
+
+    @field_validator("replay")
+    @classmethod
+    def _cassettes_exist(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        missing = [p for p in value if not Path(p).is_file()]
+        if missing:
+            raise ValueError(f"no such cassette: {', '.join(missing)}")
+        return value
+
     @field_validator("allowed_hosts", mode="before")
     @classmethod
     def _hosts(cls, value: Any) -> Any:
@@ -240,6 +259,21 @@ class Config(BaseSettings):
                 "state_file goes with the memory state; Redis keeps a shared state itself "
                 "(turn on its AOF to keep it across restarts)",
                 {"fields": "state_file,state"},
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _replay_in_one_process(self) -> Config:
+        if self.replay_strict and not self.replay:
+            raise PydanticCustomError(
+                "conflict", "replay_strict goes with replay: name the cassettes to replay",
+                {"fields": "replay_strict,replay"},
+            )  # fmt: skip
+        if self.replay and self.workers > 1:
+            raise PydanticCustomError(
+                "conflict",
+                "replay answers from one process's place in its cassettes: one worker",
+                {"fields": "replay,workers"},
             )
         return self
 
@@ -292,7 +326,8 @@ class Config(BaseSettings):
             values[name], sources[name] = value, f"{ENV_PREFIX}{name.upper()}={shown}"
         for name, value in flags.items():
             if value is not None:
-                values[name], sources[name] = value, f"--{name.replace('_', '-')} {value}"
+                shown = "" if value is True else f" {value}"  # a switch is its flag alone
+                values[name], sources[name] = value, f"--{name.replace('_', '-')}{shown}"
         if "clock" not in values and not _is_one(values.get("speed", 1)):
             values["clock"] = "scaled"
         return _build(cls, values, sources)
@@ -361,4 +396,7 @@ def load_yaml(path: Path) -> dict[str, Any]:
     if "scenario_dirs" in data:
         dirs = data["scenario_dirs"]
         data["scenario_dirs"] = [str(base / d) for d in ([dirs] if isinstance(dirs, str) else dirs)]
+    if isinstance(data.get("replay"), str | list):  # cassettes, next to the file too
+        given = data["replay"]
+        data["replay"] = [str(base / p) for p in ([given] if isinstance(given, str) else given)]
     return data

@@ -29,7 +29,7 @@ from .ids import IdSource
 from .lifecycle import InboundError, Lifecycle
 from .models import AgentSettings, PhoneSettings
 from .notices import Notices
-from .parts import Part
+from .parts import Part, Timer
 from .records import (
     Attempt,
     Delivery,
@@ -60,6 +60,7 @@ class Emulator:
         adapters: Sequence[ProviderAdapter] = (),
         parts: Sequence[Part] = (),
         aliases: Mapping[str, str] | None = None,
+        timers: Sequence[Timer] = (),
     ) -> None:
         """Built whole: the providers' adapters, the parts of its settings beyond agents and
         phones (faults, providers' own), and the other names tenants are known by. The engine
@@ -79,6 +80,7 @@ class Emulator:
         self.directory = Directory(settings, scenarios, aliases)
         self.providers: dict[str, ProviderAdapter] = {a.name: a for a in adapters}
         self.parts: list[Part] = [self.directory, *parts]
+        self.timers = list(timers)  # things of their own due on this clock (a replay's callbacks)
         self.lifecycle = Lifecycle(settings, clock, self.ids, self.directory, self.providers,
                                    self.notices)  # fmt: skip
         self.deliveries = engine.deliveries
@@ -359,6 +361,8 @@ class Emulator:
         else:
             clock.advance(seconds)
         await self.engine.sharing.clock_changed(clock.state())
+        for timer in self.timers:
+            await timer.run_due()
         await self.engine.poll_due()
         ran = 0
         while True:
@@ -398,6 +402,30 @@ class Emulator:
                 PINNED.reset(token)
 
     # -- webhooks ---------------------------------------------------------------------------
+
+    async def push_callback(
+        self,
+        provider: str,
+        tenant: str,
+        agent_id: str,
+        phone: str,
+        payload: Any,
+        at: float,
+        event: str,
+    ) -> bool:
+        """A provider's callback that no rule made (a replayed cassette's): to the agent's
+        webhook URL with its provider's retry rule, through the webhook log, as if made at
+        `at`. False when the agent has no webhook URL to send it to."""
+        agent = self.directory.agent_for(provider, agent_id, tenant)
+        url = agent.webhook_url or self.settings.default_webhook_url
+        if not url:
+            return False
+        TENANT.set(tenant)
+        unit = await self.engine.begin(tenant)
+        unit.deliver(Delivery(provider, tenant, agent_id, phone, None, event, url, payload,
+                              self.policy_of(provider, tenant, agent_id), at))  # fmt: skip
+        await self.engine.commit(unit)
+        return True
 
     async def webhooks(
         self,

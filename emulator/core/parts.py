@@ -26,6 +26,13 @@ class Part(Protocol):
         """Per-run state forgotten (every full reset)."""
 
 
+class Timer(Protocol):
+    """Something of a part's own due on the emulator's clock (a replayed cassette's callbacks):
+    whenever time moves, what is due runs, and an advance waits for it as for due events."""
+
+    async def run_due(self) -> None: ...
+
+
 class RunState:
     """A part with nothing to share or keep: per-run state (a limiter's buckets, accounts met
     on first use) that every full reset forgets."""

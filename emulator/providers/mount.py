@@ -34,6 +34,9 @@ class ProviderMount:
     openapi: str | None = None  # file name, beside the package, of its OpenAPI description
     hot_routes: int = 0  # how many of `routes`, from the first, the app tries before all others
     tenant_of: Callable[[Request], str] = lambda request: request.client.host  # type: ignore[union-attr]
+    # The most of a request body any of its routes takes (past it, each answers "too large"):
+    # what a replay reads of a body to find it in a cassette.
+    max_body: int = 8 * 1024 * 1024
 
 
 @dataclass

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 if TYPE_CHECKING:
     from ..core.clock import Clock
     from .mount import ProviderKit
+    from .upstream import Upstream
 
 # Paths the app itself serves (the control API, the inbox's assets, and exactly "/", the inbox).
 APP_PREFIXES = ("/_emulator", "/ui/")
@@ -35,6 +36,9 @@ class Provider:
     # or "package.module:function" imported on first use (config and the plugin read the
     # registry without loading routes).
     kit: Callable[[Any, Clock], ProviderKit] | str
+    # What verify, record and replay know of its real service (providers/upstream.py): an
+    # object, or "package.module:NAME" imported on first use; None: it has none to check.
+    upstream: Upstream | str | None = None
 
     def build(self, section: Any, clock: Clock) -> ProviderKit:
         kit = self.kit
@@ -43,6 +47,14 @@ class Provider:
             kit = getattr(importlib.import_module(module), name)
         assert callable(kit)
         return kit(section, clock)
+
+    def real_service(self) -> Upstream | None:
+        """Its upstream knowledge, imported when first asked for."""
+        upstream = self.upstream
+        if isinstance(upstream, str):
+            module, _, name = upstream.partition(":")
+            upstream = getattr(importlib.import_module(module), name)
+        return upstream
 
 
 class Registry:

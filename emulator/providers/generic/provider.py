@@ -36,4 +36,5 @@ PROVIDER = Provider(
     hosts=("api.genericmobile.se",),
     section=GenericSection,
     kit=__package__ + ".routes:kit",
+    upstream=__package__ + ".upstream:UPSTREAM",
 )

@@ -240,4 +240,5 @@ def mount(
         middleware=CaseInsensitivePaths,
         fault_response=errors.fault,
         tenant_of=lambda request: tenant_named(request) or "anonymous",
+        max_body=max(MAX_PAYLOAD, section.max_upload_bytes + MULTIPART_SLACK),
     )

@@ -49,4 +49,5 @@ PROVIDER = Provider(
     hosts=("api2.serwersms.pl",),
     section=SerwerSmsSection,
     kit=__package__ + ".routes:kit",
+    upstream=__package__ + ".upstream:UPSTREAM",
 )

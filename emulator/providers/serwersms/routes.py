@@ -198,4 +198,5 @@ def mount(
         openapi=str(Path(__file__).with_name("openapi.yaml")),
         hot_routes=3,  # messages/send_rcs in its three forms
         control=group_operations(groups.phones, emulator.save_settings),
+        max_body=MAX_BODY,
     )
