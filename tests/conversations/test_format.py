@@ -87,7 +87,7 @@ def test_the_name_defaults_to_the_files():
          ["f.convo.yaml: step 1 (line 5): unknown step 'usr' (did you mean 'user'?)"]),
         (HEAD + "steps:\n  - jump: hi\n",
          ["f.convo.yaml: step 1 (line 5): unknown step 'jump' (known: user, tap, expect, "
-          "expect_none, wait)"]),
+          "expect_none, wait, include)"]),
         (HEAD + "steps:\n  - wait: 1\n  - expect: {text: a, suggestons: [b]}\n",
          ["f.convo.yaml: step 2 (expect, line 6): unknown key 'suggestons' (did you mean "
           "'suggestions'?)"]),
@@ -120,10 +120,10 @@ def test_the_name_defaults_to_the_files():
           "'2s', '5m', '1h'"]),
         (HEAD + "steps:\n  - {user: hi, expect: {}}\n",
          ["f.convo.yaml: step 1 (line 5): a step is one mapping of one of user, tap, expect, "
-          "expect_none, wait, as `- user: hi`; it names 'user', 'expect'"]),
+          "expect_none, wait, include, as `- user: hi`; it names 'user', 'expect'"]),
         (HEAD + "steps:\n  - hi\n",
          ["f.convo.yaml: step 1 (line 5): a step is one mapping of one of user, tap, expect, "
-          "expect_none, wait, as `- user: hi`; it is not a mapping"]),
+          "expect_none, wait, include, as `- user: hi`; it is not a mapping"]),
         ("provider: generik\nagent: ''\nphone: '12'\nwebhook_url: ftp://x\ntimeout: 0\nsteps: [wait: 1]\n",
          ["f.convo.yaml: provider: unknown provider 'generik'; one of generic, serwersms",
           "f.convo.yaml: agent: must not be empty",
