@@ -33,9 +33,10 @@ def test_the_examples_pass_and_the_failing_one_names_its_step(rcs_conversations:
     files = [(str(p.relative_to(EXAMPLES)), p.read_text()) for p in
              sorted(EXAMPLES.rglob("*.convo.yaml"))]  # fmt: skip
     answer = rcs_conversations.run(*files)
-    assert answer["counts"] == {"passed": 4, "failed": 1, "error": 0}
+    # Each utterance variant is a case; the partial none (it runs only where included).
+    assert answer["counts"] == {"passed": 8, "failed": 1, "error": 0}
     assert answer["passed"] is False
-    assert answer["summary"] == "5 conversations: 4 passed, 1 failed"
+    assert answer["summary"] == "9 conversations: 8 passed, 1 failed"
     [failed] = [r for r in answer["results"] if r["outcome"] == "failed"]
     assert failed["source"] == "failing/wrong-greeting.convo.yaml"
     assert failed["failure"] == {
@@ -52,7 +53,12 @@ def test_the_examples_pass_and_the_failing_one_names_its_step(rcs_conversations:
     booking = next(
         r for r in answer["results"] if r["source"].endswith("generic-booking.convo.yaml")
     )
-    assert booking["outcome"] == "passed" and booking["total_steps"] == len(booking["steps"]) == 8
+    assert booking["outcome"] == "passed" and booking["total_steps"] == len(booking["steps"]) == 10
+    order = booking["captured"]["order"]
+    assert booking["transcript"][6:8] == [
+        {"who": "phone", "text": f"status {order}"},
+        {"who": "bot", "text": f'"Order #{order}: booked for 10:00." [Cancel]'},
+    ]
     # The conversations were ordinary ones: the phone opened the thread, the bot answered.
     messages = rcs_conversations.http.get("/_emulator/messages",
                                           params={"phone": "+46701234567"}).json()["items"]  # fmt: skip
@@ -86,13 +92,18 @@ def test_each_part_of_an_expectation_that_does_not_hold_is_named(rcs_conversatio
 @pytest.mark.parametrize(
     ("expect", "mismatch"),
     [
-        ('{text_matches: "^Hi"}', 'text: expected it to match /^Hi/, was "Hello! When shall we come?"'),
+        (
+            '{text_matches: "^Hi"}',
+            'text: expected it to match /^Hi/, was "Hello! When shall we come?"',
+        ),
         ("{file: true}", "file: expected a media message, it had no file"),
         ("{suggestions: []}", "suggestions: expected none, were [10:00] [12:00]"),
-        ('{text: "hello! when shall we come?"}', 'text: expected "hello! when shall we come?", '
-         'was "Hello! When shall we come?"'),
+        (
+            '{text: "hello! when shall we come?"}',
+            'text: expected "hello! when shall we come?", was "Hello! When shall we come?"',
+        ),
     ],
-)  # fmt: skip
+)
 def test_expectations(rcs_conversations: Served, expect: str, mismatch: str):
     answer = rcs_conversations.run(("e.convo.yaml", convo(f"- user: hi\n- expect: {expect}\n")))
     assert answer["results"][0]["failure"]["mismatches"] == [mismatch]
@@ -112,7 +123,7 @@ def test_cards_and_files_as_the_phone_sees_them(rcs_conversations: Served):
     )
     [result] = answer["results"]
     assert result["transcript"][1]["text"] == (
-        'carousel: card "Haircut" "30 EUR" [Book]; card "Colour" "60 EUR" [Book]'
+        'carousel: card "Haircut" "30 EUR" [Book]; card "Colour" "60 EUR" [Book] | [Menu]'
     )
     # Generic has no file message: the bot sends its brochure as a card, which is no file.
     assert result["failure"]["came"] == 'card "Our brochure"'
@@ -259,9 +270,14 @@ def test_a_file_that_cannot_run_is_an_error_naming_the_step_and_key(rcs_conversa
 
 @pytest.mark.parametrize(
     "text",
-    ["\x00\x1f", "[" * 60_000, "steps: &a [*a]", "a: " + "{b: " * 30 + "c" + "}" * 30,
-     HEAD + "steps:\n" + "  - user: \ud800\n"],
-)  # fmt: skip
+    [
+        "\x00\x1f",
+        "[" * 60_000,
+        "steps: &a [*a]",
+        "a: " + "{b: " * 30 + "c" + "}" * 30,
+        HEAD + "steps:\n" + "  - user: \ud800\n",
+    ],
+)
 def test_hostile_text_gets_an_answer(rcs_conversations: Served, text: str):
     body = json.dumps({"files": [{"name": "h\x00<x>.convo.yaml", "text": text}]})  # \\u escapes
     answer = rcs_conversations.http.post("/_emulator/conversations/run", content=body,
