@@ -32,8 +32,11 @@ def test_a_fixed_delay_on_a_scaled_clock_is_recorded_as_configured(tmp_path: Pat
     config = Config(clock="scaled", speed=100, port=0, scenario=str(scenario), seed=7)
     with EmulatorServer(config) as server, httpx.Client(base_url=server.base_url) as http:
         phones = [f"+4850060{i:04d}" for i in range(500)]
-        sent = http.post("/messages/send_rcs.json", headers=SERWERSMS_AUTH, json={
-            "rcs_id": "bot", "phone": phones, "message": {"text": "Your parcel"}})  # fmt: skip
+        sent = http.post(
+            "/messages/send_rcs.json",
+            headers=SERWERSMS_AUTH,
+            json={"rcs_id": "bot", "phone": phones, "message": {"text": "Your parcel"}},
+        )
         assert sent.status_code == 200, sent.text
         deadline = time.monotonic() + 60
         while True:
@@ -56,8 +59,11 @@ def test_times_carry_milliseconds_everywhere_the_control_api_shows_them(receiver
     receiver.clear()
     config = Config(clock="manual", port=0, webhook_url=receiver.url, seed=3)
     with EmulatorServer(config) as server, httpx.Client(base_url=server.base_url) as http:
-        sent = http.post("/messages/send_rcs.json", headers=SERWERSMS_AUTH, json={
-            "rcs_id": "bot", "phone": "+48500600700", "message": {"text": "Hi"}})  # fmt: skip
+        sent = http.post(
+            "/messages/send_rcs.json",
+            headers=SERWERSMS_AUTH,
+            json={"rcs_id": "bot", "phone": "+48500600700", "message": {"text": "Hi"}},
+        )
         assert sent.status_code == 200, sent.text
         http.post("/_emulator/clock/advance", json={"seconds": 0.5}).raise_for_status()
         http.post("/_emulator/clock/advance", json={"seconds": 86400}).raise_for_status()
