@@ -47,6 +47,7 @@ _HANDLE = pytest.StashKey[EmulatorHandle]()
 
 
 _GUARD = pytest.StashKey[Guard]()
+_LOADED = pytest.StashKey[dict[Path, Conversation | None]]()  # conversation files read so far
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -221,7 +222,7 @@ class ConversationFile(pytest.File):
     def collect(self) -> Iterator[pytest.Item]:
         try:
             conversation = load_conversation(self.path)
-            cases = cases_of(conversation, _library(self.path, conversation))
+            cases = cases_of(conversation, _library(self.path, conversation, self.config))
         except ConversationError as exc:
             raise self.CollectError(str(exc)) from None
         for case in cases:
@@ -230,17 +231,24 @@ class ConversationFile(pytest.File):
             )
 
 
-def _library(path: Path, conversation: Conversation) -> dict[str, list[Conversation]]:
-    """What the file's includes may name: the conversation files in its folder and below."""
+def _library(
+    path: Path, conversation: Conversation, config: pytest.Config
+) -> dict[str, list[Conversation]]:
+    """What the file's includes may name: the conversation files in its folder and below (each
+    read once a session)."""
+    loaded = config.stash.setdefault(_LOADED, {})
     known: dict[str, list[Conversation]] = {conversation.name: [conversation]}
     for other in sorted(path.parent.rglob("*")):
         if other == path or not other.name.endswith(SUFFIXES) or not other.is_file():
             continue
-        try:
-            found = load_conversation(other)
-        except ConversationError:
-            continue  # its own collection says what is wrong with it
-        known.setdefault(found.name, []).append(found)
+        if other not in loaded:
+            try:
+                loaded[other] = load_conversation(other)
+            except ConversationError:
+                loaded[other] = None  # its own collection says what is wrong with it
+        found = loaded[other]
+        if found is not None:
+            known.setdefault(found.name, []).append(found)
     return known
 
 

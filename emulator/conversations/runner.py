@@ -287,6 +287,7 @@ async def run_conversations(
             else:
                 progress.started(result)
                 run = _Run(case, result, control, limits, options, deadline, progress)
+                run.alone = options.jobs == 1 or len(cases) == 1
                 await run.run()
             progress.finished(result)
             results[index] = result
@@ -355,6 +356,7 @@ class _Run:
         self.agent_before = 0
         self.phone_before = 0
         self.clock: dict[str, Any] | None = None
+        self.alone = True  # no other case of the run is under way beside it (hints)
 
     # -- the run ---------------------------------------------------------------------------
 
@@ -752,7 +754,7 @@ class _Run:
         elsewhere = [
             m for m in found["items"] if m["phone"] != case.phone and m["kind"] != USER_MESSAGE
         ]
-        for m in elsewhere[-HINTS_SHOWN:] if self.options.jobs == 1 else ():
+        for m in elsewhere[-HINTS_SHOWN:] if self.alone else ():
             hints.append(f"agent {case.agent} sent {m['phone']} (not {case.phone}): {as_seen(m)}")
         _, found = await self.control.call(
             "GET",

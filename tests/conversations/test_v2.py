@@ -6,6 +6,7 @@ say what is true."""
 from __future__ import annotations
 
 import asyncio
+import json
 import textwrap
 import time
 
@@ -253,5 +254,5 @@ async def test_a_refused_requests_rule_is_shown_whole(rcs_conversations: Served)
     hint = answer.json()["results"][0]["failure"]["hints"][-1]
     assert hint.startswith("the emulator refused POST /Rcs/api/v1/Message -> 400: {")
     rule = refused.json()
-    assert hint.endswith(": " + __import__("json").dumps(rule, ensure_ascii=False))
+    assert hint.endswith(": " + json.dumps(rule, ensure_ascii=False))
     assert len(hint) > 200
