@@ -256,3 +256,28 @@ async def test_a_refused_requests_rule_is_shown_whole(rcs_conversations: Served)
     rule = refused.json()
     assert hint.endswith(": " + json.dumps(rule, ensure_ascii=False))
     assert len(hint) > 200
+
+
+@pytest.mark.anyio
+async def test_a_reset_by_someone_else_meanwhile_is_named(rcs_conversations: Served):
+    # Issue 35, defect 2: when another run's reset of everything took the phone's message (and
+    # the webhook log), the hint blamed a missing webhook URL.
+    phone = "+46701234598"
+    head = HEAD.replace("+46701234567", phone) + 'webhook_url: "http://127.0.0.1:9/x"\n'
+    steps = "- user: hi\n- expect: {timeout: 2}\n"
+    url = rcs_conversations.base_url + "/_emulator/conversations/run"
+    async with httpx.AsyncClient(base_url=rcs_conversations.base_url, timeout=30) as client:
+        body = {"files": [{"name": "g.convo.yaml", "text": convo(steps, head)}]}
+        run = asyncio.create_task(client.post(url, json=body))
+        deadline = time.monotonic() + 10
+        while not (await client.get("/_emulator/messages", params={"phone": phone})).json()[
+            "total"
+        ]:
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.02)
+        (await client.post("/_emulator/reset", params={"keep_settings": "true"})).raise_for_status()
+        answer = await run
+    assert answer.json()["results"][0]["failure"]["hints"] == [
+        "step 1's message is gone from the emulator: its state was reset meanwhile (by another "
+        "run's reset of everything?), callbacks and all"
+    ]
