@@ -253,7 +253,7 @@ def _library(
 
 
 class ConversationClassnames:
-    """A conversation's JUnit classname is its file's folder and name (`pass.generic-order`),
+    """A conversation's JUnit classname is its file's folder and name (`pass.booking`),
     as the CLI and the HTTP endpoint write it, whatever the rootdir or the invocation. (Under
     xdist it runs in the controller, where the JUnit file is written.)"""
 

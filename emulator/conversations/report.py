@@ -142,9 +142,9 @@ def xml_safe(text: str) -> str:
 
 
 def class_name(source: str) -> str:
-    """The file's folder and name: `pass/generic-order.convo.yaml`, `/ci/convos/pass/generic-
-    order.convo.yaml` and pytest's `pass/generic-order.convo.yaml` are all `pass.generic-order`,
-    however the run was invoked (a CI server keeps a test's history by it)."""
+    """The file's folder and name: `pass/booking.convo.yaml`, `/ci/pass/booking.convo.yaml` and
+    pytest's `pass/booking.convo.yaml` are all `pass.booking`, however the run was invoked (a CI
+    server keeps a test's history by it)."""
     path: PurePath = PurePath(source.replace("\\", "/"))
     if Path(source).is_file():  # `booking.convo.yaml` run from its own folder: that folder
         path = Path(source).resolve()
