@@ -5,9 +5,11 @@
 - `rcs_webhook_receiver`: a live local receiver for the emulator's callbacks.
 - `@pytest.mark.rcs_emulator(**config)`: a test of its own emulator with those config fields.
 - `rcs_emulator_url`: the session emulator's base URL (for a bot the suite starts itself).
-- Conversation files (`*.convo.yaml`) in the test folders are collected, one test each, run
-  against the session emulator; a failure shows the failing step, what was expected and what
-  came, with the conversation's transcript as a report section.
+- Conversation files (`*.convo.yaml`) in the test folders are collected, one test each (one per
+  utterance variant; a `partial: true` file is none), run against the session emulator; a
+  failure shows the failing step, what was expected and what came, with the conversation's
+  transcript as a report section. Under pytest-xdist each worker has its emulator (and, from a
+  session fixture, its bot); the JUnit classname is the file's folder and name, as the CLI's.
 
 Refused requests and webhooks that were not accepted fail the test that caused them, unless it
 called `rcs_emulator.expect_errors()`; a failing test's report shows each phone's conversation.
@@ -29,11 +31,13 @@ import pytest
 from .client import EmulatorHandle
 from .config import Config, ConfigError, unknown_variables
 from .conversations.format import (
+    SUFFIXES,
     Conversation,
     ConversationError,
     is_conversation_file,
     load_conversation,
 )
+from .conversations.plan import Case, cases_of
 from .fail_closed import HOW, Guard
 from .server import EmulatorServer
 from .testing import WebhookReceiver
@@ -43,9 +47,11 @@ _HANDLE = pytest.StashKey[EmulatorHandle]()
 
 
 _GUARD = pytest.StashKey[Guard]()
+_LOADED = pytest.StashKey[dict[Path, Conversation | None]]()  # conversation files read so far
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    config.pluginmanager.register(ConversationClassnames(config), "rcs_emulator_classnames")
     config.addinivalue_line(
         "markers",
         f"{MARKER}(**config): run this test against an emulator of its own with these config "
@@ -211,16 +217,62 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
 
 
 class ConversationFile(pytest.File):
-    """A `*.convo.yaml` file: one test, its conversation."""
+    """A `*.convo.yaml` file: one test per case of its conversation (none for a partial)."""
 
     def collect(self) -> Iterator[pytest.Item]:
         try:
             conversation = load_conversation(self.path)
+            cases = cases_of(conversation, _library(self.path, conversation, self.config))
         except ConversationError as exc:
             raise self.CollectError(str(exc)) from None
-        yield ConversationItem.from_parent(
-            self, name=conversation.name, callobj=_conversation_test(conversation)
-        )
+        for case in cases:
+            yield ConversationItem.from_parent(
+                self, name=case.name, callobj=_conversation_test(case)
+            )
+
+
+def _library(
+    path: Path, conversation: Conversation, config: pytest.Config
+) -> dict[str, list[Conversation]]:
+    """What the file's includes may name: the conversation files in its folder and below (each
+    read once a session)."""
+    loaded = config.stash.setdefault(_LOADED, {})
+    known: dict[str, list[Conversation]] = {conversation.name: [conversation]}
+    for other in sorted(path.parent.rglob("*")):
+        if other == path or not other.name.endswith(SUFFIXES) or not other.is_file():
+            continue
+        if other not in loaded:
+            try:
+                loaded[other] = load_conversation(other)
+            except ConversationError:
+                loaded[other] = None  # its own collection says what is wrong with it
+        found = loaded[other]
+        if found is not None:
+            known.setdefault(found.name, []).append(found)
+    return known
+
+
+class ConversationClassnames:
+    """A conversation's JUnit classname is its file's folder and name (`pass.booking`),
+    as the CLI and the HTTP endpoint write it, whatever the rootdir or the invocation. (Under
+    xdist it runs in the controller, where the JUnit file is written.)"""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        path, _, _ = report.nodeid.partition("::")
+        if not path.endswith(SUFFIXES):
+            return
+        from _pytest.junitxml import xml_key  # the JUnit writer's own key: no public API sets it
+
+        from .conversations.report import class_name
+
+        xml = self.config.stash.get(xml_key, None)
+        if xml is not None:
+            where = str(self.config.rootpath / path)
+            xml.node_reporter(report).add_attribute("classname", class_name(where))
 
 
 class ConversationFailed(AssertionError):
@@ -240,18 +292,23 @@ class ConversationItem(pytest.Function):
         return self.path, None, f"conversation: {self.name}"
 
 
-def _conversation_test(conversation: Conversation) -> Callable[..., None]:
+def _conversation_test(case: Case) -> Callable[..., None]:
     def conversation_test(
         request: pytest.FixtureRequest, rcs_emulator: EmulatorHandle, rcs_emulator_config: Config
     ) -> None:
+        import dataclasses
+
         import httpx
 
         from .conversations.report import failure_text, transcript_text
         from .conversations.runner import run_conversations
 
-        chosen = conversation
-        if conversation.tenant is None and rcs_emulator.tenant is not None:
-            chosen = conversation.model_copy(update={"tenant": rcs_emulator.tenant})
+        chosen = case
+        if case.tenant is None and rcs_emulator.tenant is not None:
+            tenant = {"tenant": rcs_emulator.tenant}
+            chosen = dataclasses.replace(
+                case, conversation=case.conversation.model_copy(update=tenant)
+            )
         token = rcs_emulator_config.control_token
         headers = {"X-Emulator-Token": token} if token else {}
 

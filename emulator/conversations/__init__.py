@@ -2,22 +2,28 @@
 
 - format: the file format as pydantic models, loaded and validated with errors that name the
   file, the step and the key.
-- runner: runs a conversation through the control API (so one runner serves the CLI, the HTTP
-  endpoint and the pytest plugin, in-process or against a running emulator).
+- plan: files to test cases: includes spliced in, utterance variants, captured values' names.
+- runner: runs cases through the control API, several at once without touching each other (so
+  one runner serves the CLI, the HTTP endpoint and the pytest plugin, in-process or against a
+  running emulator).
 - report: results as text (the CLI and pytest), JSON (the HTTP endpoint) and JUnit XML.
 - command: `rcs-emulator conversations run | validate`.
 """
 
 from .format import Conversation, ConversationError, load_conversation, parse_conversation
-from .runner import ConversationResult, Limits, Outcome, run_conversations
+from .plan import Case, plan
+from .runner import ConversationResult, Limits, Options, Outcome, run_conversations
 
 __all__ = [
+    "Case",
     "Conversation",
     "ConversationError",
     "ConversationResult",
     "Limits",
+    "Options",
     "Outcome",
     "load_conversation",
     "parse_conversation",
+    "plan",
     "run_conversations",
 ]

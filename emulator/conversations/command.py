@@ -1,11 +1,14 @@
-"""`rcs-emulator conversations run FILE... [--url URL] [--junit PATH] [--config FILE]` and
-`rcs-emulator conversations validate FILE...`.
+"""`rcs-emulator conversations run FILE... [--url URL] [--junit PATH] [--config FILE] [--jobs N]
+[--reset] [--reset-all [--keep-settings]]` and `rcs-emulator conversations validate FILE...`.
 
 Without --url, `run` starts an emulator in this process from the config (the config's host and
-port, where the bot sends; a manual clock unless the config names a clock) and forgets its state
-before each conversation. Exit 0 only when every conversation passed; 1 when one failed or could
-not run; 2 when the run itself could not begin (no files, a bad config, the emulator out of
-reach).
+port, where the bot sends; a manual clock unless the config names a clock), and each
+conversation begins on its own fresh scope (as --reset). Exit 0 only when every conversation
+passed; 1 when one failed or could not run; 2 when the run itself could not begin (no files, a
+bad config, the emulator out of reach).
+
+A file's includes are looked up among the files given and the conversation files in its own
+folder and below.
 """
 
 from __future__ import annotations
@@ -21,10 +24,19 @@ import httpx
 
 from ..config import Config, ConfigError
 from .format import SUFFIXES, Conversation, ConversationError, load_conversation
+from .plan import Case, plan
 from .report import Printer, junit_xml, summary
-from .runner import ConversationResult, Outcome, run_conversations
+from .runner import (
+    ConversationResult,
+    Options,
+    Outcome,
+    error_result,
+    result_of,
+    run_conversations,
+)
 
 CONTROL_TIMEOUT = 30.0  # one control call (an advance runs every due event before answering)
+MAX_JOBS = 64
 
 
 def register(commands: Any) -> None:
@@ -39,19 +51,66 @@ def register(commands: Any) -> None:
                      help="write a JUnit XML report to this path")  # fmt: skip
     run.add_argument("--config", metavar="FILE", help="YAML config of the emulator started in "
                      "this process (and the control token for --url)")  # fmt: skip
-    run.add_argument("--reset", action="store_true",
-                     help="with --url: forget the emulator's state (the file's tenant's, when "
-                     "it names one) before each conversation")  # fmt: skip
+    run.add_argument(
+        "--reset",
+        action="store_true",
+        help="with --url: each conversation begins on a fresh state of its own: "
+        "its file's tenant's state is forgotten first, when it names one; one that "
+        "names none forgets nothing others may be using and reads only what "
+        "happens to its phone from its start",
+    )
+    run.add_argument(
+        "--reset-all",
+        action="store_true",
+        help="with --url: forget the whole emulator's state once, before the run "
+        "(for an emulator of this run alone)",
+    )
+    run.add_argument(
+        "--keep-settings",
+        action="store_true",
+        help="with --reset-all: keep agent and phone settings made through the control API",
+    )
+    run.add_argument(
+        "--jobs",
+        "-j",
+        type=_jobs,
+        default=1,
+        metavar="N",
+        help="run N conversations at once (default 1); two of one phone never run at once",
+    )
     validate = verbs.add_parser("validate", help="check conversation files")
     validate.add_argument("files", nargs="+", type=Path, metavar="FILE",
                           help="*.convo.yaml files or folders of them")  # fmt: skip
 
 
+def _jobs(value: str) -> int:
+    try:
+        jobs = int(value)
+    except ValueError:
+        jobs = 0
+    if not 1 <= jobs <= MAX_JOBS:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 1 to {MAX_JOBS}")
+    return jobs
+
+
 def main(args: argparse.Namespace) -> int:
     if args.verb == "validate":
         return validate(args.files)
-    return run(args.files, url=args.url, junit=args.junit, config_file=args.config,
-               reset=args.reset)  # fmt: skip
+    if args.keep_settings and not args.reset_all:
+        raise ConfigError(
+            "--keep-settings goes with --reset-all (a conversation's own reset "
+            "never touches settings)"
+        )
+    return run(
+        args.files,
+        url=args.url,
+        junit=args.junit,
+        config_file=args.config,
+        reset=args.reset,
+        jobs=args.jobs,
+        reset_all=args.reset_all,
+        keep_settings=args.keep_settings,
+    )
 
 
 def conversation_files(given: Sequence[Path]) -> list[Path]:
@@ -78,15 +137,52 @@ def load_all(paths: Sequence[Path]) -> list[Conversation | ConversationError]:
     return loaded
 
 
+def library(paths: Sequence[Path]) -> list[Conversation]:
+    """What the files' includes may name: the conversation files in each file's folder and
+    below (the files themselves are given to `plan` as they are)."""
+    given = {path.resolve() for path in paths}
+    found: list[Conversation] = []
+    for folder in sorted({path.resolve().parent for path in paths}):
+        for path in sorted(folder.rglob("*")):
+            if not path.name.endswith(SUFFIXES) or path in given or not path.is_file():
+                continue
+            given.add(path)
+            try:
+                found.append(load_conversation(path))
+            except ConversationError:
+                continue  # said when that file itself is validated or run
+    return found
+
+
+def cases(paths: Sequence[Path]) -> list[Case | ConversationError]:
+    """The test cases of the files (and their includes), or each file's problems."""
+    return plan(load_all(paths), library(paths))
+
+
 def validate(given: Sequence[Path]) -> int:
+    """One line per problem (with the nearest known name where one is near), and one per good
+    file."""
+    paths = conversation_files(given)
+    loaded = load_all(paths)
+    planned = plan(loaded, library(paths))
     failed = 0
-    for item in load_all(conversation_files(given)):
-        if isinstance(item, ConversationError):
+    for item in loaded:
+        mine = [p for p in planned if p is item or getattr(p, "source", None) == item.source]
+        problems = [p for p in mine if isinstance(p, ConversationError)]
+        if problems:
             failed += 1
-            for problem in item.problems:
-                print(f"FAIL {problem}", file=sys.stderr)
-        else:
-            print(f"ok   {item.source}: conversation {item.name!r}, {len(item.steps)} steps")
+            for error in problems:
+                for problem in error.problems:
+                    print(f"FAIL {problem}", file=sys.stderr)
+            continue
+        assert isinstance(item, Conversation)
+        if item.partial:
+            print(f"ok   {item.source}: partial {item.name!r}, {len(item.steps)} steps")
+            continue
+        runs = [p for p in mine if isinstance(p, Case)]
+        steps = len(runs[0].steps) if runs else len(item.steps)
+        variants = f" in {len(runs)} variants" if len(runs) > 1 else ""
+        print(f"ok   {item.source}: conversation {item.name!r}, {steps} steps{variants}")
     return 1 if failed else 0
 
 
@@ -96,12 +192,16 @@ def run(
     junit: Path | None = None,
     config_file: str | None = None,
     reset: bool = False,
+    jobs: int = 1,
+    reset_all: bool = False,
+    keep_settings: bool = False,
 ) -> int:
-    conversations = load_all(conversation_files(given))
+    planned = cases(conversation_files(given))
     config = Config.from_sources(config_file)
     headers = {"X-Emulator-Token": config.control_token} if config.control_token else {}
     if url is not None:
-        return _run_against(url, conversations, headers, junit, reset)
+        everything = (keep_settings,) if reset_all else ()
+        return _run_against(url, planned, headers, junit, reset, jobs, everything)
     if "clock" not in config.model_fields_set:
         config = config.with_overrides(clock="manual")  # a wait: moves it at once
     from ..server import EmulatorServer
@@ -117,33 +217,46 @@ def run(
     try:
         print(f"rcs-emulator on {server.base_url} (clock {config.clock}) for this run",
               flush=True)  # fmt: skip
-        return _run_against(server.base_url, conversations, headers, junit, reset=True)
+        return _run_against(server.base_url, planned, headers, junit, True, jobs, ())
     finally:
         server.stop()
 
 
 def _run_against(
     url: str,
-    conversations: list[Conversation | ConversationError],
+    planned: list[Case | ConversationError],
     headers: dict[str, str],
     junit: Path | None,
     reset: bool,
+    jobs: int,
+    everything: tuple[bool, ...],
 ) -> int:
+    """Run the cases against the emulator at `url`; `everything`: (keep_settings,) to forget
+    the whole state once first."""
+    options = Options(reset=reset, jobs=jobs, settings_reset=everything == (False,))
+
     async def go() -> tuple[list[ConversationResult], str | None]:
-        async with httpx.AsyncClient(base_url=url, headers=headers,
-                                     timeout=CONTROL_TIMEOUT) as http:  # fmt: skip
+        limits = httpx.Limits(max_connections=max(10, 4 * jobs))
+        async with httpx.AsyncClient(
+            base_url=url, headers=headers, timeout=CONTROL_TIMEOUT, limits=limits
+        ) as http:
             try:
                 (await http.get("/_emulator/health")).raise_for_status()
+                if everything:
+                    keep = "true" if everything[0] else "false"
+                    reset_all = await http.post("/_emulator/reset", params={"keep_settings": keep})
+                    reset_all.raise_for_status()
             except httpx.HTTPError as exc:
                 return [], f"cannot reach the emulator at {url}: {exc or type(exc).__name__}"
-            results = await run_conversations(conversations, http, reset=reset,
-                                              progress=Printer())  # fmt: skip
+            results = await run_conversations(
+                planned, http, options=options, progress=Printer(whole=jobs > 1)
+            )
             return results, None
 
     results, unreachable = asyncio.run(go())
     if unreachable is not None:
         print(f"rcs-emulator: {unreachable}", file=sys.stderr)
-        results = [_not_run(item, unreachable) for item in conversations]
+        results = [_not_run(item, unreachable) for item in planned]
     else:
         print(summary(results))
     if junit is not None:
@@ -155,9 +268,9 @@ def _run_against(
     return 0 if all(r.passed for r in results) else 1
 
 
-def _not_run(item: Conversation | ConversationError, why: str) -> ConversationResult:
+def _not_run(item: Case | ConversationError, why: str) -> ConversationResult:
     if isinstance(item, ConversationError):
-        return ConversationResult(item.source, item.source, Outcome.ERROR,
-                                  error="\n".join(item.problems))  # fmt: skip
-    return ConversationResult(item.source, item.name, Outcome.ERROR, item.provider, item.agent,
-                              item.phone, total_steps=len(item.steps), error=why)  # fmt: skip
+        return error_result(item)
+    result = result_of(item)
+    result.outcome, result.error = Outcome.ERROR, why
+    return result

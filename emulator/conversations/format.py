@@ -5,18 +5,27 @@
     agent: shop_agent            # the agent (or bot) id
     phone: "+46701234567"
     timeout: 5                   # seconds to wait for each expectation (default 5)
+    utterances:                  # `user: $GREETING` runs the conversation once per variant
+      GREETING: [hi, hello, "good morning"]
     steps:
-      - user: "hi"                                   # the phone types a message
+      - user: $GREETING                              # the phone types a message
       - expect: {text: "Hello!", suggestions: ["10:00", "12:00"]}
       - tap: "10:00"                                 # taps the chip with this visible text
-      - expect: {text_contains: "booked"}
+      - expect: {text_contains: Booked, capture: {order: '#([0-9]+)'}}
+      - user: "status of ${order}"                   # a captured value, in any later text
+      - expect: {cards: [{title: Haircut, suggestions: [Book]}], suggestions: [Menu]}
+      - tap: {postback: book-haircut}                # by the chip's postback
+      - tap: {label: Book, card: 2, message: -2}     # a card's chip on the message before
+      - include: sign off                            # the steps of the file named so
       - expect_none: 2                               # the bot stays quiet for 2 s
       - wait: 30                                     # 30 s pass on the emulator's clock
 
-Every scalar is read as text (YAML's own guesses would make `10:00` the number 600, `yes` a
-boolean and `+46701234567` an integer); numbers are read from text where a number is meant.
-Anything the format does not know is refused with the file, the step (its number and line) and
-the key, with the nearest known key when there is one.
+A file with `partial: true` holds steps for others to include (it names no provider, agent or
+phone, and never runs on its own). Every scalar is read as text (YAML's own guesses would make
+`10:00` the number 600, `yes` a boolean and `+46701234567` an integer); numbers are read from
+text where a number is meant. Anything the format does not know is refused with the file, the
+step (its number and line) and the key, with the nearest known key when there is one. What
+spans files (includes, utterances, captures) is checked when they are planned (plan.py).
 """
 
 from __future__ import annotations
@@ -40,6 +49,7 @@ from pydantic import (
     PrivateAttr,
     ValidationError,
     field_validator,
+    model_validator,
 )
 
 from ..control.params import ProviderName, WebhookUrl
@@ -50,6 +60,7 @@ from ..http.validators import is_e164
 SUFFIXES = (".convo.yaml", ".convo.yml")
 DEFAULT_TIMEOUT = 5.0
 MAX_DEPTH = 20  # levels of nesting: a conversation needs four
+NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")  # an utterance list's or a captured value's
 
 
 class ConversationError(ValueError):
@@ -104,6 +115,12 @@ def _regex(value: str) -> str:
     return value
 
 
+def _name(value: Any) -> Any:
+    if not isinstance(value, str) or NAME.fullmatch(value) is None:
+        raise ValueError(f"{value!r} is not a name: letters, digits and _, not first a digit")
+    return value
+
+
 def _phone(value: Any) -> Any:
     text = _text(value)
     if not isinstance(text, str) or not is_e164(text.strip()):
@@ -117,6 +134,8 @@ Seconds = Annotated[float, BeforeValidator(_seconds)]
 PositiveSeconds = Annotated[float, BeforeValidator(_seconds), AfterValidator(_positive)]
 Text = Annotated[str, BeforeValidator(_text)]
 NonEmptyText = Annotated[str, BeforeValidator(_non_empty)]
+Name = Annotated[str, BeforeValidator(_name)]
+Regex = Annotated[Text, AfterValidator(_regex)]
 
 
 class _Strict(BaseModel):
@@ -145,39 +164,114 @@ def _file(value: Any) -> Any:
     )
 
 
+class CardExpectation(_Strict):
+    """One card of a rich card or carousel; each field given must hold for it."""
+
+    title: Text | None = None
+    description: Text | None = None
+    media: Annotated[FileExpectation, BeforeValidator(_file)] | None = None
+    suggestions: list[Text] | None = Field(default=None, description="This card's own chips.")
+
+    def describe(self) -> str:
+        parts = []
+        if self.title is not None:
+            parts.append(f"titled {quoted(self.title)}")
+        if self.description is not None:
+            parts.append(f"described {quoted(self.description)}")
+        if self.media is not None:
+            given = self.media.model_dump(exclude_none=True)
+            shown = ", ".join(f"{k} {quoted(v)}" for k, v in given.items())
+            parts.append(f"with media ({shown})" if shown else "with media")
+        if self.suggestions is not None:
+            parts.append("chips " + (chips(self.suggestions) or "none"))
+        return "card " + (" ".join(parts) or "(any)")
+
+
 class Expectation(_Strict):
     """What the bot's next message must show; every field given must hold."""
 
     text: Text | None = None
     text_contains: Text | None = None
-    text_matches: Annotated[Text, AfterValidator(_regex)] | None = None
-    suggestions: list[Text] | None = None
+    text_matches: Regex | None = None
+    not_text: Text | None = None
+    not_text_contains: Text | None = None
+    not_text_matches: Regex | None = None
+    ignore_case: bool = Field(default=False, description="Texts compared without regard to case.")
+    suggestions: list[Text] | None = Field(
+        default=None,
+        description="Beside `cards:`, the message's own chips; alone, every chip of the message "
+        "in order, the cards' included.",
+    )
     card_title: Text | None = None
+    cards: list[CardExpectation] | None = Field(
+        default=None, description="Every card of the message, in order (one for a rich card)."
+    )
     file: Annotated[FileExpectation, BeforeValidator(_file)] | None = None
+    capture: dict[Name, Regex] | None = Field(
+        default=None,
+        description="name: regex; the first group (or the whole match) in the message's text, "
+        "else its cards' titles and descriptions, kept as ${name} for every later step.",
+    )
     timeout: PositiveSeconds | None = None
 
     def describe(self) -> str:
         parts = []
+        case = " (any case)" if self.ignore_case else ""
         if self.text is not None:
-            parts.append(f"text {quoted(self.text)}")
+            parts.append(f"text {quoted(self.text)}{case}")
         if self.text_contains is not None:
-            parts.append(f"text containing {quoted(self.text_contains)}")
+            parts.append(f"text containing {quoted(self.text_contains)}{case}")
         if self.text_matches is not None:
-            parts.append(f"text matching /{self.text_matches}/")
+            parts.append(f"text matching /{self.text_matches}/{'i' if self.ignore_case else ''}")
+        if self.not_text is not None:
+            parts.append(f"text other than {quoted(self.not_text)}{case}")
+        if self.not_text_contains is not None:
+            parts.append(f"text without {quoted(self.not_text_contains)}{case}")
+        if self.not_text_matches is not None:
+            flags = "i" if self.ignore_case else ""
+            parts.append(f"text not matching /{self.not_text_matches}/{flags}")
+        if self.cards is not None:
+            shown = "; ".join(c.describe() for c in self.cards) or "none"
+            parts.append(f"cards [{shown}]")
         if self.suggestions is not None:
-            parts.append("suggestions " + (chips(self.suggestions) or "none"))
+            whose = "the message's own chips" if self.cards is not None else "suggestions"
+            parts.append(f"{whose} " + (chips(self.suggestions) or "none"))
         if self.card_title is not None:
             parts.append(f"a card titled {quoted(self.card_title)}")
         if self.file is not None:
             given = self.file.model_dump(exclude_none=True)
             shown = ", ".join(f"{k} {quoted(v)}" for k, v in given.items())
             parts.append(f"a file ({shown})" if shown else "a file")
+        if self.capture:
+            parts.append("capturing " + ", ".join(self.capture))
         return ", ".join(parts) or "any message"
 
 
 class TapTarget(_Strict):
-    label: NonEmptyText
+    label: NonEmptyText | None = None
+    postback: NonEmptyText | None = None
     card: int | None = Field(default=None, ge=1, description="1-based card of a carousel")
+    message: int = Field(
+        default=-1, le=-1, description="-1: the bot's newest message, -2 the one before, ..."
+    )
+
+    @model_validator(mode="after")
+    def _one_chip(self) -> TapTarget:
+        if (self.label is None) == (self.postback is None):
+            raise ValueError("names the chip by its label or by its postback (one of them)")
+        return self
+
+    def describe(self) -> str:
+        shown = (
+            f"[{self.label}]"
+            if self.label is not None
+            else f"postback {quoted(self.postback or '')}"
+        )
+        if self.card is not None:
+            shown += f" (card {self.card})"
+        if self.message != -1:
+            shown += f" of message {self.message}"
+        return shown
 
 
 def _tap(value: Any) -> Any:
@@ -193,6 +287,7 @@ class StepKind(StrEnum):
     EXPECT = "expect"
     EXPECT_NONE = "expect_none"
     WAIT = "wait"
+    INCLUDE = "include"
 
 
 class _Step(_Strict):
@@ -218,14 +313,14 @@ class UserStep(_Step):
 
 
 class TapStep(_Step):
-    """The phone taps a chip of the bot's newest message, by its visible text."""
+    """The phone taps a chip of the bot's newest message (or of an earlier one, where a phone
+    still offers it), by its visible text or its postback."""
 
     kind: ClassVar[StepKind] = StepKind.TAP
     tap: Annotated[TapTarget, BeforeValidator(_tap)]
 
     def describe(self) -> str:
-        where = f" (card {self.tap.card})" if self.tap.card is not None else ""
-        return f"tap: [{self.tap.label}]{where}"
+        return f"tap: {self.tap.describe()}"
 
 
 class ExpectStep(_Step):
@@ -265,9 +360,19 @@ class WaitStep(_Step):
         return f"wait: {self.wait:g} s"
 
 
-Step = UserStep | TapStep | ExpectStep | ExpectNoneStep | WaitStep
+class IncludeStep(_Step):
+    """The steps of the conversation (often a `partial: true` one) whose name is this."""
+
+    kind: ClassVar[StepKind] = StepKind.INCLUDE
+    include: NonEmptyText
+
+    def describe(self) -> str:
+        return f"include: {self.include}"
+
+
+Step = UserStep | TapStep | ExpectStep | ExpectNoneStep | WaitStep | IncludeStep
 STEP_MODELS: dict[str, type[_Step]] = {
-    m.kind.value: m for m in (UserStep, TapStep, ExpectStep, ExpectNoneStep, WaitStep)
+    m.kind.value: m for m in (UserStep, TapStep, ExpectStep, ExpectNoneStep, WaitStep, IncludeStep)
 }
 
 
@@ -277,18 +382,30 @@ STEP_MODELS: dict[str, type[_Step]] = {
 class Conversation(_Strict):
     name: NonEmptyText
     description: Text = ""
-    provider: ProviderName
-    agent: NonEmptyText = Field(description="The agent (or bot) id the phone talks to.")
-    phone: Phone
+    partial: bool = Field(
+        default=False,
+        description="Steps for other files to include: never run on its own, and it names no "
+        "provider, agent or phone (those of the file that includes it apply).",
+    )
+    provider: ProviderName | None = None  # required unless partial (parse_conversation)
+    agent: NonEmptyText | None = Field(
+        default=None, description="The agent (or bot) id the phone talks to."
+    )
+    phone: Phone | None = None
     tenant: Text | None = Field(
         default=None,
         description="The API key or account the bot uses: where a thread the phone opens lives, "
-        "and what reads and resets are scoped to.",
+        "and what reads, resets and waits are scoped to.",
     )
     webhook_url: WebhookUrl | None = Field(
         default=None, description="Set as the agent's callback URL before the first step."
     )
     timeout: PositiveSeconds = DEFAULT_TIMEOUT
+    utterances: dict[Name, Annotated[list[NonEmptyText], Field(min_length=1)]] = Field(
+        default_factory=dict,
+        description="Lists of things a user may say: `user: $NAME` runs the conversation once "
+        "per variant.",
+    )
     steps: list[Step] = Field(min_length=1)  # parsed one by one first (parse_conversation)
     _source: str = PrivateAttr(default="")
 
@@ -296,6 +413,9 @@ class Conversation(_Strict):
     def source(self) -> str:
         """The file (or the name it was given under) the conversation came from."""
         return self._source
+
+
+WHOLE = ("provider", "agent", "phone")  # what a conversation that runs on its own names
 
 
 _STAND_IN = UserStep(user="-")  # stands for steps already refused, so the file's other keys are
@@ -381,10 +501,19 @@ def parse_conversation(text: str, source: str) -> Conversation:
                 steps.append(step)
         # Steps with problems are reported above; the rest of the file is still checked.
         given["steps"] = steps or [_STAND_IN] if problems else steps
+    head: list[str] = []
     try:
         conversation = Conversation.model_validate(given)
     except ValidationError as exc:
-        problems[:0] = [_problem(e, Conversation, given) for e in exc.errors(include_url=False)]
+        head = [_problem(e, Conversation, given) for e in exc.errors(include_url=False)]
+    partial = str(given.get("partial", "")).strip().lower() in ("true", "yes", "on", "1")
+    for key in WHOLE:
+        if partial and key in given:
+            why = f"a partial conversation takes the {key} of the file that includes it"
+            head.append(f"{key}: {why} (leave it out)")
+        elif not partial and given.get(key) is None:
+            head.append(f"{key} is required")
+    problems[:0] = head
     if problems:
         raise ConversationError(source, problems)
     conversation._source = source
@@ -419,6 +548,9 @@ def _parse_step(raw: Any, number: int, line: int | None, problems: list[str]) ->
 def _problem(error: Any, model: type[BaseModel], data: Any, skip: int = 0) -> str:
     """One line for one pydantic error: the key it concerns and what is wrong with it."""
     loc = [p for p in error["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
+    if "[key]" in loc:  # a mapping's key itself is wrong: named by the mapping, the key quoted
+        at = loc.index("[key]")
+        loc = loc[: at - 1] + loc[at + 1 :]
     place = _place(loc[skip:]) or _place(loc)  # a step's own value: named by its key
     if error["type"] == "extra_forbidden":
         known = _known_keys(model, loc[:-1])

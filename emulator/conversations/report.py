@@ -13,10 +13,10 @@ import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from pathlib import PurePath
+from pathlib import Path, PurePath
 from typing import TextIO
 
-from .format import SUFFIXES, Conversation
+from .format import SUFFIXES
 from .runner import ConversationResult, Outcome, Progress, StepResult
 
 SUITE = "rcs-emulator conversations"
@@ -41,6 +41,8 @@ def failure_text(result: ConversationResult) -> str:
     if failure is None:
         return f"{headline(result)}\npassed"
     at = f"step {failure.step}" + (f" (line {failure.line})" if failure.line else "")
+    if failure.where is not None:
+        at = f"step {failure.step} ({failure.where})"
     lines = [
         headline(result),
         f"failed at {at} of {result.total_steps}: {failure.shown}",
@@ -83,43 +85,53 @@ def summary(results: Sequence[ConversationResult]) -> str:
 
 
 class Printer(Progress):
-    """The CLI's running report: each step as it passes, the first failing step in full."""
+    """The CLI's running report: each step as it passes, the first failing step in full. With
+    several conversations at once (`whole`), each one's lines come together when it ends."""
 
-    def __init__(self, out: TextIO | None = None) -> None:
+    def __init__(self, out: TextIO | None = None, whole: bool = False) -> None:
         self.out = out or sys.stdout
+        self.whole = whole
+        self._held: dict[int, list[str]] = {}
 
-    def _print(self, text: str) -> None:
+    def _print(self, text: str, result: ConversationResult | None = None) -> None:
+        if self.whole and result is not None:
+            self._held.setdefault(id(result), []).append(text)
+            return
         print(text, file=self.out, flush=True)
 
-    def started(self, conversation: Conversation) -> None:
-        self._print(f"{conversation.source}: {conversation.name} ({conversation.provider} "
-                    f"agent {conversation.agent}, phone {conversation.phone})")  # fmt: skip
+    def started(self, result: ConversationResult) -> None:
+        self._print(f"{headline(result)}", result)
 
     def stepped(self, result: ConversationResult, step: StepResult) -> None:
         mark = "ok  " if step.passed else "FAIL"
         line = f"  (line {step.line})" if not step.passed and step.line else ""
-        self._print(f"  {mark} {step.number:>3} {step.shown}{line}")
+        self._print(f"  {mark} {step.number:>3} {step.shown}{line}", result)
         failure = result.failure
         if not step.passed and failure is not None:
-            self._print(f"           expected: {failure.expected}")
-            self._print(f"           came:     {failure.came}")
+            if failure.where is not None:
+                self._print(f"           at:       {failure.where}", result)
+            self._print(f"           expected: {failure.expected}", result)
+            self._print(f"           came:     {failure.came}", result)
             for m in failure.mismatches if failure.detailed else ():
-                self._print(f"           - {m}")
+                self._print(f"           - {m}", result)
             for h in failure.hints:
-                self._print(f"           hint: {h}")
+                self._print(f"           hint: {h}", result)
 
     def finished(self, result: ConversationResult) -> None:
         if result.outcome is Outcome.ERROR:
             if not result.steps and result.provider is None:  # never started: a bad file
-                self._print(result.error or result.source)
+                self._print(result.error or result.source, result)
             else:
-                self._print(f"  ERROR {result.error}")
-            return
-        if result.outcome is Outcome.PASSED:
-            self._print(f"  PASSED {len(result.steps)} steps ({result.seconds:.2f} s)")
+                if self.whole and id(result) not in self._held:
+                    self._print(headline(result), result)
+                self._print(f"  ERROR {result.error}", result)
+        elif result.outcome is Outcome.PASSED:
+            self._print(f"  PASSED {len(result.steps)} steps ({result.seconds:.2f} s)", result)
         else:
-            self._print(f"  FAILED at step {len(result.steps)} of {result.total_steps} "
-                        f"({result.seconds:.2f} s)")  # fmt: skip
+            at = f"step {len(result.steps)} of {result.total_steps}"
+            self._print(f"  FAILED at {at} ({result.seconds:.2f} s)", result)
+        for text in self._held.pop(id(result), ()):
+            print(text, file=self.out, flush=True)
 
 
 # -- JUnit XML -----------------------------------------------------------------------------------
@@ -130,11 +142,17 @@ def xml_safe(text: str) -> str:
 
 
 def class_name(source: str) -> str:
-    """`examples/bot/booking.convo.yaml` -> `examples.bot.booking` (how CI servers group)."""
-    name = source
+    """The file's folder and name: `pass/booking.convo.yaml`, `/ci/pass/booking.convo.yaml` and
+    pytest's `pass/booking.convo.yaml` are all `pass.booking`, however the run was invoked (a CI
+    server keeps a test's history by it)."""
+    path: PurePath = PurePath(source.replace("\\", "/"))
+    if Path(source).is_file():  # `booking.convo.yaml` run from its own folder: that folder
+        path = Path(source).resolve()
+    name = path.name
     for suffix in SUFFIXES:
         name = name.removesuffix(suffix)
-    parts = [p for p in PurePath(name).parts if p not in ("/", "\\", ".", "..")]
+    folder = path.parent.name
+    parts = [p for p in (folder, name) if p and p not in (".", "..")]
     return ".".join(parts) or "conversation"
 
 

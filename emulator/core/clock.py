@@ -8,7 +8,9 @@ its time and runs only its events, so one test pipeline never moves another's cl
 for everyone moves every tenant's. The tenant a request or an event acts for is `TENANT` (set by
 `Emulator.serving` once a provider has authenticated its caller), and while a due event runs,
 "now" is the moment it was due (`PINNED`): an advance runs each event at its own time. A running
-clock (real, scaled) is the same for every tenant: it runs by itself for all of them.
+clock (real, scaled) is the same for every tenant: it runs by itself for all of them, and its
+ticker pins each event to its due time too, so an event that runs late (the ticker was busy) is
+still recorded when it was due: scheduling lag never stretches a configured delay.
 """
 
 from __future__ import annotations
@@ -52,7 +54,8 @@ class RealClock:
         self._offset = 0.0
 
     def now(self) -> float:
-        return time.time() + self._offset
+        pinned = PINNED.get()
+        return time.time() + self._offset if pinned is None else pinned
 
     def advance(self, seconds: float) -> float:
         """Skip ahead (a demo's "thirty minutes later"); the clock then runs on from there."""
@@ -89,6 +92,9 @@ class ScaledClock:
         self._origin = self._began if start is None else start
 
     def now(self) -> float:
+        pinned = PINNED.get()
+        if pinned is not None:
+            return pinned
         return self._origin + (time.time() - self._began) * self.speed
 
     def advance(self, seconds: float) -> float:
@@ -180,5 +186,7 @@ def to_datetime(ts: float) -> datetime:
 
 
 def iso(ts: float) -> str:
-    """ISO 8601 UTC with a Z, to the second."""
-    return to_datetime(ts).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """ISO 8601 UTC with a Z, to the millisecond (rounded, so two times 1 s apart read 1.000 s
+    apart whatever the float's last bits): how the control API shows every time."""
+    seconds, milli = divmod(round(ts * 1000), 1000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{milli:03d}Z"

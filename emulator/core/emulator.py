@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
@@ -334,13 +333,15 @@ class Emulator:
         return clock.time_of(tenant) if isinstance(clock, ManualClock) else clock.now()
 
     async def run_due(self) -> int:
-        """Run what is due now (a running clock's ticker); webhooks go on in the background."""
+        """Run what is due now (a running clock's ticker); webhooks go on in the background.
+        Each event is pinned to the time it was due, as an advance does: one the ticker reaches
+        late is still stamped when it was due (its lag is no part of a scenario's delay)."""
         ran = 0
         now = self.clock.now()
         for tenant in self.engine.due_tenants():
             due = self.engine.next_due(tenant)
             if due is not None and due <= now:
-                ran += await self._run_until(tenant, now, pin=False)
+                ran += await self._run_until(tenant, now)
         return ran
 
     async def advance(self, seconds: float, tenant: str | None = None) -> int:
@@ -355,7 +356,6 @@ class Emulator:
         if seconds < 0:
             raise ValueError("time only moves forward")
         clock = self.clock
-        manual = isinstance(clock, ManualClock)
         if isinstance(clock, ManualClock):
             clock.advance(seconds, tenant)
         else:
@@ -368,18 +368,18 @@ class Emulator:
         while True:
             tenants = [tenant] if tenant is not None else self.engine.due_tenants()
             for each in tenants:
-                ran += await self._run_until(each, self.time_of(each), pin=manual)
+                ran += await self._run_until(each, self.time_of(each))
             await self.deliveries.drain(tenant)
             if not any((due := self.engine.next_due(t)) is not None and due <= self.time_of(t)
                        for t in tenants):  # fmt: skip
                 return ran
 
-    async def _run_until(self, tenant: str, until: float, pin: bool) -> int:
+    async def _run_until(self, tenant: str, until: float) -> int:
         """A tenant's events due at or before `until`, in order, a slice at a time; each at
-        its own time when `pin` (a manual clock)."""
+        its own time (pinned: on any clock an event is stamped when it was due)."""
         ran = 0
         TENANT.set(tenant)
-        apply = partial(self._apply, pin)
+        apply = self._apply
         while True:
             done = await self.engine.run_due(tenant, until, apply, SLICE)
             if not done:
@@ -387,8 +387,8 @@ class Emulator:
             ran += done
             await asyncio.sleep(0)  # webhooks and other requests between slices
 
-    def _apply(self, pin: bool, unit: Unit, when: float, task: Due) -> None:
-        token = PINNED.set(when) if pin else None
+    def _apply(self, unit: Unit, when: float, task: Due) -> None:
+        token = PINNED.set(when)
         # A seeded event draws alike whoever runs it, and whatever ran before it.
         step = task.step.event if task.step else ""
         since = f"{when - self.began:.6f}"  # (to the microsecond: the same whatever the start)
@@ -398,8 +398,7 @@ class Emulator:
         except Exception:  # one broken event must not stop time
             log.exception("a scheduled event failed")
         finally:
-            if token is not None:
-                PINNED.reset(token)
+            PINNED.reset(token)
 
     # -- webhooks ---------------------------------------------------------------------------
 

@@ -21,9 +21,9 @@ is where these semantics are defined; what it says, every engine does:
 - A unit whose tenant was reset after it began writes nothing.
 - Due events run once each, earliest first, equal times in the order they were scheduled, even
   with two processes running one tenant's events at once.
-- Every tenant's messages (a `None` tenant) come oldest first: by creation time, then by the
-  engine's sequence; `max_messages` bounds the whole state (not each tenant), evicting the
-  oldest message of any tenant first.
+- Every tenant's messages (a `None` tenant) come in the order they were stored (the engine's
+  sequence: tenants' manual clocks may stand apart, so creation times do not order them);
+  `max_messages` bounds the whole state (not each tenant), evicting the oldest stored first.
 - A delivery's callbacks to one recipient go out in event order; a refused one is retried once
   its tenant's time passes the retry's (run_due, then drain, make it on every engine).
 
@@ -32,8 +32,9 @@ Where engines differ, by design:
   rules run synchronously between `begin` and `commit`, so no one sees a unit half done. An
   engine over an external store loads copies and applies deltas at commit. So a unit that
   raises midway leaves what it did on the memory engine, and nothing on the others.
-- The memory engine moves a message's creation time forward to the latest one stored (a few
-  milliseconds at most, on a running clock under concurrent sends): its time-range reads bisect.
+- The memory engine moves a message's creation time forward to its tenant's latest one stored
+  (a few milliseconds at most, on a running clock under concurrent sends): its time-range reads
+  bisect.
 - An upload's bytes come back as a file (memory) or as bytes (an external store).
 - The memory engine checks `Wants` only when strict (`strict_units`, as in the contract suite):
   the check would cost its hot path, and the other engines check it always.

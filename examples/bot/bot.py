@@ -1,9 +1,11 @@
 """A sample appointment bot on both providers, for the conversation tests next to it.
 
 It answers the providers' callbacks the way a real business bot does: a person who writes
-anything is greeted with two time slots; a tap on a slot books it (with a chip to cancel);
-"hours" gets a rich card, "prices" a carousel, "brochure" a PDF (a file message where the
-provider has one, a card with the file elsewhere). Standard library only.
+anything is greeted with two time slots; a tap on a slot books it under an order number (with a
+chip to cancel); "status N" says what order N is; "hours" gets a rich card, "prices" a carousel
+whose cards each have their own chip (and a chip of the message's own, back to the menu),
+"brochure" a PDF (a file message where the provider has one, a card with the file elsewhere).
+Standard library only.
 
     EMULATOR_URL=http://127.0.0.1:8080 PORT=8000 python examples/bot/bot.py
 
@@ -14,6 +16,7 @@ http://127.0.0.1:8000/webhook` (or `webhook_url:` in a config or a conversation 
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 import os
 import sys
@@ -28,6 +31,14 @@ PORT = int(os.environ.get("PORT", "8000"))
 GENERIC_AUTH = {"Authorization": "Bearer " + os.environ.get("GENERIC_KEY", "booking-bot-key")}
 SERWERSMS_AUTH = {"Authorization": "Bearer " + os.environ.get("SERWERSMS_TOKEN", "booking-bot")}
 SLOTS = {"slot-10": "10:00", "slot-12": "12:00"}
+SERVICES = {"book-haircut": "Haircut", "book-colour": "Colour"}
+GREETING: dict[str, Any] = {
+    "text": "Hello! When shall we come?",
+    "chips": [("10:00", "slot-10"), ("12:00", "slot-12")],
+}
+ORDERS: dict[str, str] = {}  # order number -> the slot booked
+NUMBERS = itertools.count(4217)
+BOOKING = threading.Lock()
 BROCHURE = "https://example.com/brochure.pdf"
 PICTURE = "https://example.com/salon.png"  # every card's picture
 
@@ -44,23 +55,34 @@ def log(*parts: Any) -> None:
 def answer(postback: str | None, text: str | None) -> Said:
     """The reply to a tap (postback) or a typed text."""
     if postback in SLOTS:
-        return {"text": f"Booked for {SLOTS[postback]}. See you then!",
-                "chips": [("Cancel", "cancel")]}  # fmt: skip
+        with BOOKING:
+            number = str(next(NUMBERS))
+            ORDERS[number] = SLOTS[postback]
+        said = f"Booked for {SLOTS[postback]}, order #{number}. See you then!"
+        return {"text": said, "chips": [("Cancel", "cancel")]}
     if postback == "cancel":
         return {"text": "Your booking is cancelled.", "chips": [("Book again", "again")]}
+    if postback in SERVICES:
+        return {**GREETING, "text": f"{SERVICES[postback]} it is. When shall we come?"}
     word = (text or "").strip().lower()
+    if word.startswith("status"):
+        number = word.removeprefix("status").strip(" #")
+        slot = ORDERS.get(number)
+        if slot is None:
+            return {"text": f"No order #{number}."}
+        return {"text": f"Order #{number}: booked for {slot}.", "chips": [("Cancel", "cancel")]}
     if word == "hours":
-        return {"cards": [{"title": "Opening hours", "chips": [("Book", "again")],
-                           "description": "Monday to Friday 9-17, Saturday 10-14."}]}  # fmt: skip
+        hours = "Monday to Friday 9-17, Saturday 10-14."
+        card = {"title": "Opening hours", "description": hours, "chips": [("Book", "again")]}
+        return {"cards": [card]}
     if word == "prices":
-        book = [("Book", "again")]
-        return {"cards": [{"title": "Haircut", "description": "30 EUR", "chips": book},
-                          {"title": "Colour", "description": "60 EUR", "chips": book}]}  # fmt: skip
+        haircut = {"title": "Haircut", "description": "30 EUR", "chips": [("Book", "book-haircut")]}
+        colour = {"title": "Colour", "description": "60 EUR", "chips": [("Book", "book-colour")]}
+        return {"cards": [haircut, colour], "chips": [("Menu", "menu")]}
     if word == "brochure":
-        return {"file": {"url": BROCHURE, "name": "brochure.pdf", "type": "application/pdf",
-                         "size": 48213}, "text": "Our brochure"}  # fmt: skip
-    return {"text": "Hello! When shall we come?",
-            "chips": [("10:00", "slot-10"), ("12:00", "slot-12")]}  # fmt: skip
+        file = {"url": BROCHURE, "name": "brochure.pdf", "type": "application/pdf", "size": 48213}
+        return {"file": file, "text": "Our brochure"}
+    return GREETING
 
 
 def post(path: str, body: Any, headers: dict[str, str]) -> Any:

@@ -59,7 +59,7 @@ def suite(pytester: pytest.Pytester) -> None:
 def test_each_file_is_a_test_with_the_same_failure_report(pytester: pytest.Pytester):
     suite(pytester)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-rf")
-    result.assert_outcomes(passed=4, failed=1)
+    result.assert_outcomes(passed=8, failed=1)
     result.stdout.fnmatch_lines([
         "*_ conversation: Generic - expects a greeting the bot does not send _*",
         "*wrong-greeting.convo.yaml: Generic - expects a greeting the bot does not send "
@@ -77,7 +77,7 @@ def test_each_file_is_a_test_with_the_same_failure_report(pytester: pytest.Pytes
     assert "pytest_plugin.py" not in result.stdout.str()
     # Test ids and -k select conversations by their names.
     selected = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-k", "brochure", "-v")
-    selected.assert_outcomes(passed=1, deselected=4)
+    selected.assert_outcomes(passed=1, deselected=8)
     selected.stdout.fnmatch_lines(["*serwersms-brochure.convo.yaml::SerwerSMS - the brochure is "
                                    "a PDF PASSED*"])  # fmt: skip
 
@@ -95,3 +95,35 @@ def test_a_bad_file_is_a_collection_error_naming_the_step_and_key(pytester: pyte
     # Without the plugin, such files are nobody's business.
     plain = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:rcs_emulator")
     assert plain.ret == pytest.ExitCode.NO_TESTS_COLLECTED
+
+
+def test_variants_are_tests_partials_are_not_and_xdist_collects_them(pytester: pytest.Pytester):
+    suite(pytester)
+    listed = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--collect-only", "-q")
+    ids = [line for line in listed.stdout.lines if ".convo.yaml::" in line]
+    assert not [i for i in ids if i.startswith("greeting.convo.yaml")]  # only where included
+    assert [i for i in ids if "greetings" in i] == [
+        f"generic-greetings.convo.yaml::Generic - any greeting gets the two slots [{g}]"
+        for g in ("hi", "hello", "good morning", "Dzień dobry")
+    ]
+    # Under xdist each worker has its emulator and its bot (the conftest's session fixture);
+    # the JUnit classname is the file's folder and name, as the CLI writes it.
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "-p", "xdist", "-n", "2", "--junitxml", "report.xml"
+    )
+    result.assert_outcomes(passed=8, failed=1)
+    import xml.etree.ElementTree as ET
+
+    cases = ET.parse(pytester.path / "report.xml").getroot().iter("testcase")
+    folder = pytester.path.name
+    assert {c.get("classname") for c in cases} == {
+        f"{folder}.{name}"
+        for name in (
+            "generic-booking",
+            "generic-cards",
+            "generic-greetings",
+            "serwersms-booking",
+            "serwersms-brochure",
+            "wrong-greeting",
+        )
+    }

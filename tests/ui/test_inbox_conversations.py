@@ -48,15 +48,19 @@ def test_a_conversation_run_shows_live_as_that_phones_conversation(inbox: Inbox,
     try:
         body = {"webhook_url": bot.webhook_url}
         inbox.http.put("/_emulator/agents/generic/booking_agent", json=body).raise_for_status()
-        text = (EXAMPLES / "conversations" / "generic-booking.convo.yaml").read_text()
-        answer = inbox.http.post("/_emulator/conversations/run", timeout=60, json={
-            "files": [{"name": "generic-booking.convo.yaml", "text": text}]})  # fmt: skip
+        files = [
+            {"name": name, "text": (EXAMPLES / "conversations" / name).read_text()}
+            for name in ("generic-booking.convo.yaml", "partials/greeting.convo.yaml")
+        ]
+        answer = inbox.http.post("/_emulator/conversations/run", timeout=60, json={"files": files})
     finally:
         bot.stop()
     assert answer.json()["passed"] is True, answer.text
+    order = answer.json()["results"][0]["captured"]["order"]
     thread = inbox.phone("+46701234567")  # drawn as it went, without a reload
     expect(thread.locator(".bubble .text")).to_have_text([
-        "hi", "Hello! When shall we come?", "10:00", "Booked for 10:00. See you then!", "Cancel",
+        "hi", "Hello! When shall we come?", "10:00", f"Booked for 10:00, order #{order}. See you "
+        "then!", f"status {order}", f"Order #{order}: booked for 10:00.", "Cancel",
         "Your booking is cancelled."])  # fmt: skip
     expect(thread.locator(".bubble.agent").last).to_have_attribute("data-status", "sent")
     expect(thread.locator(".bubble.agent").nth(1)).to_have_attribute("data-status", "read")

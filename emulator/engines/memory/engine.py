@@ -162,7 +162,7 @@ class MemoryEngine:
         self._units: dict[str, MemoryUnit] = {}
         self.count = 0
         self.evicted = 0
-        self._latest_created = 0.0
+        self._latest_created: dict[str, float] = {}  # each tenant's newest creation time
 
     def _retry_at(self, due: float, delivery: Delivery) -> None:
         self.schedule.at(due, Due(DueKind.RETRY, delivery.tenant, delivery.id))
@@ -209,7 +209,7 @@ class MemoryEngine:
         return None  # every write acted at once
 
     def add(self, store: Store, message: Message) -> None:
-        latest = self._latest_created
+        latest = self._latest_created.get(store.tenant, 0.0)
         if message.created_at < latest:
             # Another request's message was stored first: the indexes answer time ranges by
             # bisection, so creation times never go back (a few milliseconds at most).
@@ -217,7 +217,7 @@ class MemoryEngine:
                 message.send_at = latest
             message.created_at = latest
         else:
-            self._latest_created = message.created_at
+            self._latest_created[store.tenant] = message.created_at
         store.add(message)
         self.revision += 1
         self.count += 1
@@ -408,7 +408,7 @@ class MemoryEngine:
             self._units = {}
             self.count = 0
             self.evicted = 0  # of the messages just forgotten (the webhook log's drops alike)
-            self._latest_created = 0.0
+            self._latest_created = {}
             for observer in self.observers:
                 observer.records_cleared()
             self.schedule.clear()
@@ -417,6 +417,7 @@ class MemoryEngine:
             return
         for tenant in tenants:
             dropped = self._stores.pop(tenant, None)
+            self._latest_created.pop(tenant, None)
             self._units.pop(tenant, None)
             self.deliveries.drop_tenant(tenant)
             self.schedule.drop(tenant)

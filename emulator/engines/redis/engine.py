@@ -231,10 +231,10 @@ class RedisEngine:
     ) -> Found[Message]:
         if tenant is not None:
             return await self._query(tenant, where, offset, limit, matching)
-        # Every tenant's: each one's first offset + limit, merged in creation order.
+        # Every tenant's: each one's first offset + limit, merged in the order they were stored.
         wanted = None if limit is None else offset + limit
         parts = [await self._query(t, where, 0, wanted, matching) for t in await self.tenants()]
-        merged = sorted((m for p in parts for m in p.items), key=lambda m: (m.created_at, m.seq))
+        merged = sorted((m for p in parts for m in p.items), key=lambda m: m.seq)
         stop = None if limit is None else offset + limit
         return Found(merged[offset:stop], sum(p.total for p in parts))
 
