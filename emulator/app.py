@@ -25,12 +25,13 @@ from .control.auth import ControlToken
 from .control.guard import ControlGuard
 from .control.injection import FaultMiddleware, Faults
 from .control.openapi import openapi_route, provider_openapi_route
-from .core.clock import Clock
+from .core.clock import Clock, ClockMode
 from .core.emulator import Emulator
 from .core.engine import StateRefused, StateUnavailable
 from .core.models import AgentSettings, PhoneSettings
 from .core.scenarios import load_book
 from .core.settings import EmulatorSettings
+from .core.surprises import SurpriseKind
 from .engines import open_engine
 from .http.operations import ApiError, error_response
 from .http.responses import JSONResponse
@@ -139,7 +140,7 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         ticker = None
         await emulator.engine.start()
-        if emulator.clock.mode != "manual":
+        if emulator.clock.mode is not ClockMode.MANUAL:
             ticker = asyncio.create_task(_tick(emulator))
         if replay is not None:
             replay.start()
@@ -165,16 +166,22 @@ def create_app(
 
     def refused(scope: Scope, status: int, answer: dict[str, str]) -> None:
         query = scope.get("query_string", b"").decode("latin-1")
-        emulator.surprises.note("request", provider="control", tenant=None, method=scope["method"],
-                               path=scope["path"] + (f"?{query}" if query else ""), status=status,
-                               answer=answer, sent=None)  # fmt: skip
+        emulator.surprises.note(
+            SurpriseKind.REQUEST,
+            provider="control",
+            tenant=None,
+            method=scope["method"],
+            path=scope["path"] + (f"?{query}" if query else ""),
+            status=status,
+            answer=answer,
+            sent=None,
+        )
 
     # Outermost: a refused caller reaches nothing else (faults included).
     guard = Middleware(
         ControlGuard,
         allowed_hosts=config.allowed_hosts,
         refused=refused,
-        changed=emulator.notices.touch,
     )
     middleware.insert(0, guard)
     # Outermost: a request first takes in what other processes changed (nothing to take for

@@ -27,8 +27,9 @@ import orjson
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..core.clock import Clock, ManualClock
+from ..core.clock import Clock, ClockMode, ManualClock
 from ..core.emulator import Emulator
+from ..core.surprises import SurpriseKind
 from ..providers import REGISTRY
 from ..providers.mount import ProviderMount
 from ..providers.registry import APP_PREFIXES
@@ -242,7 +243,7 @@ class Replay:
                 log.exception("a replayed callback could not be sent")
 
     def start(self) -> None:
-        if self.clock.mode != "manual" and self._task is None:
+        if self.clock.mode is not ClockMode.MANUAL and self._task is None:
             self._task = asyncio.get_running_loop().create_task(self.run())
 
     async def stop(self) -> None:
@@ -317,7 +318,7 @@ class ReplayMiddleware:
         response.headers[STATUS] = "not recorded"
         emulator = self.replay.emulator
         emulator.surprises.note(
-            "request",
+            SurpriseKind.REQUEST,
             provider=mount.name,
             tenant=emulator.tenant(mount.tenant_of(http)),
             method=request.method,

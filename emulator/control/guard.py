@@ -58,20 +58,13 @@ def is_json(content_type: str) -> bool:
 
 
 class ControlGuard:
-    """The guard, and after each control call that may change state, `changed()` (the periodic
-    save counts it). Provider requests pass with one prefix test."""
+    """The guard of the control API and the inbox. Provider requests pass with one prefix
+    test."""
 
-    def __init__(
-        self,
-        app: ASGIApp,
-        allowed_hosts: tuple[str, ...],
-        refused: Refusal,
-        changed: Callable[[], None],
-    ) -> None:
+    def __init__(self, app: ASGIApp, allowed_hosts: tuple[str, ...], refused: Refusal) -> None:
         self.app = app
         self.allowed = tuple(h.lower() for h in allowed_hosts)
         self.refused = refused
-        self.changed = changed
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope.get("path", "")
@@ -81,8 +74,6 @@ class ControlGuard:
         problem = None if path in OPEN else self.check(scope)
         if problem is None:
             await self.app(scope, receive, send)
-            if scope["method"] not in SAFE_METHODS:
-                self.changed()
             return
         status, message = problem
         answer = {"error": message}

@@ -18,14 +18,21 @@ from __future__ import annotations
 import time
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any, Protocol
 
 TENANT: ContextVar[str | None] = ContextVar("rcs_emulator_tenant", default=None)
 PINNED: ContextVar[float | None] = ContextVar("rcs_emulator_pinned", default=None)
 
 
+class ClockMode(StrEnum):
+    REAL = "real"  # the wall clock (a demo's "thirty minutes later" moves it ahead)
+    SCALED = "scaled"  # the wall clock, `speed` times faster
+    MANUAL = "manual"  # stands still until a test advances it
+
+
 class Clock(Protocol):
-    mode: str
+    mode: ClockMode
 
     def now(self) -> float:
         """Seconds since the epoch, UTC, as the emulator sees it."""
@@ -48,7 +55,7 @@ class Clock(Protocol):
 
 
 class RealClock:
-    mode = "real"
+    mode = ClockMode.REAL
 
     def __init__(self) -> None:
         self._offset = 0.0
@@ -82,7 +89,7 @@ class ScaledClock:
     default) as of the wall time `began` (processes sharing a state give both the state's epoch,
     so they read the same time)."""
 
-    mode = "scaled"
+    mode = ClockMode.SCALED
 
     def __init__(self, speed: float, start: float | None = None, began: float | None = None):
         if speed <= 0:
@@ -120,7 +127,7 @@ class ManualClock:
     """Stands still until advanced; the test decides when time passes, for every tenant or for
     one (see the module's docstring)."""
 
-    mode = "manual"
+    mode = ClockMode.MANUAL
 
     def __init__(self, start: float | None = None) -> None:
         self._now = float(int(time.time() if start is None else start))
@@ -172,11 +179,11 @@ class ManualClock:
 
 
 def make_clock(mode: str, speed: float = 1.0, start: float | None = None) -> Clock:
-    if mode == "manual":
+    if mode == ClockMode.MANUAL:
         return ManualClock(start)
-    if mode == "scaled" or (mode == "real" and speed != 1.0):
+    if mode == ClockMode.SCALED or (mode == ClockMode.REAL and speed != 1.0):
         return ScaledClock(speed, start)
-    if mode == "real":
+    if mode == ClockMode.REAL:
         return RealClock()
     raise ValueError(f"unknown clock mode {mode!r} (real, scaled or manual)")
 

@@ -20,14 +20,14 @@ from pathlib import Path
 from typing import IO, Any
 
 from .adapter import ProviderAdapter
-from .clock import PINNED, TENANT, Clock, ManualClock
+from .clock import PINNED, TENANT, Clock, ClockMode, ManualClock
 from .directory import Directory
 from .display import layout
 from .engine import DeliveryFilter, Engine, Found, MessageFilter, Unit, Wants
 from .ids import IdSource
 from .lifecycle import InboundError, Lifecycle
 from .models import AgentSettings, PhoneSettings
-from .notices import Notices
+from .notices import NoticeKind, Notices
 from .parts import Part, Timer
 from .records import (
     Attempt,
@@ -73,7 +73,7 @@ class Emulator:
         # the clock began (the state's start: the same in every process), so a seeded run
         # repeats on another day. A running clock's times are the same in every process as they
         # are (and never repeat from run to run).
-        self.began = clock.now() if clock.mode == "manual" else 0.0
+        self.began = clock.now() if clock.mode is ClockMode.MANUAL else 0.0
         self.notices = Notices()
         self.surprises = engine.surprises
         self.directory = Directory(settings, scenarios, aliases)
@@ -101,7 +101,6 @@ class Emulator:
     async def save_settings(self) -> None:
         """Settings changed here (agents, phones, providers' own, faults): every process of a
         shared state takes them, and a state file saves them."""
-        self.notices.touch()
         await self.engine.sharing.settings_changed(self.settings_data())
 
     def load_settings(self, data: dict[str, Any]) -> None:
@@ -138,8 +137,8 @@ class Emulator:
         return settings
 
     def _delivery_notice(self, delivery: Delivery, attempt: Attempt) -> None:
-        self.notices.publish("webhook", delivery.provider, delivery.agent_id, delivery.phone,
-                             delivery.message_id)  # fmt: skip
+        d = delivery
+        self.notices.publish(NoticeKind.WEBHOOK, d.provider, d.agent_id, d.phone, d.message_id)
 
     # -- who is who -------------------------------------------------------------------------
 
@@ -191,7 +190,6 @@ class Emulator:
         unit = await self.engine.begin(tenant)
         unit.add_file(stored)
         await self.engine.commit(unit)
-        self.notices.touch()
         return stored
 
     # -- reading ----------------------------------------------------------------------------
@@ -456,7 +454,7 @@ class Emulator:
         if tenant is not None:
             await self.engine.reset([tenant])
             await self.surprises.forget(tenant)
-            self.notices.publish("reset")
+            self.notices.publish(NoticeKind.RESET)
             return
         await self.surprises.forget()
         if not keep_settings:
@@ -466,7 +464,7 @@ class Emulator:
         for part in self.parts:
             part.reset()
         await self.save_settings()
-        self.notices.publish("reset")
+        self.notices.publish(NoticeKind.RESET)
 
     def reseed(self, seed: int | None) -> None:
         self.ids.reseed(seed)

@@ -60,6 +60,7 @@ from .records import (
     StoredFile,
     TimelineEntry,
 )
+from .surprises import SurpriseKind
 
 T = TypeVar("T")
 
@@ -163,7 +164,7 @@ class Unit(Protocol):
 class SurpriseLog(Protocol):
     """What a test did not ask for (refused requests, webhooks not accepted), newest kept."""
 
-    def note(self, kind: str, **details: Any) -> None: ...
+    def note(self, kind: SurpriseKind, **details: Any) -> None: ...
 
     def webhook_attempt(self, delivery: Delivery, attempt: Attempt) -> None:
         """A delivery listener: an attempt the receiver did not accept is a surprise."""

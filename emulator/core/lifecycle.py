@@ -18,7 +18,7 @@ from .directory import Directory
 from .engine import Unit
 from .ids import IdSource
 from .models import EVENT_STATUS, NO_CONTENT, USER_MESSAGE, Channel, EventType, Status
-from .notices import Notices
+from .notices import NoticeKind, Notices
 from .records import Delivery, Due, DueKind, Event, Message, RetryPolicy, Suggestion
 from .scenario_files import Step
 from .settings import EmulatorSettings
@@ -61,7 +61,7 @@ class Lifecycle:
     def accept(self, unit: Unit, message: Message) -> None:
         """An accepted message: stored, and its timeline started now or at its send time."""
         unit.add(message)
-        self.notices.publish("message", message.provider, message.agent_id, message.phone,
+        self.notices.publish(NoticeKind.MESSAGE, message.provider, message.agent_id, message.phone,
                              message.id)  # fmt: skip
         if message.send_at > self.clock.now():
             unit.set_status(message, Status.SCHEDULED)
@@ -139,7 +139,7 @@ class Lifecycle:
         else:
             status = EVENT_STATUS.get(etype)
         unit.record(message, event, status)
-        self.notices.publish("event", message.provider, message.agent_id, message.phone,
+        self.notices.publish(NoticeKind.EVENT, message.provider, message.agent_id, message.phone,
                              message.id)  # fmt: skip
         self._notify(unit, message, event)
         return event
@@ -222,7 +222,7 @@ class Lifecycle:
                           kind=USER_MESSAGE, text=text, created_at=now, send_at=now,
                           content=NO_CONTENT, status=Status.DELIVERED)  # fmt: skip
         unit.add(message)
-        self.notices.publish("message", provider, agent_id, phone, message.id)
+        self.notices.publish(NoticeKind.MESSAGE, provider, agent_id, phone, message.id)
         return message, self.fire(unit, message, EventType.MESSAGE, text=text)
 
     def _receipts_before_answer(self, unit: Unit, message: Message) -> None:

@@ -1,5 +1,4 @@
-"""Change notices: what live viewers (the inbox) are told, and the count of changes a periodic
-save watches. A part the Emulator owns.
+"""Change notices: what live viewers (the inbox) are told. A part the Emulator owns.
 
 A viewer is told every change, never fewer: notices waiting for a slow viewer are merged (the
 same notice twice is one), and past `PENDING` distinct ones they collapse into one `resync`
@@ -10,11 +9,27 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from enum import StrEnum
 from typing import Any
 
 PENDING = 1000  # distinct notices held for a viewer before they collapse into one resync
-RESYNC: dict[str, Any] = {"kind": "resync", "provider": None, "agent_id": None, "phone": None,
-                          "message_id": None}  # fmt: skip
+
+
+class NoticeKind(StrEnum):
+    MESSAGE = "message"  # a message was stored (sent, or a thread a phone opened)
+    EVENT = "event"  # an event happened to a message
+    WEBHOOK = "webhook"  # a callback's attempt ended
+    RESET = "reset"  # records were forgotten: redraw
+    RESYNC = "resync"  # too many changes to say one by one: reload what you show
+
+
+RESYNC: dict[str, Any] = {
+    "kind": NoticeKind.RESYNC,
+    "provider": None,
+    "agent_id": None,
+    "phone": None,
+    "message_id": None,
+}
 NoticeKey = tuple[Any, ...]
 
 
@@ -33,7 +48,7 @@ class Viewer(asyncio.Queue[dict[str, Any]]):
 
     def put_nowait(self, item: dict[str, Any]) -> None:
         self._ready.set()
-        if item.get("kind") == "reset":
+        if item.get("kind") == NoticeKind.RESET:
             self._waiting.clear()  # a reset redraws everything: what came before is moot
             self._overflowed = False
         elif self._overflowed:
@@ -57,29 +72,28 @@ class Viewer(asyncio.Queue[dict[str, Any]]):
 
 class Notices:
     def __init__(self) -> None:
-        self.revision = 0  # counts changes, so a periodic save can skip when nothing changed
         self.watchers: set[Viewer] = set()
         # Where a notice goes beyond this process's viewers (other processes' viewers).
         self.relays: list[Callable[[dict[str, Any]], None]] = []
 
-    def touch(self) -> None:
-        """Something that viewers do not draw changed (settings, an upload): save it."""
-        self.revision += 1
-
     def publish(
         self,
-        kind: str,
+        kind: NoticeKind,
         provider: str | None = None,
         agent_id: str | None = None,
         phone: str | None = None,
         message_id: str | None = None,
     ) -> None:
         """Tell live viewers that something changed."""
-        self.revision += 1
         if not self.watchers and not self.relays:
             return
-        notice = {"kind": kind, "provider": provider, "agent_id": agent_id, "phone": phone,
-                  "message_id": message_id}  # fmt: skip
+        notice = {
+            "kind": kind,
+            "provider": provider,
+            "agent_id": agent_id,
+            "phone": phone,
+            "message_id": message_id,
+        }
         for relay in self.relays:
             relay(notice)
         self.show(notice)

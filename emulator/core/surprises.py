@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections import deque
+from enum import StrEnum
 from typing import Any
 
 from .clock import Clock, iso
@@ -12,12 +13,17 @@ from .records import Attempt, Delivery
 KEPT = 10_000
 
 
+class SurpriseKind(StrEnum):
+    REQUEST = "request"  # a request the emulator refused (a provider's error, the control API's)
+    WEBHOOK = "webhook"  # a callback's attempt the receiver did not accept
+
+
 class Surprises:
     def __init__(self, clock: Clock) -> None:
         self.clock = clock
         self._items: deque[dict[str, Any]] = deque(maxlen=KEPT)
 
-    def note(self, kind: str, **details: Any) -> None:
+    def note(self, kind: SurpriseKind, **details: Any) -> None:
         self._items.append({"kind": kind, "time": iso(self.clock.now()), **details})
 
     def webhook_attempt(self, delivery: Delivery, attempt: Attempt) -> None:
@@ -25,7 +31,7 @@ class Surprises:
         if attempt.accepted:
             return
         self.note(
-            "webhook",
+            SurpriseKind.WEBHOOK,
             provider=delivery.provider,
             tenant=delivery.tenant,
             url=delivery.url,

@@ -16,7 +16,7 @@ import orjson
 
 from ...core.clock import Clock, iso
 from ...core.records import Attempt, Delivery
-from ...core.surprises import KEPT
+from ...core.surprises import KEPT, SurpriseKind
 from .keys import SURPRISES
 from .link import Unreachable
 
@@ -33,7 +33,7 @@ class RedisSurprises:
         self.clock = clock
         self._writing: set[asyncio.Task[None]] = set()
 
-    def note(self, kind: str, **details: Any) -> None:
+    def note(self, kind: SurpriseKind, **details: Any) -> None:
         item = {"kind": kind, "time": iso(self.clock.now()), **details, "_n": time.time_ns()}
         try:
             asyncio.get_running_loop()
@@ -67,7 +67,7 @@ class RedisSurprises:
     def webhook_attempt(self, delivery: Delivery, attempt: Attempt) -> None:
         if attempt.accepted:
             return
-        self.note("webhook", provider=delivery.provider, tenant=delivery.tenant,
+        self.note(SurpriseKind.WEBHOOK, provider=delivery.provider, tenant=delivery.tenant,
                   url=delivery.url, payload=delivery.payload, status=attempt.status,
                   error=attempt.error, body=attempt.body, attempt=attempt.number)  # fmt: skip
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ...core.surprises import SurpriseKind
 from ...http.body import excerpt, path_and_query
 from ...http.exchange import record
 from ...http.responses import JSONResponse
@@ -131,7 +132,7 @@ class Rendering:
         media = "application/json" if "statusCode" in body else "application/problem+json"
         response = JSONResponse(body, exc.error.status, headers=exc.headers, media_type=media)
         self.emulator.surprises.note(
-            "request",
+            SurpriseKind.REQUEST,
             provider=NAME,
             tenant=tenant_named(request),
             method=request.method,

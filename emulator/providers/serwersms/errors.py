@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ...core.surprises import SurpriseKind
 from ...http.body import excerpt, path_and_query
 from ...http.exchange import record
 from .formats import respond
@@ -130,7 +131,7 @@ class Rendering:
         body = exc.error.body()
         response = respond(request, body)
         self.emulator.surprises.note(
-            "request",
+            SurpriseKind.REQUEST,
             provider=NAME,
             tenant=request.scope.get(TENANT),
             method=request.method,
