@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import time
 from contextvars import ContextVar
-from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -186,10 +185,6 @@ def make_clock(mode: str, speed: float = 1.0, start: float | None = None) -> Clo
     if mode == ClockMode.REAL:
         return RealClock()
     raise ValueError(f"unknown clock mode {mode!r} (real, scaled or manual)")
-
-
-def to_datetime(ts: float) -> datetime:
-    return datetime.fromtimestamp(ts, UTC)
 
 
 def iso(ts: float) -> str:

@@ -57,7 +57,6 @@ class Form(Generic[R]):
         self.dump: Callable[[R], dict[str, Any]] = _compile_dump(self.names, out)
         self.row: Callable[[R], list[Any]] = _compile_row(self.names, out)
         self.load: Callable[[Mapping[str, Any]], R] = _compile_load(cls, self.fields, into)
-        self._into = into
         self._model: type[BaseModel] | None = None
 
     def from_row(self, row: list[Any]) -> R:
@@ -85,10 +84,6 @@ class Form(Generic[R]):
 
 
 _STRICT = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-
-def form_of(cls: type[R]) -> Form[R] | None:
-    return Form._all.get(cls)
 
 
 # -- converters ---------------------------------------------------------------------------------

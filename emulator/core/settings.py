@@ -16,6 +16,5 @@ class EmulatorSettings:
     default_webhook_url: str | None = None
     seed: int | None = None
     webhook_timeout: float | None = None  # overrides the providers' own (10 s) when set
-    files_folder: str | None = None  # uploads kept here (a state file's own); else a temp folder
     agents: dict[tuple[str, str | None, str], AgentSettings] = field(default_factory=dict)
     phones: dict[str, PhoneSettings] = field(default_factory=dict)

@@ -32,7 +32,6 @@ from ...delivery.transport import Transport, receiver_of
 log = logging.getLogger("rcs_emulator.webhooks")
 
 Lane = tuple[str, str, str, str]  # url, tenant, agent, phone: one recipient's callbacks
-AttemptKey = tuple[int, int]  # delivery id, attempt number
 Listener = Callable[[Delivery, Attempt], None]
 
 PENDING, IN_FLIGHT = DeliveryState.PENDING, DeliveryState.IN_FLIGHT

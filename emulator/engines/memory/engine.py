@@ -141,7 +141,6 @@ class MemoryEngine:
         self.surprises = Surprises(clock)
         self.sharing = LocalSharing(self)
         self.saver: AutoSaver | None = None
-        self.restored: dict[str, Any] | None = None  # what the state file held, once restored
         self._saving: asyncio.Task[None] | None = None
         self.revision = 0  # counts changes: a state file is saved while it moved
         self.max_messages = max_messages
@@ -181,7 +180,7 @@ class MemoryEngine:
             return
         self.saver = AutoSaver(self, host, self.state_file, self.save_interval)
         try:
-            self.restored = self.saver.restore()
+            self.saver.restore()
         except StateFileError as exc:
             raise StateRefused(str(exc)) from None
 
