@@ -44,7 +44,8 @@ class Topic(StrEnum):
 _WORDS: dict[Language, frozenset[str]] = {
     Language.ENGLISH: frozenset(
         "the and is are your you to for of we our has have with on in it this that be will i my "
-        "me yes no please how when where what much do does could would not thank "
+        "me yes no please how when where what much do does could would not thank any all more "
+        "about there here if or so at by from up out us which who dear questions help need "
         "today now thanks thank hello hi order offer card question was can new get off just".split()
     ),
     Language.POLISH: frozenset(

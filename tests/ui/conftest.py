@@ -87,6 +87,29 @@ class Inbox:
     def phone(self, number: str) -> Any:
         return self.page.locator(f'article.phone[data-phone="{number}"]')
 
+    def reveal(self, number: str) -> Any:
+        """The phone's conversation, scrolled to as a person would (the page holds only the
+        phones near the screen): from the top, a screen at a time, until it is there."""
+        page = self.page
+        found = self.phone(number)
+        page.evaluate("() => window.scrollTo(0, 0)")
+        for _ in range(200):
+            if found.count():
+                found.scroll_into_view_if_needed()
+                return found
+            at = page.evaluate("() => window.scrollY")
+            page.evaluate("() => window.scrollBy(0, innerHeight * 0.8)")
+            # the page draws what came near (its scroll handler runs on the next frame)
+            page.wait_for_function(
+                "([at, n]) => window.scrollY === at || document.querySelector("
+                "`article.phone[data-phone=\"${n}\"]`) || "
+                "document.querySelectorAll('article.phone .loading').length === 0",
+                arg=[at, number],
+            )
+            if page.evaluate("() => window.scrollY") == at and not found.count():
+                break
+        return found
+
     def advance(self, seconds: float) -> None:
         self.http.post("/_emulator/clock/advance", json={"seconds": seconds}).raise_for_status()
 
@@ -100,7 +123,9 @@ class Inbox:
 def inbox(browser: Any, live_server: EmulatorServer, webhook: WebhookReceiver) -> Iterator[Inbox]:
     live_server_reset = httpx.post(live_server.base_url + "/_emulator/reset")
     live_server_reset.raise_for_status()
-    context = browser.new_context(viewport={"width": 1500, "height": 1100})
+    # Tall enough that the page's window of phones (those near the screen) holds every phone a
+    # test sends to unless it scrolls (tests of the window itself set their own size).
+    context = browser.new_context(viewport={"width": 1500, "height": 2400})
     page = context.new_page()
     page.set_default_timeout(5000)
     view = Inbox(live_server, page, webhook)
