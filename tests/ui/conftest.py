@@ -61,6 +61,28 @@ def browser() -> Iterator[Any]:
         launched.close()
 
 
+def reveal(page: Any, number: str) -> Any:
+    """A phone's conversation, scrolled to as a person would (the page holds only the phones
+    near the screen): from the top, most of a screen at a time, until it is there."""
+    found = page.locator(f'article.phone[data-phone="{number}"]')
+    next_frame = "() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))"
+    page.evaluate("() => window.scrollTo(0, 0)")
+    for _ in range(500):
+        # The page draws what came near on its next frame: wait for that frame.
+        page.evaluate(next_frame)
+        if found.count():
+            found.scroll_into_view_if_needed()
+            page.evaluate(next_frame)
+            found.locator(".loading").wait_for(state="detached")
+            return found
+        at = page.evaluate("() => window.scrollY")
+        page.evaluate("() => window.scrollBy(0, innerHeight * 0.8)")
+        if page.evaluate("() => window.scrollY") == at:
+            page.evaluate(next_frame)
+            break
+    return found
+
+
 class Inbox:
     """The emulator under test, an HTTP client of it, and the page showing its inbox."""
 
@@ -88,27 +110,8 @@ class Inbox:
         return self.page.locator(f'article.phone[data-phone="{number}"]')
 
     def reveal(self, number: str) -> Any:
-        """The phone's conversation, scrolled to as a person would (the page holds only the
-        phones near the screen): from the top, a screen at a time, until it is there."""
-        page = self.page
-        found = self.phone(number)
-        page.evaluate("() => window.scrollTo(0, 0)")
-        for _ in range(200):
-            if found.count():
-                found.scroll_into_view_if_needed()
-                return found
-            at = page.evaluate("() => window.scrollY")
-            page.evaluate("() => window.scrollBy(0, innerHeight * 0.8)")
-            # the page draws what came near (its scroll handler runs on the next frame)
-            page.wait_for_function(
-                "([at, n]) => window.scrollY === at || document.querySelector("
-                "`article.phone[data-phone=\"${n}\"]`) || "
-                "document.querySelectorAll('article.phone .loading').length === 0",
-                arg=[at, number],
-            )
-            if page.evaluate("() => window.scrollY") == at and not found.count():
-                break
-        return found
+        """The phone's conversation, scrolled to as a person would (see `reveal`)."""
+        return reveal(self.page, number)
 
     def advance(self, seconds: float) -> None:
         self.http.post("/_emulator/clock/advance", json={"seconds": seconds}).raise_for_status()

@@ -515,7 +515,9 @@ def test_the_words_say_what_they_mean(inbox: Inbox):
     # A long id wraps only between its segments; the boxes of the log are labelled.
     inbox.phone("+46706110001").locator(".bubble.agent").click()
     # The message's UUID is shortened in the panel's title too (whole on hover, and copyable).
-    message_id = inbox.phone("+46706110001").locator(".bubble.agent").get_attribute("data-message-id")
+    message_id = (
+        inbox.phone("+46706110001").locator(".bubble.agent").get_attribute("data-message-id")
+    )
     expect(page.locator("#detail h2")).to_have_text(f"Message {message_id[:8]}\u2026")
     expect(page.locator("#detail h2 .id")).to_have_attribute("title", message_id)
     line = page.locator("#detail .detail-webhooks > li").first

@@ -46,6 +46,7 @@ const model = {
   listedAt: 0,
 };
 const rendered = new Map(); // key -> its article in the page
+const loading = new Set(); // keys whose newest messages are being loaded
 let seq = 0; // orders confirmations and loads (a load begun after a confirmation shows it)
 export const stats = { articles: 0, threadLoads: 0 };
 let onTouched = () => {}; // the page's scheduler: a conversation the page itself changed
@@ -492,6 +493,7 @@ const grid = { cols: 1, colW: 0, gap: 16, phoneH: 600, rowH: 616 };
 function measure() {
   const rem = parseFloat(getComputedStyle(document.documentElement).fontSize) || 16;
   const width = root.clientWidth;
+  if (!width) return; // not laid out (yet): the last measure stands
   const gap = rem;
   const min = 22 * rem;
   const cols = Math.max(1, Math.floor((width + gap) / (min + gap)));
@@ -554,30 +556,28 @@ async function syncOnce() {
   }
   const index = new Map(model.order.map((key, i) => [key, i]));
   for (const [key, box] of rendered) placeAt(box, index.get(key));
-  const missing = [];
   for (const key of wanted) {
     if (rendered.has(key)) continue;
     const box = articleShell(key);
     placeAt(box, index.get(key));
     root.append(box);
     rendered.set(key, box);
-    if (model.threads.has(key)) {
-      drawArticle(key);
-      await breathe();
-    } else {
-      drawArticle(key); // "Loading…"
-      missing.push(key);
-    }
+    drawArticle(key); // its messages, or "Loading…"
+    await breathe();
   }
   inOrder(index);
   for (const key of rendered.keys()) if (model.threads.has(key)) drawArticle(key);
   drawSummary();
+  const missing = [...rendered.keys()].filter((key) => !model.threads.has(key) && !loading.has(key));
+  for (const key of missing) loading.add(key);
   await pooled(missing.map((key) => async () => {
     try {
       await loadNewest(key);
     } catch (error) {
       console.warn(error);
       return;
+    } finally {
+      loading.delete(key);
     }
     await breathe();
     drawArticle(key);
@@ -697,7 +697,9 @@ function drawSummary() {
     note.remove();
   }
   noMatches.hidden = !(search && !shown);
-  root.hidden = !shown; // a feed holds articles: none, no feed
+  // A feed holds articles: with none, it is no feed (it stays laid out: its width is measured).
+  if (shown) root.setAttribute("role", "feed");
+  else root.removeAttribute("role");
 
   noMatches.textContent = `No conversation matches \u201c${search || ""}\u201d.`;
   const said = [];
