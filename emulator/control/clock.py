@@ -19,10 +19,12 @@ class AdvanceBody(Strict):
                            description="How far to move time forward.")  # fmt: skip
     tenant: str | None = Field(None, description="Only this tenant's time and events (on a "
                                "manual clock each tenant has its own time).")  # fmt: skip
-    wait_for_callbacks: bool = Field(True, description="Answer once every callback is made "
-                                     "(the default). false: answer once every event's state is "
-                                     "applied; callbacks go on, and `callbacks_running` says so "
-                                     "until they are done.")  # fmt: skip
+    wait_for_callbacks: bool = Field(
+        True,
+        description="Answer once every callback is made (the default). false: answer once "
+        "every event's state is applied; callbacks go on, and `callbacks_running` says so "
+        "until they are done.",
+    )
 
 
 class ClockQuery(Query):

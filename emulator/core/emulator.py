@@ -384,10 +384,13 @@ class Emulator:
         while True:
             await self.deliveries.drain(tenant)
             tenants = [tenant] if tenant is not None else self.engine.due_tenants()
-            if not any((due := self.engine.next_due(t)) is not None and due <= self.time_of(t)
-                       for t in tenants):  # fmt: skip
+            if not any(self._due_now(t) for t in tenants):
                 return ran
             ran += await self._run_due_of(tenant, pin)
+
+    def _due_now(self, tenant: str) -> bool:
+        due = self.engine.next_due(tenant)
+        return due is not None and due <= self.time_of(tenant)
 
     def _settled(self, task: asyncio.Task[int]) -> None:
         self._settling.discard(task)

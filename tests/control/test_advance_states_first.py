@@ -52,11 +52,16 @@ def test_an_advance_answers_with_every_state_applied_and_its_callbacks_follow():
         http = httpx.Client(base_url=server.base_url, timeout=30)
         hook = {"webhook_url": receiver.server.base_url + "/hook"}
         http.put("/_emulator/agents/generic/agent", json=hook).raise_for_status()
-        body = {"agentId": "agent", "number": [f"+4670800{i:04d}" for i in range(5)],
-                "messageType": "TextMessage", "text": "Hi"}  # fmt: skip
+        body = {
+            "agentId": "agent",
+            "number": [f"+4670800{i:04d}" for i in range(5)],
+            "messageType": "TextMessage",
+            "text": "Hi",
+        }
         http.post("/Rcs/api/v1/Message", json=body, headers=AUTH).raise_for_status()
-        answer = http.post("/_emulator/clock/advance",
-                           json={"seconds": 60, "wait_for_callbacks": False})  # fmt: skip
+        answer = http.post(
+            "/_emulator/clock/advance", json={"seconds": 60, "wait_for_callbacks": False}
+        )
         assert answer.status_code == 200, answer.text
         assert answer.json()["callbacks_running"] is True
         assert answer.json()["events_run"] == 10  # delivered and read, of each
@@ -89,8 +94,10 @@ def test_an_advance_answers_with_every_state_applied_and_its_callbacks_follow():
 def test_a_refused_wait_for_callbacks_says_why():
     server = EmulatorServer(Config(clock="manual", port=0)).start()
     try:
-        answer = httpx.post(server.base_url + "/_emulator/clock/advance",
-                            json={"seconds": 1, "wait_for_callbacks": "later"})  # fmt: skip
+        answer = httpx.post(
+            server.base_url + "/_emulator/clock/advance",
+            json={"seconds": 1, "wait_for_callbacks": "later"},
+        )
         assert answer.status_code == 400
         assert "wait_for_callbacks" in answer.json()["error"]
     finally:

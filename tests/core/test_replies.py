@@ -110,10 +110,14 @@ def _fits(template: str, reply: str) -> bool:
 async def test_a_scripted_reply_to_a_polish_order_is_polish_and_to_a_swedish_card_swedish():
     async with open_client("asgi") as client:
         await serwersms_send(client, "+48100000005", text="Twoje zamówienie zostało wysłane.")
-        card = {"title": "Vinterkängor", "description": "Varma och vattentäta",
-                "fileUrl": "https://x.example/k.png"}  # fmt: skip
-        await generic_send(client, "+46700000005", messageType="RichCard",
-                           richCardContent=card, text=None)  # fmt: skip
+        card = {
+            "title": "Vinterkängor",
+            "description": "Varma och vattentäta",
+            "fileUrl": "https://x.example/k.png",
+        }
+        await generic_send(
+            client, "+46700000005", messageType="RichCard", richCardContent=card, text=None
+        )
         await advance(client, 60)
         typed = {}
         for m in (await client.get("/_emulator/messages")).json()["items"]:

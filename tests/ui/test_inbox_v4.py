@@ -163,8 +163,11 @@ def test_the_page_holds_the_phones_near_the_screen_whatever_the_history(inbox: I
 
 
 def reader_top(phone: Any, message_id: str) -> float:
-    return float(phone.locator(f'.bubble[data-message-id="{message_id}"]').evaluate(
-        "(b) => b.getBoundingClientRect().top"))  # fmt: skip
+    return float(
+        phone.locator(f'.bubble[data-message-id="{message_id}"]').evaluate(
+            "(b) => b.getBoundingClientRect().top"
+        )
+    )
 
 
 def test_new_messages_and_load_earlier_keep_the_readers_message_in_place(inbox: Inbox):
@@ -380,10 +383,20 @@ def test_the_keyboard_jumps_conversation_to_conversation_with_a_few_stops_each(i
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_axe_finds_nothing_with_keyboard_threads_carousels_pending_and_held(inbox: Inbox, scheme):
     inbox.page.emulate_media(color_scheme=scheme)
-    cards = [{"title": f"Card {i}", "description": "A card", "suggestedReplies": [
-        {"text": f"Pick {i}", "postbackData": f"p{i}"}]} for i in range(4)]  # fmt: skip
-    carousel = {"agentId": AGENT, "number": ["+46700000006"], "messageType": "Carousel",
-                "carouselContent": {"cardWidth": "MEDIUM", "richCardContents": cards}}  # fmt: skip
+    cards = [
+        {
+            "title": f"Card {i}",
+            "description": "A card",
+            "suggestedReplies": [{"text": f"Pick {i}", "postbackData": f"p{i}"}],
+        }
+        for i in range(4)
+    ]
+    carousel = {
+        "agentId": AGENT,
+        "number": ["+46700000006"],
+        "messageType": "Carousel",
+        "carouselContent": {"cardWidth": "MEDIUM", "richCardContents": cards},
+    }
     inbox.http.post("/Rcs/api/v1/Message", json=carousel, headers=GENERIC_AUTH).raise_for_status()
     for i in range(40):
         send(inbox.http, ["+46707500001"], f"Line {i}", suggestedReplies=CHIPS)
@@ -422,8 +435,14 @@ def test_unnamed_bots_get_readable_distinct_names_and_no_full_uuid_is_shown(inbo
     expect(page.locator("#detail")).to_be_visible()
     # Where people read: the phones, the panel's title, who sent it, its events, its deliveries
     # (the exact request and answer, copyable, are as they were: they carry the id in full).
-    for where in ("#conversations", "#detail h2", "#detail p.muted", "#detail .timeline",
-                  "#detail .detail-webhooks summary", "#webhooks"):  # fmt: skip
+    for where in (
+        "#conversations",
+        "#detail h2",
+        "#detail p.muted",
+        "#detail .timeline",
+        "#detail .detail-webhooks summary",
+        "#webhooks",
+    ):
         for text in page.locator(where).all_inner_texts():
             assert not UUID.search(text), (where, text)
 
