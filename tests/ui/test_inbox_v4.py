@@ -189,6 +189,10 @@ def test_new_messages_and_load_earlier_keep_the_readers_message_in_place(inbox: 
     expect(phone.locator(".bubble.agent")).to_have_count(31)
     expect(phone.locator(".new-below")).to_be_visible()
     assert abs(reader_top(phone, message_id) - top) <= 1
+    # The button is under the thread, over no message.
+    button, box = phone.locator(".new-below").bounding_box(), thread.bounding_box()
+    assert button is not None and box is not None
+    assert button["y"] >= box["y"] + box["height"] - 1
     # Its status changes (read, and a tap's chips close): still in place.
     inbox.advance(60)
     expect(phone.locator(f'.bubble[data-message-id="{message_id}"]')).to_have_attribute(

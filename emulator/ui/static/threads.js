@@ -61,6 +61,8 @@ export function restoreAnchor(thread, anchor) {
   if (row) thread.scrollTop += row.getBoundingClientRect().top - anchor.top;
 }
 
+// The button sits under the thread, above the reply box (never over a message): the thread's
+// top, and so what the reader reads, does not move when it comes.
 export function markNew(box) {
   if (box.querySelector(".new-below")) return;
   const thread = box.querySelector(".thread");
@@ -72,7 +74,7 @@ export function markNew(box) {
     const rows = thread.querySelectorAll(".bubble");
     rows[rows.length - 1]?.focus({ preventScroll: true });
   });
-  thread.after(button);
+  box.querySelector(".foot").prepend(button);
 }
 
 // The mark goes once the reader is back at the newest message; arrow keys move between the
