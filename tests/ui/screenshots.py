@@ -53,7 +53,7 @@ def main(folder: Path) -> None:
             print(target, "-", item.title)
         # Then the user answers two of them (one tap, one typed), live, for the whole page's
         # picture (each kind's picture shows its chips before an answer closes them).
-        reveal(page, "+46701110002")
+        answered = reveal(page, "+46701110002")
         for body in (
             {"provider": "generic", "agent_id": AGENT, "phone": "+46701110001", "postback": "yes"},
             {"provider": "generic", "agent_id": AGENT, "phone": "+46701110002",
@@ -61,6 +61,11 @@ def main(folder: Path) -> None:
         ):  # fmt: skip
             client.post("/_emulator/inbound", json=body).raise_for_status()
         expect(page.locator("#conversations .bubble.user")).to_have_count(2)
+        # Their row at the top of the picture, under the header and the summary.
+        answered.evaluate("(b) => window.scrollTo(0, b.getBoundingClientRect().top + scrollY - 90)")
+        page.evaluate(
+            "() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))"
+        )
         page.locator("#webhooks > li").first.locator("summary").click()
         page.screenshot(path=folder.parent / "inbox-preview.png")
         print(folder.parent / "inbox-preview.png")

@@ -454,14 +454,20 @@ def test_unnamed_bots_get_readable_distinct_names_and_no_full_uuid_is_shown(inbo
 # -- 10. the webhook log agrees with itself ------------------------------------------------------------------
 
 
-def test_a_log_lines_time_is_never_after_its_first_attempt(inbox: Inbox):
+def test_the_log_reads_in_time_order_and_no_line_is_after_its_first_attempt(inbox: Inbox):
+    bot = "54c53be2-cbb8-11ec-9d64-0242ac120002"
     inbox.hook_up("generic", AGENT)
+    inbox.hook_up("serwersms", bot)
     inbox.webhook.answer(status=500, body="down", times=40)
-    send(inbox.http, [f"+4670760{i:04d}" for i in range(6)], "Hello")
-    inbox.advance(60)
+    send(inbox.http, [f"+4670760{i:04d}" for i in range(4)], "Hello")
+    body = {"rcs_id": bot, "phone": "500760001,500760002", "message": {"text": "Cześć"}}
+    inbox.http.post("/messages/send_rcs.json", json=body, headers=SERWERSMS_AUTH).raise_for_status()
+    inbox.advance(60)  # each tenant's events in turn: deliveries are not made in time order
     page = inbox.open()
     lines = page.locator("#webhooks > li")
     expect(lines).to_have_count(12)
+    times = lines.locator(".when").all_inner_texts()
+    assert times == sorted(times, reverse=True), times
     for line in lines.all():
         line.locator("summary").click()
         when = line.locator(".when").inner_text()

@@ -1,6 +1,6 @@
-// What people read for ids: an agent known only by a UUID (a SerwerSMS bot without a name) gets
-// a readable name made from its id, the same on every load and distinct on the page; long ids
-// in text are shortened to their first segment, the whole id on hover.
+// What people read for ids: an agent known only by a UUID (some providers' bots, when not
+// named) gets a readable name made from its id, the same on every load and distinct on the
+// page; long ids in text are shortened to their first segment, the whole id on hover.
 import { el } from "./messages.js";
 
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;

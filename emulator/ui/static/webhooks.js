@@ -116,7 +116,11 @@ function lineContent(delivery, openMessage) {
 // says how many of how many it shows, and says so when a search leaves none.
 export function drawLog(list, deliveries, openMessage) {
   const open = new Set([...list.querySelectorAll("li[data-id] > details[open]")].map((d) => d.parentElement.dataset.id));
-  list.replaceChildren(...deliveries.slice().reverse().map((d) => deliveryNode(d, open.has(String(d.id)), openMessage, true)));
+  // Newest on top by the time each line says (an advance runs each tenant's events in turn, so
+  // the order deliveries were made in is not always the order of their times).
+  const ordered = deliveries.slice().reverse()
+    .sort((a, b) => (a.created < b.created ? 1 : a.created > b.created ? -1 : b.id - a.id));
+  list.replaceChildren(...ordered.map((d) => deliveryNode(d, open.has(String(d.id)), openMessage, true)));
 }
 
 export function logSummary(shown, total, search, failuresOnly, loadOlder) {
