@@ -11,12 +11,14 @@ from typing import Any
 
 import anyio.to_thread
 import httpx
+import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
 from emulator import Config, EmulatorServer
+from tests.redis_server import flush
 
 AUTH = {"Authorization": "Bearer 90be0b2c-b218-4070-a890-152821090464"}
 
@@ -44,10 +46,16 @@ def wait_until(check: Any, timeout: float = 20.0) -> None:
         time.sleep(0.02)
 
 
-def test_an_advance_answers_with_every_state_applied_and_its_callbacks_follow():
+@pytest.mark.parametrize("engine", ["memory", "redis"])
+def test_an_advance_answers_with_every_state_applied_and_its_callbacks_follow(engine, request):
+    config = Config(clock="manual", port=0)
+    if engine == "redis":
+        url = request.getfixturevalue("redis_server").url
+        flush(url)
+        config = config.with_overrides(state=url)
     receiver = GatedReceiver()
     receiver.server.start()
-    server = EmulatorServer(Config(clock="manual", port=0)).start()
+    server = EmulatorServer(config).start()
     try:
         http = httpx.Client(base_url=server.base_url, timeout=30)
         hook = {"webhook_url": receiver.server.base_url + "/hook"}
