@@ -12,7 +12,7 @@ import { fitCarousels } from "./carousel.js";
 import { agentBubble, answered, el, userBubble, userBubbles } from "./messages.js";
 import { agentName, shortId, shortenIds, unnamed } from "./names.js";
 import { searching, view } from "./state.js";
-import { anchorOf, atNewest, markNew, reconcile, restoreAnchor, watchThread } from "./threads.js";
+import { anchorOf, markNew, reconcile, restoreAnchor, watchThread } from "./threads.js";
 import { breathe, pooled } from "./work.js";
 
 export const THREAD = 30; // the newest messages a thread loads at first
@@ -38,6 +38,7 @@ const model = {
   totalConversations: 0,
   search: null, // the search shown, or null
   searchWindow: SEARCH_WINDOW,
+  loaded: 0, // the search's matches loaded
   held: [], // conversations that came while the reader was down the page: shown on request
   fresh: new Set(), // keys with activity the reader has not looked at yet
   known: null, // key -> messages it held when last listed (null before the first list)
@@ -48,7 +49,7 @@ const model = {
 const rendered = new Map(); // key -> its article in the page
 const loading = new Set(); // keys whose newest messages are being loaded
 let seq = 0; // orders confirmations and loads (a load begun after a confirmation shows it)
-export const stats = { articles: 0, threadLoads: 0 };
+const stats = { articles: 0 }; // articles made (each gets ids of its own)
 let onTouched = () => {}; // the page's scheduler: a conversation the page itself changed
 
 export function onChange(callback) {
@@ -141,7 +142,6 @@ async function loadSearch(search) {
   const order = [...threads.keys()].reverse(); // the newest match first
   Object.assign(model, { search, threads, conversations, order, held: [], total: found.total,
                          totalConversations: order.length, loaded: found.items.length });
-  model.loaded = found.items.length;
 }
 
 export async function searchOlder() {
@@ -153,7 +153,6 @@ function slice(key, offset, limit) {
   const c = model.conversations.get(key);
   const query = new URLSearchParams({ provider: c.provider, agent: c.agent_id, phone: c.phone,
                                       exchange: "false", offset: String(offset), limit: String(limit) });
-  stats.threadLoads += 1;
   return api(`/_emulator/messages?${query}`);
 }
 
@@ -280,7 +279,7 @@ function articleShell(key) {
   box.tabIndex = 0;
   Object.assign(box.dataset, { key, phone, provider: c.provider, agent: c.agent_id });
   const title = el("h3");
-  title.id = `title-${stats.articles++}`;
+  stats.articles += 1;
   const name = el("span", "name", agent);
   name.dir = "auto";
   title.append(name, " ");
@@ -659,9 +658,6 @@ root.addEventListener("pointerdown", looked);
 
 // -- the summary -------------------------------------------------------------------------------
 
-export const isRendered = (key) => rendered.has(key);
-export const searchShown = () => model.search;
-
 // The summary's parts are made once and changed in place (a button someone is about to click
 // is never replaced under the pointer).
 const parts = {
@@ -739,9 +735,4 @@ export function forgetEverything() {
   model.known = null;
   model.order = [];
   model.held = [];
-}
-
-export function atNewestOf(key) {
-  const box = rendered.get(key);
-  return box ? atNewest(box.querySelector(".thread")) : true;
 }

@@ -96,10 +96,3 @@ export function watchThread(box) {
     bubbles[next].scrollIntoView({ block: "nearest" });
   });
 }
-
-// What is being typed in a reply box survives anything.
-export function typedIn(box) {
-  const input = box && box.querySelector("input[name=text]");
-  return input && { value: input.value, focused: document.activeElement === input,
-                    start: input.selectionStart, end: input.selectionEnd };
-}
