@@ -19,6 +19,12 @@ class AdvanceBody(Strict):
                            description="How far to move time forward.")  # fmt: skip
     tenant: str | None = Field(None, description="Only this tenant's time and events (on a "
                                "manual clock each tenant has its own time).")  # fmt: skip
+    wait_for_callbacks: bool = Field(
+        True,
+        description="Answer once every callback is made (the default). false: answer once "
+        "every event's state is applied; callbacks go on, and `callbacks_running` says so "
+        "until they are done.",
+    )
 
 
 class ClockQuery(Query):
@@ -29,18 +35,21 @@ def operations(emulator: Emulator) -> list[Operation]:
     async def clock(request: Request, query: ClockQuery) -> Response:
         tenant = emulator.tenant(query.tenant)
         return JSONResponse(clock_view(emulator.clock, emulator.time_of(tenant)) | {
-            "tenant": tenant})  # fmt: skip
+            "tenant": tenant, "callbacks_running": emulator.callbacks_running})  # fmt: skip
 
     async def advance(request: Request, body: AdvanceBody) -> Response:
         tenant = emulator.tenant(body.tenant)
-        ran = await emulator.advance(body.seconds, tenant)
+        ran = await emulator.advance(body.seconds, tenant, body.wait_for_callbacks)
         return JSONResponse(clock_view(emulator.clock, emulator.time_of(tenant)) | {
-            "tenant": tenant, "events_run": ran})  # fmt: skip
+            "tenant": tenant, "events_run": ran,
+            "callbacks_running": emulator.callbacks_running})  # fmt: skip
 
     return [
         Operation("GET", "/clock", "The emulator's clock.", clock, query=ClockQuery,
-                  responses={200: "Mode, now (ISO 8601 and epoch) and speed."}),
+                  responses={200: "Mode, now (ISO 8601 and epoch), speed, and whether an "
+                             "advance's callbacks are still running."}),
         Operation("POST", "/clock/advance", "Move time forward, running every due event and "
-                  "its webhooks in order first.", advance, body=AdvanceBody,
+                  "its webhooks in order first (or only its events: wait_for_callbacks=false).",
+                  advance, body=AdvanceBody,
                   responses={200: "The clock after, and how many events ran."}),
     ]  # fmt: skip

@@ -84,6 +84,7 @@ class Emulator:
                                    self.notices)  # fmt: skip
         self.deliveries = engine.deliveries
         self.deliveries.listeners += [self.surprises.webhook_attempt, self._delivery_notice]
+        self._settling: set[asyncio.Task[int]] = set()  # advances' callbacks still under way
         self.notices.relays.append(engine.sharing.notice)
         engine.bind(self)
 
@@ -342,7 +343,9 @@ class Emulator:
                 ran += await self._run_until(tenant, now)
         return ran
 
-    async def advance(self, seconds: float, tenant: str | None = None) -> int:
+    async def advance(
+        self, seconds: float, tenant: str | None = None, callbacks: bool = True
+    ) -> int:
         """Move time forward (every tenant's, or one tenant's on a manual clock), running every
         event due on the way at its own time and making its webhooks, retries that come due on
         the way included. Returns how many ran.
@@ -350,7 +353,11 @@ class Emulator:
         Events run in time order, a slice at a time, while their callbacks go out beside them
         (each recipient's in order: the dispatcher's lanes); retries found due once those are
         settled run next, until nothing is left before the target. With `tenant`, only that
-        tenant's events run: on a running clock the others' run as it reaches them anyway."""
+        tenant's events run: on a running clock the others' run as it reaches them anyway.
+
+        With `callbacks` false it returns once the events due have run (every state applied):
+        their callbacks, and the retries those come to, go on in the background
+        (`callbacks_running` says so until they are done; `drain` waits for them)."""
         if seconds < 0:
             raise ValueError("time only moves forward")
         clock = self.clock
@@ -362,15 +369,46 @@ class Emulator:
         for timer in self.timers:
             await timer.run_due()
         await self.engine.poll_due()
+        ran = await self._run_due_of(tenant)
+        if callbacks:
+            return ran + await self._settle(tenant)
+        task = asyncio.create_task(self._settle(tenant))
+        self._settling.add(task)
+        task.add_done_callback(self._settled)
+        return ran
+
+    async def _run_due_of(self, tenant: str | None) -> int:
+        """One pass over what is due now, of a tenant or of everyone."""
+        ran = 0
+        for each in [tenant] if tenant is not None else self.engine.due_tenants():
+            ran += await self._run_until(each, self.time_of(each))
+        return ran
+
+    async def _settle(self, tenant: str | None) -> int:
+        """Callbacks made, then the retries that came due meanwhile, until nothing is left
+        before now (of a tenant, or of everyone)."""
         ran = 0
         while True:
-            tenants = [tenant] if tenant is not None else self.engine.due_tenants()
-            for each in tenants:
-                ran += await self._run_until(each, self.time_of(each))
             await self.deliveries.drain(tenant)
-            if not any((due := self.engine.next_due(t)) is not None and due <= self.time_of(t)
-                       for t in tenants):  # fmt: skip
+            tenants = [tenant] if tenant is not None else self.engine.due_tenants()
+            if not any(self._due_now(t) for t in tenants):
                 return ran
+            ran += await self._run_due_of(tenant)
+
+    def _due_now(self, tenant: str) -> bool:
+        due = self.engine.next_due(tenant)
+        return due is not None and due <= self.time_of(tenant)
+
+    def _settled(self, task: asyncio.Task[int]) -> None:
+        self._settling.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("an advance's callbacks failed", exc_info=task.exception())
+        self.notices.publish(NoticeKind.SETTLED)
+
+    @property
+    def callbacks_running(self) -> bool:
+        """An advance answered before its callbacks were done, and they still are not."""
+        return bool(self._settling)
 
     async def _run_until(self, tenant: str, until: float) -> int:
         """A tenant's events due at or before `until`, in order, a slice at a time; each at
@@ -442,7 +480,10 @@ class Emulator:
         return await self.deliveries.redeliver(delivery_id)
 
     async def drain(self, tenant: str | None = None) -> None:
-        """Wait until every webhook attempt due (of a tenant, or of anyone) is made."""
+        """Wait until every webhook attempt due (of a tenant, or of anyone) is made, those of
+        an advance that answered before its callbacks included."""
+        while self._settling:
+            await asyncio.wait(set(self._settling))
         await self.deliveries.drain(tenant)
 
     # -- forgetting -------------------------------------------------------------------------
@@ -493,4 +534,6 @@ class Emulator:
         }
 
     async def aclose(self) -> None:
+        for task in self._settling:
+            task.cancel()
         await self.engine.aclose()

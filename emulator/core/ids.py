@@ -12,20 +12,6 @@ _ALNUM = string.ascii_letters + string.digits
 _V4_CLEAR = ~((0xF000 << 64) | (0xC000 << 48)) & ((1 << 128) - 1)  # version and variant bits
 _V4_SET = (0x4000 << 64) | (0x8000 << 48)
 DRAWS: ContextVar[random.Random | None] = ContextVar("rcs_emulator_draws", default=None)
-# What sentence() puts together: how customers start a reply to a business, and what they ask.
-_REPLY_OPENINGS = ("", "", "Hi!", "Hello,", "Thanks!", "Great, thanks.", "OK.", "Sorry,",
-                   "Quick question:", "Hi there,")  # fmt: skip
-_REPLY_REQUESTS = (
-    "when will my order arrive?", "can I change the delivery address?",
-    "is this still in stock?", "do you deliver on Saturdays?", "can I pay on delivery?",
-    "please call me back after 5 pm.", "I'd like to cancel my order.",
-    "what time do you open tomorrow?", "can you send me the invoice?",
-    "is there a discount for two?", "the parcel hasn't come yet.", "I'll pick it up myself.",
-    "which size would you recommend?", "can I book for Friday at 10?",
-    "how much is shipping to Kraków?", "yes, that works for me.", "not now, maybe next week.",
-    "where can I find the tracking number?", "can I return it if it doesn't fit?",
-    "please stop sending me offers.",
-)  # fmt: skip
 
 
 class IdSource:
@@ -80,14 +66,3 @@ class IdSource:
     def random(self) -> random.Random:
         """The seeded generator itself, for a distribution's draws (scenario delays, mixes)."""
         return self._random()
-
-    def sentence(self) -> str:
-        """A reply a customer might type to a business (a scenario's `message` step with no
-        text): an opening and a request drawn from a small phrase book, not Faker's word salad
-        ("Whose tonight fill."). Drawn from the seeded source, so a seeded run repeats."""
-        rng = self._random()
-        opening = rng.choice(_REPLY_OPENINGS)
-        request = rng.choice(_REPLY_REQUESTS)
-        if not opening.endswith((",", ":")):  # a new sentence begins
-            request = request[0].upper() + request[1:]
-        return f"{opening} {request}".lstrip()

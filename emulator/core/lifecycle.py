@@ -15,11 +15,13 @@ from dataclasses import replace
 from .adapter import ProviderAdapter
 from .clock import Clock
 from .directory import Directory
+from .display import layout
 from .engine import Unit
 from .ids import IdSource
 from .models import EVENT_STATUS, NO_CONTENT, USER_MESSAGE, Channel, EventType, Status
 from .notices import NoticeKind, Notices
 from .records import Delivery, Due, DueKind, Event, Message, RetryPolicy, Suggestion
+from .replies import Gist, gist_of, reply_to
 from .scenario_files import Step
 from .settings import EmulatorSettings
 
@@ -113,11 +115,16 @@ class Lifecycle:
             except InboundError:
                 pass  # a scripted tap on a chip the message does not have is skipped
         elif etype is EventType.MESSAGE:
-            self.fire(unit, message, EventType.MESSAGE, text=step.text or self.ids.sentence())
+            text = step.text or reply_to(self._gist(message), self.ids.random())
+            self.fire(unit, message, EventType.MESSAGE, text=text)
         elif etype in RECEIPTS and has_event(message, etype):
             return  # the user's own tap or reply already reported it: a phone says it once
         else:
             self.fire(unit, message, etype)
+
+    def _gist(self, message: Message) -> Gist:
+        adapter = self.adapters.get(message.provider)
+        return gist_of(message, adapter.display(message, {}) if adapter else layout())
 
     # -- events -----------------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ class NoticeKind(StrEnum):
     EVENT = "event"  # an event happened to a message
     WEBHOOK = "webhook"  # a callback's attempt ended
     RESET = "reset"  # records were forgotten: redraw
+    SETTLED = "settled"  # an advance that answered before its callbacks: they are done now
     RESYNC = "resync"  # too many changes to say one by one: reload what you show
 
 

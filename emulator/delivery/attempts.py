@@ -8,7 +8,7 @@ import logging
 
 import orjson
 
-from ..core.clock import Clock
+from ..core.clock import PINNED, Clock
 from ..core.records import Attempt, Delivery
 from .transport import DeliveryError, Transport
 
@@ -19,6 +19,10 @@ async def post(transport: Transport, clock: Clock, delivery: Delivery, number: i
     """One POST of the delivery's payload: the attempt's outcome, never an exception. It is
     stamped with the time it was due on a manual clock (an advance runs each at its own
     time), else now."""
+    # The task making it may have been started by a callback of an event an advance ran at its
+    # own time (a task inherits that context): this attempt's time is its own delivery's, and
+    # so is the outcome's that its caller works out next in this task.
+    PINNED.set(None)
     attempt = Attempt(number=number, time=clock.stamp(delivery.due_at))
     loop = asyncio.get_running_loop()
     started = loop.time()

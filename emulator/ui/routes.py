@@ -24,6 +24,8 @@ ASSETS = {
     "state.js": "text/javascript",
     "threads.js": "text/javascript",
     "conversations.js": "text/javascript",
+    "names.js": "text/javascript",
+    "work.js": "text/javascript",
     "inbox.css": "text/css",
 }
 HEADERS = {

@@ -61,6 +61,28 @@ def browser() -> Iterator[Any]:
         launched.close()
 
 
+def reveal(page: Any, number: str) -> Any:
+    """A phone's conversation, scrolled to as a person would (the page holds only the phones
+    near the screen): from the top, most of a screen at a time, until it is there."""
+    found = page.locator(f'article.phone[data-phone="{number}"]')
+    next_frame = "() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))"
+    page.evaluate("() => window.scrollTo(0, 0)")
+    for _ in range(500):
+        # The page draws what came near on its next frame: wait for that frame.
+        page.evaluate(next_frame)
+        if found.count():
+            found.scroll_into_view_if_needed()
+            page.evaluate(next_frame)
+            found.locator(".loading").wait_for(state="detached")
+            return found
+        at = page.evaluate("() => window.scrollY")
+        page.evaluate("() => window.scrollBy(0, innerHeight * 0.8)")
+        if page.evaluate("() => window.scrollY") == at:
+            page.evaluate(next_frame)
+            break
+    return found
+
+
 class Inbox:
     """The emulator under test, an HTTP client of it, and the page showing its inbox."""
 
@@ -87,6 +109,10 @@ class Inbox:
     def phone(self, number: str) -> Any:
         return self.page.locator(f'article.phone[data-phone="{number}"]')
 
+    def reveal(self, number: str) -> Any:
+        """The phone's conversation, scrolled to as a person would (see `reveal`)."""
+        return reveal(self.page, number)
+
     def advance(self, seconds: float) -> None:
         self.http.post("/_emulator/clock/advance", json={"seconds": seconds}).raise_for_status()
 
@@ -100,7 +126,9 @@ class Inbox:
 def inbox(browser: Any, live_server: EmulatorServer, webhook: WebhookReceiver) -> Iterator[Inbox]:
     live_server_reset = httpx.post(live_server.base_url + "/_emulator/reset")
     live_server_reset.raise_for_status()
-    context = browser.new_context(viewport={"width": 1500, "height": 1100})
+    # Tall enough that the page's window of phones (those near the screen) holds every phone a
+    # test sends to unless it scrolls (tests of the window itself set their own size).
+    context = browser.new_context(viewport={"width": 1500, "height": 2400})
     page = context.new_page()
     page.set_default_timeout(5000)
     view = Inbox(live_server, page, webhook)

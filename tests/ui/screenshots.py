@@ -16,7 +16,7 @@ from playwright.sync_api import expect, sync_playwright
 from emulator import Config, EmulatorServer
 from emulator.testing import WebhookReceiver
 
-from .conftest import CHROMIUM_ARGS, chromium_path
+from .conftest import CHROMIUM_ARGS, chromium_path, reveal
 from .showcase import AGENT, send_showcase, silence
 
 
@@ -42,7 +42,9 @@ def main(folder: Path) -> None:
             expect(image).to_have_js_property("complete", True)
         for item in shown:
             target = folder / f"{item.name}.png"
-            conversation = page.locator(f'article.phone[data-phone="{item.phone}"]')
+            conversation = reveal(page, item.phone)  # the page holds the phones near the screen
+            for image in conversation.locator("img").all():
+                expect(image).to_have_js_property("complete", True)
             if item.kind == "carousel":  # show where the truncated cards are
                 conversation.locator(".carousel").evaluate(
                     "(c) => { c.scrollLeft = c.scrollWidth; }"
@@ -51,6 +53,7 @@ def main(folder: Path) -> None:
             print(target, "-", item.title)
         # Then the user answers two of them (one tap, one typed), live, for the whole page's
         # picture (each kind's picture shows its chips before an answer closes them).
+        answered = reveal(page, "+46701110002")
         for body in (
             {"provider": "generic", "agent_id": AGENT, "phone": "+46701110001", "postback": "yes"},
             {"provider": "generic", "agent_id": AGENT, "phone": "+46701110002",
@@ -58,6 +61,11 @@ def main(folder: Path) -> None:
         ):  # fmt: skip
             client.post("/_emulator/inbound", json=body).raise_for_status()
         expect(page.locator("#conversations .bubble.user")).to_have_count(2)
+        # Their row at the top of the picture, under the header and the summary.
+        answered.evaluate("(b) => window.scrollTo(0, b.getBoundingClientRect().top + scrollY - 90)")
+        page.evaluate(
+            "() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))"
+        )
         page.locator("#webhooks > li").first.locator("summary").click()
         page.screenshot(path=folder.parent / "inbox-preview.png")
         print(folder.parent / "inbox-preview.png")
@@ -67,7 +75,7 @@ def main(folder: Path) -> None:
 
 def views(page, client: httpx.Client, receiver: WebhookReceiver, base: str, folder: Path) -> None:
     """The pictures of inbox v2: details, a failing receiver's log, dark mode, 320 px."""
-    page.locator('article.phone[data-phone="+46701110001"] .bubble.agent').click()
+    reveal(page, "+46701110001").locator(".bubble.agent").click()
     page.wait_for_selector("#detail:not([hidden]) .copyable")
     page.screenshot(path=folder / "view-message-detail.png")
     print(folder / "view-message-detail.png", "- a message's details")

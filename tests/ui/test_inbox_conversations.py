@@ -16,7 +16,7 @@ from .showcase import AGENT, GENERIC_AUTH
 
 def test_a_thread_the_phone_opens_shows_its_words_then_the_agents_answer(inbox: Inbox):
     page = inbox.open()
-    expect(page.locator("#conversations .empty")).to_be_visible()
+    expect(page.locator(".column .none-yet")).to_be_visible()
     inbox.hook_up("generic", AGENT)
     inbox.http.post("/_emulator/inbound", json={
         "provider": "generic", "agent_id": AGENT, "phone": "+46701110020",

@@ -28,7 +28,7 @@ async def test_page_and_assets_are_served_locally(client):
     assets = [(js.name, "text/javascript") for js in STATIC.glob("*.js")] + [
         ("inbox.css", "text/css")
     ]
-    assert len(assets) == 10
+    assert len(assets) == 12
     for asset, kind in assets:
         response = await client.get(f"/ui/{asset}")
         assert response.status_code == 200 and response.headers["content-type"].startswith(kind)

@@ -33,7 +33,9 @@ def test_a_message_opens_its_details(inbox: Inbox):
     panel = page.locator("#detail")
     expect(panel).to_be_visible()
     message_id = bubble.get_attribute("data-message-id")
-    expect(panel.locator("h2")).to_have_text(f"Message {message_id}")
+    # A UUID is shortened where people read it (the whole id on hover, and a Copy button).
+    expect(panel.locator("h2")).to_have_text(f"Message {message_id[:8]}\u2026")
+    expect(panel.locator("h2 .id")).to_have_attribute("title", message_id)
     expect(panel.locator(".preview .bubble .text")).to_have_text("Your parcel is on its way")
     request = panel.locator(".copyable").nth(0).locator("pre")
     expect(request).to_contain_text("POST /Rcs/api/v1/Message")
@@ -161,6 +163,8 @@ def test_the_phone_feels_real(inbox: Inbox):
     expect(phone.locator(".bubble.agent .status")).to_contain_text("read")
     inbox.http.put("/_emulator/phones/+46701110032", json={"rcs_capable": False})
     send(inbox, "+46701110032", "Anyone there?")
+    # (the focus is in a conversation: the new one waits above until asked for)
+    page.locator("#summary .show-held").click()
     expect(inbox.phone("+46701110032").locator(".bubble.agent .status")).to_contain_text("no RCS")
     # Accessible names for each conversation's reply box and button.
     expect(phone.get_by_role("textbox", name="Reply to Acme Shop as +46701110031")).to_be_visible()

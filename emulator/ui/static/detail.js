@@ -5,7 +5,8 @@
 // The panel follows the message live (its status, events and deliveries as they happen), keeps
 // the keyboard inside it while open, and gives the focus back to the message on Escape.
 import { api, fileUrl, titleOf } from "./api.js";
-import { agentBubble, el, statusWord, timeOf, toast, wrappableId } from "./messages.js";
+import { agentBubble, el, statusWord, timeOf, toast } from "./messages.js";
+import { agentName, shortId, shortenIds } from "./names.js";
 import { deliveryNode } from "./webhooks.js";
 
 const panel = () => document.getElementById("detail");
@@ -127,10 +128,9 @@ async function render(messageId) {
   } catch (error) {
     if (root.dataset.messageId !== messageId) throw error;
     // Open already: what it shows stays, and says it may be out of date.
-    root.querySelector(".detail-stale")?.remove();
-    const stale = el("p", "detail-stale", `Could not update: ${error.message}.`);
-    stale.setAttribute("role", "status");
-    root.querySelector("h2")?.after(stale);
+    markDetailStale(error.message === "no message with that id"
+      ? "This message is not in the emulator any more (it was cleared, or the emulator restarted)."
+      : `Could not update: ${error.message}.`);
     return;
   }
   const scroll = root.scrollTop;
@@ -141,9 +141,17 @@ async function render(messageId) {
   close.setAttribute("aria-label", "Close the message details");
   close.addEventListener("click", () => closeDetail());
   const title = el("h2", null, "Message ");
-  title.append(wrappableId(message.id));
+  title.append(shortId(message.id));
   title.id = "detail-title";
-  const who = el("p", "muted", `${message.agent_name || message.agent_id} (${titleOf(message.provider)}) \u2192 ${message.phone} \u00b7 ${statusWord(message)}`);
+  const copyId = el("button", "copy", "Copy id");
+  copyId.type = "button";
+  copyId.setAttribute("aria-label", "Copy the message id");
+  copyId.addEventListener("click", () => copy(message.id));
+  const who = el("p", "muted");
+  const agent = agentName(message.agent_id, message.agent_name);
+  who.append(agent, " ");
+  if (agent !== message.agent_id) who.append("(", shortId(message.agent_id), ") ");
+  who.append(`${titleOf(message.provider)} \u2192 ${message.phone} \u00b7 ${statusWord(message)}`);
   who.dataset.status = message.status;
   const preview = el("div", "preview");
   preview.append(agentBubble(message, fileUrl, null, false));
@@ -151,7 +159,7 @@ async function render(messageId) {
   const open = new Set([...root.querySelectorAll(".detail-webhooks li[data-id] > details[open]")].map((d) => d.parentElement.dataset.id));
   hooks.append(...deliveries.items.map((d) => deliveryNode(d, open.has(String(d.id)), null)));
   root.replaceChildren(
-    close, title, who, preview,
+    close, title, copyId, who, preview,
     el("h3", null, "Events"), timelineNode(message),
     el("h3", null, "HTTP exchange"), ...exchangeNodes(message.exchange),
     el("h3", null, `Webhook deliveries (${deliveries.total})`),
@@ -174,6 +182,16 @@ export async function openDetail(messageId, from) {
   root.hidden = false;
   document.body.classList.add("detail-open");
   root.querySelector("button.close").focus();
+}
+
+// What the panel shows may be out of date (the emulator is out of reach, or forgot the message).
+export function markDetailStale(text) {
+  const root = panel();
+  if (root.hidden) return;
+  root.querySelector(".detail-stale")?.remove();
+  const stale = el("p", "detail-stale", shortenIds(text));
+  stale.setAttribute("role", "status");
+  root.querySelector("h2")?.after(stale);
 }
 
 // The open message changed (a notice named it, or everything did): draw it again.

@@ -1,25 +1,33 @@
 // The inbox: every phone's conversations, drawn from the control API. The emulator announces
-// each change over server-sent events; the page redraws from what the server holds, not by
-// replaying notices: a few changed conversations are loaded alone, more than that (or a
-// `resync`, a reset, a reconnection) reload the window of newest messages once. It says what it
-// shows ("newest N of M"), whether it is connected, and when something could not be done.
+// each change over server-sent events; the page draws from what the server holds, not by
+// replaying notices: the conversations a notice names are loaded again if they are on the
+// screen (the others when they come near it), and a `resync`, a reset or a reconnection loads
+// everything once. It says what it shows, whether it is connected (and "live" only once it
+// shows the emulator it is connected to), and when something could not be done.
 import { api, loadTitles, newest, post, withToken } from "./api.js";
-import { draw as drawConversations, keyOf, loadAll, loadOne } from "./conversations.js";
-import { closeDetail, detailOpenFor, openDetail, refreshDetail } from "./detail.js";
+import * as conversations from "./conversations.js";
+import { closeDetail, detailOpenFor, markDetailStale, openDetail, refreshDetail } from "./detail.js";
 import { toast } from "./messages.js";
 import { remember, searching, view } from "./state.js";
+import { built } from "./threads.js";
 import { drawLog, logSummary } from "./webhooks.js";
+import { slices } from "./work.js";
 
 const LOG = 50; // webhook deliveries loaded at first, and added by "Load older"
-const PARTIAL = 5; // conversations loaded one by one; past this many, the window is reloaded
 const root = document.getElementById("conversations");
 const live = document.getElementById("live");
 const banner = document.getElementById("banner");
+const callbacksNote = document.getElementById("callbacks");
 let logWindow = LOG;
 
 function say(text) {
   banner.textContent = text || "";
   banner.hidden = !text;
+}
+
+function connection(state, text) {
+  live.dataset.state = state;
+  live.textContent = text;
 }
 
 // The webhook log and the clock: fetched while the conversations load, drawn after them.
@@ -35,15 +43,22 @@ function drawSurroundings([deliveries, clock]) {
   document.getElementById("log-summary").replaceChildren(...logSummary(
     deliveries.items.length, deliveries.total, search, view.failuresOnly,
     () => { logWindow += LOG; schedule({ kind: "webhook" }); }));
+  drawClock(clock);
+}
+
+function drawClock(clock) {
   const shown = document.getElementById("clock");
   shown.textContent = `${clock.mode} clock \u00b7 ${clock.now.slice(0, 19).replace("T", " ")}`;
   document.querySelector("[data-clock-copy]").textContent = shown.textContent;
   shown.dataset.now = clock.now;
+  // An advance answered once its states were applied: its callbacks may still be going out.
+  callbacksNote.hidden = !clock.callbacks_running;
 }
 
 // Changes come in bursts (a send, its events, their webhooks) or as a steady stream (a load
 // test): at most one draw at a time, at least 100 ms apart and further apart when draws get
 // expensive, and always one more after the last change, so the page can neither starve nor lag.
+// A draw's work is cut into slices, so taps and keys are answered in between.
 // While an advance asked from this page runs, nothing is drawn: its answer is drawn once.
 let timer = null;
 let running = null; // the draw under way
@@ -53,40 +68,49 @@ let everything = true;
 let owed = false; // a notice came in since the last draw began
 let detailOwed = false;
 let holding = false;
-const changed = new Set();
+const named = new Set();
 
 function later() {
-  if (!running && timer === null && !holding) timer = setTimeout(draw, Math.max(100, 2 * cost));
+  if (!running && timer === null && !holding) timer = setTimeout(draw, Math.max(100, Math.min(1000, 2 * cost)));
 }
 
 function schedule(notice) {
   owed = true;
   if (!notice || notice.kind === "reset" || notice.kind === "resync") everything = true;
-  else if ((notice.kind === "message" || notice.kind === "event") && notice.phone) changed.add(keyOf(notice));
-  if (changed.size > PARTIAL) everything = true;
+  else if ((notice.kind === "message" || notice.kind === "event") && notice.phone) named.add(conversations.keyOf(notice));
+  if (notice?.kind === "reset") conversations.forgetEverything();
   const open = detailOpenFor();
   if (open && (!notice || !notice.message_id || notice.message_id === open)) detailOwed = true;
   later();
+}
+conversations.onChange((key) => schedule({ kind: "event", ...splitKey(key) }));
+
+function splitKey(key) {
+  const [provider, agent_id, phone] = key.split("|");
+  return { provider, agent_id, phone, message_id: null };
 }
 
 async function drawOnce() {
   const started = performance.now();
   const all = everything;
-  const keys = [...changed];
+  const keys = [...named];
   const detail = detailOwed;
   everything = false;
   owed = false;
   detailOwed = false;
-  changed.clear();
+  named.clear();
   const surroundings = loadSurroundings();
   surroundings.catch(() => {}); // awaited below; a failure is reported there
   try {
     if (all) {
-      await loadAll();
-      drawConversations();
+      await conversations.loadAll();
+      await conversations.draw();
     } else if (keys.length) {
-      await Promise.all(keys.map(loadOne));
-      drawConversations(keys);
+      await conversations.refreshNamed(keys);
+      await conversations.draw();
+    } else if (conversations.listDue() && !searching()) {
+      await conversations.loadList();
+      await conversations.draw();
     }
     drawSurroundings(await surroundings);
     if (detail) await refreshDetail();
@@ -99,7 +123,8 @@ async function drawOnce() {
   }
   cost = performance.now() - started;
   draws += 1;
-  Object.assign(document.body.dataset, { drawMs: cost.toFixed(1), draws: String(draws), rendered: String(Date.now()) });
+  Object.assign(document.body.dataset, { drawMs: cost.toFixed(1), draws: String(draws), rendered: String(Date.now()),
+                                         rows: String(built.rows), slices: String(slices.yielded) });
 }
 
 async function draw() {
@@ -143,7 +168,7 @@ for (const order of orders) {
     view.newestFirst = order.checked;
     for (const other of orders) other.checked = order.checked;
     remember();
-    drawConversations();
+    schedule();
   });
 }
 const failures = document.getElementById("failures-only");
@@ -155,12 +180,8 @@ failures.addEventListener("change", () => {
   schedule({ kind: "webhook" });
 });
 
-// A conversation's new-activity mark goes once someone looks at it (a click or focus inside).
-root.addEventListener("focusin", (event) => event.target.closest("article.phone")?.classList.remove("fresh"));
 // Clicking a message (not a chip, link or player in it) opens its details.
 root.addEventListener("click", (event) => {
-  const box = event.target.closest("article.phone");
-  box?.classList.remove("fresh");
   const bubble = event.target.closest(".bubble.agent");
   if (!bubble || event.target.closest("button, a, audio, video, input")) return;
   openDetail(bubble.dataset.messageId, bubble).catch((error) => toast(`Could not open the message: ${error.message}`, "error"));
@@ -185,7 +206,9 @@ for (const button of document.querySelectorAll("#clear, [data-clear]")) button.a
 });
 
 // Time as the demo needs it: the scenarios' next seconds, minutes or hours, run now. The
-// buttons say they are busy until the page shows what the advance did, and take no second click.
+// emulator answers once every new state is applied (its callbacks may still be going out: the
+// page says so until they are done); the buttons say they are busy until the page shows the
+// new states, and take no second click.
 const advancing = document.querySelectorAll("button[data-advance]");
 function busy(on) {
   for (const button of advancing) button.setAttribute("aria-disabled", String(on));
@@ -201,7 +224,9 @@ for (const button of advancing) {
     moving = holding = true;
     busy(true);
     try {
-      await post("/_emulator/clock/advance", { seconds: Number(button.dataset.advance) });
+      const clock = await post("/_emulator/clock/advance",
+                               { seconds: Number(button.dataset.advance), wait_for_callbacks: false });
+      if (clock.callbacks_running) callbacksNote.hidden = false;
     } catch (error) {
       toast(`Could not move the clock: ${error.message}`, "error");
     }
@@ -234,31 +259,42 @@ new ResizeObserver(() => {
 }).observe(header);
 
 // The live stream: the page draws everything once it is open, and again on every reconnection
-// (a restarted emulator holds another state). While it is down, the page says so.
+// (a restarted emulator holds another state): it says "live" only once that draw is done. While
+// it is down, the page says so, and so does an open message's panel.
 const titlesLoaded = loadTitles(); // before the first draw (the stream's open waits for it)
 let drawn = false;
+let lost = false;
 function connect() {
   const stream = new EventSource(withToken("/_emulator/stream"));
   stream.addEventListener("open", async () => {
-    live.textContent = "live";
-    live.dataset.state = "live";
-    say(null);
     await titlesLoaded;
-    if (drawn) schedule();
-    else {
+    if (!drawn || lost) {
+      const again = lost;
       drawn = true;
-      draw();
+      lost = false;
+      if (again) {
+        connection("syncing", "reconnected, loading\u2026");
+        say("Reconnected: loading what the emulator holds now\u2026");
+        conversations.forgetEverything();
+      }
+      await drawFresh();
+      if (!lost) {
+        connection("live", "live");
+        say(null);
+      }
     }
   });
   stream.addEventListener("error", () => {
-    live.textContent = "disconnected";
-    live.dataset.state = "disconnected";
+    lost = true;
+    connection("disconnected", "disconnected");
     say("Disconnected from the emulator: what you see may be out of date. Reconnecting\u2026");
+    markDetailStale("Disconnected from the emulator: this may be out of date.");
     // The browser retries by itself, unless the server answered with an error: then so do we.
     if (stream.readyState === EventSource.CLOSED) setTimeout(connect, 2000);
   });
   stream.addEventListener("change", (event) => schedule(JSON.parse(event.data)));
 }
+connection("connecting", "connecting\u2026");
 connect();
 // A proxy that holds server-sent events back must not leave the page blank.
 setTimeout(() => {

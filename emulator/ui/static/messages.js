@@ -55,24 +55,6 @@ export function statusLine(message) {
   return `${statusWord(message)} ${message.status === "queued" ? "since" : "at"} ${timeOf(time)}`;
 }
 
-// Long ids (UUIDs) where a person reads: the first segment, the whole id on hover.
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-export function shortId(id) {
-  const node = el("span", "id", UUID.test(id || "") ? `${id.slice(0, 8)}\u2026` : id);
-  if (UUID.test(id || "")) node.title = id;
-  return node;
-}
-
-// An id that may wrap only between its segments (after a hyphen), never inside one.
-export function wrappableId(id) {
-  const node = el("span", "wrappable");
-  String(id).split(/(?<=-)/).forEach((part, i) => {
-    if (i) node.append(el("wbr"));
-    node.append(part);
-  });
-  return node;
-}
-
 // What a phone would do on an action chip; the emulator sends the tap's callback, and the page
 // says what the phone would have done instead of doing it.
 export function wouldDo(chip) {
@@ -176,9 +158,11 @@ function mediaOf(media, fileUrl, fallbackName) {
 }
 
 // `act` is null for chips that cannot be tapped now (`why`): shown, but disabled. A tap
-// disables its row at once (one answer per chip row, as a phone takes it); a tap the emulator
-// refused gives the row back and says why.
-function chipsNode(chips, act, why) {
+// closes its row at once (one answer per chip row, as a phone takes it) and keeps the focus on
+// the chip tapped (aria-disabled, not disabled: a disabled button drops the focus to the page);
+// a tap the emulator refused gives the row back and says why. `keep`: a closed row that stays
+// focusable (the newest message's, where a tap leaves the focus).
+function chipsNode(message, chips, act, why, keep) {
   const row = el("div", "chips");
   for (const chip of chips) {
     const button = el("button", "chip");
@@ -190,22 +174,27 @@ function chipsNode(chips, act, why) {
     button.append(icon, label);
     button.dataset.postback = chip.postback;
     button.dataset.action = chip.kind;
+    button.dataset.focusKey = `chip|${message.id}|${chip.card ?? ""}|${chip.postback}`;
     button.title = chip.target ? `${chip.kind}: ${chip.target}` : chip.kind;
     if (act) {
       button.addEventListener("click", async (event) => {
         event.stopPropagation(); // a tap, not a click on the message (which opens its details)
+        if (button.getAttribute("aria-disabled") === "true") return;
         const answer = chip.kind === "reply";
         const buttons = [...row.querySelectorAll("button")];
-        if (answer) for (const b of buttons) b.disabled = true;
+        if (answer) for (const b of buttons) b.setAttribute("aria-disabled", "true");
         const would = wouldDo(chip);
         if (would) toast(would);
         try {
-          await act({ postback: chip.postback });
+          await act({ postback: chip.postback }, chip);
         } catch (error) {
-          if (answer) for (const b of buttons) b.disabled = false;
+          if (answer) for (const b of row.querySelectorAll("button")) b.removeAttribute("aria-disabled");
           toast(`Not sent: ${error.message}`, "error");
         }
       });
+    } else if (keep) {
+      button.setAttribute("aria-disabled", "true");
+      button.title += ` (${why})`;
     } else {
       button.disabled = true;
       button.title += ` (${why})`;
@@ -227,7 +216,7 @@ function cardNode(message, card, index, act, fileUrl) {
   }
   if (card.description) body.append(linkedText("description", card.description));
   const chips = message.suggestions.filter((s) => s.card === index);
-  if (chips.length) body.append(chipsNode(chips, act, "not received yet"));
+  if (chips.length) body.append(chipsNode(message, chips, act, "not received yet", false));
   if (body.childElementCount) node.append(body); // an image-only card is its image alone
   else node.classList.add("media-only");
   return node;
@@ -240,7 +229,7 @@ export const answered = (message) => message.events.some((e) => e.type === "repl
 // `act(body)` acts as the user on this message (a tap). Chips under the message itself are
 // offered only while it is the newest the phone received and is not answered yet (`offer`), as
 // RCS clients do; chips inside cards stay.
-export function agentBubble(message, fileUrl, act, offer) {
+export function agentBubble(message, fileUrl, act, offer, pendingAnswer = false) {
   const sms = message.channel === "SMS";
   // A message scheduled for later has not reached the phone: shown apart, nothing to tap yet.
   const scheduled = message.status === "scheduled";
@@ -255,6 +244,10 @@ export function agentBubble(message, fileUrl, act, offer) {
   const { cards, card_width: width, file } = message.display;
   if (cards.length > 1) {
     const row = el("div", `carousel ${(width || "MEDIUM").toLowerCase()}`);
+    // It scrolls sideways: the keyboard reaches it even when none of its chips can be tapped.
+    row.tabIndex = 0;
+    row.setAttribute("role", "group");
+    row.setAttribute("aria-label", `Carousel of ${cards.length} cards`);
     cards.forEach((card, i) => row.append(cardNode(message, card, i, act, fileUrl)));
     bubble.append(row);
   } else if (cards.length === 1) {
@@ -272,28 +265,37 @@ export function agentBubble(message, fileUrl, act, offer) {
   turn.append(bubble);
   const global = message.suggestions.filter((s) => s.card === null);
   if (global.length) {
+    const closed = answered(message) || pendingAnswer;
     const why = scheduled ? "not received yet" : refused ? message.answer_refusal
-      : answered(message) ? "already answered" : "a client offers these only under the newest message";
-    turn.append(chipsNode(global, offer && !answered(message) ? act : null, why));
+      : closed ? "already answered" : "a client offers these only under the newest message";
+    turn.append(chipsNode(message, global, offer && !closed ? act : null, why, offer && closed));
   }
   return turn;
 }
 
 const SAID = { reply: "tapped", message: "sent" };
 
-// What the user did (typed, tapped) as bubbles on the user's side, each with its time.
+// What the user did (typed, tapped) as bubbles on the user's side, each with its time and a
+// key that stays the same across draws.
 export function userBubbles(message) {
-  return message.events
+  const items = [];
+  message.events.forEach((e, index) => {
     // An action tap (dial, open a link...) is not something the user says: no bubble for it.
-    .filter((e) => e.inbound && e.type !== "action" && (e.text !== null || e.postback !== null))
-    .map((e) => {
-      const bubble = el("div", `bubble user event-${e.type}`);
-      // A tap shows as the chip's label, the way a client echoes it.
-      const chip = message.suggestions.find((s) => s.postback === e.postback);
-      const text = el("div", "text", e.text !== null ? e.text : chip ? chip.label : e.postback);
-      text.dir = "auto";
-      bubble.append(text);
-      bubble.append(el("div", "status", `${SAID[e.type] || e.type} at ${timeOf(e.time)}`));
-      return { time: e.time, node: bubble };
-    });
+    if (!e.inbound || e.type === "action" || (e.text === null && e.postback === null)) return;
+    // A tap shows as the chip's label, the way a client echoes it.
+    const chip = message.suggestions.find((s) => s.postback === e.postback);
+    const said = e.text !== null ? e.text : chip ? chip.label : e.postback;
+    items.push({ key: `u|${message.id}|${index}`, time: e.time, sig: "",
+                 build: () => userBubble(said, `${SAID[e.type] || e.type} at ${timeOf(e.time)}`, e.type) });
+  });
+  return items;
+}
+
+export function userBubble(said, footer, type, pending = false) {
+  const bubble = el("div", `bubble user event-${type}${pending ? " pending" : ""}`);
+  bubble.tabIndex = -1;
+  const text = el("div", "text", said);
+  text.dir = "auto";
+  bubble.append(text, el("div", "status", footer));
+  return bubble;
 }

@@ -32,7 +32,9 @@ function answerOf(delivery) {
   return last.error ? `error: ${last.error}` : `HTTP ${last.status}`;
 }
 
-export function deliveryNode(delivery, open, openMessage) {
+// `lazy`: what the line holds when opened is built when it is first opened (the log of the
+// page stays light; a message's panel shows its few deliveries whole).
+export function deliveryNode(delivery, open, openMessage, lazy = false) {
   const item = el("li", `delivery state-${delivery.state}`);
   Object.assign(item.dataset, { id: String(delivery.id), state: delivery.state, phone: delivery.phone,
                                 event: delivery.event, provider: delivery.provider, agent: delivery.agent_id,
@@ -51,17 +53,39 @@ export function deliveryNode(delivery, open, openMessage) {
     el("span", "state", `${answerOf(delivery)}`),
     el("span", "attempts-count", ` \u00b7 ${delivery.attempts.length} attempt${delivery.attempts.length === 1 ? "" : "s"}${retry}`),
   );
-  details.append(summary, el("div", "url", `${delivery.state} \u2192 ${delivery.url}`));
+  details.append(summary);
+  const fill = () => {
+    if (details.dataset.filled) return;
+    details.dataset.filled = "1";
+    details.append(...lineContent(delivery, openMessage));
+  };
+  if (open || !lazy) fill();
+  details.addEventListener("toggle", () => { if (details.open) fill(); });
+  item.append(details);
+  if (delivery.message_id && openMessage) {
+    // The line itself leads to its message too, without opening the line first.
+    const jump = el("button", "open-message", "\u2197");
+    jump.type = "button";
+    jump.title = "Open the message's details";
+    jump.setAttribute("aria-label", `Open the details of the message behind this ${delivery.name || delivery.event} callback`);
+    jump.addEventListener("click", () => openMessage(delivery.message_id));
+    item.append(jump);
+  }
+  return item;
+}
+
+function lineContent(delivery, openMessage) {
+  const nodes = [el("div", "url", `${delivery.state} \u2192 ${delivery.url}`)];
   const attempts = el("ol", "attempts");
   attempts.append(...delivery.attempts.map(attemptNode));
-  details.append(attempts);
+  nodes.push(attempts);
   const decoded = Object.entries(delivery.decoded || {});
   if (decoded.length) {
     const list = el("dl", "decoded");
     for (const [field, text] of decoded) list.append(el("dt", null, `${field} (decoded)`), el("dd", null, text ?? "not valid base64 UTF-8"));
-    details.append(list);
+    nodes.push(list);
   }
-  details.append(labelled("payload", "Payload sent", JSON.stringify(delivery.payload, null, 2)));
+  nodes.push(labelled("payload", "Payload sent", JSON.stringify(delivery.payload, null, 2)));
   const actions = el("div", "actions");
   const again = el("button", "redeliver", "Redeliver");
   again.type = "button";
@@ -84,25 +108,19 @@ export function deliveryNode(delivery, open, openMessage) {
     show.addEventListener("click", () => openMessage(delivery.message_id));
     actions.append(show);
   }
-  details.append(actions);
-  item.append(details);
-  if (delivery.message_id && openMessage) {
-    // The line itself leads to its message too, without opening the line first.
-    const jump = el("button", "open-message", "\u2197");
-    jump.type = "button";
-    jump.title = "Open the message's details";
-    jump.setAttribute("aria-label", `Open the details of the message behind this ${delivery.name || delivery.event} callback`);
-    jump.addEventListener("click", () => openMessage(delivery.message_id));
-    item.append(jump);
-  }
-  return item;
+  nodes.push(actions);
+  return nodes;
 }
 
 // `deliveries` oldest first, as the control API lists them; the log shows the newest on top,
 // says how many of how many it shows, and says so when a search leaves none.
 export function drawLog(list, deliveries, openMessage) {
   const open = new Set([...list.querySelectorAll("li[data-id] > details[open]")].map((d) => d.parentElement.dataset.id));
-  list.replaceChildren(...deliveries.slice().reverse().map((d) => deliveryNode(d, open.has(String(d.id)), openMessage)));
+  // Newest on top by the time each line says (an advance runs each tenant's events in turn, so
+  // the order deliveries were made in is not always the order of their times).
+  const ordered = deliveries.slice().reverse()
+    .sort((a, b) => (a.created < b.created ? 1 : a.created > b.created ? -1 : b.id - a.id));
+  list.replaceChildren(...ordered.map((d) => deliveryNode(d, open.has(String(d.id)), openMessage, true)));
 }
 
 export function logSummary(shown, total, search, failuresOnly, loadOlder) {
@@ -118,7 +136,7 @@ export function logSummary(shown, total, search, failuresOnly, loadOlder) {
   if (shown < total) {
     const older = el("button", "load-older", `Load ${count(Math.min(50, total - shown))} older`);
     older.type = "button";
-    older.setAttribute("aria-label", "Load older webhook deliveries");
+    older.setAttribute("aria-label", `Load ${count(Math.min(50, total - shown))} older webhook deliveries`);
     older.addEventListener("click", () => { older.disabled = true; loadOlder(); });
     parts.push(older);
   }
