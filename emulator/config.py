@@ -9,6 +9,7 @@ entry declares. Every error names where the value came from: the file, the varia
 from __future__ import annotations
 
 import difflib
+import importlib.util
 import logging
 import os
 from collections.abc import Mapping
@@ -45,6 +46,8 @@ ENV_PREFIX = "RCS_EMULATOR_"
 # Variables of that prefix that are not settings: the config file, the emulator the pytest
 # plugin and `ctl` talk to, the plugin's tenant, and what `serve --workers` hands its workers.
 OTHER_VARIABLES = ("CONFIG", "URL", "TENANT", "WORKER_CONFIG")
+# What the Redis engine imports beyond the runtime install: the `redis` extra of pyproject.toml.
+REDIS_EXTRA = ("redis", "msgpack")
 log = logging.getLogger("rcs_emulator")
 # Where each value being validated came from ("--port 80", "RCS_EMULATOR_PORT=80", "f.yaml: port").
 _SOURCES: ContextVar[Mapping[str, str]] = ContextVar("config_sources", default=MappingProxyType({}))
@@ -221,9 +224,18 @@ class Config(BaseSettings):
     @field_validator("state")
     @classmethod
     def _state(cls, value: str) -> str:
-        if value == "memory" or value.split("://", 1)[0] in ("redis", "rediss", "unix"):
+        if value == "memory":
             return value
-        raise ValueError(f"must be memory or a Redis URL (redis://host:port/db), not {value!r}")
+        if value.split("://", 1)[0] not in ("redis", "rediss", "unix"):
+            raise ValueError(f"must be memory or a Redis URL (redis://host:port/db), not {value!r}")
+        missing = [name for name in REDIS_EXTRA if importlib.util.find_spec(name) is None]
+        if missing:
+            raise ValueError(
+                f"the Redis engine is the extra rcs-emulator[redis], not installed here (no "
+                f"{' or '.join(missing)}): pip install 'rcs-emulator[redis]' (in a checkout: "
+                "pip install -e '.[redis]')"
+            )
+        return value
 
     @model_validator(mode="after")
     def _workers_share_a_state(self) -> Config:
