@@ -146,6 +146,10 @@ def _serve(args: argparse.Namespace) -> int:
         state=args.state,
         workers=args.workers,
     )
+    # The config's own mistakes first (a scenario named wrong is said before a port in use),
+    # then the port, then the app: building it may touch a state file another process (the
+    # one holding the port, say) is using.
+    load_book([Path(d) for d in config.scenario_dirs], config.scenario)
     sock = listening_socket(config.host, config.port)  # a port in use is one line, not a trace
     try:
         app = create_app(config)  # in the parent too: a bad config or Redis stops here, once

@@ -8,10 +8,36 @@ from collections import defaultdict
 from collections.abc import Iterator
 from types import EllipsisType
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
 from .providers import REGISTRY
+
+EXAMPLE_URL = "http://127.0.0.1:8080"
+
+
+def emulator_url(given: str) -> str:
+    """A running emulator's base URL as a person gives it (`--url`, RCS_EMULATOR_URL): an
+    http(s) URL, or `host:port` alone, read as http:// (as curl reads it). Anything else is a
+    ValueError saying what is wrong with it."""
+    text = given.strip()
+    if "://" not in text:
+        text = "http://" + text
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - raises on a port that is no number or out of range
+    except ValueError as exc:
+        why = str(exc)[:1].lower() + str(exc)[1:]  # "port out of range 0-65535"
+    else:
+        why = ""
+        if parts.scheme not in ("http", "https"):
+            why = f"{parts.scheme}:// is not http:// or https://"
+        elif not parts.hostname:
+            why = "it names no host"
+    if why:
+        raise ValueError(f"{given!r} is not an emulator's URL ({why}), as {EXAMPLE_URL}")
+    return text.rstrip("/")
 
 
 class EmulatorHandle:
@@ -25,9 +51,11 @@ class EmulatorHandle:
     def _request(self, method: str, path: str, **kw: Any) -> httpx.Response:
         response = self._http.request(method, "/_emulator" + path, **kw)
         if response.status_code >= 400:
-            raise AssertionError(
-                f"emulator {method} {path}: {response.status_code} {response.text}"
-            )
+            try:
+                said = response.json()["error"]
+            except (ValueError, KeyError, TypeError):
+                said = response.text
+            raise AssertionError(f"emulator {method} {path}: {response.status_code} {said}")
         return response
 
     def _call(self, method: str, path: str, **kw: Any) -> Any:
@@ -81,9 +109,9 @@ class EmulatorHandle:
 
     # -- steering ---------------------------------------------------------------------------
 
-    def advance(self, seconds: float) -> dict[str, Any]:
+    def advance(self, seconds: float | str) -> dict[str, Any]:
         """Move time on (this handle's tenant's, when it has one: on a manual clock each tenant
-        has its own) and run what comes due."""
+        has its own) and run what comes due: seconds, or a text such as "500ms", "5m", "1h"."""
         return dict(self._call("POST", "/clock/advance",
                                json={"seconds": seconds, "tenant": self.tenant}))  # fmt: skip
 

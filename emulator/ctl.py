@@ -24,6 +24,7 @@ from typing import Any, TextIO
 
 import httpx
 
+from .client import emulator_url
 from .core.delays import parse_duration
 
 DEFAULT_URL = "http://127.0.0.1:8080"
@@ -108,7 +109,17 @@ class Control:
     """The control API of one emulator, its refusals as CtlErrors."""
 
     def __init__(self, args: argparse.Namespace) -> None:
-        self.url = (args.url or os.environ.get(URL_VARIABLE) or DEFAULT_URL).rstrip("/")
+        # Where the URL came from, to name it in errors: the flag, the variable or the default.
+        given, self.source = DEFAULT_URL, "the default URL"
+        if args.url:
+            given, self.source = args.url, "--url"
+        elif os.environ.get(URL_VARIABLE):
+            given, self.source = os.environ[URL_VARIABLE], URL_VARIABLE
+        try:
+            self.url = emulator_url(given)
+        except ValueError as exc:
+            shown = f"--url {given}" if args.url else f"{URL_VARIABLE}={given}"
+            raise CtlError(f"{shown}: {exc}") from None
         token = args.token or os.environ.get(TOKEN_VARIABLE)
         headers = {"X-Emulator-Token": token} if token else {}
         self.json = bool(args.json)
@@ -130,9 +141,12 @@ class Control:
         return response.json()
 
     def unreachable(self, exc: Exception) -> CtlError:
-        return CtlError(f"cannot reach the emulator at {self.url} ({exc or type(exc).__name__}): "
-                        f"start it with rcs-emulator serve, or point --url or ${URL_VARIABLE} at "
-                        "it", exit_code=1)  # fmt: skip
+        why = str(exc) or type(exc).__name__
+        return CtlError(
+            f"cannot reach the emulator at {self.url} ({self.source}; {why}): start it with "
+            f"rcs-emulator serve, or point --url or ${URL_VARIABLE} at it",
+            exit_code=1,
+        )
 
     def newest(self, path: str, params: dict[str, Any], limit: int) -> list[dict[str, Any]]:
         """The newest `limit` items of a collection (they come oldest first), oldest first."""
@@ -193,7 +207,7 @@ def _advance(control: Control, args: argparse.Namespace, out: TextIO) -> int:
     try:
         seconds = parse_duration(args.duration)
     except ValueError as exc:
-        raise CtlError(f"advance {args.duration}: {exc}") from None
+        raise CtlError(f"advance {args.duration}: {exc}") from None  # "-5: cannot be negative"
     clock = control.call("POST", "/clock/advance", json={"seconds": seconds})
     if control.json:
         _dump(clock, out)

@@ -17,6 +17,7 @@ With RCS_EMULATOR_URL set, the fixtures use that running emulator instead of sta
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 from collections.abc import Callable, Generator, Iterator
@@ -26,7 +27,7 @@ from typing import Any
 
 import pytest
 
-from .client import EmulatorHandle
+from .client import EmulatorHandle, emulator_url
 from .config import Config, ConfigError, unknown_variables
 from .conversations.format import (
     Conversation,
@@ -34,11 +35,13 @@ from .conversations.format import (
     is_conversation_file,
     load_conversation,
 )
+from .core.scenarios import ScenarioError
 from .fail_closed import HOW, Guard
 from .server import EmulatorServer
 from .testing import WebhookReceiver
 
 MARKER = "rcs_emulator"
+URL_VARIABLE = "RCS_EMULATOR_URL"
 _HANDLE = pytest.StashKey[EmulatorHandle]()
 
 
@@ -71,9 +74,14 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 def rcs_emulator_config() -> Config:
     """The session emulator's config: RCS_EMULATOR_* variables, then a free local port and a
     manual clock. Override this fixture to change it."""
-    config = Config.from_sources(env=os.environ)
-    clock = os.environ.get("RCS_EMULATOR_CLOCK") or "manual"
-    return config.with_overrides(host="127.0.0.1", port=0, clock=clock)
+    problem = None
+    try:
+        config = Config.from_sources(env=os.environ)
+        clock = os.environ.get("RCS_EMULATOR_CLOCK") or "manual"
+        return config.with_overrides(host="127.0.0.1", port=0, clock=clock)
+    except ConfigError as exc:  # RCS_EMULATOR_PORT=abc: the line the CLI prints, not a trace
+        problem = f"rcs-emulator: {exc}"
+    pytest.fail(problem, pytrace=False)
 
 
 @pytest.fixture(scope="session")
@@ -85,12 +93,54 @@ def rcs_emulator_tenant() -> str | None:
 @pytest.fixture(scope="session")
 def rcs_emulator_url(rcs_emulator_config: Config) -> Iterator[str]:
     """The session emulator's base URL: RCS_EMULATOR_URL's, or one started for the session."""
-    external = os.environ.get("RCS_EMULATOR_URL")
+    external = os.environ.get(URL_VARIABLE)
     if external:
-        yield external
+        yield _running(external)
         return
-    with EmulatorServer(rcs_emulator_config) as server:
+    with _started(rcs_emulator_config, "rcs-emulator: ") as server:
         yield server.base_url
+
+
+def _running(given: str) -> str:
+    """RCS_EMULATOR_URL's emulator, checked once: a URL that is none, or nothing answering
+    there, fails every test with one line naming the variable (not a trace of httpx)."""
+    import httpx
+
+    shown = f"{URL_VARIABLE}={given}"
+    try:
+        url = emulator_url(given)
+    except ValueError as exc:
+        problem = str(exc)
+    else:
+        try:
+            answer = httpx.get(url + "/_emulator/health", timeout=5.0)
+        except httpx.HTTPError as exc:
+            why = str(exc) or type(exc).__name__
+            problem = (
+                f"no emulator answers there ({why}): start one (rcs-emulator serve), or unset "
+                f"{URL_VARIABLE} and the plugin starts its own"
+            )
+        else:
+            if answer.status_code == 200 and "version" in answer.text:
+                return url
+            problem = f"GET /_emulator/health answered {answer.status_code}: not an rcs-emulator"
+    pytest.fail(f"rcs-emulator: {shown}: {problem}", pytrace=False)
+
+
+@contextlib.contextmanager
+def _started(config: Config, where: str) -> Iterator[EmulatorServer]:
+    """An emulator of this config, running while the block runs; a config it cannot start with
+    (an unknown scenario, a state file it cannot read) fails the test with that one line, after
+    `where` it was asked for, never a trace through the plugin."""
+    try:
+        server = EmulatorServer(config)
+    except (ConfigError, ScenarioError) as exc:
+        problem = f"{where}{exc}"
+    else:
+        with server:
+            yield server
+        return
+    pytest.fail(problem, pytrace=False)  # outside the except: no chained error above it
 
 
 @pytest.fixture
@@ -116,7 +166,7 @@ def rcs_emulator(
             usage = f"usage: @pytest.mark.{MARKER}(...): {exc}"
         if usage is not None:  # failed outside the except: no chained ConfigError above it
             pytest.fail(usage, pytrace=False)
-        with EmulatorServer(config) as server:
+        with _started(config, f"usage: @pytest.mark.{MARKER}(...): ") as server:
             handle = EmulatorHandle(server.base_url, rcs_emulator_tenant, config.control_token)
             yield from _run(request, handle)
         return

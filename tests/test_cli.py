@@ -120,6 +120,20 @@ def test_a_port_in_use_is_one_line_and_exit_2() -> None:
     assert done.stdout == ""  # no start-up line before it
 
 
+def test_a_scenario_typo_is_said_before_a_port_in_use() -> None:
+    """Both wrong at once: the typo first (the port may well be this user's other emulator)."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = run_cli("serve", "--port", str(port), "--scenario", "chaty")
+    assert done.returncode == 2
+    assert _one_line(done) == (
+        "rcs-emulator: unknown scenario 'chaty' (did you mean 'chatty'?); known: chatty, "
+        "default, no-rcs"
+    )
+
+
 def test_a_webhook_url_without_its_scheme_is_refused_by_every_source(tmp_path: Path) -> None:
     said = ("'localhost:9000/hook' is not an http:// or https:// URL with a host (did you mean "
             "'http://localhost:9000/hook'?)")  # fmt: skip

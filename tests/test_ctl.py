@@ -126,7 +126,12 @@ def test_mistakes_are_one_line(rcs_live) -> None:
                               "nothing to answer: name it with --provider and --agent")  # fmt: skip
     done = ctl(rcs_live, "advance", "soon")
     assert done.returncode == 2
-    assert one_line(done).startswith("rcs-emulator: advance soon: a delay is a number of seconds")
+    assert one_line(done) == (
+        "rcs-emulator: advance soon: must be seconds: a number, or as '500ms', '2s', '5m', '1h'"
+    )
+    done = ctl(rcs_live, "advance", "-5")
+    assert done.returncode == 2
+    assert one_line(done) == "rcs-emulator: advance -5: cannot be negative"
     done = ctl(rcs_live, "messages", "--phone", "12")
     assert done.returncode == 2
     assert one_line(done).startswith("rcs-emulator: GET /_emulator/messages: 400 ")
@@ -140,6 +145,50 @@ def test_an_emulator_that_is_not_there_is_one_line_and_exit_1() -> None:
     assert done.returncode == 1
     assert one_line(done).startswith("rcs-emulator: cannot reach the emulator at "
                                      "http://127.0.0.1:9 (")  # fmt: skip
+
+
+def test_a_url_without_its_scheme_is_read_as_http(rcs_live) -> None:
+    host_port = rcs_live.base_url.removeprefix("http://")
+    send_generic(rcs_live)
+    done = run_cli("ctl", "messages", "--url", host_port)
+    assert done.returncode == 0, done.stderr
+    assert "Hello!" in done.stdout
+    done = run_cli("ctl", "advance", "5m", env={"RCS_EMULATOR_URL": host_port})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("advanced 300 s: now ")
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "line"),
+    [
+        (
+            ["--url", "ftp://127.0.0.1:8080"],
+            {},
+            "--url ftp://127.0.0.1:8080: 'ftp://127.0.0.1:8080' is not an emulator's URL (ftp:// is not http:// or https://), as http://127.0.0.1:8080",
+        ),
+        (
+            ["--url", "127.0.0.1:80800"],
+            {},
+            "--url 127.0.0.1:80800: '127.0.0.1:80800' is not an emulator's URL (port out of range 0-65535), as http://127.0.0.1:8080",
+        ),
+        (
+            [],
+            {"RCS_EMULATOR_URL": "http://"},
+            "RCS_EMULATOR_URL=http://: 'http://' is not an emulator's URL (it names no host), as http://127.0.0.1:8080",
+        ),
+    ],
+)
+def test_a_url_that_is_none_is_one_line_naming_where_it_came_from(args, env, line) -> None:
+    done = run_cli("ctl", "messages", *args, env=env)
+    assert done.returncode == 2
+    assert one_line(done) == f"rcs-emulator: {line}"
+
+
+def test_an_unreachable_emulator_is_named_with_where_its_url_came_from() -> None:
+    done = run_cli("ctl", "messages", env={"RCS_EMULATOR_URL": "127.0.0.1:9"})
+    assert done.returncode == 1
+    said = "rcs-emulator: cannot reach the emulator at http://127.0.0.1:9 (RCS_EMULATOR_URL; "
+    assert one_line(done).startswith(said)
 
 
 def test_the_control_token_from_the_flag_or_the_variable() -> None:

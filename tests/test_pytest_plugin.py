@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from emulator import Config, EmulatorServer
+
 pytest_plugins = ["pytester"]
 EXAMPLES = Path(__file__).parent.parent / "examples" / "pytest"
 
@@ -159,10 +161,14 @@ def test_marker_misuse_is_one_clear_line(pytester: pytest.Pytester) -> None:
         @pytest.mark.rcs_emulator(clock="manual", speed=60)
         def test_contradiction(rcs_emulator):
             pass
+
+        @pytest.mark.rcs_emulator(scenario="chaty")
+        def test_scenario_typo(rcs_emulator):
+            pass
         """
     )
     result = run(pytester)
-    result.assert_outcomes(errors=3)
+    result.assert_outcomes(errors=4)
     out = result.stdout.str()
     assert (
         "usage: @pytest.mark.rcs_emulator takes config fields as keywords, e.g. "
@@ -173,8 +179,78 @@ def test_marker_misuse_is_one_clear_line(pytester: pytest.Pytester) -> None:
         in out
     )
     assert "speed 60 goes with a scaled clock, not a manual one" in out
+    assert (
+        "usage: @pytest.mark.rcs_emulator(...): unknown scenario 'chaty' (did you mean "
+        "'chatty'?); known: chatty, default, no-rcs"
+    ) in out
     assert "Traceback" not in out and "emulator/config.py" not in out
+    assert "emulator/app.py" not in out and "emulator/core/scenarios.py" not in out
+    # Each error is its line, under pytest's own header of the test it belongs to.
+    assert len(out.split("= ERRORS =", 1)[1].split("short test summary")[0].splitlines()) < 20
     assert "During handling of the above exception" not in out  # no chained ConfigError
+
+
+def test_advance_reads_a_time_as_the_cli_and_files_write_it(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        def test_minutes(rcs_emulator):
+            before = rcs_emulator.advance(0)["epoch"]
+            assert rcs_emulator.advance("5m")["epoch"] - before == 300
+
+        def test_backwards(rcs_emulator):
+            with pytest.raises(AssertionError) as refused:
+                rcs_emulator.advance(-5)
+            assert str(refused.value) == (
+                "emulator POST /clock/advance: 400 seconds: cannot be negative")
+        """
+    )
+    run(pytester).assert_outcomes(passed=2)
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        (
+            "http://127.0.0.1:9",
+            "rcs-emulator: RCS_EMULATOR_URL=http://127.0.0.1:9: no emulator answers there (",
+        ),
+        ("127.0.0.1:9", "rcs-emulator: RCS_EMULATOR_URL=127.0.0.1:9: no emulator answers there ("),
+        (
+            "ftp://127.0.0.1:9",
+            "rcs-emulator: RCS_EMULATOR_URL=ftp://127.0.0.1:9: 'ftp://127.0.0.1:9' is not an emulator's URL (ftp:// is not http:// or https://), as http://127.0.0.1:8080",
+        ),
+    ],
+)
+def test_an_emulator_url_that_is_not_one_fails_each_test_with_one_line(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, url: str, says: str
+) -> None:
+    monkeypatch.setenv("RCS_EMULATOR_URL", url)
+    pytester.makepyfile(
+        "def test_one(rcs_emulator):\n    pass\n\ndef test_two(rcs_mock):\n    pass\n"
+    )
+    result = run(pytester)
+    result.assert_outcomes(errors=2)
+    out = result.stdout.str()
+    assert out.count(says) == 2, out
+    assert "Traceback" not in out and "httpx" not in out.replace(says, "")
+    assert len(out.splitlines()) < 30, out
+
+
+def test_an_emulator_url_without_its_scheme_is_read_as_http(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with EmulatorServer(Config(port=0, clock="manual")) as server:
+        monkeypatch.setenv("RCS_EMULATOR_URL", server.base_url.removeprefix("http://"))
+        pytester.makepyfile(
+            """
+            def test_it(rcs_emulator, rcs_emulator_url):
+                assert rcs_emulator_url.startswith("http://127.0.0.1:")
+                rcs_emulator.set_agent("generic", "a", name="Shop")
+            """
+        )
+        run(pytester).assert_outcomes(passed=1)
 
 
 def test_every_fixture_says_what_it_is(pytester: pytest.Pytester) -> None:

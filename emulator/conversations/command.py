@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 
+from ..client import emulator_url
 from ..config import Config, ConfigError
 from .format import SUFFIXES, Conversation, ConversationError, load_conversation
 from .report import Printer, junit_xml, summary
@@ -101,6 +102,10 @@ def run(
     config = Config.from_sources(config_file)
     headers = {"X-Emulator-Token": config.control_token} if config.control_token else {}
     if url is not None:
+        try:
+            url = emulator_url(url)  # host:port alone is read as http://, as ctl reads it
+        except ValueError as exc:
+            raise ConfigError(f"--url {url}: {exc}") from None
         return _run_against(url, conversations, headers, junit, reset)
     if "clock" not in config.model_fields_set:
         config = config.with_overrides(clock="manual")  # a wait: moves it at once

@@ -154,3 +154,23 @@ def test_the_control_token_comes_from_the_config(tmp_path):
         "needs its token (X-Emulator-Token header or ?token=)" in refused.stdout.splitlines()
     )
     assert allowed.returncode == 0, allowed.stdout + allowed.stderr
+
+
+def test_a_url_without_its_scheme_is_read_as_http_and_another_scheme_is_refused(tmp_path):
+    served = Served(tmp_path / "emulator.log", "--clock", "manual")
+    try:
+        conversation = tmp_path / "quiet.convo.yaml"
+        conversation.write_text(
+            'provider: generic\nagent: a\nphone: "+46701234567"\nsteps: [wait: 5m]\n'
+        )
+        host_port = served.base_url.removeprefix("http://")
+        done = run_cli("conversations", "run", str(conversation), "--url", host_port)
+    finally:
+        served.stop()
+    assert done.returncode == 0, done.stdout + done.stderr
+    refused = run_cli("conversations", "run", str(conversation), "--url", "ftp://h")
+    assert refused.returncode == 2
+    assert refused.stderr.strip() == (
+        "rcs-emulator: --url ftp://h: 'ftp://h' is not an emulator's URL (ftp:// is not http:// "
+        "or https://), as http://127.0.0.1:8080"
+    )

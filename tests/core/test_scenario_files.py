@@ -20,10 +20,12 @@ def test_every_shipped_scenario_loads():
     [
         ({"name": "x", "default": [{"event": "explode"}]}, "default[0].event", "unknown event"),
         ({"name": "x", "default": [{"event": "delivered", "after": "soon"}]}, "default[0].after",
-         "a delay is a number"),
+         "must be seconds: a number, or as '500ms'"),
         ({"name": "x", "default": [{"event": "delivered", "after": [5, 1]}]}, "default[0].after",
          "low <= high"),
         ({"name": "x", "default": [{"event": "delivered", "after": -1}]}, "default[0].after",
+         "cannot be negative"),
+        ({"name": "x", "default": [{"event": "delivered", "after": "-5"}]}, "default[0].after",
          "cannot be negative"),
         ({"name": "x", "default": [{"event": "tap"}]}, "default[0]", "exactly one of"),
         ({"name": "x", "default": [{"event": "read", "text": "hi"}]}, "default[0]",
