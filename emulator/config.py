@@ -37,8 +37,9 @@ from pydantic_settings import (
 )
 from pydantic_settings.exceptions import SettingsError
 
-from .config_errors import ConfigError, config_error, wording
+from .config_errors import ConfigError, config_error, place, wording
 from .core import pydantic_errors
+from .core.yaml_errors import yaml_problem
 from .http.validators import webhook_url_problem
 from .providers import REGISTRY
 
@@ -68,7 +69,7 @@ class AgentEntry(BaseModel):
     @classmethod
     def _registered(cls, value: str) -> str:
         if REGISTRY.get(value) is None:
-            raise ValueError(f"unknown provider {value!r}; one of {', '.join(REGISTRY.names())}")
+            raise ValueError(REGISTRY.unknown(value))
         return value
 
     @field_validator("webhook_url")
@@ -177,7 +178,7 @@ class Config(BaseSettings):
                     checked[provider.name] = provider.section.model_validate(raw or {})
             except ValidationError as exc:
                 first = exc.errors()[0]
-                where = ".".join(str(p) for p in first["loc"])
+                where = place(first["loc"])
                 said = wording(first) + pydantic_errors.did_you_mean(provider.section, first)
                 detail = f"{where}: {said}" if where else said
                 raise PydanticCustomError(
@@ -365,8 +366,10 @@ def load_yaml(path: Path) -> dict[str, Any]:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except OSError as exc:
         raise ConfigError(f"{path}: cannot be read: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not valid YAML: the file is not UTF-8 text") from None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+        raise ConfigError(f"{path}: not valid YAML: {yaml_problem(exc)}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: a config file is a mapping of settings")
     base = path.parent

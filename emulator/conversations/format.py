@@ -45,6 +45,8 @@ from pydantic import (
 from ..control.params import ProviderName, WebhookUrl
 from ..core.delays import parse_duration
 from ..core.pydantic_errors import message as pydantic_message
+from ..core.pydantic_errors import without_misspelt_required
+from ..core.yaml_errors import yaml_problem
 from ..http.validators import is_e164
 
 SUFFIXES = (".convo.yaml", ".convo.yml")
@@ -363,7 +365,7 @@ def parse_conversation(text: str, source: str) -> Conversation:
         finally:
             loader.dispose()
     except yaml.YAMLError as exc:
-        raise ConversationError(source, [f"not valid YAML: {_yaml_problem(exc)}"]) from None
+        raise ConversationError(source, [f"not valid YAML: {yaml_problem(exc)}"]) from None
     if not isinstance(data, dict):
         raise ConversationError(source, ["a conversation is a mapping with provider, agent, "
                                          "phone and steps"])  # fmt: skip
@@ -384,7 +386,8 @@ def parse_conversation(text: str, source: str) -> Conversation:
     try:
         conversation = Conversation.model_validate(given)
     except ValidationError as exc:
-        problems[:0] = [_problem(e, Conversation, given) for e in exc.errors(include_url=False)]
+        errors = without_misspelt_required(Conversation, exc.errors(include_url=False))
+        problems[:0] = [_problem(e, Conversation, given) for e in errors]
     if problems:
         raise ConversationError(source, problems)
     conversation._source = source
@@ -478,14 +481,6 @@ def _step_lines(node: Any) -> list[int]:
         if key.value == "steps" and isinstance(value, yaml.SequenceNode):
             return [item.start_mark.line + 1 for item in value.value]
     return []
-
-
-def _yaml_problem(exc: yaml.YAMLError) -> str:
-    if isinstance(exc, yaml.reader.ReaderError):
-        return f"character #x{exc.character:04x} at position {exc.position} cannot be in YAML"
-    mark = getattr(exc, "problem_mark", None)
-    problem = " ".join((getattr(exc, "problem", None) or str(exc)).split())
-    return f"line {mark.line + 1}, column {mark.column + 1}: {problem}" if mark else problem
 
 
 def _name_of(source: str) -> str:

@@ -143,6 +143,21 @@ async def test_faults_are_checked_by_their_model(client, body, field, says):
     assert (await client.get("/_emulator/faults")).json()["total"] == 0
 
 
+async def test_inbound_names_an_unknown_field_before_what_it_leaves_missing(client):
+    body = {"provider": "generic", "agent": "a", "phone": "+46701234567", "text": "hi"}
+    refused(
+        await client.post("/_emulator/inbound", json=body),
+        "agent",
+        "unknown field 'agent' (did you mean 'agent_id'?)",
+    )
+    body = {"provider": "genric", "agent_id": "a", "phone": "+46701234567", "text": "hi"}
+    refused(
+        await client.post("/_emulator/inbound", json=body),
+        "provider",
+        "unknown provider 'genric' (did you mean 'generic'?)",
+    )
+
+
 async def test_inbound_takes_exactly_one_action(client):
     both = {"provider": "generic", "agent_id": "a", "phone": "+46701234567", "text": "x",
             "postback": "y"}  # fmt: skip
