@@ -25,6 +25,7 @@ from typing import Any, TextIO
 import httpx
 
 from .client import emulator_url
+from .config import unknown_variables
 from .core.delays import parse_duration
 
 DEFAULT_URL = "http://127.0.0.1:8080"
@@ -100,6 +101,8 @@ def _filters(parser: argparse.ArgumentParser, state: str, states: str) -> None:
 
 def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     out = out or sys.stdout
+    for line in unknown_variables(os.environ):  # RCS_EMULATOR_ULR would leave ctl on 8080
+        print(f"WARNING:  {line}", file=sys.stderr)
     with Control(args) as control:
         verb: Callable[[Control, argparse.Namespace, TextIO], int] = _VERBS[args.verb]
         return verb(control, args, out)
@@ -163,7 +166,7 @@ def _why(response: httpx.Response) -> str:
         return response.text.strip()[:200]
     error = body.get("error") if isinstance(body, dict) else None
     if response.status_code == 401:
-        return f"{error} (give it with --token or ${TOKEN_VARIABLE})"
+        return f"{error} (ctl sends the one of --token or ${TOKEN_VARIABLE})"
     return str(error or body)
 
 

@@ -57,6 +57,16 @@ def pytest_configure(config: pytest.Config) -> None:
     guard = Guard()
     guard.install()
     config.stash[_GUARD] = guard
+    # A mistyped variable would be ignored unseen: said in the warnings summary (shown with -q),
+    # not only in the captured log of a fixture; where warnings are errors, it is one.
+    for line in unknown_variables(os.environ):
+        warning = pytest.PytestConfigWarning(f"rcs-emulator: {line}")
+        try:
+            config.issue_config_time_warning(warning, stacklevel=2)
+        except pytest.PytestConfigWarning:
+            raise pytest.UsageError(
+                f"{warning} (a warning this run's filters make an error)"
+            ) from None
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

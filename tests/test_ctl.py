@@ -184,6 +184,14 @@ def test_a_url_that_is_none_is_one_line_naming_where_it_came_from(args, env, lin
     assert one_line(done) == f"rcs-emulator: {line}"
 
 
+def test_a_mistyped_variable_is_warned_before_what_it_causes() -> None:
+    done = run_cli("ctl", "messages", env={"RCS_EMULATOR_ULR": "http://127.0.0.1:9"})
+    assert done.stderr.splitlines()[0] == (
+        "WARNING:  RCS_EMULATOR_ULR is not a setting of rcs-emulator (did you mean "
+        "RCS_EMULATOR_URL?); it is ignored"
+    )
+
+
 def test_an_unreachable_emulator_is_named_with_where_its_url_came_from() -> None:
     done = run_cli("ctl", "messages", env={"RCS_EMULATOR_URL": "127.0.0.1:9"})
     assert done.returncode == 1
@@ -195,7 +203,23 @@ def test_the_control_token_from_the_flag_or_the_variable() -> None:
     with EmulatorServer(Config(port=0, clock="manual", control_token="s3cret")) as server:
         done = run_cli("ctl", "messages", "--url", server.base_url)
         assert done.returncode == 2
-        assert "401" in one_line(done) and "--token or $RCS_EMULATOR_CONTROL_TOKEN" in done.stderr
+        assert one_line(done) == (
+            "rcs-emulator: GET /_emulator/messages: 401 the control API needs its token "
+            "(X-Emulator-Token header or ?token=) (ctl sends the one of --token or "
+            "$RCS_EMULATOR_CONTROL_TOKEN)"
+        )
+        done = run_cli("ctl", "messages", "--url", server.base_url, "--token", "stale")
+        assert done.returncode == 2
+        assert one_line(done) == (  # a wrong token is said apart from none
+            "rcs-emulator: GET /_emulator/messages: 401 the control API refuses this token: it "
+            "is not the emulator's control_token (ctl sends the one of --token or "
+            "$RCS_EMULATOR_CONTROL_TOKEN)"
+        )
+        inbox = httpx.get(server.base_url + "/", params={"token": "stale"})
+        assert (inbox.status_code, inbox.json()["error"]) == (
+            401,
+            "the inbox refuses this token: it is not the emulator's control_token",
+        )
         assert run_cli("ctl", "--token", "s3cret", "messages", "--url",
                        server.base_url).returncode == 0  # fmt: skip
         env = {"RCS_EMULATOR_CONTROL_TOKEN": "s3cret", "RCS_EMULATOR_URL": server.base_url}

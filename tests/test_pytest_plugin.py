@@ -262,13 +262,28 @@ def test_every_fixture_says_what_it_is(pytester: pytest.Pytester) -> None:
         assert "no docstring available" not in entry, (fixture, entry)
 
 
-def test_a_mistyped_variable_is_named_in_the_header(pytester: pytest.Pytester, monkeypatch) -> None:
+def test_a_mistyped_variable_is_named_in_the_header_and_the_warnings(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("RCS_EMULATOR_SCENARO", "chatty")
     pytester.makepyfile("def test_nothing():\n    pass\n")
+    said = (
+        "rcs-emulator: RCS_EMULATOR_SCENARO is not a setting of rcs-emulator (did you mean "
+        "RCS_EMULATOR_SCENARIO?); it is ignored"
+    )
     result = run(pytester)
-    result.assert_outcomes(passed=1)
-    assert ("rcs-emulator: RCS_EMULATOR_SCENARO is not a setting of rcs-emulator (did you mean "
-            "RCS_EMULATOR_SCENARIO?); it is ignored") in result.stdout.str()  # fmt: skip
+    result.assert_outcomes(passed=1, warnings=1)
+    assert said in result.stdout.str()
+    quiet = run(pytester, "-q")  # no header: the warnings summary says it
+    quiet.assert_outcomes(passed=1, warnings=1)
+    assert f"PytestConfigWarning: {said}" in quiet.stdout.str()
+    # Where warnings are errors, it is one, in one line, before any test runs.
+    pytester.makeini("[pytest]\nfilterwarnings = error\n")
+    strict = run(pytester, "-q")
+    assert strict.ret == pytest.ExitCode.USAGE_ERROR
+    assert [line for line in strict.stderr.lines if line] == [
+        f"ERROR: {said} (a warning this run's filters make an error)"
+    ]
 
 
 def test_real_provider_hosts_are_never_reached(pytester: pytest.Pytester) -> None:
