@@ -26,12 +26,14 @@ import httpx
 
 from .client import emulator_url
 from .config import unknown_variables
+from .conversations.runner import as_seen
 from .core.delays import parse_duration
 
 DEFAULT_URL = "http://127.0.0.1:8080"
 URL_VARIABLE = "RCS_EMULATOR_URL"
 TOKEN_VARIABLE = "RCS_EMULATOR_CONTROL_TOKEN"
 SHOWN_TEXT = 40  # characters of a message's text in a table row
+SHOWN_MESSAGE = 72  # characters of a message as the phone shows it, in a `tail` line
 RECONNECT = 2.0  # seconds between tries while `tail` has lost the emulator
 
 
@@ -311,11 +313,29 @@ def _describe(control: Control, notice: dict[str, Any]) -> str:
         d = found["items"][-1] if found["items"] else None
         what = "-" if d is None else f"{d['name']} -> {d['state']}"
         return f"{when[11:19]} webhook  {who}: {what}"
+    at = when[11:19]
     if kind == "event" and message["events"]:
         e = message["events"][-1]
-        said = f" {_line(e['text'] or e['postback'] or '')!r}" if e["inbound"] else ""
-        return f"{when[11:19]} {e['type']:8} {who}:{said} (message {message['status']})"
-    return f"{when[11:19]} {message['status']:8} {who}: {_line(message['text'])!r} ({message_id})"
+        return f"{at} {e['type']:8} {who}: {_event(e, message)} (message {message['status']})"
+    if message["kind"] == "user":  # the phone wrote first: the record is its own message
+        return f"{at} {'user':8} {who}: writes {_line(message['text'])!r} ({message_id})"
+    return f"{at} {message['status']:8} {who}: {_seen(message)} ({message_id})"
+
+
+def _event(event: dict[str, Any], message: dict[str, Any]) -> str:
+    """What the phone did: a tap names its chip, a typed text says it; a receipt (delivered,
+    read, failed...) names the message it is about, as the phone shows it."""
+    if event["type"] in ("reply", "action"):
+        postback = f" (postback {event['postback']!r})" if event["postback"] else ""
+        return f"taps [{_line(event['text'])}]{postback}"
+    if event["type"] == "message":
+        return f"types {_line(event['text'])!r}"
+    return _seen(message)
+
+
+def _seen(message: dict[str, Any]) -> str:
+    """The message as the phone shows it (text, cards, file, chips), on one line."""
+    return _line(as_seen(message), SHOWN_MESSAGE)
 
 
 # -- output ---------------------------------------------------------------------------------

@@ -246,7 +246,37 @@ def test_tail_follows_changes_until_ctrl_c(rcs_live) -> None:
                 "kind": "message", "provider": "generic", "agent_id": "shop", "phone": PHONE,
                 "message_id": None}  # fmt: skip
         else:
-            assert f"sent     generic shop {PHONE}: 'Watch me'" in seen
+            assert f'sent     generic shop {PHONE}: "Watch me" [Yes] (' in seen
+
+
+def test_tail_says_what_each_event_is_about(rcs_live) -> None:
+    """A receipt names the message it is about as the phone shows it (never an empty ''), a
+    tap its chip and postback."""
+    phone = "+46700000003"  # delivered after 2 s, never read
+    tail = subprocess.Popen(
+        [str(BIN / "rcs-emulator"), "ctl", "tail", "--url", rcs_live.base_url],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    base = rcs_live.base_url
+    tap = {"provider": "generic", "agent_id": "shop", "phone": phone, "postback": "yes"}
+
+    def advance() -> None:
+        httpx.post(f"{base}/_emulator/clock/advance", json={"seconds": 10}).raise_for_status()
+
+    try:
+        sent = _lines_after(tail, lambda: send_generic(rcs_live, "Watch me", phone), "sent ")
+        delivered = _lines_after(tail, advance, "delivered")
+        tapped = _lines_after(
+            tail, lambda: httpx.post(f"{base}/_emulator/inbound", json=tap), "reply"
+        )
+    finally:
+        tail.send_signal(signal.SIGINT)
+        tail.communicate(timeout=10)
+    assert f'sent     generic shop {phone}: "Watch me" [Yes] (' in sent
+    assert f'delivered generic shop {phone}: "Watch me" [Yes] (message delivered)' in delivered
+    assert f"reply    generic shop {phone}: taps [Yes] (postback 'yes') (message read)" in tapped
 
 
 def _lines_after(tail: subprocess.Popen[str], act, wanted: str, timeout: float = 20.0) -> str:  # type: ignore[no-untyped-def]
