@@ -12,9 +12,16 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from .callback_hints import why_no_callback
+from .core.delays import parse_duration
 from .providers import REGISTRY
 
 EXAMPLE_URL = "http://127.0.0.1:8080"
+# How a test gives an agent its callback URL (callback_hints fills in the provider and agent).
+SET_URL = (
+    "rcs_emulator.set_agent({provider!r}, {agent!r}, webhook_url=rcs_webhook_receiver.url), "
+    "or webhook_url in the config"
+)
 
 
 def emulator_url(given: str) -> str:
@@ -47,6 +54,7 @@ class EmulatorHandle:
         headers = {"X-Emulator-Token": token} if token else {}
         self._http = httpx.Client(base_url=self.base_url, timeout=30.0, headers=headers)
         self.expected: set[str] = set()  # surprise kinds this test declared expected
+        self.advanced = 0.0  # seconds this handle moved the clock since its last reset
 
     def _request(self, method: str, path: str, **kw: Any) -> httpx.Response:
         response = self._http.request(method, "/_emulator" + path, **kw)
@@ -72,6 +80,7 @@ class EmulatorHandle:
     def reset(self) -> None:
         self._call("POST", "/reset", params=self._scope())
         self.expected = set()
+        self.advanced = 0.0
 
     def health(self) -> dict[str, Any]:
         return dict(self._call("GET", "/health"))
@@ -112,8 +121,10 @@ class EmulatorHandle:
     def advance(self, seconds: float | str) -> dict[str, Any]:
         """Move time on (this handle's tenant's, when it has one: on a manual clock each tenant
         has its own) and run what comes due: seconds, or a text such as "500ms", "5m", "1h"."""
-        return dict(self._call("POST", "/clock/advance",
-                               json={"seconds": seconds, "tenant": self.tenant}))  # fmt: skip
+        body = {"seconds": seconds, "tenant": self.tenant}
+        clock = dict(self._call("POST", "/clock/advance", json=body))
+        self.advanced += parse_duration(seconds)  # as the emulator read it, having taken it
+        return clock
 
     def set_agent(
         self,
@@ -195,6 +206,14 @@ class EmulatorHandle:
             headers={k: v for k, v in response.headers.items() if k.lower() != "content-length"},
             content=response.content,
         )
+
+    def why_no_callback(self, receiver: str | None = None) -> list[str]:
+        """Why callbacks (to `receiver`, a URL, when given) may not have come for what this
+        handle's test sent: a manual clock it never advanced, agents without a webhook URL,
+        callbacks that went elsewhere, were refused or are under way."""
+        clock = self._call("GET", "/clock", params=self._scope())
+        messages, deliveries = self.messages(), self.webhooks()
+        return why_no_callback(messages, deliveries, clock, self.advanced, receiver, SET_URL)
 
     def conversations(self) -> str:
         """Every phone's conversation, as text, for a failing test's report."""

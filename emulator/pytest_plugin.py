@@ -253,11 +253,19 @@ def rcs_mock(rcs_emulator: EmulatorHandle) -> Iterator[EmulatorHandle]:
 
 
 @pytest.fixture
-def rcs_webhook_receiver() -> Iterator[WebhookReceiver]:
+def rcs_webhook_receiver(request: pytest.FixtureRequest) -> Iterator[WebhookReceiver]:
     """A live local HTTP receiver for callbacks: `url` to give as a webhook URL, `calls` (each
     with path, headers, json and body), `wait(predicate, timeout)`, `answer(status, body,
-    delay, times)` to be a failing or slow receiver."""
+    delay, times)` to be a failing or slow receiver. A wait that times out says why nothing
+    came, as far as the test's emulator can tell (its manual clock never advanced, an agent
+    without a webhook URL, callbacks sent elsewhere or refused)."""
     with WebhookReceiver() as receiver:
+
+        def explain() -> list[str]:
+            handle = request.node.stash.get(_HANDLE, None)
+            return [] if handle is None else handle.why_no_callback(receiver.url)
+
+        receiver.explain = explain
         yield receiver
 
 

@@ -253,6 +253,62 @@ def test_an_emulator_url_without_its_scheme_is_read_as_http(
         run(pytester).assert_outcomes(passed=1)
 
 
+def test_a_wait_that_times_out_says_why_nothing_came(pytester: pytest.Pytester) -> None:
+    """The two ways a newcomer waits for nothing: a manual clock never advanced, an agent
+    without a webhook URL; and a receiver that is not the one the agent calls."""
+    pytester.makepyfile(
+        """
+        import httpx
+
+        GENERIC = "https://api.genericmobile.se/Rcs/api/v1"
+        KEY = {"Authorization": "Bearer k"}
+        BODY = {"agentId": "shop", "number": ["+46700000004"], "messageType": "TextMessage",
+                "text": "hi"}
+
+        def test_forgets_advance(rcs_mock, rcs_webhook_receiver):
+            rcs_mock.set_agent("generic", "shop", webhook_url=rcs_webhook_receiver.url)
+            httpx.post(f"{GENERIC}/Message", headers=KEY, json=BODY)
+            rcs_webhook_receiver.wait(lambda calls: len(calls) == 2, timeout=0.2)
+
+        def test_advances_too_little(rcs_mock, rcs_webhook_receiver):
+            rcs_mock.set_agent("generic", "shop", webhook_url=rcs_webhook_receiver.url)
+            httpx.post(f"{GENERIC}/Message", headers=KEY, json=BODY)
+            rcs_mock.advance("500ms")
+            rcs_webhook_receiver.wait(timeout=0.2)
+
+        def test_forgets_the_url(rcs_mock, rcs_webhook_receiver):
+            httpx.post(f"{GENERIC}/Message", headers=KEY, json=BODY)
+            rcs_mock.advance("1m")
+            rcs_webhook_receiver.wait(lambda calls: len(calls) == 2, timeout=0.2)
+
+        def test_another_receiver(rcs_mock, rcs_webhook_receiver):
+            rcs_mock.set_agent("generic", "shop", webhook_url="http://127.0.0.1:9/other")
+            httpx.post(f"{GENERIC}/Message", headers=KEY, json=BODY)
+            rcs_mock.expect_errors("webhook")
+            rcs_mock.advance(60)
+            rcs_webhook_receiver.wait(timeout=0.2)
+        """
+    )
+    result = run(pytester)
+    result.assert_outcomes(failed=4)
+    out = result.stdout.str()
+    assert (
+        "E       - the emulator's clock is manual: time stands still until the test advances it, "
+        "and this test never did, so 1 message still waits for its scenario's first step "
+        "(delivered, read...): call rcs_emulator.advance(60) (or '5m') before waiting"
+    ) in out
+    assert (
+        "E       - 1 message still waits for its scenario's next step after "
+        "rcs_emulator.advance() moved time 0.5 s in all: advance further"
+    ) in out
+    assert (
+        "E       - generic agent shop has no webhook URL (rcs_emulator.set_agent('generic', "
+        "'shop', webhook_url=rcs_webhook_receiver.url), or webhook_url in the config)"
+    ) in out
+    assert "E       - callbacks went to http://127.0.0.1:9/other, not to this receiver (" in out
+    assert "emulator/testing.py" not in out  # the test's own line, not the wait's loop
+
+
 def test_every_fixture_says_what_it_is(pytester: pytest.Pytester) -> None:
     result = run(pytester, "--fixtures")
     out = result.stdout.str()

@@ -19,6 +19,7 @@ from urllib.parse import quote
 
 import httpx
 
+from ..callback_hints import Fate, callback_for, no_webhook_url, not_accepted
 from .format import (
     Conversation,
     ConversationError,
@@ -36,6 +37,9 @@ USER_MESSAGE = "user"  # the kind of the record a phone's own first message make
 POLL_FIRST, POLL_MOST = 0.02, 0.1  # seconds between looks at the agent's messages
 PAGE = 200
 HINTS_SHOWN = 3
+SET_URL = (
+    "give webhook_url in the file, in the emulator's config, or through PUT /_emulator/agents/..."
+)
 
 
 class Outcome(StrEnum):
@@ -536,21 +540,14 @@ class _Run:
         for number, message_id, event in self.acted[-HINTS_SHOWN:]:
             _, found = await self.control.call("GET", "/webhooks", params={
                 "message": message_id, "limit": 100})  # fmt: skip
-            ours = [d for d in found["items"] if d["event"] == event]
-            if not ours:
-                hints.append(f"step {number} made no callback: agent {c.agent} has no webhook "
-                             "URL (give webhook_url in the file, in the emulator's config, or "
-                             "through PUT /_emulator/agents/...)")  # fmt: skip
-                continue
-            delivery = ours[-1]
-            attempts = delivery["attempts"]
-            if delivery["state"] in ("retrying", "failed") and attempts:
-                last = attempts[-1]
-                why = f"status {last['status']}" if last["status"] is not None else last["error"]
-                hints.append(f"step {number}'s callback to {delivery['url']} was not accepted "
-                             f"({why}; {delivery['state']})")  # fmt: skip
-            elif delivery["state"] == "delivered" and attempts:
-                status = attempts[-1]["status"]
+            callback = callback_for(found["items"], event)
+            delivery = callback.delivery
+            if callback.fate is Fate.NOT_MADE:
+                hints.append(f"step {number} made no callback: {no_webhook_url(c.agent, SET_URL)}")
+            elif callback.fate is Fate.NOT_ACCEPTED and delivery is not None:
+                hints.append(f"step {number}'s {not_accepted(delivery)}")
+            elif callback.fate is Fate.DELIVERED and delivery and delivery["attempts"]:
+                status = delivery["attempts"][-1]["status"]
                 hints.append(f"the bot accepted step {number}'s callback (status {status}) "
                              "and sent this phone nothing")  # fmt: skip
         _, found = await self.control.call("GET", "/surprises", params={
