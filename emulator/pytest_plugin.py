@@ -46,6 +46,8 @@ _HANDLE = pytest.StashKey[EmulatorHandle]()
 
 
 _GUARD = pytest.StashKey[Guard]()
+# The tenant each agent's bot sends as, learned by the session's conversation files (runner).
+_BOTS = pytest.StashKey[dict[tuple[str, str], str]]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -323,10 +325,12 @@ def _conversation_test(conversation: Conversation) -> Callable[..., None]:
         token = rcs_emulator_config.control_token
         headers = {"X-Emulator-Token": token} if token else {}
 
+        bots = request.config.stash.setdefault(_BOTS, {})  # what earlier conversations learned
+
         async def go() -> Any:
             async with httpx.AsyncClient(base_url=rcs_emulator.base_url, headers=headers,
                                          timeout=30.0) as http:  # fmt: skip
-                return (await run_conversations([chosen], http))[0]
+                return (await run_conversations([chosen], http, bots=bots))[0]
 
         # In a thread of its own: a suite may hold an event loop running in this one (Playwright's
         # sync API does), and asyncio.run cannot start inside it.

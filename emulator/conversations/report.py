@@ -54,7 +54,9 @@ def failure_text(result: ConversationResult) -> str:
 
 def transcript_text(result: ConversationResult) -> str:
     width = max((len(s.who) for s in result.transcript), default=0) + 1
-    return "\n".join(f"{s.who + ':':<{width}} {s.text}" for s in result.transcript) or "(nothing)"
+    lines = [f"{s.who + ':':<{width}} {s.text}" for s in result.transcript]
+    lines += [f"note: {note}" for note in result.notes]
+    return "\n".join(lines) or "(nothing)"
 
 
 def one_line(result: ConversationResult) -> str:
@@ -115,6 +117,8 @@ class Printer(Progress):
             else:
                 self._print(f"  ERROR {result.error}")
             return
+        for note in result.notes:
+            self._print(f"  note: {note}")
         if result.outcome is Outcome.PASSED:
             self._print(f"  PASSED {len(result.steps)} steps ({result.seconds:.2f} s)")
         else:

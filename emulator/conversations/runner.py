@@ -121,6 +121,7 @@ class ConversationResult:
     failure: Failure | None = None
     error: str | None = None
     transcript: list[Said] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what the run noticed beside its steps
     seconds: float = 0.0
 
     @property
@@ -141,6 +142,7 @@ class ConversationResult:
             "failure": self.failure.as_dict() if self.failure else None,
             "error": self.error,
             "transcript": [s.as_dict() for s in self.transcript],
+            "notes": list(self.notes),
         }
 
 
@@ -202,15 +204,22 @@ async def run_conversations(
     reset: bool = False,
     keep_settings: bool = False,
     progress: Progress | None = None,
+    bots: dict[tuple[str, str], str] | None = None,
 ) -> list[ConversationResult]:
     """Run each conversation in turn (a file that could not be read is an error result, the
     others still run). `reset` forgets the emulator's state before each (its tenant's only when
-    the file names one), so each begins as if alone."""
+    the file names one), so each begins as if alone. `bots` (kept across runs by a caller
+    that makes several, as the pytest plugin does) learns the tenant each agent's bot sends as:
+    a phone that writes first in a file naming no tenant files its message there."""
     limits = limits or Limits()
     progress = progress or Progress()
     deadline = time.monotonic() + limits.budget if limits.budget is not None else None
     control = Control(http)
     results: list[ConversationResult] = []
+    # The tenant each agent's bot sent as in earlier conversations: where a phone that writes
+    # first files its message when its file names no tenant (a reset forgets the emulator's
+    # own record of it).
+    bots = {} if bots is None else bots
     for item in conversations:
         if isinstance(item, ConversationError):
             failed = ConversationResult(item.source, item.source, Outcome.ERROR,
@@ -226,7 +235,7 @@ async def run_conversations(
             results.append(result)
             continue
         progress.started(item)
-        run = _Run(item, control, limits, deadline, progress)
+        run = _Run(item, control, limits, deadline, progress, bots)
         result = await run.run(reset=reset, keep_settings=keep_settings)
         progress.finished(result)
         results.append(result)
@@ -252,8 +261,15 @@ class _Run:
         limits: Limits,
         deadline: float | None,
         progress: Progress,
+        bots: dict[tuple[str, str], str] | None = None,
     ) -> None:
         self.c = conversation
+        self.bots = {} if bots is None else bots
+        # Where a thread the phone opens is filed: the file's tenant, else the one the bot is
+        # known to send as; and where the phone's first message went, and the bot's replies.
+        self.opener: str | None = conversation.tenant
+        self.opened_in: str | None = None
+        self.bot_tenant: str | None = None
         self.control = control
         self.limits = limits
         self.deadline = deadline
@@ -325,6 +341,8 @@ class _Run:
 
     async def _prepare(self, reset: bool, keep_settings: bool) -> None:
         c = self.c
+        if self.opener is None:  # asked before a reset forgets the bot's messages
+            self.opener = self.bots.get((c.provider, c.agent)) or await self._bots_tenant()
         if reset:
             params: dict[str, Any] = {"keep_settings": "true" if keep_settings else "false"}
             if c.tenant is not None:
@@ -360,14 +378,45 @@ class _Run:
         c = self.c
         body: dict[str, Any] = {"provider": c.provider, "agent_id": c.agent, "phone": c.phone,
                                 "text": step.user}  # fmt: skip
-        if c.tenant is not None:
-            body["tenant"] = c.tenant
+        if self.opener is not None:  # where the thread lives if this message opens it
+            body["tenant"] = self.opener
         self.result.transcript.append(Said("phone", step.user))
         status, answer = await self.control.call("POST", "/inbound", (200, 409), json=body)
         if status == 409:
             raise self._failure(number, step, "the emulator to take the phone's message",
                                 f"refused: {answer.get('error')}")  # fmt: skip
         self.acted.append((number, answer["message_id"], answer["event"]))
+        if self.bot_tenant is None and self.opened_in is None:
+            path = f"/messages/{answer['message_id']}"
+            _, record = await self.control.call("GET", path)
+            if record["kind"] == USER_MESSAGE:  # it opened the thread: filed under this tenant
+                self.opened_in = record["tenant"]
+
+    async def _bots_tenant(self) -> str | None:
+        """The tenant this agent's bot sends as, when the emulator holds its messages under
+        one tenant only (its newest 50)."""
+        scope = {"provider": self.c.provider, "agent": self.c.agent, "exchange": "false"}
+        total = await self._total(scope)
+        newest = scope | {"offset": max(0, total - 50), "limit": 50}
+        _, page = await self.control.call("GET", "/messages", params=newest)
+        tenants = {m["tenant"] for m in page["items"] if m["kind"] != USER_MESSAGE}
+        return tenants.pop() if len(tenants) == 1 else None
+
+    def _from_bot(self, message: dict[str, Any]) -> None:
+        """The bot's message the phone sees: the tenant the bot sends as, noted once; a first
+        message of the phone's filed elsewhere (no tenant was known for it) is said."""
+        if self.bot_tenant is not None:
+            return
+        self.bot_tenant = message["tenant"]
+        self.bots[(self.c.provider, self.c.agent)] = self.bot_tenant
+        if self.opened_in is not None and self.opened_in != self.bot_tenant:
+            note = (
+                f"the phone's first message went to tenant {self.opened_in!r} (no tenant was "
+                f"known for agent {self.c.agent}) and the bot answers as {self.bot_tenant!r}: "
+                f"two conversations in the inbox; `tenant: {self.bot_tenant}` in the file keeps "
+                "them in one"
+            )
+            self.result.notes.append(note)
 
     async def _tap(self, number: int, step: TapStep) -> None:
         target = step.tap
@@ -412,6 +461,7 @@ class _Run:
             for offset in range(len(page["items"]) - 1, -1, -1):
                 message = page["items"][offset]
                 if message["kind"] != USER_MESSAGE and message["status"] != "scheduled":
+                    self._from_bot(message)
                     return start + offset, message
             if time.monotonic() >= deadline:
                 self._check_budget()
@@ -473,6 +523,7 @@ class _Run:
                     self.seen.add(message["id"])
                     if place == self.floor:
                         self.floor += 1
+                    self._from_bot(message)
                     return dict(message)
                 offset += len(page["items"])
                 if not page["items"] or offset >= page["total"]:
