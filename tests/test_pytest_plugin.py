@@ -238,6 +238,33 @@ def test_an_emulator_url_that_is_not_one_fails_each_test_with_one_line(
     assert len(out.splitlines()) < 30, out
 
 
+@pytest.mark.parametrize(
+    ("variable", "value", "says"),
+    [
+        (
+            "RCS_EMULATOR_CLOCK",
+            "sundial",
+            "rcs-emulator: RCS_EMULATOR_CLOCK=sundial: must be one of real, scaled, manual, not 'sundial'",
+        ),
+        (
+            "RCS_EMULATOR_SCENARIO",
+            "chaty",
+            "rcs-emulator: unknown scenario 'chaty' (did you mean 'chatty'?); known: chatty, default, no-rcs",
+        ),
+    ],
+)
+def test_a_session_config_it_cannot_start_with_is_one_line(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, variable: str, value: str, says: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    pytester.makepyfile("def test_one(rcs_emulator):\n    pass\n")
+    result = run(pytester)
+    result.assert_outcomes(errors=1)
+    out = result.stdout.str()
+    assert says in out
+    assert "Traceback" not in out and "emulator/" not in out
+
+
 def test_an_emulator_url_without_its_scheme_is_read_as_http(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
