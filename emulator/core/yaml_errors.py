@@ -1,6 +1,7 @@
-"""A YAML syntax error as one line, the same for every file the emulator reads (config, scenario
-and conversation files): where PyYAML writes four or five lines naming "<unicode string>", this
-says "line 3, column 5: expected ',' or ']', but got '<stream end>'"; the caller names the file."""
+"""A YAML syntax error as one line, the same for every file the emulator reads (config, scenario,
+conversation and cassette files): where PyYAML writes four or five lines naming "<unicode
+string>", this says "line 3, column 5: expected ',' or ']', but got '<stream end>'"; the caller
+names the file."""
 
 from __future__ import annotations
 
