@@ -20,8 +20,9 @@ COPY scenarios ./scenarios
 RUN apt-get update -qq \
     && apt-get install -y -qq --no-install-recommends fonts-noto-color-emoji >/dev/null \
     && rm -rf /var/lib/apt/lists/*
+# With the Redis engine (the `redis` extra): examples/scale's replicas share one Redis.
 RUN python3 -m venv /opt/venv \
-    && /opt/venv/bin/pip install --quiet -c requirements.lock . \
+    && /opt/venv/bin/pip install --quiet -c requirements.lock '.[redis]' \
     && rm -rf /src \
     && mkdir -p /config \
     && useradd --system --uid 10001 --home-dir /nonexistent --shell /usr/sbin/nologin emulator

@@ -14,6 +14,7 @@ import os
 import re
 import socket
 import sys
+import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import NoReturn
@@ -166,6 +167,10 @@ def _serve(args: argparse.Namespace) -> int:
         replay=os.pathsep.join(args.replay) if args.replay else None,
         replay_strict=True if args.replay_strict else None,
     )
+    # The config's own mistakes first (a scenario named wrong is said before a port in use),
+    # then the port, then the app: building it may touch a state file another process (the
+    # one holding the port, say) is using.
+    load_book([Path(d) for d in config.scenario_dirs], config.scenario)
     sock = listening_socket(config.host, config.port)  # a port in use is one line, not a trace
     try:
         app = create_app(config)  # in the parent too: a bad config or Redis stops here, once
@@ -183,7 +188,8 @@ def _serve(args: argparse.Namespace) -> int:
     if config.replay:
         strict = "; anything else refused" if config.replay_strict else ""
         print(f"replaying {', '.join(config.replay)}{strict}", flush=True)
-    for caution in app.state.emulator.engine.describe().get("cautions", ()):
+    cautions = list(app.state.emulator.engine.describe().get("cautions", ()))
+    for caution in [*cautions, *_no_upload_folder(config)]:
         print(f"WARNING:  {caution}", file=sys.stderr, flush=True)
     if config.workers > 1:
         sock.close()  # uvicorn's supervisor binds the port its workers share
@@ -204,6 +210,20 @@ def _serve(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         pass
     return 0 if server.started else 3  # 3: uvicorn's own code for a failed start
+
+
+def _no_upload_folder(config: Config) -> list[str]:
+    """A caution when uploads would have nowhere to go: the memory engine keeps their bytes in
+    a temporary folder (or the state file's), and a read-only file system has none."""
+    if config.state != "memory" or config.state_file:
+        return []
+    try:
+        tempfile.gettempdir()
+    except FileNotFoundError:
+        why = "no writable temporary folder (a read-only file system?): everything works but "
+        why += "uploads, refused until one is given (docker run --tmpfs /tmp, or TMPDIR=...)"
+        return [why]
+    return []
 
 
 def listening_socket(host: str, port: int) -> socket.socket:

@@ -8,10 +8,43 @@ from collections import defaultdict
 from collections.abc import Iterator
 from types import EllipsisType
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
+from .callback_hints import why_no_callback
+from .core.delays import parse_duration
 from .providers import REGISTRY
+
+EXAMPLE_URL = "http://127.0.0.1:8080"
+# How a test gives an agent its callback URL (callback_hints fills in the provider and agent).
+SET_URL = (
+    "rcs_emulator.set_agent({provider!r}, {agent!r}, webhook_url=rcs_webhook_receiver.url), "
+    "or webhook_url in the config"
+)
+
+
+def emulator_url(given: str) -> str:
+    """A running emulator's base URL as a person gives it (`--url`, RCS_EMULATOR_URL): an
+    http(s) URL, or `host:port` alone, read as http:// (as curl reads it). Anything else is a
+    ValueError saying what is wrong with it."""
+    text = given.strip()
+    if "://" not in text:
+        text = "http://" + text
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - raises on a port that is no number or out of range
+    except ValueError as exc:
+        why = str(exc)[:1].lower() + str(exc)[1:]  # "port out of range 0-65535"
+    else:
+        why = ""
+        if parts.scheme not in ("http", "https"):
+            why = f"{parts.scheme}:// is not http:// or https://"
+        elif not parts.hostname:
+            why = "it names no host"
+    if why:
+        raise ValueError(f"{given!r} is not an emulator's URL ({why}), as {EXAMPLE_URL}")
+    return text.rstrip("/")
 
 
 class EmulatorHandle:
@@ -21,13 +54,16 @@ class EmulatorHandle:
         headers = {"X-Emulator-Token": token} if token else {}
         self._http = httpx.Client(base_url=self.base_url, timeout=30.0, headers=headers)
         self.expected: set[str] = set()  # surprise kinds this test declared expected
+        self.advanced = 0.0  # seconds this handle moved the clock since its last reset
 
     def _request(self, method: str, path: str, **kw: Any) -> httpx.Response:
         response = self._http.request(method, "/_emulator" + path, **kw)
         if response.status_code >= 400:
-            raise AssertionError(
-                f"emulator {method} {path}: {response.status_code} {response.text}"
-            )
+            try:
+                said = response.json()["error"]
+            except (ValueError, KeyError, TypeError):
+                said = response.text
+            raise AssertionError(f"emulator {method} {path}: {response.status_code} {said}")
         return response
 
     def _call(self, method: str, path: str, **kw: Any) -> Any:
@@ -44,6 +80,7 @@ class EmulatorHandle:
     def reset(self) -> None:
         self._call("POST", "/reset", params=self._scope())
         self.expected = set()
+        self.advanced = 0.0
 
     def health(self) -> dict[str, Any]:
         return dict(self._call("GET", "/health"))
@@ -81,11 +118,13 @@ class EmulatorHandle:
 
     # -- steering ---------------------------------------------------------------------------
 
-    def advance(self, seconds: float) -> dict[str, Any]:
+    def advance(self, seconds: float | str) -> dict[str, Any]:
         """Move time on (this handle's tenant's, when it has one: on a manual clock each tenant
-        has its own) and run what comes due."""
-        return dict(self._call("POST", "/clock/advance",
-                               json={"seconds": seconds, "tenant": self.tenant}))  # fmt: skip
+        has its own) and run what comes due: seconds, or a text such as "500ms", "5m", "1h"."""
+        body = {"seconds": seconds, "tenant": self.tenant}
+        clock = dict(self._call("POST", "/clock/advance", json=body))
+        self.advanced += parse_duration(seconds)  # as the emulator read it, having taken it
+        return clock
 
     def set_agent(
         self,
@@ -167,6 +206,14 @@ class EmulatorHandle:
             headers={k: v for k, v in response.headers.items() if k.lower() != "content-length"},
             content=response.content,
         )
+
+    def why_no_callback(self, receiver: str | None = None) -> list[str]:
+        """Why callbacks (to `receiver`, a URL, when given) may not have come for what this
+        handle's test sent: a manual clock it never advanced, agents without a webhook URL,
+        callbacks that went elsewhere, were refused or are under way."""
+        clock = self._call("GET", "/clock", params=self._scope())
+        messages, deliveries = self.messages(), self.webhooks()
+        return why_no_callback(messages, deliveries, clock, self.advanced, receiver, SET_URL)
 
     def conversations(self) -> str:
         """Every phone's conversation, as text, for a failing test's report."""

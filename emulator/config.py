@@ -9,6 +9,7 @@ entry declares. Every error names where the value came from: the file, the varia
 from __future__ import annotations
 
 import difflib
+import importlib.util
 import logging
 import os
 from collections.abc import Mapping
@@ -36,8 +37,9 @@ from pydantic_settings import (
 )
 from pydantic_settings.exceptions import SettingsError
 
-from .config_errors import ConfigError, config_error, wording
+from .config_errors import ConfigError, config_error, place, wording
 from .core import pydantic_errors
+from .core.yaml_errors import yaml_problem
 from .http.validators import webhook_url_problem
 from .providers import REGISTRY
 
@@ -45,6 +47,8 @@ ENV_PREFIX = "RCS_EMULATOR_"
 # Variables of that prefix that are not settings: the config file, the emulator the pytest
 # plugin and `ctl` talk to, the plugin's tenant, and what `serve --workers` hands its workers.
 OTHER_VARIABLES = ("CONFIG", "URL", "TENANT", "WORKER_CONFIG")
+# What the Redis engine imports beyond the runtime install: the `redis` extra of pyproject.toml.
+REDIS_EXTRA = ("redis", "msgpack")
 log = logging.getLogger("rcs_emulator")
 # Where each value being validated came from ("--port 80", "RCS_EMULATOR_PORT=80", "f.yaml: port").
 _SOURCES: ContextVar[Mapping[str, str]] = ContextVar("config_sources", default=MappingProxyType({}))
@@ -65,7 +69,7 @@ class AgentEntry(BaseModel):
     @classmethod
     def _registered(cls, value: str) -> str:
         if REGISTRY.get(value) is None:
-            raise ValueError(f"unknown provider {value!r}; one of {', '.join(REGISTRY.names())}")
+            raise ValueError(REGISTRY.unknown(value))
         return value
 
     @field_validator("webhook_url")
@@ -178,7 +182,7 @@ class Config(BaseSettings):
                     checked[provider.name] = provider.section.model_validate(raw or {})
             except ValidationError as exc:
                 first = exc.errors()[0]
-                where = ".".join(str(p) for p in first["loc"])
+                where = place(first["loc"])
                 said = wording(first) + pydantic_errors.did_you_mean(provider.section, first)
                 detail = f"{where}: {said}" if where else said
                 raise PydanticCustomError(
@@ -240,9 +244,18 @@ class Config(BaseSettings):
     @field_validator("state")
     @classmethod
     def _state(cls, value: str) -> str:
-        if value == "memory" or value.split("://", 1)[0] in ("redis", "rediss", "unix"):
+        if value == "memory":
             return value
-        raise ValueError(f"must be memory or a Redis URL (redis://host:port/db), not {value!r}")
+        if value.split("://", 1)[0] not in ("redis", "rediss", "unix"):
+            raise ValueError(f"must be memory or a Redis URL (redis://host:port/db), not {value!r}")
+        missing = [name for name in REDIS_EXTRA if importlib.util.find_spec(name) is None]
+        if missing:
+            raise ValueError(
+                f"the Redis engine is the extra rcs-emulator[redis], not installed here (no "
+                f"{' or '.join(missing)}): pip install 'rcs-emulator[redis]' (in a checkout: "
+                "pip install -e '.[redis]')"
+            )
+        return value
 
     @model_validator(mode="after")
     def _workers_share_a_state(self) -> Config:
@@ -388,8 +401,10 @@ def load_yaml(path: Path) -> dict[str, Any]:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except OSError as exc:
         raise ConfigError(f"{path}: cannot be read: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not valid YAML: the file is not UTF-8 text") from None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+        raise ConfigError(f"{path}: not valid YAML: {yaml_problem(exc)}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: a config file is a mapping of settings")
     base = path.parent

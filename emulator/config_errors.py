@@ -44,13 +44,30 @@ def config_error(exc: ValidationError, sources: Mapping[str, str]) -> ConfigErro
         text = f"unknown setting {loc[0]!r} ({hint})"
         return ConfigError(f"{where}: {text}" if where else text)
     field = loc[0] if loc else ""
-    detail = ".".join(loc[1:])
     from .config import Config  # the model, for the nearest known key of a nested setting
 
     said = wording(error) + pydantic_errors.did_you_mean(Config, error)
-    text = f"{detail}: {said}" if detail else said
-    source = sources.get(field)
-    return ConfigError(f"{source}: {text}" if source else f"{field}: {text}")
+    where = place(error["loc"])  # agents[0].provider
+    source = sources.get(field, "")
+    if source.endswith(f": {field}"):  # a file's: "config.yaml: agents[0].provider: ..."
+        return ConfigError(f"{source.removesuffix(field)}{where}: {said}")
+    if source:  # a variable's or a flag's: "RCS_EMULATOR_PORT=abc: ...", "--port abc: ..."
+        return ConfigError(f"{source}: {where}: {said}" if len(loc) > 1 else f"{source}: {said}")
+    return ConfigError(f"{where}: {said}")
+
+
+def place(loc: Iterable[Any]) -> str:
+    """Where in the settings a value sits, as YAML and JSON readers write it: `agents[0].name`,
+    `phones['+46701234567'].rcs_capable`."""
+    shown = ""
+    for part in loc:
+        if isinstance(part, int):
+            shown += f"[{part}]"
+        elif isinstance(part, str) and part.isidentifier():
+            shown += f".{part}" if shown else part
+        else:
+            shown += f"[{str(part)!r}]"
+    return shown
 
 
 def nearest(given: Any, known: Iterable[str]) -> str:

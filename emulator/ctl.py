@@ -24,12 +24,16 @@ from typing import Any, TextIO
 
 import httpx
 
+from .client import emulator_url
+from .config import unknown_variables
+from .conversations.runner import as_seen
 from .core.delays import parse_duration
 
 DEFAULT_URL = "http://127.0.0.1:8080"
 URL_VARIABLE = "RCS_EMULATOR_URL"
 TOKEN_VARIABLE = "RCS_EMULATOR_CONTROL_TOKEN"
 SHOWN_TEXT = 40  # characters of a message's text in a table row
+SHOWN_MESSAGE = 72  # characters of a message as the phone shows it, in a `tail` line
 RECONNECT = 2.0  # seconds between tries while `tail` has lost the emulator
 
 
@@ -99,6 +103,8 @@ def _filters(parser: argparse.ArgumentParser, state: str, states: str) -> None:
 
 def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     out = out or sys.stdout
+    for line in unknown_variables(os.environ):  # RCS_EMULATOR_ULR would leave ctl on 8080
+        print(f"WARNING:  {line}", file=sys.stderr)
     with Control(args) as control:
         verb: Callable[[Control, argparse.Namespace, TextIO], int] = _VERBS[args.verb]
         return verb(control, args, out)
@@ -108,7 +114,17 @@ class Control:
     """The control API of one emulator, its refusals as CtlErrors."""
 
     def __init__(self, args: argparse.Namespace) -> None:
-        self.url = (args.url or os.environ.get(URL_VARIABLE) or DEFAULT_URL).rstrip("/")
+        # Where the URL came from, to name it in errors: the flag, the variable or the default.
+        given, self.source = DEFAULT_URL, "the default URL"
+        if args.url:
+            given, self.source = args.url, "--url"
+        elif os.environ.get(URL_VARIABLE):
+            given, self.source = os.environ[URL_VARIABLE], URL_VARIABLE
+        try:
+            self.url = emulator_url(given)
+        except ValueError as exc:
+            shown = f"--url {given}" if args.url else f"{URL_VARIABLE}={given}"
+            raise CtlError(f"{shown}: {exc}") from None
         token = args.token or os.environ.get(TOKEN_VARIABLE)
         headers = {"X-Emulator-Token": token} if token else {}
         self.json = bool(args.json)
@@ -130,9 +146,12 @@ class Control:
         return response.json()
 
     def unreachable(self, exc: Exception) -> CtlError:
-        return CtlError(f"cannot reach the emulator at {self.url} ({exc or type(exc).__name__}): "
-                        f"start it with rcs-emulator serve, or point --url or ${URL_VARIABLE} at "
-                        "it", exit_code=1)  # fmt: skip
+        why = str(exc) or type(exc).__name__
+        return CtlError(
+            f"cannot reach the emulator at {self.url} ({self.source}; {why}): start it with "
+            f"rcs-emulator serve, or point --url or ${URL_VARIABLE} at it",
+            exit_code=1,
+        )
 
     def newest(self, path: str, params: dict[str, Any], limit: int) -> list[dict[str, Any]]:
         """The newest `limit` items of a collection (they come oldest first), oldest first."""
@@ -149,7 +168,7 @@ def _why(response: httpx.Response) -> str:
         return response.text.strip()[:200]
     error = body.get("error") if isinstance(body, dict) else None
     if response.status_code == 401:
-        return f"{error} (give it with --token or ${TOKEN_VARIABLE})"
+        return f"{error} (ctl sends the one of --token or ${TOKEN_VARIABLE})"
     return str(error or body)
 
 
@@ -193,7 +212,7 @@ def _advance(control: Control, args: argparse.Namespace, out: TextIO) -> int:
     try:
         seconds = parse_duration(args.duration)
     except ValueError as exc:
-        raise CtlError(f"advance {args.duration}: {exc}") from None
+        raise CtlError(f"advance {args.duration}: {exc}") from None  # "-5: cannot be negative"
     clock = control.call("POST", "/clock/advance", json={"seconds": seconds})
     if control.json:
         _dump(clock, out)
@@ -294,11 +313,29 @@ def _describe(control: Control, notice: dict[str, Any]) -> str:
         d = found["items"][-1] if found["items"] else None
         what = "-" if d is None else f"{d['name']} -> {d['state']}"
         return f"{when[11:19]} webhook  {who}: {what}"
+    at = when[11:19]
     if kind == "event" and message["events"]:
         e = message["events"][-1]
-        said = f" {_line(e['text'] or e['postback'] or '')!r}" if e["inbound"] else ""
-        return f"{when[11:19]} {e['type']:8} {who}:{said} (message {message['status']})"
-    return f"{when[11:19]} {message['status']:8} {who}: {_line(message['text'])!r} ({message_id})"
+        return f"{at} {e['type']:8} {who}: {_event(e, message)} (message {message['status']})"
+    if message["kind"] == "user":  # the phone wrote first: the record is its own message
+        return f"{at} {'user':8} {who}: writes {_line(message['text'])!r} ({message_id})"
+    return f"{at} {message['status']:8} {who}: {_seen(message)} ({message_id})"
+
+
+def _event(event: dict[str, Any], message: dict[str, Any]) -> str:
+    """What the phone did: a tap names its chip, a typed text says it; a receipt (delivered,
+    read, failed...) names the message it is about, as the phone shows it."""
+    if event["type"] in ("reply", "action"):
+        postback = f" (postback {event['postback']!r})" if event["postback"] else ""
+        return f"taps [{_line(event['text'])}]{postback}"
+    if event["type"] == "message":
+        return f"types {_line(event['text'])!r}"
+    return _seen(message)
+
+
+def _seen(message: dict[str, Any]) -> str:
+    """The message as the phone shows it (text, cards, file, chips), on one line."""
+    return _line(as_seen(message), SHOWN_MESSAGE)
 
 
 # -- output ---------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ With RCS_EMULATOR_URL set, the fixtures use that running emulator instead of sta
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 from collections.abc import Callable, Generator, Iterator
@@ -28,7 +29,7 @@ from typing import Any
 
 import pytest
 
-from .client import EmulatorHandle
+from .client import EmulatorHandle, emulator_url
 from .config import Config, ConfigError, unknown_variables
 from .conversations.format import (
     SUFFIXES,
@@ -38,16 +39,21 @@ from .conversations.format import (
     load_conversation,
 )
 from .conversations.plan import Case, cases_of
+from .conversations.runner import BotTenants
+from .core.scenarios import ScenarioError
 from .fail_closed import HOW, Guard
 from .server import EmulatorServer
 from .testing import WebhookReceiver
 
 MARKER = "rcs_emulator"
+URL_VARIABLE = "RCS_EMULATOR_URL"
 _HANDLE = pytest.StashKey[EmulatorHandle]()
 
 
 _GUARD = pytest.StashKey[Guard]()
 _LOADED = pytest.StashKey[dict[Path, Conversation | None]]()  # conversation files read so far
+# The tenant each agent's bot sends as, learned by the session's conversation files (runner).
+_BOTS = pytest.StashKey[BotTenants]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -60,6 +66,16 @@ def pytest_configure(config: pytest.Config) -> None:
     guard = Guard()
     guard.install()
     config.stash[_GUARD] = guard
+    # A mistyped variable would be ignored unseen: said in the warnings summary (shown with -q),
+    # not only in the captured log of a fixture; where warnings are errors, it is one.
+    for line in unknown_variables(os.environ):
+        warning = pytest.PytestConfigWarning(f"rcs-emulator: {line}")
+        try:
+            config.issue_config_time_warning(warning, stacklevel=2)
+        except pytest.PytestConfigWarning:
+            raise pytest.UsageError(
+                f"{warning} (a warning this run's filters make an error)"
+            ) from None
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -77,9 +93,14 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 def rcs_emulator_config() -> Config:
     """The session emulator's config: RCS_EMULATOR_* variables, then a free local port and a
     manual clock. Override this fixture to change it."""
-    config = Config.from_sources(env=os.environ)
-    clock = os.environ.get("RCS_EMULATOR_CLOCK") or "manual"
-    return config.with_overrides(host="127.0.0.1", port=0, clock=clock)
+    problem = None
+    try:
+        config = Config.from_sources(env=os.environ)
+        clock = os.environ.get("RCS_EMULATOR_CLOCK") or "manual"
+        return config.with_overrides(host="127.0.0.1", port=0, clock=clock)
+    except ConfigError as exc:  # RCS_EMULATOR_PORT=abc: the line the CLI prints, not a trace
+        problem = f"rcs-emulator: {exc}"
+    pytest.fail(problem, pytrace=False)
 
 
 @pytest.fixture(scope="session")
@@ -91,12 +112,54 @@ def rcs_emulator_tenant() -> str | None:
 @pytest.fixture(scope="session")
 def rcs_emulator_url(rcs_emulator_config: Config) -> Iterator[str]:
     """The session emulator's base URL: RCS_EMULATOR_URL's, or one started for the session."""
-    external = os.environ.get("RCS_EMULATOR_URL")
+    external = os.environ.get(URL_VARIABLE)
     if external:
-        yield external
+        yield _running(external)
         return
-    with EmulatorServer(rcs_emulator_config) as server:
+    with _started(rcs_emulator_config, "rcs-emulator: ") as server:
         yield server.base_url
+
+
+def _running(given: str) -> str:
+    """RCS_EMULATOR_URL's emulator, checked once: a URL that is none, or nothing answering
+    there, fails every test with one line naming the variable (not a trace of httpx)."""
+    import httpx
+
+    shown = f"{URL_VARIABLE}={given}"
+    try:
+        url = emulator_url(given)
+    except ValueError as exc:
+        problem = str(exc)
+    else:
+        try:
+            answer = httpx.get(url + "/_emulator/health", timeout=5.0)
+        except httpx.HTTPError as exc:
+            why = str(exc) or type(exc).__name__
+            problem = (
+                f"no emulator answers there ({why}): start one (rcs-emulator serve), or unset "
+                f"{URL_VARIABLE} and the plugin starts its own"
+            )
+        else:
+            if answer.status_code == 200 and "version" in answer.text:
+                return url
+            problem = f"GET /_emulator/health answered {answer.status_code}: not an rcs-emulator"
+    pytest.fail(f"rcs-emulator: {shown}: {problem}", pytrace=False)
+
+
+@contextlib.contextmanager
+def _started(config: Config, where: str) -> Iterator[EmulatorServer]:
+    """An emulator of this config, running while the block runs; a config it cannot start with
+    (an unknown scenario, a state file it cannot read) fails the test with that one line, after
+    `where` it was asked for, never a trace through the plugin."""
+    try:
+        server = EmulatorServer(config)
+    except (ConfigError, ScenarioError) as exc:
+        problem = f"{where}{exc}"
+    else:
+        with server:
+            yield server
+        return
+    pytest.fail(problem, pytrace=False)  # outside the except: no chained error above it
 
 
 @pytest.fixture
@@ -122,7 +185,7 @@ def rcs_emulator(
             usage = f"usage: @pytest.mark.{MARKER}(...): {exc}"
         if usage is not None:  # failed outside the except: no chained ConfigError above it
             pytest.fail(usage, pytrace=False)
-        with EmulatorServer(config) as server:
+        with _started(config, f"usage: @pytest.mark.{MARKER}(...): ") as server:
             handle = EmulatorHandle(server.base_url, rcs_emulator_tenant, config.control_token)
             yield from _run(request, handle)
         return
@@ -199,11 +262,19 @@ def rcs_mock(rcs_emulator: EmulatorHandle) -> Iterator[EmulatorHandle]:
 
 
 @pytest.fixture
-def rcs_webhook_receiver() -> Iterator[WebhookReceiver]:
+def rcs_webhook_receiver(request: pytest.FixtureRequest) -> Iterator[WebhookReceiver]:
     """A live local HTTP receiver for callbacks: `url` to give as a webhook URL, `calls` (each
     with path, headers, json and body), `wait(predicate, timeout)`, `answer(status, body,
-    delay, times)` to be a failing or slow receiver."""
+    delay, times)` to be a failing or slow receiver. A wait that times out says why nothing
+    came, as far as the test's emulator can tell (its manual clock never advanced, an agent
+    without a webhook URL, callbacks sent elsewhere or refused)."""
     with WebhookReceiver() as receiver:
+
+        def explain() -> list[str]:
+            handle = request.node.stash.get(_HANDLE, None)
+            return [] if handle is None else handle.why_no_callback(receiver.url)
+
+        receiver.explain = explain
         yield receiver
 
 
@@ -312,10 +383,13 @@ def _conversation_test(case: Case) -> Callable[..., None]:
         token = rcs_emulator_config.control_token
         headers = {"X-Emulator-Token": token} if token else {}
 
+        # What earlier conversations learned: the fixture's reset before this test forgot it.
+        bots = request.config.stash.setdefault(_BOTS, BotTenants())
+
         async def go() -> Any:
             async with httpx.AsyncClient(base_url=rcs_emulator.base_url, headers=headers,
                                          timeout=30.0) as http:  # fmt: skip
-                return (await run_conversations([chosen], http))[0]
+                return (await run_conversations([chosen], http, bots=bots))[0]
 
         # In a thread of its own: a suite may hold an event loop running in this one (Playwright's
         # sync API does), and asyncio.run cannot start inside it.

@@ -37,6 +37,9 @@ class WebhookReceiver:
         self.calls: list[dict[str, Any]] = []
         self._answers: list[Answer] = []
         self.default = Answer()
+        # Why nothing came, asked when a wait times out (the pytest plugin sets it: the
+        # emulator's manual clock, agents without a webhook URL...); never raises.
+        self.explain: Callable[[], list[str]] | None = None
         self._cond = threading.Condition()
         app = Starlette(routes=[Route("/{path:path}", self._handle, methods=["POST", "PUT"])])
         self._server = EmulatorServer(Config(port=0), app=app)
@@ -79,16 +82,30 @@ class WebhookReceiver:
     def wait(
         self, predicate: Callable[[list[dict[str, Any]]], bool] | None = None, timeout: float = 5.0
     ) -> list[dict[str, Any]]:
-        """Block until predicate(calls) holds (default: at least one call); raise on timeout."""
+        """Block until predicate(calls) holds (default: at least one call); raise on timeout,
+        with why nothing came when `explain` can tell."""
+        __tracebackhide__ = True  # pytest shows the test's call, not this loop
         check = predicate or (lambda calls: bool(calls))
         deadline = time.monotonic() + timeout
         with self._cond:
             while not check(self.calls):
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    raise TimeoutError(f"webhook condition not met in {timeout}s; got {self.calls}")
+                    break
                 self._cond.wait(left)
-            return list(self.calls)
+            else:
+                return list(self.calls)
+            got = list(self.calls)
+        hints = "".join(f"\n- {hint}" for hint in self._hints())
+        raise TimeoutError(f"webhook condition not met in {timeout}s; got {got}{hints}")
+
+    def _hints(self) -> list[str]:
+        if self.explain is None:
+            return []
+        try:
+            return self.explain()
+        except Exception as exc:  # the emulator itself may be what failed
+            return [f"(the emulator could not say why: {exc})"]
 
     def clear(self) -> None:
         with self._cond:

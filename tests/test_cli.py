@@ -71,9 +71,34 @@ def test_validate_names_the_file_of_a_yaml_syntax_error_on_stderr(tmp_path: Path
     done = run_cli("scenarios", "validate", str(broken), str(good))
     assert done.returncode == 1
     assert done.stdout.startswith(f"ok   {good}")
-    assert done.stderr.startswith(f"FAIL {broken}: not valid YAML")
-    assert str(broken) in done.stderr.splitlines()[-1]  # YAML's own mark names it too
-    assert "<unicode string>" not in done.stderr
+    assert done.stderr.splitlines() == [
+        f"FAIL {broken}: not valid YAML: line 3, column 1: expected the node content, but found "
+        "'<stream end>'"
+    ]
+
+
+@pytest.mark.parametrize("flag", ["--config", "--scenario"])
+def test_a_yaml_syntax_error_in_a_config_or_scenario_file_is_one_line(tmp_path, flag) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("port: 8080\nagents:\n  - {provider: generic, agent_id: a\nphones: {}\n")
+    done = run_cli("serve", flag, str(broken))
+    assert done.returncode == 2
+    assert _one_line(done) == (
+        f"rcs-emulator: {broken}: not valid YAML: line 4, column 7: expected ',' or '}}', but "
+        "got ':'"
+    )
+
+
+def test_conversation_files_name_the_nearest_provider_and_key(tmp_path) -> None:
+    convo = tmp_path / "typos.convo.yaml"
+    convo.write_text('provider: genric\nagent: a\nphone: "+46701234567"\nstpes:\n  - user: hi\n')
+    done = run_cli("conversations", "validate", str(convo))
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [  # stpes is one mistake: not also "steps is required"
+        f"FAIL {convo}: provider: unknown provider 'genric' (did you mean 'generic'?); one of "
+        "generic, serwersms",
+        f"FAIL {convo}: unknown key 'stpes' (did you mean 'steps'?)",
+    ]
 
 
 def test_validate_reports_rules_without_pydantics_prefix(tmp_path: Path) -> None:
@@ -120,6 +145,20 @@ def test_a_port_in_use_is_one_line_and_exit_2() -> None:
     assert done.stdout == ""  # no start-up line before it
 
 
+def test_a_scenario_typo_is_said_before_a_port_in_use() -> None:
+    """Both wrong at once: the typo first (the port may well be this user's other emulator)."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = run_cli("serve", "--port", str(port), "--scenario", "chaty")
+    assert done.returncode == 2
+    assert _one_line(done) == (
+        "rcs-emulator: unknown scenario 'chaty' (did you mean 'chatty'?); known: chatty, "
+        "default, no-rcs"
+    )
+
+
 def test_a_webhook_url_without_its_scheme_is_refused_by_every_source(tmp_path: Path) -> None:
     said = ("'localhost:9000/hook' is not an http:// or https:// URL with a host (did you mean "
             "'http://localhost:9000/hook'?)")  # fmt: skip
@@ -133,7 +172,7 @@ def test_a_webhook_url_without_its_scheme_is_refused_by_every_source(tmp_path: P
         "agents:\n  - {provider: generic, agent_id: a, webhook_url: localhost:9000/hook}\n"
     )
     done = run_cli("serve", "--config", str(config))
-    assert _one_line(done) == f"rcs-emulator: {config}: agents: 0.webhook_url: {said}"
+    assert _one_line(done) == f"rcs-emulator: {config}: agents[0].webhook_url: {said}"
     assert done.returncode == 2
     with EmulatorServer(Config(port=0)) as server:  # the control API says the same
         answer = httpx.put(f"{server.base_url}/_emulator/agents/generic/a",
@@ -147,7 +186,9 @@ def test_a_webhook_url_without_its_scheme_is_refused_by_every_source(tmp_path: P
     [
         ("generic:\n  keyz: {}\n", "generic: keyz: unknown setting (did you mean 'keys'?)"),
         ("serwersms:\n  acounts: []\n", "serwersms: acounts: unknown setting (did you mean 'accounts'?)"),
-        ("phones:\n  '+46701234567': {rcs_capabel: false}\n", "phones: +46701234567.rcs_capabel: unknown setting (did you mean 'rcs_capable'?)"),
+        ("phones:\n  '+46701234567': {rcs_capabel: false}\n", "phones['+46701234567'].rcs_capabel: unknown setting (did you mean 'rcs_capable'?)"),
+        ("agents:\n  - {provider: genric, agent_id: a}\n", "agents[0].provider: unknown provider 'genric' (did you mean 'generic'?); one of generic, serwersms"),
+        ("serwersms:\n  accounts: [{username: u, pasword: x}]\n", "serwersms: accounts[0].pasword: unknown setting (did you mean 'password'?)"),
         ("webhok_url: http://x.test/\n", "unknown setting 'webhok_url' (did you mean 'webhook_url'?)"),
         ("scenario_dirs: [./my-scenarios]\n", "scenario_dirs: no such folder: {dir}/my-scenarios"),
     ],

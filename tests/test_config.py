@@ -88,7 +88,7 @@ def test_file_errors_name_the_file_and_the_setting(tmp_path: Path) -> None:
         ({"generic": {"max_upload_bytes": 0}}, "generic: max_upload_bytes: must be greater"),
         ({"serwersms": {"accounts": [{"password": "x"}]}}, "needs a username (with a password) or a token"),
         ({"serwersms": {"networks": "+48"}}, "serwersms: networks: must be a valid list"),
-        ({"phones": {"+46701234567": {"rcs": True}}}, "phones: +46701234567.rcs: unknown setting"),
+        ({"phones": {"+46701234567": {"rcs": True}}}, "phones['+46701234567'].rcs: unknown setting"),
     ],
 )  # fmt: skip
 def test_provider_sections_are_checked_by_their_models(section: dict, says: str) -> None:

@@ -126,7 +126,12 @@ def test_mistakes_are_one_line(rcs_live) -> None:
                               "nothing to answer: name it with --provider and --agent")  # fmt: skip
     done = ctl(rcs_live, "advance", "soon")
     assert done.returncode == 2
-    assert one_line(done).startswith("rcs-emulator: advance soon: a delay is a number of seconds")
+    assert one_line(done) == (
+        "rcs-emulator: advance soon: must be seconds: a number, or as '500ms', '2s', '5m', '1h'"
+    )
+    done = ctl(rcs_live, "advance", "-5")
+    assert done.returncode == 2
+    assert one_line(done) == "rcs-emulator: advance -5: cannot be negative"
     done = ctl(rcs_live, "messages", "--phone", "12")
     assert done.returncode == 2
     assert one_line(done).startswith("rcs-emulator: GET /_emulator/messages: 400 ")
@@ -142,11 +147,79 @@ def test_an_emulator_that_is_not_there_is_one_line_and_exit_1() -> None:
                                      "http://127.0.0.1:9 (")  # fmt: skip
 
 
+def test_a_url_without_its_scheme_is_read_as_http(rcs_live) -> None:
+    host_port = rcs_live.base_url.removeprefix("http://")
+    send_generic(rcs_live)
+    done = run_cli("ctl", "messages", "--url", host_port)
+    assert done.returncode == 0, done.stderr
+    assert "Hello!" in done.stdout
+    done = run_cli("ctl", "advance", "5m", env={"RCS_EMULATOR_URL": host_port})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("advanced 300 s: now ")
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "line"),
+    [
+        (
+            ["--url", "ftp://127.0.0.1:8080"],
+            {},
+            "--url ftp://127.0.0.1:8080: 'ftp://127.0.0.1:8080' is not an emulator's URL (ftp:// is not http:// or https://), as http://127.0.0.1:8080",
+        ),
+        (
+            ["--url", "127.0.0.1:80800"],
+            {},
+            "--url 127.0.0.1:80800: '127.0.0.1:80800' is not an emulator's URL (port out of range 0-65535), as http://127.0.0.1:8080",
+        ),
+        (
+            [],
+            {"RCS_EMULATOR_URL": "http://"},
+            "RCS_EMULATOR_URL=http://: 'http://' is not an emulator's URL (it names no host), as http://127.0.0.1:8080",
+        ),
+    ],
+)
+def test_a_url_that_is_none_is_one_line_naming_where_it_came_from(args, env, line) -> None:
+    done = run_cli("ctl", "messages", *args, env=env)
+    assert done.returncode == 2
+    assert one_line(done) == f"rcs-emulator: {line}"
+
+
+def test_a_mistyped_variable_is_warned_before_what_it_causes() -> None:
+    done = run_cli("ctl", "messages", env={"RCS_EMULATOR_ULR": "http://127.0.0.1:9"})
+    assert done.stderr.splitlines()[0] == (
+        "WARNING:  RCS_EMULATOR_ULR is not a setting of rcs-emulator (did you mean "
+        "RCS_EMULATOR_URL?); it is ignored"
+    )
+
+
+def test_an_unreachable_emulator_is_named_with_where_its_url_came_from() -> None:
+    done = run_cli("ctl", "messages", env={"RCS_EMULATOR_URL": "127.0.0.1:9"})
+    assert done.returncode == 1
+    said = "rcs-emulator: cannot reach the emulator at http://127.0.0.1:9 (RCS_EMULATOR_URL; "
+    assert one_line(done).startswith(said)
+
+
 def test_the_control_token_from_the_flag_or_the_variable() -> None:
     with EmulatorServer(Config(port=0, clock="manual", control_token="s3cret")) as server:
         done = run_cli("ctl", "messages", "--url", server.base_url)
         assert done.returncode == 2
-        assert "401" in one_line(done) and "--token or $RCS_EMULATOR_CONTROL_TOKEN" in done.stderr
+        assert one_line(done) == (
+            "rcs-emulator: GET /_emulator/messages: 401 the control API needs its token "
+            "(X-Emulator-Token header or ?token=) (ctl sends the one of --token or "
+            "$RCS_EMULATOR_CONTROL_TOKEN)"
+        )
+        done = run_cli("ctl", "messages", "--url", server.base_url, "--token", "stale")
+        assert done.returncode == 2
+        assert one_line(done) == (  # a wrong token is said apart from none
+            "rcs-emulator: GET /_emulator/messages: 401 the control API refuses this token: it "
+            "is not the emulator's control_token (ctl sends the one of --token or "
+            "$RCS_EMULATOR_CONTROL_TOKEN)"
+        )
+        inbox = httpx.get(server.base_url + "/", params={"token": "stale"})
+        assert (inbox.status_code, inbox.json()["error"]) == (
+            401,
+            "the inbox refuses this token: it is not the emulator's control_token",
+        )
         assert run_cli("ctl", "--token", "s3cret", "messages", "--url",
                        server.base_url).returncode == 0  # fmt: skip
         env = {"RCS_EMULATOR_CONTROL_TOKEN": "s3cret", "RCS_EMULATOR_URL": server.base_url}
@@ -173,7 +246,37 @@ def test_tail_follows_changes_until_ctrl_c(rcs_live) -> None:
                 "kind": "message", "provider": "generic", "agent_id": "shop", "phone": PHONE,
                 "message_id": None}  # fmt: skip
         else:
-            assert f"sent     generic shop {PHONE}: 'Watch me'" in seen
+            assert f'sent     generic shop {PHONE}: "Watch me" [Yes] (' in seen
+
+
+def test_tail_says_what_each_event_is_about(rcs_live) -> None:
+    """A receipt names the message it is about as the phone shows it (never an empty ''), a
+    tap its chip and postback."""
+    phone = "+46700000003"  # delivered after 2 s, never read
+    tail = subprocess.Popen(
+        [str(BIN / "rcs-emulator"), "ctl", "tail", "--url", rcs_live.base_url],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    base = rcs_live.base_url
+    tap = {"provider": "generic", "agent_id": "shop", "phone": phone, "postback": "yes"}
+
+    def advance() -> None:
+        httpx.post(f"{base}/_emulator/clock/advance", json={"seconds": 10}).raise_for_status()
+
+    try:
+        sent = _lines_after(tail, lambda: send_generic(rcs_live, "Watch me", phone), "sent ")
+        delivered = _lines_after(tail, advance, "delivered")
+        tapped = _lines_after(
+            tail, lambda: httpx.post(f"{base}/_emulator/inbound", json=tap), "reply"
+        )
+    finally:
+        tail.send_signal(signal.SIGINT)
+        tail.communicate(timeout=10)
+    assert f'sent     generic shop {phone}: "Watch me" [Yes] (' in sent
+    assert f'delivered generic shop {phone}: "Watch me" [Yes] (message delivered)' in delivered
+    assert f"reply    generic shop {phone}: taps [Yes] (postback 'yes') (message read)" in tapped
 
 
 def _lines_after(tail: subprocess.Popen[str], act, wanted: str, timeout: float = 20.0) -> str:  # type: ignore[no-untyped-def]

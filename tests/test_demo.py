@@ -135,6 +135,9 @@ def test_the_scale_example_fits_the_image_redis_and_the_balancer():
     assert len({c.model_dump_json() for c in configs}) == 1
     config = configs[0]
     assert config.state == "redis://redis:6379/0"
+    # ... which the image can serve: it installs the Redis engine, an extra of the package.
+    dockerfile = (scale / compose["services"][replicas[0]]["build"] / "Dockerfile").read_text()
+    assert "-c requirements.lock '.[redis]'" in dockerfile
     consumer = services["consumer"]
     assert config.webhook_url == f"http://consumer:{consumer['environment']['PORT']}/webhook"
     assert consumer["environment"]["EMULATOR_URL"] == "http://balancer:8080"

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from emulator import Config, EmulatorServer
+
 pytest_plugins = ["pytester"]
 EXAMPLES = Path(__file__).parent.parent / "examples" / "pytest"
 
@@ -159,10 +161,14 @@ def test_marker_misuse_is_one_clear_line(pytester: pytest.Pytester) -> None:
         @pytest.mark.rcs_emulator(clock="manual", speed=60)
         def test_contradiction(rcs_emulator):
             pass
+
+        @pytest.mark.rcs_emulator(scenario="chaty")
+        def test_scenario_typo(rcs_emulator):
+            pass
         """
     )
     result = run(pytester)
-    result.assert_outcomes(errors=3)
+    result.assert_outcomes(errors=4)
     out = result.stdout.str()
     assert (
         "usage: @pytest.mark.rcs_emulator takes config fields as keywords, e.g. "
@@ -173,8 +179,161 @@ def test_marker_misuse_is_one_clear_line(pytester: pytest.Pytester) -> None:
         in out
     )
     assert "speed 60 goes with a scaled clock, not a manual one" in out
+    assert (
+        "usage: @pytest.mark.rcs_emulator(...): unknown scenario 'chaty' (did you mean "
+        "'chatty'?); known: chatty, default, no-rcs"
+    ) in out
     assert "Traceback" not in out and "emulator/config.py" not in out
+    assert "emulator/app.py" not in out and "emulator/core/scenarios.py" not in out
+    # Each error is its line, under pytest's own header of the test it belongs to.
+    assert len(out.split("= ERRORS =", 1)[1].split("short test summary")[0].splitlines()) < 20
     assert "During handling of the above exception" not in out  # no chained ConfigError
+
+
+def test_advance_reads_a_time_as_the_cli_and_files_write_it(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        def test_minutes(rcs_emulator):
+            before = rcs_emulator.advance(0)["epoch"]
+            assert rcs_emulator.advance("5m")["epoch"] - before == 300
+
+        def test_backwards(rcs_emulator):
+            with pytest.raises(AssertionError) as refused:
+                rcs_emulator.advance(-5)
+            assert str(refused.value) == (
+                "emulator POST /clock/advance: 400 seconds: cannot be negative")
+        """
+    )
+    run(pytester).assert_outcomes(passed=2)
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        (
+            "http://127.0.0.1:9",
+            "rcs-emulator: RCS_EMULATOR_URL=http://127.0.0.1:9: no emulator answers there (",
+        ),
+        ("127.0.0.1:9", "rcs-emulator: RCS_EMULATOR_URL=127.0.0.1:9: no emulator answers there ("),
+        (
+            "ftp://127.0.0.1:9",
+            "rcs-emulator: RCS_EMULATOR_URL=ftp://127.0.0.1:9: 'ftp://127.0.0.1:9' is not an emulator's URL (ftp:// is not http:// or https://), as http://127.0.0.1:8080",
+        ),
+    ],
+)
+def test_an_emulator_url_that_is_not_one_fails_each_test_with_one_line(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, url: str, says: str
+) -> None:
+    monkeypatch.setenv("RCS_EMULATOR_URL", url)
+    pytester.makepyfile(
+        "def test_one(rcs_emulator):\n    pass\n\ndef test_two(rcs_mock):\n    pass\n"
+    )
+    result = run(pytester)
+    result.assert_outcomes(errors=2)
+    out = result.stdout.str()
+    assert out.count(says) == 2, out
+    assert "Traceback" not in out and "httpx" not in out.replace(says, "")
+    assert len(out.splitlines()) < 30, out
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "says"),
+    [
+        (
+            "RCS_EMULATOR_CLOCK",
+            "sundial",
+            "rcs-emulator: RCS_EMULATOR_CLOCK=sundial: must be one of real, scaled, manual, not 'sundial'",
+        ),
+        (
+            "RCS_EMULATOR_SCENARIO",
+            "chaty",
+            "rcs-emulator: unknown scenario 'chaty' (did you mean 'chatty'?); known: chatty, default, no-rcs",
+        ),
+    ],
+)
+def test_a_session_config_it_cannot_start_with_is_one_line(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, variable: str, value: str, says: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    pytester.makepyfile("def test_one(rcs_emulator):\n    pass\n")
+    result = run(pytester)
+    result.assert_outcomes(errors=1)
+    out = result.stdout.str()
+    assert says in out
+    assert "Traceback" not in out and "emulator/" not in out
+
+
+def test_an_emulator_url_without_its_scheme_is_read_as_http(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with EmulatorServer(Config(port=0, clock="manual")) as server:
+        monkeypatch.setenv("RCS_EMULATOR_URL", server.base_url.removeprefix("http://"))
+        pytester.makepyfile(
+            """
+            def test_it(rcs_emulator, rcs_emulator_url):
+                assert rcs_emulator_url.startswith("http://127.0.0.1:")
+                rcs_emulator.set_agent("generic", "a", name="Shop")
+            """
+        )
+        run(pytester).assert_outcomes(passed=1)
+
+
+def test_a_wait_that_times_out_says_why_nothing_came(pytester: pytest.Pytester) -> None:
+    """The two ways a newcomer waits for nothing: a manual clock never advanced, an agent
+    without a webhook URL; and a receiver that is not the one the agent calls."""
+    pytester.makepyfile(
+        """
+        import httpx
+
+        GENERIC = "https://api.genericmobile.se/Rcs/api/v1"
+        KEY = {"Authorization": "Bearer k"}
+        BODY = {"agentId": "shop", "number": ["+46700000004"], "messageType": "TextMessage",
+                "text": "hi"}
+
+        def test_forgets_advance(rcs_mock, rcs_webhook_receiver):
+            rcs_mock.set_agent("generic", "shop", webhook_url=rcs_webhook_receiver.url)
+            httpx.post(f"{GENERIC}/Message", headers=KEY, json=BODY)
+            rcs_webhook_receiver.wait(lambda calls: len(calls) == 2, timeout=0.2)
+
+        def test_advances_too_little(rcs_mock, rcs_webhook_receiver):
+            rcs_mock.set_agent("generic", "shop", webhook_url=rcs_webhook_receiver.url)
+            httpx.post(f"{GENERIC}/Message", headers=KEY, json=BODY)
+            rcs_mock.advance("500ms")
+            rcs_webhook_receiver.wait(timeout=0.2)
+
+        def test_forgets_the_url(rcs_mock, rcs_webhook_receiver):
+            httpx.post(f"{GENERIC}/Message", headers=KEY, json=BODY)
+            rcs_mock.advance("1m")
+            rcs_webhook_receiver.wait(lambda calls: len(calls) == 2, timeout=0.2)
+
+        def test_another_receiver(rcs_mock, rcs_webhook_receiver):
+            rcs_mock.set_agent("generic", "shop", webhook_url="http://127.0.0.1:9/other")
+            httpx.post(f"{GENERIC}/Message", headers=KEY, json=BODY)
+            rcs_mock.expect_errors("webhook")
+            rcs_mock.advance(60)
+            rcs_webhook_receiver.wait(timeout=0.2)
+        """
+    )
+    result = run(pytester)
+    result.assert_outcomes(failed=4)
+    out = result.stdout.str()
+    assert (
+        "E       - the emulator's clock is manual: time stands still until the test advances it, "
+        "and this test never did, so 1 message still waits for its scenario's first step "
+        "(delivered, read...): call rcs_emulator.advance(60) (or '5m') before waiting"
+    ) in out
+    assert (
+        "E       - 1 message still waits for its scenario's next step after "
+        "rcs_emulator.advance() moved time 0.5 s in all: advance further"
+    ) in out
+    assert (
+        "E       - generic agent shop has no webhook URL (rcs_emulator.set_agent('generic', "
+        "'shop', webhook_url=rcs_webhook_receiver.url), or webhook_url in the config)"
+    ) in out
+    assert "E       - callbacks went to http://127.0.0.1:9/other, not to this receiver (" in out
+    assert "emulator/testing.py" not in out  # the test's own line, not the wait's loop
 
 
 def test_every_fixture_says_what_it_is(pytester: pytest.Pytester) -> None:
@@ -186,13 +345,28 @@ def test_every_fixture_says_what_it_is(pytester: pytest.Pytester) -> None:
         assert "no docstring available" not in entry, (fixture, entry)
 
 
-def test_a_mistyped_variable_is_named_in_the_header(pytester: pytest.Pytester, monkeypatch) -> None:
+def test_a_mistyped_variable_is_named_in_the_header_and_the_warnings(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("RCS_EMULATOR_SCENARO", "chatty")
     pytester.makepyfile("def test_nothing():\n    pass\n")
+    said = (
+        "rcs-emulator: RCS_EMULATOR_SCENARO is not a setting of rcs-emulator (did you mean "
+        "RCS_EMULATOR_SCENARIO?); it is ignored"
+    )
     result = run(pytester)
-    result.assert_outcomes(passed=1)
-    assert ("rcs-emulator: RCS_EMULATOR_SCENARO is not a setting of rcs-emulator (did you mean "
-            "RCS_EMULATOR_SCENARIO?); it is ignored") in result.stdout.str()  # fmt: skip
+    result.assert_outcomes(passed=1, warnings=1)
+    assert said in result.stdout.str()
+    quiet = run(pytester, "-q")  # no header: the warnings summary says it
+    quiet.assert_outcomes(passed=1, warnings=1)
+    assert f"PytestConfigWarning: {said}" in quiet.stdout.str()
+    # Where warnings are errors, it is one, in one line, before any test runs.
+    pytester.makeini("[pytest]\nfilterwarnings = error\n")
+    strict = run(pytester, "-q")
+    assert strict.ret == pytest.ExitCode.USAGE_ERROR
+    assert [line for line in strict.stderr.lines if line] == [
+        f"ERROR: {said} (a warning this run's filters make an error)"
+    ]
 
 
 def test_real_provider_hosts_are_never_reached(pytester: pytest.Pytester) -> None:

@@ -23,6 +23,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ..core import pydantic_errors
+from ..core.yaml_errors import yaml_problem
 
 VERSION: Literal[1] = 1
 SUFFIXES = {".yaml": "yaml", ".yml": "yaml", ".json": "json"}
@@ -117,10 +118,11 @@ def load(path: Path) -> Cassette:
         raise CassetteError(f"cassette {path}: not UTF-8 text") from None
     try:
         data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-    except (ValueError, yaml.YAMLError) as exc:
-        kind = "JSON" if path.suffix == ".json" else "YAML"
+    except yaml.YAMLError as exc:  # in the words of every YAML file the emulator reads
+        raise CassetteError(f"cassette {path}: not valid YAML: {yaml_problem(exc)}") from None
+    except ValueError as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise CassetteError(f"cassette {path}: not valid {kind}: {first}") from None
+        raise CassetteError(f"cassette {path}: not valid JSON: {first}") from None
     if not isinstance(data, dict):
         raise CassetteError(f"cassette {path}: a cassette is a mapping (cassette, provider, ...)")
     try:

@@ -44,8 +44,7 @@ def operations(emulator: Emulator) -> list[Operation]:
     async def put_agent(request: Request, body: AgentSettingsBody) -> Response:
         provider = request.path_params["provider"]
         if REGISTRY.get(provider) is None:
-            raise ApiError(404, f"unknown provider {provider!r}; one of "
-                           f"{', '.join(REGISTRY.names())}")  # fmt: skip
+            raise ApiError(404, REGISTRY.unknown(provider))
         agent_id = request.path_params["agent_id"]
         changes: dict[str, Any] = {key: getattr(body, key) or None
                                    for key in ("webhook_url", "answer_tag", "name")

@@ -23,25 +23,28 @@ class ControlToken:
         if self.token is None or scope["type"] != "http" or _tail(scope) in OPEN_PATHS:
             await self.app(scope, receive, send)
             return
-        if not token_ok(scope, self.token):
-            answer = JSONResponse(
-                {"error": "the control API needs its token (X-Emulator-Token header or ?token=)"},
-                401,
-            )
-            await answer(scope, receive, send)
+        refusal = token_refusal(scope, self.token, "the control API")
+        if refusal is not None:
+            await JSONResponse({"error": refusal}, 401)(scope, receive, send)
             return
         await self.app(scope, receive, send)
 
 
-def token_ok(scope: Scope, token: str | None) -> bool:
-    """No token configured, or the request carries it (header or query)."""
+def token_refusal(scope: Scope, token: str | None, what: str) -> str | None:
+    """Why the request may not use `what` (the control API, the inbox), or None: no token is
+    configured, or the request carries it (header or query). A token that is not the one
+    configured is said apart from none at all (a stale variable, another emulator's)."""
     if token is None:
-        return True
+        return None
     given = dict(scope["headers"]).get(b"x-emulator-token", b"").decode("latin-1")
     if not given:
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
         given = (query.get("token") or [""])[0]
-    return hmac.compare_digest(given.encode(), token.encode())
+    if not given:
+        return f"{what} needs its token (X-Emulator-Token header or ?token=)"
+    if hmac.compare_digest(given.encode(), token.encode()):
+        return None
+    return f"{what} refuses this token: it is not the emulator's control_token"
 
 
 def _tail(scope: Scope) -> str:

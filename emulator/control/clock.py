@@ -2,21 +2,33 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Annotated
+
+from pydantic import BeforeValidator, Field, WithJsonSchema
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ..core.delays import parse_duration
 from ..core.emulator import Emulator
 from ..http.operations import Operation, Query, Strict
 from ..http.responses import JSONResponse
 from .views import clock_view
 
 TEN_YEARS = 10 * 365 * 86400
+# Seconds, or a time as the CLI, scenarios and conversation files write it ("5m", "1h").
+SECONDS_OR_TEXT = {"type": "string", "examples": ["90", "500ms", "5m", "1h"]}
+Duration = Annotated[
+    float,
+    BeforeValidator(parse_duration),
+    WithJsonSchema({"anyOf": [{"type": "number", "minimum": 0}, SECONDS_OR_TEXT]}),
+]
 
 
 class AdvanceBody(Strict):
-    seconds: float = Field(ge=0, le=TEN_YEARS, allow_inf_nan=False,
-                           description="How far to move time forward.")  # fmt: skip
+    seconds: Duration = Field(
+        le=TEN_YEARS,
+        description="How far to move time forward: seconds, or a text such as '500ms', '5m', '1h'.",
+    )
     tenant: str | None = Field(None, description="Only this tenant's time and events (on a "
                                "manual clock each tenant has its own time).")  # fmt: skip
     wait_for_callbacks: bool = Field(

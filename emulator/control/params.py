@@ -20,7 +20,7 @@ def phone(raw: str) -> str:
 
 def provider(name: str) -> str:
     if REGISTRY.get(name) is None:
-        raise ValueError(f"unknown provider {name!r}; one of {', '.join(REGISTRY.names())}")
+        raise ValueError(REGISTRY.unknown(name))
     return name
 
 

@@ -22,15 +22,18 @@ from typing import Any
 
 import httpx
 
+from ..client import emulator_url
 from ..config import Config, ConfigError
 from .format import SUFFIXES, Conversation, ConversationError, load_conversation
 from .plan import Case, plan
 from .report import Printer, junit_xml, summary
 from .runner import (
+    BotTenants,
     ConversationResult,
     Options,
     Outcome,
     error_result,
+    learn_bot_tenants,
     result_of,
     run_conversations,
 )
@@ -200,6 +203,10 @@ def run(
     config = Config.from_sources(config_file)
     headers = {"X-Emulator-Token": config.control_token} if config.control_token else {}
     if url is not None:
+        try:
+            url = emulator_url(url)  # host:port alone is read as http://, as ctl reads it
+        except ValueError as exc:
+            raise ConfigError(f"--url {url}: {exc}") from None
         everything = (keep_settings,) if reset_all else ()
         return _run_against(url, planned, headers, junit, reset, jobs, everything)
     if "clock" not in config.model_fields_set:
@@ -240,16 +247,20 @@ def _run_against(
         async with httpx.AsyncClient(
             base_url=url, headers=headers, timeout=CONTROL_TIMEOUT, limits=limits
         ) as http:
+            bots = BotTenants()
             try:
                 (await http.get("/_emulator/health")).raise_for_status()
                 if everything:
+                    # What the emulator shows of the bots' tenants, before the reset forgets it
+                    # (what cannot be read is read again, and said, by the run itself).
+                    await learn_bot_tenants(planned, http, bots)
                     keep = "true" if everything[0] else "false"
                     reset_all = await http.post("/_emulator/reset", params={"keep_settings": keep})
                     reset_all.raise_for_status()
             except httpx.HTTPError as exc:
                 return [], f"cannot reach the emulator at {url}: {exc or type(exc).__name__}"
             results = await run_conversations(
-                planned, http, options=options, progress=Printer(whole=jobs > 1)
+                planned, http, options=options, progress=Printer(whole=jobs > 1), bots=bots
             )
             return results, None
 

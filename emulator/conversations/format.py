@@ -34,7 +34,7 @@ import difflib
 import re
 import types
 import typing
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, ClassVar
@@ -55,6 +55,8 @@ from pydantic import (
 from ..control.params import ProviderName, WebhookUrl
 from ..core.delays import parse_duration
 from ..core.pydantic_errors import message as pydantic_message
+from ..core.pydantic_errors import without_misspelt_required
+from ..core.yaml_errors import yaml_problem
 from ..http.validators import is_e164
 
 SUFFIXES = (".convo.yaml", ".convo.yml")
@@ -483,7 +485,7 @@ def parse_conversation(text: str, source: str) -> Conversation:
         finally:
             loader.dispose()
     except yaml.YAMLError as exc:
-        raise ConversationError(source, [f"not valid YAML: {_yaml_problem(exc)}"]) from None
+        raise ConversationError(source, [f"not valid YAML: {yaml_problem(exc)}"]) from None
     if not isinstance(data, dict):
         raise ConversationError(source, ["a conversation is a mapping with provider, agent, "
                                          "phone and steps"])  # fmt: skip
@@ -501,23 +503,30 @@ def parse_conversation(text: str, source: str) -> Conversation:
                 steps.append(step)
         # Steps with problems are reported above; the rest of the file is still checked.
         given["steps"] = steps or [_STAND_IN] if problems else steps
-    head: list[str] = []
+    errors: list[Mapping[str, Any]] = []
     try:
         conversation = Conversation.model_validate(given)
     except ValidationError as exc:
-        head = [_problem(e, Conversation, given) for e in exc.errors(include_url=False)]
+        errors = list(exc.errors(include_url=False))
     partial = str(given.get("partial", "")).strip().lower() in ("true", "yes", "on", "1")
-    for key in WHOLE:
-        if partial and key in given:
-            why = f"a partial conversation takes the {key} of the file that includes it"
-            head.append(f"{key}: {why} (leave it out)")
-        elif not partial and given.get(key) is None:
-            head.append(f"{key} is required")
+    # What a whole conversation names is required here, not by the model (a partial has none
+    # of it); a misspelt one (`agnet:`) is one mistake all the same, said as the unknown key.
+    missing = [] if partial else [_missing(key) for key in WHOLE if given.get(key) is None]
+    errors = without_misspelt_required(Conversation, [*errors, *missing])
+    head = [_problem(e, Conversation, given) for e in errors]
+    if partial:
+        why = "a partial conversation takes the {} of the file that includes it (leave it out)"
+        head += [f"{key}: {why.format(key)}" for key in WHOLE if key in given]
     problems[:0] = head
     if problems:
         raise ConversationError(source, problems)
     conversation._source = source
     return conversation
+
+
+def _missing(key: str) -> dict[str, Any]:
+    """A required key's absence, as pydantic says it (so its problems read and filter alike)."""
+    return {"type": "missing", "loc": (key,), "msg": "Field required"}
 
 
 def _parse_step(raw: Any, number: int, line: int | None, problems: list[str]) -> Step | None:
@@ -610,14 +619,6 @@ def _step_lines(node: Any) -> list[int]:
         if key.value == "steps" and isinstance(value, yaml.SequenceNode):
             return [item.start_mark.line + 1 for item in value.value]
     return []
-
-
-def _yaml_problem(exc: yaml.YAMLError) -> str:
-    if isinstance(exc, yaml.reader.ReaderError):
-        return f"character #x{exc.character:04x} at position {exc.position} cannot be in YAML"
-    mark = getattr(exc, "problem_mark", None)
-    problem = " ".join((getattr(exc, "problem", None) or str(exc)).split())
-    return f"line {mark.line + 1}, column {mark.column + 1}: {problem}" if mark else problem
 
 
 def _name_of(source: str) -> str:

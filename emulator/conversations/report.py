@@ -56,7 +56,9 @@ def failure_text(result: ConversationResult) -> str:
 
 def transcript_text(result: ConversationResult) -> str:
     width = max((len(s.who) for s in result.transcript), default=0) + 1
-    return "\n".join(f"{s.who + ':':<{width}} {s.text}" for s in result.transcript) or "(nothing)"
+    lines = [f"{s.who + ':':<{width}} {s.text}" for s in result.transcript]
+    lines += [f"note: {note}" for note in result.notes]
+    return "\n".join(lines) or "(nothing)"
 
 
 def one_line(result: ConversationResult) -> str:
@@ -118,18 +120,21 @@ class Printer(Progress):
                 self._print(f"           hint: {h}", result)
 
     def finished(self, result: ConversationResult) -> None:
-        if result.outcome is Outcome.ERROR:
-            if not result.steps and result.provider is None:  # never started: a bad file
-                self._print(result.error or result.source, result)
-            else:
-                if self.whole and id(result) not in self._held:
-                    self._print(headline(result), result)
-                self._print(f"  ERROR {result.error}", result)
-        elif result.outcome is Outcome.PASSED:
-            self._print(f"  PASSED {len(result.steps)} steps ({result.seconds:.2f} s)", result)
+        if result.outcome is Outcome.ERROR and not result.steps and result.provider is None:
+            self._print(result.error or result.source, result)  # never started: a bad file
         else:
-            at = f"step {len(result.steps)} of {result.total_steps}"
-            self._print(f"  FAILED at {at} ({result.seconds:.2f} s)", result)
+            if self.whole and id(result) not in self._held:  # an error before it began
+                self._print(headline(result), result)
+            for note in result.notes:
+                self._print(f"  note: {note}", result)
+            if result.outcome is Outcome.ERROR:
+                self._print(f"  ERROR {result.error}", result)
+            elif result.outcome is Outcome.PASSED:
+                steps = len(result.steps)
+                self._print(f"  PASSED {steps} steps ({result.seconds:.2f} s)", result)
+            else:
+                at = f"step {len(result.steps)} of {result.total_steps}"
+                self._print(f"  FAILED at {at} ({result.seconds:.2f} s)", result)
         for text in self._held.pop(id(result), ()):
             print(text, file=self.out, flush=True)
 

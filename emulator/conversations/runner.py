@@ -11,6 +11,12 @@ once, nor (when resetting) two cases of one named tenant. What a case may change
 scoped to it: a reset forgets its file's tenant when the file names one, and nothing shared when
 it names none (the case starts on a fresh view of its phone instead); a wait on a manual clock
 moves the time of its file's tenant, or of the tenants its own messages live in, never everyone's.
+
+A file that names no tenant cannot say which tenant the agent's bot sends as (its API key or
+account), yet a phone that writes first opens its thread before the bot has used its key: so its
+message goes to the tenant the bot is known to send as (`BotTenants`: read from the emulator
+before anything is reset, learned from the bot's answers, kept by a caller across runs), and
+where that cannot be known yet, the result says so in a note.
 """
 
 from __future__ import annotations
@@ -27,6 +33,8 @@ from urllib.parse import quote
 
 import httpx
 
+from ..callback_hints import Fate, after_step, callback_for, no_webhook_url
+from ..core.models import USER_MESSAGE
 from .format import (
     ConversationError,
     Expectation,
@@ -41,12 +49,16 @@ from .format import (
 )
 from .plan import Case, Planned, substitute
 
-USER_MESSAGE = "user"  # the kind of the record a phone's own first message makes (core.models)
 POLL_FIRST, POLL_MOST = 0.02, 0.1  # seconds between looks at the agent's messages
 PAGE = 200
 HINTS_SHOWN = 3
 TAPPABLE = 50  # the newest messages of a phone a tap may name (`message: -N`)
 ANSWER_MOST = 2000  # characters of a refused request's answer in a hint (its rule stays whole)
+BOT_NEWEST = 50  # the newest messages of an agent read for the tenant its bot sends as
+SET_URL = (
+    "give webhook_url in the file, in the emulator's config, or through PUT /_emulator/agents/..."
+)
+Agent = tuple[str, str]  # (provider, agent id)
 
 
 class Outcome(StrEnum):
@@ -153,6 +165,7 @@ class ConversationResult:
     failure: Failure | None = None
     error: str | None = None
     transcript: list[Said] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what the run noticed beside its steps
     seconds: float = 0.0
     captured: dict[str, str] = field(default_factory=dict)
     variant: dict[str, str] = field(default_factory=dict)
@@ -177,6 +190,7 @@ class ConversationResult:
             "error": self.error,
             "captured": self.captured,
             "transcript": [s.as_dict() for s in self.transcript],
+            "notes": list(self.notes),
         }
 
 
@@ -232,6 +246,98 @@ class Control:
         return response.status_code, body
 
 
+class BotTenants:
+    """The tenant each agent's bot sends as (the API key or account in its requests), learned
+    from its messages: where a phone that writes first files its message when its file names no
+    tenant. The cases of a run share one (several at once: each run coordinates its own cases
+    through `_Openers`), and a caller that makes several runs may keep it across them (the CLI
+    reads it before --reset-all forgets the bot's messages; the pytest plugin keeps one per
+    session, each test a run on an event loop of its own). So it holds plain data and no
+    primitive of any one event loop; each reading or learning is one step, never split by an
+    await."""
+
+    def __init__(self) -> None:
+        self._tenants: dict[Agent, str] = {}
+
+    def get(self, agent: Agent) -> str | None:
+        return self._tenants.get(agent)
+
+    def learn(self, agent: Agent, tenant: str) -> None:
+        self._tenants[agent] = tenant  # the newest answer: a bot that changed its key is followed
+
+
+async def learn_bot_tenants(
+    cases: Sequence[Case | ConversationError], http: httpx.AsyncClient, bots: BotTenants
+) -> dict[Agent, str]:
+    """Read from the emulator the tenant the bot of each agent of a case that names no tenant
+    sends as (when its newest messages all come from one), for the agents `bots` does not know:
+    before a reset forgets them. What could not be read, per agent (the emulator's refusal, or
+    no answer), is returned for those cases to report."""
+    control = Control(http)
+    problems: dict[Agent, str] = {}
+    agents = {(c.provider, c.agent) for c in cases if isinstance(c, Case) and c.tenant is None}
+    for agent in sorted(agents):
+        if bots.get(agent) is not None:
+            continue
+        try:
+            tenant = await _bots_tenant(control, agent)
+        except Unavailable as exc:
+            problems[agent] = str(exc)
+            continue
+        if tenant is not None:
+            bots.learn(agent, tenant)
+    return problems
+
+
+async def _bots_tenant(control: Control, agent: Agent) -> str | None:
+    """The tenant an agent's bot sends as, when the emulator holds its newest messages under
+    one tenant only."""
+    provider, agent_id = agent
+    scope = {"provider": provider, "agent": agent_id, "exchange": "false"}
+    _, first = await control.call("GET", "/messages", params=scope | {"limit": 1})
+    total = int(first["total"])
+    if total == 0:
+        return None
+    newest = scope | {"offset": max(0, total - BOT_NEWEST), "limit": BOT_NEWEST}
+    _, page = await control.call("GET", "/messages", params=newest)
+    tenants = {m["tenant"] for m in page["items"] if m["kind"] != USER_MESSAGE}
+    return tenants.pop() if len(tenants) == 1 else None
+
+
+class _Openers:
+    """Within one run: the tenant a phone that writes first files its message in, for the cases
+    that name none. While one case of an agent whose bot's tenant is unknown is under way (it
+    learns it from the bot's first answer), the run's other cases of that agent wait for it
+    before their phone writes, instead of each filing its message under 'default' beside it:
+    run at once, they end as they would one after another (only the first files there). When
+    it ends without learning, the next one tries."""
+
+    def __init__(self, bots: BotTenants) -> None:
+        self.bots = bots
+        self.learners: dict[Agent, object] = {}  # the case learning each agent's tenant
+        self.changed = asyncio.Condition()
+
+    async def tenant(self, agent: Agent, learner: object) -> str | None:
+        """The agent's bot's tenant once known; None when `learner` (a case) is to learn it."""
+        async with self.changed:
+            while (known := self.bots.get(agent)) is None:
+                if self.learners.setdefault(agent, learner) is learner:
+                    return None
+                await self.changed.wait()
+            return known
+
+    async def learned(self, agent: Agent, tenant: str) -> None:
+        self.bots.learn(agent, tenant)
+        async with self.changed:
+            self.changed.notify_all()
+
+    async def ended(self, learner: object) -> None:
+        async with self.changed:
+            for agent in [a for a, who in self.learners.items() if who is learner]:
+                del self.learners[agent]
+            self.changed.notify_all()
+
+
 def error_result(error: ConversationError) -> ConversationResult:
     return ConversationResult(
         error.source, error.source, Outcome.ERROR, error="\n".join(error.problems)
@@ -257,14 +363,20 @@ async def run_conversations(
     limits: Limits | None = None,
     options: Options | None = None,
     progress: Progress | None = None,
+    bots: BotTenants | None = None,
 ) -> list[ConversationResult]:
     """Run the cases, `options.jobs` at a time (a file that could not be read is an error
-    result, the others still run); the results come in the order given."""
+    result, the others still run); the results come in the order given. `bots`: the tenants
+    agents' bots send as, kept by a caller across its runs (see BotTenants); each run first
+    reads those it does not know from the emulator, before any case resets a tenant."""
     limits = limits or Limits()
     options = options or Options()
     progress = progress or Progress()
     deadline = time.monotonic() + limits.budget if limits.budget is not None else None
     control = Control(http)
+    bots = BotTenants() if bots is None else bots
+    unread = await learn_bot_tenants(cases, http, bots)
+    openers = _Openers(bots)
     results: list[ConversationResult | None] = [None] * len(cases)
     waiting = list(range(len(cases)))
     held: set[tuple[str, str]] = set()  # the phones (and tenants) of the cases under way
@@ -286,8 +398,10 @@ async def run_conversations(
                 result.error = f"not run: the run's time budget ({limits.budget:g} s) ran out"
             else:
                 progress.started(result)
-                run = _Run(case, result, control, limits, options, deadline, progress)
+                run = _Run(case, result, control, limits, options, deadline, progress, openers)
                 run.alone = options.jobs == 1 or len(cases) == 1
+                if case.tenant is None:
+                    run.unread = unread.get((case.provider, case.agent))
                 await run.run()
             progress.finished(result)
             results[index] = result
@@ -333,6 +447,7 @@ class _Run:
         options: Options,
         deadline: float | None,
         progress: Progress,
+        openers: _Openers,
     ) -> None:
         self.case = case
         self.timeout = case.conversation.timeout
@@ -357,6 +472,13 @@ class _Run:
         self.phone_before = 0
         self.clock: dict[str, Any] | None = None
         self.alone = True  # no other case of the run is under way beside it (hints)
+        # A file that names no tenant: the tenant its bot sends as (from the bot's first message
+        # this case sees), where the phone's first message went when it opened the thread, and
+        # why the bot's tenant could not be read before the run (it then cannot run).
+        self.openers = openers
+        self.bot_tenant: str | None = None
+        self.opened_in: str | None = None
+        self.unread: str | None = None
 
     # -- the run ---------------------------------------------------------------------------
 
@@ -365,6 +487,8 @@ class _Run:
         result = self.result
         try:
             self._within_limits()
+            if self.unread is not None:
+                raise Unavailable(self.unread)
             await self._prepare()
             for planned in self.case.steps:
                 began = time.monotonic()
@@ -385,6 +509,8 @@ class _Run:
             result.outcome = Outcome.ERROR
             at = len(result.steps) + 1
             result.error = f"the run's time budget ({self.limits.budget:g} s) ran out at step {at}"
+        finally:
+            await self.openers.ended(self)  # another case of its agent may learn its bot's tenant
         result.seconds = time.monotonic() - started
 
     def _stepped(self, planned: Planned, step: Step, passed: bool, began: float) -> None:
@@ -459,8 +585,9 @@ class _Run:
             "phone": case.phone,
             "text": step.user,
         }
-        if case.tenant is not None:
-            body["tenant"] = case.tenant
+        tenant = await self._opener()  # where the thread lives if this message opens it
+        if tenant is not None:
+            body["tenant"] = tenant
         self.result.transcript.append(Said("phone", step.user))
         status, answer = await self.control.call("POST", "/inbound", (200, 409), json=body)
         if status == 409:
@@ -470,15 +597,52 @@ class _Run:
                 "the emulator to take the phone's message",
                 f"refused: {answer.get('error')}",
             )
-        await self._acted(planned, answer)
+        message = await self._acted(planned, answer)
+        if message is not None and message["kind"] == USER_MESSAGE:  # it opened the thread
+            if self.bot_tenant is None and self.opened_in is None:
+                self.opened_in = message["tenant"]  # filed under this tenant
 
-    async def _acted(self, planned: Planned, answer: dict[str, Any]) -> None:
+    async def _opener(self) -> str | None:
+        """The tenant a thread the phone opens lives in: the file's, else the one the bot sends
+        as (seen in this case, known to the run, or learned by another case of its agent that
+        is under way, waited for); None while this case is the one to learn it."""
+        case = self.case
+        if case.tenant is not None or self.bot_tenant is not None:
+            return case.tenant or self.bot_tenant
+        waiting = self.openers.tenant((case.provider, case.agent), self)
+        if self.deadline is None:
+            return await waiting
+        try:
+            return await asyncio.wait_for(waiting, max(0.0, self.deadline - time.monotonic()))
+        except TimeoutError:
+            raise _OutOfTime() from None
+
+    async def _from_bot(self, message: dict[str, Any]) -> None:
+        """The bot's message the phone sees: the tenant the bot sends as, learned once; a first
+        message of the phone's filed elsewhere (no tenant was known for it) is said in a note."""
+        if self.bot_tenant is not None:
+            return
+        case = self.case
+        self.bot_tenant = message["tenant"]
+        await self.openers.learned((case.provider, case.agent), self.bot_tenant)
+        if self.opened_in is not None and self.opened_in != self.bot_tenant:
+            self.result.notes.append(
+                f"the phone's first message went to tenant {self.opened_in!r} (no tenant was "
+                f"known for agent {case.agent}) and the bot answers as {self.bot_tenant!r}: "
+                f"two conversations in the inbox; `tenant: {self.bot_tenant}` in the file keeps "
+                "them in one"
+            )
+
+    async def _acted(self, planned: Planned, answer: dict[str, Any]) -> dict[str, Any] | None:
+        """Note the phone's action for hints; its message, unless it is gone."""
         at = await self._total(self.scope | {"phone": self.case.phone})
         self.acted.append((planned.number, answer["message_id"], answer["event"], at))
         path = f"/messages/{quote(answer['message_id'], safe='')}"
         status, message = await self.control.call("GET", path, (200, 404))
-        if status == 200:  # (gone: someone reset the emulator meanwhile; a hint will say so)
-            self._lives_in(message)
+        if status != 200:  # gone: someone reset the emulator meanwhile; a hint will say so
+            return None
+        self._lives_in(message)
+        return dict(message)
 
     def _lives_in(self, message: dict[str, Any]) -> None:
         if message["tenant"] not in self.tenants:
@@ -564,6 +728,7 @@ class _Run:
                 if m["kind"] != USER_MESSAGE and m["status"] != "scheduled"
             ]
             if sent:
+                await self._from_bot(sent[-1][1])
                 return sent
             if time.monotonic() >= deadline:
                 self._check_budget()
@@ -639,6 +804,7 @@ class _Run:
                 self.seen.add(message["id"])
                 if place == self.floor:
                     self.floor += 1
+                await self._from_bot(message)
                 return dict(message)
             if time.monotonic() >= deadline:
                 return None
@@ -785,45 +951,24 @@ class _Run:
         _, found = await self.control.call(
             "GET", "/webhooks", params={"message": message_id, "limit": 100}
         )
-        ours = [d for d in found["items"] if d["event"] == event]
-        if not ours:
-            status, _ = await self.control.call(
-                "GET", f"/messages/{quote(message_id, safe='')}", (200, 404)
-            )
-            if status == 404:
-                return (
-                    f"step {number}'s message is gone from the emulator: its state was reset "
-                    "meanwhile (by another run's reset of everything?), callbacks and all"
-                )
-            why = ""
-            if self.options.settings_reset:
-                why = (
-                    "; this run's reset of everything returned agent settings made through "
-                    "the control API to the config first (--keep-settings keeps them)"
-                )
+        callback = callback_for(found["items"], event)
+        if callback.fate is not Fate.NOT_MADE:
+            return after_step(number, callback, answered)
+        status, _ = await self.control.call(
+            "GET", f"/messages/{quote(message_id, safe='')}", (200, 404)
+        )
+        if status == 404:
             return (
-                f"step {number} made no callback: agent {case.agent} has no webhook URL (give "
-                "webhook_url in the file, in the emulator's config, or through PUT "
-                f"/_emulator/agents/...){why}"
+                f"step {number}'s message is gone from the emulator: its state was reset "
+                "meanwhile (by another run's reset of everything?), callbacks and all"
             )
-        delivery = ours[-1]
-        attempts = delivery["attempts"]
-        if delivery["state"] in ("retrying", "failed") and attempts:
-            last = attempts[-1]
-            why = f"status {last['status']}" if last["status"] is not None else last["error"]
-            return (
-                f"step {number}'s callback to {delivery['url']} was not accepted "
-                f"({why}; {delivery['state']})"
+        why = ""
+        if self.options.settings_reset:
+            why = (
+                "; this run's reset of everything returned agent settings made through the "
+                "control API to the config first (--keep-settings keeps them)"
             )
-        if delivery["state"] == "delivered" and attempts and not answered:
-            status = attempts[-1]["status"]
-            return (
-                f"the bot accepted step {number}'s callback (status {status}) and has sent this "
-                "phone nothing since"
-            )
-        if delivery["state"] not in ("delivered", "retrying", "failed"):
-            return f"step {number}'s callback to {delivery['url']} is still {delivery['state']}"
-        return None
+        return f"step {number} made no callback: {no_webhook_url(case.agent, SET_URL)}{why}"
 
 
 def answer_text(value: Any) -> str:

@@ -20,11 +20,13 @@ from dataclasses import dataclass
 from statistics import NormalDist
 from typing import Any, Protocol
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
+# A sign is read so that "-5" is said to be negative, not to be no number.
+_DURATION = re.compile(r"^\s*([+-]?\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
 # How many standard deviations above the median each quantile of a normal distribution lies.
 _QUANTILES = {f"p{q}": NormalDist().inv_cdf(q / 100) for q in (90, 95, 99)}
 DISTRIBUTIONS = ("lognormal", "exponential", "normal")
+NOT_A_DURATION = "must be seconds: a number, or as '500ms', '2s', '5m', '1h'"
 
 
 class Draws(Protocol):
@@ -34,16 +36,20 @@ class Draws(Protocol):
 
 
 def parse_duration(value: Any) -> float:
+    """Seconds from a number or a text such as "500ms", "2s", "5m", "1h", "2d": the one reading
+    of a time span everywhere one is given (scenario delays, conversation waits, `ctl advance`,
+    the control API's advance, the pytest handle's). Its errors name no subject: the caller's
+    place does ("after: cannot be negative", "advance -5: cannot be negative")."""
     if isinstance(value, bool):
-        raise ValueError("a delay is a number of seconds or a string like '2s', '5m', '1h'")
+        raise ValueError(NOT_A_DURATION)
     if isinstance(value, int | float) and math.isfinite(value):
         seconds = float(value)
     elif isinstance(value, str) and (m := _DURATION.match(value)):
         seconds = float(m.group(1)) * _UNITS[m.group(2)]
     else:
-        raise ValueError("a delay is a number of seconds or a string like '2s', '5m', '1h'")
+        raise ValueError(NOT_A_DURATION)
     if seconds < 0:
-        raise ValueError("a delay cannot be negative")
+        raise ValueError("cannot be negative")
     return seconds
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import difflib
 import types
 import typing
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from pydantic import BaseModel
@@ -27,6 +27,23 @@ def did_you_mean(model: type[BaseModel], error: Mapping[str, Any]) -> str:
     if owner is None:
         return ""
     return nearest(loc[-1], (f.alias or name for name, f in owner.model_fields.items()))
+
+
+def without_misspelt_required(
+    model: type[BaseModel], errors: Sequence[Mapping[str, Any]]
+) -> list[Mapping[str, Any]]:
+    """The errors, less each "X is required" where an unknown key nearest to X sits beside it:
+    `stpes:` is one mistake, said once, as the unknown key with its "did you mean 'steps'?"."""
+    meant: set[tuple[Any, ...]] = set()
+    for error in errors:
+        loc = tuple(error.get("loc") or ())
+        if error.get("type") != "extra_forbidden" or not loc or not isinstance(loc[-1], str):
+            continue
+        owner = _model_at(model, loc[:-1])
+        if owner is not None:
+            names = [f.alias or name for name, f in owner.model_fields.items()]
+            meant.update(loc[:-1] + (n,) for n in difflib.get_close_matches(loc[-1], names, n=1))
+    return [e for e in errors if e.get("type") != "missing" or tuple(e["loc"]) not in meant]
 
 
 def nearest(given: str, known: Iterable[str]) -> str:

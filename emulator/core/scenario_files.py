@@ -17,6 +17,7 @@ from pydantic import (
     model_validator,
 )
 
+from . import pydantic_errors
 from .delays import NO_DELAY, Delay, parse_delay
 from .models import EventType
 
@@ -81,7 +82,8 @@ class Step(_Strict):
     @classmethod
     def _event(cls, value: str) -> str:
         if value not in EVENT_WORDS:
-            raise ValueError(f"unknown event {value!r}; one of: {', '.join(EVENT_WORDS)}")
+            hint = pydantic_errors.nearest(value, EVENT_WORDS)
+            raise ValueError(f"unknown event {value!r}{hint}; one of: {', '.join(EVENT_WORDS)}")
         return value
 
     @model_validator(mode="after")

@@ -21,6 +21,7 @@ from pydantic import (
 from . import pydantic_errors
 from .delays import Delay, Draws  # noqa: F401 - Delay: what a step waits, for the core
 from .scenario_files import Outcome, Rule, ScenarioError, ScenarioFile, Step
+from .yaml_errors import yaml_problem
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,14 +111,14 @@ class Scenario:
 
 def load_scenario(path: Path) -> Scenario:
     try:
-        with path.open(encoding="utf-8") as stream:  # a stream: YAML's errors name the file
+        with path.open(encoding="utf-8") as stream:
             data = yaml.safe_load(stream)
     except OSError as exc:
         raise ScenarioError(f"{path}: cannot be read: {exc.strerror}") from exc
     except UnicodeDecodeError:
         raise ScenarioError(f"{path}: not valid YAML: the file is not UTF-8 text") from None
     except yaml.YAMLError as exc:
-        raise ScenarioError(f"{path}: not valid YAML: {exc}") from exc
+        raise ScenarioError(f"{path}: not valid YAML: {yaml_problem(exc)}") from None
     return parse_scenario(data, str(path))
 
 
@@ -127,7 +128,10 @@ def parse_scenario(data: Any, source: str) -> Scenario:
     try:
         return Scenario(ScenarioFile.model_validate(data), source)
     except ValidationError as exc:
-        problems = "; ".join(_problem(err, data) for err in exc.errors(include_url=False))
+        errors = pydantic_errors.without_misspelt_required(
+            ScenarioFile, exc.errors(include_url=False)
+        )
+        problems = "; ".join(_problem(err, data) for err in errors)
         raise ScenarioError(f"{source}: {problems}") from None
 
 
@@ -137,6 +141,8 @@ def _problem(error: Any, data: Any) -> str:
         *parent, key = error["loc"]
         hint = pydantic_errors.did_you_mean(ScenarioFile, error)
         return f"at {_place(parent, data)}: unknown key {key!r}{hint}"
+    if error["type"] == "missing":
+        return f"at {_place(error['loc'][:-1], data)}: {error['loc'][-1]} is required"
     return f"at {_place(error['loc'], data)}: {pydantic_errors.message(error)}"
 
 

@@ -63,8 +63,10 @@ def page(items: Iterable[Any], view: Callable[[Any], Any], query: Page) -> Respo
 
 def refusal(exc: ValidationError, where: str, model: type[BaseModel] | None = None) -> ApiError:
     """The first problem, as one line naming the field (`tenant`, `rate_limit.requests`); an
-    unknown one with the nearest `model` takes there."""
-    error = exc.errors()[0]
+    unknown one with the nearest `model` takes there, before any other (`agent` for `agent_id`
+    is that mistake, not a missing agent_id)."""
+    errors = exc.errors()
+    error = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
     name = ".".join(str(p) for p in error["loc"])
     kind = error["type"]
     if kind == "extra_forbidden":

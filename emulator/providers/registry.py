@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
+from ..core import pydantic_errors
+
 if TYPE_CHECKING:
     from ..core.clock import Clock
     from .mount import ProviderKit
@@ -72,6 +74,11 @@ class Registry:
 
     def get(self, name: str) -> Provider | None:
         return next((p for p in self._providers if p.name == name), None)
+
+    def unknown(self, name: str) -> str:
+        """What to say of a provider name none of these has, with the nearest one."""
+        hint = pydantic_errors.nearest(name, self.names())
+        return f"unknown provider {name!r}{hint}; one of {', '.join(self.names())}"
 
     def hosts(self) -> tuple[str, ...]:
         return tuple(h for p in self._providers for h in p.hosts)

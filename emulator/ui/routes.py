@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from ..control.auth import token_ok
+from ..control.auth import token_refusal
 from ..core.emulator import Emulator
 from ..http.responses import JSONResponse
 
@@ -43,9 +43,8 @@ EMOJI_FONTS = (
 
 def ui_routes(emulator: Emulator, token: str | None) -> list[BaseRoute]:
     def denied(request: Request) -> Response | None:
-        if token_ok(request.scope, token):
-            return None
-        return JSONResponse({"error": "the inbox needs the control token (?token=)"}, 401)
+        refusal = token_refusal(request.scope, token, "the inbox")
+        return None if refusal is None else JSONResponse({"error": refusal}, 401)
 
     async def page(request: Request) -> Response:
         return denied(request) or FileResponse(STATIC / "index.html", headers=HEADERS)

@@ -100,14 +100,27 @@ async def test_seed_needs_its_field(client):
     ("body", "field", "says"),
     [
         ({}, "seconds", "seconds is required"),
-        ({"seconds": "5"}, "seconds", "valid number"),
-        ({"seconds": -1}, "seconds", "greater than or equal to 0"),
+        ({"seconds": "soon"}, "seconds", "seconds: must be seconds: a number, or as '500ms'"),
+        ({"seconds": True}, "seconds", "seconds: must be seconds"),
+        ({"seconds": -1}, "seconds", "seconds: cannot be negative"),
+        ({"seconds": "-5m"}, "seconds", "seconds: cannot be negative"),
         ({"seconds": 1e12}, "seconds", "less than or equal to"),
         ({"seconds": 5, "at": "noon"}, "at", "unknown field 'at'"),
     ],
 )
 async def test_clock_advance_refuses_bad_seconds(client, body, field, says):
     refused(await client.post("/_emulator/clock/advance", json=body), field, says)
+
+
+async def test_clock_advance_takes_a_time_as_the_cli_and_scenarios_write_it(client):
+    """One reading of durations everywhere: `ctl advance 5m`, `wait: 5m`, `after: 5m`."""
+    before = (await client.get("/_emulator/clock")).json()["epoch"]
+    for given in ("5m", "90", "500ms", 1.5):
+        assert (
+            await client.post("/_emulator/clock/advance", json={"seconds": given})
+        ).status_code == 200
+    after = (await client.get("/_emulator/clock")).json()["epoch"]
+    assert after - before == pytest.approx(300 + 90 + 0.5 + 1.5)
 
 
 @pytest.mark.parametrize(
@@ -128,6 +141,21 @@ async def test_clock_advance_refuses_bad_seconds(client, body, field, says):
 async def test_faults_are_checked_by_their_model(client, body, field, says):
     refused(await client.post("/_emulator/faults", json=body), field, says)
     assert (await client.get("/_emulator/faults")).json()["total"] == 0
+
+
+async def test_inbound_names_an_unknown_field_before_what_it_leaves_missing(client):
+    body = {"provider": "generic", "agent": "a", "phone": "+46701234567", "text": "hi"}
+    refused(
+        await client.post("/_emulator/inbound", json=body),
+        "agent",
+        "unknown field 'agent' (did you mean 'agent_id'?)",
+    )
+    body = {"provider": "genric", "agent_id": "a", "phone": "+46701234567", "text": "hi"}
+    refused(
+        await client.post("/_emulator/inbound", json=body),
+        "provider",
+        "unknown provider 'genric' (did you mean 'generic'?)",
+    )
 
 
 async def test_inbound_takes_exactly_one_action(client):

@@ -10,6 +10,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from bench.common import free_port
@@ -151,7 +152,83 @@ def test_the_control_token_comes_from_the_config(tmp_path):
         served.stop()
     assert refused.returncode == 1
     assert (
-        "  ERROR the emulator answered GET /_emulator/surprises with 401: the control API "
+        "  ERROR the emulator answered GET /_emulator/messages with 401: the control API "
         "needs its token (X-Emulator-Token header or ?token=)" in refused.stdout.splitlines()
     )
     assert allowed.returncode == 0, allowed.stdout + allowed.stderr
+
+
+def test_a_url_without_its_scheme_is_read_as_http_and_another_scheme_is_refused(tmp_path):
+    served = Served(tmp_path / "emulator.log", "--clock", "manual")
+    try:
+        conversation = tmp_path / "quiet.convo.yaml"
+        conversation.write_text(
+            'provider: generic\nagent: a\nphone: "+46701234567"\nsteps: [wait: 5m]\n'
+        )
+        host_port = served.base_url.removeprefix("http://")
+        done = run_cli("conversations", "run", str(conversation), "--url", host_port)
+    finally:
+        served.stop()
+    assert done.returncode == 0, done.stdout + done.stderr
+    refused = run_cli("conversations", "run", str(conversation), "--url", "ftp://h")
+    assert refused.returncode == 2
+    assert refused.stderr.strip() == (
+        "rcs-emulator: --url ftp://h: 'ftp://h' is not an emulator's URL (ftp:// is not http:// "
+        "or https://), as http://127.0.0.1:8080"
+    )
+
+
+def test_a_phone_that_writes_first_joins_the_bots_tenant_once_it_is_known(rcs_bot_and_emulator):
+    """A file without `tenant:` cannot say which tenant the bot sends as: the phone's first
+    message of a run's first conversation lands in `default` (said in a note), and once the bot
+    has answered, later openers of the run join its tenant: one conversation each."""
+    _, served = rcs_bot_and_emulator
+    booking, cards = PASSING / "generic-booking.convo.yaml", PASSING / "generic-cards.convo.yaml"
+    httpx.post(f"{served.base_url}/_emulator/reset").raise_for_status()
+    done = run_cli("conversations", "run", str(booking), str(cards), "--url", served.base_url)
+    assert done.returncode == 0, done.stdout + done.stderr
+    notes = [line for line in done.stdout.splitlines() if line.startswith("  note: ")]
+    assert notes == [
+        "  note: the phone's first message went to tenant 'default' (no tenant was known for "
+        "agent booking_agent) and the bot answers as 'booking-bot-key': two conversations in the "
+        "inbox; `tenant: booking-bot-key` in the file keeps them in one"
+    ]
+    listed = httpx.get(f"{served.base_url}/_emulator/conversations").json()["items"]
+    by_phone = sorted((c["phone"], c["tenant"]) for c in listed)
+    assert by_phone == [
+        ("+46701234567", "booking-bot-key"),  # the first: what the note says
+        ("+46701234567", "default"),
+        ("+46701234568", "booking-bot-key"),  # the second: one conversation
+    ]
+    thread = httpx.get(f"{served.base_url}/_emulator/messages", params={"phone": "+46701234568"})
+    kinds = [m["kind"] for m in thread.json()["items"]]
+    assert kinds[0] == "user" and len(kinds) > 1  # the phone's "hours", then the bot's answers
+    # Another run, with --reset-all: the bot's tenant is read before the reset forgets it (a
+    # file naming no tenant is reset by --reset of nothing: the whole emulator is --reset-all's).
+    again = run_cli("conversations", "run", str(cards), "--url", served.base_url, "--reset-all")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "note:" not in again.stdout
+    listed = httpx.get(f"{served.base_url}/_emulator/conversations").json()["items"]
+    assert [(c["phone"], c["tenant"]) for c in listed] == [("+46701234568", "booking-bot-key")]
+
+
+def test_openers_run_at_once_join_the_bots_tenant_as_one_after_another(rcs_bot_and_emulator):
+    """With --jobs, the cases of an agent whose bot has not been seen do not all write first
+    into 'default': one does (its note says so), the others wait for its bot's answer and join
+    the bot's tenant, as they would run one after another."""
+    _, served = rcs_bot_and_emulator
+    booking, cards = PASSING / "generic-booking.convo.yaml", PASSING / "generic-cards.convo.yaml"
+    httpx.post(f"{served.base_url}/_emulator/reset").raise_for_status()
+    done = run_cli(
+        "conversations", "run", str(booking), str(cards), "--url", served.base_url, "--jobs", "2"
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    notes = [line for line in done.stdout.splitlines() if line.startswith("  note: ")]
+    assert len(notes) == 1, done.stdout
+    listed = httpx.get(f"{served.base_url}/_emulator/conversations").json()["items"]
+    in_default = [c["phone"] for c in listed if c["tenant"] == "default"]
+    assert len(in_default) == 1  # the one whose note says so
+    assert sorted(c["phone"] for c in listed if c["tenant"] == "booking-bot-key") == [
+        "+46701234567",
+        "+46701234568",
+    ]

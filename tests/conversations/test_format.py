@@ -81,10 +81,11 @@ def test_the_name_defaults_to_the_files():
     [
         (
             HEAD + "stpes: [user: hi]\n",
-            [
-                "f.convo.yaml: steps is required",
-                "f.convo.yaml: unknown key 'stpes' (did you mean 'steps'?)",
-            ],
+            ["f.convo.yaml: unknown key 'stpes' (did you mean 'steps'?)"],
+        ),
+        (  # a key a whole conversation must name, misspelt: one mistake, said once
+            HEAD.replace("agent: shop", "agnet: shop") + "steps: [wait: 1]\n",
+            ["f.convo.yaml: unknown key 'agnet' (did you mean 'agent'?)"],
         ),
         (HEAD + "steps: []\n", ["f.convo.yaml: steps: a conversation needs at least one step"]),
         (
@@ -183,7 +184,7 @@ def test_the_name_defaults_to_the_files():
         (
             "provider: generik\nagent: ''\nphone: '12'\nwebhook_url: ftp://x\ntimeout: 0\nsteps: [wait: 1]\n",
             [
-                "f.convo.yaml: provider: unknown provider 'generik'; one of generic, serwersms",
+                "f.convo.yaml: provider: unknown provider 'generik' (did you mean 'generic'?); one of generic, serwersms",
                 "f.convo.yaml: agent: must not be empty",
                 "f.convo.yaml: phone: '12' is not a phone number in E.164 format, with its country code, as +46701234567",
                 "f.convo.yaml: webhook_url: 'ftp://x' is not an http:// or https:// URL with a host",

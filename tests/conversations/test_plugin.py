@@ -127,3 +127,24 @@ def test_variants_are_tests_partials_are_not_and_xdist_collects_them(pytester: p
             "wrong-greeting",
         )
     }
+
+
+def test_the_session_remembers_the_tenant_a_bot_sends_as(pytester: pytest.Pytester):
+    """Files that name no tenant, each a phone that writes first: on the session's fresh
+    emulator the first one's message is filed apart (its note says so); the next one, after the
+    reset before it forgot the bot's messages, still joins the bot's tenant: the session
+    remembers what the first learned."""
+    pytester.makeconftest(CONFTEST)
+    folder = EXAMPLES / "conversations"
+    for name in ("generic-booking", "generic-cards", "partials/greeting"):
+        path = pytester.path / f"{name}.convo.yaml"
+        path.parent.mkdir(exist_ok=True)
+        path.write_text((folder / f"{name}.convo.yaml").read_text())
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-rP")
+    result.assert_outcomes(passed=2)
+    notes = [line for line in result.outlines if line.startswith("note: ")]
+    assert notes == [
+        "note: the phone's first message went to tenant 'default' (no tenant was known for "
+        "agent booking_agent) and the bot answers as 'booking-bot-key': two conversations in the "
+        "inbox; `tenant: booking-bot-key` in the file keeps them in one"
+    ]

@@ -159,11 +159,11 @@ async def test_stats_count_statuses_and_filter(tmp_path, mode, redis_url):
          "median, max, sigma, p90, p95, p99)"),
         ({"exponential": {}}, "exponential: mean is required"),
         ({"normal": {"mean": 5}}, "normal: sd is required"),
-        ({"normal": {"mean": 5, "sd": -1}}, "normal: sd: a delay cannot be negative"),
+        ({"normal": {"mean": 5, "sd": -1}}, "normal: sd: cannot be negative"),
         ({"poisson": {"mean": 1}}, "a delay distribution is one of lognormal, exponential, normal"),
         ({"lognormal": 3}, "lognormal: its parameters are a mapping"),
-        ({"exponential": {"mean": "soon"}}, "exponential: mean: a delay is a number of seconds"),
-        (float("inf"), "a delay is a number of seconds"),
+        ({"exponential": {"mean": "soon"}}, "exponential: mean: must be seconds: a number"),
+        (float("inf"), "must be seconds: a number, or as '500ms', '2s', '5m', '1h'"),
     ],
 )  # fmt: skip
 def test_distribution_errors_name_the_step_and_the_rule(after, problem):

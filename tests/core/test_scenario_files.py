@@ -20,10 +20,12 @@ def test_every_shipped_scenario_loads():
     [
         ({"name": "x", "default": [{"event": "explode"}]}, "default[0].event", "unknown event"),
         ({"name": "x", "default": [{"event": "delivered", "after": "soon"}]}, "default[0].after",
-         "a delay is a number"),
+         "must be seconds: a number, or as '500ms'"),
         ({"name": "x", "default": [{"event": "delivered", "after": [5, 1]}]}, "default[0].after",
          "low <= high"),
         ({"name": "x", "default": [{"event": "delivered", "after": -1}]}, "default[0].after",
+         "cannot be negative"),
+        ({"name": "x", "default": [{"event": "delivered", "after": "-5"}]}, "default[0].after",
          "cannot be negative"),
         ({"name": "x", "default": [{"event": "tap"}]}, "default[0]", "exactly one of"),
         ({"name": "x", "default": [{"event": "read", "text": "hi"}]}, "default[0]",
@@ -41,7 +43,9 @@ def test_every_shipped_scenario_loads():
          "unknown key 'prefx' (did you mean 'prefix'?)"),
         ({"name": "x", "rules": [{"nam": "r", "match": {"prefix": "+46"}}]}, "rules[0]",
          "unknown key 'nam' (did you mean 'name'?)"),
-        ({"default": []}, "name", "Field required"),
+        ({"default": []}, "top level", "name is required"),
+        ({"name": "x", "default": [{"event": "raed"}]}, "default[0].event", "unknown event 'raed' (did you mean 'read'?); one of: delivered"),
+        ({"name": "x", "rules": [{"name": "r"}]}, "rules[0] (r)", "match is required"),
     ],
 )  # fmt: skip
 def test_errors_name_the_place_and_the_rule(data, place, rule):
@@ -51,6 +55,19 @@ def test_errors_name_the_place_and_the_rule(data, place, rule):
     assert message.startswith("my.yaml: ")
     assert f"at {place}:" in message, message
     assert rule in message
+
+
+def test_a_misspelt_required_key_is_one_mistake():
+    """`nmae:` is said once, as the unknown key with its nearest, not also as "name is required"."""
+    with pytest.raises(ScenarioError) as caught:
+        parse_scenario(
+            {"nmae": "x", "rules": [{"nmae": "r", "macth": {"prefix": "+46"}}]}, "s.yaml"
+        )
+    assert str(caught.value) == (
+        "s.yaml: at rules[0]: unknown key 'nmae' (did you mean 'name'?); at rules[0]: unknown "
+        "key 'macth' (did you mean 'match'?); at top level: unknown key 'nmae' (did you mean "
+        "'name'?)"
+    )
 
 
 def test_yaml_syntax_errors_name_the_file(tmp_path: Path):

@@ -88,7 +88,11 @@ class FileVault:
 
 def sweep_abandoned() -> None:
     """Remove the temporary upload folders of emulator processes that no longer run."""
-    for entry in Path(tempfile.gettempdir()).glob(PREFIX + "*"):
+    try:
+        folder = tempfile.gettempdir()
+    except FileNotFoundError:  # no writable one (a read-only file system): none was left there
+        return
+    for entry in Path(folder).glob(PREFIX + "*"):
         match = re.match(re.escape(PREFIX) + r"(\d+)-", entry.name)
         if match is None or int(match.group(1)) == os.getpid() or _alive(int(match.group(1))):
             continue

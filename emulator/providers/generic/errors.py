@@ -54,6 +54,8 @@ class GenericError(Enum):
     FILE_TOO_LARGE = (400, "File size exceeds the maximum allowed size of 100 MB", None, "upload")
     NO_FILE = (400, "No file was uploaded; send it as the multipart field 'file'", None, "upload")
     EMPTY_FILE = (400, "The uploaded file is empty", None, "upload")
+    # The emulator's own trouble, in the same shape: its disk is full or read-only.
+    CANNOT_STORE = (503, "The emulator cannot store the file", None, "upload")
 
     @property
     def status(self) -> int:

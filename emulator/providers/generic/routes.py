@@ -165,6 +165,19 @@ class GenericApi:
         if is_whole_number(declared) and int(declared) > self.max_upload + MULTIPART_SLACK:
             raise GenericApiError(GenericError.FILE_TOO_LARGE)  # refused before reading a byte
         try:
+            file_id = await self._store(request, key, agent_id)
+        except OSError as exc:  # no writable temporary folder (docker run --read-only), disk full
+            raise GenericApiError(
+                GenericError.CANNOT_STORE,
+                f"The emulator cannot store the file: {exc.strerror or exc}. Give it a writable "
+                "temporary folder (docker run --tmpfs /tmp) or a state_file on a writable volume.",
+            ) from None
+        return JSONResponse({"statusCode": "OK", "fileId": file_id})
+
+    async def _store(self, request: Request, key: str, agent_id: str) -> str:
+        """The upload read from the body, checked and kept (its bytes on disk as they come);
+        its file id."""
+        try:
             part = await uploads.read_file_field(request, "file", self.max_upload)
         except uploads.NotMultipart:
             raise GenericApiError(
@@ -195,7 +208,7 @@ class GenericApi:
                 lifetime=FILE_LIFETIME,
                 source=part.file,
             )
-        return JSONResponse({"statusCode": "OK", "fileId": stored.id})
+        return stored.id
 
 
 def kit(section: GenericSection, clock: Clock) -> ProviderKit:
