@@ -19,8 +19,13 @@ COMMAND = "make bench   # = .venv/bin/python -m bench"
 
 
 def state(count: int) -> dict[str, Any]:
-    out = subprocess.run([sys.executable, "-m", "bench.state", str(count)], check=True,
-                         capture_output=True, text=True, cwd=HERE.parent).stdout  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.state", str(count)],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=HERE.parent,
+    ).stdout
     return dict(json.loads(out))
 
 
@@ -54,9 +59,16 @@ def main() -> None:
     write(ratio, hooks, delivery, grown, boot, reset, whole, shared)
 
 
-def write(ratio: dict[str, Any], hooks: dict[str, Any], delivery: dict[str, Any],
-          grown: dict[int, dict[str, Any]], boot: dict[str, Any], reset: dict[str, Any],
-          whole: dict[str, Any], shared: dict[str, Any]) -> None:  # fmt: skip
+def write(
+    ratio: dict[str, Any],
+    hooks: dict[str, Any],
+    delivery: dict[str, Any],
+    grown: dict[int, dict[str, Any]],
+    boot: dict[str, Any],
+    reset: dict[str, Any],
+    whole: dict[str, Any],
+    shared: dict[str, Any],
+) -> None:
     small, large = min(grown), max(grown)
     lines = [
         "# Benchmark results",
@@ -72,47 +84,65 @@ def write(ratio: dict[str, Any], hooks: dict[str, Any], delivery: dict[str, Any]
         "|---|---|---|",
     ]
     for provider, r in ratio.items():
-        lines.append(f"| send ratio, {provider} (emulator/bare) | **{r['ratio']}** "
-                     f"({r['emulator_rps']} / {r['bare_rps']} req/s) | >= 0.75 |")  # fmt: skip
-    lines.append(f"| webhook dispatch, callbacks/s (emulator / fastest plain loop) | "
-                 f"**{delivery['ratio_to_fastest_loop']}** ({delivery['emulator_callbacks_per_s']} "
-                 f"/ {delivery['fastest_loops_per_s']}; loops: http1 "
-                 f"{delivery['http1_loops_per_s']}, aiohttp {delivery['aiohttp_loops_per_s']}, "
-                 f"httpx {delivery['httpx_loops_per_s']}; emulator CPU while delivering "
-                 f"{delivery['emulator_cpu_share']}; all delivered: "
-                 f"{delivery['all_delivered']}) | >= 0.75 |")  # fmt: skip
+        lines.append(
+            f"| send ratio, {provider} (emulator/bare) | **{r['ratio']}** "
+            f"({r['emulator_rps']} / {r['bare_rps']} req/s) | >= 0.75 |"
+        )
+    lines.append(
+        f"| webhook dispatch, callbacks/s (emulator / fastest plain loop) | "
+        f"**{delivery['ratio_to_fastest_loop']}** ({delivery['emulator_callbacks_per_s']} "
+        f"/ {delivery['fastest_loops_per_s']}; loops: http1 "
+        f"{delivery['http1_loops_per_s']}, aiohttp {delivery['aiohttp_loops_per_s']}, "
+        f"httpx {delivery['httpx_loops_per_s']}; emulator CPU while delivering "
+        f"{delivery['emulator_cpu_share']}; all delivered: "
+        f"{delivery['all_delivered']}) | >= 0.75 |"
+    )
     arrived = hooks["all_arrived"]
-    lines.append(f"| sends/s with scenario + webhooks, every callback delivered | "
-                 f"**{hooks['sends_per_s']}** (all arrived: {arrived}) | >= 1,000 |")  # fmt: skip
+    lines.append(
+        f"| sends/s with scenario + webhooks, every callback delivered | "
+        f"**{hooks['sends_per_s']}** (all arrived: {arrived}) | >= 1,000 |"
+    )
     kept = grown[small]["exchange_bytes_per_send"]
     exchange = (kept["generic"] + kept["serwersms"]) / 2
     for size, g in grown.items():
         stored = g["bytes_per_message"]
-        lines.append(f"| bytes per stored text message at {size:,}, single-number sends: "
-                     f"record + its exchange | **{stored}** ({stored - exchange:.0f} + "
-                     f"{exchange:.0f}) | record <= 2,048 |")  # fmt: skip
-    lines.append(f"| the HTTP exchange kept per single-number send (Generic / SerwerSMS; a send "
-                 f"to N numbers keeps one) | **{kept['generic']} / {kept['serwersms']}** | "
-                 "reported |")  # fmt: skip
+        lines.append(
+            f"| bytes per stored text message at {size:,}, single-number sends: "
+            f"record + its exchange | **{stored}** ({stored - exchange:.0f} + "
+            f"{exchange:.0f}) | record <= 2,048 |"
+        )
+    lines.append(
+        f"| the HTTP exchange kept per single-number send (Generic / SerwerSMS; a send "
+        f"to N numbers keeps one) | **{kept['generic']} / {kept['serwersms']}** | "
+        "reported |"
+    )
     for read, us in grown[large]["read_median_us"].items():
         base = grown[small]["read_median_us"][read]
-        lines.append(f"| {read}: {large:,} vs {small:,} | **{us / base:.2f}x** ({us} vs {base} us) "
-                     "| <= 1.5x |")  # fmt: skip
+        lines.append(
+            f"| {read}: {large:,} vs {small:,} | **{us / base:.2f}x** ({us} vs {base} us) "
+            "| <= 1.5x |"
+        )
     lines.append(f"| start-up to first healthy answer | **{boot['median_s']} s** | <= 1 s |")
     lines.append(f"| pytest plugin reset per test | **{reset['median_ms']} ms** | <= 5 ms |")
-    lines.append(f"| lifecycle rate (messages / (send time + advance time)) / raw send rate "
-                 f"(`bench/lifecycle.py`) | **{whole['lifecycle_to_raw_send']}** "
-                 f"({whole['lifecycle_rps']} / {whole['raw_send_rps']} msg/s; a bare Starlette "
-                 f"app making the same traffic: {whole['bare']['lifecycle_rps']} / "
-                 f"{whole['bare']['send_rps']}) | >= 0.5 (not met: README says why) |")  # fmt: skip
-    lines.append(f"| callbacks/s during an advance / fastest plain client loop | "
-                 f"**{whole['advance_callbacks_to_fastest_loop']}** "
-                 f"({whole['advance_callbacks_per_s']} / {whole['fastest_plain_loop_per_s']}; "
-                 f"all delivered: {whole['all_delivered']}) | >= 0.75 |")  # fmt: skip
+    lines.append(
+        f"| lifecycle rate (messages / (send time + advance time)) / raw send rate "
+        f"(`bench/lifecycle.py`) | **{whole['lifecycle_to_raw_send']}** "
+        f"({whole['lifecycle_rps']} / {whole['raw_send_rps']} msg/s; a bare Starlette "
+        f"app making the same traffic: {whole['bare']['lifecycle_rps']} / "
+        f"{whole['bare']['send_rps']}) | >= 0.5 (not met: README says why) |"
+    )
+    lines.append(
+        f"| callbacks/s during an advance / fastest plain client loop | "
+        f"**{whole['advance_callbacks_to_fastest_loop']}** "
+        f"({whole['advance_callbacks_per_s']} / {whole['fastest_plain_loop_per_s']}; "
+        f"all delivered: {whole['all_delivered']}) | >= 0.75 |"
+    )
     real = whole["real_clock"]
-    lines.append(f"| real clock, saturated sends: last callback after the last send | "
-                 f"**{real['last_callback_after_last_send_s']} s** | <= {real['target_s']} s "
-                 "(longest scenario delay + 1 s) |")  # fmt: skip
+    lines.append(
+        f"| real clock, saturated sends: last callback after the last send | "
+        f"**{real['last_callback_after_last_send_s']} s** | <= {real['target_s']} s "
+        "(longest scenario delay + 1 s) |"
+    )
     cpu = shared["cpu_per_send"]
     memory = cpu["memory"]
     lines.append(
@@ -122,10 +152,12 @@ def write(ratio: dict[str, Any], hooks: dict[str, Any], delivery: dict[str, Any]
     for n in scale.PROCESSES:
         row = cpu[f"redis_{n}"]
         target = "<= 2x memory" if n == 1 else "flat from 1 process"
-        lines.append(f"| CPU per Generic send on Redis, {n} process{'es' if n > 1 else ''}, "
-                     f"16 connections: processes + Redis | **{row['total_us']} us** "
-                     f"({row['process_us']} + {row['redis_us']}; {row['vs_memory']}x memory; "
-                     f"{row['sends_per_s']} sends/s on 2 cores) | {target} |")  # fmt: skip
+        lines.append(
+            f"| CPU per Generic send on Redis, {n} process{'es' if n > 1 else ''}, "
+            f"16 connections: processes + Redis | **{row['total_us']} us** "
+            f"({row['process_us']} + {row['redis_us']}; {row['vs_memory']}x memory; "
+            f"{row['sends_per_s']} sends/s on 2 cores) | {target} |"
+        )
     for n in scale.PROCESSES[1:]:
         row, alone = cpu[f"redis_{n}_at_{16 * n}"], cpu[f"redis_1_at_{16 // n}"]
         lines.append(
@@ -141,33 +173,57 @@ def write(ratio: dict[str, Any], hooks: dict[str, Any], delivery: dict[str, Any]
         f"**{instant['process_us']} us** ({instant['vs_memory']}x memory) | reported |"
     )
     lazy = cpu["redis_1_everysec"]
-    lines.append(f"| the same, one process on a Redis fsyncing its AOF once a second | "
-                 f"**{lazy['total_us']} us** ({lazy['process_us']} + {lazy['redis_us']}; "
-                 f"{lazy['sends_per_s']} sends/s) | reported |")  # fmt: skip
+    lines.append(
+        f"| the same, one process on a Redis fsyncing its AOF once a second | "
+        f"**{lazy['total_us']} us** ({lazy['process_us']} + {lazy['redis_us']}; "
+        f"{lazy['sends_per_s']} sends/s) | reported |"
+    )
     waits = shared["wait_cost"]
-    lines.append(f"| this machine: CPU of one round trip to Redis in the process that waits, "
-                 f"answered at once / ~2 ms later (asyncio stream; blocking socket) | "
-                 f"**{waits['asyncio_at_once']['cpu_us']} us / "
-                 f"{waits['asyncio_after_2ms']['cpu_us']} us** "
-                 f"({waits['blocking_at_once']['cpu_us']} us / "
-                 f"{waits['blocking_after_2ms']['cpu_us']} us) | reported |")  # fmt: skip
+    lines.append(
+        f"| this machine: CPU of one round trip to Redis in the process that waits, "
+        f"answered at once / ~2 ms later (asyncio stream; blocking socket) | "
+        f"**{waits['asyncio_at_once']['cpu_us']} us / "
+        f"{waits['asyncio_after_2ms']['cpu_us']} us** "
+        f"({waits['blocking_at_once']['cpu_us']} us / "
+        f"{waits['blocking_after_2ms']['cpu_us']} us) | reported |"
+    )
     joined = shared["join"]
     full = joined[next(k for k in joined if k.startswith("on_") and k != "on_empty_state")]
     empty = joined["on_empty_state"]
-    lines.append(f"| a process joining a state of {joined['messages']:,} messages: ready / "
-                 f"first send answered / RSS (on an empty state) | **{full['ready_s']} s / "
-                 f"{full['first_send_s']} s / {full['rss_mb']} MB** ({empty['ready_s']} s / "
-                 f"{empty['first_send_s']} s / {empty['rss_mb']} MB) | <= 2 s, flat |")  # fmt: skip
+    lines.append(
+        f"| a process joining a state of {joined['messages']:,} messages: ready / "
+        f"first send answered / RSS (on an empty state) | **{full['ready_s']} s / "
+        f"{full['first_send_s']} s / {full['rss_mb']} MB** ({empty['ready_s']} s / "
+        f"{empty['first_send_s']} s / {empty['rss_mb']} MB) | <= 2 s, flat |"
+    )
     size = shared["bytes_in_redis"]
-    lines.append(f"| bytes in Redis per message (AOF aside): single-number sends (each keeps "
-                 f"its HTTP exchange) / sends to 100 numbers | "
-                 f"**{size['bytes_per_message_1_per_send']} / "
-                 f"{size['bytes_per_message_100_per_send']}** | reported |")  # fmt: skip
-    lines += ["", "## Raw figures", "", "```json",
-              json.dumps({"send": ratio, "webhooks": hooks, "dispatch": delivery,
-                          "state": grown, "startup": boot,
-                          "reset": reset, "lifecycle": whole, "scale": shared}, indent=2),
-              "```", ""]  # fmt: skip
+    lines.append(
+        f"| bytes in Redis per message (AOF aside): single-number sends (each keeps "
+        f"its HTTP exchange) / sends to 100 numbers | "
+        f"**{size['bytes_per_message_1_per_send']} / "
+        f"{size['bytes_per_message_100_per_send']}** | reported |"
+    )
+    lines += [
+        "",
+        "## Raw figures",
+        "",
+        "```json",
+        json.dumps(
+            {
+                "send": ratio,
+                "webhooks": hooks,
+                "dispatch": delivery,
+                "state": grown,
+                "startup": boot,
+                "reset": reset,
+                "lifecycle": whole,
+                "scale": shared,
+            },
+            indent=2,
+        ),
+        "```",
+        "",
+    ]
     (HERE / "RESULTS.md").write_text("\n".join(lines))
     print("\n".join(lines))
 

@@ -41,8 +41,19 @@ def served(checkout: Path, flags: list[str], redis: bool) -> Iterator[str]:
 
 @contextmanager
 def _serving(checkout: Path, port: int, flags: list[str], cpu: str) -> Iterator[str]:
-    argv = [str(BIN / "python"), "-m", "emulator.cli", "serve", "--port", str(port),
-            "--log-level", "warning", "--clock", "manual", *flags]  # fmt: skip
+    argv = [
+        str(BIN / "python"),
+        "-m",
+        "emulator.cli",
+        "serve",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "--clock",
+        "manual",
+        *flags,
+    ]
     env = {**os.environ, "PYTHONPATH": str(checkout)}
     proc = subprocess.Popen(pinned(cpu, argv), env=env, cwd=checkout)
     try:

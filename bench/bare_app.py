@@ -28,5 +28,6 @@ async def count(request: Request) -> Response:
     return JSONResponse({"received": len(STORED), "last": LAST[0]})
 
 
-app = Starlette(routes=[Route("/{path:path}", send, methods=["POST"]),
-                        Route("/count", count, methods=["GET"])])  # fmt: skip
+app = Starlette(
+    routes=[Route("/{path:path}", send, methods=["POST"]), Route("/count", count, methods=["GET"])]
+)

@@ -62,7 +62,11 @@ async def reset(request: Request) -> Response:
     return JSONResponse({"reset": True})
 
 
-app = Starlette(routes=[Route("/advance", advance, methods=["POST"]),
-                        Route("/reset", reset, methods=["POST"]),
-                        Route("/count", count, methods=["GET"]),
-                        Route("/{path:path}", send, methods=["POST"])])  # fmt: skip
+app = Starlette(
+    routes=[
+        Route("/advance", advance, methods=["POST"]),
+        Route("/reset", reset, methods=["POST"]),
+        Route("/count", count, methods=["GET"]),
+        Route("/{path:path}", send, methods=["POST"]),
+    ]
+)

@@ -34,9 +34,23 @@ def redis_argv(
 ) -> list[str]:
     """A redis-server as the scale example ships it: loopback only, AOF fsync'd on every write
     (or once a second, `fsync="everysec"`, Redis's own default for AOF)."""
-    return [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(folder),
-            "--appendonly", "yes", "--appendfsync", fsync, "--save", "",
-            "--loglevel", "warning"]  # fmt: skip
+    return [
+        binary,
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--dir",
+        str(folder),
+        "--appendonly",
+        "yes",
+        "--appendfsync",
+        fsync,
+        "--save",
+        "",
+        "--loglevel",
+        "warning",
+    ]
 
 
 def pinned(cpu: str, argv: list[str]) -> list[str]:
@@ -56,8 +70,9 @@ def wait_healthy(url: str, timeout: float = 15.0) -> float:
 
 
 @contextlib.contextmanager
-def serving(argv: list[str], port: int, health: str, cpu: str,
-            env: dict[str, str] | None = None) -> Iterator[str]:  # fmt: skip
+def serving(
+    argv: list[str], port: int, health: str, cpu: str, env: dict[str, str] | None = None
+) -> Iterator[str]:
     """A server process pinned to `cpu`, its base URL once `health` answers, stopped after."""
     proc = subprocess.Popen(pinned(cpu, argv), env={**os.environ, **(env or {})}, cwd=ROOT)
     base = f"http://127.0.0.1:{port}"
@@ -73,8 +88,15 @@ def emulator(
     *flags: str, env: dict[str, str] | None = None, cpu: str = SERVER_CPU
 ) -> contextlib.AbstractContextManager[str]:
     port = free_port()
-    argv = [str(BIN / "rcs-emulator"), "serve", "--port", str(port), "--log-level", "warning",
-            *flags]  # fmt: skip
+    argv = [
+        str(BIN / "rcs-emulator"),
+        "serve",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        *flags,
+    ]
     return serving(argv, port, "/_emulator/health", cpu, env)
 
 
@@ -82,15 +104,27 @@ def uvicorn_app(target: str, cpu: str = SERVER_CPU) -> contextlib.AbstractContex
     port = free_port()
     # uvicorn's fastest settings: the strongest honest baseline (the emulator runs the same
     # httptools + uvloop stack, with its own bounds on top)
-    argv = [str(BIN / "uvicorn"), target, "--port", str(port), "--log-level", "warning",
-            "--http", "httptools", "--loop", "uvloop", "--no-access-log"]  # fmt: skip
+    argv = [
+        str(BIN / "uvicorn"),
+        target,
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "--http",
+        "httptools",
+        "--loop",
+        "uvloop",
+        "--no-access-log",
+    ]
     return serving(argv, port, "/count", cpu)
 
 
 def wrk(url: str, script: Path, seconds: int = 4, connections: int = 16) -> float:
     """Requests per second that wrk reached; non-2xx answers make it fail loudly."""
-    argv = pinned(LOAD_CPU, ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "-s", str(script),
-                             url])  # fmt: skip
+    argv = pinned(
+        LOAD_CPU, ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "-s", str(script), url]
+    )
     out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
     if "Non-2xx" in out:
         raise RuntimeError(f"wrk saw errors:\n{out}")
@@ -130,5 +164,7 @@ def machine() -> str:
             if line.startswith("model name"):
                 cpu = line.split(":", 1)[1].strip()
                 break
-    return (f"{platform.node() or 'host'}: {cpu}, {os.cpu_count()} cores, Python "
-            f"{platform.python_version()}, {platform.system()} {platform.release()}")  # fmt: skip
+    return (
+        f"{platform.node() or 'host'}: {cpu}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}, {platform.system()} {platform.release()}"
+    )

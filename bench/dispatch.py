@@ -44,9 +44,18 @@ from .common import (
 
 LOOPS = 16
 AUTH = {"Authorization": "Bearer bench-token"}
-BODY = json.dumps([{"type": "report", "status": "delivered", "smsid": "7HydhfmN",
-                    "rcs_id": "bench-bot", "phone": "+48500600700",
-                    "date": "2026-05-04 16:55:45"}]).encode()  # fmt: skip
+BODY = json.dumps(
+    [
+        {
+            "type": "report",
+            "status": "delivered",
+            "smsid": "7HydhfmN",
+            "rcs_id": "bench-bot",
+            "phone": "+48500600700",
+            "date": "2026-05-04 16:55:45",
+        }
+    ]
+).encode()
 SCENARIO = """name: instant
 description: Delivered and read at once (two callbacks a message).
 default:
@@ -120,14 +129,21 @@ def emulator_rate(base: str, receiver: str, messages: int) -> dict[str, Any]:
     before = httpx.get(receiver + "/count").json()["received"]
     expected = messages * 2
     phones = [f"+4850{i:07d}" for i in range(messages)]
-    answer = httpx.post(base + "/messages/send_rcs.json", timeout=120, headers=AUTH, json={
-        "rcs_id": "bench-bot", "phone": phones, "message": {"text": "bench"}})  # fmt: skip
+    answer = httpx.post(
+        base + "/messages/send_rcs.json",
+        timeout=120,
+        headers=AUTH,
+        json={"rcs_id": "bench-bot", "phone": phones, "message": {"text": "bench"}},
+    )
     answer.raise_for_status()
     if "error" in answer.json():
         raise RuntimeError(answer.text)
     started = time.perf_counter()
-    advance = threading.Thread(target=lambda: httpx.post(
-        base + "/_emulator/clock/advance", json={"seconds": 1}, timeout=300))  # fmt: skip
+    advance = threading.Thread(
+        target=lambda: httpx.post(
+            base + "/_emulator/clock/advance", json={"seconds": 1}, timeout=300
+        )
+    )
     advance.start()
     marks: list[tuple[float, int]] = []
     cpu: list[tuple[float, int, float]] = []  # time, count, emulator CPU seconds so far

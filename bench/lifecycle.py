@@ -79,8 +79,9 @@ def _count(receiver: str) -> dict[str, Any]:
     return dict(httpx.get(receiver + "/count").json())
 
 
-def _advance(url: str, body: dict[str, Any] | None, receiver: str, expected: int,
-             before: int) -> dict[str, Any]:  # fmt: skip
+def _advance(
+    url: str, body: dict[str, Any] | None, receiver: str, expected: int, before: int
+) -> dict[str, Any]:
     """POST `url` (it answers once every callback is made) while counting what arrives."""
     done: list[float] = []
     started = time.perf_counter()
@@ -115,16 +116,22 @@ def emulator_round(base: str, receiver: str, seconds: float) -> dict[str, Any]:
     rps = _wrk(base + PATH, seconds)
     sent = httpx.get(base + "/_emulator/health").json()["messages"]
     before = _count(receiver)["received"]
-    advanced = _advance(base + "/_emulator/clock/advance", {"seconds": 60}, receiver, sent * 2,
-                        before)  # fmt: skip
+    advanced = _advance(
+        base + "/_emulator/clock/advance", {"seconds": 60}, receiver, sent * 2, before
+    )
     hooks = httpx.get(base + "/_emulator/health").json()["webhooks"]
     send_s = sent / rps
-    return {"messages": sent, "send_rps": rps, "send_s": send_s,
-            "advance_s": advanced["seconds"],
-            "lifecycle_rps": sent / (send_s + advanced["seconds"]),
-            "callbacks_per_s": advanced["callbacks_per_s"],
-            "all_delivered": advanced["callbacks"] == sent * 2 and hooks["failed"] == 0
-            and hooks["delivered"] == sent * 2}  # fmt: skip
+    return {
+        "messages": sent,
+        "send_rps": rps,
+        "send_s": send_s,
+        "advance_s": advanced["seconds"],
+        "lifecycle_rps": sent / (send_s + advanced["seconds"]),
+        "callbacks_per_s": advanced["callbacks_per_s"],
+        "all_delivered": advanced["callbacks"] == sent * 2
+        and hooks["failed"] == 0
+        and hooks["delivered"] == sent * 2,
+    }
 
 
 def bare_round(bare: str, receiver: str, seconds: float) -> dict[str, Any]:
@@ -134,11 +141,15 @@ def bare_round(bare: str, receiver: str, seconds: float) -> dict[str, Any]:
     before = _count(receiver)["received"]
     advanced = _advance(bare + "/advance", None, receiver, sent * 2, before)
     send_s = sent / rps
-    return {"messages": sent, "send_rps": rps, "send_s": send_s,
-            "advance_s": advanced["seconds"],
-            "lifecycle_rps": sent / (send_s + advanced["seconds"]),
-            "callbacks_per_s": advanced["callbacks_per_s"],
-            "all_delivered": advanced["callbacks"] == sent * 2}  # fmt: skip
+    return {
+        "messages": sent,
+        "send_rps": rps,
+        "send_s": send_s,
+        "advance_s": advanced["seconds"],
+        "lifecycle_rps": sent / (send_s + advanced["seconds"]),
+        "callbacks_per_s": advanced["callbacks_per_s"],
+        "all_delivered": advanced["callbacks"] == sent * 2,
+    }
 
 
 def real_clock(receiver: str, seconds: float = 5.0) -> dict[str, Any]:
@@ -155,17 +166,31 @@ def real_clock(receiver: str, seconds: float = 5.0) -> dict[str, Any]:
         landed = _count(receiver)
         hooks = httpx.get(base + "/_emulator/health").json()["webhooks"]
     lag = landed["last"] - last_send
-    return {"send_rps": round(rps), "messages": sent,
-            "all_arrived": landed["received"] == expected and hooks["failed"] == 0,
-            "last_callback_after_last_send_s": round(lag, 2),
-            "target_s": LONGEST_DELAY + 1, "met": lag <= LONGEST_DELAY + 1}  # fmt: skip
+    return {
+        "send_rps": round(rps),
+        "messages": sent,
+        "all_arrived": landed["received"] == expected and hooks["failed"] == 0,
+        "last_callback_after_last_send_s": round(lag, 2),
+        "target_s": LONGEST_DELAY + 1,
+        "met": lag <= LONGEST_DELAY + 1,
+    }
 
 
 def lifecycle(seconds: float = 8.0, rounds: int = 3) -> dict[str, Any]:
     port = free_port()
-    argv = [str(BIN / "uvicorn"), "bench.bare_lifecycle:app", "--port", str(port),
-            "--log-level", "warning", "--http", "httptools", "--loop", "uvloop",
-            "--no-access-log"]  # fmt: skip
+    argv = [
+        str(BIN / "uvicorn"),
+        "bench.bare_lifecycle:app",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "--http",
+        "httptools",
+        "--loop",
+        "uvloop",
+        "--no-access-log",
+    ]
     emus, bares, loops = [], [], []
     with uvicorn_app("bench.bare_app:app", cpu=LOAD_CPU) as receiver:
         env = {"RECEIVER": receiver + "/hook"}
@@ -176,8 +201,12 @@ def lifecycle(seconds: float = 8.0, rounds: int = 3) -> dict[str, Any]:
             emulator_round(base, receiver, 1)  # warm-up: connections, caches, Faker
             bare_round(bare, receiver, 1)
             for _ in range(rounds):
-                loops.append(max(plain_loops("http1", receiver + "/hook", 4),
-                                 plain_loops("aiohttp", receiver + "/hook", 4)))  # fmt: skip
+                loops.append(
+                    max(
+                        plain_loops("http1", receiver + "/hook", 4),
+                        plain_loops("aiohttp", receiver + "/hook", 4),
+                    )
+                )
                 emus.append(emulator_round(base, receiver, seconds))
                 bares.append(bare_round(bare, receiver, seconds))
         real = real_clock(receiver)
@@ -196,18 +225,23 @@ def lifecycle(seconds: float = 8.0, rounds: int = 3) -> dict[str, Any]:
         "advance_callbacks_to_fastest_loop": round(median(callback_ratios), 3),
         "messages_per_round": round(mid(emus, "messages")),
         "advance_s": round(mid(emus, "advance_s"), 2),
-        "bare": {"send_rps": round(mid(bares, "send_rps")),
-                 "lifecycle_rps": round(mid(bares, "lifecycle_rps")),
-                 "advance_s": round(mid(bares, "advance_s"), 2),
-                 "callbacks_per_s": round(mid(bares, "callbacks_per_s"))},
+        "bare": {
+            "send_rps": round(mid(bares, "send_rps")),
+            "lifecycle_rps": round(mid(bares, "lifecycle_rps")),
+            "advance_s": round(mid(bares, "advance_s"), 2),
+            "callbacks_per_s": round(mid(bares, "callbacks_per_s")),
+        },
         "emulator_lifecycle_to_bare_lifecycle": round(
-            median([e["lifecycle_rps"] / b["lifecycle_rps"] for e, b in zip(emus, bares,
-                                                                              strict=True)]), 3),
+            median(
+                [e["lifecycle_rps"] / b["lifecycle_rps"] for e, b in zip(emus, bares, strict=True)]
+            ),
+            3,
+        ),
         "all_delivered": all(r["all_delivered"] for r in emus + bares),
         "real_clock": real,
         "rounds": rounds,
         "seconds_of_sends": seconds,
-    }  # fmt: skip
+    }
 
 
 if __name__ == "__main__":

@@ -51,8 +51,9 @@ PATH, BODY = CASES["generic"]
 def redis_server(fsync: str = "always") -> Iterator[str]:
     folder = Path(tempfile.mkdtemp(prefix="bench-redis-"))
     port = free_port()
-    proc = subprocess.Popen(pinned(BOTH_CORES, redis_argv(port, folder, fsync=fsync)),
-                            stdout=subprocess.DEVNULL)  # fmt: skip
+    proc = subprocess.Popen(
+        pinned(BOTH_CORES, redis_argv(port, folder, fsync=fsync)), stdout=subprocess.DEVNULL
+    )
     url = f"redis://127.0.0.1:{port}/0"
     client = redis.Redis(port=port)
     deadline = time.monotonic() + 10
@@ -79,10 +80,20 @@ class Server:
     def __init__(self, *flags: str, instant: bool = False) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        command = [sys.executable, "-m", "bench.instant"] if instant else [
-            str(BIN / "rcs-emulator")]  # fmt: skip
-        argv = [*command, "serve", "--port", str(self.port), "--log-level", "warning",
-                "--clock", "manual", *flags]  # fmt: skip
+        command = (
+            [sys.executable, "-m", "bench.instant"] if instant else [str(BIN / "rcs-emulator")]
+        )
+        argv = [
+            *command,
+            "serve",
+            "--port",
+            str(self.port),
+            "--log-level",
+            "warning",
+            "--clock",
+            "manual",
+            *flags,
+        ]
         self.proc = subprocess.Popen(pinned(BOTH_CORES, argv), cwd=ROOT)
         wait_healthy(self.base + "/_emulator/ready", timeout=60)
 
@@ -136,8 +147,10 @@ def redis_pid(url: str) -> int:
 
 def load(base: str, seconds: int, connections: int = 16) -> tuple[float, int]:
     """wrk on core 1 (beside the servers: 2 cores): requests/s and requests completed."""
-    argv = pinned(LOAD_CPU, ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "-s",
-                             str(lua(BODY)), base + PATH])  # fmt: skip
+    argv = pinned(
+        LOAD_CPU,
+        ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "-s", str(lua(BODY)), base + PATH],
+    )
     out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
     if "Non-2xx" in out:
         raise RuntimeError(f"wrk saw errors:\n{out}")
@@ -150,12 +163,14 @@ def load(base: str, seconds: int, connections: int = 16) -> tuple[float, int]:
 # (row, server, connections): every configuration at 16 connections, as the memory process is
 # measured; then the processes at 16 connections each (the same load per process as one), and
 # one process at fewer connections (the load per process that 2 and 4 processes at 16 have).
-LOADS = [("memory", "memory", 16),
-         *((f"redis_{n}", f"redis_{n}", 16) for n in PROCESSES),
-         ("redis_1_everysec", "redis_1_everysec", 16),
-         ("redis_1_instant", "redis_1_instant", 16),
-         *((f"redis_{n}_at_{16 * n}", f"redis_{n}", 16 * n) for n in PROCESSES[1:]),
-         *((f"redis_1_at_{16 // n}", "redis_1", 16 // n) for n in PROCESSES[1:])]  # fmt: skip
+LOADS = [
+    ("memory", "memory", 16),
+    *((f"redis_{n}", f"redis_{n}", 16) for n in PROCESSES),
+    ("redis_1_everysec", "redis_1_everysec", 16),
+    ("redis_1_instant", "redis_1_instant", 16),
+    *((f"redis_{n}_at_{16 * n}", f"redis_{n}", 16 * n) for n in PROCESSES[1:]),
+    *((f"redis_1_at_{16 // n}", "redis_1", 16 // n) for n in PROCESSES[1:]),
+]
 
 
 def cpu_per_send(rounds: int = 3, seconds: int = 5) -> dict[str, Any]:
@@ -186,10 +201,13 @@ def cpu_per_send(rounds: int = 3, seconds: int = 5) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for (row, _, connections), measured in zip(LOADS, figures.values(), strict=True):
         process, in_redis = median(measured["process_us"]), median(measured["redis_us"])
-        out[row] = {"connections": connections,
-                    "sends_per_s": round(median(measured["sends_per_s"])),
-                    "process_us": round(process), "redis_us": round(in_redis),
-                    "total_us": round(process + in_redis)}  # fmt: skip
+        out[row] = {
+            "connections": connections,
+            "sends_per_s": round(median(measured["sends_per_s"])),
+            "process_us": round(process),
+            "redis_us": round(in_redis),
+            "total_us": round(process + in_redis),
+        }
     base = out["memory"]["total_us"]
     for row, _, _ in LOADS[1:]:
         out[row]["vs_memory"] = round(out[row]["total_us"] / base, 2)
@@ -227,8 +245,7 @@ def wait_cost(rounds: int = 300) -> dict[str, Any]:
 
         def command(*args: Any) -> bytes:
             parts = [str(a).encode() for a in args]
-            return b"*%d\r\n" % len(parts) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a)
-                                                       for a in parts)  # fmt: skip
+            return b"*%d\r\n" % len(parts) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in parts)
 
         calls = {"at_once": command("PING"), "after_2ms": command("EVAL", SPIN, 0, spin)}
         out: dict[str, Any] = {}
@@ -242,7 +259,8 @@ def wait_cost(rounds: int = 300) -> dict[str, Any]:
                     await reader.readline()
                 out[f"asyncio_{name}"] = {
                     "cpu_us": round((_on_cpu() - cpu) / rounds * 1e6),
-                    "wall_us": round((time.perf_counter() - wall) / rounds * 1e6)}  # fmt: skip
+                    "wall_us": round((time.perf_counter() - wall) / rounds * 1e6),
+                }
             writer.close()
 
         asyncio.run(streamed())
@@ -254,7 +272,8 @@ def wait_cost(rounds: int = 300) -> dict[str, Any]:
                     sock.recv(64)
                 out[f"blocking_{name}"] = {
                     "cpu_us": round((_on_cpu() - cpu) / rounds * 1e6),
-                    "wall_us": round((time.perf_counter() - wall) / rounds * 1e6)}  # fmt: skip
+                    "wall_us": round((time.perf_counter() - wall) / rounds * 1e6),
+                }
     return out
 
 
@@ -263,8 +282,11 @@ def fill(base: str, count: int, per_request: int = 100) -> None:
     with httpx.Client(base_url=base, timeout=60) as client:
         for start in range(0, count, per_request):
             numbers = [f"+4670{n:07d}" for n in range(start, min(start + per_request, count))]
-            answer = client.post(PATH, json={**BODY, "number": numbers},
-                                 headers={"Authorization": "Bearer bench-key"})  # fmt: skip
+            answer = client.post(
+                PATH,
+                json={**BODY, "number": numbers},
+                headers={"Authorization": "Bearer bench-key"},
+            )
             answer.raise_for_status()
 
 
@@ -273,8 +295,9 @@ def joining(url: str) -> dict[str, float]:
     started = time.perf_counter()
     server = Server("--state", url)
     ready = time.perf_counter() - started
-    httpx.post(server.base + PATH, json=BODY, headers={"Authorization": "Bearer bench-key"},
-               timeout=60).raise_for_status()  # fmt: skip
+    httpx.post(
+        server.base + PATH, json=BODY, headers={"Authorization": "Bearer bench-key"}, timeout=60
+    ).raise_for_status()
     answered = time.perf_counter() - started
     rss = rss_mb(server.proc.pid)
     server.stop()
@@ -320,8 +343,12 @@ def footprint(count: int = 20_000) -> dict[str, Any]:
 
 
 def scale(rounds: int = 3, seconds: int = 5, joined: int = 100_000) -> dict[str, Any]:
-    return {"cpu_per_send": cpu_per_send(rounds, seconds), "wait_cost": wait_cost(),
-            "join": join(joined), "bytes_in_redis": footprint()}  # fmt: skip
+    return {
+        "cpu_per_send": cpu_per_send(rounds, seconds),
+        "wait_cost": wait_cost(),
+        "join": join(joined),
+        "bytes_in_redis": footprint(),
+    }
 
 
 if __name__ == "__main__":

@@ -22,10 +22,12 @@ GENERIC_BODY = {
 SERWERSMS_BODY = {
     "rcs_id": "bench-bot",
     "phone": "+48500600700",
-    "message": {"text": "Hello from the benchmark",
-                "suggestions": [{"reply": {"text": "Yes", "postback": "yes"}}]},
+    "message": {
+        "text": "Hello from the benchmark",
+        "suggestions": [{"reply": {"text": "Yes", "postback": "yes"}}],
+    },
     "details": True,
-}  # fmt: skip
+}
 CASES = {
     "generic": ("/Rcs/api/v1/Message", GENERIC_BODY),
     "serwersms": ("/messages/send_rcs.json", SERWERSMS_BODY),

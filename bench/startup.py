@@ -36,8 +36,13 @@ def startup(rounds: int = 5) -> dict[str, Any]:
 def plugin_reset(base: str, rounds: int = 300) -> dict[str, Any]:
     """The fixture's reset after a typical test: a few messages sent, events run."""
     handle = EmulatorHandle(base)
-    body = {"agentId": "a", "number": ["+46701234567", "+46702345678"], "messageType": "Text",
-            "text": "hi", "suggestedReplies": [{"text": "Yes", "postbackData": "yes"}]}  # fmt: skip
+    body = {
+        "agentId": "a",
+        "number": ["+46701234567", "+46702345678"],
+        "messageType": "Text",
+        "text": "hi",
+        "suggestedReplies": [{"text": "Yes", "postbackData": "yes"}],
+    }
     samples = []
     with httpx.Client(base_url=base) as client:
         for _ in range(rounds):

@@ -30,19 +30,39 @@ class Asgi:
     def __init__(self, app: Any) -> None:
         self.app = app
 
-    async def __call__(self, method: str, path: str, body: Any = None, query: str = "",
-                       auth: str = "Bearer bench-key") -> tuple[int, Any]:  # fmt: skip
+    async def __call__(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        query: str = "",
+        auth: str = "Bearer bench-key",
+    ) -> tuple[int, Any]:
         raw = json.dumps(body).encode() if body is not None else b""
         # What a real client sends (httpx's own set), so the exchange kept per send is honest.
-        headers = [(b"host", b"127.0.0.1:8080"), (b"accept", b"*/*"),
-                   (b"accept-encoding", b"gzip, deflate"), (b"connection", b"keep-alive"),
-                   (b"user-agent", b"python-httpx/0.28.1"), (b"authorization", auth.encode()),
-                   (b"content-type", b"application/json"),
-                   (b"content-length", str(len(raw)).encode())]  # fmt: skip
-        scope = {"type": "http", "method": method, "path": path, "raw_path": path.encode(),
-                 "query_string": query.encode(), "headers": headers, "client": ("127.0.0.1", 1),
-                 "server": ("127.0.0.1", 80), "scheme": "http", "http_version": "1.1",
-                 "root_path": ""}  # fmt: skip
+        headers = [
+            (b"host", b"127.0.0.1:8080"),
+            (b"accept", b"*/*"),
+            (b"accept-encoding", b"gzip, deflate"),
+            (b"connection", b"keep-alive"),
+            (b"user-agent", b"python-httpx/0.28.1"),
+            (b"authorization", auth.encode()),
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(raw)).encode()),
+        ]
+        scope = {
+            "type": "http",
+            "method": method,
+            "path": path,
+            "raw_path": path.encode(),
+            "query_string": query.encode(),
+            "headers": headers,
+            "client": ("127.0.0.1", 1),
+            "server": ("127.0.0.1", 80),
+            "scheme": "http",
+            "http_version": "1.1",
+            "root_path": "",
+        }
         out: list[dict[str, Any]] = []
 
         async def receive() -> dict[str, Any]:
@@ -57,15 +77,22 @@ class Asgi:
 
 
 def generic(i: int) -> dict[str, Any]:
-    return {"agentId": f"agent{i % 10}", "number": [f"+4670{i % 1000:07d}"],
-            "messageType": "TextMessage", "text": "Hello from the benchmark",
-            "suggestedReplies": [{"text": "Yes", "postbackData": "yes"}]}  # fmt: skip
+    return {
+        "agentId": f"agent{i % 10}",
+        "number": [f"+4670{i % 1000:07d}"],
+        "messageType": "TextMessage",
+        "text": "Hello from the benchmark",
+        "suggestedReplies": [{"text": "Yes", "postbackData": "yes"}],
+    }
 
 
 def serwersms(i: int) -> dict[str, Any]:
     chips = [{"reply": {"text": "Yes", "postback": "yes"}}]
-    return {"rcs_id": f"bot{i % 10}", "phone": f"+48500{i % 1000:06d}",
-            "message": {"text": "Hello from the benchmark", "suggestions": chips}}  # fmt: skip
+    return {
+        "rcs_id": f"bot{i % 10}",
+        "phone": f"+48500{i % 1000:06d}",
+        "message": {"text": "Hello from the benchmark", "suggestions": chips},
+    }
 
 
 def exchange_bytes(message: Any) -> int:
@@ -115,13 +142,20 @@ async def main(count: int) -> dict[str, Any]:
     reads = {
         "tag_statistics": await timed(lambda: asgi("GET", f"/Rcs/api/v1/Message/Tag/{tag}")),
         "message_events": await timed(lambda: asgi("GET", f"/Rcs/api/v1/Message/{message_id}")),
-        "agent_messages_by_phone_and_time": await timed(lambda: asgi(
-            "GET", "/Rcs/api/v1/Message/Agent/agent0",
-            query=f"phoneNumber=46700000000&startTime={since}&limit=10")),
+        "agent_messages_by_phone_and_time": await timed(
+            lambda: asgi(
+                "GET",
+                "/Rcs/api/v1/Message/Agent/agent0",
+                query=f"phoneNumber=46700000000&startTime={since}&limit=10",
+            )
+        ),
         "serwersms_reports": await timed(lambda: asgi("POST", "/messages/reports.json", {})),
-        "control_messages_filtered": await timed(lambda: asgi(
-            "GET", "/_emulator/messages", query="provider=generic&phone=%2B46700000000&limit=10")),
-    }  # fmt: skip
+        "control_messages_filtered": await timed(
+            lambda: asgi(
+                "GET", "/_emulator/messages", query="provider=generic&phone=%2B46700000000&limit=10"
+            )
+        ),
+    }
     return {
         "count": count,
         "bytes_per_message": round(grown / count),

@@ -137,8 +137,11 @@ class EmulatorHandle:
         """Change what is given and leave the rest; None clears a setting."""
         body = {"webhook_url": webhook_url, "answer_tag": answer_tag, "name": name}
         given = {k: v for k, v in body.items() if v is not ...}
-        return dict(self._call("PUT", f"/agents/{provider}/{agent_id}",
-                               json=given | {"tenant": self.tenant}))  # fmt: skip
+        return dict(
+            self._call(
+                "PUT", f"/agents/{provider}/{agent_id}", json=given | {"tenant": self.tenant}
+            )
+        )
 
     def set_phone(
         self,

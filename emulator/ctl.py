@@ -51,9 +51,11 @@ def add_parser(commands: argparse._SubParsersAction[Any]) -> None:
     common = argparse.ArgumentParser(add_help=False)
     _connection_flags(common, argparse.SUPPRESS)  # given after the verb too
     ctl = commands.add_parser(
-        "ctl", help="drive a running emulator's control API from a shell", description=__doc__,
+        "ctl",
+        help="drive a running emulator's control API from a shell",
+        description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
-    )  # fmt: skip
+    )
     _connection_flags(ctl, None)
     verbs = ctl.add_subparsers(dest="verb", required=True, metavar="VERB")
 
@@ -88,8 +90,9 @@ def _connection_flags(parser: argparse.ArgumentParser, default: Any) -> None:
     parser.add_argument(
         "--token", default=default, help=f"its control token (default ${TOKEN_VARIABLE})"
     )
-    parser.add_argument("--json", action="store_true", default=default or False,
-                        help="print the control API's JSON")  # fmt: skip
+    parser.add_argument(
+        "--json", action="store_true", default=default or False, help="print the control API's JSON"
+    )
 
 
 def _filters(parser: argparse.ArgumentParser, state: str, states: str) -> None:
@@ -157,8 +160,9 @@ class Control:
         """The newest `limit` items of a collection (they come oldest first), oldest first."""
         total = self.call("GET", path, params=params | {"limit": 1})["total"]
         offset = max(0, total - limit)
-        return list(self.call("GET", path, params=params | {"limit": limit, "offset": offset})
-                    ["items"])  # fmt: skip
+        return list(
+            self.call("GET", path, params=params | {"limit": limit, "offset": offset})["items"]
+        )
 
 
 def _why(response: httpx.Response) -> str:
@@ -185,8 +189,19 @@ def _messages(control: Control, args: argparse.Namespace, out: TextIO) -> int:
     if control.json:
         _dump(items, out)
         return 0
-    rows = [(m["created"][11:19], m["provider"], m["agent_id"], m["phone"], m["kind"],
-             m["status"], _line(m["text"]), m["id"]) for m in items]  # fmt: skip
+    rows = [
+        (
+            m["created"][11:19],
+            m["provider"],
+            m["agent_id"],
+            m["phone"],
+            m["kind"],
+            m["status"],
+            _line(m["text"]),
+            m["id"],
+        )
+        for m in items
+    ]
     _table(("TIME", "PROVIDER", "AGENT", "PHONE", "KIND", "STATUS", "TEXT", "ID"), rows, out)
     return 0
 
@@ -201,8 +216,19 @@ def _webhooks(control: Control, args: argparse.Namespace, out: TextIO) -> int:
     for d in items:
         last = d["attempts"][-1] if d["attempts"] else None
         answer = "-" if last is None else str(last["status"] or last["error"] or "-")
-        rows.append((d["created"][11:19], d["id"], d["provider"], d["name"], d["phone"],
-                     d["state"], len(d["attempts"]), _line(answer, 24), d["url"]))  # fmt: skip
+        rows.append(
+            (
+                d["created"][11:19],
+                d["id"],
+                d["provider"],
+                d["name"],
+                d["phone"],
+                d["state"],
+                len(d["attempts"]),
+                _line(answer, 24),
+                d["url"],
+            )
+        )
     headers = ("TIME", "ID", "PROVIDER", "CALLBACK", "PHONE", "STATE", "TRIES", "ANSWER", "URL")
     _table(headers, rows, out)
     return 0
@@ -217,8 +243,10 @@ def _advance(control: Control, args: argparse.Namespace, out: TextIO) -> int:
     if control.json:
         _dump(clock, out)
     else:
-        print(f"advanced {seconds:g} s: now {clock['now']}, {clock['events_run']} events ran",
-              file=out)  # fmt: skip
+        print(
+            f"advanced {seconds:g} s: now {clock['now']}, {clock['events_run']} events ran",
+            file=out,
+        )
     return 0
 
 
@@ -239,20 +267,29 @@ def _inbound(control: Control, args: argparse.Namespace, out: TextIO) -> int:
     if provider is None or agent is None:
         found = control.newest("/messages", {"phone": args.phone, "exchange": "false"}, 1)
         if not found:
-            raise CtlError(f"no message was sent to {args.phone} yet, so there is nothing to "
-                           "answer: name it with --provider and --agent")  # fmt: skip
+            raise CtlError(
+                f"no message was sent to {args.phone} yet, so there is nothing to "
+                "answer: name it with --provider and --agent"
+            )
         newest = found[0]
         provider, agent = provider or newest["provider"], agent or newest["agent_id"]
-    body = {"provider": provider, "agent_id": agent, "phone": args.phone,
-            ("postback" if args.postback else "text"): args.text}  # fmt: skip
+    body = {
+        "provider": provider,
+        "agent_id": agent,
+        "phone": args.phone,
+        ("postback" if args.postback else "text"): args.text,
+    }
     if args.message:
         body["message_id"] = args.message
     answer = control.call("POST", "/inbound", json=body)
     if control.json:
         _dump(answer, out)
     else:
-        print(f"{args.phone} -> {provider} {agent}: {answer['event']} on message "
-              f"{answer['message_id']} at {answer['time']}", file=out)  # fmt: skip
+        print(
+            f"{args.phone} -> {provider} {agent}: {answer['event']} on message "
+            f"{answer['message_id']} at {answer['time']}",
+            file=out,
+        )
     return 0
 
 

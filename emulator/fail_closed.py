@@ -81,16 +81,14 @@ class Guard:
 
     def _httpcore_sync(self, original: Any) -> Any:
         def handle_request(pool: Any, request: Any) -> Any:
-            self.check(request.url.host.decode("ascii", "replace"), _method(request),
-                       _url(request))  # fmt: skip
+            self.check(request.url.host.decode("ascii", "replace"), _method(request), _url(request))
             return original(pool, request)
 
         return handle_request
 
     def _httpcore_async(self, original: Any) -> Any:
         async def handle_async_request(pool: Any, request: Any) -> Any:
-            self.check(request.url.host.decode("ascii", "replace"), _method(request),
-                       _url(request))  # fmt: skip
+            self.check(request.url.host.decode("ascii", "replace"), _method(request), _url(request))
             return await original(pool, request)
 
         return handle_async_request

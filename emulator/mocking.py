@@ -81,8 +81,10 @@ class MockedEmulator:
             stack.close()
         if exc_type is None and guard is not None and guard.calls:  # caught by the block
             calls = "; ".join(guard.calls)
-            raise RealProviderCalled(f"rcs-emulator: the mocked block called the real provider "
-                                     f"({calls}) and went on; {HOW}")  # fmt: skip
+            raise RealProviderCalled(
+                f"rcs-emulator: the mocked block called the real provider "
+                f"({calls}) and went on; {HOW}"
+            )
 
     async def __aenter__(self) -> EmulatorHandle:
         return self.__enter__()

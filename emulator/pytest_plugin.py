@@ -174,9 +174,12 @@ def rcs_emulator(
     `@pytest.mark.rcs_emulator(**config)`, an emulator of this test's own."""
     marker = request.node.get_closest_marker(MARKER)
     if marker is not None and marker.args:
-        pytest.fail(f"usage: @pytest.mark.{MARKER} takes config fields as keywords, e.g. "
-                    f"@pytest.mark.{MARKER}(scenario={marker.args[0]!r}); it was given "
-                    f"{', '.join(map(repr, marker.args))} by position", pytrace=False)  # fmt: skip
+        pytest.fail(
+            f"usage: @pytest.mark.{MARKER} takes config fields as keywords, e.g. "
+            f"@pytest.mark.{MARKER}(scenario={marker.args[0]!r}); it was given "
+            f"{', '.join(map(repr, marker.args))} by position",
+            pytrace=False,
+        )
     if marker is not None and marker.kwargs:
         usage: str | None = None
         try:
@@ -212,8 +215,9 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     result = yield  # a test that raised has failed already: nothing to add
     if guard is not None and len(guard.calls) > before:  # it caught the error and went on
         calls = "; ".join(guard.calls[before:])
-        pytest.fail(f"rcs-emulator: this test called the real provider ({calls}); {HOW}",
-                    pytrace=False)  # fmt: skip
+        pytest.fail(
+            f"rcs-emulator: this test called the real provider ({calls}); {HOW}", pytrace=False
+        )
     handle = item.stash.get(_HANDLE, None)
     if handle is not None:
         unexpected = [s for s in handle.surprises() if s["kind"] not in handle.expected]
@@ -223,16 +227,21 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
 
 
 def _surprise_report(surprises: list[dict[str, object]]) -> str:
-    lines = ["the RCS emulator saw what this test did not declare expected "
-             "(call rcs_emulator.expect_errors() if it was):"]  # fmt: skip
+    lines = [
+        "the RCS emulator saw what this test did not declare expected "
+        "(call rcs_emulator.expect_errors() if it was):"
+    ]
     for s in surprises:
         if s["kind"] == "request":
-            lines.append(f"- refused {s['method']} {s['path']} -> {s['status']} "
-                         f"{json.dumps(s['answer'])}")  # fmt: skip
+            lines.append(
+                f"- refused {s['method']} {s['path']} -> {s['status']} {json.dumps(s['answer'])}"
+            )
             lines.append(f"  sent: {s.get('sent')}")
         else:
-            lines.append(f"- webhook to {s['url']} attempt {s['attempt']}: status {s['status']}, "
-                         f"error {s['error']}")  # fmt: skip
+            lines.append(
+                f"- webhook to {s['url']} attempt {s['attempt']}: status {s['status']}, "
+                f"error {s['error']}"
+            )
             lines.append(f"  payload: {json.dumps(s['payload'])}")
     return "\n".join(lines)
 
@@ -387,8 +396,9 @@ def _conversation_test(case: Case) -> Callable[..., None]:
         bots = request.config.stash.setdefault(_BOTS, BotTenants())
 
         async def go() -> Any:
-            async with httpx.AsyncClient(base_url=rcs_emulator.base_url, headers=headers,
-                                         timeout=30.0) as http:  # fmt: skip
+            async with httpx.AsyncClient(
+                base_url=rcs_emulator.base_url, headers=headers, timeout=30.0
+            ) as http:
                 return (await run_conversations([chosen], http, bots=bots))[0]
 
         # In a thread of its own: a suite may hold an event loop running in this one (Playwright's

@@ -55,14 +55,23 @@ def test_direct_construction_ignores_the_environment(monkeypatch: pytest.MonkeyP
 @pytest.mark.parametrize(
     ("env", "line"),
     [
-        ({"RCS_EMULATOR_PORT": "70000"}, "RCS_EMULATOR_PORT=70000: must be less than or equal to 65535"),
+        (
+            {"RCS_EMULATOR_PORT": "70000"},
+            "RCS_EMULATOR_PORT=70000: must be less than or equal to 65535",
+        ),
         ({"RCS_EMULATOR_AGENTS": "[oops"}, "RCS_EMULATOR_AGENTS: must be JSON"),
-        ({"RCS_EMULATOR_AGENTS": '[{"provider": "nope", "agent_id": "a"}]'}, "unknown provider 'nope'"),
+        (
+            {"RCS_EMULATOR_AGENTS": '[{"provider": "nope", "agent_id": "a"}]'},
+            "unknown provider 'nope'",
+        ),
         ({"RCS_EMULATOR_SPEED": "true"}, "RCS_EMULATOR_SPEED=true: must be a number"),
-        ({"RCS_EMULATOR_WORKERS": "0"}, "RCS_EMULATOR_WORKERS=0: must be greater than or equal to 1"),
+        (
+            {"RCS_EMULATOR_WORKERS": "0"},
+            "RCS_EMULATOR_WORKERS=0: must be greater than or equal to 1",
+        ),
         ({"RCS_EMULATOR_WORKERS": "true"}, "RCS_EMULATOR_WORKERS=true: must be a whole number"),
     ],
-)  # fmt: skip
+)
 def test_environment_errors_name_the_variable(env: dict[str, str], line: str) -> None:
     with pytest.raises(ConfigError, match=re.escape(line)):
         Config.from_sources(env=env)
@@ -73,10 +82,14 @@ def test_file_errors_name_the_file_and_the_setting(tmp_path: Path) -> None:
     file.write_text("generic:\n  rate_limit: {requests: 0, per_seconds: 1}\n")
     with pytest.raises(ConfigError) as refused:
         Config.from_sources(str(file), env={})
-    assert str(refused.value) == (f"{file}: generic: rate_limit.requests: must be greater than "
-                                  "or equal to 1, not 0")  # fmt: skip
+    assert str(refused.value) == (
+        f"{file}: generic: rate_limit.requests: must be greater than or equal to 1, not 0"
+    )
     file.write_text("webhok_url: http://x.test/\n")
-    with pytest.raises(ConfigError, match=r"emulator.yaml: unknown setting 'webhok_url' \(did you mean 'webhook_url'\?\)"):  # fmt: skip
+    with pytest.raises(
+        ConfigError,
+        match=r"emulator.yaml: unknown setting 'webhok_url' \(did you mean 'webhook_url'\?\)",
+    ):
         Config.from_sources(str(file), env={})
 
 
@@ -86,11 +99,17 @@ def test_file_errors_name_the_file_and_the_setting(tmp_path: Path) -> None:
         ({"generic": {"strict": "maybe"}}, "generic: strict: must be a valid boolean"),
         ({"generic": {"keyz": {}}}, "generic: keyz: unknown setting"),
         ({"generic": {"max_upload_bytes": 0}}, "generic: max_upload_bytes: must be greater"),
-        ({"serwersms": {"accounts": [{"password": "x"}]}}, "needs a username (with a password) or a token"),
+        (
+            {"serwersms": {"accounts": [{"password": "x"}]}},
+            "needs a username (with a password) or a token",
+        ),
         ({"serwersms": {"networks": "+48"}}, "serwersms: networks: must be a valid list"),
-        ({"phones": {"+46701234567": {"rcs": True}}}, "phones['+46701234567'].rcs: unknown setting"),
+        (
+            {"phones": {"+46701234567": {"rcs": True}}},
+            "phones['+46701234567'].rcs: unknown setting",
+        ),
     ],
-)  # fmt: skip
+)
 def test_provider_sections_are_checked_by_their_models(section: dict, says: str) -> None:
     with pytest.raises(ConfigError, match=re.escape(says)):
         Config(**section)

@@ -12,8 +12,9 @@ EXAMPLES = Path(__file__).parent.parent / "examples" / "unittest"
 
 
 def run_python(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, *args], capture_output=True, text=True, timeout=120,
-                          cwd=cwd)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, *args], capture_output=True, text=True, timeout=120, cwd=cwd
+    )
 
 
 def script(tmp_path: Path, body: str) -> subprocess.CompletedProcess[str]:
@@ -120,8 +121,12 @@ def test_a_script_with_a_block_a_sync_and_an_async_function(tmp_path: Path) -> N
     """,
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines() == ["block ['read']", "sync hello 1", "async 1",
-                                        "async block +46701234567"]  # fmt: skip
+    assert done.stdout.splitlines() == [
+        "block ['read']",
+        "sync hello 1",
+        "async 1",
+        "async block +46701234567",
+    ]
 
 
 def test_other_clients_are_stopped_before_the_network(tmp_path: Path) -> None:
@@ -164,11 +169,17 @@ def test_other_clients_are_stopped_before_the_network(tmp_path: Path) -> None:
     said = "stopped: rcs-emulator: the mocked block called the real provider (POST " + (
         "https://api2.serwersms.pl/messages/send_rcs.json)"
     )
-    assert done.stdout.splitlines() == [f"requests {said}", f"urllib {said}", f"aiohttp {said}",
-                                        "base_url 1"]  # fmt: skip
+    assert done.stdout.splitlines() == [
+        f"requests {said}",
+        f"urllib {said}",
+        f"aiohttp {said}",
+        "base_url 1",
+    ]
     last = done.stderr.strip().splitlines()[-1]
-    assert last.startswith("emulator.fail_closed.RealProviderCalled: rcs-emulator: the mocked "
-                           "block called the real provider (POST https://api2")  # fmt: skip
+    assert last.startswith(
+        "emulator.fail_closed.RealProviderCalled: rcs-emulator: the mocked "
+        "block called the real provider (POST https://api2"
+    )
     assert "and went on" in last
 
 

@@ -217,9 +217,15 @@ class Replay:
             tenant = pending.tenant
             if tenant is None:
                 tenant = emulator.lifecycle.thread_tenant(pending.provider, agent_id, None)
-            sent = await emulator.push_callback(pending.provider, tenant, agent_id,
-                                                pending.phone, pending.payload, pending.at,
-                                                "replayed")  # fmt: skip
+            sent = await emulator.push_callback(
+                pending.provider,
+                tenant,
+                agent_id,
+                pending.phone,
+                pending.payload,
+                pending.at,
+                "replayed",
+            )
             if not sent:
                 log.warning(
                     "a replayed %s callback for agent %r has no webhook URL to go to "

@@ -46,17 +46,30 @@ def operations(emulator: Emulator) -> list[Operation]:
         if REGISTRY.get(provider) is None:
             raise ApiError(404, REGISTRY.unknown(provider))
         agent_id = request.path_params["agent_id"]
-        changes: dict[str, Any] = {key: getattr(body, key) or None
-                                   for key in ("webhook_url", "answer_tag", "name")
-                                   if key in body.model_fields_set}  # fmt: skip
+        changes: dict[str, Any] = {
+            key: getattr(body, key) or None
+            for key in ("webhook_url", "answer_tag", "name")
+            if key in body.model_fields_set
+        }
         agent = await emulator.set_agent(provider, agent_id, emulator.tenant(body.tenant), changes)
         return JSONResponse(agent_view(agent))
 
     return [
-        Operation("GET", "/agents", "Agent and bot settings in force.", agents, query=AgentQuery,
-                  responses={200: '{"items": [...], "total": N}'}),
-        Operation("PUT", "/agents/{provider}/{agent_id:path}", "Set an agent's (or bot's) "
-                  "webhook URL, answer tag and display name.", put_agent, body=AgentSettingsBody,
-                  description="With tenant, the settings apply to that API key or account only.",
-                  responses={200: "The agent's settings.", 404: "No such provider."}),
-    ]  # fmt: skip
+        Operation(
+            "GET",
+            "/agents",
+            "Agent and bot settings in force.",
+            agents,
+            query=AgentQuery,
+            responses={200: '{"items": [...], "total": N}'},
+        ),
+        Operation(
+            "PUT",
+            "/agents/{provider}/{agent_id:path}",
+            "Set an agent's (or bot's) webhook URL, answer tag and display name.",
+            put_agent,
+            body=AgentSettingsBody,
+            description="With tenant, the settings apply to that API key or account only.",
+            responses={200: "The agent's settings.", 404: "No such provider."},
+        ),
+    ]

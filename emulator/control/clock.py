@@ -29,8 +29,11 @@ class AdvanceBody(Strict):
         le=TEN_YEARS,
         description="How far to move time forward: seconds, or a text such as '500ms', '5m', '1h'.",
     )
-    tenant: str | None = Field(None, description="Only this tenant's time and events (on a "
-                               "manual clock each tenant has its own time).")  # fmt: skip
+    tenant: str | None = Field(
+        None,
+        description="Only this tenant's time and events (on a "
+        "manual clock each tenant has its own time).",
+    )
     wait_for_callbacks: bool = Field(
         True,
         description="Answer once every callback is made (the default). false: answer once "
@@ -46,22 +49,38 @@ class ClockQuery(Query):
 def operations(emulator: Emulator) -> list[Operation]:
     async def clock(request: Request, query: ClockQuery) -> Response:
         tenant = emulator.tenant(query.tenant)
-        return JSONResponse(clock_view(emulator.clock, emulator.time_of(tenant)) | {
-            "tenant": tenant, "callbacks_running": emulator.callbacks_running})  # fmt: skip
+        return JSONResponse(
+            clock_view(emulator.clock, emulator.time_of(tenant))
+            | {"tenant": tenant, "callbacks_running": emulator.callbacks_running}
+        )
 
     async def advance(request: Request, body: AdvanceBody) -> Response:
         tenant = emulator.tenant(body.tenant)
         ran = await emulator.advance(body.seconds, tenant, body.wait_for_callbacks)
-        return JSONResponse(clock_view(emulator.clock, emulator.time_of(tenant)) | {
-            "tenant": tenant, "events_run": ran,
-            "callbacks_running": emulator.callbacks_running})  # fmt: skip
+        return JSONResponse(
+            clock_view(emulator.clock, emulator.time_of(tenant))
+            | {"tenant": tenant, "events_run": ran, "callbacks_running": emulator.callbacks_running}
+        )
 
     return [
-        Operation("GET", "/clock", "The emulator's clock.", clock, query=ClockQuery,
-                  responses={200: "Mode, now (ISO 8601 and epoch), speed, and whether an "
-                             "advance's callbacks are still running."}),
-        Operation("POST", "/clock/advance", "Move time forward, running every due event and "
-                  "its webhooks in order first (or only its events: wait_for_callbacks=false).",
-                  advance, body=AdvanceBody,
-                  responses={200: "The clock after, and how many events ran."}),
-    ]  # fmt: skip
+        Operation(
+            "GET",
+            "/clock",
+            "The emulator's clock.",
+            clock,
+            query=ClockQuery,
+            responses={
+                200: "Mode, now (ISO 8601 and epoch), speed, and whether an "
+                "advance's callbacks are still running."
+            },
+        ),
+        Operation(
+            "POST",
+            "/clock/advance",
+            "Move time forward, running every due event and "
+            "its webhooks in order first (or only its events: wait_for_callbacks=false).",
+            advance,
+            body=AdvanceBody,
+            responses={200: "The clock after, and how many events ran."},
+        ),
+    ]

@@ -54,8 +54,16 @@ class FaultBody(Strict):
 def operations(emulator: Emulator, faults: Faults) -> list[Operation]:
     async def add_fault(request: Request, body: FaultBody) -> Response:
         limit = body.rate_limit.model_dump() if body.rate_limit else None
-        fault = faults.add(body.provider, body.path, body.status, body.delay_ms or 0.0,
-                           bool(body.drop), body.count, body.probability, limit)  # fmt: skip
+        fault = faults.add(
+            body.provider,
+            body.path,
+            body.status,
+            body.delay_ms or 0.0,
+            bool(body.drop),
+            body.count,
+            body.probability,
+            limit,
+        )
         await emulator.save_settings()  # every process of a shared state applies it
         return JSONResponse(fault.to_dict(), status_code=201)
 
@@ -75,12 +83,30 @@ def operations(emulator: Emulator, faults: Faults) -> list[Operation]:
         return JSONResponse({"cleared": int(raw)})
 
     return [
-        Operation("POST", "/faults", "Inject a fault into provider requests.", add_fault,
-                  body=FaultBody, responses={201: "The fault."}),
-        Operation("GET", "/faults", "The faults in force, with how often each hit.", list_faults,
-                  query=Page, responses={200: '{"items": [...], "total": N}'}),
-        Operation("DELETE", "/faults", "Clear every fault.", clear_faults,
-                  responses={200: "Cleared."}),
-        Operation("DELETE", "/faults/{fault_id}", "Clear one fault.", delete_fault,
-                  responses={200: "Cleared.", 404: "No such fault."}),
-    ]  # fmt: skip
+        Operation(
+            "POST",
+            "/faults",
+            "Inject a fault into provider requests.",
+            add_fault,
+            body=FaultBody,
+            responses={201: "The fault."},
+        ),
+        Operation(
+            "GET",
+            "/faults",
+            "The faults in force, with how often each hit.",
+            list_faults,
+            query=Page,
+            responses={200: '{"items": [...], "total": N}'},
+        ),
+        Operation(
+            "DELETE", "/faults", "Clear every fault.", clear_faults, responses={200: "Cleared."}
+        ),
+        Operation(
+            "DELETE",
+            "/faults/{fault_id}",
+            "Clear one fault.",
+            delete_fault,
+            responses={200: "Cleared.", 404: "No such fault."},
+        ),
+    ]

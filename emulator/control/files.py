@@ -65,25 +65,49 @@ def operations(emulator: Emulator) -> list[Operation]:
         if kept is None:  # a restored state whose files folder was removed
             raise ApiError(410, "the file's record is kept but its bytes are gone")
         if isinstance(kept, Path):
-            return FileResponse(kept, media_type=stored.mime, filename=stored.name,
-                                content_disposition_type="inline",
-                                headers=CONTENT_HEADERS)  # fmt: skip
+            return FileResponse(
+                kept,
+                media_type=stored.mime,
+                filename=stored.name,
+                content_disposition_type="inline",
+                headers=CONTENT_HEADERS,
+            )
         # Bytes from a shared state's store, named as FileResponse names a file.
         quoted = quote(stored.name)
-        named = (f"inline; filename*=utf-8''{quoted}" if quoted != stored.name
-                 else f'inline; filename="{stored.name}"')  # fmt: skip
+        named = (
+            f"inline; filename*=utf-8''{quoted}"
+            if quoted != stored.name
+            else f'inline; filename="{stored.name}"'
+        )
         return Response(
             kept, media_type=stored.mime, headers=CONTENT_HEADERS | {"Content-Disposition": named}
         )
 
     return [
-        Operation("GET", "/files", "Uploaded files, oldest first, with name, type, size and "
-                  "expiry.", files, query=FileQuery,
-                  responses={200: '{"items": [...], "total": N}'}),
-        Operation("GET", "/files/{file_id:path}/content", "The bytes of an uploaded file, with "
-                  "the type they were recognised as.", content,
-                  responses={200: "The bytes.", 404: "No such file.",
-                             410: "The record is kept but the bytes are gone."}),
-        Operation("GET", "/files/{file_id:path}", "One uploaded file's record.", one_file,
-                  responses={200: "The file.", 404: "No such file."}),
-    ]  # fmt: skip
+        Operation(
+            "GET",
+            "/files",
+            "Uploaded files, oldest first, with name, type, size and expiry.",
+            files,
+            query=FileQuery,
+            responses={200: '{"items": [...], "total": N}'},
+        ),
+        Operation(
+            "GET",
+            "/files/{file_id:path}/content",
+            "The bytes of an uploaded file, with the type they were recognised as.",
+            content,
+            responses={
+                200: "The bytes.",
+                404: "No such file.",
+                410: "The record is kept but the bytes are gone.",
+            },
+        ),
+        Operation(
+            "GET",
+            "/files/{file_id:path}",
+            "One uploaded file's record.",
+            one_file,
+            responses={200: "The file.", 404: "No such file."},
+        ),
+    ]

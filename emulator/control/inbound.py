@@ -39,23 +39,36 @@ class InboundBody(Strict):
 def operations(emulator: Emulator) -> list[Operation]:
     async def inbound(request: Request, body: InboundBody) -> Response:
         try:
-            msg, event = await emulator.inbound(body.provider, body.agent_id, body.phone,
-                                                text=body.text, postback=body.postback,
-                                                message_id=body.message_id or None,
-                                                tenant=emulator.tenant(body.tenant))  # fmt: skip
+            msg, event = await emulator.inbound(
+                body.provider,
+                body.agent_id,
+                body.phone,
+                text=body.text,
+                postback=body.postback,
+                message_id=body.message_id or None,
+                tenant=emulator.tenant(body.tenant),
+            )
         except InboundError as exc:
             raise ApiError(409, str(exc)) from None
-        return JSONResponse({"message_id": msg.id, "event": event.type.value,
-                             "time": iso(event.time)})  # fmt: skip
+        return JSONResponse(
+            {"message_id": msg.id, "event": event.type.value, "time": iso(event.time)}
+        )
 
     return [
-        Operation("POST", "/inbound", "Act as the user: type a message, or tap a suggestion by "
-                  "its postback.", inbound, body=InboundBody,
-                  description="Acts on the latest message the agent sent to that phone, or on "
-                  "the message named by message_id (which must be that agent's, to that phone). "
-                  "A text to an agent that has sent the phone nothing opens a thread: a record of "
-                  "kind 'user' holds the phone's message, and the agent gets the callback a "
-                  "typed message makes.",
-                  responses={200: "The event and the message it belongs to.",
-                             409: "Nothing to tap, or the phone cannot answer."}),
-    ]  # fmt: skip
+        Operation(
+            "POST",
+            "/inbound",
+            "Act as the user: type a message, or tap a suggestion by its postback.",
+            inbound,
+            body=InboundBody,
+            description="Acts on the latest message the agent sent to that phone, or on "
+            "the message named by message_id (which must be that agent's, to that phone). "
+            "A text to an agent that has sent the phone nothing opens a thread: a record of "
+            "kind 'user' holds the phone's message, and the agent gets the callback a "
+            "typed message makes.",
+            responses={
+                200: "The event and the message it belongs to.",
+                409: "Nothing to tap, or the phone cannot answer.",
+            },
+        ),
+    ]

@@ -94,9 +94,17 @@ class Faults:
         for raw in data:
             fault = known.get(raw["id"])
             if fault is None:
-                fault = self._make(raw["id"], raw["provider"], raw["path"], raw["status"],
-                                   raw["delay_ms"], raw["drop"], raw["count"],
-                                   raw["probability"], raw["rate_limit"])  # fmt: skip
+                fault = self._make(
+                    raw["id"],
+                    raw["provider"],
+                    raw["path"],
+                    raw["status"],
+                    raw["delay_ms"],
+                    raw["drop"],
+                    raw["count"],
+                    raw["probability"],
+                    raw["rate_limit"],
+                )
             self.items.append(fault)
         newest = max((f.id for f in self.items), default=0)
         self._ids = itertools.count(max(newest + 1, next(copy.copy(self._ids))))
@@ -113,8 +121,9 @@ class Faults:
         rate_limit: dict[str, float] | None = None,
     ) -> Fault:
         """A fault, checked already (the control API's FaultBody says what is valid)."""
-        fault = self._make(next(self._ids), provider, path, status, delay_ms, drop, count,
-                           probability, rate_limit)  # fmt: skip
+        fault = self._make(
+            next(self._ids), provider, path, status, delay_ms, drop, count, probability, rate_limit
+        )
         self.items.append(fault)
         return fault
 
@@ -132,10 +141,21 @@ class Faults:
     ) -> Fault:
         limiter = None
         if rate_limit is not None:
-            limiter = RateLimiter(self.clock, int(rate_limit["requests"]),
-                                  float(rate_limit["per_seconds"]))  # fmt: skip
-        return Fault(fault_id, provider, path, status, float(delay_ms), drop, count,
-                     probability, rate_limit, limiter=limiter)  # fmt: skip
+            limiter = RateLimiter(
+                self.clock, int(rate_limit["requests"]), float(rate_limit["per_seconds"])
+            )
+        return Fault(
+            fault_id,
+            provider,
+            path,
+            status,
+            float(delay_ms),
+            drop,
+            count,
+            probability,
+            rate_limit,
+            limiter=limiter,
+        )
 
     async def pick(
         self, provider: str | None, path: str, key: str

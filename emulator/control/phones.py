@@ -49,9 +49,20 @@ def operations(emulator: Emulator) -> list[Operation]:
         )
 
     return [
-        Operation("GET", "/phones", "Per-number settings in force.", phones, query=Page,
-                  responses={200: '{"items": [...], "total": N}'}),
-        Operation("PUT", "/phones/{phone}", "Per-number behaviour: RCS capability and scenario.",
-                  put_phone, body=PhoneSettingsBody,
-                  responses={200: "The phone's settings and the rule that now applies."}),
-    ]  # fmt: skip
+        Operation(
+            "GET",
+            "/phones",
+            "Per-number settings in force.",
+            phones,
+            query=Page,
+            responses={200: '{"items": [...], "total": N}'},
+        ),
+        Operation(
+            "PUT",
+            "/phones/{phone}",
+            "Per-number behaviour: RCS capability and scenario.",
+            put_phone,
+            body=PhoneSettingsBody,
+            responses={200: "The phone's settings and the rule that now applies."},
+        ),
+    ]

@@ -13,12 +13,18 @@ from ..providers import REGISTRY
 
 def operations() -> list[Operation]:
     async def providers(request: Request) -> Response:
-        items = [{"name": p.name, "title": p.title, "hosts": list(p.hosts),
-                  "prefixes": list(p.prefixes)} for p in REGISTRY]  # fmt: skip
+        items = [
+            {"name": p.name, "title": p.title, "hosts": list(p.hosts), "prefixes": list(p.prefixes)}
+            for p in REGISTRY
+        ]
         return JSONResponse({"items": items, "total": len(items)})
 
     return [
-        Operation("GET", "/providers", "The providers served: name, title, real hosts and the "
-                  "path prefixes each owns.", providers,
-                  responses={200: '{"items": [...], "total": N}'}),
-    ]  # fmt: skip
+        Operation(
+            "GET",
+            "/providers",
+            "The providers served: name, title, real hosts and the path prefixes each owns.",
+            providers,
+            responses={200: '{"items": [...], "total": N}'},
+        ),
+    ]

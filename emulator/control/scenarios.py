@@ -24,7 +24,11 @@ def operations(emulator: Emulator) -> list[Operation]:
         )
 
     return [
-        Operation("GET", "/scenarios", "The scenarios known, the one in force, magic numbers "
-                  "and per-number overrides.", scenarios,
-                  responses={200: "Self-describing scenario data."}),
-    ]  # fmt: skip
+        Operation(
+            "GET",
+            "/scenarios",
+            "The scenarios known, the one in force, magic numbers and per-number overrides.",
+            scenarios,
+            responses={200: "Self-describing scenario data."},
+        ),
+    ]

@@ -23,6 +23,12 @@ def operations(emulator: Emulator, faults: Faults) -> list[Operation]:
         return JSONResponse({"seed": body.seed})
 
     return [
-        Operation("POST", "/seed", "Reseed ids, random delays, fake text and probabilistic "
-                  "faults.", seed, body=SeedBody, responses={200: "The seed in force."}),
-    ]  # fmt: skip
+        Operation(
+            "POST",
+            "/seed",
+            "Reseed ids, random delays, fake text and probabilistic faults.",
+            seed,
+            body=SeedBody,
+            responses={200: "The seed in force."},
+        ),
+    ]

@@ -41,12 +41,17 @@ def operations(emulator: Emulator) -> list[Operation]:
         )
 
     return [
-        Operation("GET", "/stream", "Change notices as server-sent events (event: change).",
-                  stream, description="Each notice names what changed: `{\"kind\": \"message\" | "
-                  "\"event\" | \"webhook\" | \"reset\" | \"resync\" | \"settled\", \"provider\", "
-                  "\"agent_id\", \"phone\", \"message_id\"}`. Notices waiting for a slow reader "
-                  f"are merged; past {PENDING} they become one `resync` (reload everything you "
-                  "show). `settled`: the callbacks of an advance that answered before them are "
-                  "done.",
-                  responses={200: "text/event-stream"}),
-    ]  # fmt: skip
+        Operation(
+            "GET",
+            "/stream",
+            "Change notices as server-sent events (event: change).",
+            stream,
+            description='Each notice names what changed: `{"kind": "message" | '
+            '"event" | "webhook" | "reset" | "resync" | "settled", "provider", '
+            '"agent_id", "phone", "message_id"}`. Notices waiting for a slow reader '
+            f"are merged; past {PENDING} they become one `resync` (reload everything you "
+            "show). `settled`: the callbacks of an advance that answered before them are "
+            "done.",
+            responses={200: "text/event-stream"},
+        ),
+    ]

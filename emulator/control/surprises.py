@@ -29,7 +29,12 @@ def operations(emulator: Emulator) -> list[Operation]:
         return page(items, surprise_view, query)
 
     return [
-        Operation("GET", "/surprises", "What nobody asked for: refused requests and webhooks "
-                  "not accepted.", surprises, query=SurpriseQuery,
-                  responses={200: '{"items": [...], "total": N}'}),
-    ]  # fmt: skip
+        Operation(
+            "GET",
+            "/surprises",
+            "What nobody asked for: refused requests and webhooks not accepted.",
+            surprises,
+            query=SurpriseQuery,
+            responses={200: '{"items": [...], "total": N}'},
+        ),
+    ]

@@ -77,5 +77,9 @@ def phone_view(p: PhoneSettings) -> dict[str, Any]:
 
 def clock_view(clock: Clock, now: float | None = None) -> dict[str, Any]:
     now = clock.now() if now is None else now
-    return {"mode": clock.mode, "now": iso(now), "epoch": now,
-            "speed": getattr(clock, "speed", 1.0)}  # fmt: skip
+    return {
+        "mode": clock.mode,
+        "now": iso(now),
+        "epoch": now,
+        "speed": getattr(clock, "speed", 1.0),
+    }

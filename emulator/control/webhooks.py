@@ -27,8 +27,9 @@ class WebhookQuery(Page):
     phone: Phone | None = None
     state: Literal["pending", "in_flight", "retrying", "delivered", "failed"] | None = None
     message: str | None = Field(None, description="Only this message's deliveries (its id).")
-    failing: bool = Field(False, description="Only deliveries not accepted (yet): retrying "
-                          "or failed.")  # fmt: skip
+    failing: bool = Field(
+        False, description="Only deliveries not accepted (yet): retrying or failed."
+    )
     q: str | None = QUERY_FIELD
 
 
@@ -40,21 +41,35 @@ def operations(emulator: Emulator) -> list[Operation]:
     def view(delivery: Delivery) -> dict[str, Any]:
         """The record, with the provider's own word for the callback and decoded texts."""
         told = described(delivery)
-        return delivery_view(delivery) | {"name": told.get("name") or delivery.event,
-                                          "decoded": told.get("decoded") or {}}  # fmt: skip
+        return delivery_view(delivery) | {
+            "name": told.get("name") or delivery.event,
+            "decoded": told.get("decoded") or {},
+        }
 
     def said(delivery: Delivery) -> list[str | None]:
         """What a search looks in: the fields the inbox's log shows of a delivery."""
         name = described(delivery).get("name")
-        return [str(delivery.id), delivery.phone, delivery.agent_id, delivery.provider,
-                title_of(delivery.provider), delivery.message_id, delivery.event, name,
-                delivery.url]  # fmt: skip
+        return [
+            str(delivery.id),
+            delivery.phone,
+            delivery.agent_id,
+            delivery.provider,
+            title_of(delivery.provider),
+            delivery.message_id,
+            delivery.event,
+            name,
+            delivery.url,
+        ]
 
     async def webhooks(request: Request, query: WebhookQuery) -> Response:
-        where = DeliveryFilter(provider=query.provider, agent_id=query.agent, phone=query.phone,
-                               message_id=query.message,
-                               state=DeliveryState(query.state) if query.state else None,
-                               failing=query.failing)  # fmt: skip
+        where = DeliveryFilter(
+            provider=query.provider,
+            agent_id=query.agent,
+            phone=query.phone,
+            message_id=query.message,
+            state=DeliveryState(query.state) if query.state else None,
+            failing=query.failing,
+        )
         words = words_of(query.q)
         found = await emulator.webhooks(
             emulator.tenant(query.tenant),
@@ -78,14 +93,26 @@ def operations(emulator: Emulator) -> list[Operation]:
         return JSONResponse(view(delivery), 202)
 
     return [
-        Operation("GET", "/webhooks", "Every webhook delivery with every attempt (url, payload, "
-                  "status, body, error).", webhooks, query=WebhookQuery,
-                  responses={200: '{"items": [...], "total": N}'}),
-        Operation("POST", "/webhooks/{delivery_id}/redeliver",
-                  "Send a delivered or failed webhook delivery again, now.", redeliver,
-                  description="One new attempt to the delivery's URL with its payload, logged "
-                  "like the others (the attempt log and surprises), with no retries after it. A "
-                  "delivery still under way (pending, in flight, waiting for a retry) answers 409.",
-                  responses={202: "The delivery, its new attempt under way.",
-                             404: "No such delivery.", 409: "The delivery is not finished."}),
-    ]  # fmt: skip
+        Operation(
+            "GET",
+            "/webhooks",
+            "Every webhook delivery with every attempt (url, payload, status, body, error).",
+            webhooks,
+            query=WebhookQuery,
+            responses={200: '{"items": [...], "total": N}'},
+        ),
+        Operation(
+            "POST",
+            "/webhooks/{delivery_id}/redeliver",
+            "Send a delivered or failed webhook delivery again, now.",
+            redeliver,
+            description="One new attempt to the delivery's URL with its payload, logged "
+            "like the others (the attempt log and surprises), with no retries after it. A "
+            "delivery still under way (pending, in flight, waiting for a retry) answers 409.",
+            responses={
+                202: "The delivery, its new attempt under way.",
+                404: "No such delivery.",
+                409: "The delivery is not finished.",
+            },
+        ),
+    ]

@@ -47,13 +47,19 @@ def register(commands: Any) -> None:
     parser = commands.add_parser("conversations", help="run or validate conversation tests")
     verbs = parser.add_subparsers(dest="verb", required=True)
     run = verbs.add_parser("run", help="run conversation files against your bot")
-    run.add_argument("files", nargs="+", type=Path, metavar="FILE",
-                     help="*.convo.yaml files or folders of them")  # fmt: skip
+    run.add_argument(
+        "files", nargs="+", type=Path, metavar="FILE", help="*.convo.yaml files or folders of them"
+    )
     run.add_argument("--url", help="a running emulator (default: start one in this process)")
-    run.add_argument("--junit", type=Path, metavar="PATH",
-                     help="write a JUnit XML report to this path")  # fmt: skip
-    run.add_argument("--config", metavar="FILE", help="YAML config of the emulator started in "
-                     "this process (and the control token for --url)")  # fmt: skip
+    run.add_argument(
+        "--junit", type=Path, metavar="PATH", help="write a JUnit XML report to this path"
+    )
+    run.add_argument(
+        "--config",
+        metavar="FILE",
+        help="YAML config of the emulator started in "
+        "this process (and the control token for --url)",
+    )
     run.add_argument(
         "--reset",
         action="store_true",
@@ -82,8 +88,9 @@ def register(commands: Any) -> None:
         help="run N conversations at once (default 1); two of one phone never run at once",
     )
     validate = verbs.add_parser("validate", help="check conversation files")
-    validate.add_argument("files", nargs="+", type=Path, metavar="FILE",
-                          help="*.convo.yaml files or folders of them")  # fmt: skip
+    validate.add_argument(
+        "files", nargs="+", type=Path, metavar="FILE", help="*.convo.yaml files or folders of them"
+    )
 
 
 def _jobs(value: str) -> int:
@@ -218,12 +225,13 @@ def run(
         server.start()
     except OSError as exc:
         where = f"{config.host}:{config.port}"
-        raise ConfigError(f"cannot listen on {where} for the emulator ({exc.strerror}); set "
-                          "another port in --config or RCS_EMULATOR_PORT, or give --url of a "
-                          "running one") from None  # fmt: skip
+        raise ConfigError(
+            f"cannot listen on {where} for the emulator ({exc.strerror}); set "
+            "another port in --config or RCS_EMULATOR_PORT, or give --url of a "
+            "running one"
+        ) from None
     try:
-        print(f"rcs-emulator on {server.base_url} (clock {config.clock}) for this run",
-              flush=True)  # fmt: skip
+        print(f"rcs-emulator on {server.base_url} (clock {config.clock}) for this run", flush=True)
         return _run_against(server.base_url, planned, headers, junit, True, jobs, ())
     finally:
         server.stop()

@@ -126,8 +126,10 @@ def _name(value: Any) -> Any:
 def _phone(value: Any) -> Any:
     text = _text(value)
     if not isinstance(text, str) or not is_e164(text.strip()):
-        raise ValueError(f"{value!r} is not a phone number in E.164 format, with its country "
-                         "code, as +46701234567")  # fmt: skip
+        raise ValueError(
+            f"{value!r} is not a phone number in E.164 format, with its country "
+            "code, as +46701234567"
+        )
     return text.strip()
 
 
@@ -487,8 +489,9 @@ def parse_conversation(text: str, source: str) -> Conversation:
     except yaml.YAMLError as exc:
         raise ConversationError(source, [f"not valid YAML: {yaml_problem(exc)}"]) from None
     if not isinstance(data, dict):
-        raise ConversationError(source, ["a conversation is a mapping with provider, agent, "
-                                         "phone and steps"])  # fmt: skip
+        raise ConversationError(
+            source, ["a conversation is a mapping with provider, agent, phone and steps"]
+        )
     lines = _step_lines(node)
     problems: list[str] = []
     given = dict(data)
@@ -535,8 +538,9 @@ def _parse_step(raw: Any, number: int, line: int | None, problems: list[str]) ->
     if not isinstance(raw, dict) or len(raw) != 1:
         shown = ", ".join(map(repr, raw)) if isinstance(raw, dict) and raw else "nothing"
         what = f"it names {shown}" if isinstance(raw, dict) else "it is not a mapping"
-        problems.append(f"{where}: a step is one mapping of one of {kinds}, as "
-                        f"`- user: hi`; {what}")  # fmt: skip
+        problems.append(
+            f"{where}: a step is one mapping of one of {kinds}, as `- user: hi`; {what}"
+        )
         return None
     ((key, value),) = raw.items()
     model = STEP_MODELS.get(key)
@@ -565,8 +569,7 @@ def _problem(error: Any, model: type[BaseModel], data: Any, skip: int = 0) -> st
         known = _known_keys(model, loc[:-1])
         key = str(loc[-1])
         inside = _place(loc[skip:-1])
-        return (f"{inside + ': ' if inside else ''}unknown key {key!r} "
-                f"({_hint(key, known)})")  # fmt: skip
+        return f"{inside + ': ' if inside else ''}unknown key {key!r} ({_hint(key, known)})"
     if error["type"] == "missing":
         return f"{place} is required"
     detail = pydantic_message(error).replace("Input should be", "must be")

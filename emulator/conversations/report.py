@@ -166,25 +166,52 @@ def junit_xml(results: Sequence[ConversationResult], suite: str = SUITE) -> byte
     failures = sum(r.outcome is Outcome.FAILED for r in results)
     errors = sum(r.outcome is Outcome.ERROR for r in results)
     seconds = f"{sum(r.seconds for r in results):.3f}"
-    root = ET.Element("testsuites", {"name": suite, "tests": str(len(results)),
-                                     "failures": str(failures), "errors": str(errors),
-                                     "time": seconds})  # fmt: skip
-    node = ET.SubElement(root, "testsuite", {
-        "name": suite, "tests": str(len(results)), "failures": str(failures),
-        "errors": str(errors), "skipped": "0", "time": seconds,
-        "timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
-        "hostname": xml_safe(socket.gethostname())})  # fmt: skip
+    root = ET.Element(
+        "testsuites",
+        {
+            "name": suite,
+            "tests": str(len(results)),
+            "failures": str(failures),
+            "errors": str(errors),
+            "time": seconds,
+        },
+    )
+    node = ET.SubElement(
+        root,
+        "testsuite",
+        {
+            "name": suite,
+            "tests": str(len(results)),
+            "failures": str(failures),
+            "errors": str(errors),
+            "skipped": "0",
+            "time": seconds,
+            "timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
+            "hostname": xml_safe(socket.gethostname()),
+        },
+    )
     for result in results:
-        case = ET.SubElement(node, "testcase", {
-            "name": xml_safe(result.name), "classname": xml_safe(class_name(result.source)),
-            "file": xml_safe(result.source), "time": f"{result.seconds:.3f}"})  # fmt: skip
+        case = ET.SubElement(
+            node,
+            "testcase",
+            {
+                "name": xml_safe(result.name),
+                "classname": xml_safe(class_name(result.source)),
+                "file": xml_safe(result.source),
+                "time": f"{result.seconds:.3f}",
+            },
+        )
         if result.outcome is Outcome.FAILED:
-            problem = ET.SubElement(case, "failure", {"message": xml_safe(one_line(result)),
-                                                      "type": "ConversationFailed"})  # fmt: skip
+            problem = ET.SubElement(
+                case,
+                "failure",
+                {"message": xml_safe(one_line(result)), "type": "ConversationFailed"},
+            )
             problem.text = xml_safe(failure_text(result))
         elif result.outcome is Outcome.ERROR:
-            problem = ET.SubElement(case, "error", {"message": xml_safe(one_line(result)),
-                                                    "type": "ConversationError"})  # fmt: skip
+            problem = ET.SubElement(
+                case, "error", {"message": xml_safe(one_line(result)), "type": "ConversationError"}
+            )
             problem.text = xml_safe(failure_text(result))
         if result.transcript:
             out = ET.SubElement(case, "system-out")

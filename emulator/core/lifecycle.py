@@ -63,8 +63,9 @@ class Lifecycle:
     def accept(self, unit: Unit, message: Message) -> None:
         """An accepted message: stored, and its timeline started now or at its send time."""
         unit.add(message)
-        self.notices.publish(NoticeKind.MESSAGE, message.provider, message.agent_id, message.phone,
-                             message.id)  # fmt: skip
+        self.notices.publish(
+            NoticeKind.MESSAGE, message.provider, message.agent_id, message.phone, message.id
+        )
         if message.send_at > self.clock.now():
             unit.set_status(message, Status.SCHEDULED)
             unit.schedule(message.send_at, Due(DueKind.SEND, unit.tenant, message.id))
@@ -146,8 +147,9 @@ class Lifecycle:
         else:
             status = EVENT_STATUS.get(etype)
         unit.record(message, event, status)
-        self.notices.publish(NoticeKind.EVENT, message.provider, message.agent_id, message.phone,
-                             message.id)  # fmt: skip
+        self.notices.publish(
+            NoticeKind.EVENT, message.provider, message.agent_id, message.phone, message.id
+        )
         self._notify(unit, message, event)
         return event
 
@@ -161,9 +163,20 @@ class Lifecycle:
             return
         policy = self.policy(adapter.retry_policy(agent))
         for payload in adapter.callbacks(message, event):
-            unit.deliver(Delivery(message.provider, message.tenant, message.agent_id,
-                                  message.phone, message.id, event.type.value, url, payload,
-                                  policy, event.time))  # fmt: skip
+            unit.deliver(
+                Delivery(
+                    message.provider,
+                    message.tenant,
+                    message.agent_id,
+                    message.phone,
+                    message.id,
+                    event.type.value,
+                    url,
+                    payload,
+                    policy,
+                    event.time,
+                )
+            )
 
     def policy(self, policy: RetryPolicy) -> RetryPolicy:
         """The provider's policy, with the configured webhook timeout over its own."""
@@ -211,8 +224,11 @@ class Lifecycle:
         settings name (when exactly one does), else DEFAULT_TENANT."""
         if tenant is not None:
             return tenant
-        named = {a.tenant for a in self.directory.agents.values()
-                 if (a.provider, a.agent_id) == (provider, agent_id) and a.tenant}  # fmt: skip
+        named = {
+            a.tenant
+            for a in self.directory.agents.values()
+            if (a.provider, a.agent_id) == (provider, agent_id) and a.tenant
+        }
         return named.pop() if len(named) == 1 else DEFAULT_TENANT
 
     def open_thread(
@@ -224,10 +240,20 @@ class Lifecycle:
         if not self.directory.capable(phone):
             raise InboundError(f"{phone} has no RCS capability: it cannot write over RCS")
         now = self.clock.now()
-        message = Message(id=self.ids.uuid(), provider=provider, tenant=unit.tenant,
-                          agent_id=agent_id, phone=phone, channel=Channel.RCS,
-                          kind=USER_MESSAGE, text=text, created_at=now, send_at=now,
-                          content=NO_CONTENT, status=Status.DELIVERED)  # fmt: skip
+        message = Message(
+            id=self.ids.uuid(),
+            provider=provider,
+            tenant=unit.tenant,
+            agent_id=agent_id,
+            phone=phone,
+            channel=Channel.RCS,
+            kind=USER_MESSAGE,
+            text=text,
+            created_at=now,
+            send_at=now,
+            content=NO_CONTENT,
+            status=Status.DELIVERED,
+        )
         unit.add(message)
         self.notices.publish(NoticeKind.MESSAGE, provider, agent_id, phone, message.id)
         return message, self.fire(unit, message, EventType.MESSAGE, text=text)

@@ -56,8 +56,7 @@ def _model_at(model: type[BaseModel], path: tuple[Any, ...]) -> type[BaseModel] 
     current: Any = model
     for part in path:
         if isinstance(current, type) and issubclass(current, BaseModel):
-            field = next((f for n, f in current.model_fields.items()
-                          if part in (n, f.alias)), None)  # fmt: skip
+            field = next((f for n, f in current.model_fields.items() if part in (n, f.alias)), None)
             if field is None:
                 return None
             current = field.annotation

@@ -64,8 +64,12 @@ class _Exchange(asyncio.Protocol):
         elif not self.heard:
             self._finish(_Unanswered())
         else:
-            self._finish(DeliveryError("RemoteProtocolError: the receiver closed the "
-                                       "connection in the middle of its answer"))  # fmt: skip
+            self._finish(
+                DeliveryError(
+                    "RemoteProtocolError: the receiver closed the "
+                    "connection in the middle of its answer"
+                )
+            )
 
     # -- httptools callbacks ----------------------------------------------------------------
 
@@ -226,8 +230,9 @@ class Http1Pool:
         try:
             _, protocol = await loop.create_connection(_Exchange, key[0], key[1])
         except OSError as exc:
-            raise DeliveryError(f"ConnectError: cannot connect to {key[0]}:{key[1]}: "
-                                f"{exc.strerror or exc}") from None  # fmt: skip
+            raise DeliveryError(
+                f"ConnectError: cannot connect to {key[0]}:{key[1]}: {exc.strerror or exc}"
+            ) from None
         return protocol
 
     def close(self) -> None:

@@ -24,8 +24,9 @@ from .body import BODY_KEY
 MAX_KEPT = 1024 * 1024  # body bytes kept per request (a 100,000-number send is ~1.5 MB)
 MASK = "***"
 _SECRET = re.compile(r"pass(word)?|token|secret|api[-_]?key|auth", re.IGNORECASE)
-_SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "x-api-key", "cookie",
-                             "x-emulator-token"})  # fmt: skip
+_SECRET_HEADERS = frozenset(
+    {"authorization", "proxy-authorization", "x-api-key", "cookie", "x-emulator-token"}
+)
 
 
 def _joined(
@@ -129,8 +130,12 @@ def _body(raw: bytes | None, ctype: str) -> Any:
 
 def _masked(value: Any) -> Any:
     if isinstance(value, dict):
-        return {k: MASK if isinstance(k, str) and _SECRET.search(k) and v not in (None, "")
-                else _masked(v) for k, v in value.items()}  # fmt: skip
+        return {
+            k: MASK
+            if isinstance(k, str) and _SECRET.search(k) and v not in (None, "")
+            else _masked(v)
+            for k, v in value.items()
+        }
     if isinstance(value, list):
         return [_masked(v) for v in value]
     return value

@@ -86,8 +86,9 @@ def parse_query(request: Request, model: type[Query]) -> Any:
     if unknown:
         known = ", ".join(model.model_fields) or "none"
         hint = pydantic_errors.nearest(unknown[0], model.model_fields)
-        raise ApiError(400, f"unknown filter {unknown[0]!r}{hint} (this one takes: {known})",
-                       unknown[0])  # fmt: skip
+        raise ApiError(
+            400, f"unknown filter {unknown[0]!r}{hint} (this one takes: {known})", unknown[0]
+        )
     try:
         return model.model_validate({k: v for k, v in given.items() if v != ""})
     except ValidationError as exc:
@@ -163,8 +164,12 @@ def openapi(operations: Iterable[Operation], prefix: str, info: dict[str, Any]) 
             required = set(schema.get("required", ()))
             for name, prop in schema.get("properties", {}).items():
                 shape = {k: v for k, v in prop.items() if k != "description"}
-                parameter = {"name": name, "in": "query", "required": name in required,
-                             "schema": shape}  # fmt: skip
+                parameter = {
+                    "name": name,
+                    "in": "query",
+                    "required": name in required,
+                    "schema": shape,
+                }
                 if "description" in prop:
                     parameter["description"] = prop["description"]
                 parameters.append(parameter)

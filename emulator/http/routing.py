@@ -24,8 +24,12 @@ class ExactFirstRouter(Router):
             if not isinstance(route, Route) or route.param_convertors or not route.methods:
                 continue
             for method in route.methods:
-                probe: Scope = {"type": "http", "method": method, "path": route.path,
-                                "root_path": ""}  # fmt: skip
+                probe: Scope = {
+                    "type": "http",
+                    "method": method,
+                    "path": route.path,
+                    "root_path": "",
+                }
                 if self._walk(probe) is route:
                     self._exact[(method, route.path)] = route
 

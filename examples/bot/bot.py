@@ -100,20 +100,29 @@ def send_generic(agent: str, phone: str, said: Said) -> None:
     def replies(chips: list[tuple[str, str]]) -> list[dict[str, str]]:
         return [{"text": label, "postbackData": postback} for label, postback in chips]
 
-    body: dict[str, Any] = {"agentId": agent, "number": [phone],
-                            "suggestedReplies": replies(said.get("chips", []))}  # fmt: skip
+    body: dict[str, Any] = {
+        "agentId": agent,
+        "number": [phone],
+        "suggestedReplies": replies(said.get("chips", [])),
+    }
     cards = said.get("cards") or []
     if said.get("file"):  # Generic has no file message: the file rides in a rich card
         file = said["file"]
         cards = [{"title": said.get("text") or file["name"], "url": file["url"]}]
     rich = [
-        {"title": c["title"], "description": c.get("description"),
-         "fileUrl": c.get("url", PICTURE), "suggestedReplies": replies(c.get("chips", []))}
+        {
+            "title": c["title"],
+            "description": c.get("description"),
+            "fileUrl": c.get("url", PICTURE),
+            "suggestedReplies": replies(c.get("chips", [])),
+        }
         for c in cards
-    ]  # fmt: skip
+    ]
     if len(rich) > 1:
-        body |= {"messageType": "Carousel",
-                 "carouselContent": {"cardWidth": "MEDIUM", "richCardContents": rich}}  # fmt: skip
+        body |= {
+            "messageType": "Carousel",
+            "carouselContent": {"cardWidth": "MEDIUM", "richCardContents": rich},
+        }
     elif rich:
         body |= {"messageType": "RichCard", "richCardContent": rich[0]}
     else:
@@ -127,8 +136,12 @@ def send_serwersms(bot: str, phone: str, said: Said) -> None:
 
     def card(c: dict[str, Any]) -> dict[str, Any]:
         picture = {"url": PICTURE, "size": 24576, "type": "image/png"}
-        return {"title": c["title"], "description": c["description"], "media": picture,
-                "suggestions": replies(c.get("chips", []))}  # fmt: skip
+        return {
+            "title": c["title"],
+            "description": c["description"],
+            "media": picture,
+            "suggestions": replies(c.get("chips", [])),
+        }
 
     message: dict[str, Any] = {"suggestions": replies(said.get("chips", []))}
     cards = said.get("cards") or []
@@ -140,8 +153,11 @@ def send_serwersms(bot: str, phone: str, said: Said) -> None:
         message["richcard"] = card(cards[0])
     else:
         message["text"] = said["text"]
-    post("/messages/send_rcs.json", {"rcs_id": bot, "phone": phone, "message": message},
-         SERWERSMS_AUTH)  # fmt: skip
+    post(
+        "/messages/send_rcs.json",
+        {"rcs_id": bot, "phone": phone, "message": message},
+        SERWERSMS_AUTH,
+    )
 
 
 def react(payload: Any) -> None:

@@ -66,21 +66,27 @@ Chip = tuple[str, str, str | None, str | None]  # label, postback, action kind, 
 def menu() -> tuple[str, list[Chip], list[dict[str, Any]]]:
     return (
         "Welcome to the Demo Shop! What would you like to do?",
-        [("See offers", "offers", None, None), ("Opening hours", "hours", None, None),
-         ("Visit the shop", "visit", "url", "https://shop.example/"),
-         ("Call us", "call", "dial", "+46701234567")],
+        [
+            ("See offers", "offers", None, None),
+            ("Opening hours", "hours", None, None),
+            ("Visit the shop", "visit", "url", "https://shop.example/"),
+            ("Call us", "call", "dial", "+46701234567"),
+        ],
         [],
-    )  # fmt: skip
+    )
 
 
 def answer(postback: str | None, text: str | None) -> tuple[str, list[Chip], list[dict[str, Any]]]:
     back: list[Chip] = [("Back to the menu", "menu", None, None)]
     if postback == "offers":
         cards = [
-            {"title": name, "description": f"Our best {key}, 20% off today.",
-             "chip": (f"Buy the {key}", f"buy-{key}")}
+            {
+                "title": name,
+                "description": f"Our best {key}, 20% off today.",
+                "chip": (f"Buy the {key}", f"buy-{key}"),
+            }
             for key, name in PRODUCTS.items()
-        ]  # fmt: skip
+        ]
         return "Today's offers:", back, cards
     if postback and postback.startswith("buy-") and postback[4:] in PRODUCTS:
         return f"{PRODUCTS[postback[4:]]} is yours! We will tell you when it ships.", back, []
@@ -108,16 +114,29 @@ def send_generic(phone: str, said: tuple[str, list[Chip], list[dict[str, Any]]])
 
     replies = [chip(*c) for c in chips if c[2] is None]
     actions = [chip(*c) for c in chips if c[2] is not None]
-    body: dict[str, Any] = {"agentId": AGENT, "number": [phone], "suggestedReplies": replies,
-                            "suggestedActions": actions}  # fmt: skip
+    body: dict[str, Any] = {
+        "agentId": AGENT,
+        "number": [phone],
+        "suggestedReplies": replies,
+        "suggestedActions": actions,
+    }
     if cards:
-        body |= {"messageType": "Carousel", "carouselContent": {"cardWidth": "MEDIUM",
-                 "richCardContents": [
-                     {"title": c["title"], "description": c["description"],
-                      "fileId": media["file_id"],
-                      "height": "SHORT",
-                      "suggestedReplies": [{"text": c["chip"][0], "postbackData": c["chip"][1]}]}
-                     for c in cards]}}  # fmt: skip
+        body |= {
+            "messageType": "Carousel",
+            "carouselContent": {
+                "cardWidth": "MEDIUM",
+                "richCardContents": [
+                    {
+                        "title": c["title"],
+                        "description": c["description"],
+                        "fileId": media["file_id"],
+                        "height": "SHORT",
+                        "suggestedReplies": [{"text": c["chip"][0], "postbackData": c["chip"][1]}],
+                    }
+                    for c in cards
+                ],
+            },
+        }
     else:
         body |= {"messageType": "TextMessage", "text": text}
     post("/Rcs/api/v1/Message", body, GENERIC_AUTH)
@@ -133,16 +152,30 @@ def send_serwersms(phone: str, said: tuple[str, list[Chip], list[dict[str, Any]]
 
     message: dict[str, Any] = {"suggestions": [chip(*c) for c in chips]}
     if cards:
-        message |= {"cardWidth": "MEDIUM", "richcard": [
-            {"title": c["title"], "description": c["description"],
-             "media": {"url": media["url"], "size": len(PICTURE), "type": "image/png",
-                       "height": "SHORT"},
-             "suggestions": [{"reply": {"text": c["chip"][0], "postback": c["chip"][1]}}]}
-            for c in cards]}  # fmt: skip
+        message |= {
+            "cardWidth": "MEDIUM",
+            "richcard": [
+                {
+                    "title": c["title"],
+                    "description": c["description"],
+                    "media": {
+                        "url": media["url"],
+                        "size": len(PICTURE),
+                        "type": "image/png",
+                        "height": "SHORT",
+                    },
+                    "suggestions": [{"reply": {"text": c["chip"][0], "postback": c["chip"][1]}}],
+                }
+                for c in cards
+            ],
+        }
     else:
         message["text"] = text
-    post("/messages/send_rcs.json", {"rcs_id": BOT, "phone": phone, "message": message},
-         SERWERSMS_AUTH)  # fmt: skip
+    post(
+        "/messages/send_rcs.json",
+        {"rcs_id": BOT, "phone": phone, "message": message},
+        SERWERSMS_AUTH,
+    )
 
 
 # -- the webhook ------------------------------------------------------------------------------
@@ -200,9 +233,11 @@ def upload_picture() -> None:
         + f"\r\n--{boundary}--\r\n".encode()
     )
     request = urllib.request.Request(
-        f"{EMULATOR}/Rcs/api/v1/UploadFile/{AGENT}", data=body, method="POST",
+        f"{EMULATOR}/Rcs/api/v1/UploadFile/{AGENT}",
+        data=body,
+        method="POST",
         headers={"Content-Type": f"multipart/form-data; boundary={boundary}", **GENERIC_AUTH},
-    )  # fmt: skip
+    )
     with urllib.request.urlopen(request, timeout=10) as response:
         file_id = json.loads(response.read())["fileId"]
     media.update(file_id=file_id, url=f"{PUBLIC_EMULATOR}/_emulator/files/{file_id}/content")

@@ -111,9 +111,16 @@ async def test_read_shapes_match_the_documents_examples(client):
     auth = SENDS[1].headers
     stats = (await client.get(f"/Rcs/api/v1/Message/Tag/{tag}", headers=auth)).json()
     assert set(stats) == {
-        "totalNumberMessages", "smsNumbers", "rcsNumbers", "deliveredSms", "deliveredRcs",
-        "readRcs", "repliedRcs", "rcs", "sms",
-    }  # fmt: skip
+        "totalNumberMessages",
+        "smsNumbers",
+        "rcsNumbers",
+        "deliveredSms",
+        "deliveredRcs",
+        "readRcs",
+        "repliedRcs",
+        "rcs",
+        "sms",
+    }
     assert set(stats["rcs"][0]) == {"number", "messageId"}
     message_id = stats["rcs"][0]["messageId"]
     thread = (await client.get(f"/Rcs/api/v1/Message/{message_id}", headers=auth)).json()

@@ -117,6 +117,11 @@ async def test_suggestion_examples(client):
 
 
 async def test_document_error_example(client):
-    strict = {"error": {"code": 6300, "type": "RcsError",
-                        "message": "You do not have permission to send messages"}}  # fmt: skip
+    strict = {
+        "error": {
+            "code": 6300,
+            "type": "RcsError",
+            "message": "You do not have permission to send messages",
+        }
+    }
     assert (await client.get("/error/6300")).json() == strict

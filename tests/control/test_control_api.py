@@ -30,8 +30,11 @@ async def test_health(client):
 async def test_messages_paging_and_filters(client):
     for i in range(5):
         await client.post(MESSAGE, json=body(f"+4670123450{i}"), headers=GENERIC_AUTH)
-    await client.post("/messages/send_rcs", json={"rcs_id": "bot", "phone": "500600700",
-                                                   "message": {"text": "x"}}, headers=SERWERSMS_AUTH)  # fmt: skip
+    await client.post(
+        "/messages/send_rcs",
+        json={"rcs_id": "bot", "phone": "500600700", "message": {"text": "x"}},
+        headers=SERWERSMS_AUTH,
+    )
     everything = (await client.get("/_emulator/messages")).json()
     assert everything["total"] == 6
     page = (await client.get("/_emulator/messages", params={"limit": 2, "offset": 1})).json()
@@ -49,8 +52,13 @@ async def test_messages_paging_and_filters(client):
     by_id = await client.get(f"/_emulator/messages/{one['items'][0]['id']}")
     assert by_id.json()["phone"] == "+46701234502"
     assert (await client.get("/_emulator/messages/nope")).status_code == 404
-    for bad in ({"limit": "0"}, {"offset": "-1"}, {"status": "lost"}, {"provider": "x"},
-                {"phone": "abc"}):  # fmt: skip
+    for bad in (
+        {"limit": "0"},
+        {"offset": "-1"},
+        {"status": "lost"},
+        {"provider": "x"},
+        {"phone": "abc"},
+    ):
         response = await client.get("/_emulator/messages", params=bad)
         assert response.status_code in (400, 404) and "error" in response.json()
 
@@ -118,8 +126,10 @@ async def test_delay_and_drop_faults(client):
 
 
 async def test_rate_limit_fault_is_per_key_and_stateful(client):
-    await client.post("/_emulator/faults", json={"provider": "generic",
-                                                  "rate_limit": {"requests": 1, "per_seconds": 60}})  # fmt: skip
+    await client.post(
+        "/_emulator/faults",
+        json={"provider": "generic", "rate_limit": {"requests": 1, "per_seconds": 60}},
+    )
     assert (await client.post(MESSAGE, json=body(), headers=GENERIC_AUTH)).status_code == 200
     limited = await client.post(MESSAGE, json=body(), headers=GENERIC_AUTH)
     assert limited.status_code == 429 and limited.headers["retry-after"] == "60"
@@ -134,8 +144,9 @@ async def test_probabilistic_faults_repeat_with_the_seed(client):
     for _ in range(2):
         await client.post("/_emulator/reset")
         await client.post("/_emulator/seed", json={"seed": 7})
-        await client.post("/_emulator/faults", json={"provider": "generic", "status": 500,
-                                                      "probability": 0.5})  # fmt: skip
+        await client.post(
+            "/_emulator/faults", json={"provider": "generic", "status": 500, "probability": 0.5}
+        )
         statuses = []
         for _ in range(20):
             statuses.append(
@@ -148,11 +159,18 @@ async def test_probabilistic_faults_repeat_with_the_seed(client):
 
 @pytest.mark.parametrize(
     "spec",
-    [{}, {"provider": "generic"}, {"provider": "nope", "status": 500}, {"path": "x", "status": 1},
-     {"path": "/a", "status": 700}, {"path": "/a", "drop": "yes"}, {"path": "/a", "colour": 1},
-     {"path": "/a", "rate_limit": {"requests": 0, "per_seconds": 1}},
-     {"path": "/a", "status": 500, "probability": 2}],
-)  # fmt: skip
+    [
+        {},
+        {"provider": "generic"},
+        {"provider": "nope", "status": 500},
+        {"path": "x", "status": 1},
+        {"path": "/a", "status": 700},
+        {"path": "/a", "drop": "yes"},
+        {"path": "/a", "colour": 1},
+        {"path": "/a", "rate_limit": {"requests": 0, "per_seconds": 1}},
+        {"path": "/a", "status": 500, "probability": 2},
+    ],
+)
 async def test_bad_faults_are_refused(client, spec):
     response = await client.post("/_emulator/faults", json=spec)
     assert response.status_code == 400 and response.json()["error"]
@@ -176,8 +194,9 @@ async def test_seed_makes_ids_repeat(client):
 
 async def test_tenants_are_isolated(client, webhook):
     key_a, key_b = {"Authorization": "Bearer tenant-a"}, {"Authorization": "Bearer tenant-b"}
-    await client.put("/_emulator/agents/generic/shared", json={"webhook_url": webhook.url,
-                                                                "tenant": "tenant-a"})  # fmt: skip
+    await client.put(
+        "/_emulator/agents/generic/shared", json={"webhook_url": webhook.url, "tenant": "tenant-a"}
+    )
     tag_a = (await client.post(MESSAGE, json=body(agent="shared"), headers=key_a)).json()["tagId"]
     tag_b = (await client.post(MESSAGE, json=body(agent="shared"), headers=key_b)).json()["tagId"]
     await advance(client, 60)
@@ -223,10 +242,19 @@ async def test_openapi_describes_the_control_api(client):
     spec = (await client.get("/_emulator/openapi.json")).json()
     assert spec["openapi"].startswith("3.")
     paths = spec["paths"]
-    for path in ("/_emulator/health", "/_emulator/reset", "/_emulator/messages",
-                 "/_emulator/webhooks", "/_emulator/agents/{provider}/{agent_id}",
-                 "/_emulator/phones/{phone}", "/_emulator/scenarios", "/_emulator/clock/advance",
-                 "/_emulator/inbound", "/_emulator/faults", "/_emulator/seed"):  # fmt: skip
+    for path in (
+        "/_emulator/health",
+        "/_emulator/reset",
+        "/_emulator/messages",
+        "/_emulator/webhooks",
+        "/_emulator/agents/{provider}/{agent_id}",
+        "/_emulator/phones/{phone}",
+        "/_emulator/scenarios",
+        "/_emulator/clock/advance",
+        "/_emulator/inbound",
+        "/_emulator/faults",
+        "/_emulator/seed",
+    ):
         assert path in paths, path
     assert set(paths["/_emulator/faults"]) == {"get", "post", "delete"}
     assert paths["/_emulator/health"]["get"]["summary"]
@@ -255,8 +283,9 @@ async def test_control_token_guards_the_control_api_but_not_health(mode, redis_u
         assert (await client.get("/_emulator/ready")).json()["ready"] is True  # probes too
         denied = await client.get("/_emulator/messages")
         assert denied.status_code == 401 and "token" in denied.json()["error"]
-        assert (await client.get("/_emulator/messages",
-                                 headers={"X-Emulator-Token": "wrong"})).status_code == 401  # fmt: skip
+        assert (
+            await client.get("/_emulator/messages", headers={"X-Emulator-Token": "wrong"})
+        ).status_code == 401
         ok = await client.get("/_emulator/messages", headers={"X-Emulator-Token": "s3cret"})
         assert ok.status_code == 200
         assert (await client.get("/_emulator/messages?token=s3cret")).status_code == 200
@@ -285,8 +314,12 @@ async def test_retention_evicts_the_oldest_and_says_so(mode, redis_url):
             f"+4673000000{i}" for i in range(3, 8)
         }
         retention = (await client.get("/_emulator/health")).json()["retention"]
-        assert retention == {"max_messages": 5, "evicted_messages": 3, "max_webhook_log": 100000,
-                             "webhook_log_dropped": 0}  # fmt: skip
+        assert retention == {
+            "max_messages": 5,
+            "evicted_messages": 3,
+            "max_webhook_log": 100000,
+            "webhook_log_dropped": 0,
+        }
         await client.post("/_emulator/reset")  # forgets evictions with the messages, as drops
         retention = (await client.get("/_emulator/health")).json()["retention"]
         assert retention["evicted_messages"] == 0

@@ -23,15 +23,23 @@ def refused(response, field: str | None, says: str) -> None:
 @pytest.mark.parametrize(
     ("body", "field", "says"),
     [
-        ({"webhok_url": "http://x.test/hook"}, "webhok_url", "unknown field 'webhok_url' (did you mean 'webhook_url'?)"),
-        ({"webhook_url": "localhost:9000/hook"}, "webhook_url", "(did you mean 'http://localhost:9000/hook'?)"),
+        (
+            {"webhok_url": "http://x.test/hook"},
+            "webhok_url",
+            "unknown field 'webhok_url' (did you mean 'webhook_url'?)",
+        ),
+        (
+            {"webhook_url": "localhost:9000/hook"},
+            "webhook_url",
+            "(did you mean 'http://localhost:9000/hook'?)",
+        ),
         ({"webhook_url": "file:///etc/passwd"}, "webhook_url", "is not an http:// or https:// URL"),
         ({"webhook_url": "not a url"}, "webhook_url", "is not an http:// or https:// URL"),
         ({"webhook_url": "http://"}, "webhook_url", "with a host"),
         ({"webhook_url": 5}, "webhook_url", "must be a valid string"),
         ({"name": ["x"]}, "name", "must be a valid string"),
     ],
-)  # fmt: skip
+)
 async def test_agent_settings_refuse_unknown_fields_and_bad_urls(client, body, field, says):
     refused(await client.put("/_emulator/agents/generic/a1", json=body), field, says)
     agents = (await client.get("/_emulator/agents")).json()
@@ -57,11 +65,16 @@ async def test_agent_settings_change_only_what_is_given(client):
         ("/_emulator/messages", {"limit": "0"}, "limit", "greater than or equal to 1"),
         ("/_emulator/webhooks", {"agent_id": "a"}, "agent_id", "unknown filter 'agent_id'"),
         ("/_emulator/webhooks", {"state": "gone"}, "state", "must be"),
-        ("/_emulator/files", {"agnet": "a"}, "agnet", "unknown filter 'agnet' (did you mean 'agent'?)"),
+        (
+            "/_emulator/files",
+            {"agnet": "a"},
+            "agnet",
+            "unknown filter 'agnet' (did you mean 'agent'?)",
+        ),
         ("/_emulator/surprises", {"kind": "x"}, "kind", "must be"),
         ("/_emulator/clock", {"x": "1"}, "x", "this one takes: tenant"),
     ],
-)  # fmt: skip
+)
 async def test_unknown_or_bad_filters_are_refused(client, path, params, field, says):
     refused(await client.get(path, params=params), field, says)
 
@@ -78,8 +91,11 @@ async def test_the_control_token_may_ride_in_any_query(client):
 
 @pytest.mark.parametrize("value", ["maybe", "2", "yess"])
 async def test_reset_refuses_a_keep_settings_that_is_not_a_boolean(client, value):
-    refused(await client.post("/_emulator/reset", params={"keep_settings": value}),
-            "keep_settings", "must be a valid boolean")  # fmt: skip
+    refused(
+        await client.post("/_emulator/reset", params={"keep_settings": value}),
+        "keep_settings",
+        "must be a valid boolean",
+    )
 
 
 async def test_reset_takes_the_usual_booleans(client):
@@ -126,18 +142,28 @@ async def test_clock_advance_takes_a_time_as_the_cli_and_scenarios_write_it(clie
 @pytest.mark.parametrize(
     ("body", "field", "says"),
     [
-        ({"provider": "generic", "status": 503, "cuont": 1}, "cuont", "unknown field 'cuont' (did you mean 'count'?)"),
+        (
+            {"provider": "generic", "status": 503, "cuont": 1},
+            "cuont",
+            "unknown field 'cuont' (did you mean 'count'?)",
+        ),
         ({"status": 503}, None, "a fault names a provider, a path, or both"),
         ({"provider": "generic"}, None, "sets status, delay_ms, drop or rate_limit"),
         ({"provider": "generic", "status": 99}, "status", "greater than or equal to 100"),
         ({"path": "Rcs/api/v1/Message", "status": 503}, "path", "is not an absolute path"),
-        ({"provider": "generic", "rate_limit": {"requests": 0, "per_seconds": 1}},
-         "rate_limit.requests", "greater than or equal to 1"),
-        ({"provider": "generic", "rate_limit": {"requests": 1}}, "rate_limit.per_seconds",
-         "is required"),
+        (
+            {"provider": "generic", "rate_limit": {"requests": 0, "per_seconds": 1}},
+            "rate_limit.requests",
+            "greater than or equal to 1",
+        ),
+        (
+            {"provider": "generic", "rate_limit": {"requests": 1}},
+            "rate_limit.per_seconds",
+            "is required",
+        ),
         ({"provider": "generic", "drop": "yes"}, "drop", "valid boolean"),
     ],
-)  # fmt: skip
+)
 async def test_faults_are_checked_by_their_model(client, body, field, says):
     refused(await client.post("/_emulator/faults", json=body), field, says)
     assert (await client.get("/_emulator/faults")).json()["total"] == 0
@@ -159,24 +185,39 @@ async def test_inbound_names_an_unknown_field_before_what_it_leaves_missing(clie
 
 
 async def test_inbound_takes_exactly_one_action(client):
-    both = {"provider": "generic", "agent_id": "a", "phone": "+46701234567", "text": "x",
-            "postback": "y"}  # fmt: skip
+    both = {
+        "provider": "generic",
+        "agent_id": "a",
+        "phone": "+46701234567",
+        "text": "x",
+        "postback": "y",
+    }
     refused(await client.post("/_emulator/inbound", json=both), None, "exactly one of")
-    refused(await client.post("/_emulator/inbound", json={"provider": "generic"}),
-            "agent_id", "agent_id is required")  # fmt: skip
+    refused(
+        await client.post("/_emulator/inbound", json={"provider": "generic"}),
+        "agent_id",
+        "agent_id is required",
+    )
 
 
 async def test_phone_settings_refuse_unknown_fields(client):
-    refused(await client.put("/_emulator/phones/+46701234567", json={"rcs": False}), "rcs",
-            "unknown field 'rcs'")  # fmt: skip
-    refused(await client.put("/_emulator/phones/+46701234567", json={"rcs_capable": "no"}),
-            "rcs_capable", "valid boolean")  # fmt: skip
+    refused(
+        await client.put("/_emulator/phones/+46701234567", json={"rcs": False}),
+        "rcs",
+        "unknown field 'rcs'",
+    )
+    refused(
+        await client.put("/_emulator/phones/+46701234567", json={"rcs_capable": "no"}),
+        "rcs_capable",
+        "valid boolean",
+    )
 
 
 async def test_bodies_that_are_not_objects_are_refused(client):
     for raw in (b"[1]", b'"x"', b"{"):
-        answer = await client.post("/_emulator/seed", content=raw,
-                                   headers={"content-type": "application/json"})  # fmt: skip
+        answer = await client.post(
+            "/_emulator/seed", content=raw, headers={"content-type": "application/json"}
+        )
         assert answer.status_code == 400 and "body" in answer.json()["error"]
 
 
@@ -198,11 +239,20 @@ async def test_the_openapi_description_lists_every_operation_with_its_models(cli
     schemas = spec["components"]["schemas"]
     fault = schemas["FaultBody"]
     assert fault["additionalProperties"] is False
-    assert {"provider", "path", "status", "delay_ms", "drop", "count", "probability",
-            "rate_limit"} == set(fault["properties"])  # fmt: skip
+    assert {
+        "provider",
+        "path",
+        "status",
+        "delay_ms",
+        "drop",
+        "count",
+        "probability",
+        "rate_limit",
+    } == set(fault["properties"])
     put_agent = spec["paths"]["/_emulator/agents/{provider}/{agent_id}"]["put"]
     assert put_agent["requestBody"]["content"]["application/json"]["schema"] == {
-        "$ref": "#/components/schemas/AgentSettingsBody"}  # fmt: skip
+        "$ref": "#/components/schemas/AgentSettingsBody"
+    }
     messages = spec["paths"]["/_emulator/messages"]["get"]
     names = {p["name"] for p in messages["parameters"]}
     assert {
@@ -226,13 +276,28 @@ async def test_the_openapi_description_lists_every_operation_with_its_models(cli
 
 
 async def test_a_typed_client_may_send_null_for_what_it_leaves_out(client):
-    fault = {"provider": "generic", "path": None, "status": 503, "delay_ms": None, "drop": None,
-             "count": 1, "probability": None, "rate_limit": None}  # fmt: skip
+    fault = {
+        "provider": "generic",
+        "path": None,
+        "status": 503,
+        "delay_ms": None,
+        "drop": None,
+        "count": 1,
+        "probability": None,
+        "rate_limit": None,
+    }
     made = await client.post("/_emulator/faults", json=fault)
     assert made.status_code == 201, made.text
     assert made.json()["delay_ms"] == 0.0 and made.json()["drop"] is False
-    inbound = {"provider": "generic", "agent_id": "a", "phone": "+46701234567", "text": "hi",
-               "postback": None, "message_id": None, "tenant": None}  # fmt: skip
+    inbound = {
+        "provider": "generic",
+        "agent_id": "a",
+        "phone": "+46701234567",
+        "text": "hi",
+        "postback": None,
+        "message_id": None,
+        "tenant": None,
+    }
     answer = await client.post("/_emulator/inbound", json=inbound)
     assert answer.status_code == 200, answer.text  # the phone writes first: a thread opens
     assert answer.json()["event"] == "message"

@@ -36,8 +36,9 @@ async def serwersms(client, message: dict) -> dict:
 async def test_text_and_sms_fallback_have_nothing_beyond_their_text(client):
     assert (await generic(client, messageType="TextMessage", text="hi"))["display"] == NOTHING
     await client.post("/_emulator/reset")
-    sms = await generic(client, messageType="TextMessage", text="hi", smsFallbackText="sms",
-                        number=["+46700000001"])  # fmt: skip
+    sms = await generic(
+        client, messageType="TextMessage", text="hi", smsFallbackText="sms", number=["+46700000001"]
+    )
     assert sms["channel"] == "SMS" and sms["display"] == NOTHING
 
 
@@ -45,24 +46,53 @@ async def test_generic_rich_card_with_an_uploaded_file(client):
     files = {"file": ("logo.png", PNG, "image/png")}
     upload = await client.post("/Rcs/api/v1/UploadFile/a", files=files, headers=GENERIC_AUTH)
     file_id = upload.json()["fileId"]
-    message = await generic(client, messageType="RichCard", richCardContent={
-        "title": "T", "description": "D", "fileId": file_id, "height": "tall",
-        "orientation": "HORIZONTAL", "thumbnailImageAlignment": "RIGHT"})  # fmt: skip
+    message = await generic(
+        client,
+        messageType="RichCard",
+        richCardContent={
+            "title": "T",
+            "description": "D",
+            "fileId": file_id,
+            "height": "tall",
+            "orientation": "HORIZONTAL",
+            "thumbnailImageAlignment": "RIGHT",
+        },
+    )
     assert message["display"] == {
-        "cards": [{"title": "T", "description": "D", "orientation": "HORIZONTAL",
-                   "alignment": "RIGHT",
-                   "media": {"url": None, "file_id": file_id, "type": "image/png",
-                             "name": "logo.png", "size": len(PNG), "height": "TALL",
-                             "thumbnail": None}}],
+        "cards": [
+            {
+                "title": "T",
+                "description": "D",
+                "orientation": "HORIZONTAL",
+                "alignment": "RIGHT",
+                "media": {
+                    "url": None,
+                    "file_id": file_id,
+                    "type": "image/png",
+                    "name": "logo.png",
+                    "size": len(PNG),
+                    "height": "TALL",
+                    "thumbnail": None,
+                },
+            }
+        ],
         "card_width": None,
         "file": None,
-    }  # fmt: skip
+    }
 
 
 async def test_generic_carousel_defaults(client):
-    message = await generic(client, messageType="Carousel", carouselContent={
-        "cardWidth": "SMALL", "richCardContents": [
-            {"title": "One", "fileUrl": "https://img.example/1.png"}, {"title": "Two"}]})  # fmt: skip
+    message = await generic(
+        client,
+        messageType="Carousel",
+        carouselContent={
+            "cardWidth": "SMALL",
+            "richCardContents": [
+                {"title": "One", "fileUrl": "https://img.example/1.png"},
+                {"title": "Two"},
+            ],
+        },
+    )
     one, two = message["display"]["cards"]
     assert message["display"]["card_width"] == "SMALL"
     assert (one["orientation"], one["alignment"]) == ("VERTICAL", "LEFT")
@@ -72,20 +102,32 @@ async def test_generic_carousel_defaults(client):
 
 
 async def test_serwersms_file_audio_card_and_carousel(client):
-    pdf = {"name": "a.pdf", "url": "https://x.example/a.pdf", "type": "application/pdf",
-           "size": 100}  # fmt: skip
+    pdf = {
+        "name": "a.pdf",
+        "url": "https://x.example/a.pdf",
+        "type": "application/pdf",
+        "size": 100,
+    }
     message = await serwersms(client, {"file": pdf})
-    assert message["display"]["file"] == {**pdf, "file_id": None, "height": None,
-                                          "thumbnail": None}  # fmt: skip
+    assert message["display"]["file"] == {**pdf, "file_id": None, "height": None, "thumbnail": None}
     assert message["display"]["cards"] == []
     await client.post("/_emulator/reset")
     audio = {"name": "a.mp3", "url": "https://x.example/a.mp3", "type": "audio/mp3", "size": 9}
     assert (await serwersms(client, {"audio": audio}))["display"]["file"]["type"] == "audio/mp3"
     await client.post("/_emulator/reset")
-    media = {"url": "https://x.example/p.png", "size": 1, "type": "image/png", "height": "SHORT",
-             "thumbnail": "https://x.example/t.jpg"}  # fmt: skip
-    card = {"title": "T", "description": "D", "media": media,
-            "layout": {"imageAlignment": "RIGHT", "cardOrientation": "HORIZONTAL"}}  # fmt: skip
+    media = {
+        "url": "https://x.example/p.png",
+        "size": 1,
+        "type": "image/png",
+        "height": "SHORT",
+        "thumbnail": "https://x.example/t.jpg",
+    }
+    card = {
+        "title": "T",
+        "description": "D",
+        "media": media,
+        "layout": {"imageAlignment": "RIGHT", "cardOrientation": "HORIZONTAL"},
+    }
     (shown,) = (await serwersms(client, {"richcard": [card]}))["display"]["cards"]
     assert (shown["orientation"], shown["alignment"]) == ("HORIZONTAL", "RIGHT")
     assert shown["media"]["height"] == "SHORT"

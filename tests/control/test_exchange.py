@@ -18,8 +18,12 @@ async def messages(client, **params):
 
 
 async def test_a_generic_send_keeps_its_request_and_answer(client):
-    body = {"agentId": "shop", "number": ["+46701234567", "+46701234568"],
-            "messageType": "Text", "text": "Your order shipped"}  # fmt: skip
+    body = {
+        "agentId": "shop",
+        "number": ["+46701234567", "+46701234568"],
+        "messageType": "Text",
+        "text": "Your order shipped",
+    }
     sent = await client.post(MESSAGE, json=body, headers=GENERIC_AUTH | {"X-Trace": "t1"})
     first, second = await messages(client)
     exchange = first["exchange"]
@@ -34,8 +38,13 @@ async def test_a_generic_send_keeps_its_request_and_answer(client):
 
 
 async def test_a_serwersms_form_send_shows_its_fields_with_the_password_masked(client):
-    form = {"username": "demo", "password": "s3cret", "rcs_id": "bot", "phone": "500600700",
-            "message[text]": "Hello"}  # fmt: skip
+    form = {
+        "username": "demo",
+        "password": "s3cret",
+        "rcs_id": "bot",
+        "phone": "500600700",
+        "message[text]": "Hello",
+    }
     sent = await client.post("/messages/send_rcs.json?system=client_php&api_key=k1", data=form)
     assert sent.json()["success"] is True
     (message,) = await messages(client, provider="serwersms")
@@ -48,10 +57,14 @@ async def test_a_serwersms_form_send_shows_its_fields_with_the_password_masked(c
 
 
 async def test_secrets_nested_in_json_are_masked(client):
-    body = {"rcs_id": "bot", "phone": ["500600700"], "message": {"text": "x"},
-            "token": "tok", "auth": {"password": "p", "user": "u"}}  # fmt: skip
-    await client.post("/messages/send_rcs", json=body,
-                      headers={"Authorization": "Bearer tok-123"})  # fmt: skip
+    body = {
+        "rcs_id": "bot",
+        "phone": ["500600700"],
+        "message": {"text": "x"},
+        "token": "tok",
+        "auth": {"password": "p", "user": "u"},
+    }
+    await client.post("/messages/send_rcs", json=body, headers={"Authorization": "Bearer tok-123"})
     (message,) = await messages(client, provider="serwersms")
     request = message["exchange"]["request"]
     assert request["body"]["token"] == "***" and request["body"]["auth"] == "***"
@@ -60,8 +73,11 @@ async def test_secrets_nested_in_json_are_masked(client):
 
 
 async def test_the_listing_can_leave_exchanges_out(client):
-    await client.post(MESSAGE, json={"agentId": "a", "number": ["+46701234567"],
-                                     "messageType": "Text", "text": "x"}, headers=GENERIC_AUTH)  # fmt: skip
+    await client.post(
+        MESSAGE,
+        json={"agentId": "a", "number": ["+46701234567"], "messageType": "Text", "text": "x"},
+        headers=GENERIC_AUTH,
+    )
     (message,) = await messages(client, exchange="false")
     assert "exchange" not in message
     one = (await client.get(f"/_emulator/messages/{message['id']}")).json()
@@ -88,8 +104,11 @@ async def test_an_xml_answer_is_kept_as_text(client):
 
 async def test_a_big_send_keeps_one_exchange(client):
     numbers = [f"+4670100{i:04d}" for i in range(300)]
-    await client.post(MESSAGE, json={"agentId": "a", "number": numbers, "messageType": "Text",
-                                     "text": "x"}, headers=GENERIC_AUTH)  # fmt: skip
+    await client.post(
+        MESSAGE,
+        json={"agentId": "a", "number": numbers, "messageType": "Text", "text": "x"},
+        headers=GENERIC_AUTH,
+    )
     listed = await messages(client, limit=300)
     assert len(listed) == 300
     assert all(m["exchange"] == listed[0]["exchange"] for m in listed)
@@ -98,12 +117,21 @@ async def test_a_big_send_keeps_one_exchange(client):
 
 async def test_deliveries_carry_the_providers_word_and_decoded_texts(client):
     await set_agent(client, "serwersms", "bot", webhook_url="http://127.0.0.1:9/hook")
-    await client.post("/messages/send_rcs", json={"rcs_id": "bot", "phone": "500600700",
-                                                  "message": {"text": "x"}},
-                      headers={"Authorization": "Bearer test-token"})  # fmt: skip
+    await client.post(
+        "/messages/send_rcs",
+        json={"rcs_id": "bot", "phone": "500600700", "message": {"text": "x"}},
+        headers={"Authorization": "Bearer test-token"},
+    )
     await advance(client, 60)
-    await client.post("/_emulator/inbound", json={"provider": "serwersms", "agent_id": "bot",
-                                                  "phone": "+48500600700", "text": "Zażółć"})  # fmt: skip
+    await client.post(
+        "/_emulator/inbound",
+        json={
+            "provider": "serwersms",
+            "agent_id": "bot",
+            "phone": "+48500600700",
+            "text": "Zażółć",
+        },
+    )
     logged = (await client.get("/_emulator/webhooks")).json()["items"]
     names = [d["name"] for d in logged]
     assert "report (delivered)" in names and "message" in names
@@ -121,18 +149,28 @@ async def test_deliveries_carry_the_providers_word_and_decoded_texts(client):
 
 async def test_message_views_name_the_agent(client):
     await client.put("/_emulator/agents/generic/shop", json={"name": "Acme Shop"})
-    await client.post(MESSAGE, json={"agentId": "shop", "number": ["+46701234567"],
-                                     "messageType": "Text", "text": "x"}, headers=GENERIC_AUTH)  # fmt: skip
+    await client.post(
+        MESSAGE,
+        json={"agentId": "shop", "number": ["+46701234567"], "messageType": "Text", "text": "x"},
+        headers=GENERIC_AUTH,
+    )
     (message,) = await messages(client)
     assert message["agent_name"] == "Acme Shop"
 
 
 async def test_odd_bytes_never_break_a_view(client):
     # Not UTF-8, not JSON, a latin-1 header value, a query that is not a form.
-    await client.post(MESSAGE, content=b'{"agentId": "\xff\xfe"}', headers=GENERIC_AUTH | {
-        "content-type": "application/json", "x-odd": "caf\xe9".encode("latin-1")})  # fmt: skip
-    await client.post("/messages/send_rcs.xml?%zz=&=&a=1&a=2", content=b"\x00\x01binary",
-                      headers={"content-type": "text/plain"})  # fmt: skip
+    await client.post(
+        MESSAGE,
+        content=b'{"agentId": "\xff\xfe"}',
+        headers=GENERIC_AUTH
+        | {"content-type": "application/json", "x-odd": "caf\xe9".encode("latin-1")},
+    )
+    await client.post(
+        "/messages/send_rcs.xml?%zz=&=&a=1&a=2",
+        content=b"\x00\x01binary",
+        headers={"content-type": "text/plain"},
+    )
     surprises = (await client.get("/_emulator/surprises")).json()["items"]
     assert len(surprises) == 2
     generic, serwersms = (s["exchange"] for s in surprises)
@@ -144,8 +182,13 @@ async def test_odd_bytes_never_break_a_view(client):
 
 
 async def test_a_get_send_with_credentials_in_the_query_is_masked(client):
-    query = {"username": "u", "password": "secret-pw", "rcs_id": "b", "phone": "500600700",
-             "message[text]": "via GET"}  # fmt: skip
+    query = {
+        "username": "u",
+        "password": "secret-pw",
+        "rcs_id": "b",
+        "phone": "500600700",
+        "message[text]": "via GET",
+    }
     sent = await client.get("/messages/send_rcs.json", params=query)
     assert sent.json()["success"] is True
     (message,) = await messages(client, provider="serwersms")

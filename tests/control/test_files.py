@@ -44,8 +44,11 @@ async def test_files_are_listed_with_their_record_and_bytes(client):
 
 
 async def test_unknown_files_are_404(client):
-    for path in ("/_emulator/files/files/nope", "/_emulator/files/files/nope/content",
-                 "/_emulator/files/..%2F..%2Fetc%2Fpasswd/content"):  # fmt: skip
+    for path in (
+        "/_emulator/files/files/nope",
+        "/_emulator/files/files/nope/content",
+        "/_emulator/files/..%2F..%2Fetc%2Fpasswd/content",
+    ):
         response = await client.get(path)
         assert response.status_code == 404
         assert response.json() == {"error": "no uploaded file with that id"}

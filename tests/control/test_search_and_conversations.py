@@ -30,8 +30,11 @@ async def test_search_finds_messages_by_every_word_in_any_field(client):
     await send(client, "+46701000001", "The blue parcel is on its way")
     await send(client, "+46701000002", "The red parcel is on its way")
     await send(client, "+46701000002", "Blue skies", agent="weather")
-    sent = await client.post("/messages/send_rcs", json={"rcs_id": "bot", "phone": "500600700",
-                             "message": {"text": "Paczka"}}, headers=SERWERSMS_AUTH)  # fmt: skip
+    sent = await client.post(
+        "/messages/send_rcs",
+        json={"rcs_id": "bot", "phone": "500600700", "message": {"text": "Paczka"}},
+        headers=SERWERSMS_AUTH,
+    )
     assert sent.status_code == 200
 
     def texts(items: list[dict]) -> list[str]:
@@ -96,8 +99,11 @@ async def test_a_search_too_long_or_an_unknown_filter_is_refused(client):
     assert "at most 500 characters" in response.json()["error"]
     response = await client.get("/_emulator/conversations", params={"q": "x"})
     assert response.status_code == 400
-    assert response.json() == {"error": "unknown filter 'q' (this one takes: limit, offset, "
-                               "provider, agent, phone, tenant)", "field": "q"}  # fmt: skip
+    assert response.json() == {
+        "error": "unknown filter 'q' (this one takes: limit, offset, "
+        "provider, agent, phone, tenant)",
+        "field": "q",
+    }
 
 
 async def test_conversations_count_their_messages_newest_last(client):

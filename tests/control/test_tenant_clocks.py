@@ -18,10 +18,10 @@ KEY_A, KEY_B = "tenant-a-key", "tenant-b-key"
 
 
 async def send(client: httpx.AsyncClient, key: str, phone: str) -> str:
-    body = {"agentId": "clock_agent", "number": [phone], "messageType": "TextMessage",
-            "text": "Hi"}  # fmt: skip
-    answer = await client.post("/Rcs/api/v1/Message", json=body,
-                               headers={"Authorization": f"Bearer {key}"})  # fmt: skip
+    body = {"agentId": "clock_agent", "number": [phone], "messageType": "TextMessage", "text": "Hi"}
+    answer = await client.post(
+        "/Rcs/api/v1/Message", json=body, headers={"Authorization": f"Bearer {key}"}
+    )
     assert answer.status_code == 200, answer.text
     return str(answer.json()["tagId"])
 
@@ -39,8 +39,9 @@ async def clock(client: httpx.AsyncClient, tenant: str | None = None) -> dict[st
 
 
 async def advance(client: httpx.AsyncClient, seconds: float, tenant: str | None = None) -> Any:
-    answer = await client.post("/_emulator/clock/advance",
-                               json={"seconds": seconds, "tenant": tenant})  # fmt: skip
+    answer = await client.post(
+        "/_emulator/clock/advance", json={"seconds": seconds, "tenant": tenant}
+    )
     assert answer.status_code == 200, answer.text
     return answer.json()
 
@@ -88,5 +89,7 @@ async def test_a_tenant_s_callbacks_go_out_in_its_own_advance(
 async def test_an_unknown_filter_of_the_clock_is_refused(client: httpx.AsyncClient) -> None:
     answer = await client.post("/_emulator/clock/advance", json={"seconds": 1, "tenat": "x"})
     assert answer.status_code == 400
-    assert answer.json() == {"error": "unknown field 'tenat' (did you mean 'tenant'?)",
-                             "field": "tenat"}  # fmt: skip
+    assert answer.json() == {
+        "error": "unknown field 'tenat' (did you mean 'tenant'?)",
+        "field": "tenat",
+    }

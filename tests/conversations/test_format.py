@@ -39,7 +39,10 @@ steps:
         "booking.convo.yaml",
     )
     assert (conversation.name, conversation.provider, conversation.agent) == (
-        "books the first slot", "generic", "shop_agent")  # fmt: skip
+        "books the first slot",
+        "generic",
+        "shop_agent",
+    )
     assert conversation.source == "booking.convo.yaml" and conversation.timeout == 5
     user, expect, tap, booked = conversation.steps
     assert isinstance(user, UserStep) and user.user == "hi" and user.line == 7
@@ -50,7 +53,9 @@ steps:
 
 def test_yaml_guesses_do_not_change_what_was_written():
     # YAML 1.1 reads 10:00 as 600, yes as true and +46701234567 as a number: here they are text.
-    conversation = parse_conversation(HEAD.replace('"+46701234567"', "+46701234567") + """\
+    conversation = parse_conversation(
+        HEAD.replace('"+46701234567"', "+46701234567")
+        + """\
 name: guesses
 timeout: 2m
 steps:
@@ -59,7 +64,9 @@ steps:
   - user: 0123
   - expect: {suggestions: [10:00, no, 1e3], timeout: 500ms}
   - wait: 1h
-""", "x.convo.yaml")  # fmt: skip
+""",
+        "x.convo.yaml",
+    )
     tap, yes, number, expect, wait = conversation.steps
     assert conversation.phone == "+46701234567" and conversation.timeout == 120
     assert isinstance(tap, TapStep) and tap.tap.label == "10:00"

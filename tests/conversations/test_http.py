@@ -30,8 +30,10 @@ def convo(steps: str, head: str = HEAD) -> str:
 
 
 def test_the_examples_pass_and_the_failing_one_names_its_step(rcs_conversations: Served):
-    files = [(str(p.relative_to(EXAMPLES)), p.read_text()) for p in
-             sorted(EXAMPLES.rglob("*.convo.yaml"))]  # fmt: skip
+    files = [
+        (str(p.relative_to(EXAMPLES)), p.read_text())
+        for p in sorted(EXAMPLES.rglob("*.convo.yaml"))
+    ]
     answer = rcs_conversations.run(*files)
     # Each utterance variant is a case; the partial none (it runs only where included).
     assert answer["counts"] == {"passed": 8, "failed": 1, "error": 0}
@@ -40,16 +42,21 @@ def test_the_examples_pass_and_the_failing_one_names_its_step(rcs_conversations:
     [failed] = [r for r in answer["results"] if r["outcome"] == "failed"]
     assert failed["source"] == "failing/wrong-greeting.convo.yaml"
     assert failed["failure"] == {
-        "step": 2, "line": 9, "what": 'expect: text "Hi! What time suits you?"',
+        "step": 2,
+        "line": 9,
+        "what": 'expect: text "Hi! What time suits you?"',
         "expected": 'text "Hi! What time suits you?"',
         "came": '"Hello! When shall we come?" [10:00] [12:00]',
-        "mismatches": ['text: expected "Hi! What time suits you?", was "Hello! When shall we '
-                       'come?"'],
-        "hints": []}  # fmt: skip
+        "mismatches": [
+            'text: expected "Hi! What time suits you?", was "Hello! When shall we come?"'
+        ],
+        "hints": [],
+    }
     assert [s["passed"] for s in failed["steps"]] == [True, False]
-    assert failed["transcript"] == [{"who": "phone", "text": "hi"},
-                                    {"who": "bot", "text": '"Hello! When shall we come?" '
-                                     "[10:00] [12:00]"}]  # fmt: skip
+    assert failed["transcript"] == [
+        {"who": "phone", "text": "hi"},
+        {"who": "bot", "text": '"Hello! When shall we come?" [10:00] [12:00]'},
+    ]
     booking = next(
         r for r in answer["results"] if r["source"].endswith("generic-booking.convo.yaml")
     )
@@ -60,8 +67,9 @@ def test_the_examples_pass_and_the_failing_one_names_its_step(rcs_conversations:
         {"who": "bot", "text": f'"Order #{order}: booked for 10:00." [Cancel]'},
     ]
     # The conversations were ordinary ones: the phone opened the thread, the bot answered.
-    messages = rcs_conversations.http.get("/_emulator/messages",
-                                          params={"phone": "+46701234567"}).json()["items"]  # fmt: skip
+    messages = rcs_conversations.http.get(
+        "/_emulator/messages", params={"phone": "+46701234567"}
+    ).json()["items"]
     assert messages[0]["kind"] == "user" and messages[0]["events"][0]["text"] == "hi"
     assert messages[1]["text"] == "Hello! When shall we come?"
     # The ten seconds the conversation let pass delivered and read what the bot had sent by then.
@@ -128,10 +136,18 @@ def test_cards_and_files_as_the_phone_sees_them(rcs_conversations: Served):
     # Generic has no file message: the bot sends its brochure as a card, which is no file.
     assert result["failure"]["came"] == 'card "Our brochure"'
     serwersms = HEAD.replace("generic", "serwersms").replace("booking_agent", "booking-bot")
-    answer = rcs_conversations.run(("f.convo.yaml", convo("""\
+    answer = rcs_conversations.run(
+        (
+            "f.convo.yaml",
+            convo(
+                """\
         - user: brochure
         - expect: {file: {name: brochure.pdf, type: application/pdf, url: "https://example.com/x"}}
-        """, serwersms.replace("+46701234567", "+48500600700"))))  # fmt: skip
+        """,
+                serwersms.replace("+46701234567", "+48500600700"),
+            ),
+        )
+    )
     failure = answer["results"][0]["failure"]
     assert failure["came"] == "file brochure.pdf (application/pdf)"
     assert failure["mismatches"] == [
@@ -158,8 +174,10 @@ def test_taps(rcs_conversations: Served):
     quiet = HEAD.replace("+46701234567", "+46701234599").replace("timeout: 3", "timeout: 0.3")
     answer = rcs_conversations.run(("n.convo.yaml", convo("- tap: Yes\n", quiet)))
     failure = answer["results"][0]["failure"]
-    assert (failure["expected"], failure["came"]) == ("a message with a chip [Yes] within 0.3 s",
-                                                      "nothing")  # fmt: skip
+    assert (failure["expected"], failure["came"]) == (
+        "a message with a chip [Yes] within 0.3 s",
+        "nothing",
+    )
 
 
 def test_expect_none_fails_when_the_bot_speaks(rcs_conversations: Served):
@@ -203,8 +221,12 @@ def test_a_wait_moves_the_manual_clock_of_its_own_tenants_only(rcs_conversations
 def test_when_nothing_comes_the_failure_says_why(rcs_conversations: Served):
     # The bot's send to a number SerwerSMS does not serve here is refused.
     head = HEAD.replace("generic", "serwersms").replace("booking_agent", "booking-bot")
-    answer = rcs_conversations.run(("r.convo.yaml", convo("- user: hi\n- expect: {}\n",
-                                                          head.replace("timeout: 3", "timeout: 1"))))  # fmt: skip
+    answer = rcs_conversations.run(
+        (
+            "r.convo.yaml",
+            convo("- user: hi\n- expect: {}\n", head.replace("timeout: 3", "timeout: 1")),
+        )
+    )
     failure = answer["results"][0]["failure"]
     assert (failure["expected"], failure["came"]) == ("any message", "nothing within 1 s")
     assert failure["hints"][0] == (
@@ -222,8 +244,9 @@ def test_when_nothing_comes_the_failure_says_why(rcs_conversations: Served):
     )
     # A callback nobody takes.
     down = HEAD + 'webhook_url: "http://127.0.0.1:9/webhook"\n'
-    answer = rcs_conversations.run(("d.convo.yaml", convo("- user: hi\n- expect: {timeout: 0.5}\n",
-                                                          down)))  # fmt: skip
+    answer = rcs_conversations.run(
+        ("d.convo.yaml", convo("- user: hi\n- expect: {timeout: 0.5}\n", down))
+    )
     [hint] = answer["results"][0]["failure"]["hints"]
     assert hint.startswith("step 1's callback to http://127.0.0.1:9/webhook was not accepted (")
     assert hint.endswith("; retrying)")
@@ -234,16 +257,20 @@ async def test_an_agent_without_a_webhook_url_is_named(mode, redis_url):
     # In every mode: on a shared state the run itself is no command; the calls it makes are.
     steps = "- user: hi\n- wait: 5\n- expect: {timeout: 0.2}\n"
     async with open_client(mode, Config(clock="manual"), redis_url) as client:
-        answer = await client.post("/_emulator/conversations/run", json={"files": [{
-            "name": "x.convo.yaml", "text": convo(steps)}]})  # fmt: skip
+        answer = await client.post(
+            "/_emulator/conversations/run",
+            json={"files": [{"name": "x.convo.yaml", "text": convo(steps)}]},
+        )
         assert answer.status_code == 422, answer.text
         [opened] = (await client.get("/_emulator/messages")).json()["items"]
         assert (opened["kind"], opened["tenant"]) == ("user", "default")
     assert answer.json()["results"][0]["transcript"][1] == {"who": "clock", "text": "5 s pass"}
     [hint] = answer.json()["results"][0]["failure"]["hints"]
-    assert hint == ("step 1 made no callback: agent booking_agent has no webhook URL (give "
-                    "webhook_url in the file, in the emulator's config, or through PUT "
-                    "/_emulator/agents/...)")  # fmt: skip
+    assert hint == (
+        "step 1 made no callback: agent booking_agent has no webhook URL (give "
+        "webhook_url in the file, in the emulator's config, or through PUT "
+        "/_emulator/agents/...)"
+    )
 
 
 def test_a_phone_without_rcs_cannot_write(rcs_conversations: Served):
@@ -280,8 +307,9 @@ def test_a_file_that_cannot_run_is_an_error_naming_the_step_and_key(rcs_conversa
 )
 def test_hostile_text_gets_an_answer(rcs_conversations: Served, text: str):
     body = json.dumps({"files": [{"name": "h\x00<x>.convo.yaml", "text": text}]})  # \\u escapes
-    answer = rcs_conversations.http.post("/_emulator/conversations/run", content=body,
-                                         headers={"content-type": "application/json"})  # fmt: skip
+    answer = rcs_conversations.http.post(
+        "/_emulator/conversations/run", content=body, headers={"content-type": "application/json"}
+    )
     if "\ud800" in text:  # JSON cannot carry a lone surrogate as text: refused as JSON
         assert answer.status_code == 400
         assert answer.json()["error"].startswith("the body is not valid JSON")
@@ -297,7 +325,8 @@ def test_an_agent_id_of_any_characters(rcs_conversations: Served):
     assert answer["results"][0]["outcome"] == "passed", answer
     agents = rcs_conversations.http.get("/_emulator/agents").json()["items"]
     assert {"a/../?#% b": "http://127.0.0.1:9/x"}.items() <= {
-        a["agent_id"]: a["webhook_url"] for a in agents}.items()  # fmt: skip
+        a["agent_id"]: a["webhook_url"] for a in agents
+    }.items()
 
 
 def test_reset_forgets_the_files_tenant_and_nothing_shared(rcs_conversations: Served):
@@ -332,9 +361,17 @@ def test_reset_forgets_the_files_tenant_and_nothing_shared(rcs_conversations: Se
 
 def test_junit_is_well_formed_whatever_the_bot_sent(rcs_conversations: Served):
     evil = 'bell\x07 escape\x1b nul\x00 <tag> & "quotes" ]]> end'
-    sent = rcs_conversations.http.post("/Rcs/api/v1/Message", headers=GENERIC_AUTH, json={
-        "agentId": "booking_agent", "number": ["+46701234567"], "messageType": "TextMessage",
-        "text": evil, "suggestedReplies": [{"text": "A\x01", "postbackData": "a"}]})  # fmt: skip
+    sent = rcs_conversations.http.post(
+        "/Rcs/api/v1/Message",
+        headers=GENERIC_AUTH,
+        json={
+            "agentId": "booking_agent",
+            "number": ["+46701234567"],
+            "messageType": "TextMessage",
+            "text": evil,
+            "suggestedReplies": [{"text": "A\x01", "postbackData": "a"}],
+        },
+    )
     assert sent.status_code == 200, sent.text
     report = rcs_conversations.run(
         ("j.convo.yaml", convo("- tap: Nope\n")), report="junit", status=422
@@ -363,13 +400,17 @@ def test_bounds(rcs_conversations: Served):
     files = [{"name": f"{i}.convo.yaml", "text": convo("- wait: 1\n")} for i in range(21)]
     refused = rcs_conversations.http.post("/_emulator/conversations/run", json={"files": files})
     assert refused.status_code == 400
-    assert refused.json() == {"error": "files: List should have at most 20 items after "
-                              "validation, not 21", "field": "files"}  # fmt: skip
+    assert refused.json() == {
+        "error": "files: List should have at most 20 items after validation, not 21",
+        "field": "files",
+    }
     huge = {"files": [{"name": "h.convo.yaml", "text": "#" * (64 * 1024 + 1)}]}
     refused = rcs_conversations.http.post("/_emulator/conversations/run", json=huge)
     assert refused.status_code == 400 and refused.json()["field"] == "files.0.text"
-    refused = rcs_conversations.http.post("/_emulator/conversations/run", json={
-        "files": [{"name": "a", "text": "x"}], "report": "xml"})  # fmt: skip
+    refused = rcs_conversations.http.post(
+        "/_emulator/conversations/run",
+        json={"files": [{"name": "a", "text": "x"}], "report": "xml"},
+    )
     assert refused.status_code == 400
     assert refused.json() == {"error": "report: must be 'json' or 'junit'", "field": "report"}
 
@@ -377,8 +418,10 @@ def test_bounds(rcs_conversations: Served):
 @pytest.mark.anyio
 async def test_a_real_clock_wait_past_the_bound_fails_at_once():
     async with open_client("asgi", Config(clock="real")) as client:
-        answer = await client.post("/_emulator/conversations/run", json={"files": [{
-            "name": "x.convo.yaml", "text": convo("- wait: 61\n")}]})  # fmt: skip
+        answer = await client.post(
+            "/_emulator/conversations/run",
+            json={"files": [{"name": "x.convo.yaml", "text": convo("- wait: 61\n")}]},
+        )
     failure = answer.json()["results"][0]["failure"]
     assert failure["expected"] == "at most 60 s of real waiting here"
     assert (

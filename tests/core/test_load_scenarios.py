@@ -101,8 +101,11 @@ async def test_a_mix_splits_recipients_by_weight(tmp_path, mode, redis_url):
     assert statuses["undelivered"] == pytest.approx(90, abs=30)
     assert statuses["failed"] == 10
     [mixed] = [s for s in described["items"] if s["name"] == "mixed"]
-    assert mixed["mix"][0] == {"weight": 90.0, "name": "reads", "timeline": [
-        {"after": 1.0, "event": "delivered"}, {"after": 2.0, "event": "read"}]}  # fmt: skip
+    assert mixed["mix"][0] == {
+        "weight": 90.0,
+        "name": "reads",
+        "timeline": [{"after": 1.0, "event": "delivered"}, {"after": 2.0, "event": "read"}],
+    }
     assert mixed["mix"][2]["timeline"][0]["after"] == [1.0, 5.0]
 
 
@@ -118,17 +121,31 @@ async def test_stats_count_statuses_and_filter(tmp_path, mode, redis_url):
     config = Config(clock="manual", scenario=scenario_file(tmp_path, FIXED))
     async with open_client(mode, config, redis_url) as client:
         await send_to(client, 3)
-        generic = await client.post("/Rcs/api/v1/Message", headers={"Authorization": "Bearer k2"},
-                                    json={"agentId": "g", "number": ["+46701234567"],
-                                          "messageType": "TextMessage", "text": "hi"})  # fmt: skip
+        generic = await client.post(
+            "/Rcs/api/v1/Message",
+            headers={"Authorization": "Bearer k2"},
+            json={
+                "agentId": "g",
+                "number": ["+46701234567"],
+                "messageType": "TextMessage",
+                "text": "hi",
+            },
+        )
         assert generic.status_code == 200
         await advance(client, 10)  # delivered, not read yet
         everything = await stats(client)
         assert everything["total"] == 4
         assert everything["statuses"]["delivered"] == 4 and everything["statuses"]["read"] == 0
         assert everything["latency"]["sent_to_delivered"] == {
-            "count": 4, "min": 2.0, "mean": 2.0, "p50": 2.0, "p90": 2.0, "p95": 2.0, "p99": 2.0,
-            "max": 2.0}  # fmt: skip
+            "count": 4,
+            "min": 2.0,
+            "mean": 2.0,
+            "p50": 2.0,
+            "p90": 2.0,
+            "p95": 2.0,
+            "p99": 2.0,
+            "max": 2.0,
+        }
         assert everything["latency"]["delivered_to_read"] == {"count": 0}
         await advance(client, 60)
         found = await stats(client, agent="g")
@@ -136,8 +153,10 @@ async def test_stats_count_statuses_and_filter(tmp_path, mode, redis_url):
         assert (await stats(client, tenant="test-token"))["total"] == 3
         assert (await stats(client, provider="generic"))["total"] == 1
         # A thread a phone opened is the phone's message, not one the agent sent.
-        opened = await client.post("/_emulator/inbound", json={
-            "provider": "generic", "agent_id": "g", "phone": "+46709999999", "text": "hi"})  # fmt: skip
+        opened = await client.post(
+            "/_emulator/inbound",
+            json={"provider": "generic", "agent_id": "g", "phone": "+46709999999", "text": "hi"},
+        )
         assert opened.status_code == 200
         assert (await stats(client))["total"] == 4
         refused = await client.get("/_emulator/stats", params={"agnt": "g"})
@@ -150,13 +169,17 @@ async def test_stats_count_statuses_and_filter(tmp_path, mode, redis_url):
 @pytest.mark.parametrize(
     ("after", "problem"),
     [
-        ({"lognormal": {"median": 2}}, "lognormal: give the median and exactly one of p90, p95, "
-         "p99 or sigma (got none)"),
+        (
+            {"lognormal": {"median": 2}},
+            "lognormal: give the median and exactly one of p90, p95, p99 or sigma (got none)",
+        ),
         ({"lognormal": {"median": 2, "p99": 30, "p90": 9}}, "exactly one of"),
         ({"lognormal": {"median": 5, "p99": 3}}, "lognormal: p99 must be above the median (5)"),
         ({"lognormal": {"median": 0, "sigma": 1}}, "lognormal: the median must be above 0"),
-        ({"lognormal": {"median": 2, "p98": 30}}, "lognormal: unknown parameter 'p98' (it takes "
-         "median, max, sigma, p90, p95, p99)"),
+        (
+            {"lognormal": {"median": 2, "p98": 30}},
+            "lognormal: unknown parameter 'p98' (it takes median, max, sigma, p90, p95, p99)",
+        ),
         ({"exponential": {}}, "exponential: mean is required"),
         ({"normal": {"mean": 5}}, "normal: sd is required"),
         ({"normal": {"mean": 5, "sd": -1}}, "normal: sd: cannot be negative"),
@@ -165,7 +188,7 @@ async def test_stats_count_statuses_and_filter(tmp_path, mode, redis_url):
         ({"exponential": {"mean": "soon"}}, "exponential: mean: must be seconds: a number"),
         (float("inf"), "must be seconds: a number, or as '500ms', '2s', '5m', '1h'"),
     ],
-)  # fmt: skip
+)
 def test_distribution_errors_name_the_step_and_the_rule(after, problem):
     with pytest.raises(ScenarioError) as caught:
         parse_scenario({"name": "x", "default": [{"after": after, "event": "read"}]}, "s.yaml")
@@ -176,17 +199,30 @@ def test_distribution_errors_name_the_step_and_the_rule(after, problem):
 @pytest.mark.parametrize(
     ("data", "place", "problem"),
     [
-        ({"name": "x", "default": [], "mix": [{"weight": 1}]}, "top level",
-         "a scenario's default has a timeline or a mix of timelines, not both"),
+        (
+            {"name": "x", "default": [], "mix": [{"weight": 1}]},
+            "top level",
+            "a scenario's default has a timeline or a mix of timelines, not both",
+        ),
         ({"name": "x", "mix": [{"weight": 0}]}, "mix[0].weight", "greater than 0"),
         ({"name": "x", "mix": []}, "mix", "at least 1 item"),
-        ({"name": "x", "mix": [{"weight": 1, "timline": []}]}, "mix[0]",
-         "unknown key 'timline' (did you mean 'timeline'?)"),
-        ({"name": "x", "rules": [{"name": "r", "match": {"prefix": "+4"}, "timeline": [],
-                                  "mix": [{"weight": 1}]}]}, "rules[0] (r)",
-         "a rule has a timeline or a mix of timelines, not both"),
+        (
+            {"name": "x", "mix": [{"weight": 1, "timline": []}]},
+            "mix[0]",
+            "unknown key 'timline' (did you mean 'timeline'?)",
+        ),
+        (
+            {
+                "name": "x",
+                "rules": [
+                    {"name": "r", "match": {"prefix": "+4"}, "timeline": [], "mix": [{"weight": 1}]}
+                ],
+            },
+            "rules[0] (r)",
+            "a rule has a timeline or a mix of timelines, not both",
+        ),
     ],
-)  # fmt: skip
+)
 def test_mix_errors_name_the_place(data, place, problem):
     with pytest.raises(ScenarioError) as caught:
         parse_scenario(data, "s.yaml")
@@ -195,15 +231,31 @@ def test_mix_errors_name_the_place(data, place, problem):
 
 
 def test_a_pending_distribution_step_and_an_opened_thread_survive_a_restart(tmp_path):
-    config = Config(clock="manual", seed=3, port=0, state_file=str(tmp_path / "state.json"),
-                    scenario=scenario_file(tmp_path, LOGNORMAL))  # fmt: skip
+    config = Config(
+        clock="manual",
+        seed=3,
+        port=0,
+        state_file=str(tmp_path / "state.json"),
+        scenario=scenario_file(tmp_path, LOGNORMAL),
+    )
     with EmulatorServer(config) as server, httpx.Client(base_url=server.base_url) as client:
         body = {"rcs_id": BOT, "phone": "+48500600700", "message": {"text": "hi"}}
-        assert client.post("/messages/send_rcs.json", json=body,
-                           headers=SERWERSMS_AUTH).json()["queued"] == 1  # fmt: skip
-        opened = client.post("/_emulator/inbound", json={
-            "provider": "serwersms", "agent_id": BOT, "phone": "+48500600701", "text": "hello",
-            "tenant": "test-token"})  # fmt: skip
+        assert (
+            client.post("/messages/send_rcs.json", json=body, headers=SERWERSMS_AUTH).json()[
+                "queued"
+            ]
+            == 1
+        )
+        opened = client.post(
+            "/_emulator/inbound",
+            json={
+                "provider": "serwersms",
+                "agent_id": BOT,
+                "phone": "+48500600701",
+                "text": "hello",
+                "tenant": "test-token",
+            },
+        )
         assert opened.status_code == 200
     with EmulatorServer(config) as server, httpx.Client(base_url=server.base_url) as client:
         assert client.post("/_emulator/clock/advance", json={"seconds": 86400}).status_code == 200

@@ -52,19 +52,31 @@ async def test_a_phone_made_incapable_after_the_send_cannot_answer(client, webho
     await generic_send(client, "+46701234567")
     await advance(client, 10)
     await client.put("/_emulator/phones/+46701234567", json={"rcs_capable": False})
-    refused = await client.post("/_emulator/inbound", json={
-        "provider": "generic", "agent_id": AGENT, "phone": "+46701234567", "text": "hi"})  # fmt: skip
+    refused = await client.post(
+        "/_emulator/inbound",
+        json={"provider": "generic", "agent_id": AGENT, "phone": "+46701234567", "text": "hi"},
+    )
     assert refused.status_code == 409
     assert "has no RCS capability" in refused.json()["error"]
 
 
 async def test_an_sms_fallback_cannot_be_answered_over_rcs(client):
-    sent = await client.post("/Rcs/api/v1/Message", headers=GENERIC_AUTH, json={
-        "agentId": AGENT, "number": ["+46700000001"], "messageType": "TextMessage", "text": "Hi",
-        "smsFallbackText": "by SMS"})  # fmt: skip
+    sent = await client.post(
+        "/Rcs/api/v1/Message",
+        headers=GENERIC_AUTH,
+        json={
+            "agentId": AGENT,
+            "number": ["+46700000001"],
+            "messageType": "TextMessage",
+            "text": "Hi",
+            "smsFallbackText": "by SMS",
+        },
+    )
     assert sent.status_code == 200
-    refused = await client.post("/_emulator/inbound", json={
-        "provider": "generic", "agent_id": AGENT, "phone": "+46700000001", "text": "hi"})  # fmt: skip
+    refused = await client.post(
+        "/_emulator/inbound",
+        json={"provider": "generic", "agent_id": AGENT, "phone": "+46700000001", "text": "hi"},
+    )
     assert refused.status_code == 409
     assert "it got" in refused.json()["error"] and "as an SMS fallback" in refused.json()["error"]
 
@@ -72,8 +84,10 @@ async def test_an_sms_fallback_cannot_be_answered_over_rcs(client):
 async def test_a_tap_before_delivery_reports_delivered_read_and_the_tap_once(client, webhook):
     await set_agent(client, "generic", AGENT, webhook_url=webhook.url)
     message_id = await generic_send(client, "+46701234567")  # nothing happened yet
-    tap = await client.post("/_emulator/inbound", json={
-        "provider": "generic", "agent_id": AGENT, "phone": "+46701234567", "postback": "yes"})  # fmt: skip
+    tap = await client.post(
+        "/_emulator/inbound",
+        json={"provider": "generic", "agent_id": AGENT, "phone": "+46701234567", "postback": "yes"},
+    )
     assert tap.status_code == 200
     await advance(client, 0)
     assert _types(webhook) == ["DELIVERED", "READ", "REPLY"]
@@ -89,8 +103,10 @@ async def test_a_typed_reply_after_delivery_reports_read_first(client, webhook):
     await serwersms_send(client, "+48100000003")  # "delivered-not-read" number
     await advance(client, 5)
     assert [c["json"][0]["status"] for c in webhook.calls] == ["delivered"]
-    typed = await client.post("/_emulator/inbound", json={
-        "provider": "serwersms", "agent_id": BOT, "phone": "+48100000003", "text": "Hello"})  # fmt: skip
+    typed = await client.post(
+        "/_emulator/inbound",
+        json={"provider": "serwersms", "agent_id": BOT, "phone": "+48100000003", "text": "Hello"},
+    )
     assert typed.status_code == 200
     await advance(client, 0)
     calls = [c["json"][0] for c in webhook.calls]
@@ -135,8 +151,13 @@ async def test_one_recipients_callbacks_go_out_in_order_on_every_clock(clock):
     receiver.server.start()
     try:
         speed = 2.0 if clock == "scaled" else 1.0
-        config = Config(clock=clock, speed=speed, seed=3, webhook_per_host=8,
-                        webhook_url=receiver.server.base_url + "/hook")  # fmt: skip
+        config = Config(
+            clock=clock,
+            speed=speed,
+            seed=3,
+            webhook_per_host=8,
+            webhook_url=receiver.server.base_url + "/hook",
+        )
         async with open_client("live", config) as client:
             for phone in ("+46700000004", "+46700000014"):  # taps the first suggestion
                 await generic_send(client, phone)
@@ -176,23 +197,38 @@ async def test_serwersms_tenants_are_named_as_the_client_knows_them(mode, redis_
     config = Config(clock="manual", serwersms=accounts)
     async with open_client(mode, config, redis_url) as client:
         # an open token is its own tenant, no prefix
-        await client.post("/messages/send_rcs.json", headers={"Authorization": "Bearer tok-1"},
-                          json={"rcs_id": "bot", "phone": "500600700", "message": {"text": "a"}})  # fmt: skip
+        await client.post(
+            "/messages/send_rcs.json",
+            headers={"Authorization": "Bearer tok-1"},
+            json={"rcs_id": "bot", "phone": "500600700", "message": {"text": "a"}},
+        )
         [one] = (await client.get("/_emulator/messages", params={"tenant": "tok-1"})).json()[
             "items"
         ]
         assert one["tenant"] == "tok-1"
         # a configured account is one tenant, reached by its token or its username
-        await client.post("/messages/send_rcs.json", headers={"Authorization": "Bearer demo-token"},
-                          json={"rcs_id": "bot", "phone": "500600701", "message": {"text": "b"}})  # fmt: skip
-        await client.post("/messages/send_rcs.json", json={
-            "username": "demo", "password": "secret", "rcs_id": "bot", "phone": "500600702",
-            "message": {"text": "c"}})  # fmt: skip
+        await client.post(
+            "/messages/send_rcs.json",
+            headers={"Authorization": "Bearer demo-token"},
+            json={"rcs_id": "bot", "phone": "500600701", "message": {"text": "b"}},
+        )
+        await client.post(
+            "/messages/send_rcs.json",
+            json={
+                "username": "demo",
+                "password": "secret",
+                "rcs_id": "bot",
+                "phone": "500600702",
+                "message": {"text": "c"},
+            },
+        )
         for name in ("demo", "demo-token"):
             found = (await client.get("/_emulator/messages", params={"tenant": name})).json()
             assert found["total"] == 2, name
-        put = await client.put("/_emulator/agents/serwersms/bot",
-                               json={"webhook_url": webhook.url, "tenant": "demo-token"})  # fmt: skip
+        put = await client.put(
+            "/_emulator/agents/serwersms/bot",
+            json={"webhook_url": webhook.url, "tenant": "demo-token"},
+        )
         assert put.json()["tenant"] == "demo"
         await client.post("/_emulator/clock/advance", json={"seconds": 10})
         assert {c["json"][0]["phone"] for c in webhook.wait(lambda c: len(c) >= 2)} == {

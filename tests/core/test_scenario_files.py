@@ -19,35 +19,76 @@ def test_every_shipped_scenario_loads():
     ("data", "place", "rule"),
     [
         ({"name": "x", "default": [{"event": "explode"}]}, "default[0].event", "unknown event"),
-        ({"name": "x", "default": [{"event": "delivered", "after": "soon"}]}, "default[0].after",
-         "must be seconds: a number, or as '500ms'"),
-        ({"name": "x", "default": [{"event": "delivered", "after": [5, 1]}]}, "default[0].after",
-         "low <= high"),
-        ({"name": "x", "default": [{"event": "delivered", "after": -1}]}, "default[0].after",
-         "cannot be negative"),
-        ({"name": "x", "default": [{"event": "delivered", "after": "-5"}]}, "default[0].after",
-         "cannot be negative"),
+        (
+            {"name": "x", "default": [{"event": "delivered", "after": "soon"}]},
+            "default[0].after",
+            "must be seconds: a number, or as '500ms'",
+        ),
+        (
+            {"name": "x", "default": [{"event": "delivered", "after": [5, 1]}]},
+            "default[0].after",
+            "low <= high",
+        ),
+        (
+            {"name": "x", "default": [{"event": "delivered", "after": -1}]},
+            "default[0].after",
+            "cannot be negative",
+        ),
+        (
+            {"name": "x", "default": [{"event": "delivered", "after": "-5"}]},
+            "default[0].after",
+            "cannot be negative",
+        ),
         ({"name": "x", "default": [{"event": "tap"}]}, "default[0]", "exactly one of"),
-        ({"name": "x", "default": [{"event": "read", "text": "hi"}]}, "default[0]",
-         "'text' belongs to a message step"),
-        ({"name": "x", "rules": [{"name": "bad", "match": {}}]}, "rules[0] (bad).match",
-         "a match names"),
-        ({"name": "x", "rules": [{"name": "re", "match": {"pattern": "("}}]},
-         "rules[0] (re).match.pattern", "not a regular expression"),
-        ({"name": "x", "default": [{"event": "read", "colour": "red"}]}, "default[0]",
-         "unknown key 'colour'"),
-        ({"name": "x", "defualt": []}, "top level", "unknown key 'defualt' (did you mean 'default'?)"),
-        ({"name": "x", "default": [{"event": "tap", "sugestion": 1}]}, "default[0]",
-         "unknown key 'sugestion' (did you mean 'suggestion'?)"),
-        ({"name": "x", "rules": [{"name": "r", "match": {"prefx": "+46"}}]}, "rules[0] (r).match",
-         "unknown key 'prefx' (did you mean 'prefix'?)"),
-        ({"name": "x", "rules": [{"nam": "r", "match": {"prefix": "+46"}}]}, "rules[0]",
-         "unknown key 'nam' (did you mean 'name'?)"),
+        (
+            {"name": "x", "default": [{"event": "read", "text": "hi"}]},
+            "default[0]",
+            "'text' belongs to a message step",
+        ),
+        (
+            {"name": "x", "rules": [{"name": "bad", "match": {}}]},
+            "rules[0] (bad).match",
+            "a match names",
+        ),
+        (
+            {"name": "x", "rules": [{"name": "re", "match": {"pattern": "("}}]},
+            "rules[0] (re).match.pattern",
+            "not a regular expression",
+        ),
+        (
+            {"name": "x", "default": [{"event": "read", "colour": "red"}]},
+            "default[0]",
+            "unknown key 'colour'",
+        ),
+        (
+            {"name": "x", "defualt": []},
+            "top level",
+            "unknown key 'defualt' (did you mean 'default'?)",
+        ),
+        (
+            {"name": "x", "default": [{"event": "tap", "sugestion": 1}]},
+            "default[0]",
+            "unknown key 'sugestion' (did you mean 'suggestion'?)",
+        ),
+        (
+            {"name": "x", "rules": [{"name": "r", "match": {"prefx": "+46"}}]},
+            "rules[0] (r).match",
+            "unknown key 'prefx' (did you mean 'prefix'?)",
+        ),
+        (
+            {"name": "x", "rules": [{"nam": "r", "match": {"prefix": "+46"}}]},
+            "rules[0]",
+            "unknown key 'nam' (did you mean 'name'?)",
+        ),
         ({"default": []}, "top level", "name is required"),
-        ({"name": "x", "default": [{"event": "raed"}]}, "default[0].event", "unknown event 'raed' (did you mean 'read'?); one of: delivered"),
+        (
+            {"name": "x", "default": [{"event": "raed"}]},
+            "default[0].event",
+            "unknown event 'raed' (did you mean 'read'?); one of: delivered",
+        ),
         ({"name": "x", "rules": [{"name": "r"}]}, "rules[0] (r)", "match is required"),
     ],
-)  # fmt: skip
+)
 def test_errors_name_the_place_and_the_rule(data, place, rule):
     with pytest.raises(ScenarioError) as caught:
         parse_scenario(data, "my.yaml")

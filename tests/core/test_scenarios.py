@@ -16,12 +16,21 @@ pytestmark = pytest.mark.anyio
 
 async def send_both(client: httpx.AsyncClient, polish: str) -> None:
     """The same number through both providers, each message with one suggestion."""
-    generic = {"agentId": "a", "number": [polish], "messageType": "TextMessage", "text": "Hi",
-               "suggestedReplies": [{"text": "Yes", "postbackData": "yes"}]}  # fmt: skip
-    assert (await client.post("/Rcs/api/v1/Message", json=generic,
-                              headers=GENERIC_AUTH)).status_code == 200  # fmt: skip
-    serwersms = {"rcs_id": "bot", "phone": polish, "message": {"text": "Hi", "suggestions": [
-        {"reply": {"text": "Yes", "postback": "yes"}}]}}  # fmt: skip
+    generic = {
+        "agentId": "a",
+        "number": [polish],
+        "messageType": "TextMessage",
+        "text": "Hi",
+        "suggestedReplies": [{"text": "Yes", "postbackData": "yes"}],
+    }
+    assert (
+        await client.post("/Rcs/api/v1/Message", json=generic, headers=GENERIC_AUTH)
+    ).status_code == 200
+    serwersms = {
+        "rcs_id": "bot",
+        "phone": polish,
+        "message": {"text": "Hi", "suggestions": [{"reply": {"text": "Yes", "postback": "yes"}}]},
+    }
     answer = (
         await client.post("/messages/send_rcs", json=serwersms, headers=SERWERSMS_AUTH)
     ).json()

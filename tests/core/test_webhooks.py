@@ -20,19 +20,35 @@ DOWN = "http://127.0.0.1:9/webhook"  # nothing listens on the discard port
 
 
 async def generic_send(client: httpx.AsyncClient, phone: str, **extra: Any) -> str:
-    body = {"agentId": AGENT, "number": [phone], "messageType": "TextMessage", "text": "Hi",
-            "suggestedReplies": [{"text": "Yes please", "postbackData": "yes"}]} | extra  # fmt: skip
+    body = {
+        "agentId": AGENT,
+        "number": [phone],
+        "messageType": "TextMessage",
+        "text": "Hi",
+        "suggestedReplies": [{"text": "Yes please", "postbackData": "yes"}],
+    } | extra
     response = await client.post("/Rcs/api/v1/Message", json=body, headers=GENERIC_AUTH)
     assert response.status_code == 200, response.text
-    stats = await client.get(f"/Rcs/api/v1/Message/Tag/{response.json()['tagId']}",
-                             headers=GENERIC_AUTH)  # fmt: skip
+    stats = await client.get(
+        f"/Rcs/api/v1/Message/Tag/{response.json()['tagId']}", headers=GENERIC_AUTH
+    )
     return str(stats.json()["rcs"][0]["messageId"])
 
 
 async def serwersms_send(client: httpx.AsyncClient, phone: str, **message: Any) -> str:
-    message = message or {"text": "Hi", "suggestions": [
-        {"action": {"text": "Service", "postback": "my_service", "action": "url",
-                    "to": "https://example.pl"}}]}  # fmt: skip
+    message = message or {
+        "text": "Hi",
+        "suggestions": [
+            {
+                "action": {
+                    "text": "Service",
+                    "postback": "my_service",
+                    "action": "url",
+                    "to": "https://example.pl",
+                }
+            }
+        ],
+    }
     body = {"rcs_id": BOT, "phone": phone, "message": message, "details": True}
     response = await client.post("/messages/send_rcs.json", json=body, headers=SERWERSMS_AUTH)
     return str(response.json()["items"][0]["id"])
@@ -49,8 +65,15 @@ async def test_generic_callbacks_exactly_as_documented(client, webhook):
     payloads = [c["json"] for c in webhook.calls]
     assert [p["Type"] for p in payloads] == ["DELIVERED", "READ", "REPLY"]
     reply = payloads[-1]
-    assert list(reply) == ["AgentId", "MessageId", "Time", "SenderPhoneNo", "PostbackData",
-                           "Text", "Type"]  # fmt: skip
+    assert list(reply) == [
+        "AgentId",
+        "MessageId",
+        "Time",
+        "SenderPhoneNo",
+        "PostbackData",
+        "Text",
+        "Type",
+    ]
     assert reply["AgentId"] == AGENT and reply["MessageId"] == message_id
     assert reply["SenderPhoneNo"] == "+46700000004"
     assert (reply["PostbackData"], reply["Text"]) == ("yes", "Yes please")
@@ -61,17 +84,36 @@ async def test_generic_callbacks_exactly_as_documented(client, webhook):
 
 async def test_generic_action_and_typed_text(client, webhook):
     await set_agent(client, "generic", AGENT, webhook_url=webhook.url)
-    body = {"suggestedReplies": [], "suggestedActions": [
-        {"text": "Track package", "postbackData": "trackPackage",
-         "viewLocationAction": {"query": "Stockholm"}}]}  # fmt: skip
+    body = {
+        "suggestedReplies": [],
+        "suggestedActions": [
+            {
+                "text": "Track package",
+                "postbackData": "trackPackage",
+                "viewLocationAction": {"query": "Stockholm"},
+            }
+        ],
+    }
     await generic_send(client, "+46701234567", **body)
-    tap = await client.post("/_emulator/inbound", json={
-        "provider": "generic", "agent_id": AGENT, "phone": "+46701234567",
-        "postback": "trackPackage"})  # fmt: skip
+    tap = await client.post(
+        "/_emulator/inbound",
+        json={
+            "provider": "generic",
+            "agent_id": AGENT,
+            "phone": "+46701234567",
+            "postback": "trackPackage",
+        },
+    )
     assert tap.status_code == 200 and tap.json()["event"] == "action"
-    typed = await client.post("/_emulator/inbound", json={
-        "provider": "generic", "agent_id": AGENT, "phone": "+46701234567",
-        "text": "I'd like to track my package"})  # fmt: skip
+    typed = await client.post(
+        "/_emulator/inbound",
+        json={
+            "provider": "generic",
+            "agent_id": AGENT,
+            "phone": "+46701234567",
+            "text": "I'd like to track my package",
+        },
+    )
     assert typed.json()["event"] == "message"
     action, text = webhook.calls[-2]["json"], webhook.calls[-1]["json"]
     assert (action["Type"], action["PostbackData"], action["Text"]) == (
@@ -93,8 +135,14 @@ async def test_serwersms_notifications_exactly_as_documented(client, webhook):
     payloads = [c["json"] for c in webhook.calls]
     assert all(isinstance(p, list) and len(p) == 1 for p in payloads)
     delivered, displayed, action = (p[0] for p in payloads)
-    assert delivered == {"type": "report", "status": "delivered", "smsid": sms_id,
-                         "rcs_id": BOT, "phone": "+48100000004", "date": delivered["date"]}  # fmt: skip
+    assert delivered == {
+        "type": "report",
+        "status": "delivered",
+        "smsid": sms_id,
+        "rcs_id": BOT,
+        "phone": "+48100000004",
+        "date": delivered["date"],
+    }
     assert displayed["status"] == "displayed"
     assert list(action) == ["type", "data", "text", "rcs_id", "phone", "msgid", "date"]
     assert action["type"] == "action" and action["data"] == "my_service"
@@ -104,12 +152,30 @@ async def test_serwersms_notifications_exactly_as_documented(client, webhook):
 
 async def test_serwersms_reply_and_typed_message(client, webhook):
     await set_agent(client, "serwersms", BOT, webhook_url=webhook.url)
-    await serwersms_send(client, "+48500600700", text="Pick",
-                         suggestions=[{"reply": {"text": "Usługi", "postback": "uslugi"}}])  # fmt: skip
-    await client.post("/_emulator/inbound", json={"provider": "serwersms", "agent_id": BOT,
-                                                  "phone": "+48500600700", "postback": "uslugi"})  # fmt: skip
-    await client.post("/_emulator/inbound", json={"provider": "serwersms", "agent_id": BOT,
-                                                  "phone": "+48500600700", "text": "Text message"})  # fmt: skip
+    await serwersms_send(
+        client,
+        "+48500600700",
+        text="Pick",
+        suggestions=[{"reply": {"text": "Usługi", "postback": "uslugi"}}],
+    )
+    await client.post(
+        "/_emulator/inbound",
+        json={
+            "provider": "serwersms",
+            "agent_id": BOT,
+            "phone": "+48500600700",
+            "postback": "uslugi",
+        },
+    )
+    await client.post(
+        "/_emulator/inbound",
+        json={
+            "provider": "serwersms",
+            "agent_id": BOT,
+            "phone": "+48500600700",
+            "text": "Text message",
+        },
+    )
     reply, typed = webhook.calls[-2]["json"][0], webhook.calls[-1]["json"][0]
     assert reply["type"] == "reply" and reply["data"] == "uslugi"
     assert base64.b64decode(reply["text"]).decode() == "Usługi"
@@ -211,40 +277,66 @@ async def test_default_webhook_url_from_config(mode, redis_url, webhook):
 
 
 async def test_a_tap_needs_a_message_to_tap_on(client):
-    response = await client.post("/_emulator/inbound", json={
-        "provider": "generic", "agent_id": "nobody", "phone": "+46701234567", "postback": "yes"})  # fmt: skip
+    response = await client.post(
+        "/_emulator/inbound",
+        json={
+            "provider": "generic",
+            "agent_id": "nobody",
+            "phone": "+46701234567",
+            "postback": "yes",
+        },
+    )
     assert response.status_code == 409
     assert response.json()["error"] == (
         "generic agent nobody has sent nothing to +46701234567: there is no suggestion to tap "
         "(a phone may write first, with text)"
     )
     await generic_send(client, "+46701234567")
-    bad_postback = await client.post("/_emulator/inbound", json={
-        "provider": "generic", "agent_id": AGENT, "phone": "+46701234567", "postback": "nope"})  # fmt: skip
+    bad_postback = await client.post(
+        "/_emulator/inbound",
+        json={
+            "provider": "generic",
+            "agent_id": AGENT,
+            "phone": "+46701234567",
+            "postback": "nope",
+        },
+    )
     assert bad_postback.status_code == 409
-    both = await client.post("/_emulator/inbound", json={
-        "provider": "generic", "agent_id": AGENT, "phone": "+46701234567", "postback": "yes",
-        "text": "x"})  # fmt: skip
+    both = await client.post(
+        "/_emulator/inbound",
+        json={
+            "provider": "generic",
+            "agent_id": AGENT,
+            "phone": "+46701234567",
+            "postback": "yes",
+            "text": "x",
+        },
+    )
     assert both.status_code == 400
 
 
 async def test_inbound_can_act_on_an_earlier_message(client, webhook):
     await set_agent(client, "generic", AGENT, webhook_url=webhook.url)
     first = await generic_send(client, "+46701234567")  # its chip: "Yes please" / yes
-    latest = await generic_send(client, "+46701234567", suggestedReplies=[
-        {"text": "Other", "postbackData": "other"}])  # fmt: skip
+    latest = await generic_send(
+        client, "+46701234567", suggestedReplies=[{"text": "Other", "postbackData": "other"}]
+    )
     inbound = {"provider": "generic", "agent_id": AGENT, "phone": "+46701234567"}
     on_latest = await client.post("/_emulator/inbound", json=inbound | {"postback": "yes"})
     assert on_latest.status_code == 409  # the newest message has no such chip
-    tap = await client.post("/_emulator/inbound", json=inbound | {"postback": "yes",
-                                                                   "message_id": first})  # fmt: skip
+    tap = await client.post(
+        "/_emulator/inbound", json=inbound | {"postback": "yes", "message_id": first}
+    )
     assert tap.status_code == 200 and tap.json()["message_id"] == first
     callback = webhook.wait()[-1]["json"]
     assert (callback["MessageId"], callback["PostbackData"]) == (first, "yes")
     assert latest != first
     # The message must be this agent's, to this phone.
-    for wrong in ({"message_id": "no-such-id"}, {"message_id": first, "phone": "+46709999999"},
-                  {"message_id": first, "agent_id": "someone_else"}):  # fmt: skip
+    for wrong in (
+        {"message_id": "no-such-id"},
+        {"message_id": first, "phone": "+46709999999"},
+        {"message_id": first, "agent_id": "someone_else"},
+    ):
         refused = await client.post("/_emulator/inbound", json=inbound | {"text": "hi"} | wrong)
         assert refused.status_code == 409
         assert "sent no message" in refused.json()["error"]
@@ -252,8 +344,12 @@ async def test_inbound_can_act_on_an_earlier_message(client, webhook):
 
 async def test_inbound_acts_on_what_the_phone_has_received_not_on_a_scheduled_message(client):
     sent = await serwersms_send(client, "+48500600700")  # its chip: my_service
-    body = {"rcs_id": BOT, "phone": "+48500600700", "date": "2099-01-01 10:00:00",
-            "message": {"text": "Later", "suggestions": [{"reply": {"text": "Hi", "postback": "hi"}}]}}  # fmt: skip
+    body = {
+        "rcs_id": BOT,
+        "phone": "+48500600700",
+        "date": "2099-01-01 10:00:00",
+        "message": {"text": "Later", "suggestions": [{"reply": {"text": "Hi", "postback": "hi"}}]},
+    }
     response = await client.post("/messages/send_rcs.json", json=body, headers=SERWERSMS_AUTH)
     assert response.json()["success"] is True
     inbound = {"provider": "serwersms", "agent_id": BOT, "phone": "+48500600700"}

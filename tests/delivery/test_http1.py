@@ -82,12 +82,15 @@ async def test_keep_alive_reuses_one_connection_and_sends_a_proper_request():
 @pytest.mark.parametrize(
     ("answer", "expected"),
     [
-        (b"HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n", (201, "abcde")),
+        (
+            b"HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n",
+            (201, "abcde"),
+        ),
         (b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n", (204, "")),
         (b"HTTP/1.0 500 Oops\r\n\r\nclose-delimited", (500, "close-delimited")),
         (b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 3\r\n\r\nyes", (200, "yes")),
     ],
-)  # fmt: skip
+)
 async def test_the_ways_an_answer_is_delimited(answer, expected):
     async def handler(reader, writer):
         await _read_request(reader)

@@ -51,15 +51,22 @@ async def add_item(request: Request, body: ItemBody) -> Response:
 
 OPERATIONS = [
     Operation("GET", "/items", "Items.", list_items, query=ItemQuery),
-    Operation("PUT", "/items/{id:path}", "Add an item.", add_item, body=ItemBody,
-              responses={200: "The item.", 409: "Taken."}),
-]  # fmt: skip
+    Operation(
+        "PUT",
+        "/items/{id:path}",
+        "Add an item.",
+        add_item,
+        body=ItemBody,
+        responses={200: "The item.", 409: "Taken."},
+    ),
+]
 
 
 @pytest.fixture
 async def client() -> AsyncIterator[httpx.AsyncClient]:
-    app = Starlette(routes=[op.route() for op in OPERATIONS],
-                    exception_handlers={ApiError: error_response})  # fmt: skip
+    app = Starlette(
+        routes=[op.route() for op in OPERATIONS], exception_handlers={ApiError: error_response}
+    )
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://toolkit") as c:
         yield c
@@ -73,11 +80,15 @@ async def test_queries_filter_and_page(client: httpx.AsyncClient) -> None:
 @pytest.mark.parametrize(
     ("params", "field", "says"),
     [
-        ({"color": "red"}, "color", "unknown filter 'color' (did you mean 'colour'?) (this one takes: limit, offset, colour)"),
+        (
+            {"color": "red"},
+            "color",
+            "unknown filter 'color' (did you mean 'colour'?) (this one takes: limit, offset, colour)",
+        ),
         ({"limit": "lots"}, "limit", "limit: must be a valid integer"),
         ({"offset": "-1"}, "offset", "offset: must be greater than or equal to 0"),
     ],
-)  # fmt: skip
+)
 async def test_queries_refuse_what_they_do_not_know(client, params, field, says) -> None:
     answer = await client.get("/items", params=params)
     assert answer.status_code == 400
@@ -87,8 +98,12 @@ async def test_queries_refuse_what_they_do_not_know(client, params, field, says)
 async def test_bodies_are_strict(client: httpx.AsyncClient) -> None:
     ok = await client.put("/items/a/b", json={"name": "x"})
     assert ok.json() == {"name": "x", "size": 1, "id": "a/b"}
-    for body, field in (({"name": "x", "colour": "red"}, "colour"), ({"name": 5}, "name"),
-                        ({"name": "x", "size": "2"}, "size"), ({}, "name")):  # fmt: skip
+    for body, field in (
+        ({"name": "x", "colour": "red"}, "colour"),
+        ({"name": 5}, "name"),
+        ({"name": "x", "size": "2"}, "size"),
+        ({}, "name"),
+    ):
         answer = await client.put("/items/a", json=body)
         assert answer.status_code == 400 and answer.json()["field"] == field, answer.text
     taken = await client.put("/items/a", json={"name": "taken"})
@@ -96,8 +111,11 @@ async def test_bodies_are_strict(client: httpx.AsyncClient) -> None:
 
 
 async def test_a_body_over_the_limit_is_413(client: httpx.AsyncClient) -> None:
-    answer = await client.put("/items/a", content=b'{"name": "' + b"x" * 2_000_000 + b'"}',
-                              headers={"content-type": "application/json"})  # fmt: skip
+    answer = await client.put(
+        "/items/a",
+        content=b'{"name": "' + b"x" * 2_000_000 + b'"}',
+        headers={"content-type": "application/json"},
+    )
     assert answer.status_code == 413
 
 
@@ -107,8 +125,9 @@ def test_openapi_is_generated_from_the_models() -> None:
     colour = next(p for p in listing["parameters"] if p["name"] == "colour")
     assert colour["description"] == "Only items of this colour." and colour["in"] == "query"
     put = spec["paths"]["/api/items/{id}"]["put"]
-    assert put["parameters"] == [{"name": "id", "in": "path", "required": True,
-                                  "schema": {"type": "string"}}]  # fmt: skip
+    assert put["parameters"] == [
+        {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+    ]
     body = spec["components"]["schemas"]["ItemBody"]
     assert body["required"] == ["name"] and body["additionalProperties"] is False
     assert set(put["responses"]) == {"200", "400", "409"}

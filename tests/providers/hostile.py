@@ -26,5 +26,14 @@ FOREIGN_DIGITS = {
     "devanagari": str.maketrans("0123456789", "०१२३४५६७८९"),
 }
 # Texts XML 1.0 cannot hold as they are (C0 controls, U+FFFE/U+FFFF) or holds only escaped.
-XML_HOSTILE = ["a\x01b", "\x08", "esc \x1b[31m", "\ufffe\uffff", "cr\r\nlf", "<&>]]>'\"",
-               "del\x7f nel\x85", "emoji 🎉", "tab\tend"]  # fmt: skip
+XML_HOSTILE = [
+    "a\x01b",
+    "\x08",
+    "esc \x1b[31m",
+    "\ufffe\uffff",
+    "cr\r\nlf",
+    "<&>]]>'\"",
+    "del\x7f nel\x85",
+    "emoji 🎉",
+    "tab\tend",
+]

@@ -38,8 +38,13 @@ class EchoAdapter:
         return [{"echo_event": event.type.value, "id": message.id}]
 
     def display(self, message: Message, files: Mapping[str, StoredFile]) -> dict[str, Any]:
-        card = display.card(title=message.text.upper(), description=None, media=None,
-                            orientation=None, alignment=None)  # fmt: skip
+        card = display.card(
+            title=message.text.upper(),
+            description=None,
+            media=None,
+            orientation=None,
+            alignment=None,
+        )
         return display.layout([card])  # the core's provider-neutral shape, which the inbox draws
 
     def describe(self, payload: Any) -> dict[str, Any]:
@@ -57,10 +62,19 @@ def mount(emulator: Emulator, section: EchoSection) -> ProviderMount:
     async def send(request: Request) -> Response:
         data = await request.json()
         now = emulator.clock.now()
-        message = Message(id=emulator.ids.uuid(), provider="echo", tenant="echo-tenant",
-                          agent_id=data["agent"], phone=data["to"], channel=Channel.RCS,
-                          kind="text", text=f"{data['text']} ({section.signature})",
-                          created_at=now, send_at=now, content={})  # fmt: skip
+        message = Message(
+            id=emulator.ids.uuid(),
+            provider="echo",
+            tenant="echo-tenant",
+            agent_id=data["agent"],
+            phone=data["to"],
+            channel=Channel.RCS,
+            kind="text",
+            text=f"{data['text']} ({section.signature})",
+            created_at=now,
+            send_at=now,
+            content={},
+        )
         await emulator.send([message])
         return JSONResponse({"id": message.id})
 
@@ -71,8 +85,14 @@ def mount(emulator: Emulator, section: EchoSection) -> ProviderMount:
     )
 
 
-ECHO = Provider(name="echo", title="Echo", prefixes=("/echo/",), hosts=("api.echo.example",),
-                section=EchoSection, kit=kit)  # fmt: skip
+ECHO = Provider(
+    name="echo",
+    title="Echo",
+    prefixes=("/echo/",),
+    hosts=("api.echo.example",),
+    section=EchoSection,
+    kit=kit,
+)
 
 
 @pytest.fixture
@@ -108,8 +128,9 @@ def test_it_is_served_steered_shown_and_called_back(echo):
         with EmulatorServer(config) as server, httpx.Client(base_url=server.base_url) as client:
             agent = client.put("/_emulator/agents/echo/bot", json={"webhook_url": receiver.url})
             assert agent.status_code == 200 and agent.json()["provider"] == "echo"
-            sent = client.post("/echo/v1/send",
-                               json={"agent": "bot", "to": "+46701234567", "text": "hi"})  # fmt: skip
+            sent = client.post(
+                "/echo/v1/send", json={"agent": "bot", "to": "+46701234567", "text": "hi"}
+            )
             assert sent.status_code == 200
             unknown = client.get("/echo/v1/nothing-here")
             assert unknown.status_code == 404 and unknown.json() == {"echo_error": 404}
@@ -125,8 +146,12 @@ def test_it_is_served_steered_shown_and_called_back(echo):
             assert {c["json"]["id"] for c in calls} == {message["id"]}
             # The control API's own provider checks know it.
             listed = client.get("/_emulator/providers").json()["items"]
-            assert {"name": "echo", "title": "Echo", "hosts": ["api.echo.example"],
-                    "prefixes": ["/echo/"]} in listed  # fmt: skip
+            assert {
+                "name": "echo",
+                "title": "Echo",
+                "hosts": ["api.echo.example"],
+                "prefixes": ["/echo/"],
+            } in listed
             logged = client.get("/_emulator/webhooks", params={"provider": "echo"}).json()
             assert logged["items"][0]["name"] == "echo delivered"
 

@@ -18,78 +18,145 @@ URL = "https://www.generic.se/"
 IMG = "https://www.generic.se/a.png"
 ACTION = {"text": "Visit", "postbackData": "visit", "openUrlAction": {"url": URL}}
 REPLY = {"text": "Yes", "postbackData": "yes"}
-CARD = {"height": "TALL", "orientation": "HORIZONTAL", "thumbnailImageAlignment": "LEFT",
-        "title": "T", "description": "D", "fileUrl": IMG,
-        "suggestedActions": [ACTION], "suggestedReplies": [REPLY]}  # fmt: skip
-GENERIC_TEXT = {"agentId": "a", "number": ["+46701234567"], "tag": "campaign",
-                "messageType": "TextMessage", "text": "Hi", "smsFallbackText": "Hi by SMS",
-                "suggestedActions": [ACTION,
-                                     {"text": "Call", "postbackData": "call",
-                                      "dialAction": {"phoneNumber": "+46701234567"}},
-                                     {"text": "Map", "postbackData": "map",
-                                      "viewLocationAction": {"latLong": {"latitude": 59.3,
-                                                             "longitude": 18.0},
-                                                             "label": "Office", "query": "Office"}},
-                                     {"text": "Share", "postbackData": "share",
-                                      "shareLocationAction": {}}],
-                "suggestedReplies": [REPLY]}  # fmt: skip
-GENERIC_CARD = {"agentId": "a", "number": ["+46701234567"], "messageType": "RichCard",
-                "richCardContent": CARD, "suggestedReplies": [REPLY]}  # fmt: skip
-GENERIC_CAROUSEL = {"agentId": "a", "number": ["+46701234567"], "messageType": "Carousel",
-                    "carouselContent": {"cardWidth": "SMALL",
-                                        "richCardContents": [CARD, dict(CARD, title="T2")]},
-                    "suggestedActions": [ACTION]}  # fmt: skip
+CARD = {
+    "height": "TALL",
+    "orientation": "HORIZONTAL",
+    "thumbnailImageAlignment": "LEFT",
+    "title": "T",
+    "description": "D",
+    "fileUrl": IMG,
+    "suggestedActions": [ACTION],
+    "suggestedReplies": [REPLY],
+}
+GENERIC_TEXT = {
+    "agentId": "a",
+    "number": ["+46701234567"],
+    "tag": "campaign",
+    "messageType": "TextMessage",
+    "text": "Hi",
+    "smsFallbackText": "Hi by SMS",
+    "suggestedActions": [
+        ACTION,
+        {"text": "Call", "postbackData": "call", "dialAction": {"phoneNumber": "+46701234567"}},
+        {
+            "text": "Map",
+            "postbackData": "map",
+            "viewLocationAction": {
+                "latLong": {"latitude": 59.3, "longitude": 18.0},
+                "label": "Office",
+                "query": "Office",
+            },
+        },
+        {"text": "Share", "postbackData": "share", "shareLocationAction": {}},
+    ],
+    "suggestedReplies": [REPLY],
+}
+GENERIC_CARD = {
+    "agentId": "a",
+    "number": ["+46701234567"],
+    "messageType": "RichCard",
+    "richCardContent": CARD,
+    "suggestedReplies": [REPLY],
+}
+GENERIC_CAROUSEL = {
+    "agentId": "a",
+    "number": ["+46701234567"],
+    "messageType": "Carousel",
+    "carouselContent": {"cardWidth": "SMALL", "richCardContents": [CARD, dict(CARD, title="T2")]},
+    "suggestedActions": [ACTION],
+}
 
 # (base request, path of an optional field) for every optional field the Generic document names
 GENERIC_OPTIONAL = [
-    (GENERIC_TEXT, ("tag",)), (GENERIC_TEXT, ("smsFallbackText",)),
-    (GENERIC_TEXT, ("suggestedActions",)), (GENERIC_TEXT, ("suggestedReplies",)),
+    (GENERIC_TEXT, ("tag",)),
+    (GENERIC_TEXT, ("smsFallbackText",)),
+    (GENERIC_TEXT, ("suggestedActions",)),
+    (GENERIC_TEXT, ("suggestedReplies",)),
     (GENERIC_TEXT, ("suggestedActions", 2, "viewLocationAction", "latLong")),
     (GENERIC_TEXT, ("suggestedActions", 2, "viewLocationAction", "label")),
     (GENERIC_TEXT, ("suggestedActions", 2, "viewLocationAction", "query")),
-    (GENERIC_CARD, ("suggestedReplies",)), (GENERIC_CARD, ("suggestedActions",)),
-    (GENERIC_CARD, ("richCardContent", "height")), (GENERIC_CARD, ("richCardContent", "orientation")),
+    (GENERIC_CARD, ("suggestedReplies",)),
+    (GENERIC_CARD, ("suggestedActions",)),
+    (GENERIC_CARD, ("richCardContent", "height")),
+    (GENERIC_CARD, ("richCardContent", "orientation")),
     (GENERIC_CARD, ("richCardContent", "thumbnailImageAlignment")),
-    (GENERIC_CARD, ("richCardContent", "title")), (GENERIC_CARD, ("richCardContent", "description")),
+    (GENERIC_CARD, ("richCardContent", "title")),
+    (GENERIC_CARD, ("richCardContent", "description")),
     (GENERIC_CARD, ("richCardContent", "fileUrl")),
     (GENERIC_CARD, ("richCardContent", "suggestedActions")),
     (GENERIC_CARD, ("richCardContent", "suggestedReplies")),
-    (GENERIC_CAROUSEL, ("carouselContent", "cardWidth")), (GENERIC_CAROUSEL, ("suggestedActions",)),
+    (GENERIC_CAROUSEL, ("carouselContent", "cardWidth")),
+    (GENERIC_CAROUSEL, ("suggestedActions",)),
     (GENERIC_CAROUSEL, ("carouselContent", "richCardContents", 1, "suggestedReplies")),
     (GENERIC_CAROUSEL, ("carouselContent", "richCardContents", 1, "suggestedActions")),
     (GENERIC_CAROUSEL, ("carouselContent", "richCardContents", 0, "height")),
     (GENERIC_CAROUSEL, ("carouselContent", "richCardContents", 0, "fileUrl")),
-]  # fmt: skip
+]
 # Properties a typed client writes as null for a type it did not choose.
 GENERIC_ABSENT = [
-    (GENERIC_TEXT, ("textMessage",)), (GENERIC_TEXT, ("richCardContent",)),
-    (GENERIC_TEXT, ("carouselContent",)), (GENERIC_CARD, ("text",)),
-    (GENERIC_CARD, ("carouselContent",)), (GENERIC_CARD, ("richCardContent", "fileId")),
+    (GENERIC_TEXT, ("textMessage",)),
+    (GENERIC_TEXT, ("richCardContent",)),
+    (GENERIC_TEXT, ("carouselContent",)),
+    (GENERIC_CARD, ("text",)),
+    (GENERIC_CARD, ("carouselContent",)),
+    (GENERIC_CARD, ("richCardContent", "fileId")),
     (GENERIC_TEXT, ("suggestedActions", 0, "dialAction")),
     (GENERIC_TEXT, ("suggestedActions", 0, "viewLocationAction")),
     (GENERIC_TEXT, ("suggestedActions", 0, "createCalendarEventAction")),
     (GENERIC_TEXT, ("suggestedActions", 0, "shareLocationAction")),
     (GENERIC_TEXT, ("suggestedActions", 1, "openUrlAction")),
-]  # fmt: skip
+]
 
-SMS_MEDIA = {"url": IMG, "size": 26802, "type": "image/png", "thumbnail": IMG,
-             "thumbnailSize": 2802, "thumbnailType": "image/jpeg", "height": "MEDIUM"}  # fmt: skip
-SMS_CARD = {"title": "RCS", "description": "D", "media": SMS_MEDIA,
-            "suggestions": [{"reply": {"text": "Yes", "postback": "yes"}}],
-            "layout": {"imageAlignment": "LEFT", "cardOrientation": "VERTICAL"}}  # fmt: skip
-SMS_TEXT = {"rcs_id": "bot", "phone": "+48500600700", "details": True,
-            "date": "2099-01-01 10:00:00", "unique_id": "abc123",
-            "message": {"text": "Hi", "suggestions": [
-                {"reply": {"text": "Yes", "postback": "yes"}},
-                {"action": {"text": "Go", "postback": "go", "action": "url", "to": URL}}]}}  # fmt: skip
-SMS_CARD_MSG = {"rcs_id": "bot", "phone": ["+48500600700"],
-                "message": {"richcard": [SMS_CARD], "suggestions": []}}  # fmt: skip
-SMS_CAROUSEL = {"rcs_id": "bot", "phone": "+48500600700",
-                "message": {"richcard": [SMS_CARD, dict(SMS_CARD, title="Two")],
-                            "cardWidth": "SMALL", "suggestions": []}}  # fmt: skip
+SMS_MEDIA = {
+    "url": IMG,
+    "size": 26802,
+    "type": "image/png",
+    "thumbnail": IMG,
+    "thumbnailSize": 2802,
+    "thumbnailType": "image/jpeg",
+    "height": "MEDIUM",
+}
+SMS_CARD = {
+    "title": "RCS",
+    "description": "D",
+    "media": SMS_MEDIA,
+    "suggestions": [{"reply": {"text": "Yes", "postback": "yes"}}],
+    "layout": {"imageAlignment": "LEFT", "cardOrientation": "VERTICAL"},
+}
+SMS_TEXT = {
+    "rcs_id": "bot",
+    "phone": "+48500600700",
+    "details": True,
+    "date": "2099-01-01 10:00:00",
+    "unique_id": "abc123",
+    "message": {
+        "text": "Hi",
+        "suggestions": [
+            {"reply": {"text": "Yes", "postback": "yes"}},
+            {"action": {"text": "Go", "postback": "go", "action": "url", "to": URL}},
+        ],
+    },
+}
+SMS_CARD_MSG = {
+    "rcs_id": "bot",
+    "phone": ["+48500600700"],
+    "message": {"richcard": [SMS_CARD], "suggestions": []},
+}
+SMS_CAROUSEL = {
+    "rcs_id": "bot",
+    "phone": "+48500600700",
+    "message": {
+        "richcard": [SMS_CARD, dict(SMS_CARD, title="Two")],
+        "cardWidth": "SMALL",
+        "suggestions": [],
+    },
+}
 SERWERSMS_OPTIONAL = [
-    (SMS_TEXT, ("details",)), (SMS_TEXT, ("date",)), (SMS_TEXT, ("unique_id",)),
-    (SMS_TEXT, ("group_id",)), (SMS_TEXT, ("message", "suggestions")),
+    (SMS_TEXT, ("details",)),
+    (SMS_TEXT, ("date",)),
+    (SMS_TEXT, ("unique_id",)),
+    (SMS_TEXT, ("group_id",)),
+    (SMS_TEXT, ("message", "suggestions")),
     (SMS_CARD_MSG, ("message", "suggestions")),
     (SMS_CARD_MSG, ("message", "richcard", 0, "suggestions")),
     (SMS_CARD_MSG, ("message", "richcard", 0, "layout")),
@@ -101,9 +168,12 @@ SERWERSMS_OPTIONAL = [
     (SMS_CARD_MSG, ("message", "richcard", 0, "media", "height")),
     (SMS_CAROUSEL, ("message", "cardWidth")),
     (SMS_CAROUSEL, ("message", "richcard", 1, "suggestions")),
-    (SMS_TEXT, ("message", "file")), (SMS_TEXT, ("message", "richcard")),
-    (SMS_TEXT, ("message", "audio")), (SMS_TEXT, ("username",)), (SMS_TEXT, ("password",)),
-]  # fmt: skip
+    (SMS_TEXT, ("message", "file")),
+    (SMS_TEXT, ("message", "richcard")),
+    (SMS_TEXT, ("message", "audio")),
+    (SMS_TEXT, ("username",)),
+    (SMS_TEXT, ("password",)),
+]
 
 
 def _with(body: dict[str, Any], path: tuple[Any, ...], value: Any) -> dict[str, Any]:
@@ -122,8 +192,22 @@ def _with(body: dict[str, Any], path: tuple[Any, ...], value: Any) -> dict[str, 
 
 async def _stored(client: Any) -> list[dict[str, Any]]:
     items = (await client.get("/_emulator/messages")).json()["items"]
-    return [{k: m[k] for k in ("kind", "text", "channel", "suggestions", "content", "display",
-                               "status", "external_id")} for m in items]  # fmt: skip
+    return [
+        {
+            k: m[k]
+            for k in (
+                "kind",
+                "text",
+                "channel",
+                "suggestions",
+                "content",
+                "display",
+                "status",
+                "external_id",
+            )
+        }
+        for m in items
+    ]
 
 
 async def _compare(client, path: str, auth: dict[str, str], absent: Any, null: Any) -> None:
@@ -138,36 +222,71 @@ async def _compare(client, path: str, auth: dict[str, str], absent: Any, null: A
     assert second_stored == first_stored and second_stored
 
 
-@pytest.mark.parametrize(("base", "where"), GENERIC_OPTIONAL + GENERIC_ABSENT,
-                         ids=lambda v: ".".join(map(str, v)) if isinstance(v, tuple) else None)  # fmt: skip
+@pytest.mark.parametrize(
+    ("base", "where"),
+    GENERIC_OPTIONAL + GENERIC_ABSENT,
+    ids=lambda v: ".".join(map(str, v)) if isinstance(v, tuple) else None,
+)
 async def test_generic_null_is_not_given(client, base, where):
-    await _compare(client, "/Rcs/api/v1/Message", GENERIC_AUTH, _with(base, where, ...),
-                   _with(base, where, None))  # fmt: skip
+    await _compare(
+        client,
+        "/Rcs/api/v1/Message",
+        GENERIC_AUTH,
+        _with(base, where, ...),
+        _with(base, where, None),
+    )
 
 
-@pytest.mark.parametrize(("base", "where"), SERWERSMS_OPTIONAL,
-                         ids=lambda v: ".".join(map(str, v)) if isinstance(v, tuple) else None)  # fmt: skip
+@pytest.mark.parametrize(
+    ("base", "where"),
+    SERWERSMS_OPTIONAL,
+    ids=lambda v: ".".join(map(str, v)) if isinstance(v, tuple) else None,
+)
 async def test_serwersms_null_is_not_given(client, base, where):
-    await _compare(client, "/messages/send_rcs.json", SERWERSMS_AUTH, _with(base, where, ...),
-                   _with(base, where, None))  # fmt: skip
+    await _compare(
+        client,
+        "/messages/send_rcs.json",
+        SERWERSMS_AUTH,
+        _with(base, where, ...),
+        _with(base, where, None),
+    )
 
 
 async def test_a_generic_request_padded_with_null_everywhere(client):
     """What a C# client built from the document's types sends for a rich card."""
     padded = {
-        "agentId": "a", "number": ["+46701234567"], "tag": None, "messageType": "RichCard",
-        "text": None, "textMessage": None, "smsFallbackText": None, "carouselContent": None,
-        "suggestedActions": None, "suggestedReplies": None,
+        "agentId": "a",
+        "number": ["+46701234567"],
+        "tag": None,
+        "messageType": "RichCard",
+        "text": None,
+        "textMessage": None,
+        "smsFallbackText": None,
+        "carouselContent": None,
+        "suggestedActions": None,
+        "suggestedReplies": None,
         "richCardContent": {
-            "height": None, "orientation": None, "thumbnailImageAlignment": None,
-            "title": "Welcome", "description": None, "fileUrl": IMG, "fileId": None,
+            "height": None,
+            "orientation": None,
+            "thumbnailImageAlignment": None,
+            "title": "Welcome",
+            "description": None,
+            "fileUrl": IMG,
+            "fileId": None,
             "suggestedReplies": None,
-            "suggestedActions": [{
-                "text": "Visit", "postbackData": "visit", "openUrlAction": {"url": URL},
-                "dialAction": None, "viewLocationAction": None,
-                "createCalendarEventAction": None, "shareLocationAction": None}],
+            "suggestedActions": [
+                {
+                    "text": "Visit",
+                    "postbackData": "visit",
+                    "openUrlAction": {"url": URL},
+                    "dialAction": None,
+                    "viewLocationAction": None,
+                    "createCalendarEventAction": None,
+                    "shareLocationAction": None,
+                }
+            ],
         },
-    }  # fmt: skip
+    }
     answer = await client.post("/Rcs/api/v1/Message", headers=GENERIC_AUTH, json=padded)
     assert answer.status_code == 200, answer.text
     [message] = (await client.get("/_emulator/messages")).json()["items"]
@@ -177,17 +296,39 @@ async def test_a_generic_request_padded_with_null_everywhere(client):
 
 async def test_a_serwersms_request_padded_with_null_everywhere(client):
     padded = {
-        "username": None, "password": None, "rcs_id": "bot", "phone": "+48500600700",
-        "group_id": None, "details": None, "date": None, "unique_id": None,
+        "username": None,
+        "password": None,
+        "rcs_id": "bot",
+        "phone": "+48500600700",
+        "group_id": None,
+        "details": None,
+        "date": None,
+        "unique_id": None,
         "message": {
-            "text": None, "file": None, "audio": None, "cardWidth": None,
-            "richcard": [{"title": "RCS", "description": "D",
-                          "media": {"url": IMG, "size": 1, "type": "image/png", "thumbnail": None,
-                                    "thumbnailSize": None, "thumbnailType": None, "height": None},
-                          "suggestions": None, "layout": None}],
+            "text": None,
+            "file": None,
+            "audio": None,
+            "cardWidth": None,
+            "richcard": [
+                {
+                    "title": "RCS",
+                    "description": "D",
+                    "media": {
+                        "url": IMG,
+                        "size": 1,
+                        "type": "image/png",
+                        "thumbnail": None,
+                        "thumbnailSize": None,
+                        "thumbnailType": None,
+                        "height": None,
+                    },
+                    "suggestions": None,
+                    "layout": None,
+                }
+            ],
             "suggestions": [{"reply": {"text": "Yes", "postback": "yes"}, "action": None}],
         },
-    }  # fmt: skip
+    }
     answer = await client.post("/messages/send_rcs.json", headers=SERWERSMS_AUTH, json=padded)
     assert answer.json() == {"success": True, "queued": 1, "unsent": 0}
 
@@ -202,8 +343,9 @@ async def test_generic_null_for_a_required_field_is_the_required_error(client, f
 
 
 async def test_generic_null_text_of_a_text_message_is_the_required_error(client):
-    answer = await client.post("/Rcs/api/v1/Message", headers=GENERIC_AUTH,
-                               json=_with(GENERIC_TEXT, ("text",), None))  # fmt: skip
+    answer = await client.post(
+        "/Rcs/api/v1/Message", headers=GENERIC_AUTH, json=_with(GENERIC_TEXT, ("text",), None)
+    )
     assert answer.status_code == 400
     assert answer.json()["errors"] == {
         "text": ["The text field is required for messageType TextMessage."]
@@ -215,5 +357,6 @@ async def test_serwersms_null_for_a_required_field_is_6303(client, field):
     body = _with(SMS_TEXT, (field,), None)
     answer = await client.post("/messages/send_rcs.json", headers=SERWERSMS_AUTH, json=body)
     assert answer.status_code == 200
-    assert answer.json() == {"error": {"code": 6303, "type": "RcsError",
-                                       "message": "No required parameters"}}  # fmt: skip
+    assert answer.json() == {
+        "error": {"code": 6303, "type": "RcsError", "message": "No required parameters"}
+    }

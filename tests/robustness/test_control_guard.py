@@ -20,11 +20,15 @@ async def _faults(client: httpx.AsyncClient) -> int:
 async def test_a_simple_cross_site_post_cannot_carry_json(client):
     """What a page's <form> or fetch(no-cors) can send without a CORS preflight."""
     for ctype in ("text/plain", "application/x-www-form-urlencoded", "multipart/form-data; b=x"):
-        answer = await client.post("/_emulator/faults", content=b'{"provider": "generic", '
-                                   b'"status": 500}', headers={"Content-Type": ctype})  # fmt: skip
+        answer = await client.post(
+            "/_emulator/faults",
+            content=b'{"provider": "generic", "status": 500}',
+            headers={"Content-Type": ctype},
+        )
         assert answer.status_code == 415
-        assert answer.json() == {"error": "the control API takes JSON bodies as application/json "
-                                 f"(not {ctype})"}  # fmt: skip
+        assert answer.json() == {
+            "error": f"the control API takes JSON bodies as application/json (not {ctype})"
+        }
     assert await _faults(client) == 0
 
 
@@ -68,9 +72,17 @@ async def test_a_foreign_host_reads_nothing(client, host):
 
 
 @pytest.mark.parametrize(
-    "host", ["localhost:8080", "127.0.0.1", "[::1]:8080", "10.1.2.3:80", "emulator:8080",
-             "rcs-emulator", "app.localhost"],
-)  # fmt: skip
+    "host",
+    [
+        "localhost:8080",
+        "127.0.0.1",
+        "[::1]:8080",
+        "10.1.2.3:80",
+        "emulator:8080",
+        "rcs-emulator",
+        "app.localhost",
+    ],
+)
 async def test_loopback_ips_and_compose_service_names_are_served(client, host):
     answer = await client.get("/_emulator/messages", headers={"Host": host})
     assert answer.status_code == 200
@@ -90,9 +102,16 @@ async def test_allowed_hosts_lets_a_named_deployment_in(mode, redis_url):
 
 async def test_provider_apis_and_health_answer_any_host(client):
     """Clients name the real provider hosts (or their own alias) in Host."""
-    answer = await client.post("/Rcs/api/v1/Message", headers=GENERIC_AUTH | {
-        "Host": "api.genericmobile.se"}, json={"agentId": "a", "number": ["+46701234567"],
-        "messageType": "TextMessage", "text": "hi"})  # fmt: skip
+    answer = await client.post(
+        "/Rcs/api/v1/Message",
+        headers=GENERIC_AUTH | {"Host": "api.genericmobile.se"},
+        json={
+            "agentId": "a",
+            "number": ["+46701234567"],
+            "messageType": "TextMessage",
+            "text": "hi",
+        },
+    )
     assert answer.status_code == 200
     health = await client.get("/_emulator/health", headers={"Host": "lb.example.com"})
     assert health.status_code == 200
@@ -106,9 +125,17 @@ async def test_refusals_are_reported_as_surprises(client):
     )
     surprises = (await client.get("/_emulator/surprises")).json()["items"]
     assert surprises[-1] | {"time": None} == {
-        "kind": "request", "time": None, "provider": "control", "tenant": None,
-        "method": "POST", "path": "/_emulator/faults?x=1", "status": 403, "sent": None,
-        "answer": {"error": "origin 'https://evil.example' is not the emulator's own: the "
-                   "control API takes state changes only from its own pages and from clients "
-                   "that are not web pages"},
-    }  # fmt: skip
+        "kind": "request",
+        "time": None,
+        "provider": "control",
+        "tenant": None,
+        "method": "POST",
+        "path": "/_emulator/faults?x=1",
+        "status": 403,
+        "sent": None,
+        "answer": {
+            "error": "origin 'https://evil.example' is not the emulator's own: the "
+            "control API takes state changes only from its own pages and from clients "
+            "that are not web pages"
+        },
+    }

@@ -118,9 +118,10 @@ async def test_uploaded_file_names_never_become_paths(client, tmp_path):
     png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 64
     for name in ("../../../../tmp/evil.png", "/etc/passwd", "..\\..\\x.png", "a\x00b.png"):
         response = await client.post(
-            "/Rcs/api/v1/UploadFile/agent", headers=GENERIC_AUTH,
+            "/Rcs/api/v1/UploadFile/agent",
+            headers=GENERIC_AUTH,
             files={"file": (name, png, "image/png")},
-        )  # fmt: skip
+        )
         assert response.status_code == 200
         assert response.json()["fileId"].startswith("files/")
     assert not (tmp_path / "evil.png").exists()

@@ -62,14 +62,16 @@ async def test_a_full_backlog_fails_visibly_instead_of_growing(mode, webhook):
     """A process's own queue of attempts is bounded (the memory engine). On Redis the waiting
     deliveries are records in Redis and a process claims only what its free slots can make, so
     its memory holds no backlog to bound."""
-    config = Config(clock="manual", scenario="chatty", webhook_backlog=2, webhook_per_host=1,
-                    webhook_timeout=2)  # fmt: skip
+    config = Config(
+        clock="manual", scenario="chatty", webhook_backlog=2, webhook_per_host=1, webhook_timeout=2
+    )
     async with open_client(mode, config) as client:
         await set_agent(client, "generic", "a", webhook_url=webhook.url)
         webhook.answer(200, "slow", delay=0.5, times=10)
         numbers = [f"+4673000000{i}" for i in range(6)]
-        await client.post("/Rcs/api/v1/Message", headers=GENERIC_AUTH,
-                          json={**TEXT, "number": numbers})  # fmt: skip
+        await client.post(
+            "/Rcs/api/v1/Message", headers=GENERIC_AUTH, json={**TEXT, "number": numbers}
+        )
         # "chatty" delivers all six at once: six callbacks contend for one slot and two places
         await advance(client, 0)
         hooks = (await client.get("/_emulator/webhooks")).json()["items"]
@@ -90,8 +92,10 @@ def test_a_100_mb_upload_is_read_with_flat_memory() -> None:
 
     png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"
     size = 100 * 1024 * 1024 - 4096
-    head = (b"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.png\"\r\n"
-            b"Content-Type: image/png\r\n\r\n" + png)  # fmt: skip
+    head = (
+        b'--b\r\nContent-Disposition: form-data; name="file"; filename="big.png"\r\n'
+        b"Content-Type: image/png\r\n\r\n" + png
+    )
     tail = b"\r\n--b--\r\n"
     chunk = b"\x00" * (1024 * 1024)
     peak = [0.0]
@@ -109,8 +113,10 @@ def test_a_100_mb_upload_is_read_with_flat_memory() -> None:
     with EmulatorServer(Config(port=0, clock="manual")) as server:
         before = rss_mb()
         response = httpx.post(
-            server.base_url + "/Rcs/api/v1/UploadFile/a", content=body(), timeout=60,
+            server.base_url + "/Rcs/api/v1/UploadFile/a",
+            content=body(),
+            timeout=60,
             headers={**GENERIC_AUTH, "Content-Type": "multipart/form-data; boundary=b"},
-        )  # fmt: skip
+        )
         assert response.status_code == 200, response.text
     assert peak[0] - before < 40, (before, peak[0])  # 100 MB went through ~1 MB at a time

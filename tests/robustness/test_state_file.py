@@ -23,14 +23,32 @@ def test_a_demo_survives_a_restart(tmp_path, caplog: pytest.LogCaptureFixture) -
         c = httpx.Client(base_url=first.base_url)
         c.put("/_emulator/agents/generic/demo", json={"webhook_url": down}).raise_for_status()
         c.put("/_emulator/phones/+46705550001", json={"rcs_capable": False}).raise_for_status()
-        tag = c.post("/Rcs/api/v1/Message", headers=GENERIC_AUTH, json={
-            "agentId": "demo", "number": ["+46701234567"], "messageType": "Text", "text": "hi",
-            "suggestedReplies": [{"text": "Yes", "postbackData": "yes"}]}).json()["tagId"]  # fmt: skip
-        c.post("/messages/send_rcs", headers=SERWERSMS_AUTH, json={
-            "rcs_id": "bot", "phone": "500600700", "message": {"text": "later"},
-            "date": "2099-01-01 10:00:00"})  # fmt: skip
-        file_id = c.post("/Rcs/api/v1/UploadFile/demo", headers=GENERIC_AUTH,
-                         files={"file": ("a.png", PNG, "image/png")}).json()["fileId"]  # fmt: skip
+        tag = c.post(
+            "/Rcs/api/v1/Message",
+            headers=GENERIC_AUTH,
+            json={
+                "agentId": "demo",
+                "number": ["+46701234567"],
+                "messageType": "Text",
+                "text": "hi",
+                "suggestedReplies": [{"text": "Yes", "postbackData": "yes"}],
+            },
+        ).json()["tagId"]
+        c.post(
+            "/messages/send_rcs",
+            headers=SERWERSMS_AUTH,
+            json={
+                "rcs_id": "bot",
+                "phone": "500600700",
+                "message": {"text": "later"},
+                "date": "2099-01-01 10:00:00",
+            },
+        )
+        file_id = c.post(
+            "/Rcs/api/v1/UploadFile/demo",
+            headers=GENERIC_AUTH,
+            files={"file": ("a.png", PNG, "image/png")},
+        ).json()["fileId"]
         c.post("/_emulator/clock/advance", json={"seconds": 3})  # delivered -> webhook fails
         before = c.get("/_emulator/messages").json()
         hooks = c.get("/_emulator/webhooks").json()["items"]
@@ -57,8 +75,12 @@ def test_a_demo_survives_a_restart(tmp_path, caplog: pytest.LogCaptureFixture) -
             stats = c.get(f"/Rcs/api/v1/Message/Tag/{tag}", headers=GENERIC_AUTH).json()
             assert stats["rcsNumbers"] == 1
             assert c.put("/_emulator/phones/+46705550001", json={}).json()["capable"] is False
-            card = {"agentId": "demo", "number": ["+46701234567"], "messageType": "RichCard",
-                    "richCardContent": {"title": "t", "fileId": file_id}}  # fmt: skip
+            card = {
+                "agentId": "demo",
+                "number": ["+46701234567"],
+                "messageType": "RichCard",
+                "richCardContent": {"title": "t", "fileId": file_id},
+            }
             assert c.post("/Rcs/api/v1/Message", headers=GENERIC_AUTH, json=card).status_code == 200
             assert c.get(f"/_emulator/files/{file_id}/content").content == PNG  # bytes restored
             # the failed webhook is still owed: its retry resumes (to the URL it was made for)
@@ -94,8 +116,11 @@ def test_restored_file_records_whose_bytes_are_gone_say_so(tmp_path) -> None:
     state = tmp_path / "state.json"
     config = Config(port=0, clock="manual", state_file=str(state))
     with EmulatorServer(config) as first, httpx.Client(base_url=first.base_url) as c:
-        file_id = c.post("/Rcs/api/v1/UploadFile/demo", headers=GENERIC_AUTH,
-                         files={"file": ("a.png", PNG, "image/png")}).json()["fileId"]  # fmt: skip
+        file_id = c.post(
+            "/Rcs/api/v1/UploadFile/demo",
+            headers=GENERIC_AUTH,
+            files={"file": ("a.png", PNG, "image/png")},
+        ).json()["fileId"]
     for kept in (tmp_path / "state.json.files").iterdir():
         kept.unlink()  # someone tidied the folder up
     with EmulatorServer(config) as second, httpx.Client(base_url=second.base_url) as c:

@@ -26,18 +26,36 @@ def good_state(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     state = folder / "state.json"
     with EmulatorServer(Config(port=0, clock="manual", state_file=str(state))) as server:
         c = httpx.Client(base_url=server.base_url)
-        c.put("/_emulator/agents/generic/demo",
-              json={"webhook_url": "http://127.0.0.1:9/down"}).raise_for_status()  # fmt: skip
+        c.put(
+            "/_emulator/agents/generic/demo", json={"webhook_url": "http://127.0.0.1:9/down"}
+        ).raise_for_status()
         c.put("/_emulator/phones/+46705550001", json={"rcs_capable": False}).raise_for_status()
         for n in range(2):
-            c.post("/Rcs/api/v1/Message", headers=GENERIC_AUTH, json={
-                "agentId": "demo", "number": ["+46701234567"], "messageType": "TextMessage",
-                "text": f"hi {n}"}).raise_for_status()  # fmt: skip
-        c.post("/messages/send_rcs", headers=SERWERSMS_AUTH, json={
-            "rcs_id": "bot", "phone": "500600700", "message": {"text": "later"},
-            "date": "2099-01-01 10:00:00"}).raise_for_status()  # fmt: skip
-        c.post("/Rcs/api/v1/UploadFile/demo", headers=GENERIC_AUTH,
-               files={"file": ("a.png", PNG, "image/png")}).raise_for_status()  # fmt: skip
+            c.post(
+                "/Rcs/api/v1/Message",
+                headers=GENERIC_AUTH,
+                json={
+                    "agentId": "demo",
+                    "number": ["+46701234567"],
+                    "messageType": "TextMessage",
+                    "text": f"hi {n}",
+                },
+            ).raise_for_status()
+        c.post(
+            "/messages/send_rcs",
+            headers=SERWERSMS_AUTH,
+            json={
+                "rcs_id": "bot",
+                "phone": "500600700",
+                "message": {"text": "later"},
+                "date": "2099-01-01 10:00:00",
+            },
+        ).raise_for_status()
+        c.post(
+            "/Rcs/api/v1/UploadFile/demo",
+            headers=GENERIC_AUTH,
+            files={"file": ("a.png", PNG, "image/png")},
+        ).raise_for_status()
         c.post("/_emulator/clock/advance", json={"seconds": 3}).raise_for_status()
         c.close()
     data = json.loads(state.read_text())
@@ -55,37 +73,121 @@ def _first(data: dict[str, Any], kind: str) -> dict[str, Any]:
 
 
 CORRUPTIONS: list[tuple[str, Callable[[dict[str, Any]], Any], str]] = [
-    ("text time", lambda d: _msg(d).update(created_at="yesterday"),
-     r"messages\[0\]\.created_at: Input should be a valid number"),
-    ("unknown status", lambda d: _msg(d).update(status="lost"), r"messages\[0\]\.status: Input should be"),
-    ("event of no kind", lambda d: _msg(d)["events"][0].update(type="teleported"), r"messages\[0\]\.events\[0\]\.type"),
+    (
+        "text time",
+        lambda d: _msg(d).update(created_at="yesterday"),
+        r"messages\[0\]\.created_at: Input should be a valid number",
+    ),
+    (
+        "unknown status",
+        lambda d: _msg(d).update(status="lost"),
+        r"messages\[0\]\.status: Input should be",
+    ),
+    (
+        "event of no kind",
+        lambda d: _msg(d)["events"][0].update(type="teleported"),
+        r"messages\[0\]\.events\[0\]\.type",
+    ),
     ("missing field", lambda d: _msg(d).pop("phone"), r"messages\[0\]\.phone: Field required"),
-    ("unknown field", lambda d: _msg(d).update(colour="red"), r"messages\[0\]\.colour: Extra inputs are not permitted"),
+    (
+        "unknown field",
+        lambda d: _msg(d).update(colour="red"),
+        r"messages\[0\]\.colour: Extra inputs are not permitted",
+    ),
     ("no messages section", lambda d: d.pop("messages"), r"^.*messages: Field required"),
-    ("section of the wrong shape", lambda d: d.update(files={}), r"files: Input should be a valid (list|array)"),
+    (
+        "section of the wrong shape",
+        lambda d: d.update(files={}),
+        r"files: Input should be a valid (list|array)",
+    ),
     ("future version", lambda d: d.update(version=99), r"version: 99 is not a state file version"),
     ("no version", lambda d: d.pop("version"), r"version: None is not a state file version"),
-    ("unknown scheduled kind", lambda d: _first(d, "step").update(kind="explode"), r"scheduled\[\d+\]\.kind: Input should be 'send', 'step' or 'retry'"),
-    ("broken scenario step", lambda d: _first(d, "step").update(step={"event": "dance"}), r"scheduled\[\d+\]\.step: .*unknown event 'dance'"),
-    ("dangling message reference", lambda d: _first(d, "step").update(ref="gone"), r"scheduled\[\d+\]\.ref: no message 'gone'"),
-    ("dangling delivery reference", lambda d: _first(d, "retry").update(ref=999), r"scheduled\[\d+\]\.ref: no delivery 999"),
-    ("duplicate message id", lambda d: d["messages"].append(copy.deepcopy(_msg(d))), r"messages\[\d+\]\.id: '.+' appears twice"),
-    ("duplicate file id", lambda d: d["files"].append(copy.deepcopy(d["files"][0])), r"files\[1\]\.id: .* appears twice"),
-    ("absolute file path", lambda d: d["files"][0].update(path="/etc/passwd"), r"files\[0\]\.path: must be a file name inside"),
-    ("file path that climbs out", lambda d: d["files"][0].update(path="../../secret"), r"files\[0\]\.path: must be a file name inside"),
-    ("file path of dots", lambda d: d["files"][0].update(path=".."), r"files\[0\]\.path: must be a file name inside"),
-    ("unknown provider", lambda d: _msg(d).update(provider="acme"), r"messages\[0\]\.provider: unknown provider 'acme'"),
-    ("negative file size", lambda d: d["files"][0].update(size=-1), r"files\[0\]\.size: Input should be greater than or equal to 0"),
-    ("delivery in a finished state", lambda d: d["deliveries"][0].update(state="delivered"), r"deliveries\[0\]\.state"),
-    ("dangling exchange reference", lambda d: _msg(d).update(exchange=999), r"messages\[0\]\.exchange: no exchange 999"),
-    ("exchange that is not base64", lambda d: d["exchanges"][0].update(data="not base64!"), r"exchanges\[0\]\.data: must be base64"),
-    ("exchange of the wrong type", lambda d: d["exchanges"][0].update(key="one"), r"exchanges\[0\]\.key: Input should be a valid integer"),
-    ("duplicate exchange", lambda d: d["exchanges"].append(copy.deepcopy(d["exchanges"][0])), r"exchanges\[\d+\]\.key: \d+ appears twice"),
-]  # fmt: skip
+    (
+        "unknown scheduled kind",
+        lambda d: _first(d, "step").update(kind="explode"),
+        r"scheduled\[\d+\]\.kind: Input should be 'send', 'step' or 'retry'",
+    ),
+    (
+        "broken scenario step",
+        lambda d: _first(d, "step").update(step={"event": "dance"}),
+        r"scheduled\[\d+\]\.step: .*unknown event 'dance'",
+    ),
+    (
+        "dangling message reference",
+        lambda d: _first(d, "step").update(ref="gone"),
+        r"scheduled\[\d+\]\.ref: no message 'gone'",
+    ),
+    (
+        "dangling delivery reference",
+        lambda d: _first(d, "retry").update(ref=999),
+        r"scheduled\[\d+\]\.ref: no delivery 999",
+    ),
+    (
+        "duplicate message id",
+        lambda d: d["messages"].append(copy.deepcopy(_msg(d))),
+        r"messages\[\d+\]\.id: '.+' appears twice",
+    ),
+    (
+        "duplicate file id",
+        lambda d: d["files"].append(copy.deepcopy(d["files"][0])),
+        r"files\[1\]\.id: .* appears twice",
+    ),
+    (
+        "absolute file path",
+        lambda d: d["files"][0].update(path="/etc/passwd"),
+        r"files\[0\]\.path: must be a file name inside",
+    ),
+    (
+        "file path that climbs out",
+        lambda d: d["files"][0].update(path="../../secret"),
+        r"files\[0\]\.path: must be a file name inside",
+    ),
+    (
+        "file path of dots",
+        lambda d: d["files"][0].update(path=".."),
+        r"files\[0\]\.path: must be a file name inside",
+    ),
+    (
+        "unknown provider",
+        lambda d: _msg(d).update(provider="acme"),
+        r"messages\[0\]\.provider: unknown provider 'acme'",
+    ),
+    (
+        "negative file size",
+        lambda d: d["files"][0].update(size=-1),
+        r"files\[0\]\.size: Input should be greater than or equal to 0",
+    ),
+    (
+        "delivery in a finished state",
+        lambda d: d["deliveries"][0].update(state="delivered"),
+        r"deliveries\[0\]\.state",
+    ),
+    (
+        "dangling exchange reference",
+        lambda d: _msg(d).update(exchange=999),
+        r"messages\[0\]\.exchange: no exchange 999",
+    ),
+    (
+        "exchange that is not base64",
+        lambda d: d["exchanges"][0].update(data="not base64!"),
+        r"exchanges\[0\]\.data: must be base64",
+    ),
+    (
+        "exchange of the wrong type",
+        lambda d: d["exchanges"][0].update(key="one"),
+        r"exchanges\[0\]\.key: Input should be a valid integer",
+    ),
+    (
+        "duplicate exchange",
+        lambda d: d["exchanges"].append(copy.deepcopy(d["exchanges"][0])),
+        r"exchanges\[\d+\]\.key: \d+ appears twice",
+    ),
+]
 
 
-@pytest.mark.parametrize(("corrupt", "expected"), [(c[1], c[2]) for c in CORRUPTIONS],
-                         ids=[c[0] for c in CORRUPTIONS])  # fmt: skip
+@pytest.mark.parametrize(
+    ("corrupt", "expected"), [(c[1], c[2]) for c in CORRUPTIONS], ids=[c[0] for c in CORRUPTIONS]
+)
 def test_each_corruption_is_refused_with_its_place(tmp_path, good_state, corrupt, expected):
     data = copy.deepcopy(good_state)
     corrupt(data)
@@ -118,10 +220,16 @@ def test_the_good_file_itself_loads(tmp_path, good_state):
 @pytest.mark.parametrize(
     ("corrupt", "line"),
     [
-        (lambda d: _msg(d, 1).update(created_at="soon"), "messages[1].created_at: Input should be a valid number"),
-        (lambda d: d["files"][0].update(path="/etc/passwd"), "files[0].path: must be a file name inside"),
+        (
+            lambda d: _msg(d, 1).update(created_at="soon"),
+            "messages[1].created_at: Input should be a valid number",
+        ),
+        (
+            lambda d: d["files"][0].update(path="/etc/passwd"),
+            "files[0].path: must be a file name inside",
+        ),
     ],
-)  # fmt: skip
+)
 def test_the_command_line_exits_2_with_one_clean_line(tmp_path, good_state, corrupt, line):
     data = copy.deepcopy(good_state)
     corrupt(data)

@@ -34,8 +34,10 @@ def main(folder: Path) -> None:
         page = browser.new_page(viewport={"width": 1500, "height": 1100})
         # The showcase's audio lives on an example host; here it is a second of silence, so the
         # picture shows the player a reachable file gets.
-        page.route("https://serwersms.example/greeting.mp3",
-                   lambda route: route.fulfill(body=silence(), content_type="audio/wav"))  # fmt: skip
+        page.route(
+            "https://serwersms.example/greeting.mp3",
+            lambda route: route.fulfill(body=silence(), content_type="audio/wav"),
+        )
         page.goto(server.base_url + "/")
         page.wait_for_selector("body[data-rendered]")
         for image in page.locator("#conversations img").all():  # every picture in before a shot
@@ -56,9 +58,13 @@ def main(folder: Path) -> None:
         answered = reveal(page, "+46701110002")
         for body in (
             {"provider": "generic", "agent_id": AGENT, "phone": "+46701110001", "postback": "yes"},
-            {"provider": "generic", "agent_id": AGENT, "phone": "+46701110002",
-             "text": "Do you deliver on Sundays?"},
-        ):  # fmt: skip
+            {
+                "provider": "generic",
+                "agent_id": AGENT,
+                "phone": "+46701110002",
+                "text": "Do you deliver on Sundays?",
+            },
+        ):
             client.post("/_emulator/inbound", json=body).raise_for_status()
         expect(page.locator("#conversations .bubble.user")).to_have_count(2)
         # Their row at the top of the picture, under the header and the summary.
@@ -81,8 +87,15 @@ def views(page, client: httpx.Client, receiver: WebhookReceiver, base: str, fold
     print(folder / "view-message-detail.png", "- a message's details")
     page.keyboard.press("Escape")
     receiver.answer(status=500, body="receiver broke", times=20)
-    client.post("/_emulator/inbound", json={"provider": "generic", "agent_id": AGENT,
-                "phone": "+46701110003", "text": "Is it in stock?"}).raise_for_status()  # fmt: skip
+    client.post(
+        "/_emulator/inbound",
+        json={
+            "provider": "generic",
+            "agent_id": AGENT,
+            "phone": "+46701110003",
+            "text": "Is it in stock?",
+        },
+    ).raise_for_status()
     failing = page.locator("#webhooks > li[data-state=retrying]").first
     failing.locator("summary").click()
     page.locator("#webhook-log").screenshot(path=folder / "view-webhook-log.png")

@@ -76,16 +76,33 @@ def _upload(client: httpx.Client, name: str, content: bytes) -> str:
 
 def _actions() -> list[dict[str, Any]]:
     return [
-        {"text": "Call support", "postbackData": "call", "dialAction": {"phoneNumber": "+46701234567"}},
-        {"text": "Open the shop", "postbackData": "shop", "openUrlAction": {"url": "https://shop.example/"}},
-        {"text": "Where we are", "postbackData": "where",
-         "viewLocationAction": {"LatLng": {"Latitude": "59.369565", "Longitude": "15.081701"}}},
-        {"text": "Book a meeting", "postbackData": "meet",
-         "createCalendarEventAction": {"title": "Meeting", "description": "Next steps",
-                                       "startTime": "2030-11-30T10:00:00Z",
-                                       "endTime": "2030-11-30T11:00:00Z"}},
+        {
+            "text": "Call support",
+            "postbackData": "call",
+            "dialAction": {"phoneNumber": "+46701234567"},
+        },
+        {
+            "text": "Open the shop",
+            "postbackData": "shop",
+            "openUrlAction": {"url": "https://shop.example/"},
+        },
+        {
+            "text": "Where we are",
+            "postbackData": "where",
+            "viewLocationAction": {"LatLng": {"Latitude": "59.369565", "Longitude": "15.081701"}},
+        },
+        {
+            "text": "Book a meeting",
+            "postbackData": "meet",
+            "createCalendarEventAction": {
+                "title": "Meeting",
+                "description": "Next steps",
+                "startTime": "2030-11-30T10:00:00Z",
+                "endTime": "2030-11-30T11:00:00Z",
+            },
+        },
         {"text": "Share my location", "postbackData": "locate", "shareLocationAction": {}},
-    ]  # fmt: skip
+    ]
 
 
 def _generic(client: httpx.Client, phone: str, body: dict[str, Any]) -> None:
@@ -114,70 +131,166 @@ def send_showcase(client: httpx.Client) -> list[Shown]:
     def show(name: str, provider: str, phone: str, kind: str, title: str) -> None:
         shown.append(Shown(name, provider, phone, kind, title))
 
-    _generic(client, "+46701110001", {
-        "messageType": "TextMessage",
-        "text": "Hello from the emulator!\nEvery action a chip can take:",
-        "suggestedReplies": [{"text": "Yes please", "postbackData": "yes"}],
-        "suggestedActions": _actions(),
-    })  # fmt: skip
+    _generic(
+        client,
+        "+46701110001",
+        {
+            "messageType": "TextMessage",
+            "text": "Hello from the emulator!\nEvery action a chip can take:",
+            "suggestedReplies": [{"text": "Yes please", "postbackData": "yes"}],
+            "suggestedActions": _actions(),
+        },
+    )
     show(
         "generic-text", "generic", "+46701110001", "text", "Generic: text, a reply and every action"
     )
-    _generic(client, "+46701110002", {
-        "messageType": "RichCard",
-        "richCardContent": {"height": "TALL", "orientation": "VERTICAL", "title": "Vertical card",
-                            "description": "Tall media on top, a reply and an action below.",
-                            "fileId": blue,
-                            "suggestedReplies": [{"text": "Tell me more", "postbackData": "more"}],
-                            "suggestedActions": [_actions()[1]]},
-    })  # fmt: skip
-    show("generic-richcard-vertical", "generic", "+46701110002", "richcard",
-         "Generic: vertical rich card, tall media (an uploaded file)")  # fmt: skip
-    _generic(client, "+46701110003", {
-        "messageType": "RichCard",
-        "richCardContent": {"orientation": "HORIZONTAL", "thumbnailImageAlignment": "RIGHT",
-                            "title": "Horizontal card", "fileId": green,
-                            "description": "The thumbnail on the right.",
-                            "suggestedReplies": [{"text": "Nice", "postbackData": "nice"}]},
-    })  # fmt: skip
-    show("generic-richcard-horizontal", "generic", "+46701110003", "richcard",
-         "Generic: horizontal rich card, thumbnail on the right")  # fmt: skip
-    _generic(client, "+46701110004", {
-        "messageType": "Carousel",
-        "carouselContent": {"cardWidth": "MEDIUM", "richCardContents": [
-            {"height": "SHORT", "title": "Small", "description": "Short and sweet.", "fileId": blue,
-             "suggestedReplies": [{"text": "Pick small", "postbackData": "small"}]},
-            {"height": "SHORT", "title": "Medium", "description": "Also short.", "fileId": green,
-             "suggestedReplies": [{"text": "Pick medium", "postbackData": "medium"}]},
-            {"height": "SHORT", "title": "Large, with a title too long for one line of a card",
-             "description": LONG, "fileId": amber,
-             "suggestedReplies": [{"text": "Pick large", "postbackData": "large"},
-                                  {"text": "Compare", "postbackData": "compare"}]},
-        ]},
-    })  # fmt: skip
-    show("generic-carousel", "generic", "+46701110004", "carousel",
-         "Generic: carousel of medium cards; the third is truncated by the document's rules")  # fmt: skip
-    _generic(client, "+46700000001", {
-        "messageType": "TextMessage", "text": "Your parcel arrives today.",
-        "smsFallbackText": "Your parcel arrives today (SMS).",
-    })  # fmt: skip
-    show("generic-sms-fallback", "generic", "+46700000001", "sms",
-         "Generic: a phone without RCS gets the SMS fallback")  # fmt: skip
+    _generic(
+        client,
+        "+46701110002",
+        {
+            "messageType": "RichCard",
+            "richCardContent": {
+                "height": "TALL",
+                "orientation": "VERTICAL",
+                "title": "Vertical card",
+                "description": "Tall media on top, a reply and an action below.",
+                "fileId": blue,
+                "suggestedReplies": [{"text": "Tell me more", "postbackData": "more"}],
+                "suggestedActions": [_actions()[1]],
+            },
+        },
+    )
+    show(
+        "generic-richcard-vertical",
+        "generic",
+        "+46701110002",
+        "richcard",
+        "Generic: vertical rich card, tall media (an uploaded file)",
+    )
+    _generic(
+        client,
+        "+46701110003",
+        {
+            "messageType": "RichCard",
+            "richCardContent": {
+                "orientation": "HORIZONTAL",
+                "thumbnailImageAlignment": "RIGHT",
+                "title": "Horizontal card",
+                "fileId": green,
+                "description": "The thumbnail on the right.",
+                "suggestedReplies": [{"text": "Nice", "postbackData": "nice"}],
+            },
+        },
+    )
+    show(
+        "generic-richcard-horizontal",
+        "generic",
+        "+46701110003",
+        "richcard",
+        "Generic: horizontal rich card, thumbnail on the right",
+    )
+    _generic(
+        client,
+        "+46701110004",
+        {
+            "messageType": "Carousel",
+            "carouselContent": {
+                "cardWidth": "MEDIUM",
+                "richCardContents": [
+                    {
+                        "height": "SHORT",
+                        "title": "Small",
+                        "description": "Short and sweet.",
+                        "fileId": blue,
+                        "suggestedReplies": [{"text": "Pick small", "postbackData": "small"}],
+                    },
+                    {
+                        "height": "SHORT",
+                        "title": "Medium",
+                        "description": "Also short.",
+                        "fileId": green,
+                        "suggestedReplies": [{"text": "Pick medium", "postbackData": "medium"}],
+                    },
+                    {
+                        "height": "SHORT",
+                        "title": "Large, with a title too long for one line of a card",
+                        "description": LONG,
+                        "fileId": amber,
+                        "suggestedReplies": [
+                            {"text": "Pick large", "postbackData": "large"},
+                            {"text": "Compare", "postbackData": "compare"},
+                        ],
+                    },
+                ],
+            },
+        },
+    )
+    show(
+        "generic-carousel",
+        "generic",
+        "+46701110004",
+        "carousel",
+        "Generic: carousel of medium cards; the third is truncated by the document's rules",
+    )
+    _generic(
+        client,
+        "+46700000001",
+        {
+            "messageType": "TextMessage",
+            "text": "Your parcel arrives today.",
+            "smsFallbackText": "Your parcel arrives today (SMS).",
+        },
+    )
+    show(
+        "generic-sms-fallback",
+        "generic",
+        "+46700000001",
+        "sms",
+        "Generic: a phone without RCS gets the SMS fallback",
+    )
 
-    _serwersms(client, "+48500600701", {
-        "text": "Dzień dobry! A SerwerSMS text\nwith its four actions:",
-        "suggestions": [
-            {"reply": {"text": "Tak", "postback": "tak"}},
-            {"action": {"text": "Website", "postback": "www", "action": "url",
-                        "to": "https://serwersms.example/"}},
-            {"action": {"text": "Call us", "postback": "dial", "action": "dial",
-                        "to": "+48100100100"}},
-            {"action": {"text": "Map", "postback": "map", "action": "map",
-                        "to": "SerwerSMS|50.0904966|18.5803288"}},
-            {"action": {"text": "Calendar", "postback": "cal", "action": "calendar",
-                        "to": "2030-04-05 09:00:00|2030-04-05 10:00:00|Wydarzenie"}},
-        ],
-    })  # fmt: skip
+    _serwersms(
+        client,
+        "+48500600701",
+        {
+            "text": "Dzień dobry! A SerwerSMS text\nwith its four actions:",
+            "suggestions": [
+                {"reply": {"text": "Tak", "postback": "tak"}},
+                {
+                    "action": {
+                        "text": "Website",
+                        "postback": "www",
+                        "action": "url",
+                        "to": "https://serwersms.example/",
+                    }
+                },
+                {
+                    "action": {
+                        "text": "Call us",
+                        "postback": "dial",
+                        "action": "dial",
+                        "to": "+48100100100",
+                    }
+                },
+                {
+                    "action": {
+                        "text": "Map",
+                        "postback": "map",
+                        "action": "map",
+                        "to": "SerwerSMS|50.0904966|18.5803288",
+                    }
+                },
+                {
+                    "action": {
+                        "text": "Calendar",
+                        "postback": "cal",
+                        "action": "calendar",
+                        "to": "2030-04-05 09:00:00|2030-04-05 10:00:00|Wydarzenie",
+                    }
+                },
+            ],
+        },
+    )
     show(
         "serwersms-text",
         "serwersms",
@@ -185,39 +298,88 @@ def send_showcase(client: httpx.Client) -> list[Shown]:
         "text",
         "SerwerSMS: text with reply and actions",
     )
-    _serwersms(client, "+48500600702", {
-        "file": {"name": "blue.png", "url": url_of[blue], "type": "image/png", "size": 2048},
-    })  # fmt: skip
+    _serwersms(
+        client,
+        "+48500600702",
+        {
+            "file": {"name": "blue.png", "url": url_of[blue], "type": "image/png", "size": 2048},
+        },
+    )
     show("serwersms-image", "serwersms", "+48500600702", "file", "SerwerSMS: an image file")
-    _serwersms(client, "+48500600703", {
-        "file": {"name": "terms.pdf", "url": "https://serwersms.example/terms.pdf",
-                 "type": "application/pdf", "size": 1489039},
-    })  # fmt: skip
+    _serwersms(
+        client,
+        "+48500600703",
+        {
+            "file": {
+                "name": "terms.pdf",
+                "url": "https://serwersms.example/terms.pdf",
+                "type": "application/pdf",
+                "size": 1489039,
+            },
+        },
+    )
     show("serwersms-document", "serwersms", "+48500600703", "file", "SerwerSMS: a PDF document")
-    _serwersms(client, "+48500600704", {
-        "audio": {"name": "greeting.mp3", "url": "https://serwersms.example/greeting.mp3",
-                  "type": "audio/mp3", "size": 48213},
-    })  # fmt: skip
+    _serwersms(
+        client,
+        "+48500600704",
+        {
+            "audio": {
+                "name": "greeting.mp3",
+                "url": "https://serwersms.example/greeting.mp3",
+                "type": "audio/mp3",
+                "size": 48213,
+            },
+        },
+    )
     show("serwersms-audio", "serwersms", "+48500600704", "audio", "SerwerSMS: an audio message")
-    _serwersms(client, "+48500600705", {
-        "richcard": [{
-            "title": "RCS", "description": "A card, thumbnail on the left.",
-            "media": {"url": url_of[green], "size": 2048, "type": "image/png"},
-            "suggestions": [{"reply": {"text": "Więcej", "postback": "more"}}],
-            "layout": {"imageAlignment": "LEFT", "cardOrientation": "HORIZONTAL"},
-        }],
-    })  # fmt: skip
-    show("serwersms-richcard", "serwersms", "+48500600705", "richcard",
-         "SerwerSMS: rich card, horizontal, thumbnail on the left")  # fmt: skip
-    _serwersms(client, "+48500600706", {
-        "richcard": [
-            {"title": f"Oferta {i}", "description": "Opis", "suggestions": [
-                {"reply": {"text": f"Wybieram {i}", "postback": f"offer-{i}"}}],
-             "media": {"url": url_of[key], "size": 2048, "type": "image/png", "height": "SHORT"}}
-            for i, key in enumerate((blue, green, amber), start=1)
-        ],
-        "cardWidth": "SMALL",
-    })  # fmt: skip
-    show("serwersms-carousel", "serwersms", "+48500600706", "carousel",
-         "SerwerSMS: carousel of small cards")  # fmt: skip
+    _serwersms(
+        client,
+        "+48500600705",
+        {
+            "richcard": [
+                {
+                    "title": "RCS",
+                    "description": "A card, thumbnail on the left.",
+                    "media": {"url": url_of[green], "size": 2048, "type": "image/png"},
+                    "suggestions": [{"reply": {"text": "Więcej", "postback": "more"}}],
+                    "layout": {"imageAlignment": "LEFT", "cardOrientation": "HORIZONTAL"},
+                }
+            ],
+        },
+    )
+    show(
+        "serwersms-richcard",
+        "serwersms",
+        "+48500600705",
+        "richcard",
+        "SerwerSMS: rich card, horizontal, thumbnail on the left",
+    )
+    _serwersms(
+        client,
+        "+48500600706",
+        {
+            "richcard": [
+                {
+                    "title": f"Oferta {i}",
+                    "description": "Opis",
+                    "suggestions": [{"reply": {"text": f"Wybieram {i}", "postback": f"offer-{i}"}}],
+                    "media": {
+                        "url": url_of[key],
+                        "size": 2048,
+                        "type": "image/png",
+                        "height": "SHORT",
+                    },
+                }
+                for i, key in enumerate((blue, green, amber), start=1)
+            ],
+            "cardWidth": "SMALL",
+        },
+    )
+    show(
+        "serwersms-carousel",
+        "serwersms",
+        "+48500600706",
+        "carousel",
+        "SerwerSMS: carousel of small cards",
+    )
     return shown

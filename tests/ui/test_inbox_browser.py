@@ -49,8 +49,13 @@ def test_every_message_kind_renders_as_a_client_shows_it(inbox: Inbox):
     )
     chips = text.locator(".chip")
     assert chips.evaluate_all("(cs) => cs.map((c) => c.dataset.action)") == [
-        "reply", "dial", "url", "map", "calendar", "share_location"
-    ]  # fmt: skip
+        "reply",
+        "dial",
+        "url",
+        "map",
+        "calendar",
+        "share_location",
+    ]
     icons = chips.locator(".icon").all_inner_texts()
     assert len(set(icons)) == 6 and all(icons)
     expect(text.locator(".bubble.agent .status")).to_contain_text("read")
@@ -129,16 +134,22 @@ def test_a_carousel_truncates_in_the_documents_order(inbox: Inbox):
         card("Chips " * 10, LONG, chips=4),  # then chips, from the end
         card("Everything " * 10, LONG * 4, chips=4, height="MEDIUM"),  # then all the rest
     ]
-    body = {"agentId": AGENT, "number": ["+46701110009"], "messageType": "Carousel",
-            "carouselContent": {"cardWidth": "SMALL", "richCardContents": cards}}  # fmt: skip
+    body = {
+        "agentId": AGENT,
+        "number": ["+46701110009"],
+        "messageType": "Carousel",
+        "carouselContent": {"cardWidth": "SMALL", "richCardContents": cards},
+    }
     inbox.http.post("/Rcs/api/v1/Message", json=body, headers=GENERIC_AUTH).raise_for_status()
     inbox.open()
     rendered = inbox.phone("+46701110009").locator(".card")
     expect(rendered).to_have_count(6)
     steps = rendered.evaluate_all("(cs) => cs.map((c) => (c.dataset.truncated || '').split(' '))")
-    order = ["description-one-line", "title-one-line"] + ["chip-removed"] * 4 + [
-        "description-removed", "title-removed", "media-cropped"
-    ]  # fmt: skip
+    order = (
+        ["description-one-line", "title-one-line"]
+        + ["chip-removed"] * 4
+        + ["description-removed", "title-removed", "media-cropped"]
+    )
     assert steps[0] == steps[1] == [""]
     assert steps[2] == order[:1]
     assert steps[3] == order[:2]
@@ -216,8 +227,12 @@ def test_new_messages_status_changes_and_webhooks_appear_live(inbox: Inbox):
     page = inbox.open()
     expect(page.locator(".column .none-yet")).to_contain_text("No messages yet")
     inbox.hook_up("generic", AGENT)
-    body = {"agentId": AGENT, "number": ["+46701110010"], "messageType": "TextMessage",
-            "text": "Live, without a reload"}  # fmt: skip
+    body = {
+        "agentId": AGENT,
+        "number": ["+46701110010"],
+        "messageType": "TextMessage",
+        "text": "Live, without a reload",
+    }
     inbox.http.post("/Rcs/api/v1/Message", json=body, headers=GENERIC_AUTH).raise_for_status()
     bubble = inbox.phone("+46701110010").locator(".bubble.agent")
     expect(bubble.locator(".text")).to_have_text("Live, without a reload")
@@ -259,8 +274,12 @@ def test_what_is_being_typed_survives_a_redraw(inbox: Inbox):
     field.click()
     field.type("half a sente")
     inbox.advance(5)  # nothing scheduled; send something so the page redraws
-    body = {"agentId": AGENT, "number": ["+46701110011"], "messageType": "TextMessage",
-            "text": "Meanwhile, another phone"}  # fmt: skip
+    body = {
+        "agentId": AGENT,
+        "number": ["+46701110011"],
+        "messageType": "TextMessage",
+        "text": "Meanwhile, another phone",
+    }
     inbox.http.post("/Rcs/api/v1/Message", json=body, headers=GENERIC_AUTH).raise_for_status()
     # Someone is typing: the new conversation waits above, so nothing moves under them.
     expect(inbox.page.locator("#summary .show-held")).to_have_text("1 new conversation \u2191")
@@ -276,10 +295,17 @@ def test_what_is_being_typed_survives_a_redraw(inbox: Inbox):
 
 def test_message_content_is_never_markup(inbox: Inbox):
     hostile = '<img src=x onerror="window.pwned=1"><b>bold</b><script>window.pwned=2</script>'
-    body = {"agentId": AGENT, "number": ["+46701110012"], "messageType": "RichCard",
-            "richCardContent": {"title": hostile[:100], "description": hostile,
-                                "fileUrl": "https://img.example/x.png",
-                                "suggestedReplies": [{"text": "<i>x</i>", "postbackData": "p"}]}}  # fmt: skip
+    body = {
+        "agentId": AGENT,
+        "number": ["+46701110012"],
+        "messageType": "RichCard",
+        "richCardContent": {
+            "title": hostile[:100],
+            "description": hostile,
+            "fileUrl": "https://img.example/x.png",
+            "suggestedReplies": [{"text": "<i>x</i>", "postbackData": "p"}],
+        },
+    }
     inbox.http.post("/Rcs/api/v1/Message", json=body, headers=GENERIC_AUTH).raise_for_status()
     text = {"rcs_id": BOT, "phone": "+48500600707", "message": {"text": hostile}}
     assert inbox.http.post("/messages/send_rcs.json", json=text, headers=SERWERSMS_AUTH).json()[
@@ -302,8 +328,11 @@ def test_message_content_is_never_markup(inbox: Inbox):
     expect(detail.locator(".copyable").nth(2)).to_contain_text("--data-raw")
     assert page.locator("#detail b, #detail i, #detail script, #detail img").count() == 0
     # A "link" that is not a web address stays text.
-    evil = {"rcs_id": BOT, "phone": "+48500600708",
-            "message": {"text": "javascript:window.pwned=3 and https://ok.example/a\"><b>x"}}  # fmt: skip
+    evil = {
+        "rcs_id": BOT,
+        "phone": "+48500600708",
+        "message": {"text": 'javascript:window.pwned=3 and https://ok.example/a"><b>x'},
+    }
     inbox.http.post("/messages/send_rcs.json", json=evil, headers=SERWERSMS_AUTH)
     links = inbox.phone("+48500600708").locator(".bubble.agent .text a")
     expect(links).to_have_count(1)
@@ -313,8 +342,12 @@ def test_message_content_is_never_markup(inbox: Inbox):
 
 def test_the_page_works_behind_the_control_token(browser):
     with EmulatorServer(Config(clock="manual", port=0, control_token="s3cret")) as server:
-        body = {"agentId": AGENT, "number": ["+46701110013"], "messageType": "TextMessage",
-                "text": "Behind a token"}  # fmt: skip
+        body = {
+            "agentId": AGENT,
+            "number": ["+46701110013"],
+            "messageType": "TextMessage",
+            "text": "Behind a token",
+        }
         httpx.post(server.base_url + "/Rcs/api/v1/Message", json=body, headers=GENERIC_AUTH)
         context = browser.new_context()
         try:
@@ -329,8 +362,12 @@ def test_the_page_works_behind_the_control_token(browser):
 
 
 def test_the_clock_buttons_run_the_scenarios_ahead(inbox: Inbox):
-    body = {"agentId": AGENT, "number": ["+46701110014"], "messageType": "TextMessage",
-            "text": "Time flies"}  # fmt: skip
+    body = {
+        "agentId": AGENT,
+        "number": ["+46701110014"],
+        "messageType": "TextMessage",
+        "text": "Time flies",
+    }
     inbox.http.post("/Rcs/api/v1/Message", json=body, headers=GENERIC_AUTH).raise_for_status()
     page = inbox.open()
     clock = page.locator("#clock")
@@ -359,8 +396,12 @@ def test_a_steady_stream_of_changes_still_shows_as_it_comes(inbox: Inbox):
     def send_steadily() -> None:
         with httpx.Client(base_url=inbox.base_url) as client:
             for i in range(60):  # a notice every ~50 ms, for about three seconds
-                body = {"agentId": AGENT, "number": [f"+467011120{i:02d}"],
-                        "messageType": "TextMessage", "text": f"#{i}"}  # fmt: skip
+                body = {
+                    "agentId": AGENT,
+                    "number": [f"+467011120{i:02d}"],
+                    "messageType": "TextMessage",
+                    "text": f"#{i}",
+                }
                 client.post("/Rcs/api/v1/Message", json=body, headers=GENERIC_AUTH)
                 time.sleep(0.05)
         sending.clear()
@@ -379,8 +420,12 @@ def test_a_steady_stream_of_changes_still_shows_as_it_comes(inbox: Inbox):
 
 def test_on_a_phone_sized_screen_the_log_goes_below(inbox: Inbox):
     inbox.page.set_viewport_size({"width": 390, "height": 844})
-    body = {"agentId": AGENT, "number": ["+46701110015"], "messageType": "TextMessage",
-            "text": "Small screen"}  # fmt: skip
+    body = {
+        "agentId": AGENT,
+        "number": ["+46701110015"],
+        "messageType": "TextMessage",
+        "text": "Small screen",
+    }
     inbox.http.post("/Rcs/api/v1/Message", json=body, headers=GENERIC_AUTH).raise_for_status()
     page = inbox.open()
     conversation = box(inbox.phone("+46701110015"))
@@ -393,13 +438,25 @@ def test_on_a_phone_sized_screen_the_log_goes_below(inbox: Inbox):
 def test_only_the_newest_message_offers_its_chips_but_cards_keep_theirs(inbox: Inbox):
     inbox.hook_up("generic", AGENT)
     phone = "+46701110016"
-    card = {"agentId": AGENT, "number": [phone], "messageType": "RichCard",
-            "richCardContent": {"title": "Card", "description": "With a chip inside",
-                                "fileUrl": "https://img.example/c.png",
-                                "suggestedReplies": [{"text": "Inside", "postbackData": "inside"}]},
-            "suggestedReplies": [{"text": "Under", "postbackData": "under"}]}  # fmt: skip
-    text = {"agentId": AGENT, "number": [phone], "messageType": "TextMessage", "text": "Newer",
-            "suggestedReplies": [{"text": "Newest chip", "postbackData": "newest"}]}  # fmt: skip
+    card = {
+        "agentId": AGENT,
+        "number": [phone],
+        "messageType": "RichCard",
+        "richCardContent": {
+            "title": "Card",
+            "description": "With a chip inside",
+            "fileUrl": "https://img.example/c.png",
+            "suggestedReplies": [{"text": "Inside", "postbackData": "inside"}],
+        },
+        "suggestedReplies": [{"text": "Under", "postbackData": "under"}],
+    }
+    text = {
+        "agentId": AGENT,
+        "number": [phone],
+        "messageType": "TextMessage",
+        "text": "Newer",
+        "suggestedReplies": [{"text": "Newest chip", "postbackData": "newest"}],
+    }
     for body in (card, text):
         inbox.http.post("/Rcs/api/v1/Message", json=body, headers=GENERIC_AUTH).raise_for_status()
     inbox.open()
@@ -456,8 +513,10 @@ def test_a_change_redraws_only_its_conversation_in_place_marked_or_on_top_if_ask
 def test_the_filter_narrows_conversations_and_their_webhooks(inbox: Inbox):
     shown(inbox)
     inbox.hook_up("serwersms", BOT)
-    inbox.http.post("/_emulator/inbound", json={"provider": "serwersms", "agent_id": BOT,
-                    "phone": "+48500600701", "text": "hej"}).raise_for_status()  # fmt: skip
+    inbox.http.post(
+        "/_emulator/inbound",
+        json={"provider": "serwersms", "agent_id": BOT, "phone": "+48500600701", "text": "hej"},
+    ).raise_for_status()
     page = inbox.page
     expect(page.locator("#webhooks > li")).to_have_count(1)
     page.locator("#filter").fill("serwersms")
@@ -470,8 +529,10 @@ def test_the_filter_narrows_conversations_and_their_webhooks(inbox: Inbox):
     expect(page.locator("#webhooks > li:visible")).to_have_count(1)
     # A redraw keeps the filter.
     inbox.advance(60)
-    inbox.http.post("/_emulator/inbound", json={"provider": "serwersms", "agent_id": BOT,
-                    "phone": "+48500600702", "text": "again"}).raise_for_status()  # fmt: skip
+    inbox.http.post(
+        "/_emulator/inbound",
+        json={"provider": "serwersms", "agent_id": BOT, "phone": "+48500600702", "text": "again"},
+    ).raise_for_status()
     expect(page.locator("#log-summary")).to_have_text("1 delivery that matches \u201c600701\u201d")
     expect(page.locator("#webhooks > li")).to_have_count(1)  # the server found it
     page.locator("#filter").fill("")
@@ -480,8 +541,12 @@ def test_the_filter_narrows_conversations_and_their_webhooks(inbox: Inbox):
 
 def test_clear_forgets_the_conversations_but_keeps_the_settings(inbox: Inbox):
     inbox.hook_up("generic", AGENT)
-    body = {"agentId": AGENT, "number": ["+46701110019"], "messageType": "TextMessage",
-            "text": "soon gone"}  # fmt: skip
+    body = {
+        "agentId": AGENT,
+        "number": ["+46701110019"],
+        "messageType": "TextMessage",
+        "text": "soon gone",
+    }
     inbox.http.post("/Rcs/api/v1/Message", json=body, headers=GENERIC_AUTH).raise_for_status()
     page = inbox.open()
     expect(page.locator("article.phone")).to_have_count(1)
@@ -497,14 +562,34 @@ def test_clear_forgets_the_conversations_but_keeps_the_settings(inbox: Inbox):
 
 
 def test_reachable_audio_and_video_get_players(inbox: Inbox):
-    inbox.page.route("https://media.example/voice.mp3",
-                     lambda route: route.fulfill(body=silence(2), content_type="audio/wav"))  # fmt: skip
+    inbox.page.route(
+        "https://media.example/voice.mp3",
+        lambda route: route.fulfill(body=silence(2), content_type="audio/wav"),
+    )
     for phone, message in (
-        ("+48500600708", {"audio": {"name": "voice.mp3", "url": "https://media.example/voice.mp3",
-                                    "type": "audio/mp3", "size": 32044}}),
-        ("+48500600709", {"file": {"name": "clip.mp4", "url": "https://media.example/clip.mp4",
-                                   "type": "video/mp4", "size": 1489039}}),
-    ):  # fmt: skip
+        (
+            "+48500600708",
+            {
+                "audio": {
+                    "name": "voice.mp3",
+                    "url": "https://media.example/voice.mp3",
+                    "type": "audio/mp3",
+                    "size": 32044,
+                }
+            },
+        ),
+        (
+            "+48500600709",
+            {
+                "file": {
+                    "name": "clip.mp4",
+                    "url": "https://media.example/clip.mp4",
+                    "type": "video/mp4",
+                    "size": 1489039,
+                }
+            },
+        ),
+    ):
         body = {"rcs_id": BOT, "phone": phone, "message": message}
         inbox.http.post("/messages/send_rcs.json", json=body, headers=SERWERSMS_AUTH)
     inbox.open()
@@ -518,10 +603,23 @@ def test_reachable_audio_and_video_get_players(inbox: Inbox):
 
 def test_a_message_scheduled_for_later_is_shown_apart_and_not_tappable(inbox: Inbox):
     inbox.hook_up("serwersms", BOT)
-    now = {"rcs_id": BOT, "phone": "+48500600710",
-           "message": {"text": "Now", "suggestions": [{"reply": {"text": "Now chip", "postback": "now"}}]}}  # fmt: skip
-    later = {"rcs_id": BOT, "phone": "+48500600710", "date": "2099-01-01 10:00:00",
-             "message": {"text": "Later", "suggestions": [{"reply": {"text": "Later chip", "postback": "later"}}]}}  # fmt: skip
+    now = {
+        "rcs_id": BOT,
+        "phone": "+48500600710",
+        "message": {
+            "text": "Now",
+            "suggestions": [{"reply": {"text": "Now chip", "postback": "now"}}],
+        },
+    }
+    later = {
+        "rcs_id": BOT,
+        "phone": "+48500600710",
+        "date": "2099-01-01 10:00:00",
+        "message": {
+            "text": "Later",
+            "suggestions": [{"reply": {"text": "Later chip", "postback": "later"}}],
+        },
+    }
     for body in (now, later):
         inbox.http.post("/messages/send_rcs.json", json=body, headers=SERWERSMS_AUTH)
     inbox.open()
@@ -543,8 +641,13 @@ def test_a_message_scheduled_for_later_is_shown_apart_and_not_tappable(inbox: In
 
 
 def test_a_phone_without_rcs_says_why_instead_of_offering_a_reply_box(inbox: Inbox):
-    body = {"agentId": AGENT, "number": ["+46700000001"], "messageType": "TextMessage",
-            "text": "Hi", "suggestedReplies": [{"text": "Yes", "postbackData": "yes"}]}  # fmt: skip
+    body = {
+        "agentId": AGENT,
+        "number": ["+46700000001"],
+        "messageType": "TextMessage",
+        "text": "Hi",
+        "suggestedReplies": [{"text": "Yes", "postbackData": "yes"}],
+    }
     inbox.http.post("/Rcs/api/v1/Message", json=body, headers=GENERIC_AUTH).raise_for_status()
     inbox.open()
     conversation = inbox.phone("+46700000001")

@@ -18,28 +18,41 @@ def test_a_thread_the_phone_opens_shows_its_words_then_the_agents_answer(inbox: 
     page = inbox.open()
     expect(page.locator(".column .none-yet")).to_be_visible()
     inbox.hook_up("generic", AGENT)
-    inbox.http.post("/_emulator/inbound", json={
-        "provider": "generic", "agent_id": AGENT, "phone": "+46701110020",
-        "text": "Are you open on Sunday?"}).raise_for_status()  # fmt: skip
+    inbox.http.post(
+        "/_emulator/inbound",
+        json={
+            "provider": "generic",
+            "agent_id": AGENT,
+            "phone": "+46701110020",
+            "text": "Are you open on Sunday?",
+        },
+    ).raise_for_status()
     thread = inbox.phone("+46701110020")
     expect(thread.locator(".bubble.user .text")).to_have_text("Are you open on Sunday?")
     expect(thread.locator(".bubble.agent")).to_have_count(0)  # the agent has said nothing
     expect(thread.locator("input[name=text]")).to_be_visible()
-    body = {"agentId": AGENT, "number": ["+46701110020"], "messageType": "TextMessage",
-            "text": "Yes, 10-14."}  # fmt: skip
+    body = {
+        "agentId": AGENT,
+        "number": ["+46701110020"],
+        "messageType": "TextMessage",
+        "text": "Yes, 10-14.",
+    }
     inbox.http.post("/Rcs/api/v1/Message", json=body, headers=GENERIC_AUTH).raise_for_status()
     bubbles = thread.locator(".bubble")
     expect(bubbles).to_have_count(2)
     assert bubbles.evaluate_all("(bs) => bs.map((b) => b.classList.contains('user'))") == [
-        True, False]  # fmt: skip
+        True,
+        False,
+    ]
     # The box now answers the agent's message.
     thread.locator("input[name=text]").fill("Thanks!")
     thread.locator("input[name=text]").press("Enter")
     calls = inbox.webhook.wait(lambda calls: len(calls) == 4)  # text, delivered, read, text
     assert [c["json"]["Type"] for c in calls] == ["TEXT", "DELIVERED", "READ", "TEXT"]
     assert calls[0]["json"]["MessageId"] != calls[-1]["json"]["MessageId"]
-    expect(thread.locator(".bubble.user .text")).to_have_text(["Are you open on Sunday?",
-                                                               "Thanks!"])  # fmt: skip
+    expect(thread.locator(".bubble.user .text")).to_have_text(
+        ["Are you open on Sunday?", "Thanks!"]
+    )
 
 
 def test_a_conversation_run_shows_live_as_that_phones_conversation(inbox: Inbox, tmp_path: Path):
@@ -58,10 +71,18 @@ def test_a_conversation_run_shows_live_as_that_phones_conversation(inbox: Inbox,
     assert answer.json()["passed"] is True, answer.text
     order = answer.json()["results"][0]["captured"]["order"]
     thread = inbox.phone("+46701234567")  # drawn as it went, without a reload
-    expect(thread.locator(".bubble .text")).to_have_text([
-        "hi", "Hello! When shall we come?", "10:00", f"Booked for 10:00, order #{order}. See you "
-        "then!", f"status {order}", f"Order #{order}: booked for 10:00.", "Cancel",
-        "Your booking is cancelled."])  # fmt: skip
+    expect(thread.locator(".bubble .text")).to_have_text(
+        [
+            "hi",
+            "Hello! When shall we come?",
+            "10:00",
+            f"Booked for 10:00, order #{order}. See you then!",
+            f"status {order}",
+            f"Order #{order}: booked for 10:00.",
+            "Cancel",
+            "Your booking is cancelled.",
+        ]
+    )
     expect(thread.locator(".bubble.agent").last).to_have_attribute("data-status", "sent")
     expect(thread.locator(".bubble.agent").nth(1)).to_have_attribute("data-status", "read")
     assert page.locator("article.phone").count() == 1

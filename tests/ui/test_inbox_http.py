@@ -111,8 +111,13 @@ def test_a_burst_too_big_to_list_becomes_one_resync_and_nothing_is_lost(live_ser
     ).raise_for_status()
     thread.join(10)
     assert not thread.is_alive(), f"no resync came: {len(notices)} notices"
-    assert notices[-1] == {"kind": "resync", "provider": None, "agent_id": None, "phone": None,
-                           "message_id": None}  # fmt: skip
+    assert notices[-1] == {
+        "kind": "resync",
+        "provider": None,
+        "agent_id": None,
+        "phone": None,
+        "message_id": None,
+    }
     assert len(notices) < 1200  # the burst did not arrive notice by notice
 
 

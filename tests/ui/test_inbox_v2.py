@@ -66,8 +66,13 @@ def test_a_message_opens_its_details(inbox: Inbox):
 
 
 def test_a_serwersms_form_send_replays_as_a_form(inbox: Inbox):
-    form = {"username": "demo", "password": "s3cret", "rcs_id": BOT, "phone": "500600730",
-            "message[text]": "Form-encoded"}  # fmt: skip
+    form = {
+        "username": "demo",
+        "password": "s3cret",
+        "rcs_id": BOT,
+        "phone": "500600730",
+        "message[text]": "Form-encoded",
+    }
     assert inbox.http.post("/messages/send_rcs.json", data=form).json()["success"] is True
     page = inbox.open()
     inbox.phone("+48500600730").locator(".bubble.agent").click()
@@ -93,8 +98,15 @@ def test_the_webhook_log_reads_as_lines_with_redeliver_and_a_failures_filter(inb
 
     # A typed reply: base64 on the wire, decoded beside it.
     inbox.webhook.answer(status=503, body="down for a moment", times=1)
-    inbox.http.post("/_emulator/inbound", json={"provider": "serwersms", "agent_id": BOT,
-                    "phone": "+48500600731", "text": "Dziękuję 🎉"}).raise_for_status()  # fmt: skip
+    inbox.http.post(
+        "/_emulator/inbound",
+        json={
+            "provider": "serwersms",
+            "agent_id": BOT,
+            "phone": "+48500600731",
+            "text": "Dziękuję 🎉",
+        },
+    ).raise_for_status()
     failing = log.first
     expect(failing.locator(".name")).to_have_text("message")
     expect(failing.locator(".state")).to_have_text("HTTP 503")
@@ -127,8 +139,14 @@ def test_the_webhook_log_reads_as_lines_with_redeliver_and_a_failures_filter(inb
 def test_the_phone_feels_real(inbox: Inbox):
     inbox.hook_up("generic", AGENT)
     inbox.http.put(f"/_emulator/agents/generic/{AGENT}", json={"name": "Acme Shop"})
-    actions = [{"text": "Call us", "postbackData": "call", "dialAction": {"phoneNumber": "+46701234567"}},
-               {"text": "Open shop", "postbackData": "shop", "openUrlAction": {"url": "https://shop.example/"}}]  # fmt: skip
+    actions = [
+        {"text": "Call us", "postbackData": "call", "dialAction": {"phoneNumber": "+46701234567"}},
+        {
+            "text": "Open shop",
+            "postbackData": "shop",
+            "openUrlAction": {"url": "https://shop.example/"},
+        },
+    ]
     send(
         inbox,
         "+46701110031",

@@ -179,8 +179,10 @@ def parse(raw: bytes, policy_of: Policies) -> tuple[StateFile, dict[str, Any]]:
     if not isinstance(data, dict):
         raise StateFileError(f"the file: a state file is a JSON object, not {type(data).__name__}")
     if data.get("version") not in READS:
-        raise StateFileError(f"version: {data.get('version')!r} is not a state file version "
-                             f"this emulator reads ({', '.join(map(str, READS))})")  # fmt: skip
+        raise StateFileError(
+            f"version: {data.get('version')!r} is not a state file version "
+            f"this emulator reads ({', '.join(map(str, READS))})"
+        )
     if data["version"] == 2:
         data = upgraded(data, policy_of)
         raw = orjson.dumps(data)  # (validated as JSON, as a file is: enums by their words)
@@ -216,8 +218,11 @@ def _upgraded_delivery(d: Any, policy_of: Policies) -> Any:
     return d | {"policy": POLICY.dump(policy)}
 
 
-_V2_KINDS = {"dispatch": DueKind.SEND.value, "step": DueKind.STEP.value,
-             "retry": DueKind.RETRY.value}  # fmt: skip
+_V2_KINDS = {
+    "dispatch": DueKind.SEND.value,
+    "step": DueKind.STEP.value,
+    "retry": DueKind.RETRY.value,
+}
 
 
 def _upgraded_due(e: Any) -> Any:

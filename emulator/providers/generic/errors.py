@@ -113,9 +113,23 @@ def problem(status: int, trace_id: str) -> dict[str, Any]:
     return {"type": kind, "title": title, "status": status, "traceId": trace_id}
 
 
-_SECTIONS = {400: "15.5.1", 401: "15.5.2", 403: "15.5.4", 404: "15.5.5", 405: "15.5.6",
-             406: "15.5.7", 408: "15.5.9", 409: "15.5.10", 415: "15.5.16", 429: None,
-             500: "15.6.1", 501: "15.6.2", 502: "15.6.3", 503: "15.6.4", 504: "15.6.5"}  # fmt: skip
+_SECTIONS = {
+    400: "15.5.1",
+    401: "15.5.2",
+    403: "15.5.4",
+    404: "15.5.5",
+    405: "15.5.6",
+    406: "15.5.7",
+    408: "15.5.9",
+    409: "15.5.10",
+    415: "15.5.16",
+    429: None,
+    500: "15.6.1",
+    501: "15.6.2",
+    502: "15.6.3",
+    503: "15.6.4",
+    504: "15.6.5",
+}
 
 
 class Rendering:
@@ -154,9 +168,11 @@ class Rendering:
         """An injected fault, as ASP.NET renders a bare status."""
         headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
         return JSONResponse(
-            problem(status, self.trace()), status, headers=headers,
+            problem(status, self.trace()),
+            status,
+            headers=headers,
             media_type="application/problem+json",
-        )  # fmt: skip
+        )
 
 
 def tenant_named(request: Request) -> str | None:

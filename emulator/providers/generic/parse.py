@@ -494,8 +494,15 @@ def summary_text(request: MessageRequest) -> str:
 
 
 # Held on the record itself (recipient, type, text, chips), so not repeated in its content.
-_ON_THE_RECORD = {"agent_id", "number", "message_type", "text", "text_message",
-                  "suggested_actions", "suggested_replies"}  # fmt: skip
+_ON_THE_RECORD = {
+    "agent_id",
+    "number",
+    "message_type",
+    "text",
+    "text_message",
+    "suggested_actions",
+    "suggested_replies",
+}
 
 
 def extra_content(request: MessageRequest) -> Mapping[str, Any]:

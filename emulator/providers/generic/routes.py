@@ -86,8 +86,14 @@ class GenericApi:
         await self._check_files(message, key)
         tag_id = self.emulator.ids.uuid()
         emulator = self.emulator
-        messages = build(message, key, tag_id, now=emulator.clock.now(), new_id=emulator.ids.uuid,
-                         capable=emulator.capable)  # fmt: skip
+        messages = build(
+            message,
+            key,
+            tag_id,
+            now=emulator.clock.now(),
+            new_id=emulator.ids.uuid,
+            capable=emulator.capable,
+        )
         response = JSONResponse(payloads.send_response(tag_id))
         await self.emulator.send(messages, record(request, response))
         return response
@@ -136,8 +142,9 @@ class GenericApi:
         since = parse.time(query, "startTime")
         until = parse.time(query, "endTime")
         phone = parse.phone_filter(query.get("phoneNumber"))
-        entries = await self.emulator.timeline(key, NAME, agent_id, phone or None, since, until,
-                                               newest=limit)  # fmt: skip
+        entries = await self.emulator.timeline(
+            key, NAME, agent_id, phone or None, since, until, newest=limit
+        )
         newest = list(reversed(entries)) if limit else []
         agent = self.emulator.directory.agent_for(NAME, agent_id, key)
         return JSONResponse(payloads.agent_messages(newest, agent.name or "Agent"))

@@ -55,8 +55,20 @@ def group_operations(
         return page(items, dict, query)
 
     return [
-        Operation("GET", "/serwersms/groups", "SerwerSMS contact groups.", list_groups,
-                  query=Page, responses={200: '{"items": [...], "total": N}'}),
-        Operation("PUT", "/serwersms/groups/{group_id}", "Set a SerwerSMS contact group's "
-                  "numbers.", put_group, body=GroupBody, responses={200: "The group."}),
-    ]  # fmt: skip
+        Operation(
+            "GET",
+            "/serwersms/groups",
+            "SerwerSMS contact groups.",
+            list_groups,
+            query=Page,
+            responses={200: '{"items": [...], "total": N}'},
+        ),
+        Operation(
+            "PUT",
+            "/serwersms/groups/{group_id}",
+            "Set a SerwerSMS contact group's numbers.",
+            put_group,
+            body=GroupBody,
+            responses={200: "The group."},
+        ),
+    ]

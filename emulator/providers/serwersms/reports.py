@@ -41,11 +41,12 @@ async def find(
         since = local_time(params.get("date_from"))
         until = local_time(params.get("date_to"))
         if wanted is None:
-            return await emulator.sent_between(tenant, NAME, since, until,
-                                               newest_first=not ascending, offset=offset,
-                                               limit=limit)  # fmt: skip
-        every = await emulator.sent_between(tenant, NAME, since, until, newest_first=False,
-                                            offset=0, limit=2**62)  # fmt: skip
+            return await emulator.sent_between(
+                tenant, NAME, since, until, newest_first=not ascending, offset=offset, limit=limit
+            )
+        every = await emulator.sent_between(
+            tenant, NAME, since, until, newest_first=False, offset=0, limit=2**62
+        )
         candidates = every.items
     found = [
         m

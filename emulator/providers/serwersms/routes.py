@@ -120,8 +120,9 @@ class SerwerSmsApi:
             networks=self.networks,
         )
         details = truthy(params.get("details"))
-        unsent = [payloads.unsent_item(r.phone, r.error.code, r.error.message)
-                  for r in outcome.refused]  # fmt: skip
+        unsent = [
+            payloads.unsent_item(r.phone, r.error.code, r.error.message) for r in outcome.refused
+        ]
         answer = payloads.send_response(outcome.queued, unsent, details)
         response = respond(request, answer)
         await self.emulator.send(outcome.queued, record(request, response))

@@ -327,8 +327,11 @@ class SerwerSmsUpstream:
 
     def callback_agent(self, payload: Any) -> str | None:
         items = payload if isinstance(payload, list) else [payload]
-        found = [i["rcs_id"] for i in items if isinstance(i, Mapping) and isinstance(
-            i.get("rcs_id"), str)]  # fmt: skip
+        found = [
+            i["rcs_id"]
+            for i in items
+            if isinstance(i, Mapping) and isinstance(i.get("rcs_id"), str)
+        ]
         return found[0] if found else None
 
     def callback_phones(self, payload: Any) -> set[str]:

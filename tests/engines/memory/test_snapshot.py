@@ -29,8 +29,9 @@ def _comparable(raw: bytes) -> dict[str, Any]:
 
 
 async def test_incremental_saves_equal_a_full_dump_at_every_step():
-    app = create_app(Config(clock="manual", seed=7, max_messages=25,
-                            webhook_url="http://127.0.0.1:9/down"))  # fmt: skip
+    app = create_app(
+        Config(clock="manual", seed=7, max_messages=25, webhook_url="http://127.0.0.1:9/down")
+    )
     emulator = app.state.emulator
     snapshotter = snapshot.Snapshotter(emulator.engine, emulator)
 
@@ -48,10 +49,17 @@ async def test_incremental_saves_equal_a_full_dump_at_every_step():
         for round_ in range(6):
             for key in ("key-a", "key-b"):
                 numbers = [f"+467012{round_}{i:04d}" for i in range(5)]
-                answer = await c.post("/Rcs/api/v1/Message", json={
-                    "agentId": "a", "number": numbers, "messageType": "TextMessage",
-                    "text": "hi", "suggestedReplies": [{"text": "Yes", "postbackData": "y"}]},
-                    headers={"Authorization": f"Bearer {key}"})  # fmt: skip
+                answer = await c.post(
+                    "/Rcs/api/v1/Message",
+                    json={
+                        "agentId": "a",
+                        "number": numbers,
+                        "messageType": "TextMessage",
+                        "text": "hi",
+                        "suggestedReplies": [{"text": "Yes", "postbackData": "y"}],
+                    },
+                    headers={"Authorization": f"Bearer {key}"},
+                )
                 assert answer.status_code == 200
             await check()
             await c.post("/_emulator/clock/advance", json={"seconds": 4})  # events, retries
@@ -60,9 +68,11 @@ async def test_incremental_saves_equal_a_full_dump_at_every_step():
                 await c.post("/_emulator/reset", params={"tenant": "key-a"})
                 await check()
             if round_ == 4:
-                await c.post("/Rcs/api/v1/UploadFile/a", headers=GENERIC_AUTH,
-                             files={"file": ("a.png", b"\x89PNG\r\n\x1a\n" + b"\0" * 64,
-                                             "image/png")})  # fmt: skip
+                await c.post(
+                    "/Rcs/api/v1/UploadFile/a",
+                    headers=GENERIC_AUTH,
+                    files={"file": ("a.png", b"\x89PNG\r\n\x1a\n" + b"\0" * 64, "image/png")},
+                )
                 assert emulator.engine.evicted > 0  # retention was exercised (a reset zeroes it)
                 await c.post("/_emulator/reset")
                 await check()
@@ -74,8 +84,12 @@ async def test_exchanges_are_saved_once_per_request_and_only_while_a_message_nam
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://emulator") as client:
         auth = {"Authorization": "Bearer k"}
-        body = {"agentId": "a", "number": ["+46701234561", "+46701234562"], "messageType": "Text",
-                "text": "two at once"}  # fmt: skip
+        body = {
+            "agentId": "a",
+            "number": ["+46701234561", "+46701234562"],
+            "messageType": "Text",
+            "text": "two at once",
+        }
         await client.post("/Rcs/api/v1/Message", json=body, headers=auth)
         saver = snapshot.Snapshotter(app.state.emulator.engine, app.state.emulator)
         state = parse(b"".join(saver.take_now(clean=False).chunks()))

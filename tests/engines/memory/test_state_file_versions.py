@@ -41,9 +41,16 @@ async def test_a_version_2_file_is_read_whole_and_saved_as_version_3(tmp_path):
         # The scheduled SerwerSMS send and the steps still run at their times.
         ran = (await c.post("/_emulator/clock/advance", json={"seconds": 60})).json()
         assert ran["events_run"] >= 1
-        sent = await c.post("/Rcs/api/v1/Message", headers=GENERIC_AUTH, json={
-            "agentId": "demo", "number": ["+46701234560"], "messageType": "TextMessage",
-            "text": "after the upgrade"})  # fmt: skip
+        sent = await c.post(
+            "/Rcs/api/v1/Message",
+            headers=GENERIC_AUTH,
+            json={
+                "agentId": "demo",
+                "number": ["+46701234560"],
+                "messageType": "TextMessage",
+                "text": "after the upgrade",
+            },
+        )
         assert sent.status_code == 200
     await app.state.emulator.aclose()  # a clean stop saves
     rewritten = json.loads(state.read_text())

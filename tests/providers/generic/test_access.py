@@ -19,8 +19,9 @@ STRICT = Config(
 
 async def test_strict_mode_admits_listed_keys_for_their_agents(mode, redis_url):
     async with open_client(mode, STRICT, redis_url) as client:
-        ok = await client.post(f"{BASE}/Message", json=text_message(),
-                               headers={"Authorization": "Bearer key-a"})  # fmt: skip
+        ok = await client.post(
+            f"{BASE}/Message", json=text_message(), headers={"Authorization": "Bearer key-a"}
+        )
         assert ok.status_code == 200
         other_agent = await client.post(
             f"{BASE}/Message",
@@ -36,8 +37,9 @@ async def test_strict_mode_admits_listed_keys_for_their_agents(mode, redis_url):
             headers={"Authorization": "Bearer key-all"},
         )
         assert wildcard.status_code == 200
-        unknown = await client.post(f"{BASE}/Message", json=text_message(),
-                                    headers={"Authorization": "Bearer key-x"})  # fmt: skip
+        unknown = await client.post(
+            f"{BASE}/Message", json=text_message(), headers={"Authorization": "Bearer key-x"}
+        )
         assert unknown.status_code == 401
         assert unknown.json()["detail"] == "The API key is not valid."
 

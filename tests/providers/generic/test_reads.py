@@ -38,9 +38,16 @@ async def test_tag_statistics_follow_the_timeline(client):
     assert stats["repliedRcs"] == 1
     assert stats["deliveredSms"] == 1
     assert list(stats) == [
-        "totalNumberMessages", "smsNumbers", "rcsNumbers", "deliveredSms", "deliveredRcs",
-        "readRcs", "repliedRcs", "rcs", "sms",
-    ]  # fmt: skip
+        "totalNumberMessages",
+        "smsNumbers",
+        "rcsNumbers",
+        "deliveredSms",
+        "deliveredRcs",
+        "readRcs",
+        "repliedRcs",
+        "rcs",
+        "sms",
+    ]
 
 
 async def test_message_events_newest_first(client):
@@ -75,9 +82,12 @@ async def test_sms_message_has_the_sms_shape(client):
 
 
 async def test_unknown_tag_or_message_is_404(client):
-    for path in ("Message/Tag/deadc0de-2bad-c4fe-feed-beefca1ff001",
-                 "Message/deadc0de-2bad-c4fe-feed-beefca1ff001",
-                 "Message/not-a-guid", "Message/Tag/not-a-guid"):  # fmt: skip
+    for path in (
+        "Message/Tag/deadc0de-2bad-c4fe-feed-beefca1ff001",
+        "Message/deadc0de-2bad-c4fe-feed-beefca1ff001",
+        "Message/not-a-guid",
+        "Message/Tag/not-a-guid",
+    ):
         response = await client.get(f"{BASE}/{path}", headers=AUTH)
         assert response.status_code == 404, path
         assert response.json()["status"] == 404
@@ -121,9 +131,14 @@ async def test_agent_messages_filters(client):
 
 @pytest.mark.parametrize(
     ("params", "field"),
-    [({"limit": "ten"}, "limit"), ({"limit": "-1"}, "limit"), ({"startTime": "yesterday"},
-     "startTime"), ({"endTime": "2024-13-01"}, "endTime"), ({"phoneNumber": "abc"}, "phoneNumber")],
-)  # fmt: skip
+    [
+        ({"limit": "ten"}, "limit"),
+        ({"limit": "-1"}, "limit"),
+        ({"startTime": "yesterday"}, "startTime"),
+        ({"endTime": "2024-13-01"}, "endTime"),
+        ({"phoneNumber": "abc"}, "phoneNumber"),
+    ],
+)
 async def test_agent_messages_bad_filters_are_400(client, params, field):
     response = await client.get(f"{BASE}/Message/Agent/{AGENT}", params=params, headers=AUTH)
     assert response.status_code == 400
@@ -134,9 +149,13 @@ async def test_user_reply_through_control_api_shows_in_reads(client):
     tag = await send(client, text_message(suggestedReplies=[reply("Sure", "sure")]))
     response = await client.post(
         "/_emulator/inbound",
-        json={"provider": "generic", "agent_id": AGENT, "phone": "+46701234567",
-              "postback": "sure"},
-    )  # fmt: skip
+        json={
+            "provider": "generic",
+            "agent_id": AGENT,
+            "phone": "+46701234567",
+            "postback": "sure",
+        },
+    )
     assert response.status_code == 200
     stats = (await client.get(f"{BASE}/Message/Tag/{tag}", headers=AUTH)).json()
     assert stats["repliedRcs"] == 1
@@ -147,14 +166,22 @@ async def test_user_reply_through_control_api_shows_in_reads(client):
 
 @pytest.mark.parametrize(
     ("body", "expected"),
-    [('{"+46701234567"}', True), ('{\n  "+46701234567"\n }', True), ('"+46701234567"', True),
-     ("+46701234567", True), ("46701234567", True), ('{"+46700000001"}', False)],
-)  # fmt: skip
+    [
+        ('{"+46701234567"}', True),
+        ('{\n  "+46701234567"\n }', True),
+        ('"+46701234567"', True),
+        ("+46701234567", True),
+        ("46701234567", True),
+        ('{"+46700000001"}', False),
+    ],
+)
 async def test_capability_reads_the_number_in_any_documented_form(client, body, expected):
     response = await client.request(
-        "GET", f"{BASE}/Capability/{AGENT}", content=body,
+        "GET",
+        f"{BASE}/Capability/{AGENT}",
+        content=body,
         headers={**AUTH, "Content-Type": "application/json"},
-    )  # fmt: skip
+    )
     assert response.status_code == 200
     assert response.json() is expected
     assert response.text == ("true" if expected else "false")

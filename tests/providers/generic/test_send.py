@@ -95,8 +95,12 @@ async def test_property_names_and_enum_values_match_without_case(client):
     message = (await stored(client))[0]
     assert message["kind"] == "richcard"
     assert [s["kind"] for s in message["suggestions"]] == [
-        "reply", "dial", "share_location", "map", "calendar",
-    ]  # fmt: skip
+        "reply",
+        "dial",
+        "share_location",
+        "map",
+        "calendar",
+    ]
 
 
 async def test_rich_card_and_carousel_are_accepted(client):
@@ -115,101 +119,277 @@ RULES: list[tuple[str, dict[str, Any], str, str]] = [
     ("no text", text_message(text=None), "text", "required for messageType TextMessage"),
     ("no agent", {**text_message(), "agentId": None}, "agentId", "The agentId field is required."),
     ("agent of the wrong type", {**text_message(), "agentId": 5}, "agentId", "must be a string"),
-    ("agent missing", {k: v for k, v in text_message().items() if k != "agentId"}, "agentId",
-     "The agentId field is required."),
+    (
+        "agent missing",
+        {k: v for k, v in text_message().items() if k != "agentId"},
+        "agentId",
+        "The agentId field is required.",
+    ),
     ("no numbers", text_message(number=[]), "number", "at least 1 items"),
     ("number not E.164", text_message(number=["0701234567"]), "number[0]", "E.164"),
     ("number without plus", text_message(number=["46701234567"]), "number[0]", "E.164"),
     ("number as a string", text_message(number="+46701234567"), "number", "JSON array"),
-    ("unknown message type", text_message(messageType="Video"), "messageType",
-     "TextMessage, RichCard, Carousel"),
-    ("twelve suggestions", text_message(suggestedReplies=TOO_MANY), "suggestedReplies",
-     "At most 11"),
-    ("label over 25", text_message(suggestedReplies=[reply(LONG)]), "suggestedReplies[0].text",
-     "maximum length of 25"),
-    ("postback over 2048", text_message(suggestedReplies=[reply("ok", "p" * 2049)]),
-     "suggestedReplies[0].postbackData", "maximum length of 2048"),
-    ("empty postback", text_message(suggestedReplies=[reply("ok", "")]),
-     "suggestedReplies[0].postbackData", "minimum length of 1"),
-    ("action without action", text_message(suggestedActions=[reply()]), "suggestedActions[0]",
-     "exactly one of"),
-    ("action with two actions", text_message(suggestedActions=[
-        {**action("dialAction", {"phoneNumber": "+46701234567"}),
-         "openUrlAction": {"url": "https://example.com"}}]),
-     "suggestedActions[0]", "exactly one of"),
-    ("dial not E.164", text_message(suggestedActions=[action("dialAction", {"phoneNumber": "123"})]),
-     "suggestedActions[0].dialAction.phoneNumber", "E.164"),
-    ("url not a URL", text_message(suggestedActions=[action("openUrlAction", {"url": "not a url"})]),
-     "suggestedActions[0].openUrlAction.url", "RFC 3986"),
-    ("url not web", text_message(suggestedActions=[action("openUrlAction", {"url": "ftp://x.se/"})]),
-     "suggestedActions[0].openUrlAction.url", "http or https"),
-    ("url too long", text_message(suggestedActions=[
-        action("openUrlAction", {"url": "https://example.com/" + "a" * 2030})]),
-     "suggestedActions[0].openUrlAction.url", "at most 2048"),
-    ("calendar time not RFC 3339", text_message(suggestedActions=[action(
-        "createCalendarEventAction",
-        {"title": "t", "description": "d", "startTime": "2024-11-30 10:00", "endTime":
-         "2024-11-30T11:00:00Z"})]),
-     "suggestedActions[0].createCalendarEventAction.startTime", "RFC 3339"),
-    ("calendar title over 100", text_message(suggestedActions=[action(
-        "createCalendarEventAction",
-        {"title": "t" * 101, "description": "d", "startTime": "2024-11-30T10:00:00Z",
-         "endTime": "2024-11-30T11:00:00Z"})]),
-     "suggestedActions[0].createCalendarEventAction.title", "maximum length of 100"),
-    ("calendar description over 500", text_message(suggestedActions=[action(
-        "createCalendarEventAction",
-        {"title": "t", "description": "d" * 501, "startTime": "2024-11-30T10:00:00Z",
-         "endTime": "2024-11-30T11:00:00Z"})]),
-     "suggestedActions[0].createCalendarEventAction.description", "maximum length of 500"),
-    ("calendar ends before it starts", text_message(suggestedActions=[action(
-        "createCalendarEventAction",
-        {"title": "t", "description": "d", "startTime": "2024-11-30T12:00:00Z",
-         "endTime": "2024-11-30T11:00:00Z"})]),
-     "suggestedActions[0].createCalendarEventAction", "endTime must be after startTime"),
-    ("calendar without title", text_message(suggestedActions=[action(
-        "createCalendarEventAction",
-        {"description": "d", "startTime": "2024-11-30T10:00:00Z",
-         "endTime": "2024-11-30T11:00:00Z"})]),
-     "suggestedActions[0].createCalendarEventAction.title", "required"),
-    ("location without place", text_message(suggestedActions=[
-        action("viewLocationAction", {"label": "x"})]),
-     "suggestedActions[0].viewLocationAction", "latLong or query"),
-    ("latitude out of range", text_message(suggestedActions=[
-        action("viewLocationAction", {"latLong": {"latitude": 91, "longitude": 0}})]),
-     "suggestedActions[0].viewLocationAction.latLong.latitude", "at most 90"),
-    ("latitude not a number", text_message(suggestedActions=[
-        action("viewLocationAction", {"latLong": {"latitude": "north", "longitude": 0}})]),
-     "suggestedActions[0].viewLocationAction.latLong.latitude", "must be a number"),
-    ("rich card without content", rich_card(title=None, description=None, fileUrl=None),
-     "richCardContent", "at least one of title, description, media"),
-    ("rich card without richCardContent", {**rich_card(), "richCardContent": None},
-     "richCardContent", "required for messageType RichCard"),
-    ("five chips on a card", rich_card(suggestedReplies=[reply(f"r{i}", f"r{i}") for i in range(5)]),
-     "richCardContent", "at most 4"),
+    (
+        "unknown message type",
+        text_message(messageType="Video"),
+        "messageType",
+        "TextMessage, RichCard, Carousel",
+    ),
+    (
+        "twelve suggestions",
+        text_message(suggestedReplies=TOO_MANY),
+        "suggestedReplies",
+        "At most 11",
+    ),
+    (
+        "label over 25",
+        text_message(suggestedReplies=[reply(LONG)]),
+        "suggestedReplies[0].text",
+        "maximum length of 25",
+    ),
+    (
+        "postback over 2048",
+        text_message(suggestedReplies=[reply("ok", "p" * 2049)]),
+        "suggestedReplies[0].postbackData",
+        "maximum length of 2048",
+    ),
+    (
+        "empty postback",
+        text_message(suggestedReplies=[reply("ok", "")]),
+        "suggestedReplies[0].postbackData",
+        "minimum length of 1",
+    ),
+    (
+        "action without action",
+        text_message(suggestedActions=[reply()]),
+        "suggestedActions[0]",
+        "exactly one of",
+    ),
+    (
+        "action with two actions",
+        text_message(
+            suggestedActions=[
+                {
+                    **action("dialAction", {"phoneNumber": "+46701234567"}),
+                    "openUrlAction": {"url": "https://example.com"},
+                }
+            ]
+        ),
+        "suggestedActions[0]",
+        "exactly one of",
+    ),
+    (
+        "dial not E.164",
+        text_message(suggestedActions=[action("dialAction", {"phoneNumber": "123"})]),
+        "suggestedActions[0].dialAction.phoneNumber",
+        "E.164",
+    ),
+    (
+        "url not a URL",
+        text_message(suggestedActions=[action("openUrlAction", {"url": "not a url"})]),
+        "suggestedActions[0].openUrlAction.url",
+        "RFC 3986",
+    ),
+    (
+        "url not web",
+        text_message(suggestedActions=[action("openUrlAction", {"url": "ftp://x.se/"})]),
+        "suggestedActions[0].openUrlAction.url",
+        "http or https",
+    ),
+    (
+        "url too long",
+        text_message(
+            suggestedActions=[action("openUrlAction", {"url": "https://example.com/" + "a" * 2030})]
+        ),
+        "suggestedActions[0].openUrlAction.url",
+        "at most 2048",
+    ),
+    (
+        "calendar time not RFC 3339",
+        text_message(
+            suggestedActions=[
+                action(
+                    "createCalendarEventAction",
+                    {
+                        "title": "t",
+                        "description": "d",
+                        "startTime": "2024-11-30 10:00",
+                        "endTime": "2024-11-30T11:00:00Z",
+                    },
+                )
+            ]
+        ),
+        "suggestedActions[0].createCalendarEventAction.startTime",
+        "RFC 3339",
+    ),
+    (
+        "calendar title over 100",
+        text_message(
+            suggestedActions=[
+                action(
+                    "createCalendarEventAction",
+                    {
+                        "title": "t" * 101,
+                        "description": "d",
+                        "startTime": "2024-11-30T10:00:00Z",
+                        "endTime": "2024-11-30T11:00:00Z",
+                    },
+                )
+            ]
+        ),
+        "suggestedActions[0].createCalendarEventAction.title",
+        "maximum length of 100",
+    ),
+    (
+        "calendar description over 500",
+        text_message(
+            suggestedActions=[
+                action(
+                    "createCalendarEventAction",
+                    {
+                        "title": "t",
+                        "description": "d" * 501,
+                        "startTime": "2024-11-30T10:00:00Z",
+                        "endTime": "2024-11-30T11:00:00Z",
+                    },
+                )
+            ]
+        ),
+        "suggestedActions[0].createCalendarEventAction.description",
+        "maximum length of 500",
+    ),
+    (
+        "calendar ends before it starts",
+        text_message(
+            suggestedActions=[
+                action(
+                    "createCalendarEventAction",
+                    {
+                        "title": "t",
+                        "description": "d",
+                        "startTime": "2024-11-30T12:00:00Z",
+                        "endTime": "2024-11-30T11:00:00Z",
+                    },
+                )
+            ]
+        ),
+        "suggestedActions[0].createCalendarEventAction",
+        "endTime must be after startTime",
+    ),
+    (
+        "calendar without title",
+        text_message(
+            suggestedActions=[
+                action(
+                    "createCalendarEventAction",
+                    {
+                        "description": "d",
+                        "startTime": "2024-11-30T10:00:00Z",
+                        "endTime": "2024-11-30T11:00:00Z",
+                    },
+                )
+            ]
+        ),
+        "suggestedActions[0].createCalendarEventAction.title",
+        "required",
+    ),
+    (
+        "location without place",
+        text_message(suggestedActions=[action("viewLocationAction", {"label": "x"})]),
+        "suggestedActions[0].viewLocationAction",
+        "latLong or query",
+    ),
+    (
+        "latitude out of range",
+        text_message(
+            suggestedActions=[
+                action("viewLocationAction", {"latLong": {"latitude": 91, "longitude": 0}})
+            ]
+        ),
+        "suggestedActions[0].viewLocationAction.latLong.latitude",
+        "at most 90",
+    ),
+    (
+        "latitude not a number",
+        text_message(
+            suggestedActions=[
+                action("viewLocationAction", {"latLong": {"latitude": "north", "longitude": 0}})
+            ]
+        ),
+        "suggestedActions[0].viewLocationAction.latLong.latitude",
+        "must be a number",
+    ),
+    (
+        "rich card without content",
+        rich_card(title=None, description=None, fileUrl=None),
+        "richCardContent",
+        "at least one of title, description, media",
+    ),
+    (
+        "rich card without richCardContent",
+        {**rich_card(), "richCardContent": None},
+        "richCardContent",
+        "required for messageType RichCard",
+    ),
+    (
+        "five chips on a card",
+        rich_card(suggestedReplies=[reply(f"r{i}", f"r{i}") for i in range(5)]),
+        "richCardContent",
+        "at most 4",
+    ),
     ("bad height", rich_card(height="HUGE"), "richCardContent.height", "SHORT"),
-    ("bad orientation", rich_card(orientation="DIAGONAL"), "richCardContent.orientation",
-     "VERTICAL"),
-    ("bad alignment", rich_card(thumbnailImageAlignment="CENTER"),
-     "richCardContent.thumbnailImageAlignment", "LEFT"),
-    ("title over 200", rich_card(title="t" * 201), "richCardContent.title", "maximum length of 200"),
-    ("description over 2000", rich_card(description="d" * 2001), "richCardContent.description",
-     "maximum length of 2000"),
+    (
+        "bad orientation",
+        rich_card(orientation="DIAGONAL"),
+        "richCardContent.orientation",
+        "VERTICAL",
+    ),
+    (
+        "bad alignment",
+        rich_card(thumbnailImageAlignment="CENTER"),
+        "richCardContent.thumbnailImageAlignment",
+        "LEFT",
+    ),
+    (
+        "title over 200",
+        rich_card(title="t" * 201),
+        "richCardContent.title",
+        "maximum length of 200",
+    ),
+    (
+        "description over 2000",
+        rich_card(description="d" * 2001),
+        "richCardContent.description",
+        "maximum length of 2000",
+    ),
     ("fileUrl and fileId", rich_card(fileId="files/abc"), "richCardContent", "not both"),
     ("bad fileUrl", rich_card(fileUrl="picture.png"), "richCardContent.fileUrl", "RFC 3986"),
-    ("unknown fileId", rich_card(fileUrl=None, fileId="files/doesnotexist"),
-     "richCardContent.fileId", "unknown or has expired"),
+    (
+        "unknown fileId",
+        rich_card(fileUrl=None, fileId="files/doesnotexist"),
+        "richCardContent.fileId",
+        "unknown or has expired",
+    ),
     ("carousel of one", carousel(1), "carouselContent.richCardContents", "at least 2 items"),
     ("carousel of eleven", carousel(11), "carouselContent.richCardContents", "at most 10 items"),
-    ("carousel width", {**carousel(), "carouselContent": {**carousel()["carouselContent"],
-                                                          "cardWidth": "LARGE"}},
-     "carouselContent.cardWidth", "SMALL"),
-    ("carousel missing", {**carousel(), "carouselContent": None}, "carouselContent",
-     "required for messageType Carousel"),
-]  # fmt: skip
+    (
+        "carousel width",
+        {**carousel(), "carouselContent": {**carousel()["carouselContent"], "cardWidth": "LARGE"}},
+        "carouselContent.cardWidth",
+        "SMALL",
+    ),
+    (
+        "carousel missing",
+        {**carousel(), "carouselContent": None},
+        "carouselContent",
+        "required for messageType Carousel",
+    ),
+]
 
 
-@pytest.mark.parametrize(("body", "field", "fragment"), [r[1:] for r in RULES],
-                         ids=[r[0] for r in RULES])  # fmt: skip
+@pytest.mark.parametrize(
+    ("body", "field", "fragment"), [r[1:] for r in RULES], ids=[r[0] for r in RULES]
+)
 async def test_every_rule_answers_400_naming_field_and_rule(client, body, field, fragment):
     response = await send(client, body)
     assert response.status_code == 400, response.text

@@ -23,8 +23,12 @@ def params(**extra: Any) -> dict[str, Any]:
     return {k: v for k, v in body.items() if v is not None}
 
 
-async def send(client: httpx.AsyncClient, body: Any, path: str = "/messages/send_rcs.json",
-               headers: dict[str, str] | None = None) -> Any:  # fmt: skip
+async def send(
+    client: httpx.AsyncClient,
+    body: Any,
+    path: str = "/messages/send_rcs.json",
+    headers: dict[str, str] | None = None,
+) -> Any:
     response = await client.post(path, json=body, headers=AUTH if headers is None else headers)
     assert response.status_code == 200  # SerwerSMS answers errors with 200 too
     return response.json()

@@ -43,43 +43,116 @@ CASES: list[tuple[str, dict[str, Any], int]] = [
     ("unknown action", suggestion("action", action="email", to="a@b.pl"), 6309),
     ("url action with a bad url", suggestion("action", action="url", to="not a url"), 6309),
     ("dial action with a bad number", suggestion("action", action="dial", to="call me"), 6309),
-    ("calendar without title", suggestion("action", action="calendar",
-                                          to="2022-04-05 09:00:00|2022-04-05 10:00:00"), 6309),
-    ("calendar in the document's broken form", suggestion(
-        "action", action="calendar", to="2022-04-05 09:00:00|2022-04-05-10:00:00|Wydarzenie"),
-     6309),
-    ("calendar ending before it starts", suggestion(
-        "action", action="calendar", to="2022-04-05 10:00:00|2022-04-05 09:00:00|Event"), 6309),
-    ("twelve suggestions", text(suggestions=[{"reply": {"text": f"r{i}", "postback": "p"}}
-                                             for i in range(12)]), 6309),
-    ("five suggestions on a card", params(message={"richcard": [card(suggestions=[
-        {"reply": {"text": f"r{i}", "postback": "p"}} for i in range(5)])]}), 6309),
+    (
+        "calendar without title",
+        suggestion("action", action="calendar", to="2022-04-05 09:00:00|2022-04-05 10:00:00"),
+        6309,
+    ),
+    (
+        "calendar in the document's broken form",
+        suggestion(
+            "action", action="calendar", to="2022-04-05 09:00:00|2022-04-05-10:00:00|Wydarzenie"
+        ),
+        6309,
+    ),
+    (
+        "calendar ending before it starts",
+        suggestion("action", action="calendar", to="2022-04-05 10:00:00|2022-04-05 09:00:00|Event"),
+        6309,
+    ),
+    (
+        "twelve suggestions",
+        text(suggestions=[{"reply": {"text": f"r{i}", "postback": "p"}} for i in range(12)]),
+        6309,
+    ),
+    (
+        "five suggestions on a card",
+        params(
+            message={
+                "richcard": [
+                    card(
+                        suggestions=[
+                            {"reply": {"text": f"r{i}", "postback": "p"}} for i in range(5)
+                        ]
+                    )
+                ]
+            }
+        ),
+        6309,
+    ),
     ("blank text", params(message={"text": "   "}), 6310),
     ("empty text", params(message={"text": ""}), 6310),
     ("audio without name", params(message={"audio": {"url": "https://e.pl/a.mp3"}}), 6311),
-    ("audio with a video type", params(message={"audio": {"name": "a", "url": "https://e.pl/a",
-                                                          "type": "video/mp4"}}), 6311),
-    ("file without size", params(message={"file": {"name": "f", "url": "https://e.pl/f.pdf",
-                                                   "type": "application/pdf"}}), 6312),
-    ("file of an unknown type", params(message={"file": {"name": "f", "url": "https://e.pl/f",
-                                                         "type": "text/html", "size": 1}}), 6312),
-    ("file with a bad url", params(message={"file": {"name": "f", "url": "f.pdf",
-                                                     "type": "application/pdf", "size": 1}}), 6312),
-    ("card without media", params(message={"richcard": [{"title": "t", "description": "d"}]}),
-     6313),
+    (
+        "audio with a video type",
+        params(message={"audio": {"name": "a", "url": "https://e.pl/a", "type": "video/mp4"}}),
+        6311,
+    ),
+    (
+        "file without size",
+        params(
+            message={"file": {"name": "f", "url": "https://e.pl/f.pdf", "type": "application/pdf"}}
+        ),
+        6312,
+    ),
+    (
+        "file of an unknown type",
+        params(
+            message={"file": {"name": "f", "url": "https://e.pl/f", "type": "text/html", "size": 1}}
+        ),
+        6312,
+    ),
+    (
+        "file with a bad url",
+        params(
+            message={"file": {"name": "f", "url": "f.pdf", "type": "application/pdf", "size": 1}}
+        ),
+        6312,
+    ),
+    (
+        "card without media",
+        params(message={"richcard": [{"title": "t", "description": "d"}]}),
+        6313,
+    ),
     ("card without title", params(message={"richcard": [card(title=None)]}), 6313),
-    ("media without size", params(message={"richcard": [card(media={"url": "https://e.pl/a.png",
-                                                                    "type": "image/png"})]}), 6313),
-    ("pdf inside a card", params(message={"richcard": [card(media=media(type="application/pdf"))]}),
-     6313),
-    ("audio inside a card", params(message={"richcard": [card(media=media(type="audio/mp3"))]}),
-     6313),
-    ("layout placeholder", params(message={"richcard": [card(layout={
-        "imageAlignment": "LEFT|RIGHT", "cardOrientation": "VERTICAL"})]}), 6313),
-    ("height placeholder", params(message={"richcard": [card(media=media(height="SHORT|MEDIUM|TALL")),
-                                                        card()]}), 6313),
-    ("card width placeholder", params(message={"richcard": [card(), card()],
-                                               "cardWidth": "SMALL|MEDIUM"}), 6313),
+    (
+        "media without size",
+        params(
+            message={"richcard": [card(media={"url": "https://e.pl/a.png", "type": "image/png"})]}
+        ),
+        6313,
+    ),
+    (
+        "pdf inside a card",
+        params(message={"richcard": [card(media=media(type="application/pdf"))]}),
+        6313,
+    ),
+    (
+        "audio inside a card",
+        params(message={"richcard": [card(media=media(type="audio/mp3"))]}),
+        6313,
+    ),
+    (
+        "layout placeholder",
+        params(
+            message={
+                "richcard": [
+                    card(layout={"imageAlignment": "LEFT|RIGHT", "cardOrientation": "VERTICAL"})
+                ]
+            }
+        ),
+        6313,
+    ),
+    (
+        "height placeholder",
+        params(message={"richcard": [card(media=media(height="SHORT|MEDIUM|TALL")), card()]}),
+        6313,
+    ),
+    (
+        "card width placeholder",
+        params(message={"richcard": [card(), card()], "cardWidth": "SMALL|MEDIUM"}),
+        6313,
+    ),
     ("eleven cards", params(message={"richcard": [card() for _ in range(11)]}), 6313),
     ("empty card list", params(message={"richcard": []}), 6313),
     ("map without coordinates", suggestion("action", action="map", to="SerwerSMS"), 6314),
@@ -87,7 +160,7 @@ CASES: list[tuple[str, dict[str, Any], int]] = [
     ("map with words for numbers", suggestion("action", action="map", to="Here|north|east"), 6314),
     ("more than 100,000 numbers", params(phone=["500600700"] * 100_001), 6315),
     ("only foreign numbers", params(phone=["+46701234567", "+4915112345678"]), 6317),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(("body", "code"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
@@ -97,8 +170,24 @@ async def test_each_error_from_its_input(client, body, code):
 
 
 def test_every_rcs_code_of_the_table_is_covered():
-    table = {6300, 6301, 6302, 6303, 6304, 6306, 6307, 6308, 6309, 6310, 6311, 6312, 6313, 6314,
-             6315, 6317}  # fmt: skip
+    table = {
+        6300,
+        6301,
+        6302,
+        6303,
+        6304,
+        6306,
+        6307,
+        6308,
+        6309,
+        6310,
+        6311,
+        6312,
+        6313,
+        6314,
+        6315,
+        6317,
+    }
     strict_only = {6300, 6301, 6304}
     assert {c[2] for c in CASES} | strict_only == table
 
@@ -108,15 +197,19 @@ STRICT = Config(
     serwersms={
         "strict": True,
         "accounts": [
-            {"username": "full", "password": "pw", "token": "tok-full",
-             "bots": {BOT: True, "old-bot": False}},
+            {
+                "username": "full",
+                "password": "pw",
+                "token": "tok-full",
+                "bots": {BOT: True, "old-bot": False},
+            },
             {"username": "norcs", "password": "pw", "rcs": False},
             {"username": "office", "password": "pw", "ips": ["10.9.9.9"]},
             {"username": "inactive", "password": "pw", "active": False},
             {"username": "noapi", "password": "pw", "api": False},
         ],
     },
-)  # fmt: skip
+)
 
 
 async def test_strict_accounts(mode, redis_url):

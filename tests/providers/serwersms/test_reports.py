@@ -99,11 +99,24 @@ async def test_error_lookup_and_unknown_actions(client):
 
 
 # The general page's codes (beside RCS's 6300-6317), with their types.
-GENERAL = {1000: "InvalidAction", 1001: "InvalidUser", 1002: "InvalidRole", 1003: "InvalidIP",
-           1004: "InvalidID", 1005: "InvalidRole", 1006: "InvalidData", 1007: "InvalidRole",
-           1008: "InvalidRole", 2000: "ValidationRequiredError", 2001: "ValidationPhoneError",
-           2002: "ValidationCodeError", **dict.fromkeys(range(3000, 3010), "SendError"),
-           3100: "SendError", 3101: "SendError", 3102: "SendError"}  # fmt: skip
+GENERAL = {
+    1000: "InvalidAction",
+    1001: "InvalidUser",
+    1002: "InvalidRole",
+    1003: "InvalidIP",
+    1004: "InvalidID",
+    1005: "InvalidRole",
+    1006: "InvalidData",
+    1007: "InvalidRole",
+    1008: "InvalidRole",
+    2000: "ValidationRequiredError",
+    2001: "ValidationPhoneError",
+    2002: "ValidationCodeError",
+    **dict.fromkeys(range(3000, 3010), "SendError"),
+    3100: "SendError",
+    3101: "SendError",
+    3102: "SendError",
+}
 
 
 @pytest.mark.parametrize("code", sorted(GENERAL))

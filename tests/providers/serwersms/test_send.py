@@ -51,9 +51,9 @@ async def test_false_booleans(client, flag):
 
 
 @pytest.mark.parametrize(
-    "raw", ["500600700", "48500600700", "+48500600700", "+48 500 600 700", "0048500600700",
-            "500-600-700"],
-)  # fmt: skip
+    "raw",
+    ["500600700", "48500600700", "+48500600700", "+48 500 600 700", "0048500600700", "500-600-700"],
+)
 async def test_polish_numbers_are_corrected(client, raw):
     body = await send(client, params(phone=raw, details=True))
     assert body["items"][0]["phone"] == "+48500600700"
@@ -72,9 +72,13 @@ async def test_mixed_numbers_queue_the_valid_and_report_the_rest(client):
 
 async def test_form_encoded_bodies_as_older_clients_send_them(client):
     form = [
-        ("username", "demo"), ("password", "secret"), ("rcs_id", BOT),
-        ("phone[]", "500600700"), ("phone[]", "600700800"),
-        ("message[richcard][0][title]", "Card"), ("message[richcard][0][description]", "Desc"),
+        ("username", "demo"),
+        ("password", "secret"),
+        ("rcs_id", BOT),
+        ("phone[]", "500600700"),
+        ("phone[]", "600700800"),
+        ("message[richcard][0][title]", "Card"),
+        ("message[richcard][0][description]", "Desc"),
         ("message[richcard][0][media][url]", "https://example.pl/a.png"),
         ("message[richcard][0][media][size]", "100"),
         ("message[richcard][0][media][type]", "image/png"),
@@ -85,8 +89,9 @@ async def test_form_encoded_bodies_as_older_clients_send_them(client):
         ("message[suggestions][0][action][postback]", "call"),
         ("message[suggestions][0][action][action]", "dial"),
         ("message[suggestions][0][action][to]", "+48100100100"),
-        ("details", "1"), ("system", "client_php"),
-    ]  # fmt: skip
+        ("details", "1"),
+        ("system", "client_php"),
+    ]
     response = await client.post(
         "/messages/send_rcs",
         content=urlencode(form),
@@ -103,8 +108,14 @@ async def test_form_encoded_bodies_as_older_clients_send_them(client):
 
 
 async def test_indexed_form_arrays(client):
-    form = {"rcs_id": BOT, "phone[0]": "500600700", "phone[1]": "600700800",
-            "message[text]": "Hi", "unique_id[0]": "abc1", "unique_id[1]": "abc2"}  # fmt: skip
+    form = {
+        "rcs_id": BOT,
+        "phone[0]": "500600700",
+        "phone[1]": "600700800",
+        "message[text]": "Hi",
+        "unique_id[0]": "abc1",
+        "unique_id[1]": "abc2",
+    }
     response = await client.post("/messages/send_rcs", data=form, headers=AUTH)
     assert response.json()["queued"] == 2
     assert sorted(m["external_id"] for m in await stored(client)) == ["abc1", "abc2"]
@@ -130,15 +141,33 @@ async def test_missing_credentials_are_invalid_user(client):
 
 
 async def test_every_structure_of_the_document(client):
-    file_msg = {"file": {"name": "Filename", "url": "https://example.pl/v.mp4",
-                         "type": "video/mp4", "size": 1489039}, "suggestions": []}  # fmt: skip
-    single = {"richcard": [card(layout={"imageAlignment": "LEFT", "cardOrientation": "HORIZONTAL"},
-                                suggestions=[])], "suggestions": []}  # fmt: skip
-    carousel = {"richcard": [card(media=media(height="TALL")), card(media=media(height="SHORT"))],
-                "cardWidth": "SMALL", "suggestions": []}  # fmt: skip
+    file_msg = {
+        "file": {
+            "name": "Filename",
+            "url": "https://example.pl/v.mp4",
+            "type": "video/mp4",
+            "size": 1489039,
+        },
+        "suggestions": [],
+    }
+    single = {
+        "richcard": [
+            card(layout={"imageAlignment": "LEFT", "cardOrientation": "HORIZONTAL"}, suggestions=[])
+        ],
+        "suggestions": [],
+    }
+    carousel = {
+        "richcard": [card(media=media(height="TALL")), card(media=media(height="SHORT"))],
+        "cardWidth": "SMALL",
+        "suggestions": [],
+    }
     audio = {"audio": {"name": "Jingle", "url": "https://example.pl/a.mp3", "type": "audio/mp3"}}
-    for message, kind in [(file_msg, "file"), (single, "richcard"), (carousel, "carousel"),
-                          (audio, "audio")]:  # fmt: skip
+    for message, kind in [
+        (file_msg, "file"),
+        (single, "richcard"),
+        (carousel, "carousel"),
+        (audio, "audio"),
+    ]:
         body = await send(client, params(message=message))
         assert body.get("success") is True, (kind, body)
     assert [m["kind"] for m in await stored(client)] == ["file", "richcard", "carousel", "audio"]

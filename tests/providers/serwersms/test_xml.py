@@ -62,8 +62,12 @@ async def both(client: httpx.AsyncClient, action: str, body: dict[str, Any]) -> 
 @pytest.mark.parametrize("hostile", XML_HOSTILE, ids=[repr(h) for h in XML_HOSTILE])
 async def test_every_answer_about_a_hostile_message_is_well_formed(rcs_client, hostile: str):
     bot = f"bot {hostile} 1"
-    body = params(rcs_id=bot, phone=["500600700", f"{hostile}500"], details=True,
-                  message={"text": f"Hello {hostile}"})  # fmt: skip
+    body = params(
+        rcs_id=bot,
+        phone=["500600700", f"{hostile}500"],
+        details=True,
+        message={"text": f"Hello {hostile}"},
+    )
     sent, _ = await both(rcs_client, "messages/send_rcs", body)
     queued, unsent = sent["items"]
     assert queued["text"] == xml_text(f"Hello {hostile}")
@@ -103,17 +107,37 @@ async def test_a_carriage_return_survives_the_xml_form(rcs_client) -> None:
     assert parsed(response).findtext("items/item/text") == "one\r\ntwo\rthree"
 
 
-@pytest.mark.parametrize(("path", "body", "code"), [
-    ("/messages/send_rcs.xml", params(message={}), 6307),
-    ("/messages/send_rcs.xml", params(unique_id="\x01\x02\x03"), 1006),
-    ("/messages/send_rcs.xml", params(message={"text": "x", "suggestions": [
-        {"action": {"text": "\x1b", "postback": "p", "action": "map", "to": "\x01|1|2"}}]}), 6314),
-    ("/messages/reports.xml", {"phone": "\x01\ufffe"}, 2001),
-    ("/messages/view.xml", {"id": "\x01"}, 1004),
-    ("/messages/teleport.xml", {}, 1000),
-    ("/error/6300.xml", None, 6300),
-    ("/error/%01.xml", None, 2002),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("path", "body", "code"),
+    [
+        ("/messages/send_rcs.xml", params(message={}), 6307),
+        ("/messages/send_rcs.xml", params(unique_id="\x01\x02\x03"), 1006),
+        (
+            "/messages/send_rcs.xml",
+            params(
+                message={
+                    "text": "x",
+                    "suggestions": [
+                        {
+                            "action": {
+                                "text": "\x1b",
+                                "postback": "p",
+                                "action": "map",
+                                "to": "\x01|1|2",
+                            }
+                        }
+                    ],
+                }
+            ),
+            6314,
+        ),
+        ("/messages/reports.xml", {"phone": "\x01\ufffe"}, 2001),
+        ("/messages/view.xml", {"id": "\x01"}, 1004),
+        ("/messages/teleport.xml", {}, 1000),
+        ("/error/6300.xml", None, 6300),
+        ("/error/%01.xml", None, 2002),
+    ],
+)
 async def test_every_error_answer_is_well_formed(rcs_client, path, body, code) -> None:
     response = await rcs_client.post(path, json=body, headers=AUTH)
     assert as_json(parsed(response)) == texts_of(error(code))
@@ -126,6 +150,7 @@ async def test_a_lone_surrogate_cannot_arrive_and_its_refusal_is_well_formed(rcs
     assert as_json(parsed(response)) == texts_of(error(1006))
     form = "rcs_id=bot&phone=500600700&message[text]=%ED%A0%80%01"
     headers = AUTH | {"Content-Type": "application/x-www-form-urlencoded"}
-    response = await rcs_client.post("/messages/send_rcs.xml?details=1", content=form,
-                                     headers=headers)  # fmt: skip
+    response = await rcs_client.post(
+        "/messages/send_rcs.xml?details=1", content=form, headers=headers
+    )
     assert parsed(response).findtext("items/item/text") == "\ufffd\ufffd\ufffd\ufffd"
