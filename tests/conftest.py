@@ -50,6 +50,29 @@ def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisClu
 
 
 @pytest.fixture(scope="session")
+def redis_live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorServer]:
+    """The `client` fixture's redis mode: one live emulator per test worker over a Redis of its
+    own (other tests flush theirs), reset before and after each test as the live mode is."""
+    redis = RedisServer(tmp_path_factory.mktemp("redis-live")).start()
+    try:
+        with EmulatorServer(TEST_CONFIG.with_overrides(port=0, state=redis.url)) as server:
+            yield server
+    finally:
+        redis.stop()
+
+
+@pytest.fixture(scope="session")
+def cluster_live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorServer]:
+    """The `client` fixture's cluster mode: as `redis_live`, over a three-master Redis Cluster."""
+    cluster = RedisCluster(tmp_path_factory.mktemp("cluster-live")).start()
+    try:
+        with EmulatorServer(TEST_CONFIG.with_overrides(port=0, state=cluster.url)) as server:
+            yield server
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(scope="session")
 def receiver() -> Iterator[WebhookReceiver]:
     with WebhookReceiver() as rec:
         yield rec
@@ -101,20 +124,23 @@ def redis_url_for(request: pytest.FixtureRequest, mode: str) -> str | None:
     return server.url
 
 
+SERVED = {"live": "live_server", "redis": "redis_live", "cluster": "cluster_live"}
+
+
 @pytest.fixture(params=MODES)
-async def client(
-    request: pytest.FixtureRequest, live_server: EmulatorServer
-) -> AsyncIterator[httpx.AsyncClient]:
-    """The default emulator (manual clock, seeded), fresh state for every test: in-process,
-    live, and in-process on a shared state in Redis and in a Redis Cluster."""
-    if request.param != "live":
-        async with open_client(request.param, redis_url=redis_url_for(request, request.param)) as c:
+async def client(request: pytest.FixtureRequest) -> AsyncIterator[httpx.AsyncClient]:
+    """The default emulator (manual clock, seeded), fresh state for every test: in-process on
+    the memory engine, and served (one server per test worker, reset before and after each
+    test) on the memory engine, on Redis and on a Redis Cluster."""
+    if request.param == "asgi":
+        async with open_client("asgi") as c:
             yield c
-    else:
-        async with httpx.AsyncClient(base_url=live_server.base_url) as c:
-            (await c.post("/_emulator/reset")).raise_for_status()
-            yield c
-            await c.post("/_emulator/reset")
+        return
+    server: EmulatorServer = request.getfixturevalue(SERVED[request.param])
+    async with httpx.AsyncClient(base_url=server.base_url) as c:
+        (await c.post("/_emulator/reset")).raise_for_status()
+        yield c
+        await c.post("/_emulator/reset")
 
 
 @pytest.fixture(params=MODES)

@@ -12,9 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bench.common import BIN
 from emulator import Config, EmulatorServer
-from tests.robustness.process import Served, run_cli
+from tests.robustness.process import BIN, Served, run_cli
 
 
 def _one_line(done) -> str:  # type: ignore[no-untyped-def]

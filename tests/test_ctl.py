@@ -13,11 +13,10 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from bench.common import BIN
 from emulator import Config, EmulatorServer
 from emulator.testing import WebhookReceiver
 from tests.conftest import GENERIC_AUTH, SERWERSMS_AUTH
-from tests.robustness.process import run_cli
+from tests.robustness.process import BIN, run_cli
 
 PHONE = "+46701234567"
 BOT = "54c53be2-cbb8-11ec-9d64-0242ac120002"
