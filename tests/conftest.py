@@ -6,13 +6,16 @@ Redis Cluster."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Iterator
+import logging
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
 
 from emulator import Config, EmulatorServer, create_app
+from emulator.cli import main
 from emulator.testing import WebhookReceiver
 from tests.redis_server import RedisCluster, RedisServer, flush
 
@@ -164,3 +167,33 @@ async def advance(client: httpx.AsyncClient, seconds: float) -> dict[str, Any]:
 async def set_agent(client: httpx.AsyncClient, provider: str, agent: str, **fields: Any) -> None:
     response = await client.put(f"/_emulator/agents/{provider}/{agent}", json=fields)
     response.raise_for_status()
+
+
+@dataclass
+class Done:
+    """How a command ended: as subprocess.CompletedProcess says it."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def cli_main(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> Callable[..., Done]:
+    """`rcs-emulator ARGS` run by main() in this process, as the console script calls it (with
+    `env` set for the call): for commands that end by themselves and serve nothing."""
+    logger = logging.getLogger("rcs_emulator")
+
+    def run(*args: str, env: dict[str, str] | None = None) -> Done:
+        with monkeypatch.context() as patched:
+            for name, value in (env or {}).items():
+                patched.setenv(name, value)
+            patched.setattr(logger, "level", logger.level)  # main() sets it: put back after
+            capsys.readouterr()
+            code = main(list(args))
+        said = capsys.readouterr()
+        return Done(code, said.out, said.err)
+
+    return run

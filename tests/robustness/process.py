@@ -71,11 +71,14 @@ class Served:
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """A command that must end by itself (a refused start, a validation)."""
+    """A command that must end by itself (a refused start, a validation). A `serve` that gets as
+    far as listening before it is refused takes a free port, not 8080 (`make run` may hold it),
+    unless its flags or `env` say otherwise."""
+    free = {"RCS_EMULATOR_PORT": "0"} if args[:1] == ("serve",) else {}
     return subprocess.run(
         [str(BIN / "rcs-emulator"), *args],
         capture_output=True,
         text=True,
         timeout=30,
-        env=os.environ | (env or {}),
+        env=os.environ | free | (env or {}),
     )
