@@ -86,11 +86,14 @@ _test_packages:
 	$(call apt_need,chromium redis-server,$(BROWSER); the shared state's tests run \
 		redis-server,$(SKIP_BROWSER),fonts-noto-color-emoji)
 
+# Three workers on two cores: a third of the suite's time is spent waiting (processes starting,
+# leases running out, a browser drawing), which another worker fills (measured: docs/decisions.md).
+PYTEST_ARGS ?= -n 3
 test: $(STAMP) system-packages
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/pytest -n 2 -q
+	$(BIN)/pytest $(PYTEST_ARGS) -q
 
 lock: $(STAMP)
 	$(BIN)/pip install --quiet pip-tools
