@@ -1,7 +1,8 @@
 """Shared fixtures: every provider and control test runs in every mode, through the same HTTP
-client API: in-process on the memory engine (ASGITransport), against the live server (uvicorn in
-a thread), and in-process on the Redis engine over one redis-server and over a three-master
-Redis Cluster."""
+client API: in-process on the memory engine (ASGITransport), and against a live server (uvicorn
+in a thread, one per test worker, reset before and after each test) on the memory engine, on the
+Redis engine over one redis-server and over a three-master Redis Cluster. Tests that need their
+own config build a fresh app in any mode with open_client."""
 
 from __future__ import annotations
 
