@@ -86,9 +86,8 @@ _test_packages:
 	$(call apt_need,chromium redis-server,$(BROWSER); the shared state's tests run \
 		redis-server,$(SKIP_BROWSER),fonts-noto-color-emoji)
 
-# Three workers on two cores: a third of the suite's time is spent waiting (processes starting,
-# leases running out, a browser drawing), which another worker fills (measured: docs/decisions.md).
-PYTEST_ARGS ?= -n 3
+# One worker per core: a third was not measurably faster on two cores, and busier (decisions.md).
+PYTEST_ARGS ?= -n 2
 test: $(STAMP) system-packages
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
