@@ -86,11 +86,13 @@ _test_packages:
 	$(call apt_need,chromium redis-server,$(BROWSER); the shared state's tests run \
 		redis-server,$(SKIP_BROWSER),fonts-noto-color-emoji)
 
+# One worker per core: a third was not measurably faster on two cores, and busier (decisions.md).
+PYTEST_ARGS ?= -n 2
 test: $(STAMP) system-packages
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/pytest -n 2 -q
+	$(BIN)/pytest $(PYTEST_ARGS) -q
 
 lock: $(STAMP)
 	$(BIN)/pip install --quiet pip-tools

@@ -1,18 +1,22 @@
 """Shared fixtures: every provider and control test runs in every mode, through the same HTTP
-client API: in-process on the memory engine (ASGITransport), against the live server (uvicorn in
-a thread), and in-process on the Redis engine over one redis-server and over a three-master
-Redis Cluster."""
+client API: in-process on the memory engine (ASGITransport), and against a live server (uvicorn
+in a thread, one per test worker, reset before and after each test) on the memory engine, on the
+Redis engine over one redis-server and over a three-master Redis Cluster. Tests that need their
+own config build a fresh app in any mode with open_client."""
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Iterator
+import logging
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
 
 from emulator import Config, EmulatorServer, create_app
+from emulator.cli import main
 from emulator.testing import WebhookReceiver
 from tests.redis_server import RedisCluster, RedisServer, flush
 
@@ -47,6 +51,29 @@ def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisClu
     cluster = RedisCluster(tmp_path_factory.mktemp("cluster")).start()
     yield cluster
     cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorServer]:
+    """The `client` fixture's redis mode: one live emulator per test worker over a Redis of its
+    own (other tests flush theirs), reset before and after each test as the live mode is."""
+    redis = RedisServer(tmp_path_factory.mktemp("redis-live")).start()
+    try:
+        with EmulatorServer(TEST_CONFIG.with_overrides(port=0, state=redis.url)) as server:
+            yield server
+    finally:
+        redis.stop()
+
+
+@pytest.fixture(scope="session")
+def cluster_live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorServer]:
+    """The `client` fixture's cluster mode: as `redis_live`, over a three-master Redis Cluster."""
+    cluster = RedisCluster(tmp_path_factory.mktemp("cluster-live")).start()
+    try:
+        with EmulatorServer(TEST_CONFIG.with_overrides(port=0, state=cluster.url)) as server:
+            yield server
+    finally:
+        cluster.stop()
 
 
 @pytest.fixture(scope="session")
@@ -101,20 +128,23 @@ def redis_url_for(request: pytest.FixtureRequest, mode: str) -> str | None:
     return server.url
 
 
+SERVED = {"live": "live_server", "redis": "redis_live", "cluster": "cluster_live"}
+
+
 @pytest.fixture(params=MODES)
-async def client(
-    request: pytest.FixtureRequest, live_server: EmulatorServer
-) -> AsyncIterator[httpx.AsyncClient]:
-    """The default emulator (manual clock, seeded), fresh state for every test: in-process,
-    live, and in-process on a shared state in Redis and in a Redis Cluster."""
-    if request.param != "live":
-        async with open_client(request.param, redis_url=redis_url_for(request, request.param)) as c:
+async def client(request: pytest.FixtureRequest) -> AsyncIterator[httpx.AsyncClient]:
+    """The default emulator (manual clock, seeded), fresh state for every test: in-process on
+    the memory engine, and served (one server per test worker, reset before and after each
+    test) on the memory engine, on Redis and on a Redis Cluster."""
+    if request.param == "asgi":
+        async with open_client("asgi") as c:
             yield c
-    else:
-        async with httpx.AsyncClient(base_url=live_server.base_url) as c:
-            (await c.post("/_emulator/reset")).raise_for_status()
-            yield c
-            await c.post("/_emulator/reset")
+        return
+    server: EmulatorServer = request.getfixturevalue(SERVED[request.param])
+    async with httpx.AsyncClient(base_url=server.base_url) as c:
+        (await c.post("/_emulator/reset")).raise_for_status()
+        yield c
+        await c.post("/_emulator/reset")
 
 
 @pytest.fixture(params=MODES)
@@ -138,3 +168,33 @@ async def advance(client: httpx.AsyncClient, seconds: float) -> dict[str, Any]:
 async def set_agent(client: httpx.AsyncClient, provider: str, agent: str, **fields: Any) -> None:
     response = await client.put(f"/_emulator/agents/{provider}/{agent}", json=fields)
     response.raise_for_status()
+
+
+@dataclass
+class Done:
+    """How a command ended: as subprocess.CompletedProcess says it."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def cli_main(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> Callable[..., Done]:
+    """`rcs-emulator ARGS` run by main() in this process, as the console script calls it (with
+    `env` set for the call): for commands that end by themselves and serve nothing."""
+    logger = logging.getLogger("rcs_emulator")
+
+    def run(*args: str, env: dict[str, str] | None = None) -> Done:
+        with monkeypatch.context() as patched:
+            for name, value in (env or {}).items():
+                patched.setenv(name, value)
+            patched.setattr(logger, "level", logger.level)  # main() sets it: put back after
+            capsys.readouterr()
+            code = main(list(args))
+        said = capsys.readouterr()
+        return Done(code, said.out, said.err)
+
+    return run

@@ -19,8 +19,8 @@ import httpx
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bench.common import free_port
 from emulator import Config, EmulatorServer, create_app
+from tests.ports import free_port
 
 GENERIC_KEY = "verify-key-5b2f0c77e1"
 GENERIC_AGENT = "verify_agent"

@@ -1,5 +1,9 @@
 """The command line as a newcomer meets it: every mistake is one line naming where it came from,
-on stderr, with exit 2 (1 for failed validations), never a traceback."""
+on stderr, with exit 2 (1 for failed validations), never a traceback.
+
+Mistakes found while the command line, the variables and the files are read (before anything
+listens) are read by `main` in this process, as the console script calls it; the rest, and a
+few of those, run `rcs-emulator` as a process of its own."""
 
 from __future__ import annotations
 
@@ -12,9 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bench.common import BIN
 from emulator import Config, EmulatorServer
-from tests.robustness.process import Served, run_cli
+from tests.robustness.process import BIN, Served, run_cli
 
 
 def _one_line(done) -> str:  # type: ignore[no-untyped-def]
@@ -40,24 +43,24 @@ def test_version() -> None:
         ({"RCS_EMULATOR_STATE_SAVE_INTERVAL": "0"}, "rcs-emulator: RCS_EMULATOR_STATE_SAVE_INTERVAL=0: must be greater than 0, not '0'"),
     ],
 )  # fmt: skip
-def test_an_environment_error_names_the_variable(env, line) -> None:
-    done = run_cli("serve", env=env)
+def test_an_environment_error_names_the_variable(cli_main, env, line) -> None:
+    done = cli_main("serve", env=env)
     assert done.returncode == 2
     assert _one_line(done) == line
 
 
-def test_a_config_file_error_names_the_file(tmp_path: Path) -> None:
+def test_a_config_file_error_names_the_file(cli_main, tmp_path: Path) -> None:
     config = tmp_path / "emulator.yaml"
     config.write_text("port: 8080\nwebhook_timeout: soon\n")
-    done = run_cli("serve", "--config", str(config))
+    done = cli_main("serve", "--config", str(config))
     assert done.returncode == 2
     assert _one_line(done) == (f"rcs-emulator: {config}: webhook_timeout: must be a number, "
                                "not 'soon'")  # fmt: skip
 
 
 @pytest.mark.parametrize("clock", ["manual", "real"])
-def test_a_speed_with_a_clock_that_ignores_it_is_refused(clock: str) -> None:
-    done = run_cli("serve", "--clock", clock, "--speed", "60")
+def test_a_speed_with_a_clock_that_ignores_it_is_refused(cli_main, clock: str) -> None:
+    done = cli_main("serve", "--clock", clock, "--speed", "60")
     assert done.returncode == 2
     line = _one_line(done)
     assert line.startswith(f"rcs-emulator: --clock {clock} and --speed 60")
@@ -65,6 +68,7 @@ def test_a_speed_with_a_clock_that_ignores_it_is_refused(clock: str) -> None:
 
 
 def test_validate_names_the_file_of_a_yaml_syntax_error_on_stderr(tmp_path: Path) -> None:
+    """As a process of its own: what a CI step sees."""
     broken = tmp_path / "broken.yaml"
     broken.write_text("name: broken\ndefault: [\n")
     good = Path(__file__).parent.parent / "scenarios" / "chatty.yaml"
@@ -101,10 +105,10 @@ def test_conversation_files_name_the_nearest_provider_and_key(tmp_path) -> None:
     ]
 
 
-def test_validate_reports_rules_without_pydantics_prefix(tmp_path: Path) -> None:
+def test_validate_reports_rules_without_pydantics_prefix(cli_main, tmp_path: Path) -> None:
     wrong = tmp_path / "wrong.yaml"
     wrong.write_text("name: wrong\ndefault:\n  - {after: 1, event: dance}\n")
-    done = run_cli("scenarios", "validate", str(wrong))
+    done = cli_main("scenarios", "validate", str(wrong))
     assert done.returncode == 1
     assert "unknown event 'dance'" in done.stderr and "Value error" not in done.stderr
 
@@ -120,12 +124,26 @@ def test_validate_reports_rules_without_pydantics_prefix(tmp_path: Path) -> None
         (["serv"], "rcs-emulator: argument COMMAND: invalid choice: 'serv' (choose from 'serve', 'scenarios', 'ctl', 'conversations', 'verify', 'record') (did you mean 'serve'?)"),
         ([], "rcs-emulator: missing command: one of serve, scenarios, ctl, conversations, verify, record"),
         (["scenarios"], "rcs-emulator: missing scenarios verb: one of list, validate"),
-        (["serve", "--scenario", "chaty"], "rcs-emulator: unknown scenario 'chaty' (did you mean 'chatty'?); known: chatty, default, no-rcs"),
         (["serve", "--webhook-url", "localhost:9000/hook"], "rcs-emulator: --webhook-url localhost:9000/hook: 'localhost:9000/hook' is not an http:// or https:// URL with a host (did you mean 'http://localhost:9000/hook'?)"),
-        (["serve", "--host", "nosuch.invalid", "--port", "0"], "rcs-emulator: cannot listen on 'nosuch.invalid': Name or service not known"),
     ],
 )  # fmt: skip
-def test_every_mistake_on_the_command_line_is_one_line_and_exit_2(args, line) -> None:
+def test_every_mistake_on_the_command_line_is_one_line_and_exit_2(cli_main, args, line) -> None:
+    done = cli_main(*args)
+    assert done.returncode == 2
+    assert _one_line(done) == line
+    assert "usage:" not in done.stdout + done.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (["serve", "--scenario", "chaty"], "rcs-emulator: unknown scenario 'chaty' (did you mean 'chatty'?); known: chatty, default, no-rcs"),
+        (["serve", "--host", "nosuch.invalid", "--port", "0"], "rcs-emulator: cannot listen on 'nosuch.invalid': Name or service not known"),
+        (["serve", "--port", "abc"], "rcs-emulator: --port abc: must be a whole number, not 'abc'"),
+    ],
+)  # fmt: skip
+def test_a_mistake_found_on_the_way_to_serving_is_one_line_and_exit_2(args, line) -> None:
+    """As a process of its own: what the console script prints and exits with."""
     done = run_cli(*args)
     assert done.returncode == 2
     assert _one_line(done) == line
@@ -159,19 +177,19 @@ def test_a_scenario_typo_is_said_before_a_port_in_use() -> None:
     )
 
 
-def test_a_webhook_url_without_its_scheme_is_refused_by_every_source(tmp_path: Path) -> None:
+def test_a_webhook_url_without_its_scheme_is_refused_by_every_source(cli_main, tmp_path) -> None:
     said = ("'localhost:9000/hook' is not an http:// or https:// URL with a host (did you mean "
             "'http://localhost:9000/hook'?)")  # fmt: skip
-    done = run_cli("serve", env={"RCS_EMULATOR_WEBHOOK_URL": "localhost:9000/hook"})
+    done = cli_main("serve", env={"RCS_EMULATOR_WEBHOOK_URL": "localhost:9000/hook"})
     assert _one_line(done) == f"rcs-emulator: RCS_EMULATOR_WEBHOOK_URL=localhost:9000/hook: {said}"
     config = tmp_path / "config.yaml"
     config.write_text("webhook_url: localhost:9000/hook\n")
-    done = run_cli("serve", "--config", str(config))
+    done = cli_main("serve", "--config", str(config))
     assert _one_line(done) == f"rcs-emulator: {config}: webhook_url: {said}"
     config.write_text(
         "agents:\n  - {provider: generic, agent_id: a, webhook_url: localhost:9000/hook}\n"
     )
-    done = run_cli("serve", "--config", str(config))
+    done = cli_main("serve", "--config", str(config))
     assert _one_line(done) == f"rcs-emulator: {config}: agents[0].webhook_url: {said}"
     assert done.returncode == 2
     with EmulatorServer(Config(port=0)) as server:  # the control API says the same
@@ -193,10 +211,10 @@ def test_a_webhook_url_without_its_scheme_is_refused_by_every_source(tmp_path: P
         ("scenario_dirs: [./my-scenarios]\n", "scenario_dirs: no such folder: {dir}/my-scenarios"),
     ],
 )  # fmt: skip
-def test_config_file_mistakes_name_the_nearest_key(tmp_path: Path, yaml_text, line) -> None:
+def test_config_file_mistakes_name_the_nearest_key(cli_main, tmp_path: Path, yaml_text, line):
     config = tmp_path / "config.yaml"
     config.write_text(yaml_text)
-    done = run_cli("serve", "--config", str(config))
+    done = cli_main("serve", "--config", str(config))
     assert done.returncode == 2
     assert _one_line(done) == f"rcs-emulator: {config}: {line.format(dir=tmp_path)}"
 

@@ -1,23 +1,28 @@
-"""`rcs-emulator ctl`, run as a subprocess against a live emulator, as someone testing from a
-shell or another language runs it: tables, --json, the control token, one-line mistakes."""
+"""`rcs-emulator ctl` against a live emulator, as someone testing from a shell or another language
+runs it: tables, --json, the control token, one-line mistakes, a tail stopped with Ctrl-C.
+
+Most commands are run by `main` in this process, as the console script calls it; the exit codes
+a shell sees, the token from the environment and the tail run `rcs-emulator` as a process of
+its own."""
 
 from __future__ import annotations
 
 import json
 import os
+import queue
 import signal
 import subprocess
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
 
-from bench.common import BIN
 from emulator import Config, EmulatorServer
 from emulator.testing import WebhookReceiver
-from tests.conftest import GENERIC_AUTH, SERWERSMS_AUTH
-from tests.robustness.process import run_cli
+from tests.conftest import GENERIC_AUTH, SERWERSMS_AUTH, Done
+from tests.robustness.process import BIN, run_cli
 
 PHONE = "+46701234567"
 BOT = "54c53be2-cbb8-11ec-9d64-0242ac120002"
@@ -29,8 +34,14 @@ def rcs_live() -> Iterator[EmulatorServer]:
         yield server
 
 
-def ctl(server: EmulatorServer, *args: str, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
-    return run_cli("ctl", *args, "--url", server.base_url, env=env)
+@pytest.fixture
+def ctl(cli_main: Callable[..., Done]) -> Callable[..., Done]:
+    """`rcs-emulator ctl ARGS --url` the server's, run in this process."""
+
+    def run(server: EmulatorServer, *args: str) -> Done:
+        return cli_main("ctl", *args, "--url", server.base_url)
+
+    return run
 
 
 def send_generic(server: EmulatorServer, text: str = "Hello!", phone: str = PHONE) -> str:
@@ -47,14 +58,14 @@ def send_serwersms(server: EmulatorServer, text: str) -> None:
                headers=SERWERSMS_AUTH).raise_for_status()  # fmt: skip
 
 
-def one_line(done: subprocess.CompletedProcess[str]) -> str:
+def one_line(done: Done | subprocess.CompletedProcess[str]) -> str:
     assert "Traceback" not in done.stderr
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1, done.stderr
     return lines[0]
 
 
-def test_messages_as_a_table_and_as_json(rcs_live) -> None:
+def test_messages_as_a_table_and_as_json(rcs_live, ctl) -> None:
     send_generic(rcs_live, "Hello!\nSecond line")
     send_serwersms(rcs_live, "Cześć")
     done = ctl(rcs_live, "messages")
@@ -72,7 +83,7 @@ def test_messages_as_a_table_and_as_json(rcs_live) -> None:
     assert "exchange" not in message  # the listing leaves each request out
 
 
-def test_messages_shows_the_newest_and_says_when_there_are_none(rcs_live) -> None:
+def test_messages_shows_the_newest_and_says_when_there_are_none(rcs_live, ctl) -> None:
     assert ctl(rcs_live, "messages").stdout.strip() == "(none)"
     for i in range(5):
         send_generic(rcs_live, f"text {i}")
@@ -80,7 +91,7 @@ def test_messages_shows_the_newest_and_says_when_there_are_none(rcs_live) -> Non
     assert ["text 3" in rows[0], "text 4" in rows[1]] == [True, True]
 
 
-def test_advance_runs_the_timeline_and_webhooks_show_the_callbacks(rcs_live) -> None:
+def test_advance_runs_the_timeline_and_webhooks_show_the_callbacks(rcs_live, ctl) -> None:
     with WebhookReceiver() as receiver:
         httpx.put(f"{rcs_live.base_url}/_emulator/agents/generic/shop",
                   json={"webhook_url": receiver.url}).raise_for_status()  # fmt: skip
@@ -99,7 +110,7 @@ def test_advance_runs_the_timeline_and_webhooks_show_the_callbacks(rcs_live) -> 
     assert messages[0]["status"] == "read"
 
 
-def test_inbound_answers_the_newest_message_to_the_phone(rcs_live) -> None:
+def test_inbound_answers_the_newest_message_to_the_phone(rcs_live, ctl) -> None:
     send_generic(rcs_live)
     done = ctl(rcs_live, "inbound", PHONE, "yes", "--postback")
     assert done.returncode == 0, done.stderr
@@ -111,7 +122,7 @@ def test_inbound_answers_the_newest_message_to_the_phone(rcs_live) -> None:
     assert said == [("reply", "Yes", "yes"), ("message", "Thanks!", None)]
 
 
-def test_reset_forgets_and_can_keep_settings(rcs_live) -> None:
+def test_reset_forgets_and_can_keep_settings(rcs_live, ctl) -> None:
     send_generic(rcs_live)
     done = ctl(rcs_live, "reset", "--keep-settings")
     assert done.stdout.strip() == "reset everything (settings kept)"
@@ -119,7 +130,7 @@ def test_reset_forgets_and_can_keep_settings(rcs_live) -> None:
     assert ctl(rcs_live, "reset").stdout.strip() == "reset everything (settings back to the config)"
 
 
-def test_mistakes_are_one_line(rcs_live) -> None:
+def test_mistakes_are_one_line(rcs_live, ctl) -> None:
     done = ctl(rcs_live, "inbound", PHONE, "hi")
     assert done.returncode == 2
     assert one_line(done) == (f"rcs-emulator: no message was sent to {PHONE} yet, so there is "
@@ -141,6 +152,7 @@ def test_mistakes_are_one_line(rcs_live) -> None:
 
 
 def test_an_emulator_that_is_not_there_is_one_line_and_exit_1() -> None:
+    """As a process of its own: the exit code a shell sees."""
     done = run_cli("ctl", "messages", "--url", "http://127.0.0.1:9")
     assert done.returncode == 1
     assert one_line(done).startswith("rcs-emulator: cannot reach the emulator at "
@@ -200,6 +212,7 @@ def test_an_unreachable_emulator_is_named_with_where_its_url_came_from() -> None
 
 
 def test_the_control_token_from_the_flag_or_the_variable() -> None:
+    """As a process of its own: the environment a shell hands over."""
     with EmulatorServer(Config(port=0, clock="manual", control_token="s3cret")) as server:
         done = run_cli("ctl", "messages", "--url", server.base_url)
         assert done.returncode == 2
@@ -229,17 +242,11 @@ def test_the_control_token_from_the_flag_or_the_variable() -> None:
 
 def test_tail_follows_changes_until_ctrl_c(rcs_live) -> None:
     for json_flag in ([], ["--json"]):
-        tail = subprocess.Popen(
-            [str(BIN / "rcs-emulator"), "ctl", "tail", "--url", rcs_live.base_url, *json_flag],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ,
-        )  # fmt: skip
-        try:
-            seen = _lines_after(tail, lambda: send_generic(rcs_live, "Watch me"), "Watch me"
-                                if not json_flag else '"kind": "message"')  # fmt: skip
-        finally:
-            tail.send_signal(signal.SIGINT)
-            out, err = tail.communicate(timeout=10)
-        assert tail.returncode == 0, err
+        with Tail(rcs_live.base_url, *json_flag) as tail:
+            wanted = '"kind": "message"' if json_flag else "Watch me"
+            seen = tail.line_after(lambda: send_generic(rcs_live, "Watch me"), wanted)
+            err = tail.interrupt()
+        assert tail.proc.returncode == 0, err
         assert "Traceback" not in err
         if json_flag:
             assert json.loads(seen) | {"message_id": None} == {
@@ -253,48 +260,76 @@ def test_tail_says_what_each_event_is_about(rcs_live) -> None:
     """A receipt names the message it is about as the phone shows it (never an empty ''), a
     tap its chip and postback."""
     phone = "+46700000003"  # delivered after 2 s, never read
-    tail = subprocess.Popen(
-        [str(BIN / "rcs-emulator"), "ctl", "tail", "--url", rcs_live.base_url],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
     base = rcs_live.base_url
     tap = {"provider": "generic", "agent_id": "shop", "phone": phone, "postback": "yes"}
 
     def advance() -> None:
         httpx.post(f"{base}/_emulator/clock/advance", json={"seconds": 10}).raise_for_status()
 
-    try:
-        sent = _lines_after(tail, lambda: send_generic(rcs_live, "Watch me", phone), "sent ")
-        delivered = _lines_after(tail, advance, "delivered")
-        tapped = _lines_after(
-            tail, lambda: httpx.post(f"{base}/_emulator/inbound", json=tap), "reply"
-        )
-    finally:
-        tail.send_signal(signal.SIGINT)
-        tail.communicate(timeout=10)
+    with Tail(base) as tail:
+        sent = tail.line_after(lambda: send_generic(rcs_live, "Watch me", phone), "sent ")
+        delivered = tail.line_after(advance, "delivered")
+        tapped = tail.line_after(lambda: httpx.post(f"{base}/_emulator/inbound", json=tap), "reply")
+        tail.interrupt()
     assert f'sent     generic shop {phone}: "Watch me" [Yes] (' in sent
     assert f'delivered generic shop {phone}: "Watch me" [Yes] (message delivered)' in delivered
     assert f"reply    generic shop {phone}: taps [Yes] (postback 'yes') (message read)" in tapped
 
 
-def _lines_after(tail: subprocess.Popen[str], act, wanted: str, timeout: float = 20.0) -> str:  # type: ignore[no-untyped-def]
-    """Act once tail is connected (retrying until its output shows it), then the line that has
-    `wanted`."""
-    import selectors
+HANG = 60.0  # seconds after which a tail that says nothing is taken to hang (not a measure)
 
-    assert tail.stdout is not None
-    selector = selectors.DefaultSelector()
-    selector.register(tail.stdout, selectors.EVENT_READ)
-    deadline = time.monotonic() + timeout
-    next_act = 0.0
-    while time.monotonic() < deadline:
-        if time.monotonic() >= next_act:  # the stream may not be open yet: act again later
-            act()
-            next_act = time.monotonic() + 1.0
-        if selector.select(timeout=0.2):
-            line = tail.stdout.readline()
-            if wanted in line:
-                return line
-    raise AssertionError(f"tail never printed {wanted!r}")
+
+class Tail:
+    """`rcs-emulator ctl tail` as a process of its own; a thread reads its lines as they come
+    (none waits in a buffer that a select() on the pipe cannot see). Never left running."""
+
+    def __init__(self, url: str, *flags: str) -> None:
+        argv = [str(BIN / "rcs-emulator"), "ctl", "tail", "--url", url, *flags]
+        self.proc = subprocess.Popen(
+            argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ
+        )
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.lines.put(line)
+
+    def line_after(self, act: Callable[[], object], wanted: str) -> str:
+        """Act until tail shows it is connected (its first line), then the line that has
+        `wanted`."""
+        deadline = time.monotonic() + HANG
+        while time.monotonic() < deadline:
+            assert self.proc.poll() is None, (
+                f"tail ended: {self.proc.stderr and self.proc.stderr.read()}"
+            )
+            act()  # the stream may not be open yet: act again until a line comes
+            try:
+                line = self.lines.get(timeout=1.0)
+            except queue.Empty:
+                continue
+            while wanted not in line:
+                line = self.lines.get(timeout=max(0.0, deadline - time.monotonic()))
+            return line
+        raise AssertionError(f"tail printed nothing in {HANG} s")
+
+    def interrupt(self) -> str:
+        """Ctrl-C; what it said on stderr once it ended."""
+        self.proc.send_signal(signal.SIGINT)
+        self.proc.wait(HANG)
+        assert self.proc.stderr is not None
+        return self.proc.stderr.read()
+
+    def __enter__(self) -> Tail:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.proc.poll() is None:  # a failure on the way: it is killed, not left behind
+            self.proc.kill()
+        self.proc.wait()
+        self.reader.join()
+        for pipe in (self.proc.stdout, self.proc.stderr):
+            if pipe is not None:
+                pipe.close()

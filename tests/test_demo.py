@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 import yaml
 
-from bench.common import free_port
 from emulator import Config, EmulatorServer
 from emulator.client import EmulatorHandle
+from tests.ports import free_port
 
 DEMO = Path(__file__).parents[1] / "examples" / "demo"
 GENERIC_PHONE, SERWERSMS_PHONE = "+46701234567", "+48500600700"

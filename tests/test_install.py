@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import re
 import subprocess
-import sys
 import tomllib
 from pathlib import Path
 
+from tests.robustness.process import BIN
+
 ROOT = Path(__file__).parent.parent
-BIN = Path(sys.executable).parent
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
 # The Redis engine's libraries, blocked in a subprocess as if the extra were not installed.
 WITHOUT_REDIS = "import sys; sys.modules.update(dict.fromkeys(('redis', 'msgpack', 'hiredis')))\n"

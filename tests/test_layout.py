@@ -102,3 +102,14 @@ def test_the_public_api_is_what_all_says() -> None:
     version = re.search(r'^version = "(.+)"', (PACKAGE.parent / "pyproject.toml").read_text(),
                         re.MULTILINE)  # fmt: skip
     assert version is not None and emulator.__version__ == version.group(1)
+
+
+def test_the_tests_never_import_the_benchmarks() -> None:
+    """bench/ measures; the suite stands on its own (a benchmark's change never breaks a test)."""
+    tests = Path(__file__).parent
+    for path in tests.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.level == 0:
+                names = [node.module or ""]
+            assert not [n for n in names if n.split(".")[0] == "bench"], path.relative_to(tests)

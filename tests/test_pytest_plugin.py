@@ -1,5 +1,7 @@
-"""The pytest plugin, as a user meets it: a separate pytest run (pytester) of a suite that only
-uses the fixtures."""
+"""The pytest plugin, as a user meets it: a pytest run (pytester) of a suite that only uses the
+fixtures. The README's examples run as a user runs them, in a pytest process of their own; the
+other suites run inside this process (a fresh pytest session each, without an interpreter's
+start-up)."""
 
 from __future__ import annotations
 
@@ -8,12 +10,18 @@ from pathlib import Path
 import pytest
 
 from emulator import Config, EmulatorServer
+from tests.inprocess import runpytest
 
 pytest_plugins = ["pytester"]
 EXAMPLES = Path(__file__).parent.parent / "examples" / "pytest"
 
 
 def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    return runpytest(pytester, "-p", "anyio", "-p", "no:cacheprovider", *args)
+
+
+def run_apart(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    """In a pytest process of its own, with the plugin found through its entry point."""
     return pytester.runpytest_subprocess("-p", "anyio", "-p", "no:cacheprovider", *args)
 
 
@@ -25,7 +33,7 @@ def user_suite(pytester: pytest.Pytester) -> None:
 
 def test_the_readme_examples_pass_as_a_user_suite(pytester: pytest.Pytester) -> None:
     user_suite(pytester)
-    result = run(pytester)
+    result = run_apart(pytester)
     result.assert_outcomes(passed=2)
 
 

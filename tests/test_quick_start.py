@@ -11,7 +11,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from bench.common import free_port
+from tests.ports import free_port
 from tests.robustness.process import Served
 
 ROOT = Path(__file__).parent.parent

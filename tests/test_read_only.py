@@ -13,8 +13,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bench.common import BIN, free_port
 from tests.conftest import GENERIC_AUTH
+from tests.ports import free_port
+from tests.robustness.process import BIN
 
 
 def _can_make_a_read_only_root() -> bool:

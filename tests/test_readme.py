@@ -13,11 +13,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bench.common import BIN, free_port
 from emulator import Config, EmulatorServer
 from tests.conftest import GENERIC_AUTH
 from tests.conversations.conftest import BOT, Bot
-from tests.robustness.process import run_cli
+from tests.ports import free_port
+from tests.robustness.process import BIN, run_cli
 
 pytest_plugins = ["pytester"]
 ROOT = Path(__file__).parent.parent

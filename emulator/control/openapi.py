@@ -3,6 +3,7 @@ provider's own description as the emulator serves it."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -24,25 +25,31 @@ INFO = {
 
 
 def openapi_route(path: str, operations: Iterable[Operation]) -> Route:
-    schema = openapi(operations, "/_emulator", INFO)
+    # Written when first asked for: an app is built for every test, and few read this.
+    schema = functools.cache(functools.partial(openapi, list(operations), "/_emulator", INFO))
 
     async def description(request: Request) -> Response:
-        return JSONResponse(schema)
+        return JSONResponse(schema())
 
     return Route(path, description, methods=["GET"])
 
 
 def provider_openapi_route(descriptions: dict[str, str]) -> Route:
     """/openapi/{provider}.json: each provider's endpoints as the emulator serves them."""
-    import yaml
-
-    loaded: dict[str, Any] = {name: yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-                              for name, path in descriptions.items()}  # fmt: skip
 
     async def provider_openapi(request: Request) -> Response:
         name = request.path_params["provider"]
-        if name not in loaded:
+        if name not in descriptions:
             return JSONResponse({"error": f"no OpenAPI description for {name!r}"}, 404)
-        return JSONResponse(loaded[name])
+        return JSONResponse(_description(descriptions[name]))
 
     return Route("/openapi/{provider}.json", provider_openapi, methods=["GET"])
+
+
+@functools.cache
+def _description(path: str) -> Any:
+    """A provider's description file, read once per process when first asked for (it ships
+    with the package and never changes; reading the YAML took most of building an app)."""
+    import yaml
+
+    return yaml.safe_load(Path(path).read_text(encoding="utf-8"))

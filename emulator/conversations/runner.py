@@ -589,6 +589,7 @@ class _Run:
         if tenant is not None:
             body["tenant"] = tenant
         self.result.transcript.append(Said("phone", step.user))
+        at = await self._total(self.scope | {"phone": self.case.phone})
         status, answer = await self.control.call("POST", "/inbound", (200, 409), json=body)
         if status == 409:
             raise self._failure(
@@ -597,7 +598,7 @@ class _Run:
                 "the emulator to take the phone's message",
                 f"refused: {answer.get('error')}",
             )
-        message = await self._acted(planned, answer)
+        message = await self._acted(planned, answer, at)
         if message is not None and message["kind"] == USER_MESSAGE:  # it opened the thread
             if self.bot_tenant is None and self.opened_in is None:
                 self.opened_in = message["tenant"]  # filed under this tenant
@@ -633,9 +634,12 @@ class _Run:
                 "them in one"
             )
 
-    async def _acted(self, planned: Planned, answer: dict[str, Any]) -> dict[str, Any] | None:
-        """Note the phone's action for hints; its message, unless it is gone."""
-        at = await self._total(self.scope | {"phone": self.case.phone})
+    async def _acted(
+        self, planned: Planned, answer: dict[str, Any], at: int
+    ) -> dict[str, Any] | None:
+        """Note the phone's action for hints (`at`: the phone's place in its listing before it
+        acted: a bot message from there on came after it, however fast the bot answered the
+        callback the action made); its message, unless it is gone."""
         self.acted.append((planned.number, answer["message_id"], answer["event"], at))
         path = f"/messages/{quote(answer['message_id'], safe='')}"
         status, message = await self.control.call("GET", path, (200, 404))
@@ -700,6 +704,7 @@ class _Run:
             "postback": chip["postback"],
             "message_id": message["id"],
         }
+        at = await self._total(self.scope | {"phone": case.phone})
         status, answer = await self.control.call("POST", "/inbound", (200, 409), json=body)
         if status == 409:
             raise self._failure(
@@ -708,7 +713,7 @@ class _Run:
                 f"the emulator to take a tap on {shown}",
                 f"refused: {answer['error']}",
             )
-        await self._acted(planned, answer)
+        await self._acted(planned, answer, at)
         newest_index, newest_message = sent[-1]
         self.seen.add(newest_message["id"])  # the phone has seen it, and everything before it
         self.floor = max(self.floor, newest_index + 1)

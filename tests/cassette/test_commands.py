@@ -12,9 +12,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bench.common import BIN, free_port
 from tests.fake_provider import SERWERSMS_BOT, SERWERSMS_TOKEN, real_provider
-from tests.robustness.process import Served, run_cli
+from tests.ports import free_port
+from tests.robustness.process import BIN, Served, run_cli
 
 AUTH = {"Authorization": f"Bearer {SERWERSMS_TOKEN}"}
 SEND = {

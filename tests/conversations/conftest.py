@@ -13,8 +13,8 @@ from typing import Any
 import httpx
 import pytest
 
-from bench.common import free_port
 from emulator import Config, EmulatorServer
+from tests.ports import free_port
 
 EXAMPLES = Path(__file__).parents[2] / "examples" / "bot"
 BOT = EXAMPLES / "bot.py"

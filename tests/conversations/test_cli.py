@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bench.common import free_port
+from tests.ports import free_port
 from tests.robustness.process import Served, run_cli
 
 from .conftest import EXAMPLES, Bot

@@ -15,8 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bench.common import BIN, free_port
-from tests.robustness.process import Served, run_cli
+from tests.ports import free_port
+from tests.robustness.process import BIN, Served, run_cli
 
 from .conftest import EXAMPLES, Bot
 

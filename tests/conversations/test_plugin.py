@@ -1,9 +1,13 @@
 """Conversation files in a user's test folder, collected by the pytest plugin (pytester): one
-test per file against the session emulator, the bot started by the suite's own conftest."""
+test per file against the session emulator, the bot started by the suite's own conftest. The
+whole suite runs as a user runs it, in a pytest process of its own; the other runs inside this
+process."""
 
 from __future__ import annotations
 
 import pytest
+
+from tests.inprocess import runpytest
 
 from .conftest import BOT, EXAMPLES
 
@@ -76,7 +80,7 @@ def test_each_file_is_a_test_with_the_same_failure_report(pytester: pytest.Pytes
     # No traceback of the plugin's own code: the report is the conversation's.
     assert "pytest_plugin.py" not in result.stdout.str()
     # Test ids and -k select conversations by their names.
-    selected = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-k", "brochure", "-v")
+    selected = runpytest(pytester, "-p", "no:cacheprovider", "-k", "brochure", "-v")
     selected.assert_outcomes(passed=1, deselected=8)
     selected.stdout.fnmatch_lines(["*serwersms-brochure.convo.yaml::SerwerSMS - the brochure is "
                                    "a PDF PASSED*"])  # fmt: skip
@@ -86,14 +90,14 @@ def test_a_bad_file_is_a_collection_error_naming_the_step_and_key(pytester: pyte
     pytester.path.joinpath("bad.convo.yaml").write_text(
         'provider: generic\nagent: a\nphone: "+46701234567"\nsteps:\n  - expect: {txt: a}\n'
     )
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result = runpytest(pytester, "-p", "no:cacheprovider")
     assert result.ret == pytest.ExitCode.INTERRUPTED
     result.stdout.fnmatch_lines([
         "*ERROR collecting bad.convo.yaml*",
         "*bad.convo.yaml: step 1 (expect, line 5): unknown key 'txt' (did you mean 'text'?)",
     ])  # fmt: skip
     # Without the plugin, such files are nobody's business.
-    plain = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:rcs_emulator")
+    plain = runpytest(pytester, "-p", "no:cacheprovider", "-p", "no:rcs_emulator")
     assert plain.ret == pytest.ExitCode.NO_TESTS_COLLECTED
 
 

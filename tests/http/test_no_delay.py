@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import subprocess
 
-from bench.common import BIN
+from tests.robustness.process import BIN
 
 # The emulator as installed without uvloop, asked which loop it runs and whether the server's
 # end of a keep-alive connection has TCP_NODELAY.

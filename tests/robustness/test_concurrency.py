@@ -36,19 +36,21 @@ async def test_concurrent_sends_and_reads(live_server):
             response = await client.post("/messages/send_rcs", json=body, headers=SERWERSMS_AUTH)
             return [item["id"] for item in response.json()["items"]]
 
-        async def reader() -> None:
-            for _ in range(20):
+        async def reader(writing: asyncio.Future[list[object]]) -> None:
+            """Pages read while the sends go on (at least two), whole messages in each."""
+            reads = 0
+            while not writing.done() or reads < 2:
                 page = (await client.get("/_emulator/messages", params={"limit": 1000})).json()
                 for message in page["items"]:
                     assert message["id"] and message["phone"] and message["events"]
                     assert message["status"] == "sent"
+                reads += 1
                 await asyncio.sleep(0)
 
-        results = await asyncio.gather(
-            *(generic(i) for i in range(N)), *(serwersms(i) for i in range(N)),
-            *(reader() for _ in range(4)),
-        )  # fmt: skip
-        tags = results[:N]
+        sends = [*(generic(i) for i in range(N)), *(serwersms(i) for i in range(N))]
+        writing = asyncio.gather(*sends)
+        await asyncio.gather(*(reader(writing) for _ in range(4)))
+        tags = (await writing)[:N]
         assert len(set(tags)) == N
         everything = (await client.get("/_emulator/messages", params={"limit": 10000})).json()
         assert everything["total"] == 3 * N

@@ -8,7 +8,6 @@ every state, works from the keyboard, packs its layout, and says what it means."
 from __future__ import annotations
 
 import re
-import socket
 from typing import Any
 
 import httpx
@@ -17,6 +16,7 @@ from playwright.sync_api import expect
 
 from emulator import Config, EmulatorServer
 from emulator.core.replies import _REPLIES, Language, Topic
+from tests.ports import free_port
 
 from .conftest import Inbox
 from .showcase import AGENT, BOT, GENERIC_AUTH, SERWERSMS_AUTH, png, send_showcase
@@ -179,12 +179,6 @@ def test_the_detail_panel_follows_its_message_live_and_leaves_the_clock_reachabl
 
 
 # -- 4. the server goes away ---------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_a_reply_while_the_server_is_down_is_kept_the_page_says_so_and_resyncs_after(browser):

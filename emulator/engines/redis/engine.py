@@ -473,6 +473,9 @@ class RedisEngine:
     async def aclose(self) -> None:
         self._stop.set()
         if self._loops:
+            # Hearing others (the second loop) waits up to a beat for a notice; stopping need
+            # not. Cancelled in its wait, it still unsubscribes and says it no longer beats.
+            self._loops[1].cancel()
             await asyncio.wait(self._loops, timeout=1.5)
             for task in self._loops:
                 task.cancel()

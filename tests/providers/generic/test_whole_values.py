@@ -1,6 +1,11 @@
 """Every pattern-checked value of Generic is matched whole: a valid value followed by a line
 break, a space, a tab, a NUL or a Unicode separator is refused (never stored with it, where a
-later filter by the clean value would miss it), and numbers and times are ASCII digits only."""
+later filter by the clean value would miss it), and numbers and times are ASCII digits only.
+
+The many cases run as plain functions on parse.py, the endpoints' own reading of a request; each
+value also goes through HTTP once accepted and once refused (the refusal's problem details, and
+nothing stored), and the Capability body, which its endpoint reads partly itself, is checked over
+HTTP throughout."""
 
 from __future__ import annotations
 
@@ -12,6 +17,8 @@ from typing import Any
 import httpx
 import pytest
 
+from emulator.providers.generic import parse
+from emulator.providers.generic.errors import GenericApiError, GenericError
 from tests.conftest import open_client
 from tests.providers.hostile import ENDINGS, FOREIGN_DIGITS
 
@@ -35,18 +42,37 @@ def _place(latitude: str, longitude: str = "15.081701") -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Field:
-    """One pattern-checked value: how a request carries it, a valid value, and the refusal."""
+    """One pattern-checked value: where a request carries it (a POST /Message body, a GET
+    /Message/Agent query parameter, or the Capability body), a valid value, and the refusal."""
 
     name: str
     valid: str
-    request: Callable[[str], tuple[str, str, dict[str, Any]]]  # value -> method, path, kwargs
     key: str  # the errors key of the 400
     message: Callable[[str], str]  # the refused value -> the message under that key
+    send: Callable[[str], dict[str, Any]] | None = None  # value -> a POST /Message body
+    query: str | None = None  # the GET /Message/Agent parameter
     digits: bool = False  # the value has digits a client could write in another script
 
+    def request(self, value: str) -> tuple[str, str, dict[str, Any]]:
+        if self.send is not None:
+            return "POST", f"{BASE}/Message", {"json": self.send(value)}
+        if self.query is not None:
+            return "GET", f"{BASE}/Message/Agent/test_agent", {"params": {self.query: value}}
+        return "GET", f"{BASE}/Capability/test_agent", {"content": json.dumps(value)}
 
-def _send(build: Callable[[str], dict[str, Any]]) -> Callable[[str], tuple[str, str, dict]]:
-    return lambda value: ("POST", f"{BASE}/Message", {"json": build(value)})
+    @property
+    def plain(self) -> bool:
+        """Read wholly by parse.py (the Capability endpoint reads its body partly itself)."""
+        return self.send is not None or self.query is not None
+
+    def read(self, value: str) -> object:
+        """What parse.py makes of the value, as the endpoint calls it."""
+        if self.send is not None:  # (the body as the endpoint gets it: decoded JSON)
+            return parse.parse_message(json.loads(json.dumps(self.send(value))))
+        if self.query == "phoneNumber":
+            return parse.phone_filter(value)
+        assert self.query is not None, f"{self.name} is read over HTTP"
+        return parse.time({self.query: value}, self.query)
 
 
 def _field_rule(rule: str) -> Callable[[str], str]:
@@ -58,64 +84,71 @@ URI = "must be a valid URI (RFC 3986): it contains characters a URI cannot hold.
 RFC3339 = "must be an RFC 3339 date-time, e.g. 2024-10-02T15:01:23Z."
 DECIMAL = "must be a number written in decimal digits, e.g. 59.369565."
 
+
+def ISO8601(value: str) -> str:
+    return f"The value '{value}' is not a valid ISO 8601 time."
+
+
 FIELDS = [
-    Field("number", "+46701234567", _send(lambda v: text_message(number=[v])), "number[0]",
-          _field_rule(f"The field number[0] {E164}"), digits=True),
-    Field("dialAction.phoneNumber", "+46701234567",
-          _send(lambda v: _action(dialAction={"phoneNumber": v})),
-          "suggestedActions[0].dialAction.phoneNumber", _field_rule(f"The field phoneNumber {E164}"),
-          digits=True),
-    Field("openUrlAction.url", "https://www.generic.se/",
-          _send(lambda v: _action(openUrlAction={"url": v})), "suggestedActions[0].openUrlAction.url",
-          _field_rule(f"The field url {URI}")),
-    Field("richCardContent.fileUrl", "https://www.generic.se/a.png",
-          _send(lambda v: rich_card(fileUrl=v)), "richCardContent.fileUrl",
-          _field_rule(f"The field fileUrl {URI}")),
-    Field("createCalendarEventAction.startTime", "2030-11-30T10:00:00Z", _send(_calendar),
+    Field("number", "+46701234567", "number[0]", _field_rule(f"The field number[0] {E164}"),
+          send=lambda v: text_message(number=[v]), digits=True),
+    Field("dialAction.phoneNumber", "+46701234567", "suggestedActions[0].dialAction.phoneNumber",
+          _field_rule(f"The field phoneNumber {E164}"),
+          send=lambda v: _action(dialAction={"phoneNumber": v}), digits=True),
+    Field("openUrlAction.url", "https://www.generic.se/", "suggestedActions[0].openUrlAction.url",
+          _field_rule(f"The field url {URI}"), send=lambda v: _action(openUrlAction={"url": v})),
+    Field("richCardContent.fileUrl", "https://www.generic.se/a.png", "richCardContent.fileUrl",
+          _field_rule(f"The field fileUrl {URI}"), send=lambda v: rich_card(fileUrl=v)),
+    Field("createCalendarEventAction.startTime", "2030-11-30T10:00:00Z",
           "suggestedActions[0].createCalendarEventAction.startTime",
-          _field_rule(f"The field startTime {RFC3339}"), digits=True),
+          _field_rule(f"The field startTime {RFC3339}"), send=_calendar, digits=True),
     Field("createCalendarEventAction.endTime", "2030-11-30T11:00:00+01:00",
-          _send(lambda v: _calendar("2030-11-30T09:00:00Z", v)),
           "suggestedActions[0].createCalendarEventAction.endTime",
-          _field_rule(f"The field endTime {RFC3339}"), digits=True),
-    Field("viewLocationAction.latLong.latitude", "59.369565", _send(_place),
+          _field_rule(f"The field endTime {RFC3339}"),
+          send=lambda v: _calendar("2030-11-30T09:00:00Z", v), digits=True),
+    Field("viewLocationAction.latLong.latitude", "59.369565",
           "suggestedActions[0].viewLocationAction.latLong.latitude",
-          _field_rule(f"The field latitude {DECIMAL}"), digits=True),
+          _field_rule(f"The field latitude {DECIMAL}"), send=_place, digits=True),
     Field("viewLocationAction.latLong.longitude", "15.081701",
-          _send(lambda v: _place("59.369565", v)),
           "suggestedActions[0].viewLocationAction.latLong.longitude",
-          _field_rule(f"The field longitude {DECIMAL}"), digits=True),
-    Field("messageType", "TextMessage", _send(lambda v: text_message(messageType=v)), "messageType",
-          _field_rule("The field messageType must be one of TextMessage, RichCard, Carousel.")),
-    Field("richCardContent.height", "TALL", _send(lambda v: rich_card(height=v)),
-          "richCardContent.height",
-          _field_rule("The field height must be one of 'SHORT', 'MEDIUM' or 'TALL'.")),
-    Field("richCardContent.orientation", "HORIZONTAL", _send(lambda v: rich_card(orientation=v)),
-          "richCardContent.orientation",
-          _field_rule("The field orientation must be one of 'VERTICAL' or 'HORIZONTAL'.")),
+          _field_rule(f"The field longitude {DECIMAL}"),
+          send=lambda v: _place("59.369565", v), digits=True),
+    Field("messageType", "TextMessage", "messageType",
+          _field_rule("The field messageType must be one of TextMessage, RichCard, Carousel."),
+          send=lambda v: text_message(messageType=v)),
+    Field("richCardContent.height", "TALL", "richCardContent.height",
+          _field_rule("The field height must be one of 'SHORT', 'MEDIUM' or 'TALL'."),
+          send=lambda v: rich_card(height=v)),
+    Field("richCardContent.orientation", "HORIZONTAL", "richCardContent.orientation",
+          _field_rule("The field orientation must be one of 'VERTICAL' or 'HORIZONTAL'."),
+          send=lambda v: rich_card(orientation=v)),
     Field("richCardContent.thumbnailImageAlignment", "RIGHT",
-          _send(lambda v: rich_card(thumbnailImageAlignment=v)),
           "richCardContent.thumbnailImageAlignment",
-          _field_rule("The field thumbnailImageAlignment must be one of 'LEFT' or 'RIGHT'.")),
-    Field("carouselContent.cardWidth", "SMALL",
-          _send(lambda v: carousel(carouselContent={"cardWidth": v, "richCardContents": [
+          _field_rule("The field thumbnailImageAlignment must be one of 'LEFT' or 'RIGHT'."),
+          send=lambda v: rich_card(thumbnailImageAlignment=v)),
+    Field("carouselContent.cardWidth", "SMALL", "carouselContent.cardWidth",
+          _field_rule("The field cardWidth must be one of 'SMALL' or 'MEDIUM'."),
+          send=lambda v: carousel(carouselContent={"cardWidth": v, "richCardContents": [
               {"title": "One"}, {"title": "Two"}]})),
-          "carouselContent.cardWidth",
-          _field_rule("The field cardWidth must be one of 'SMALL' or 'MEDIUM'.")),
-    Field("Message/Agent phoneNumber", "46701234567",
-          lambda v: ("GET", f"{BASE}/Message/Agent/test_agent", {"params": {"phoneNumber": v}}),
-          "phoneNumber", _field_rule("The phoneNumber must be an E.164 number."), digits=True),
-    Field("Message/Agent startTime", "2024-01-01T00:00:00Z",
-          lambda v: ("GET", f"{BASE}/Message/Agent/test_agent", {"params": {"startTime": v}}),
-          "startTime", lambda v: f"The value '{v}' is not a valid ISO 8601 time.", digits=True),
-    Field("Message/Agent endTime", "2024-01-31T23:59:59+01:00",
-          lambda v: ("GET", f"{BASE}/Message/Agent/test_agent", {"params": {"endTime": v}}),
-          "endTime", lambda v: f"The value '{v}' is not a valid ISO 8601 time.", digits=True),
-    Field("Capability body", "+46701234567",
-          lambda v: ("GET", f"{BASE}/Capability/test_agent", {"content": json.dumps(v)}),
-          "$", lambda v: f"{v!r} is not a phone number in E.164 format.", digits=True),
+    Field("Message/Agent phoneNumber", "46701234567", "phoneNumber",
+          _field_rule("The phoneNumber must be an E.164 number."), query="phoneNumber",
+          digits=True),
+    Field("Message/Agent startTime", "2024-01-01T00:00:00Z", "startTime", ISO8601,
+          query="startTime", digits=True),
+    Field("Message/Agent endTime", "2024-01-31T23:59:59+01:00", "endTime", ISO8601,
+          query="endTime", digits=True),
+    Field("Capability body", "+46701234567", "$",
+          lambda v: f"{v!r} is not a phone number in E.164 format.", digits=True),
 ]  # fmt: skip
 IDS = [f.name for f in FIELDS]
+PLAIN = [f for f in FIELDS if f.plain]
+OVER_HTTP = [f for f in FIELDS if not f.plain]
+DIGITS_PLAIN = [f for f in PLAIN if f.digits]
+DIGITS_OVER_HTTP = [f for f in OVER_HTTP if f.digits]
+
+
+def _ids(fields: list[Field]) -> list[str]:
+    return [f.name for f in fields]
 
 
 @pytest.fixture
@@ -137,48 +170,86 @@ def _refused(response: httpx.Response, field: Field, value: str) -> None:
     assert problem["errors"] == {field.key: [field.message(value)]}
 
 
+def _refused_by_parse(field: Field, value: str) -> None:
+    with pytest.raises(GenericApiError) as refused:
+        field.read(value)
+    assert refused.value.error is GenericError.VALIDATION
+    assert refused.value.errors == {field.key: [field.message(value)]}
+
+
+# -- Over HTTP: each value accepted, and refused as the client sees it --------------------------
+
+
 @pytest.mark.parametrize("field", FIELDS, ids=IDS)
 async def test_the_valid_value_is_accepted(rcs_client, field: Field) -> None:
     response = await _call(rcs_client, field, field.valid)
     assert response.status_code == 200, response.text
 
 
-@pytest.mark.parametrize("ending", ENDINGS, ids=[repr(e) for e in ENDINGS])
 @pytest.mark.parametrize("field", FIELDS, ids=IDS)
-async def test_a_value_with_anything_after_it_is_refused(rcs_client, field: Field, ending: str):
-    value = field.valid + ending
+async def test_a_value_with_a_line_break_after_it_is_refused_and_not_stored(rcs_client, field):
+    value = field.valid + "\n"
     _refused(await _call(rcs_client, field, value), field, value)
     messages = (await rcs_client.get("/_emulator/messages")).json()
     assert messages["total"] == 0
 
 
+@pytest.mark.parametrize("ending", ENDINGS, ids=[repr(e) for e in ENDINGS])
+@pytest.mark.parametrize("field", OVER_HTTP, ids=_ids(OVER_HTTP))
+async def test_a_value_its_endpoint_reads_with_anything_after_it_is_refused(
+    rcs_client, field: Field, ending: str
+) -> None:
+    value = field.valid + ending
+    _refused(await _call(rcs_client, field, value), field, value)
+
+
 @pytest.mark.parametrize("digits", FOREIGN_DIGITS.values(), ids=list(FOREIGN_DIGITS))
-@pytest.mark.parametrize("field", [f for f in FIELDS if f.digits], ids=[f.name for f in FIELDS if f.digits])  # fmt: skip
-async def test_digits_that_are_not_ascii_are_refused(rcs_client, field: Field, digits) -> None:
+@pytest.mark.parametrize("field", DIGITS_OVER_HTTP, ids=_ids(DIGITS_OVER_HTTP))
+async def test_digits_its_endpoint_reads_that_are_not_ascii_are_refused(rcs_client, field, digits):
     value = field.valid.translate(digits)
     assert value != field.valid
     _refused(await _call(rcs_client, field, value), field, value)
 
 
+# -- As plain functions: every value parse.py reads, with everything a client may add -----------
+
+
+@pytest.mark.parametrize("field", PLAIN, ids=_ids(PLAIN))
+def test_parse_reads_the_valid_value(field: Field) -> None:
+    assert field.read(field.valid) is not None
+
+
+@pytest.mark.parametrize("ending", ENDINGS, ids=[repr(e) for e in ENDINGS])
+@pytest.mark.parametrize("field", PLAIN, ids=_ids(PLAIN))
+def test_a_value_with_anything_after_it_is_refused(field: Field, ending: str) -> None:
+    _refused_by_parse(field, field.valid + ending)
+
+
+@pytest.mark.parametrize("digits", FOREIGN_DIGITS.values(), ids=list(FOREIGN_DIGITS))
+@pytest.mark.parametrize("field", DIGITS_PLAIN, ids=_ids(DIGITS_PLAIN))
+def test_digits_that_are_not_ascii_are_refused(field: Field, digits) -> None:
+    value = field.valid.translate(digits)
+    assert value != field.valid
+    _refused_by_parse(field, value)
+
+
 @pytest.mark.parametrize("offset", ["+01:60", "+24:00", "-24:00", "+99:00", "+1:00", "+0100"])
-async def test_a_calendar_offset_out_of_range_is_refused(rcs_client, offset: str) -> None:
+def test_a_calendar_offset_out_of_range_is_refused(offset: str) -> None:
     field = FIELDS[IDS.index("createCalendarEventAction.startTime")]
-    value = f"2030-11-30T10:00:00{offset}"
-    _refused(await _call(rcs_client, field, value), field, value)
+    _refused_by_parse(field, f"2030-11-30T10:00:00{offset}")
 
 
 @pytest.mark.parametrize("offset", ["+23:59", "-23:59", "+00:00", "Z", "z"])
-async def test_a_calendar_offset_in_range_is_taken(rcs_client, offset: str) -> None:
+def test_a_calendar_offset_in_range_is_taken(offset: str) -> None:
     body = _calendar(f"2030-11-30T10:00:00{offset}", "2030-12-30T10:00:00Z")
-    response = await rcs_client.post(f"{BASE}/Message", json=body, headers=AUTH)
-    assert response.status_code == 200, response.text
+    [action] = parse.parse_message(body).suggested_actions
+    assert action.create_calendar_event_action is not None
 
 
 @pytest.mark.parametrize("offset", ["+01:60", "+24:00", "+0199"])
-async def test_a_listing_time_with_an_offset_out_of_range_is_refused(rcs_client, offset: str):
+def test_a_listing_time_with_an_offset_out_of_range_is_refused(offset: str) -> None:
     field = FIELDS[IDS.index("Message/Agent startTime")]
-    value = f"2024-01-01T00:00:00{offset}"
-    _refused(await _call(rcs_client, field, value), field, value)
+    _refused_by_parse(field, f"2024-01-01T00:00:00{offset}")
 
 
 async def test_an_unencoded_plus_in_the_phone_filter_still_finds_the_number(rcs_client) -> None:
