@@ -37,12 +37,24 @@ def test_version() -> None:
 @pytest.mark.parametrize(
     ("env", "line"),
     [
-        ({"RCS_EMULATOR_PORT": "abc"}, "rcs-emulator: RCS_EMULATOR_PORT=abc: must be a whole number, not 'abc'"),
-        ({"RCS_EMULATOR_SPEED": "fast"}, "rcs-emulator: RCS_EMULATOR_SPEED=fast: must be a number, not 'fast'"),
-        ({"RCS_EMULATOR_CLOCK": "sundial"}, "rcs-emulator: RCS_EMULATOR_CLOCK=sundial: must be one of real, scaled, manual, not 'sundial'"),
-        ({"RCS_EMULATOR_STATE_SAVE_INTERVAL": "0"}, "rcs-emulator: RCS_EMULATOR_STATE_SAVE_INTERVAL=0: must be greater than 0, not '0'"),
+        (
+            {"RCS_EMULATOR_PORT": "abc"},
+            "rcs-emulator: RCS_EMULATOR_PORT=abc: must be a whole number, not 'abc'",
+        ),
+        (
+            {"RCS_EMULATOR_SPEED": "fast"},
+            "rcs-emulator: RCS_EMULATOR_SPEED=fast: must be a number, not 'fast'",
+        ),
+        (
+            {"RCS_EMULATOR_CLOCK": "sundial"},
+            "rcs-emulator: RCS_EMULATOR_CLOCK=sundial: must be one of real, scaled, manual, not 'sundial'",
+        ),
+        (
+            {"RCS_EMULATOR_STATE_SAVE_INTERVAL": "0"},
+            "rcs-emulator: RCS_EMULATOR_STATE_SAVE_INTERVAL=0: must be greater than 0, not '0'",
+        ),
     ],
-)  # fmt: skip
+)
 def test_an_environment_error_names_the_variable(cli_main, env, line) -> None:
     done = cli_main("serve", env=env)
     assert done.returncode == 2
@@ -54,8 +66,9 @@ def test_a_config_file_error_names_the_file(cli_main, tmp_path: Path) -> None:
     config.write_text("port: 8080\nwebhook_timeout: soon\n")
     done = cli_main("serve", "--config", str(config))
     assert done.returncode == 2
-    assert _one_line(done) == (f"rcs-emulator: {config}: webhook_timeout: must be a number, "
-                               "not 'soon'")  # fmt: skip
+    assert _one_line(done) == (
+        f"rcs-emulator: {config}: webhook_timeout: must be a number, not 'soon'"
+    )
 
 
 @pytest.mark.parametrize("clock", ["manual", "real"])
@@ -117,16 +130,37 @@ def test_validate_reports_rules_without_pydantics_prefix(cli_main, tmp_path: Pat
     ("args", "line"),
     [
         (["serve", "--port", "abc"], "rcs-emulator: --port abc: must be a whole number, not 'abc'"),
-        (["serve", "--prot", "9000"], "rcs-emulator: unrecognized arguments: --prot 9000 (did you mean --port?)"),
-        (["serve", "--clock", "Manual"], "rcs-emulator: --clock Manual: must be one of real, scaled, manual, not 'Manual' (did you mean 'manual'?)"),
-        (["serve", "--workers", "0"], "rcs-emulator: --workers 0: must be greater than or equal to 1, not '0'"),
-        (["serve", "--log-level", "loud"], "rcs-emulator: argument --log-level: invalid choice: 'loud' (choose from 'critical', 'error', 'warning', 'info', 'debug', 'trace')"),
-        (["serv"], "rcs-emulator: argument COMMAND: invalid choice: 'serv' (choose from 'serve', 'scenarios', 'ctl', 'conversations', 'verify', 'record') (did you mean 'serve'?)"),
-        ([], "rcs-emulator: missing command: one of serve, scenarios, ctl, conversations, verify, record"),
+        (
+            ["serve", "--prot", "9000"],
+            "rcs-emulator: unrecognized arguments: --prot 9000 (did you mean --port?)",
+        ),
+        (
+            ["serve", "--clock", "Manual"],
+            "rcs-emulator: --clock Manual: must be one of real, scaled, manual, not 'Manual' (did you mean 'manual'?)",
+        ),
+        (
+            ["serve", "--workers", "0"],
+            "rcs-emulator: --workers 0: must be greater than or equal to 1, not '0'",
+        ),
+        (
+            ["serve", "--log-level", "loud"],
+            "rcs-emulator: argument --log-level: invalid choice: 'loud' (choose from 'critical', 'error', 'warning', 'info', 'debug', 'trace')",
+        ),
+        (
+            ["serv"],
+            "rcs-emulator: argument COMMAND: invalid choice: 'serv' (choose from 'serve', 'scenarios', 'ctl', 'conversations', 'verify', 'record') (did you mean 'serve'?)",
+        ),
+        (
+            [],
+            "rcs-emulator: missing command: one of serve, scenarios, ctl, conversations, verify, record",
+        ),
         (["scenarios"], "rcs-emulator: missing scenarios verb: one of list, validate"),
-        (["serve", "--webhook-url", "localhost:9000/hook"], "rcs-emulator: --webhook-url localhost:9000/hook: 'localhost:9000/hook' is not an http:// or https:// URL with a host (did you mean 'http://localhost:9000/hook'?)"),
+        (
+            ["serve", "--webhook-url", "localhost:9000/hook"],
+            "rcs-emulator: --webhook-url localhost:9000/hook: 'localhost:9000/hook' is not an http:// or https:// URL with a host (did you mean 'http://localhost:9000/hook'?)",
+        ),
     ],
-)  # fmt: skip
+)
 def test_every_mistake_on_the_command_line_is_one_line_and_exit_2(cli_main, args, line) -> None:
     done = cli_main(*args)
     assert done.returncode == 2
@@ -137,11 +171,17 @@ def test_every_mistake_on_the_command_line_is_one_line_and_exit_2(cli_main, args
 @pytest.mark.parametrize(
     ("args", "line"),
     [
-        (["serve", "--scenario", "chaty"], "rcs-emulator: unknown scenario 'chaty' (did you mean 'chatty'?); known: chatty, default, no-rcs"),
-        (["serve", "--host", "nosuch.invalid", "--port", "0"], "rcs-emulator: cannot listen on 'nosuch.invalid': Name or service not known"),
+        (
+            ["serve", "--scenario", "chaty"],
+            "rcs-emulator: unknown scenario 'chaty' (did you mean 'chatty'?); known: chatty, default, no-rcs",
+        ),
+        (
+            ["serve", "--host", "nosuch.invalid", "--port", "0"],
+            "rcs-emulator: cannot listen on 'nosuch.invalid': Name or service not known",
+        ),
         (["serve", "--port", "abc"], "rcs-emulator: --port abc: must be a whole number, not 'abc'"),
     ],
-)  # fmt: skip
+)
 def test_a_mistake_found_on_the_way_to_serving_is_one_line_and_exit_2(args, line) -> None:
     """As a process of its own: what the console script prints and exits with."""
     done = run_cli(*args)
@@ -157,9 +197,11 @@ def test_a_port_in_use_is_one_line_and_exit_2() -> None:
         port = taken.getsockname()[1]
         done = run_cli("serve", "--port", str(port))
     assert done.returncode == 2
-    assert _one_line(done) == (f"rcs-emulator: 127.0.0.1:{port} is in use (another emulator?): "
-                               "choose another port with --port N or RCS_EMULATOR_PORT=N (0 picks "
-                               "a free one)")  # fmt: skip
+    assert _one_line(done) == (
+        f"rcs-emulator: 127.0.0.1:{port} is in use (another emulator?): "
+        "choose another port with --port N or RCS_EMULATOR_PORT=N (0 picks "
+        "a free one)"
+    )
     assert done.stdout == ""  # no start-up line before it
 
 
@@ -178,8 +220,10 @@ def test_a_scenario_typo_is_said_before_a_port_in_use() -> None:
 
 
 def test_a_webhook_url_without_its_scheme_is_refused_by_every_source(cli_main, tmp_path) -> None:
-    said = ("'localhost:9000/hook' is not an http:// or https:// URL with a host (did you mean "
-            "'http://localhost:9000/hook'?)")  # fmt: skip
+    said = (
+        "'localhost:9000/hook' is not an http:// or https:// URL with a host (did you mean "
+        "'http://localhost:9000/hook'?)"
+    )
     done = cli_main("serve", env={"RCS_EMULATOR_WEBHOOK_URL": "localhost:9000/hook"})
     assert _one_line(done) == f"rcs-emulator: RCS_EMULATOR_WEBHOOK_URL=localhost:9000/hook: {said}"
     config = tmp_path / "config.yaml"
@@ -193,8 +237,10 @@ def test_a_webhook_url_without_its_scheme_is_refused_by_every_source(cli_main, t
     assert _one_line(done) == f"rcs-emulator: {config}: agents[0].webhook_url: {said}"
     assert done.returncode == 2
     with EmulatorServer(Config(port=0)) as server:  # the control API says the same
-        answer = httpx.put(f"{server.base_url}/_emulator/agents/generic/a",
-                           json={"webhook_url": "localhost:9000/hook"})  # fmt: skip
+        answer = httpx.put(
+            f"{server.base_url}/_emulator/agents/generic/a",
+            json={"webhook_url": "localhost:9000/hook"},
+        )
     assert answer.status_code == 400
     assert answer.json() == {"error": f"webhook_url: {said}", "field": "webhook_url"}
 
@@ -203,14 +249,29 @@ def test_a_webhook_url_without_its_scheme_is_refused_by_every_source(cli_main, t
     ("yaml_text", "line"),
     [
         ("generic:\n  keyz: {}\n", "generic: keyz: unknown setting (did you mean 'keys'?)"),
-        ("serwersms:\n  acounts: []\n", "serwersms: acounts: unknown setting (did you mean 'accounts'?)"),
-        ("phones:\n  '+46701234567': {rcs_capabel: false}\n", "phones['+46701234567'].rcs_capabel: unknown setting (did you mean 'rcs_capable'?)"),
-        ("agents:\n  - {provider: genric, agent_id: a}\n", "agents[0].provider: unknown provider 'genric' (did you mean 'generic'?); one of generic, serwersms"),
-        ("serwersms:\n  accounts: [{username: u, pasword: x}]\n", "serwersms: accounts[0].pasword: unknown setting (did you mean 'password'?)"),
-        ("webhok_url: http://x.test/\n", "unknown setting 'webhok_url' (did you mean 'webhook_url'?)"),
+        (
+            "serwersms:\n  acounts: []\n",
+            "serwersms: acounts: unknown setting (did you mean 'accounts'?)",
+        ),
+        (
+            "phones:\n  '+46701234567': {rcs_capabel: false}\n",
+            "phones['+46701234567'].rcs_capabel: unknown setting (did you mean 'rcs_capable'?)",
+        ),
+        (
+            "agents:\n  - {provider: genric, agent_id: a}\n",
+            "agents[0].provider: unknown provider 'genric' (did you mean 'generic'?); one of generic, serwersms",
+        ),
+        (
+            "serwersms:\n  accounts: [{username: u, pasword: x}]\n",
+            "serwersms: accounts[0].pasword: unknown setting (did you mean 'password'?)",
+        ),
+        (
+            "webhok_url: http://x.test/\n",
+            "unknown setting 'webhok_url' (did you mean 'webhook_url'?)",
+        ),
         ("scenario_dirs: [./my-scenarios]\n", "scenario_dirs: no such folder: {dir}/my-scenarios"),
     ],
-)  # fmt: skip
+)
 def test_config_file_mistakes_name_the_nearest_key(cli_main, tmp_path: Path, yaml_text, line):
     config = tmp_path / "config.yaml"
     config.write_text(yaml_text)
@@ -236,8 +297,11 @@ def test_a_mistyped_variable_is_warned_naming_the_nearest() -> None:
 def test_port_0_serves_on_a_free_port_and_says_which(tmp_path: Path) -> None:
     log = tmp_path / "serve.log"
     with log.open("wb") as out:
-        proc = subprocess.Popen([str(BIN / "rcs-emulator"), "serve", "--port", "0"],
-                                stdout=out, stderr=subprocess.STDOUT)  # fmt: skip
+        proc = subprocess.Popen(
+            [str(BIN / "rcs-emulator"), "serve", "--port", "0"],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     try:
         deadline = time.monotonic() + 20
         while not log.read_text().strip() and time.monotonic() < deadline:

@@ -45,8 +45,13 @@ def ctl(cli_main: Callable[..., Done]) -> Callable[..., Done]:
 
 
 def send_generic(server: EmulatorServer, text: str = "Hello!", phone: str = PHONE) -> str:
-    body = {"agentId": "shop", "number": [phone], "messageType": "TextMessage", "text": text,
-            "suggestedReplies": [{"text": "Yes", "postbackData": "yes"}]}  # fmt: skip
+    body = {
+        "agentId": "shop",
+        "number": [phone],
+        "messageType": "TextMessage",
+        "text": text,
+        "suggestedReplies": [{"text": "Yes", "postbackData": "yes"}],
+    }
     response = httpx.post(f"{server.base_url}/Rcs/api/v1/Message", json=body, headers=GENERIC_AUTH)
     response.raise_for_status()
     return str(response.json()["tagId"])
@@ -54,8 +59,9 @@ def send_generic(server: EmulatorServer, text: str = "Hello!", phone: str = PHON
 
 def send_serwersms(server: EmulatorServer, text: str) -> None:
     body = {"rcs_id": BOT, "phone": "500600700", "message": {"text": text}}
-    httpx.post(f"{server.base_url}/messages/send_rcs.json", json=body,
-               headers=SERWERSMS_AUTH).raise_for_status()  # fmt: skip
+    httpx.post(
+        f"{server.base_url}/messages/send_rcs.json", json=body, headers=SERWERSMS_AUTH
+    ).raise_for_status()
 
 
 def one_line(done: Done | subprocess.CompletedProcess[str]) -> str:
@@ -93,8 +99,9 @@ def test_messages_shows_the_newest_and_says_when_there_are_none(rcs_live, ctl) -
 
 def test_advance_runs_the_timeline_and_webhooks_show_the_callbacks(rcs_live, ctl) -> None:
     with WebhookReceiver() as receiver:
-        httpx.put(f"{rcs_live.base_url}/_emulator/agents/generic/shop",
-                  json={"webhook_url": receiver.url}).raise_for_status()  # fmt: skip
+        httpx.put(
+            f"{rcs_live.base_url}/_emulator/agents/generic/shop", json={"webhook_url": receiver.url}
+        ).raise_for_status()
         send_generic(rcs_live)
         done = ctl(rcs_live, "advance", "1m")
         assert done.returncode == 0, done.stderr
@@ -102,8 +109,17 @@ def test_advance_runs_the_timeline_and_webhooks_show_the_callbacks(rcs_live, ctl
         assert done.stdout.rstrip().endswith("events ran")
         assert [c["json"]["Type"] for c in receiver.calls] == ["DELIVERED", "READ"]
     webhooks = ctl(rcs_live, "webhooks").stdout.splitlines()
-    assert webhooks[0].split() == ["TIME", "ID", "PROVIDER", "CALLBACK", "PHONE", "STATE",
-                                   "TRIES", "ANSWER", "URL"]  # fmt: skip
+    assert webhooks[0].split() == [
+        "TIME",
+        "ID",
+        "PROVIDER",
+        "CALLBACK",
+        "PHONE",
+        "STATE",
+        "TRIES",
+        "ANSWER",
+        "URL",
+    ]
     assert [row.split()[3] for row in webhooks[1:]] == ["DELIVERED", "READ"]
     assert all(row.split()[5:8] == ["delivered", "1", "200"] for row in webhooks[1:])
     messages = json.loads(ctl(rcs_live, "messages", "--json").stdout)
@@ -133,8 +149,10 @@ def test_reset_forgets_and_can_keep_settings(rcs_live, ctl) -> None:
 def test_mistakes_are_one_line(rcs_live, ctl) -> None:
     done = ctl(rcs_live, "inbound", PHONE, "hi")
     assert done.returncode == 2
-    assert one_line(done) == (f"rcs-emulator: no message was sent to {PHONE} yet, so there is "
-                              "nothing to answer: name it with --provider and --agent")  # fmt: skip
+    assert one_line(done) == (
+        f"rcs-emulator: no message was sent to {PHONE} yet, so there is "
+        "nothing to answer: name it with --provider and --agent"
+    )
     done = ctl(rcs_live, "advance", "soon")
     assert done.returncode == 2
     assert one_line(done) == (
@@ -155,8 +173,9 @@ def test_an_emulator_that_is_not_there_is_one_line_and_exit_1() -> None:
     """As a process of its own: the exit code a shell sees."""
     done = run_cli("ctl", "messages", "--url", "http://127.0.0.1:9")
     assert done.returncode == 1
-    assert one_line(done).startswith("rcs-emulator: cannot reach the emulator at "
-                                     "http://127.0.0.1:9 (")  # fmt: skip
+    assert one_line(done).startswith(
+        "rcs-emulator: cannot reach the emulator at http://127.0.0.1:9 ("
+    )
 
 
 def test_a_url_without_its_scheme_is_read_as_http(rcs_live) -> None:
@@ -233,8 +252,10 @@ def test_the_control_token_from_the_flag_or_the_variable() -> None:
             401,
             "the inbox refuses this token: it is not the emulator's control_token",
         )
-        assert run_cli("ctl", "--token", "s3cret", "messages", "--url",
-                       server.base_url).returncode == 0  # fmt: skip
+        assert (
+            run_cli("ctl", "--token", "s3cret", "messages", "--url", server.base_url).returncode
+            == 0
+        )
         env = {"RCS_EMULATOR_CONTROL_TOKEN": "s3cret", "RCS_EMULATOR_URL": server.base_url}
         done = run_cli("ctl", "reset", env=env)
         assert done.returncode == 0 and done.stdout.startswith("reset everything")
@@ -250,8 +271,12 @@ def test_tail_follows_changes_until_ctrl_c(rcs_live) -> None:
         assert "Traceback" not in err
         if json_flag:
             assert json.loads(seen) | {"message_id": None} == {
-                "kind": "message", "provider": "generic", "agent_id": "shop", "phone": PHONE,
-                "message_id": None}  # fmt: skip
+                "kind": "message",
+                "provider": "generic",
+                "agent_id": "shop",
+                "phone": PHONE,
+                "message_id": None,
+            }
         else:
             assert f'sent     generic shop {PHONE}: "Watch me" [Yes] (' in seen
 

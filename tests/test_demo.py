@@ -39,8 +39,12 @@ def demo() -> Iterator[EmulatorHandle]:
     port = free_port()
     config = Config(clock="manual", port=0, webhook_url=f"http://127.0.0.1:{port}/webhook")
     with EmulatorServer(config) as server:
-        env = os.environ | {"EMULATOR_URL": server.base_url, "PORT": str(port),
-                            "GENERIC_PHONE": GENERIC_PHONE, "SERWERSMS_PHONE": SERWERSMS_PHONE}  # fmt: skip
+        env = os.environ | {
+            "EMULATOR_URL": server.base_url,
+            "PORT": str(port),
+            "GENERIC_PHONE": GENERIC_PHONE,
+            "SERWERSMS_PHONE": SERWERSMS_PHONE,
+        }
         consumer = subprocess.Popen(
             [sys.executable, str(DEMO / "consumer.py")], env=env, stderr=subprocess.PIPE, text=True
         )
@@ -56,8 +60,9 @@ def demo() -> Iterator[EmulatorHandle]:
 
 
 def messages_to(handle: EmulatorHandle, phone: str, count: int) -> list[dict[str, Any]]:
-    return eventually(lambda: (found := handle.messages(phone=phone)) and len(found) >= count
-                      and found)  # fmt: skip
+    return eventually(
+        lambda: (found := handle.messages(phone=phone)) and len(found) >= count and found
+    )
 
 
 def test_the_consumer_greets_and_answers_on_both_providers(demo: EmulatorHandle):
@@ -65,8 +70,12 @@ def test_the_consumer_greets_and_answers_on_both_providers(demo: EmulatorHandle)
     assert greeting["provider"] == "generic" and greeting["agent_id"] == "demo_shop"
     assert greeting["text"].startswith("Welcome to the Demo Shop")
     chips = [(s["label"], s["kind"]) for s in greeting["suggestions"]]
-    assert chips == [("See offers", "reply"), ("Opening hours", "reply"),
-                     ("Visit the shop", "url"), ("Call us", "dial")]  # fmt: skip
+    assert chips == [
+        ("See offers", "reply"),
+        ("Opening hours", "reply"),
+        ("Visit the shop", "url"),
+        ("Call us", "dial"),
+    ]
     (serwersms,) = messages_to(demo, SERWERSMS_PHONE, 1)
     assert serwersms["provider"] == "serwersms" and serwersms["text"] == greeting["text"]
 

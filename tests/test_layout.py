@@ -16,8 +16,12 @@ import emulator
 from emulator.providers import REGISTRY
 
 PACKAGE = Path(emulator.__file__).parent
-OUTSIDE = sorted(p for p in PACKAGE.rglob("*") if p.suffix in (".py", ".js", ".html", ".css")
-                 and "providers" not in p.relative_to(PACKAGE).parts)  # fmt: skip
+OUTSIDE = sorted(
+    p
+    for p in PACKAGE.rglob("*")
+    if p.suffix in (".py", ".js", ".html", ".css")
+    and "providers" not in p.relative_to(PACKAGE).parts
+)
 
 
 def _names() -> list[str]:
@@ -28,8 +32,11 @@ def _names() -> list[str]:
 def _mentions(
     text: str, flags: re.RegexFlag = re.IGNORECASE, words: list[str] | None = None
 ) -> list[str]:
-    return [w for w in (words or _names())
-            if re.search(rf"(?<![\w.]){re.escape(w)}(?![\w])", text, flags)]  # fmt: skip
+    return [
+        w
+        for w in (words or _names())
+        if re.search(rf"(?<![\w.]){re.escape(w)}(?![\w])", text, flags)
+    ]
 
 
 @pytest.mark.parametrize("path", OUTSIDE, ids=lambda p: str(p.relative_to(PACKAGE)))
@@ -61,14 +68,19 @@ def test_the_core_imports_no_web_framework_and_no_provider() -> None:
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             if isinstance(node, ast.Import | ast.ImportFrom):
-                names = [node.module or ""] if isinstance(node, ast.ImportFrom) else [
-                    a.name for a in node.names]  # fmt: skip
+                names = (
+                    [node.module or ""]
+                    if isinstance(node, ast.ImportFrom)
+                    else [a.name for a in node.names]
+                )
                 level = getattr(node, "level", 0)
                 for name in names:
                     assert not name.startswith(("starlette", "uvicorn")), (path.name, name)
                     if level >= 2:  # relative, out of core/
                         assert not name.startswith(("providers", "http", "control", "ui")), (
-                            path.name, name)  # fmt: skip
+                            path.name,
+                            name,
+                        )
 
 
 def test_each_provider_parses_requests_in_one_pure_module() -> None:
@@ -99,8 +111,9 @@ def test_the_public_api_is_what_all_says() -> None:
     public = {n for n in vars(emulator) if not n.startswith("_")}
     modules = {n for n in public if type(getattr(emulator, n)).__name__ == "module"}
     assert public - modules == set(emulator.__all__)
-    version = re.search(r'^version = "(.+)"', (PACKAGE.parent / "pyproject.toml").read_text(),
-                        re.MULTILINE)  # fmt: skip
+    version = re.search(
+        r'^version = "(.+)"', (PACKAGE.parent / "pyproject.toml").read_text(), re.MULTILINE
+    )
     assert version is not None and emulator.__version__ == version.group(1)
 
 

@@ -347,8 +347,13 @@ def test_a_wait_that_times_out_says_why_nothing_came(pytester: pytest.Pytester) 
 def test_every_fixture_says_what_it_is(pytester: pytest.Pytester) -> None:
     result = run(pytester, "--fixtures")
     out = result.stdout.str()
-    for fixture in ("rcs_emulator", "rcs_mock", "rcs_webhook_receiver", "rcs_emulator_config",
-                    "rcs_emulator_tenant"):  # fmt: skip
+    for fixture in (
+        "rcs_emulator",
+        "rcs_mock",
+        "rcs_webhook_receiver",
+        "rcs_emulator_config",
+        "rcs_emulator_tenant",
+    ):
         entry = out.split(f"\n{fixture} ", 1)[1].split("\n\n", 1)[0]
         assert "no docstring available" not in entry, (fixture, entry)
 

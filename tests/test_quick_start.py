@@ -33,16 +33,26 @@ def test_the_quick_start_works_as_written(tmp_path: Path) -> None:
     [run] = [line for line in lines if line.startswith("make run ARGS=")]
     args = shlex.split(shlex.split(run)[2].removeprefix("ARGS="))
     [receiver_line] = [line for line in lines if line.startswith("python3 -c ")]
-    receiver = subprocess.Popen(["bash", "-c", ported(receiver_line)], stdout=subprocess.PIPE,
-                                stderr=subprocess.DEVNULL, text=True)  # fmt: skip
+    receiver = subprocess.Popen(
+        ["bash", "-c", ported(receiver_line)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     served = Served(tmp_path / "serve.log", *map(ported, args))
     assert served.port != port  # Served picks its own free port: use it
     port = served.port
     try:
         third = "\n".join(lines[lines.index(receiver_line) + 1 :])
         env = os.environ | {"RCS_EMULATOR_URL": served.base_url}  # ctl's default is 8080
-        done = subprocess.run(["bash", "-euo", "pipefail", "-c", ported(third)], cwd=ROOT,
-                              env=env, capture_output=True, text=True, timeout=60)  # fmt: skip
+        done = subprocess.run(
+            ["bash", "-euo", "pipefail", "-c", ported(third)],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert done.returncode == 0, done.stderr
         out = done.stdout
         stats = next(json.loads(v) for v in _json_lines(out) if "totalNumberMessages" in v)

@@ -29,8 +29,9 @@ class Bot:
         self.log = log
         env = os.environ | {"EMULATOR_URL": emulator_url, "PORT": str(self.port)}
         with open(log, "ab") as out:
-            self.proc = subprocess.Popen([sys.executable, str(BOT)], env=env, stdout=out,
-                                         stderr=subprocess.STDOUT)  # fmt: skip
+            self.proc = subprocess.Popen(
+                [sys.executable, str(BOT)], env=env, stdout=out, stderr=subprocess.STDOUT
+            )
         deadline = time.monotonic() + 20
         while True:
             try:
@@ -76,8 +77,12 @@ def rcs_served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """One emulator and one bot for a module's tests (reset before each test). SerwerSMS takes
     only +48 numbers here, so a bot's send elsewhere is refused."""
     port = free_port()
-    config = Config(clock="manual", port=0, webhook_url=f"http://127.0.0.1:{port}/webhook",
-                    serwersms={"networks": ["+48"]})  # fmt: skip
+    config = Config(
+        clock="manual",
+        port=0,
+        webhook_url=f"http://127.0.0.1:{port}/webhook",
+        serwersms={"networks": ["+48"]},
+    )
     with EmulatorServer(config) as server:
         bot = Bot(server.base_url, tmp_path_factory.mktemp("bot") / "bot.log", port)
         served = Served(server, bot)

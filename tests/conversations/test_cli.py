@@ -32,8 +32,13 @@ def junit(path: Path) -> ET.Element:
 def rcs_bot_and_emulator(tmp_path: Path) -> Iterator[tuple[Bot, Served]]:
     """`rcs-emulator serve` and examples/bot/bot.py, each its own process."""
     port = free_port()
-    served = Served(tmp_path / "emulator.log", "--clock", "manual", "--webhook-url",
-                    f"http://127.0.0.1:{port}/webhook")  # fmt: skip
+    served = Served(
+        tmp_path / "emulator.log",
+        "--clock",
+        "manual",
+        "--webhook-url",
+        f"http://127.0.0.1:{port}/webhook",
+    )
     try:
         bot = Bot(served.base_url, tmp_path / "bot.log", port)
         try:
@@ -46,8 +51,15 @@ def rcs_bot_and_emulator(tmp_path: Path) -> Iterator[tuple[Bot, Served]]:
 
 def test_ci_runs_the_examples_and_checks_the_failures_report(rcs_bot_and_emulator, tmp_path):
     _, served = rcs_bot_and_emulator
-    passed = run_cli("conversations", "run", str(PASSING), "--url", served.base_url,
-                     "--junit", str(tmp_path / "passing.xml"))  # fmt: skip
+    passed = run_cli(
+        "conversations",
+        "run",
+        str(PASSING),
+        "--url",
+        served.base_url,
+        "--junit",
+        str(tmp_path / "passing.xml"),
+    )
     assert passed.returncode == 0, passed.stdout + passed.stderr
     lines = passed.stdout.splitlines()
     assert lines[0] == (
@@ -65,8 +77,15 @@ def test_ci_runs_the_examples_and_checks_the_failures_report(rcs_bot_and_emulato
     names = [case.get("name") for case in suite.iter("testcase")]
     assert "SerwerSMS - the brochure is a PDF" in names
 
-    failed = run_cli("conversations", "run", str(FAILING), "--url", served.base_url,
-                     "--junit", str(tmp_path / "failing.xml"))  # fmt: skip
+    failed = run_cli(
+        "conversations",
+        "run",
+        str(FAILING),
+        "--url",
+        served.base_url,
+        "--junit",
+        str(tmp_path / "failing.xml"),
+    )
     assert failed.returncode == 1, failed.stdout + failed.stderr
     lines = failed.stdout.splitlines()
     assert lines[1:5] == [
@@ -76,8 +95,10 @@ def test_ci_runs_the_examples_and_checks_the_failures_report(rcs_bot_and_emulato
         '           came:     "Hello! When shall we come?" [10:00] [12:00]',
     ]
     assert re.fullmatch(r"  FAILED at step 2 of 3 \(\d+\.\d\d s\)", lines[5]), lines[5]
-    assert lines[6:] == ["1 conversation: 0 passed, 1 failed",
-                         f"JUnit report: {tmp_path / 'failing.xml'}"]  # fmt: skip
+    assert lines[6:] == [
+        "1 conversation: 0 passed, 1 failed",
+        f"JUnit report: {tmp_path / 'failing.xml'}",
+    ]
     suite = junit(tmp_path / "failing.xml")
     assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("1", "1", "0")
     [case] = suite.iter("testcase")
@@ -90,7 +111,9 @@ def test_ci_runs_the_examples_and_checks_the_failures_report(rcs_bot_and_emulato
     )
     assert "failed at step 2 (line 9) of 3" in (failure.text or "")
     assert (case.findtext("system-out") or "").splitlines() == [
-        "phone: hi", 'bot:   "Hello! When shall we come?" [10:00] [12:00]']  # fmt: skip
+        "phone: hi",
+        'bot:   "Hello! When shall we come?" [10:00] [12:00]',
+    ]
 
 
 def test_in_process_by_default_from_the_config(tmp_path):
@@ -113,8 +136,9 @@ def test_in_process_by_default_from_the_config(tmp_path):
 
 def test_an_emulator_out_of_reach_is_exit_2_with_a_report(tmp_path):
     report = tmp_path / "out" / "report.xml"
-    done = run_cli("conversations", "run", str(PASSING), "--url", "http://127.0.0.1:9",
-                   "--junit", str(report))  # fmt: skip
+    done = run_cli(
+        "conversations", "run", str(PASSING), "--url", "http://127.0.0.1:9", "--junit", str(report)
+    )
     assert done.returncode == 2
     assert done.stderr.startswith("rcs-emulator: cannot reach the emulator at http://127.0.0.1:9: ")
     suite = junit(report)
@@ -139,15 +163,23 @@ def test_a_port_in_use_is_named(tmp_path):
 
 
 def test_the_control_token_comes_from_the_config(tmp_path):
-    served = Served(tmp_path / "emulator.log", "--clock", "manual",
-                    env={"RCS_EMULATOR_CONTROL_TOKEN": "s3cret"})  # fmt: skip
+    served = Served(
+        tmp_path / "emulator.log", "--clock", "manual", env={"RCS_EMULATOR_CONTROL_TOKEN": "s3cret"}
+    )
     try:
         conversation = tmp_path / "quiet.convo.yaml"
-        conversation.write_text('provider: generic\nagent: a\nphone: "+46701234567"\n'
-                                "steps: [wait: 10]\n")  # fmt: skip
+        conversation.write_text(
+            'provider: generic\nagent: a\nphone: "+46701234567"\nsteps: [wait: 10]\n'
+        )
         refused = run_cli("conversations", "run", str(conversation), "--url", served.base_url)
-        allowed = run_cli("conversations", "run", str(conversation), "--url", served.base_url,
-                          env={"RCS_EMULATOR_CONTROL_TOKEN": "s3cret"})  # fmt: skip
+        allowed = run_cli(
+            "conversations",
+            "run",
+            str(conversation),
+            "--url",
+            served.base_url,
+            env={"RCS_EMULATOR_CONTROL_TOKEN": "s3cret"},
+        )
     finally:
         served.stop()
     assert refused.returncode == 1

@@ -64,26 +64,29 @@ def test_each_file_is_a_test_with_the_same_failure_report(pytester: pytest.Pytes
     suite(pytester)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-rf")
     result.assert_outcomes(passed=8, failed=1)
-    result.stdout.fnmatch_lines([
-        "*_ conversation: Generic - expects a greeting the bot does not send _*",
-        "*wrong-greeting.convo.yaml: Generic - expects a greeting the bot does not send "
-        "(generic agent booking_agent, phone +46701234569)",
-        'failed at step 2 (line 9) of 3: expect: text "Hi! What time suits you?"',
-        '  expected: text "Hi! What time suits you?"',
-        '  came:     "Hello! When shall we come?" [10:00] [12:00]',
-        "*- Captured conversation call -*",
-        "phone: hi",
-        'bot:   "Hello! When shall we come?" [10:00] [12:00]',
-        # pytest adds the failure's first line when the terminal is wide enough.
-        "FAILED wrong-greeting.convo.yaml::Generic - expects a greeting the bot does not send*",
-    ])  # fmt: skip
+    result.stdout.fnmatch_lines(
+        [
+            "*_ conversation: Generic - expects a greeting the bot does not send _*",
+            "*wrong-greeting.convo.yaml: Generic - expects a greeting the bot does not send "
+            "(generic agent booking_agent, phone +46701234569)",
+            'failed at step 2 (line 9) of 3: expect: text "Hi! What time suits you?"',
+            '  expected: text "Hi! What time suits you?"',
+            '  came:     "Hello! When shall we come?" [10:00] [12:00]',
+            "*- Captured conversation call -*",
+            "phone: hi",
+            'bot:   "Hello! When shall we come?" [10:00] [12:00]',
+            # pytest adds the failure's first line when the terminal is wide enough.
+            "FAILED wrong-greeting.convo.yaml::Generic - expects a greeting the bot does not send*",
+        ]
+    )
     # No traceback of the plugin's own code: the report is the conversation's.
     assert "pytest_plugin.py" not in result.stdout.str()
     # Test ids and -k select conversations by their names.
     selected = runpytest(pytester, "-p", "no:cacheprovider", "-k", "brochure", "-v")
     selected.assert_outcomes(passed=1, deselected=8)
-    selected.stdout.fnmatch_lines(["*serwersms-brochure.convo.yaml::SerwerSMS - the brochure is "
-                                   "a PDF PASSED*"])  # fmt: skip
+    selected.stdout.fnmatch_lines(
+        ["*serwersms-brochure.convo.yaml::SerwerSMS - the brochure is a PDF PASSED*"]
+    )
 
 
 def test_a_bad_file_is_a_collection_error_naming_the_step_and_key(pytester: pytest.Pytester):
@@ -92,10 +95,12 @@ def test_a_bad_file_is_a_collection_error_naming_the_step_and_key(pytester: pyte
     )
     result = runpytest(pytester, "-p", "no:cacheprovider")
     assert result.ret == pytest.ExitCode.INTERRUPTED
-    result.stdout.fnmatch_lines([
-        "*ERROR collecting bad.convo.yaml*",
-        "*bad.convo.yaml: step 1 (expect, line 5): unknown key 'txt' (did you mean 'text'?)",
-    ])  # fmt: skip
+    result.stdout.fnmatch_lines(
+        [
+            "*ERROR collecting bad.convo.yaml*",
+            "*bad.convo.yaml: step 1 (expect, line 5): unknown key 'txt' (did you mean 'text'?)",
+        ]
+    )
     # Without the plugin, such files are nobody's business.
     plain = runpytest(pytester, "-p", "no:cacheprovider", "-p", "no:rcs_emulator")
     assert plain.ret == pytest.ExitCode.NO_TESTS_COLLECTED

@@ -34,9 +34,13 @@ class Served:
         argv = [str(BIN / "rcs-emulator"), "serve", "--port", str(self.port), *args]
         with open(log, "ab") as out:
             self.proc = subprocess.Popen(
-                argv, stdout=out, stderr=subprocess.STDOUT, env=os.environ | (env or {}),
-                preexec_fn=preexec_fn, cwd=cwd,
-            )  # fmt: skip
+                argv,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=os.environ | (env or {}),
+                preexec_fn=preexec_fn,
+                cwd=cwd,
+            )
         if wait:
             self.ready()
 

@@ -19,20 +19,30 @@ async def test_concurrent_sends_and_reads(live_server):
     limits = httpx.Limits(max_connections=50)
     # A generous timeout: on a busy machine a page of 1,000 messages under this load may take
     # seconds; what is checked is what comes back, not how soon.
-    async with httpx.AsyncClient(base_url=live_server.base_url, limits=limits,
-                                 timeout=120) as client:  # fmt: skip
+    async with httpx.AsyncClient(
+        base_url=live_server.base_url, limits=limits, timeout=120
+    ) as client:
         await client.post("/_emulator/reset")
 
         async def generic(i: int) -> str:
-            body = {"agentId": "busy", "number": [f"+4673{i:07d}", f"+4674{i:07d}"],
-                    "messageType": "Text", "text": f"hello {i}"}  # fmt: skip
+            body = {
+                "agentId": "busy",
+                "number": [f"+4673{i:07d}", f"+4674{i:07d}"],
+                "messageType": "Text",
+                "text": f"hello {i}",
+            }
             response = await client.post("/Rcs/api/v1/Message", json=body, headers=GENERIC_AUTH)
             assert response.status_code == 200
             return str(response.json()["tagId"])
 
         async def serwersms(i: int) -> list[str]:
-            body = {"rcs_id": "busy", "phone": [f"5006{i:05d}"], "message": {"text": "x"},
-                    "details": True, "unique_id": [f"uid{i}"]}  # fmt: skip
+            body = {
+                "rcs_id": "busy",
+                "phone": [f"5006{i:05d}"],
+                "message": {"text": "x"},
+                "details": True,
+                "unique_id": [f"uid{i}"],
+            }
             response = await client.post("/messages/send_rcs", json=body, headers=SERWERSMS_AUTH)
             return [item["id"] for item in response.json()["items"]]
 
@@ -93,8 +103,11 @@ def test_a_100000_number_send_lets_other_clients_in(tmp_path):
         with httpx.Client(base_url=server.base_url, timeout=120) as c:
             sending.set()
             started = time.monotonic()
-            answer = c.post("/messages/send_rcs.json", content=body, headers={
-                "Authorization": "Bearer t", "Content-Type": "application/json"})  # fmt: skip
+            answer = c.post(
+                "/messages/send_rcs.json",
+                content=body,
+                headers={"Authorization": "Bearer t", "Content-Type": "application/json"},
+            )
             finished = time.monotonic()
         done.set()
         poller.join(30)

@@ -22,17 +22,23 @@ INTERVAL = 0.2
 
 
 def _send(client: httpx.Client, n: int) -> str:
-    answer = client.post("/Rcs/api/v1/Message", headers=GENERIC_AUTH, json={
-        "agentId": "crash", "number": ["+46701234567"], "messageType": "TextMessage",
-        "text": f"message {n}"})  # fmt: skip
+    answer = client.post(
+        "/Rcs/api/v1/Message",
+        headers=GENERIC_AUTH,
+        json={
+            "agentId": "crash",
+            "number": ["+46701234567"],
+            "messageType": "TextMessage",
+            "text": f"message {n}",
+        },
+    )
     answer.raise_for_status()
     return str(answer.json()["tagId"])
 
 
 def test_kill_9_mid_traffic_keeps_everything_acknowledged_before_the_last_save(tmp_path):
     state = tmp_path / "state.json"
-    env = {"RCS_EMULATOR_STATE_FILE": str(state),
-           "RCS_EMULATOR_STATE_SAVE_INTERVAL": str(INTERVAL)}  # fmt: skip
+    env = {"RCS_EMULATOR_STATE_FILE": str(state), "RCS_EMULATOR_STATE_SAVE_INTERVAL": str(INTERVAL)}
     first = Served(tmp_path / "first.log", "--clock", "manual", env=env)
     acked: list[tuple[float, str]] = []
     stop = threading.Event()
@@ -50,8 +56,11 @@ def test_kill_9_mid_traffic_keeps_everything_acknowledged_before_the_last_save(t
 
     try:
         with httpx.Client(base_url=first.base_url) as c:
-            file_id = c.post("/Rcs/api/v1/UploadFile/crash", headers=GENERIC_AUTH,
-                             files={"file": ("a.png", PNG, "image/png")}).json()["fileId"]  # fmt: skip
+            file_id = c.post(
+                "/Rcs/api/v1/UploadFile/crash",
+                headers=GENERIC_AUTH,
+                files={"file": ("a.png", PNG, "image/png")},
+            ).json()["fileId"]
             c.put("/_emulator/agents/generic/crash", json={"name": "Crash Bot"}).raise_for_status()
         workers = [threading.Thread(target=traffic, args=(w,)) for w in range(4)]
         for w in workers:
@@ -108,8 +117,11 @@ def _upload_folders(pid: int) -> list[Path]:
 def test_upload_bytes_of_killed_processes_do_not_pile_up_in_tmp(tmp_path):
     first = Served(tmp_path / "first.log", "--clock", "manual")
     with httpx.Client(base_url=first.base_url) as c:
-        c.post("/Rcs/api/v1/UploadFile/a", headers=GENERIC_AUTH,
-               files={"file": ("a.png", PNG, "image/png")}).raise_for_status()  # fmt: skip
+        c.post(
+            "/Rcs/api/v1/UploadFile/a",
+            headers=GENERIC_AUTH,
+            files={"file": ("a.png", PNG, "image/png")},
+        ).raise_for_status()
     assert _upload_folders(first.proc.pid)
     first.kill()
     assert _upload_folders(first.proc.pid), "kill -9 leaves them; the next start removes them"
@@ -117,8 +129,11 @@ def test_upload_bytes_of_killed_processes_do_not_pile_up_in_tmp(tmp_path):
     try:
         assert not _upload_folders(first.proc.pid)
         with httpx.Client(base_url=second.base_url) as c:
-            c.post("/Rcs/api/v1/UploadFile/a", headers=GENERIC_AUTH,
-                   files={"file": ("a.png", PNG, "image/png")}).raise_for_status()  # fmt: skip
+            c.post(
+                "/Rcs/api/v1/UploadFile/a",
+                headers=GENERIC_AUTH,
+                files={"file": ("a.png", PNG, "image/png")},
+            ).raise_for_status()
         assert _upload_folders(second.proc.pid)
     finally:
         second.stop()
@@ -130,8 +145,11 @@ def test_a_save_that_fails_keeps_the_previous_state_and_the_uploads(tmp_path, ca
     config = Config(port=0, clock="manual", state_file=str(state), state_save_interval=0.05)
     with caplog.at_level(logging.ERROR), EmulatorServer(config) as server:
         c = httpx.Client(base_url=server.base_url)
-        c.post("/Rcs/api/v1/UploadFile/a", headers=GENERIC_AUTH,
-               files={"file": ("a.png", PNG, "image/png")}).raise_for_status()  # fmt: skip
+        c.post(
+            "/Rcs/api/v1/UploadFile/a",
+            headers=GENERIC_AUTH,
+            files={"file": ("a.png", PNG, "image/png")},
+        ).raise_for_status()
         first_tag = _send(c, 1)
         _wait(lambda: state.exists() and first_tag.encode() in state.read_bytes())
         saved = state.read_bytes()
@@ -199,8 +217,7 @@ def test_a_save_that_fails_midway_leaves_the_last_good_state(tmp_path):
         resource.setrlimit(resource.RLIMIT_FSIZE, (6_000, 6_000))
 
     state = tmp_path / "state.json"
-    env = {"RCS_EMULATOR_STATE_FILE": str(state),
-           "RCS_EMULATOR_STATE_SAVE_INTERVAL": "0.05"}  # fmt: skip
+    env = {"RCS_EMULATOR_STATE_FILE": str(state), "RCS_EMULATOR_STATE_SAVE_INTERVAL": "0.05"}
     first = Served(tmp_path / "first.log", "--clock", "manual", env=env, preexec_fn=limited)
     try:
         with httpx.Client(base_url=first.base_url) as c:
@@ -216,8 +233,9 @@ def test_a_save_that_fails_midway_leaves_the_last_good_state(tmp_path):
         assert "File too large" in first.text()
     finally:
         first.kill()
-    second = Served(tmp_path / "second.log", "--clock", "manual", env={
-        "RCS_EMULATOR_STATE_FILE": str(state)})  # fmt: skip
+    second = Served(
+        tmp_path / "second.log", "--clock", "manual", env={"RCS_EMULATOR_STATE_FILE": str(state)}
+    )
     try:
         with httpx.Client(base_url=second.base_url) as c:
             items = c.get("/_emulator/messages").json()["items"]

@@ -29,8 +29,12 @@ EXAMPLES = settings(
     suppress_health_check=[HealthCheck.too_slow],
 )
 APP = create_app(Config(clock="manual", seed=11))
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
-          response_schema_conformance]  # fmt: skip
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
 generic = schemathesis.openapi.from_asgi("/_emulator/openapi/generic.json", APP)
 serwersms = schemathesis.openapi.from_asgi("/_emulator/openapi/serwersms.json", APP)
 # The event stream never ends: nothing to validate in one call.

@@ -30,19 +30,37 @@ def rss_mb() -> float:
 
 def _send(c: httpx.Client, i: int) -> int:
     if i % 2:
-        return c.post("/Rcs/api/v1/Message", headers=GENERIC_AUTH, json={
-            "agentId": "soak", "number": [f"+4673{i % 5000:07d}"], "messageType": "Text",
-            "text": f"message {i}", "suggestedReplies": [{"text": "Yes", "postbackData": "yes"}],
-        }).status_code  # fmt: skip
-    return c.post("/messages/send_rcs", headers=SERWERSMS_AUTH, json={
-        "rcs_id": "soak", "phone": f"+4850{i % 5000:07d}", "message": {"text": f"message {i}"},
-    }).status_code  # fmt: skip
+        return c.post(
+            "/Rcs/api/v1/Message",
+            headers=GENERIC_AUTH,
+            json={
+                "agentId": "soak",
+                "number": [f"+4673{i % 5000:07d}"],
+                "messageType": "Text",
+                "text": f"message {i}",
+                "suggestedReplies": [{"text": "Yes", "postbackData": "yes"}],
+            },
+        ).status_code
+    return c.post(
+        "/messages/send_rcs",
+        headers=SERWERSMS_AUTH,
+        json={
+            "rcs_id": "soak",
+            "phone": f"+4850{i % 5000:07d}",
+            "message": {"text": f"message {i}"},
+        },
+    ).status_code
 
 
 def test_an_hour_of_emulator_time_stays_flat() -> None:
     receiver = WebhookReceiver(keep=100).start()  # counts every call, remembers the last 100
-    config = Config(port=0, clock="manual", max_messages=MAX_MESSAGES,
-                    max_webhook_log=MAX_WEBHOOK_LOG, webhook_url=receiver.url)  # fmt: skip
+    config = Config(
+        port=0,
+        clock="manual",
+        max_messages=MAX_MESSAGES,
+        max_webhook_log=MAX_WEBHOOK_LOG,
+        webhook_url=receiver.url,
+    )
     statuses: dict[int, int] = {}
     samples: list[float] = []
     batches = SENDS // BATCH
@@ -70,6 +88,8 @@ def test_an_hour_of_emulator_time_stays_flat() -> None:
     assert receiver.count == webhooks["delivered"] + health["retention"]["webhook_log_dropped"]
     # flat once the limits are reached: the second half grows by less than 15 MB
     half = samples[len(samples) // 2 :]
-    print(f"soak: {batches * BATCH} sends, {receiver.count} callbacks, RSS {samples[0]:.1f} MB "
-          f"after the first batch, {half[0]:.1f} at half way, {samples[-1]:.1f} at the end")  # fmt: skip
+    print(
+        f"soak: {batches * BATCH} sends, {receiver.count} callbacks, RSS {samples[0]:.1f} MB "
+        f"after the first batch, {half[0]:.1f} at half way, {samples[-1]:.1f} at the end"
+    )
     assert max(half) - half[0] < 15, samples

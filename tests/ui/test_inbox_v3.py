@@ -173,8 +173,10 @@ def test_the_detail_panel_follows_its_message_live_and_leaves_the_clock_reachabl
     expect(panel.locator(".detail-webhooks > li")).to_have_count(2)
     expect(panel.locator("h3").last).to_have_text("Webhook deliveries (2)")
     # A typed reply shows in its events as it happens.
-    inbox.http.post("/_emulator/inbound", json={"provider": "generic", "agent_id": AGENT,
-                    "phone": "+46706300001", "text": "Thanks!"}).raise_for_status()  # fmt: skip
+    inbox.http.post(
+        "/_emulator/inbound",
+        json={"provider": "generic", "agent_id": AGENT, "phone": "+46706300001", "text": "Thanks!"},
+    ).raise_for_status()
     expect(panel.locator(".timeline li").last).to_contain_text("message: Thanks!")
 
 
@@ -229,8 +231,12 @@ def test_a_reply_the_emulator_refuses_keeps_its_text_and_says_why(inbox: Inbox):
     inbox.http.put("/_emulator/phones/+46706400003", json={"rcs_capable": False}).raise_for_status()
     field = phone.locator("input[name=text]")
     field.fill("Still there?")
-    page.route("**/_emulator/inbound", lambda route: route.fulfill(
-        status=409, json={"error": "+46706400003 has no RCS capability"}))  # fmt: skip
+    page.route(
+        "**/_emulator/inbound",
+        lambda route: route.fulfill(
+            status=409, json={"error": "+46706400003 has no RCS capability"}
+        ),
+    )
     field.press("Enter")
     expect(phone.locator(".reply-error")).to_have_text(
         "Not sent: +46706400003 has no RCS capability"
@@ -276,8 +282,10 @@ def test_right_to_left_text_runs_right_to_left(inbox: Inbox):
     send(inbox.http, ["+46706600002"], "שלום, ההזמנה שלך בדרך")
     send(inbox.http, ["+46706600003"], "Hello, left to right")
     page = inbox.open()
-    inbox.http.post("/_emulator/inbound", json={"provider": "generic", "agent_id": AGENT,
-                    "phone": "+46706600001", "text": "شكرا"}).raise_for_status()  # fmt: skip
+    inbox.http.post(
+        "/_emulator/inbound",
+        json={"provider": "generic", "agent_id": AGENT, "phone": "+46706600001", "text": "شكرا"},
+    ).raise_for_status()
     expect(inbox.phone("+46706600001").locator(".bubble.user .text")).to_have_text("شكرا")
 
     def direction(phone: str, selector: str) -> str:
@@ -298,23 +306,33 @@ def test_right_to_left_text_runs_right_to_left(inbox: Inbox):
 
 def test_a_picture_keeps_its_shape_and_an_image_only_card_has_no_empty_body(inbox: Inbox):
     upload = inbox.http.post(
-        f"/Rcs/api/v1/UploadFile/{AGENT}", headers=GENERIC_AUTH,
+        f"/Rcs/api/v1/UploadFile/{AGENT}",
+        headers=GENERIC_AUTH,
         files={"file": ("portrait.png", png(120, 180, (90, 120, 200)), "image/png")},
-    )  # fmt: skip
+    )
     upload.raise_for_status()
     file_id = upload.json()["fileId"]
     url = f"{inbox.base_url}/_emulator/files/{file_id}/content"
-    body = {"rcs_id": BOT, "phone": "+48506700001",
-            "message": {"file": {"name": "portrait.png", "url": url, "type": "image/png", "size": 900}}}  # fmt: skip
+    body = {
+        "rcs_id": BOT,
+        "phone": "+48506700001",
+        "message": {"file": {"name": "portrait.png", "url": url, "type": "image/png", "size": 900}},
+    }
     inbox.http.post("/messages/send_rcs.json", json=body, headers=SERWERSMS_AUTH).raise_for_status()
-    card = {"agentId": AGENT, "number": ["+46706700002"], "messageType": "RichCard",
-            "richCardContent": {"fileId": file_id, "height": "MEDIUM"}}  # fmt: skip
+    card = {
+        "agentId": AGENT,
+        "number": ["+46706700002"],
+        "messageType": "RichCard",
+        "richCardContent": {"fileId": file_id, "height": "MEDIUM"},
+    }
     inbox.http.post("/Rcs/api/v1/Message", json=card, headers=GENERIC_AUTH).raise_for_status()
     inbox.open()
     picture = inbox.phone("+48506700001").locator(".media img")
     expect(picture).to_have_js_property("complete", True)
-    shape = picture.evaluate("(i) => [i.naturalWidth, i.naturalHeight, i.getBoundingClientRect().width,"
-                             " i.getBoundingClientRect().height]")  # fmt: skip
+    shape = picture.evaluate(
+        "(i) => [i.naturalWidth, i.naturalHeight, i.getBoundingClientRect().width,"
+        " i.getBoundingClientRect().height]"
+    )
     natural, drawn = shape[1] / shape[0], shape[3] / shape[2]
     assert natural == 1.5 and abs(drawn - natural) < 0.02, shape
     only = inbox.phone("+46706700002").locator(".card")
@@ -347,8 +365,10 @@ def test_axe_finds_nothing_in_any_state(inbox: Inbox, scheme: str):
     send(inbox.http, ["+46700000006"], "Never arrives")  # scripted: not delivered
     send(inbox.http, ["+46706800001"], "مرحبا")
     inbox.advance(60)
-    inbox.http.post("/_emulator/inbound", json={"provider": "generic", "agent_id": AGENT,
-                    "phone": "+46701110002", "text": "A reply"}).raise_for_status()  # fmt: skip
+    inbox.http.post(
+        "/_emulator/inbound",
+        json={"provider": "generic", "agent_id": AGENT, "phone": "+46701110002", "text": "A reply"},
+    ).raise_for_status()
     page = inbox.open()
     assert axe_violations(page) == [], "the page as drawn"
     page.locator("#webhooks > li").first.locator("summary").click()

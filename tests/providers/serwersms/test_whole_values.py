@@ -102,53 +102,162 @@ NOW = 1_700_000_000.0
 
 
 FIELDS = [
-    Field("phone", "+48500600700", lambda v: params(phone=v), 6306,
-          corrected="+48500600700", digits=True),
-    Field("phone (national)", "500600700", lambda v: params(phone=[v]), 6306,
-          corrected="+48500600700", digits=True),
+    Field(
+        "phone",
+        "+48500600700",
+        lambda v: params(phone=v),
+        6306,
+        corrected="+48500600700",
+        digits=True,
+    ),
+    Field(
+        "phone (national)",
+        "500600700",
+        lambda v: params(phone=[v]),
+        6306,
+        corrected="+48500600700",
+        digits=True,
+    ),
     Field("unique_id", "6asTD3fif98gj", lambda v: params(unique_id=v), 1006),
     Field("date", "2030-02-22 12:25:55", lambda v: params(date=v), 1006, digits=True),
     Field("action url to", "https://serwersms.pl/", lambda v: _suggest("url", v), 6309),
-    Field("action dial to", "+48100100100", lambda v: _suggest("dial", v), 6309,
-          corrected="+48100100100", digits=True),
-    Field("action map to", "SerwerSMS|50.0904966|18.5803288", lambda v: _suggest("map", v), 6314,
-          digits=True),
-    Field("action calendar to (start)", "2030-04-05 09:00:00",
-          lambda v: _suggest("calendar", f"{v}|2030-04-05 10:00:00|Wydarzenie"), 6309, digits=True),
-    Field("action calendar to (end)", "2030-04-05 10:00:00",
-          lambda v: _suggest("calendar", f"2030-04-05 09:00:00|{v}|Wydarzenie"), 6309, digits=True),
-    Field("action word", "url", lambda v: {**_suggest("url", "https://serwersms.pl/"),
-          "message": {"text": "Pick", "suggestions": [{"action": {
-              "text": "Label", "postback": "chip", "action": v, "to": "https://serwersms.pl/"}}]}},
-          6309),
-    Field("file url", "https://example.pl/film.mp4", lambda v: _with(file={
-        "name": "Film", "url": v, "type": "video/mp4", "size": 1489039}), 6312),
-    Field("file type", "video/mp4", lambda v: _with(file={
-        "name": "Film", "url": "https://example.pl/film.mp4", "type": v, "size": 1489039}), 6312),
-    Field("audio url", "https://example.pl/a.mp3", lambda v: _with(audio={
-        "name": "Song", "url": v}), 6311),
-    Field("audio type", "audio/mp3", lambda v: _with(audio={
-        "name": "Song", "url": "https://example.pl/a.mp3", "type": v}), 6311),
-    Field("media url", "https://example.pl/a.png",
-          lambda v: _with(richcard=[card(media=media(url=v))]), 6313),
+    Field(
+        "action dial to",
+        "+48100100100",
+        lambda v: _suggest("dial", v),
+        6309,
+        corrected="+48100100100",
+        digits=True,
+    ),
+    Field(
+        "action map to",
+        "SerwerSMS|50.0904966|18.5803288",
+        lambda v: _suggest("map", v),
+        6314,
+        digits=True,
+    ),
+    Field(
+        "action calendar to (start)",
+        "2030-04-05 09:00:00",
+        lambda v: _suggest("calendar", f"{v}|2030-04-05 10:00:00|Wydarzenie"),
+        6309,
+        digits=True,
+    ),
+    Field(
+        "action calendar to (end)",
+        "2030-04-05 10:00:00",
+        lambda v: _suggest("calendar", f"2030-04-05 09:00:00|{v}|Wydarzenie"),
+        6309,
+        digits=True,
+    ),
+    Field(
+        "action word",
+        "url",
+        lambda v: {
+            **_suggest("url", "https://serwersms.pl/"),
+            "message": {
+                "text": "Pick",
+                "suggestions": [
+                    {
+                        "action": {
+                            "text": "Label",
+                            "postback": "chip",
+                            "action": v,
+                            "to": "https://serwersms.pl/",
+                        }
+                    }
+                ],
+            },
+        },
+        6309,
+    ),
+    Field(
+        "file url",
+        "https://example.pl/film.mp4",
+        lambda v: _with(file={"name": "Film", "url": v, "type": "video/mp4", "size": 1489039}),
+        6312,
+    ),
+    Field(
+        "file type",
+        "video/mp4",
+        lambda v: _with(
+            file={"name": "Film", "url": "https://example.pl/film.mp4", "type": v, "size": 1489039}
+        ),
+        6312,
+    ),
+    Field(
+        "audio url",
+        "https://example.pl/a.mp3",
+        lambda v: _with(audio={"name": "Song", "url": v}),
+        6311,
+    ),
+    Field(
+        "audio type",
+        "audio/mp3",
+        lambda v: _with(audio={"name": "Song", "url": "https://example.pl/a.mp3", "type": v}),
+        6311,
+    ),
+    Field(
+        "media url",
+        "https://example.pl/a.png",
+        lambda v: _with(richcard=[card(media=media(url=v))]),
+        6313,
+    ),
     Field("media type", "image/png", lambda v: _with(richcard=[card(media=media(type=v))]), 6313),
-    Field("media thumbnail", "https://example.pl/t.jpg",
-          lambda v: _with(richcard=[card(media=media(thumbnail=v))]), 6313),
-    Field("media thumbnailType", "image/jpeg",
-          lambda v: _with(richcard=[card(media=media(thumbnailType=v))]), 6313),
+    Field(
+        "media thumbnail",
+        "https://example.pl/t.jpg",
+        lambda v: _with(richcard=[card(media=media(thumbnail=v))]),
+        6313,
+    ),
+    Field(
+        "media thumbnailType",
+        "image/jpeg",
+        lambda v: _with(richcard=[card(media=media(thumbnailType=v))]),
+        6313,
+    ),
     Field("media height", "TALL", lambda v: _with(richcard=[card(media=media(height=v))]), 6313),
-    Field("layout imageAlignment", "RIGHT",
-          lambda v: _with(richcard=[card(layout={"imageAlignment": v})]), 6313),
-    Field("layout cardOrientation", "HORIZONTAL",
-          lambda v: _with(richcard=[card(layout={"cardOrientation": v})]), 6313),
+    Field(
+        "layout imageAlignment",
+        "RIGHT",
+        lambda v: _with(richcard=[card(layout={"imageAlignment": v})]),
+        6313,
+    ),
+    Field(
+        "layout cardOrientation",
+        "HORIZONTAL",
+        lambda v: _with(richcard=[card(layout={"cardOrientation": v})]),
+        6313,
+    ),
     Field("cardWidth", "SMALL", lambda v: _with(richcard=[card(), card()], cardWidth=v), 6313),
-    Field("reports date_from", "2020-01-01 00:00:00", lambda v: {"date_from": v}, 1006,
-          path="/messages/reports.json", digits=True, read_filter=local_time),
-    Field("reports date_to", "2099-01-01 00:00:00", lambda v: {"date_to": v}, 1006,
-          path="/messages/reports.json", digits=True, read_filter=local_time),
-    Field("reports phone", "+48500600700", lambda v: {"phone": v}, 2001,
-          path="/messages/reports.json", corrected="+48500600700", digits=True),
-]  # fmt: skip
+    Field(
+        "reports date_from",
+        "2020-01-01 00:00:00",
+        lambda v: {"date_from": v},
+        1006,
+        path="/messages/reports.json",
+        digits=True,
+        read_filter=local_time,
+    ),
+    Field(
+        "reports date_to",
+        "2099-01-01 00:00:00",
+        lambda v: {"date_to": v},
+        1006,
+        path="/messages/reports.json",
+        digits=True,
+        read_filter=local_time,
+    ),
+    Field(
+        "reports phone",
+        "+48500600700",
+        lambda v: {"phone": v},
+        2001,
+        path="/messages/reports.json",
+        corrected="+48500600700",
+        digits=True,
+    ),
+]
 IDS = [f.name for f in FIELDS]
 PLAIN = [f for f in FIELDS if f.plain]
 OVER_HTTP = [f for f in FIELDS if not f.plain]
@@ -263,8 +372,13 @@ async def test_one_number_in_foreign_digits_is_unsent_and_the_rest_queued(rcs_cl
     body = params(phone=["600700800", "５００６００７００"], details=True)
     answer = (await rcs_client.post(SEND, json=body, headers=AUTH)).json()
     assert (answer["queued"], answer["unsent"]) == (1, 1)
-    assert answer["items"][1] == {"id": None, "phone": "５００６００７００", "status": "unsent",
-                                  "error_code": 6306, "error_message": "Invalid phone number"}  # fmt: skip
+    assert answer["items"][1] == {
+        "id": None,
+        "phone": "５００６００７００",
+        "status": "unsent",
+        "error_code": 6306,
+        "error_message": "Invalid phone number",
+    }
     assert sorted(m["phone"] for m in await _stored(rcs_client)) == ["+48500600700", "+48600700800"]
 
 
@@ -278,11 +392,14 @@ LINE_BREAKS = ["\n", "\r\n", "\r", "\t", "\x00", "\x0b", "\x0c", "\x1b", "\x85",
 
 
 @pytest.mark.parametrize("cut", LINE_BREAKS, ids=[repr(c) for c in LINE_BREAKS])
-@pytest.mark.parametrize(("action", "to", "code"), [
-    ("calendar", "2030-04-05 09:00:00|2030-04-05 10:00:00|Meet{}ing", 6309),
-    ("calendar", "2030-04-05 09:00:00|2030-04-05 10:00:00|Meeting{}", 6309),
-    ("map", "Serwer{}SMS|50.0904966|18.5803288", 6314),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("action", "to", "code"),
+    [
+        ("calendar", "2030-04-05 09:00:00|2030-04-05 10:00:00|Meet{}ing", 6309),
+        ("calendar", "2030-04-05 09:00:00|2030-04-05 10:00:00|Meeting{}", 6309),
+        ("map", "Serwer{}SMS|50.0904966|18.5803288", 6314),
+    ],
+)
 def test_a_title_or_label_inside_to_is_one_line(action, to, code, cut) -> None:
     with pytest.raises(SerwerSmsApiError) as refused:
         sent(_suggest(action, to.format(cut)))
