@@ -134,7 +134,7 @@ class Config(BaseSettings):
         try:
             super().__init__(**values)
         except ValidationError as exc:  # named by source when from_sources() is building
-            raise config_error(exc, _SOURCES.get()) from None
+            raise config_error(exc, _SOURCES.get(), type(self)) from None
 
     @classmethod
     def settings_customise_sources(

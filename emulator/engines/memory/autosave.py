@@ -12,21 +12,19 @@ import contextlib
 import logging
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ...core.clock import iso
 from ...core.engine import Host
 from . import restore, snapshot
+from .held import Held
 from .statefile import StateFileError
-
-if TYPE_CHECKING:
-    from .engine import MemoryEngine
 
 log = logging.getLogger("rcs_emulator.state")
 
 
 class AutoSaver:
-    def __init__(self, engine: MemoryEngine, host: Host, path: Path, interval: float) -> None:
+    def __init__(self, engine: Held, host: Host, path: Path, interval: float) -> None:
         self.engine = engine
         self.host = host
         self.path = path

@@ -17,7 +17,7 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 
@@ -26,11 +26,9 @@ from ...core.engine import Host
 from ...core.records import DELIVERY, DUE, FILE, MESSAGE, Due, Message
 from .changes import ChangeTracker
 from .exchanges import ExchangeRefs, key_of
+from .held import Held
 from .statefile import VERSION
 from .store import by_seq
-
-if TYPE_CHECKING:
-    from .engine import MemoryEngine
 
 SLICE = 1000  # records serialised per turn of the event loop
 
@@ -60,7 +58,7 @@ class Snapshotter:
     finishes at one moment with whatever changed meanwhile: the result is the state at that
     moment, and no slice holds the loop for more than a few milliseconds."""
 
-    def __init__(self, engine: MemoryEngine, host: Host, track: bool = True) -> None:
+    def __init__(self, engine: Held, host: Host, track: bool = True) -> None:
         self.host = host
         self.engine = engine
         # Everything held counts as changed at first (in the order added); with `track`, the
@@ -223,7 +221,7 @@ def _joined(blobs: Iterable[bytes], batch: int = 4096) -> Iterator[bytes]:
         yield (b"" if first else b",") + b",".join(pending)
 
 
-def dump(engine: MemoryEngine, host: Host, clean: bool) -> bytes:
+def dump(engine: Held, host: Host, clean: bool) -> bytes:
     """The whole state as one JSON document (a fresh Snapshotter serialises everything)."""
     return b"".join(Snapshotter(engine, host, track=False).take_now(clean).chunks())
 

@@ -21,21 +21,20 @@ import itertools
 import logging
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 
-from ...core.clock import TENANT, ManualClock
+from ...core.clock import TENANT, Clock, ManualClock
 from ...core.engine import DeliveryFilter, Found
 from ...core.records import Attempt, Delivery, DeliveryState
 from ...delivery.attempts import post
 from ...delivery.transport import Transport, receiver_of
 from . import codec
+from .background import Background
 from .keys import IDS, READY
-from .link import Unreachable
-
-if TYPE_CHECKING:
-    from .engine import RedisEngine
+from .link import Link, Unreachable
+from .tenants import TenantIndex
 
 log = logging.getLogger("rcs_emulator.webhooks")
 
@@ -48,25 +47,29 @@ DRAIN_POLL = 0.005
 class RedisDeliveries:
     def __init__(
         self,
-        engine: RedisEngine,
+        link: Link,
+        clock: Clock,
+        tenants: TenantIndex,
+        background: Background,
+        process: str,
         http_client: httpx.AsyncClient | None,
         concurrency: int,
         per_host: int,
         max_log: int,
         timeout: float = 10.0,
     ) -> None:
-        self.engine = engine
         self.lease = timeout + LEASE_MARGIN  # (every attempt's timeout is the configured one)
-        self.link = engine.link
-        self.client = engine.client
-        self.clock = engine.clock
+        self.link = link
+        self.client = link.client
+        self.clock = clock
+        self.tenants = tenants
+        self.background = background
+        self.process = process  # this process, as the holder of a lease
         self.transport = Transport(concurrency, per_host, http_client)
         self.concurrency = concurrency
         self.per_host = per_host
         self.max_log = max_log
         self.listeners: list[Callable[[Delivery, Attempt], None]] = []
-        self.due_hints: dict[str, float] = {}  # tenant: its earliest due event (RedisEngine's)
-        self.background: set[asyncio.Task[Any]] = set()
         self._ids: itertools.count[int] | None = None
         self._claims = itertools.count(1)  # each claim's own token: its attempts are its alone
         self._ids_left = 0
@@ -78,8 +81,9 @@ class RedisDeliveries:
         self._stop = asyncio.Event()
         self._loops: list[asyncio.Task[None]] = []
         self._started = False
+        link.on_new_generation.append(self._forget_ids)
 
-    def forget_caches(self) -> None:
+    def _forget_ids(self) -> None:
         self._ids, self._ids_left = None, 0
 
     # -- creating ---------------------------------------------------------------------------
@@ -117,8 +121,8 @@ class RedisDeliveries:
 
     async def _claim(self, tenant: str, room: int) -> list[tuple[Delivery, str, str]]:
         lease = time.time() + self.lease  # a wall time: leases outlive any process
-        token = f"{self.engine.token}:{next(self._claims)}"
-        found = await self.link.run("CLAIM_READY", self.engine.keys(tenant).base,
+        token = f"{self.process}:{next(self._claims)}"
+        found = await self.link.run("CLAIM_READY", self.tenants.root(tenant),
                                     codec.number(self._now_of(tenant)),
                                     str(int(lease * 1000)), str(room), token)  # fmt: skip
         epoch, rest = found[0].decode(), found[1:]
@@ -148,7 +152,7 @@ class RedisDeliveries:
         delivery.attempts.append(attempt)
         state, after = delivery.outcome(attempt, self.clock.stamp(delivery.due_at))
         try:
-            root = self.engine.keys(delivery.tenant).base
+            root = self.tenants.root(delivery.tenant)
             said = await self.link.run(
                 "SETTLE", root, epoch, str(delivery.id), str(number),
                 codec.attempt_record(attempt), state.value,
@@ -165,8 +169,8 @@ class RedisDeliveries:
             log.warning("webhook %s to %s failed for good", delivery.id, delivery.url)
         if said[1]:
             self.wake(delivery.tenant)
-            self.engine.later(self.client.zadd(READY, {delivery.tenant: float(said[1])},
-                                                lt=True))  # fmt: skip
+            self.background.later(self.client.zadd(READY, {delivery.tenant: float(said[1])},
+                                                    lt=True))  # fmt: skip
         for listener in self.listeners:
             listener(delivery, attempt)
 
@@ -174,7 +178,7 @@ class RedisDeliveries:
         """The lease of an attempt that waited for a slot runs from now, if it is still ours."""
         lease = time.time() + self.lease
         with contextlib.suppress(Unreachable):
-            return bool(await self.link.run("EXTEND", self.engine.keys(delivery.tenant).base,
+            return bool(await self.link.run("EXTEND", self.tenants.root(delivery.tenant),
                                             epoch, str(delivery.id), token,
                                             str(int(lease * 1000))))  # fmt: skip
         return False
@@ -207,7 +211,7 @@ class RedisDeliveries:
             self._start_attempt(delivery, epoch, token)
         if not claimed:
             with contextlib.suppress(Unreachable):
-                busy, later = await self.link.run("BUSY", self.engine.keys(tenant).base,
+                busy, later = await self.link.run("BUSY", self.tenants.root(tenant),
                                                   codec.number(self._now_of(tenant)))  # fmt: skip
                 if later:  # a retry at its time: the hint says when
                     await self.link.call(self.client.zadd(READY, {tenant: float(later)}))
@@ -219,8 +223,8 @@ class RedisDeliveries:
         """Attempts whose process went away (their lease ran out) are due again."""
         while not self._stop.is_set():
             with contextlib.suppress(Unreachable):
-                for tenant in await self.engine.tenants():
-                    if await self.link.run("RECLAIM", self.engine.keys(tenant).base,
+                for tenant in await self.tenants.all():
+                    if await self.link.run("RECLAIM", self.tenants.root(tenant),
                                            str(int(time.time() * 1000))):  # fmt: skip
                         self.wake(tenant)
             with contextlib.suppress(TimeoutError):
@@ -229,9 +233,9 @@ class RedisDeliveries:
     async def drain(self, tenant: str | None = None) -> None:
         """Wait until nothing of the tenant's (or of anyone's) is due and unmade, making what
         is due here (another process may be making some: its settles end the wait)."""
-        tenants = [tenant] if tenant is not None else await self.engine.tenants()
+        tenants = [tenant] if tenant is not None else await self.tenants.all()
         for each in tenants:
-            root = self.engine.keys(each).base
+            root = self.tenants.root(each)
             while True:
                 await self._take(each)
                 running = self._attempts.get(each)
@@ -257,9 +261,9 @@ class RedisDeliveries:
         plain = where == DeliveryFilter() and matching is None and tenant is not None
         found: list[Delivery] = []
         total = 0
-        for each in [tenant] if tenant is not None else await self.engine.tenants():
+        for each in [tenant] if tenant is not None else await self.tenants.all():
             args = (str(offset), str(limit)) if plain and limit is not None else ("0", "-1")
-            answer = await self.link.run("DELIVERIES", self.engine.keys(each).base, *args)
+            answer = await self.link.run("DELIVERIES", self.tenants.root(each), *args)
             total += int(answer[0])
             rest = answer[1:]
             found += [codec.delivery_of(codec.pairs(rest[i + 1]))
@@ -279,7 +283,7 @@ class RedisDeliveries:
         delivery = await self.get(delivery_id)
         if delivery is None:
             raise KeyError(delivery_id)
-        root = self.engine.keys(delivery.tenant).base
+        root = self.tenants.root(delivery.tenant)
         said, after = await self.link.run("REDELIVER", root, str(delivery_id),
                                           codec.number(self._now_of(delivery.tenant)))  # fmt: skip
         if said == b"gone":
@@ -296,8 +300,8 @@ class RedisDeliveries:
 
     async def backlog(self) -> dict[str, int]:
         counts = dict.fromkeys((s.value for s in DeliveryState), 0) | {"dropped_from_log": 0}
-        for tenant in await self.engine.tenants():
-            found = await self.link.run("COUNTS", self.engine.keys(tenant).base)
+        for tenant in await self.tenants.all():
+            found = await self.link.run("COUNTS", self.tenants.root(tenant))
             for state, n in codec.pairs(found[4]).items():
                 name = "dropped_from_log" if state == b"dropped" else state.decode()
                 counts[name] = counts.get(name, 0) + int(n)
@@ -318,33 +322,6 @@ class RedisDeliveries:
         if not self._started:
             self._start_soon()
 
-    def sweep_later(self, root: str, epoch: str) -> None:
-        """Unlink what a tenant held before a reset, in the background, a slice at a time."""
-        task = asyncio.get_running_loop().create_task(self._sweep(root, epoch))
-        self.background.add(task)
-        task.add_done_callback(self.background.discard)
-
-    async def _sweep(self, root: str, epoch: str) -> None:
-        with contextlib.suppress(Unreachable):
-            # A tenant's keys share its hash tag: on a Redis Cluster they are all on the node
-            # of its slot, which is the one scanned (a cluster-wide SCAN has a cursor per node).
-            node = (self.client.get_node_from_key(f"{root}epoch")
-                    if self.link.joined.cluster else None)  # fmt: skip
-            cursor: Any = 0
-            while True:  # (each step a call of its own: stopping cuts it off cleanly)
-                match = f"{root}{epoch}:*"
-                if node is None:
-                    cursor, found = await self.link.call(
-                        self.client.scan(cursor, match=match, count=1000))  # fmt: skip
-                else:
-                    cursors, found = await self.link.call(self.client.scan(
-                        cursor, match=match, count=1000, target_nodes=node))  # fmt: skip
-                    cursor = next(iter(cursors.values()), 0)
-                if found:
-                    await self.link.call(self.client.unlink(*found))
-                if not cursor:
-                    return
-
     async def aclose(self) -> None:
         self._stop.set()
         self._woken.set()
@@ -353,7 +330,7 @@ class RedisDeliveries:
         running = [t for tasks in self._attempts.values() for t in tasks]
         for task in running:
             task.cancel()
-        pending = [*self._loops, *running, *self.background]
+        pending = [*self._loops, *running]
         if pending:
             await asyncio.wait(pending, timeout=1.0)
         await self.transport.aclose()

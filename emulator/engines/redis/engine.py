@@ -29,14 +29,17 @@ import httpx
 from ...core.clock import Clock
 from ...core.engine import Found, Host, MessageFilter, Unit, Wants
 from ...core.records import Due, Message, StoredFile, TimelineEntry
-from . import codec
+from . import codec, keys
+from .background import Background
 from .commits import Commits
 from .deliveries import RedisDeliveries
+from .hints import DueHints
 from .join import shown
-from .keys import DUE, FAULT_COUNTS, READY, TENANTS, TenantKeys
+from .keys import DUE, FAULT_COUNTS, READY
 from .link import Link, Unreachable
 from .sharing import RedisSharing
 from .surprises import RedisSurprises
+from .tenants import TenantIndex
 from .unit import RedisUnit
 
 log = logging.getLogger("rcs_emulator.state")
@@ -66,53 +69,32 @@ class RedisEngine:
         self.clock = clock
         self.max_messages = max_messages or 0
         self.token = secrets.token_hex(8)  # this process, as the holder of a lease
-        self._keys: dict[str, TenantKeys] = {}
-        self._registered: set[str] = set()
-        self._wake: Callable[[float], None] | None = None
-        self.deliveries = RedisDeliveries(self, http_client, webhook_concurrency,
+        # The parts, and the small objects they share (never each other).
+        self.tenants = TenantIndex(link)
+        self.hints = DueHints()
+        self.background = Background(link)
+        self.deliveries = RedisDeliveries(link, clock, self.tenants, self.background,
+                                          self.token, http_client, webhook_concurrency,
                                           webhook_per_host, max_webhook_log,
                                           webhook_timeout)  # fmt: skip
         self.sharing = RedisSharing(link)
-        self.surprises = RedisSurprises(self, clock)
+        self.surprises = RedisSurprises(link, clock, self.tenants)
         self.commits = Commits(link, self.max_messages, self._hint)
         self._stop = asyncio.Event()
         self._loops: list[asyncio.Task[None]] = []
         self._running: dict[str, asyncio.Lock] = {}  # a tenant's run of due events, here
-        link.on_new_generation.append(self._forget_caches)
-
-    def _forget_caches(self) -> None:
-        self._registered.clear()
-        self.deliveries.forget_caches()
-
-    def keys(self, tenant: str) -> TenantKeys:
-        keys = self._keys.get(tenant)
-        if keys is None:
-            if len(self._keys) > 100_000:
-                self._keys.clear()
-            keys = self._keys[tenant] = TenantKeys(tenant)
-        return keys
-
-    async def register(self, tenant: str) -> None:
-        """The tenant is in the registry that reads of every tenant go through."""
-        if tenant not in self._registered:
-            await self.link.call(self.client.sadd(TENANTS, tenant))
-            self._registered.add(tenant)
-
-    async def tenants(self) -> list[str]:
-        found = await self.link.call(self.client.smembers(TENANTS))
-        return sorted(t.decode() for t in found)
 
     # -- units of work ----------------------------------------------------------------------
 
     async def begin(self, tenant: str, wants: Wants | None = None) -> RedisUnit:
-        await self.register(tenant)
+        await self.tenants.register(tenant)
         unit = RedisUnit(tenant)
         if wants is not None and wants.messages:
             await self._load(unit, wants.messages)
         return unit
 
     async def _load(self, unit: RedisUnit, ids: Sequence[str]) -> None:
-        root = self.keys(unit.tenant).base
+        root = self.tenants.root(unit.tenant)
         epoch, hashes, _ = await self.link.run("FETCH", root, "0", *ids)
         unit.epoch = epoch.decode()
         unit.named.update(ids)
@@ -135,32 +117,17 @@ class RedisEngine:
         ops = unit.written(callbacks)
         if not ops:
             return "OK"
-        return await self.commits.apply(unit.tenant, self.keys(unit.tenant).base,
+        return await self.commits.apply(unit.tenant, self.tenants.root(unit.tenant),
                                         [unit.epoch, unit.fence, ops])  # fmt: skip
 
     def _hint(self, tenant: str, due: bytes, ready: bytes) -> None:
         """Tell whoever looks for work that the tenant has some (each looks at its own keys
         before acting on a hint, so a stale one costs a look, a lost one a sweep's wait)."""
-        if due:
-            when = float(due)
-            known = self._due.get(tenant)
-            if known is None or when < known:  # (else the hint says as much already)
-                self._due[tenant] = when
-                self.later(self.client.zadd(DUE, {tenant: when}, lt=True))
-                if self._wake is not None:
-                    self._wake(when)
+        if due and self.hints.earlier(tenant, float(due)):  # (else the hint says so already)
+            self.background.later(self.client.zadd(DUE, {tenant: float(due)}, lt=True))
         if ready:
-            self.later(self.client.zadd(READY, {tenant: float(ready)}, lt=True))
+            self.background.later(self.client.zadd(READY, {tenant: float(ready)}, lt=True))
             self.deliveries.wake(tenant)
-
-    def later(self, pending: Any) -> None:
-        task = asyncio.get_running_loop().create_task(self._quietly(pending))
-        self.deliveries.background.add(task)
-        task.add_done_callback(self.deliveries.background.discard)
-
-    async def _quietly(self, pending: Any) -> None:
-        with contextlib.suppress(Unreachable):
-            await self.link.call(pending)
 
     # -- reads ------------------------------------------------------------------------------
 
@@ -169,8 +136,8 @@ class RedisEngine:
         return [codec.message_of(codec.pairs(h), blobs) for h in hashes if h]
 
     async def message(self, tenant: str | None, message_id: str) -> Message | None:
-        for each in [tenant] if tenant is not None else await self.tenants():
-            _, hashes, exchanges = await self.link.run("FETCH", self.keys(each).base, "1",
+        for each in [tenant] if tenant is not None else await self.tenants.all():
+            _, hashes, exchanges = await self.link.run("FETCH", self.tenants.root(each), "1",
                                                        message_id)  # fmt: skip
             found = self._messages(hashes, exchanges)
             if found:
@@ -178,24 +145,22 @@ class RedisEngine:
         return None
 
     async def _listed(self, tenant: str, name: str) -> list[Message]:
-        root = self.keys(tenant).base
-        _, hashes = await self.link.run("LISTED", root, name.removeprefix(root))
+        _, hashes = await self.link.run("LISTED", self.tenants.root(tenant), name)
         return self._messages(hashes)
 
     async def batch(self, tenant: str, batch: str) -> Sequence[Message]:
-        return await self._listed(tenant, self.keys(tenant).batch(batch))
+        return await self._listed(tenant, keys.batch(batch))
 
     async def by_external(self, tenant: str, provider: str, external_id: str) -> list[Message]:
-        return await self._listed(tenant, self.keys(tenant).external(provider, external_id))
+        return await self._listed(tenant, keys.external(provider, external_id))
 
     async def latest_to(
         self, tenant: str | None, provider: str, agent_id: str, phone: str
     ) -> Message | None:
         newest: Message | None = None
-        for each in [tenant] if tenant is not None else await self.tenants():
-            keys = self.keys(each)
-            name = keys.conversation(provider, agent_id, phone).removeprefix(keys.base)
-            _, hashes = await self.link.run("LATEST", keys.base, name)
+        for each in [tenant] if tenant is not None else await self.tenants.all():
+            name = keys.conversation(provider, agent_id, phone)
+            _, hashes = await self.link.run("LATEST", self.tenants.root(each), name)
             found = self._messages(hashes)
             if found and (newest is None or found[0].created_at > newest.created_at):
                 newest = found[0]
@@ -212,11 +177,10 @@ class RedisEngine:
         offset: int,
         limit: int,
     ) -> Found[Message]:
-        keys = self.keys(tenant)
         low = "-inf" if since is None else codec.number(since)
         high = "+inf" if until is None else codec.number(until)
         _, total, hashes = await self.link.run(
-            "SENT", keys.base, keys.sent(provider).removeprefix(keys.base), low, high,
+            "SENT", self.tenants.root(tenant), keys.sent(provider), low, high,
             "1" if newest_first else "0", str(offset), str(min(limit, 2**31)))  # fmt: skip
         return Found(self._messages(hashes), int(total))
 
@@ -233,7 +197,7 @@ class RedisEngine:
             return await self._query(tenant, where, offset, limit, matching)
         # Every tenant's: each one's first offset + limit, merged in creation order.
         wanted = None if limit is None else offset + limit
-        parts = [await self._query(t, where, 0, wanted, matching) for t in await self.tenants()]
+        parts = [await self._query(t, where, 0, wanted, matching) for t in await self.tenants.all()]
         merged = sorted((m for p in parts for m in p.items), key=lambda m: (m.created_at, m.seq))
         stop = None if limit is None else offset + limit
         return Found(merged[offset:stop], sum(p.total for p in parts))
@@ -246,20 +210,19 @@ class RedisEngine:
         limit: int | None,
         matching: Callable[[Message], bool] | None,
     ) -> Found[Message]:
-        keys = self.keys(tenant)
-        names = []
+        root = self.tenants.root(tenant)
+        indexes = []
         if where.provider is not None:
-            names.append(keys.agent(where.provider, where.agent) if where.agent is not None
-                         else keys.provider(where.provider))  # fmt: skip
+            indexes.append(keys.agent(where.provider, where.agent) if where.agent is not None
+                           else keys.provider(where.provider))  # fmt: skip
         if where.phone is not None:
-            names.append(keys.phone(where.phone))
+            indexes.append(keys.phone(where.phone))
         if where.status is not None:
-            names.append(keys.status(where.status.value))
-        indexes = [n.removeprefix(keys.base) for n in names]
+            indexes.append(keys.status(where.status.value))
         # An agent named without its provider, or a search, is tested here, message by message.
         tested = matching is not None or (where.agent is not None and where.provider is None)
         if tested:
-            _, _, hashes, exchanges = await self.link.run("QUERY", keys.base, "0", "-1", "1",
+            _, _, hashes, exchanges = await self.link.run("QUERY", root, "0", "-1", "1",
                                                           *indexes)  # fmt: skip
             found = [m for m in self._messages(hashes, exchanges)
                      if (where.agent is None or m.agent_id == where.agent)
@@ -267,7 +230,7 @@ class RedisEngine:
             stop = None if limit is None else offset + limit
             return Found(found[offset:stop], len(found))
         _, total, hashes, exchanges = await self.link.run(
-            "QUERY", keys.base, str(offset), "-1" if limit is None else str(limit), "1",
+            "QUERY", root, str(offset), "-1" if limit is None else str(limit), "1",
             *indexes)  # fmt: skip
         return Found(self._messages(hashes, exchanges), int(total))
 
@@ -281,11 +244,11 @@ class RedisEngine:
         until: float | None,
         newest: int | None,
     ) -> list[TimelineEntry]:
-        keys = self.keys(tenant)
         low = "-inf" if since is None else codec.number(since)
         high = "+inf" if until is None else codec.number(until)
-        name = keys.timeline(provider, agent_id, phone).removeprefix(keys.base)
-        _, members, hashes = await self.link.run("TIMELINE", keys.base, name, low, high,
+        name = keys.timeline(provider, agent_id, phone)
+        _, members, hashes = await self.link.run("TIMELINE", self.tenants.root(tenant), name,
+                                                 low, high,
                                                  str(newest or 0))  # fmt: skip
         messages = {m.id: m for m in self._messages(hashes)}
         entries = []
@@ -300,26 +263,26 @@ class RedisEngine:
         return entries
 
     async def file(self, tenant: str | None, file_id: str) -> StoredFile | None:
-        for each in [tenant] if tenant is not None else await self.tenants():
+        for each in [tenant] if tenant is not None else await self.tenants.all():
             found = (await self.file_index(each)).get(file_id)
             if found is not None:
                 return found
         return None
 
     async def files(self, tenant: str | None) -> list[StoredFile]:
-        found = [f for each in ([tenant] if tenant is not None else await self.tenants())
+        found = [f for each in ([tenant] if tenant is not None else await self.tenants.all())
                  for f in (await self.file_index(each)).values()]  # fmt: skip
         return sorted(found, key=lambda f: f.uploaded_at)  # (stable: each in upload order)
 
     async def file_index(self, tenant: str) -> Mapping[str, StoredFile]:
-        files = codec.pairs(await self.link.run("FILES", self.keys(tenant).base))
+        files = codec.pairs(await self.link.run("FILES", self.tenants.root(tenant)))
         return {k.decode(): codec.file_of(v) for k, v in files.items()}
 
     async def counts(self) -> dict[str, Any]:
         messages = scheduled = evicted = 0
-        tenants = await self.tenants()
+        tenants = await self.tenants.all()
         for tenant in tenants:
-            held, due, gone, _, _ = await self.link.run("COUNTS", self.keys(tenant).base)
+            held, due, gone, _, _ = await self.link.run("COUNTS", self.tenants.root(tenant))
             messages, scheduled, evicted = messages + held, scheduled + due, evicted + int(gone)
         return {"messages": messages, "tenants": len(tenants), "scheduled_events": scheduled,
                 "max_messages": self.max_messages or None, "evicted_messages": evicted}  # fmt: skip
@@ -327,35 +290,26 @@ class RedisEngine:
     # -- the schedule -----------------------------------------------------------------------
 
     def next_due(self, tenant: str | None = None) -> float | None:
-        return self._due.get(tenant) if tenant is not None else min(self._due.values(),
-                                                                    default=None)  # fmt: skip
-
-    @property
-    def _due(self) -> dict[str, float]:
-        return self.deliveries.due_hints
+        return self.hints.next(tenant)
 
     def due_tenants(self) -> list[str]:
-        return list(self._due)
+        return self.hints.tenants()
 
     def on_schedule(self, wake: Callable[[float], None] | None) -> None:
-        self._wake = wake
+        self.hints.wake = wake
 
     async def refresh_due(self, tenants: Iterable[str] | None = None) -> None:
         """Learn when each tenant's next event is due, from the hints (every tenant's), or from
         the tenants' own schedules (those given)."""
         if tenants is None:
             found = await self.link.call(self.client.zrange(DUE, 0, -1, withscores=True))
-            hints = self.deliveries.due_hints  # (its own hints may not have reached Redis yet)
             for tenant, score in found:
-                known = hints.get(tenant.decode())
-                hints[tenant.decode()] = score if known is None else min(known, score)
+                self.hints.merge(tenant.decode(), score)
             return
         for tenant in tenants:
-            due = await self.link.run("RELEASE", self.keys(tenant).base, "")
-            if due:
-                self.deliveries.due_hints[tenant] = float(due)
-            else:
-                self.deliveries.due_hints.pop(tenant, None)
+            due = await self.link.run("RELEASE", self.tenants.root(tenant), "")
+            self.hints.settle(tenant, float(due) if due else None)
+            if not due:
                 await self.link.call(self.client.zrem(DUE, tenant))
 
     async def run_due(
@@ -372,7 +326,7 @@ class RedisEngine:
     async def _run_due(
         self, tenant: str, until: float, apply: Callable[[Any, float, Due], None], limit: int
     ) -> int:
-        root = self.keys(tenant).base
+        root = self.tenants.root(tenant)
         while True:
             claim = await self.link.run("CLAIM_DUE", root, self.token, str(LEASE_MS),
                                         codec.number(until), str(limit))  # fmt: skip
@@ -405,12 +359,12 @@ class RedisEngine:
     # -- uploads ----------------------------------------------------------------------------
 
     async def keep_file(self, tenant: str, file_id: str, source: IO[bytes]) -> str:
-        await self.register(tenant)
-        await self.link.run("KEEP_FILE", self.keys(tenant).base, file_id, source.read())
+        await self.tenants.register(tenant)
+        await self.link.run("KEEP_FILE", self.tenants.root(tenant), file_id, source.read())
         return f"redis:{file_id}"
 
     async def file_content(self, stored: StoredFile) -> bytes | None:
-        found = await self.link.run("FILE_BYTES", self.keys(stored.tenant).base, stored.id)
+        found = await self.link.run("FILE_BYTES", self.tenants.root(stored.tenant), stored.id)
         return bytes(found) if found is not None else None
 
     # -- health -----------------------------------------------------------------------------
@@ -451,24 +405,47 @@ class RedisEngine:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), SWEEP_EVERY)
             with contextlib.suppress(Unreachable):
-                tenants = await self.tenants()
+                tenants = await self.tenants.all()
                 await self.refresh_due(tenants)
-                hints = {t: self._due[t] for t in tenants if t in self._due}
+                hints = {t: when for t in tenants if (when := self.hints.get(t)) is not None}
                 if hints:
                     await self.link.call(self.client.zadd(DUE, hints, lt=True))
 
     # -- forgetting -------------------------------------------------------------------------
 
     async def reset(self, tenants: Iterable[str] | None) -> None:
-        every = await self.tenants() if tenants is None else list(tenants)
+        every = await self.tenants.all() if tenants is None else list(tenants)
         for tenant in every:
-            root = self.keys(tenant).base
+            root = self.tenants.root(tenant)
             old = await self.link.run("RESET", root)
-            self.deliveries.due_hints.pop(tenant, None)
-            self.deliveries.sweep_later(root, old.decode() if isinstance(old, bytes) else old)
+            self.hints.settle(tenant, None)
+            self.background.spawn(self._unlink(root, old.decode() if isinstance(old, bytes)
+                                               else old))  # fmt: skip
         if tenants is None:
             for key in (DUE, READY, FAULT_COUNTS):  # one by one: in a cluster each is anywhere
                 await self.link.call(self.client.delete(key))
+
+    async def _unlink(self, root: str, epoch: str) -> None:
+        """What a tenant held before a reset, unlinked a slice at a time."""
+        with contextlib.suppress(Unreachable):
+            # A tenant's keys share its hash tag: on a Redis Cluster they are all on the node
+            # of its slot, which is the one scanned (a cluster-wide SCAN has a cursor per node).
+            node = (self.client.get_node_from_key(root + keys.ROOT["epoch"][0])
+                    if self.link.joined.cluster else None)  # fmt: skip
+            cursor: Any = 0
+            while True:  # (each step a call of its own: stopping cuts it off cleanly)
+                match = f"{root}{epoch}:*"
+                if node is None:
+                    cursor, found = await self.link.call(
+                        self.client.scan(cursor, match=match, count=1000))  # fmt: skip
+                else:
+                    cursors, found = await self.link.call(self.client.scan(
+                        cursor, match=match, count=1000, target_nodes=node))  # fmt: skip
+                    cursor = next(iter(cursors.values()), 0)
+                if found:
+                    await self.link.call(self.client.unlink(*found))
+                if not cursor:
+                    return
 
     async def aclose(self) -> None:
         self._stop.set()
@@ -478,4 +455,5 @@ class RedisEngine:
                 task.cancel()
         await self.deliveries.aclose()
         await self.surprises.aclose()
+        await self.background.aclose()
         await self.link.aclose()

@@ -1,31 +1,16 @@
-"""Where the Redis engine keeps what: every key of a tenant carries the tenant's hash tag, so one
-script touches one tenant's keys only, on one Redis or on the shard of a Redis Cluster that holds
-the tenant; the few keys of the whole state (settings, the clock, the registry of tenants, the
-hints of which tenants have work due) are global, each on its own.
+"""Where the Redis engine keeps what, written once: the scripts get these names as a Lua table
+(scripts.py puts `K` in every script's prelude), and Python builds only the few names it hands
+to a script (an index to read).
+
+Every key of a tenant carries the tenant's hash tag, so one script touches one tenant's keys
+only, on one Redis or on the shard of a Redis Cluster that holds the tenant; the few keys of the
+whole state (settings, the clock, the registry of tenants, the hints of which tenants have work
+due) are global, each on its own.
 
 A tenant's tag is a digest of its name (an API key or account may hold any character, `{` and `}`
-included, which would break a tag), and its keys read:
-
-    rcs:{t<tag>}:m:<id>        a message: its record, status, events, indexed fields (a hash)
-    rcs:{t<tag>}:all           every message                         (sorted sets, by sequence
-    rcs:{t<tag>}:pv:<provider> a provider's                          unless said; members are
-    rcs:{t<tag>}:a:<agent>     an agent's       (provider, agent)
-    rcs:{t<tag>}:p:<phone>     a phone's                             message ids)
-    rcs:{t<tag>}:c:<conv>      a conversation's (provider, agent, phone)
-    rcs:{t<tag>}:v:<provider>  what a provider sent, by creation time (members "seq|id")
-    rcs:{t<tag>}:st:<status>   by status
-    rcs:{t<tag>}:b:<batch>     a request's messages (a list)
-    rcs:{t<tag>}:ext:<ext>     the client's own id's messages (a list)
-    rcs:{t<tag>}:tl:<agent>    an agent's events, by time (members "eseq|id|n")
-    rcs:{t<tag>}:tp:<conv>     a conversation's events, by time
-    rcs:{t<tag>}:x:<key>       one request's HTTP exchange (bytes), `xr` their reference counts
-    rcs:{t<tag>}:f, fb:<id>    uploaded files' records (a hash) and bytes
-    rcs:{t<tag>}:due           due events, by emulator time (members "seq|event")
-    rcs:{t<tag>}:run           the lease of the process running its due events
-    rcs:{t<tag>}:d:<id>        a webhook delivery with its attempts (a hash)
-    rcs:{t<tag>}:dlog          its deliveries, by id; `ready` (by due time), `flight` (by lease
-                               end), `lanes` (who holds each recipient's lane), `lane:<lane>`
-    rcs:{t<tag>}:seq, eseq, dseq   counters
+included, which would break a tag). Its root is `rcs:{t<tag>}:`; below it, `epoch` (moved on by
+a reset) and `done:<token>` (a commit's answer, kept a minute); everything else it holds is
+below `<root><epoch>:`, its base, named by TENANT below.
 """
 
 from __future__ import annotations
@@ -35,73 +20,51 @@ import hashlib
 PREFIX = "rcs:"
 SEP = "\x1f"  # between the parts of a compound name (no client text holds it in a name)
 
-
-def tag(tenant: str) -> str:
-    return "t" + hashlib.blake2b(tenant.encode(), digest_size=8).hexdigest()
-
-
-class TenantKeys:
-    """A tenant's key names (the prefix every one of them starts with, and the fixed ones)."""
-
-    __slots__ = ("tenant", "base", "all", "due", "run", "dlog", "ready", "flight")
-
-    def __init__(self, tenant: str) -> None:
-        self.tenant = tenant
-        self.base = f"{PREFIX}{{{tag(tenant)}}}:"
-        self.all = self.base + "all"
-        self.due = self.base + "due"
-        self.run = self.base + "run"
-        self.dlog = self.base + "dlog"
-        self.ready = self.base + "ready"
-        self.flight = self.base + "flight"
-
-    def message(self, message_id: str) -> str:
-        return f"{self.base}m:{message_id}"
-
-    def batch(self, batch: str) -> str:
-        return f"{self.base}b:{batch}"
-
-    def external(self, provider: str, external_id: str) -> str:
-        return f"{self.base}ext:{provider}{SEP}{external_id}"
-
-    def agent(self, provider: str, agent_id: str) -> str:
-        return f"{self.base}a:{provider}{SEP}{agent_id}"
-
-    def phone(self, phone: str) -> str:
-        return f"{self.base}p:{phone}"
-
-    def conversation(self, provider: str, agent_id: str, phone: str) -> str:
-        return f"{self.base}c:{provider}{SEP}{agent_id}{SEP}{phone}"
-
-    def provider(self, provider: str) -> str:
-        return f"{self.base}pv:{provider}"
-
-    def sent(self, provider: str) -> str:
-        return f"{self.base}v:{provider}"
-
-    def status(self, status: str) -> str:
-        return f"{self.base}st:{status}"
-
-    def timeline(self, provider: str, agent_id: str, phone: str | None = None) -> str:
-        if phone is None:
-            return f"{self.base}tl:{provider}{SEP}{agent_id}"
-        return f"{self.base}tp:{provider}{SEP}{agent_id}{SEP}{phone}"
-
-    def files(self) -> str:
-        return self.base + "f"
-
-    def file_bytes(self, file_id: str) -> str:
-        return f"{self.base}fb:{file_id}"
-
-    def exchange(self, key: str) -> str:
-        return f"{self.base}x:{key}"
-
-    def delivery(self, delivery_id: int) -> str:
-        return f"{self.base}d:{delivery_id}"
-
+# A tenant's keys below its base: name -> (suffix, what it holds). Sorted sets are by the
+# message's sequence in its tenant unless said; their members are message ids.
+TENANT = {
+    "message": ("m:", "+ id: a message: its record, status, events, indexed fields (a hash)"),
+    "all": ("all", "every message"),
+    "provider": ("pv:", "+ provider: a provider's messages"),
+    "agent": ("a:", "+ provider SEP agent: an agent's"),
+    "phone": ("p:", "+ phone: a phone's"),
+    "conversation": ("c:", "+ provider SEP agent SEP phone: a conversation's"),
+    "sent": ("v:", "+ provider: what it sent, by creation time (members 'seq|id')"),
+    "status": ("st:", "+ status: messages in a status"),
+    "batch": ("b:", "+ batch: a request's messages (a list)"),
+    "external": ("ext:", "+ provider SEP the client's own id: its messages (a list)"),
+    "timeline": ("tl:", "+ provider SEP agent: its events, by time (members 'eseq|id|n')"),
+    "phone_timeline": ("tp:", "+ provider SEP agent SEP phone: a conversation's events"),
+    "exchange": ("x:", "+ key: one request's HTTP exchange (bytes)"),
+    "exchange_refs": ("xr", "how many messages name each exchange beyond the first (a hash)"),
+    "files": ("f", "uploaded files' records (a hash, by id)"),
+    "file_order": ("fo", "uploaded files, in upload order"),
+    "file_seq": ("fseq", "the counter of uploads"),
+    "file_bytes": ("fb:", "+ file id: an upload's bytes"),
+    "due": ("due", "due events, by emulator time (members 'dueseq|event')"),
+    "run": ("run", "the lease of the process running the tenant's due events"),
+    "delivery": ("d:", "+ id: a webhook delivery with its attempts (a hash)"),
+    "deliveries": ("dlog", "its deliveries, by id"),
+    "ready": ("ready", "deliveries due to be attempted, by due time"),
+    "flight": ("flight", "attempts under way, by the end of their lease"),
+    "lanes": ("lanes", "which delivery holds each recipient's lane (a hash)"),
+    "lane": ("lane:", "+ lane: the deliveries waiting in it (a list)"),
+    "delivery_counts": ("dcount", "deliveries per state, and those the log dropped (a hash)"),
+    "seq": ("seq", "the counter of messages"),
+    "event_seq": ("eseq", "the counter of events"),
+    "due_seq": ("dueseq", "the counter of due events"),
+    "counts": ("meta", "what retention evicted (a hash)"),
+    "unit_numbers": ("units:", "+ seed: the counter of units of work under a seed"),
+    "surprises": ("surprises", "the newest surprises (a capped list)"),
+}
+# A tenant's keys below its root (they outlive its resets).
+ROOT = {
+    "epoch": ("epoch", "the tenant's epoch: a reset moves it on"),
+    "done": ("done:", "+ token: a commit call's answer, kept a minute (a retry is answered)"),
+}
 
 # The state's own keys (one each, anywhere in a cluster).
-META = PREFIX + "meta"  # generation, epoch, entropy, the config everyone runs with
+META = PREFIX + "meta"  # generation, epoch, the config everyone runs with
 TENANTS = PREFIX + "tenants"  # every tenant's name (a set)
 DUE = PREFIX + "due"  # tenants with due events, by their earliest (a hint: each checks its own)
 READY = PREFIX + "ready"  # tenants with deliveries to make, by the earliest
@@ -110,6 +73,63 @@ SETTINGS = PREFIX + "settings"  # agents, phones, providers' own settings, fault
 VERSIONS = PREFIX + "versions"  # a counter per shared thing (settings, clock), bumped on change
 HEARD = PREFIX + "heard"  # processes hearing changes: each one's last beat, the change it took
 FAULT_COUNTS = PREFIX + "faultcounts"  # what each counted fault has left, and its hits
-SURPRISES = PREFIX + "surprises"  # the newest surprises (a capped list)
+SURPRISES = PREFIX + "surprises"  # the newest surprises of no tenant (a capped list)
 IDS = PREFIX + "ids"  # delivery ids, handed out to processes in blocks
 CHANNEL = PREFIX + "notices"  # pub/sub: change notices, settings and clock changes
+
+
+def lua_table(name: str, keys: dict[str, tuple[str, str]]) -> str:
+    """The names as a Lua table a script reads (`K.all`)."""
+    entries = ", ".join(f"{key}='{suffix}'" for key, (suffix, _) in keys.items())
+    return f"local {name} = {{{entries}}}\n"
+
+
+def root(tenant: str) -> str:
+    """A tenant's root: every key of its starts so (its hash tag routes it to its shard)."""
+    digest = hashlib.blake2b(tenant.encode(), digest_size=8).hexdigest()
+    return f"{PREFIX}{{t{digest}}}:"
+
+
+def _name(key: str, *parts: str) -> str:
+    return TENANT[key][0] + SEP.join(parts)
+
+
+# The indexes Python names to a read script (relative to the tenant's base).
+
+
+def batch(batch: str) -> str:
+    return _name("batch", batch)
+
+
+def external(provider: str, external_id: str) -> str:
+    return _name("external", provider, external_id)
+
+
+def provider(provider: str) -> str:
+    return _name("provider", provider)
+
+
+def agent(provider: str, agent_id: str) -> str:
+    return _name("agent", provider, agent_id)
+
+
+def phone(phone: str) -> str:
+    return _name("phone", phone)
+
+
+def conversation(provider: str, agent_id: str, phone: str) -> str:
+    return _name("conversation", provider, agent_id, phone)
+
+
+def sent(provider: str) -> str:
+    return _name("sent", provider)
+
+
+def status(status: str) -> str:
+    return _name("status", status)
+
+
+def timeline(provider: str, agent_id: str, phone: str | None = None) -> str:
+    if phone is None:
+        return _name("timeline", provider, agent_id)
+    return _name("phone_timeline", provider, agent_id, phone)

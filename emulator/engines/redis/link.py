@@ -24,16 +24,13 @@ from redis.backoff import ExponentialBackoff
 from redis.exceptions import OutOfMemoryError, RedisError
 
 from ...core.engine import StateUnavailable
-from . import scripts
 from .join import JOIN, Joined, shown
-from .keys import META
+from .keys import META, ROOT
+from .scripts import SCRIPTS
 
 log = logging.getLogger("rcs_emulator.state")
 
 CHECK_EVERY = 1.0  # seconds between looks at Redis's health (and its generation)
-# Scripts that only read: one answering says nothing of whether a full Redis has room again.
-READS = frozenset({"FETCH", "LISTED", "LATEST", "SENT", "QUERY", "TIMELINE", "COUNTS",
-                   "DELIVERIES", "BUSY", "FILES", "NOTED", "FILE_BYTES"})  # fmt: skip
 
 
 class Unreachable(StateUnavailable):
@@ -54,12 +51,8 @@ class Link:
             self.client = RedisCluster.from_url(self.url, **options)
         else:
             self.client = Redis.from_url(self.url, health_check_interval=1, **options)
-        self.scripts = {name: self.client.register_script(getattr(scripts, name))
-                        for name in ("COMMIT", "FETCH", "LISTED", "LATEST", "SENT", "QUERY",
-                                     "TIMELINE", "COUNTS", "CLAIM_DUE", "RELEASE", "CLAIM_READY",
-                                     "EXTEND", "SETTLE", "REDELIVER", "RECLAIM", "DELIVERIES",
-                                     "BUSY", "FILES", "RESET", "NOTE", "NOTED", "KEEP_FILE",
-                                     "FILE_BYTES", "UNIT_NUMBER")}  # fmt: skip
+        self.scripts = {name: self.client.register_script(script.source)
+                        for name, script in SCRIPTS.items()}  # fmt: skip
         self.error: str | None = None  # why Redis cannot be used now (None: it can)
         self.loop: asyncio.AbstractEventLoop | None = None  # the one the client belongs to
         self.last_ok = time.monotonic()
@@ -74,9 +67,9 @@ class Link:
 
     async def run(self, name: str, tenant_root: str, *args: Any) -> Any:
         """A tenant's script (its first key routes it to the tenant's shard)."""
-        return await self.call(self.scripts[name](keys=[tenant_root + "epoch"],
+        return await self.call(self.scripts[name](keys=[tenant_root + ROOT["epoch"][0]],
                                                   args=[tenant_root, *args]),
-                               wrote=name not in READS)  # fmt: skip
+                               wrote=SCRIPTS[name].writes)  # fmt: skip
 
     async def call(self, pending: Any, *, wrote: bool = False) -> Any:
         """Await a Redis call, keeping what is known of Redis's health (a full Redis is said

@@ -29,7 +29,8 @@ from typing import Any
 import orjson
 from redis.exceptions import RedisError
 
-from .keys import CHANNEL, CLOCK, FAULT_COUNTS, HEARD, SEP, SETTINGS, VERSIONS, TenantKeys
+from . import keys
+from .keys import CHANNEL, CLOCK, FAULT_COUNTS, HEARD, SEP, SETTINGS, VERSIONS
 from .link import Link, Unreachable
 
 log = logging.getLogger("rcs_emulator.state")
@@ -308,4 +309,4 @@ class RedisSharing:
                                                     args=[str(fault_id), str(count)])))  # fmt: skip
 
     async def unit_number(self, tenant: str, seed: int) -> int | None:
-        return int(await self.link.run("UNIT_NUMBER", TenantKeys(tenant).base, str(seed)))
+        return int(await self.link.run("UNIT_NUMBER", keys.root(tenant), str(seed)))

@@ -10,7 +10,7 @@ import base64
 import contextlib
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 
@@ -18,19 +18,17 @@ from ...core.clock import Clock, iso
 from ...core.records import Attempt, Delivery
 from ...core.surprises import KEPT
 from .keys import SURPRISES
-from .link import Unreachable
+from .link import Link, Unreachable
+from .tenants import TenantIndex
 
 log = logging.getLogger("rcs_emulator.state")
 
-if TYPE_CHECKING:
-    from .engine import RedisEngine
-
 
 class RedisSurprises:
-    def __init__(self, engine: RedisEngine, clock: Clock) -> None:
-        self.engine = engine
-        self.link = engine.link
+    def __init__(self, link: Link, clock: Clock, tenants: TenantIndex) -> None:
+        self.link = link
         self.clock = clock
+        self.tenants = tenants
         self._writing: set[asyncio.Task[None]] = set()
 
     def note(self, kind: str, **details: Any) -> None:
@@ -56,8 +54,8 @@ class RedisSurprises:
         tenant = item.get("tenant")
         with contextlib.suppress(Unreachable):
             if isinstance(tenant, str):
-                await self.engine.register(tenant)
-                await self.link.run("NOTE", self.engine.keys(tenant).base, raw, str(KEPT))
+                await self.tenants.register(tenant)
+                await self.link.run("NOTE", self.tenants.root(tenant), raw, str(KEPT))
             else:
                 pipe = self.link.client.pipeline(transaction=False)
                 pipe.lpush(SURPRISES, raw)
@@ -75,8 +73,8 @@ class RedisSurprises:
         if self._writing:  # what this process noted a moment ago is read back too
             await asyncio.wait(list(self._writing), timeout=1.0)
         raws = list(await self.link.call(self.link.client.lrange(SURPRISES, 0, -1)))
-        for tenant in await self.engine.tenants():
-            raws += await self.link.run("NOTED", self.engine.keys(tenant).base)
+        for tenant in await self.tenants.all():
+            raws += await self.link.run("NOTED", self.tenants.root(tenant))
         found = [orjson.loads(r) for r in raws]
         for item in found:
             if isinstance(item.get("exchange"), dict):

@@ -12,8 +12,7 @@ import pytest
 import redis
 
 from emulator.config import Config
-from emulator.engines.redis import scripts
-from emulator.engines.redis.keys import TenantKeys
+from emulator.engines.redis import keys, scripts
 from tests.conftest import GENERIC_AUTH, GENERIC_KEY, open_client, redis_url_for
 from tests.redis_server import whole
 
@@ -79,7 +78,7 @@ async def test_a_shared_exchange_stays_until_its_last_message_is_evicted(mode, r
     async with open_client(mode, config, redis_url=url) as client:
         both = {**text("+46701230001"), "number": ["+46701230001", "+46701230002"]}
         assert (await client.post(MESSAGE, headers=GENERIC_AUTH, json=both)).status_code == 200
-        exchanges = TenantKeys(GENERIC_KEY).base + "0:x:*"
+        exchanges = keys.root(GENERIC_KEY) + "0:x:*"
         store = whole(url)
         try:
             assert len(list(store.scan_iter(match=exchanges))) == 1
@@ -108,8 +107,8 @@ async def test_a_commit_sent_again_applies_nothing_twice(request):
     store = redis.Redis.from_url(url)
     try:
         store.flushdb()
-        commit = store.register_script(scripts.COMMIT)
-        root = TenantKeys("someone").base
+        commit = store.register_script(scripts.COMMIT.source)
+        root = keys.root("someone")
         unit = ["", "", [["D", "10.0", b'{"k":"step","r":"m1","s":null}']]]
         packed = msgpack.packb([unit], use_bin_type=False)
         token = secrets.token_hex(8)

@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from emulator.engines.redis.keys import TenantKeys
+from emulator.engines.redis import keys
 from tests.conftest import GENERIC_AUTH, GENERIC_KEY, open_client, redis_url_for
 from tests.redis_server import whole
 
@@ -32,7 +32,7 @@ async def test_a_tenant_reset_sweeps_what_it_held(mode, request, caplog):
                 "agentId": "a", "number": [f"+4670123450{i}"], "messageType": "TextMessage",
                 "text": "hi"})  # fmt: skip
             assert answer.status_code == 200
-        before = TenantKeys(GENERIC_KEY).base + "0:*"
+        before = keys.root(GENERIC_KEY) + "0:*"
         assert held(url, before)
         reset = await client.post("/_emulator/reset", params={"tenant": GENERIC_KEY})
         assert reset.status_code == 200
