@@ -22,6 +22,7 @@ from . import ctl
 from .config import Config, ConfigError
 from .conversations import command as conversations
 from .core.scenarios import ScenarioError, builtin_dir, load_book, load_scenario
+from .redact import redacted
 from .version import __version__
 
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
@@ -130,7 +131,6 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from .app import create_app
-    from .engines.redis.join import shown
     from .gc_tuning import freeze_survivors_of_full_collections
     from .server import uvicorn_options
 
@@ -156,7 +156,7 @@ def _serve(args: argparse.Namespace) -> int:
     print(
         f"rcs-emulator on http://{_shown_host(config.host)}:{port} "
         f"(clock {config.clock}, scenario {app.state.emulator.scenarios.active.name}, "
-        f"state {shown(config.state)}"
+        f"state {redacted(config.state)}"
         + (f", {config.workers} workers)" if config.workers > 1 else ")"),
         flush=True,
     )

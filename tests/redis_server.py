@@ -46,7 +46,7 @@ class RedisServer:
             argv[argv.index("--appendonly") + 1] = "no"
         if self.cluster:
             argv += ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
-                     "--cluster-node-timeout", "2000"]  # fmt: skip
+                     "--cluster-node-timeout", "2000", "--cluster-require-full-coverage", "no"]  # fmt: skip
         self.process = subprocess.Popen(
             argv,
             stdout=subprocess.DEVNULL,
@@ -80,12 +80,14 @@ class RedisServer:
 
 
 class RedisCluster:
-    """Three masters (no replicas), each a RedisServer node, joined with `redis-cli --cluster
-    create`: the hash slots spread over them, as tenants' keys then are."""
+    """Three masters, each a RedisServer node (and `replicas` replicas of each), joined with
+    `redis-cli --cluster create`: the hash slots spread over them, as tenants' keys then are.
+    A lost master stops only its own slots (cluster-require-full-coverage no)."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, replicas: int = 0) -> None:
+        self.replicas = replicas
         self.nodes = [RedisServer(folder / f"node{i}", node_port(), cluster=True)
-                      for i in range(3)]  # fmt: skip
+                      for i in range(3 * (1 + replicas))]  # fmt: skip
 
     @property
     def url(self) -> str:
@@ -96,7 +98,7 @@ class RedisCluster:
             node.start()
         create = subprocess.run(
             ["redis-cli", "--cluster", "create", *(f"127.0.0.1:{n.port}" for n in self.nodes),
-             "--cluster-replicas", "0", "--cluster-yes"],
+             "--cluster-replicas", str(self.replicas), "--cluster-yes"],
             capture_output=True, text=True, timeout=60,
         )  # fmt: skip
         if create.returncode != 0:
@@ -109,11 +111,46 @@ class RedisCluster:
                     raise RuntimeError("the Redis Cluster did not become ready")
                 time.sleep(0.05)
             client.close()
+        while self.replicas and self._synced() < 3 * self.replicas:  # (each can take over)
+            if time.monotonic() > deadline:
+                raise RuntimeError("the Redis Cluster's replicas did not sync")
+            time.sleep(0.05)
         return self
+
+    def _synced(self) -> int:
+        """Replicas whose link to their master is up (a replica never synced cannot fail over)."""
+        synced = 0
+        for node in self.nodes:
+            client = redis.Redis(port=node.port)
+            try:
+                info = client.info("replication")
+                synced += info.get("role") == "slave" and info.get("master_link_status") == "up"
+            finally:
+                client.close()
+        return synced
 
     def stop(self) -> None:
         for node in self.nodes:
             node.stop()
+
+    def node(self, port: int) -> RedisServer:
+        return next(n for n in self.nodes if n.port == port)
+
+    def master_of(self, slot: int) -> RedisServer:
+        """The node serving a hash slot now (asked of any node that answers)."""
+        for node in self.nodes:
+            if node.process is None:
+                continue
+            client = redis.Redis(port=node.port)
+            try:
+                for start, end, master, *_ in client.cluster("slots"):
+                    if start <= slot <= end:
+                        return self.node(int(master[1]))
+            except redis.RedisError:
+                continue
+            finally:
+                client.close()
+        raise RuntimeError(f"no node of the cluster serves slot {slot}")
 
 
 def node_port() -> int:

@@ -11,6 +11,7 @@ from ..core.clock import iso
 from ..core.emulator import Emulator, InboundError
 from ..http.operations import ApiError, Operation, Strict
 from ..http.responses import JSONResponse
+from .access import Tenants, of
 from .params import Phone, ProviderName
 
 
@@ -36,13 +37,17 @@ class InboundBody(Strict):
         return self
 
 
-def operations(emulator: Emulator) -> list[Operation]:
+def operations(emulator: Emulator, tenants: Tenants) -> list[Operation]:
     async def inbound(request: Request, body: InboundBody) -> Response:
+        thread = tenants.one(request, body.tenant) if body.tenant else None
+        within = of(request).tenants
+        if within is not None and thread is None and len(within) == 1:
+            thread = next(iter(within))  # (a thread the phone opens lives in a team's own)
         try:
             msg, event = await emulator.inbound(body.provider, body.agent_id, body.phone,
                                                 text=body.text, postback=body.postback,
                                                 message_id=body.message_id or None,
-                                                tenant=emulator.tenant(body.tenant))  # fmt: skip
+                                                tenant=thread, within=within)  # fmt: skip
         except InboundError as exc:
             raise ApiError(409, str(exc)) from None
         return JSONResponse({"message_id": msg.id, "event": event.type.value,

@@ -24,7 +24,7 @@ from .adapter import ProviderAdapter
 from .clock import PINNED, TENANT, Clock, ManualClock
 from .directory import Directory
 from .display import layout
-from .engine import DeliveryFilter, Engine, Found, MessageFilter, Unit, Wants
+from .engine import Conversation, DeliveryFilter, Engine, Found, MessageFilter, Unit, Wants
 from .ids import IdSource
 from .lifecycle import InboundError, Lifecycle
 from .models import AgentSettings, PhoneSettings
@@ -42,6 +42,7 @@ from .records import (
 )
 from .scenarios import ScenarioBook
 from .settings import EmulatorSettings
+from .stats import Figures
 
 log = logging.getLogger("rcs_emulator")
 
@@ -138,7 +139,7 @@ class Emulator:
 
     def _delivery_notice(self, delivery: Delivery, attempt: Attempt) -> None:
         self.notices.publish("webhook", delivery.provider, delivery.agent_id, delivery.phone,
-                             delivery.message_id)  # fmt: skip
+                             delivery.message_id, delivery.tenant)  # fmt: skip
 
     # -- who is who -------------------------------------------------------------------------
 
@@ -231,6 +232,23 @@ class Emulator:
         return await self.engine.query(tenant, where, offset=offset, limit=limit,
                                        matching=matching)  # fmt: skip
 
+    async def conversations(
+        self,
+        tenant: str | None,
+        where: MessageFilter,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> Found[Conversation]:
+        """Each agent's exchange with one phone: how many messages, and its newest; the one
+        with the oldest newest message first."""
+        return await self.engine.conversations(tenant, where, offset=offset, limit=limit)
+
+    async def stats(
+        self, tenant: str | None, provider: str | None = None, agent: str | None = None
+    ) -> Figures:
+        """Messages per status and latencies, of what agents sent."""
+        return await self.engine.stats(tenant, provider, agent)
+
     async def timeline(
         self,
         tenant: str,
@@ -277,22 +295,33 @@ class Emulator:
         postback: str | None = None,
         message_id: str | None = None,
         tenant: str | None = None,
+        within: frozenset[str] | None = None,
     ) -> tuple[Message, Event]:
         """The user acts on the latest message this agent sent to this phone, or on the one
         named by `message_id` (a chip of an earlier card stays tappable); its callbacks are
         made before this returns. A phone the agent has sent nothing may still write first:
-        its text opens a thread in `tenant` (Lifecycle.thread_tenant)."""
+        its text opens a thread in `tenant` (Lifecycle.thread_tenant). With `within`, only
+        these tenants' messages are acted on (a team's, on a shared deployment)."""
         if message_id is not None:
             message = await self.engine.message(None, message_id)
-            if message is None or (message.provider, message.agent_id, message.phone) != (
-                provider,
-                agent_id,
-                phone,
+            if (
+                message is None
+                or (message.provider, message.agent_id, message.phone)
+                != (
+                    provider,
+                    agent_id,
+                    phone,
+                )
+                or (within is not None and message.tenant not in within)
             ):
                 raise InboundError(f"{provider} agent {agent_id} sent no message {message_id} "
                                    f"to {phone}")  # fmt: skip
-        else:
+        elif within is None:
             message = await self.engine.latest_to(None, provider, agent_id, phone)
+        else:
+            found = [await self.engine.latest_to(t, provider, agent_id, phone) for t in within]
+            message = max((m for m in found if m is not None),
+                          key=lambda m: (m.created_at, m.seq), default=None)  # fmt: skip
         if message is None:
             if postback is not None or not text:
                 raise InboundError(f"{provider} agent {agent_id} has sent nothing to {phone}: "
@@ -429,7 +458,7 @@ class Emulator:
         if tenant is not None:
             await self.engine.reset([tenant])
             await self.surprises.forget(tenant)
-            self.notices.publish("reset")
+            self.notices.publish("reset", tenant=tenant)
             return
         await self.surprises.forget()
         if not keep_settings:

@@ -59,6 +59,7 @@ from .records import (
     StoredFile,
     TimelineEntry,
 )
+from .stats import Figures
 
 T = TypeVar("T")
 
@@ -85,6 +86,20 @@ class Found(Generic[T]):
 
     items: list[T]
     total: int
+
+
+@dataclass(frozen=True, slots=True)
+class Conversation:
+    """An agent's exchange with one phone, in one tenant: how many messages it holds, and its
+    newest (its id and creation time)."""
+
+    tenant: str
+    provider: str
+    agent_id: str
+    phone: str
+    messages: int
+    latest_id: str
+    latest_at: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,10 +295,11 @@ class Engine(Protocol):
         that saves its state restores it now: StateRefused if it cannot)."""
 
     def describe(self) -> dict[str, Any]:
-        """Where the state lives, for the health endpoint."""
+        """Where the state lives, for the health and readiness endpoints."""
 
-    async def ready(self) -> bool:
-        """Whether it can serve now (its store answers)."""
+    async def ready(self, tenant: str | None = None) -> bool:
+        """Whether it can serve the tenant now (the store that holds it answers), or any tenant
+        at all when None; a process that is stopping serves none."""
 
     async def start(self) -> None:
         """Begin its own background work (a served process's)."""
@@ -374,6 +390,19 @@ class Engine(Protocol):
 
     async def counts(self) -> dict[str, Any]:
         """What it holds: messages, tenants, scheduled events, retention's evictions."""
+
+    async def conversations(
+        self, tenant: str | None, where: MessageFilter, *, offset: int, limit: int | None
+    ) -> Found[Conversation]:
+        """Conversations (of one tenant, or of every tenant when None) of the filter's provider,
+        agent and phone (its status is not one of theirs), the one with the oldest newest
+        message first."""
+
+    async def stats(
+        self, tenant: str | None, provider: str | None = None, agent: str | None = None
+    ) -> Figures:
+        """Statuses and latencies of the messages agents sent (of one tenant, or of every
+        tenant), of a provider, of an agent of it."""
 
     # -- the schedule -----------------------------------------------------------------------
 

@@ -62,7 +62,7 @@ class Lifecycle:
         """An accepted message: stored, and its timeline started now or at its send time."""
         unit.add(message)
         self.notices.publish("message", message.provider, message.agent_id, message.phone,
-                             message.id)  # fmt: skip
+                             message.id, message.tenant)  # fmt: skip
         if message.send_at > self.clock.now():
             unit.set_status(message, Status.SCHEDULED)
             unit.schedule(message.send_at, Due(DueKind.SEND, unit.tenant, message.id))
@@ -140,7 +140,7 @@ class Lifecycle:
             status = EVENT_STATUS.get(etype)
         unit.record(message, event, status)
         self.notices.publish("event", message.provider, message.agent_id, message.phone,
-                             message.id)  # fmt: skip
+                             message.id, message.tenant)  # fmt: skip
         self._notify(unit, message, event)
         return event
 
@@ -222,7 +222,7 @@ class Lifecycle:
                           kind=USER_MESSAGE, text=text, created_at=now, send_at=now,
                           content=NO_CONTENT, status=Status.DELIVERED)  # fmt: skip
         unit.add(message)
-        self.notices.publish("message", provider, agent_id, phone, message.id)
+        self.notices.publish("message", provider, agent_id, phone, message.id, unit.tenant)
         return message, self.fire(unit, message, EventType.MESSAGE, text=text)
 
     def _receipts_before_answer(self, unit: Unit, message: Message) -> None:

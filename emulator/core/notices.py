@@ -14,7 +14,7 @@ from typing import Any
 
 PENDING = 1000  # distinct notices held for a viewer before they collapse into one resync
 RESYNC: dict[str, Any] = {"kind": "resync", "provider": None, "agent_id": None, "phone": None,
-                          "message_id": None}  # fmt: skip
+                          "message_id": None, "tenant": None}  # fmt: skip
 NoticeKey = tuple[Any, ...]
 
 
@@ -22,8 +22,9 @@ class Viewer(asyncio.Queue[dict[str, Any]]):
     """One live viewer's notices, merged while they wait (never full: the emulator publishes
     into it as into any queue, and it never refuses)."""
 
-    def __init__(self) -> None:
+    def __init__(self, tenants: frozenset[str] | None = None) -> None:
         super().__init__()
+        self.tenants = tenants  # what it is told of (None: every tenant)
         self._waiting: dict[NoticeKey, dict[str, Any]] = {}
         self._overflowed = False
         self._ready = asyncio.Event()
@@ -73,25 +74,29 @@ class Notices:
         agent_id: str | None = None,
         phone: str | None = None,
         message_id: str | None = None,
+        tenant: str | None = None,
     ) -> None:
-        """Tell live viewers that something changed."""
+        """Tell live viewers that something changed (of a tenant's, or of every one's)."""
         self.revision += 1
         if not self.watchers and not self.relays:
             return
         notice = {"kind": kind, "provider": provider, "agent_id": agent_id, "phone": phone,
-                  "message_id": message_id}  # fmt: skip
+                  "message_id": message_id, "tenant": tenant}  # fmt: skip
         for relay in self.relays:
             relay(notice)
         self.show(notice)
 
     def show(self, notice: dict[str, Any]) -> None:
         """A notice for this process's viewers (of a change here, or another process's)."""
+        tenant = notice.get("tenant")
         for viewer in self.watchers:
-            viewer.put_nowait(notice)
+            if viewer.tenants is None or tenant is None or tenant in viewer.tenants:
+                viewer.put_nowait(notice)
 
-    def watch(self) -> Viewer:
-        """A new viewer's notices (stop with `unwatch`)."""
-        viewer = Viewer()
+    def watch(self, tenants: frozenset[str] | None = None) -> Viewer:
+        """A new viewer's notices (of these tenants only, and of every one's; stop with
+        `unwatch`)."""
+        viewer = Viewer(tenants)
         self.watchers.add(viewer)
         return viewer
 

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from ..control.auth import token_ok
+from ..control.access import SCOPE_KEY, Tenants
 from ..core.emulator import Emulator
 from ..http.responses import JSONResponse
 
@@ -39,9 +39,11 @@ EMOJI_FONTS = (
 )
 
 
-def ui_routes(emulator: Emulator, token: str | None) -> list[BaseRoute]:
+def ui_routes(emulator: Emulator, tenants: Tenants) -> list[BaseRoute]:
     def denied(request: Request) -> Response | None:
-        if token_ok(request.scope, token):
+        found = tenants.access(request.scope)
+        if found is not None:
+            request.scope[SCOPE_KEY] = found
             return None
         return JSONResponse({"error": "the inbox needs the control token (?token=)"}, 401)
 

@@ -359,8 +359,6 @@ async def test_a_tenants_reset_forgets_its_deliveries(engine: Engine, receiver):
 async def test_max_messages_bounds_every_tenants_messages_evicting_the_oldest(engine_factory, kind):
     """One bound for the whole state, not one per tenant: past it, the oldest message of any
     tenant leaves first, and the count of evictions says so."""
-    if kind != "memory":
-        pytest.xfail("the Redis engine bounds each tenant on its own: issue 34's global bound")
     engine, _ = engine_factory(max_messages=4)
     made = await store(engine, message("t1", at=1000.0), message("t2", at=1001.0),
                         message("t1", at=1002.0), message("t3", at=1003.0),
@@ -369,6 +367,44 @@ async def test_max_messages_bounds_every_tenants_messages_evicting_the_oldest(en
     assert [m.id for m in held.items] == [m.id for m in made[2:]]
     counts = await engine.counts()
     assert (counts["messages"], counts["evicted_messages"], counts["max_messages"]) == (4, 2, 4)
+    for each in engine_factory.made:
+        await each.aclose()
+
+
+async def _delivered(engine: Engine, url: str, tenant: str, at: float) -> str:
+    """A message of the tenant's with one callback, made."""
+    (m,) = await store(engine, message(tenant, at=at))
+    unit = await engine.begin(tenant)
+    delivery = _delivery(url, m.id, at=at)
+    delivery.tenant = tenant
+    unit.deliver(delivery)
+    await engine.commit(unit)
+    await engine.deliveries.drain(tenant)
+    return m.id
+
+
+async def test_max_webhook_log_bounds_every_tenants_log_dropping_the_oldest(engine_factory, kind):
+    """One bound for the whole webhook log, not one per tenant: past it, the oldest finished
+    delivery of any tenant leaves first; one still owed to its receiver never does, and the
+    log waits behind it."""
+    engine, clock = engine_factory(max_webhook_log=3)
+    now = clock.now()  # (a retry is due 10 s after its first attempt: later than now)
+    with WebhookReceiver() as receiver:
+        made = [await _delivered(engine, receiver.url, tenant, now - 10 + i)
+                for i, tenant in enumerate(("t1", "t2", "t1", "t3", "t2"))]  # fmt: skip
+        held = await engine.deliveries.find(None, DeliveryFilter(), offset=0, limit=None)
+        assert [d.message_id for d in held.items] == made[2:] and held.total == 3
+        backlog = await engine.deliveries.backlog()
+        assert (backlog["delivered"], backlog["dropped_from_log"]) == (3, 2)
+        receiver.answer(status=500, times=1)  # refused: owed, it waits for its retry
+        owed = await _delivered(engine, receiver.url, "t3", now)
+        later = [await _delivered(engine, receiver.url, tenant, now + 1 + i)
+                 for i, tenant in enumerate(("t1", "t2", "t3"))]  # fmt: skip
+        held = await engine.deliveries.find(None, DeliveryFilter(), offset=0, limit=None)
+        assert [d.message_id for d in held.items] == [owed, *later]
+        assert held.items[0].state is DeliveryState.RETRYING
+        backlog = await engine.deliveries.backlog()
+        assert (backlog["retrying"], backlog["dropped_from_log"]) == (1, 5)
     for each in engine_factory.made:
         await each.aclose()
 

@@ -23,8 +23,9 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
 from emulator import Config, EmulatorServer
+from emulator.engines.redis import keys
 from emulator.engines.redis.join import STATE_FORMAT, JoinError, check_server
-from emulator.engines.redis.sharing import BUMP
+from emulator.labels import fingerprint
 from emulator.testing import WebhookReceiver
 from tests.conftest import GENERIC_AUTH, SERWERSMS_AUTH
 from tests.redis_server import RedisCluster, RedisServer, flush, masters, whole
@@ -226,7 +227,8 @@ def hearing(url: str) -> int:
     """How many processes beat in `rcs:heard` (each hears the changes channel)."""
     store = whole(url)
     try:
-        return len([f for f in store.hkeys("rcs:heard") if f.startswith(b"b:")])
+        heard = keys.ROOTS[0] + "heard"  # (every partition holds the beats: keys.py)
+        return len([f for f in store.hkeys(heard) if f.startswith(b"b:")])
     finally:
         store.close()
 
@@ -257,8 +259,9 @@ def test_a_change_through_one_process_holds_on_the_next_request_to_another(
     # catches up before it beats, so the change is taken in (and only then acknowledged).
     store = whole(shared_url)
     try:
-        store.hset("rcs:clock", "now", repr(float(start + 630)))
-        store.register_script(BUMP)(keys=["rcs:versions"], args=["clock"])
+        for root in keys.ROOTS:  # (every partition holds the clock: keys.py)
+            store.hset(root + "clock", "now", repr(float(start + 630)))
+            store.hincrby(root + "versions", "clock", 1)
     finally:
         store.close()
     deadline = time.monotonic() + WAIT
@@ -330,7 +333,7 @@ def test_a_tenant_waiting_on_its_slow_receiver_delays_no_other_tenant(pair, webh
         assert waiting.is_alive()  # A's advance waits for A's own receiver only
         held.released.set()
         waiting.join(WAIT)
-    assert outcome and outcome[0]["tenant"] == KEY_A
+    assert outcome and outcome[0]["tenant"] == fingerprint(KEY_A)  # (a label, never the key)
     a_log = [d for d in deliveries(b.base_url) if d["agent_id"] == "slow_bot"]
     assert {d["state"] for d in a_log} == {"delivered"} and len(a_log) == 2
 
@@ -553,8 +556,8 @@ def test_a_redis_that_lost_the_state_is_said_and_served_afresh(redis_url, tmp_pa
 
 @pytest.mark.parametrize(
     ("info", "said"),
-    [({"redis_version": "6.0.16", "redis_mode": "standalone"}, "Redis 6.0.16 found; the shared "
-      "state needs Redis 6.2 or later"),
+    [({"redis_version": "6.2.14", "redis_mode": "standalone"}, "Redis 6.2.14 found; the shared "
+      "state needs Redis 7.0 or later"),
      ({"redis_version": "7.0.15", "maxmemory": 10**8, "maxmemory_policy": "allkeys-lru"}, "Redis "
       "evicts keys when full (maxmemory-policy allkeys-lru); the shared state needs "
       "maxmemory-policy noeviction, so that a full Redis refuses new requests instead of "
@@ -564,7 +567,7 @@ def test_a_server_the_scripts_cannot_run_on_is_refused_by_name(info, said) -> No
     with pytest.raises(JoinError) as refused:
         check_server("redis://:secret@db:6379/0", info)
     assert str(refused.value) == f"state redis://***@db:6379/0: {said}"
-    check_server("redis://db", {"redis_version": "6.2.0", "redis_mode": "standalone"})  # enough
+    check_server("redis://db", {"redis_version": "7.0.0", "redis_mode": "standalone"})  # enough
     check_server("redis://db", {"redis_version": "7.2.4", "redis_mode": "cluster"})
     for memory in ({"maxmemory": 0, "maxmemory_policy": "allkeys-lru"},
                    {"maxmemory": 10**8, "maxmemory_policy": "noeviction"}):  # fmt: skip
@@ -628,10 +631,11 @@ def test_a_state_written_by_another_version_is_refused(redis_url: str, tmp_path:
     served.stop()
     admin = redis.Redis.from_url(redis_url)
     try:
-        config = orjson.loads(admin.hget("rcs:meta", "config"))
-        assert config["state_format"] == STATE_FORMAT
-        config["state_format"] = 3
-        admin.hset("rcs:meta", "config", orjson.dumps(config, option=orjson.OPT_SORT_KEYS))
+        for root in keys.ROOTS:  # (every partition holds what processes agree on: keys.py)
+            config = orjson.loads(admin.hget(root + "meta", "config"))
+            assert config["state_format"] == STATE_FORMAT
+            config["state_format"] = 3
+            admin.hset(root + "meta", "config", orjson.dumps(config, option=orjson.OPT_SORT_KEYS))
     finally:
         admin.close()
     done = run_cli("serve", "--state", redis_url, "--clock", "manual", "--port", "0")

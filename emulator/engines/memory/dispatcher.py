@@ -32,6 +32,7 @@ from ...delivery.transport import Transport, receiver_of
 log = logging.getLogger("rcs_emulator.webhooks")
 
 Lane = tuple[str, str, str, str]  # url, tenant, agent, phone: one recipient's callbacks
+Receiver = tuple[str, str]  # tenant, receiver (scheme://host:port): a share of capacity
 AttemptKey = tuple[int, int]  # delivery id, attempt number
 Listener = Callable[[Delivery, Attempt], None]
 
@@ -68,8 +69,10 @@ class Dispatcher:
         self.deliveries: dict[int, Delivery] = {}
         self.waiting = 0
         self.dropped_from_log = 0
-        self._waiting: dict[str, deque[Delivery]] = {}  # per receiver host, in arrival order
-        self._active: dict[str, int] = {}
+        # Per receiver (scheme, host and port) and tenant, in arrival order: one tenant's hung
+        # receiver holds its own attempts only, whatever receiver other tenants share.
+        self._waiting: dict[Receiver, deque[Delivery]] = {}
+        self._active: dict[Receiver, int] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         # Recipients with a delivery before its first attempt's end; each holds what waits.
         self._lanes: dict[Lane, deque[Delivery]] = {}
@@ -152,7 +155,7 @@ class Dispatcher:
             return
         delivery.state = PENDING
         self.waiting += 1
-        host = receiver_of(delivery.url)
+        host = (delivery.tenant, receiver_of(delivery.url))
         queue = self._waiting.get(host)
         if queue is None:
             queue = self._waiting[host] = deque()
@@ -180,7 +183,7 @@ class Dispatcher:
                 self._tasks.add(task)
                 task.add_done_callback(partial(self._done, host=host))
 
-    def _take(self, host: str, queue: deque[Delivery]) -> Delivery:
+    def _take(self, host: Receiver, queue: deque[Delivery]) -> Delivery:
         delivery = queue.popleft()
         if not queue:
             del self._waiting[host]
@@ -188,7 +191,7 @@ class Dispatcher:
         delivery.state = IN_FLIGHT
         return delivery
 
-    async def _worker(self, host: str, delivery: Delivery) -> None:
+    async def _worker(self, host: Receiver, delivery: Delivery) -> None:
         while True:
             await self.attempt(delivery)
             queue = self._waiting.get(host)
@@ -199,7 +202,7 @@ class Dispatcher:
                 return  # other receivers wait for a slot: give this one up
             delivery = self._take(host, queue)
 
-    def _done(self, task: asyncio.Task[None], *, host: str) -> None:
+    def _done(self, task: asyncio.Task[None], *, host: Receiver) -> None:
         self._tasks.discard(task)
         self._active[host] -= 1
         if not self._active[host]:

@@ -1,15 +1,14 @@
-"""Work a part starts and nobody waits for (a hint written to Redis, a reset tenant's keys swept),
-kept so that stopping waits for it a moment, then cuts it off. A part the engine hands to the
-parts that start such work."""
+"""Work a part starts and nobody waits for (what a reset left behind, swept), kept so that
+stopping waits for it a moment, then cuts it off. A part the engine hands to the parts that
+start such work."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Coroutine
 from typing import Any
 
-from .link import Link, Unreachable
+from .link import Link
 
 
 class Background:
@@ -22,15 +21,6 @@ class Background:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
-
-    def later(self, pending: Any) -> None:
-        """A Redis call whose answer nobody waits for (an outage loses it: a hint, whose loss
-        costs a look later)."""
-        self.spawn(self._quietly(pending))
-
-    async def _quietly(self, pending: Any) -> None:
-        with contextlib.suppress(Unreachable):
-            await self.link.call(pending)
 
     async def aclose(self, timeout: float = 1.0) -> None:
         if self._tasks:

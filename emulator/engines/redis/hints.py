@@ -36,6 +36,9 @@ class DueHints:
         else:
             self._earliest[tenant] = when
 
+    def clear(self) -> None:
+        self._earliest.clear()
+
     def next(self, tenant: str | None = None) -> float | None:
         if tenant is not None:
             return self._earliest.get(tenant)

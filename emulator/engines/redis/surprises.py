@@ -1,7 +1,8 @@
 """Surprises kept in Redis (engine.SurpriseLog), so that a refused request or a webhook not
 accepted is seen by the test whichever process served it: each tenant's, the newest 10,000, in
-its own list (a tenant's reset leaves them behind with the rest of what it held), and those of
-no tenant (a refused control call) in one list of their own."""
+its own list (a tenant's reset leaves them behind with the rest of what it held), and in its
+partition's list of the newest of its tenants and of no tenant (a refused control call, kept
+in a partition that answers), which a read of every tenant's merges."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ import orjson
 from ...core.clock import Clock, iso
 from ...core.records import Attempt, Delivery
 from ...core.surprises import KEPT
-from .keys import SURPRISES
+from . import keys
 from .link import Link, Unreachable
 from .tenants import TenantIndex
 
@@ -52,29 +53,41 @@ class RedisSurprises:
             item = item | {"exchange": {"b64": base64.b64encode(item["exchange"]).decode()}}
         raw = orjson.dumps(item, default=_readable)
         tenant = item.get("tenant")
-        with contextlib.suppress(Unreachable):
-            if isinstance(tenant, str):
-                await self.tenants.register(tenant)
-                await self.link.run("NOTE", self.tenants.root(tenant), raw, str(KEPT))
-            else:
-                pipe = self.link.client.pipeline(transaction=False)
-                pipe.lpush(SURPRISES, raw)
-                pipe.ltrim(SURPRISES, 0, KEPT - 1)
-                await self.link.call(pipe.execute())
+        if isinstance(tenant, str):
+            partition, tag = self.tenants.place(tenant)
+            with contextlib.suppress(Unreachable):
+                await self.link.run("NOTE", partition, tag, raw, str(KEPT))
+            return
+        for partition in range(keys.PARTITIONS):  # the first that answers keeps it
+            if not self.link.reachable(partition) and partition < keys.PARTITIONS - 1:
+                continue
+            with contextlib.suppress(Unreachable):
+                await self.link.run("NOTE", partition, "", raw, str(KEPT))
+                return
 
     def webhook_attempt(self, delivery: Delivery, attempt: Attempt) -> None:
         if attempt.accepted:
             return
-        self.note("webhook", provider=delivery.provider, tenant=delivery.tenant,
-                  url=delivery.url, payload=delivery.payload, status=attempt.status,
-                  error=attempt.error, body=attempt.body, attempt=attempt.number)  # fmt: skip
+        self.note(
+            "webhook",
+            provider=delivery.provider,
+            tenant=delivery.tenant,
+            url=delivery.url,
+            payload=delivery.payload,
+            status=attempt.status,
+            error=attempt.error,
+            body=attempt.body,
+            attempt=attempt.number,
+        )
 
     async def items(self) -> list[dict[str, Any]]:
         if self._writing:  # what this process noted a moment ago is read back too
             await asyncio.wait(list(self._writing), timeout=1.0)
-        raws = list(await self.link.call(self.link.client.lrange(SURPRISES, 0, -1)))
-        for tenant in await self.tenants.all():
-            raws += await self.link.run("NOTED", self.tenants.root(tenant))
+        raws: list[bytes] = []
+        for answer in (await self.link.fan_run("NOTED", lambda _: [])).values():
+            if isinstance(answer, Unreachable):
+                raise answer
+            raws += answer
         found = [orjson.loads(r) for r in raws]
         for item in found:
             if isinstance(item.get("exchange"), dict):
@@ -87,8 +100,8 @@ class RedisSurprises:
             await asyncio.wait(list(self._writing), timeout=1.0)
 
     async def forget(self, tenant: str | None = None) -> None:
-        if tenant is None:  # a full reset moves every tenant's epoch on: theirs go with it
-            await self.link.call(self.link.client.delete(SURPRISES))
+        if tenant is None:  # a full reset moves every partition's epoch on: theirs go with it
+            await self.link.fan_run("FORGET_SURPRISES", lambda _: [])
 
 
 def _readable(value: Any) -> Any:

@@ -24,6 +24,11 @@ def text(number: str, words: str = "hi") -> dict[str, object]:
     return {"agentId": "a", "number": [number], "messageType": "TextMessage", "text": words}
 
 
+def base_of(tenant: str) -> str:
+    """A tenant's base, on a state never reset (keys.py)."""
+    return f"{keys.ROOTS[keys.partition_of(tenant)]}0:{keys.tenant_tag(tenant)}:0:"
+
+
 def script_calls(url: str) -> int:
     """Scripts Redis ran (a call refused NOSCRIPT, sent again after loading, is not one)."""
     client = redis.Redis.from_url(url)
@@ -78,7 +83,7 @@ async def test_a_shared_exchange_stays_until_its_last_message_is_evicted(mode, r
     async with open_client(mode, config, redis_url=url) as client:
         both = {**text("+46701230001"), "number": ["+46701230001", "+46701230002"]}
         assert (await client.post(MESSAGE, headers=GENERIC_AUTH, json=both)).status_code == 200
-        exchanges = keys.root(GENERIC_KEY) + "0:x:*"
+        exchanges = base_of(GENERIC_KEY) + "x:*"
         store = whole(url)
         try:
             assert len(list(store.scan_iter(match=exchanges))) == 1
@@ -108,22 +113,30 @@ async def test_a_commit_sent_again_applies_nothing_twice(request):
     try:
         store.flushdb()
         commit = store.register_script(scripts.COMMIT.source)
-        root = keys.root("someone")
+        partition = keys.partition_of("someone")
+        root, tag = keys.ROOTS[partition], keys.tenant_tag("someone")
+        due = base_of("someone") + "due"
+
+        def call(token: str, packed: bytes) -> list[object]:
+            args = [root, tag, token, str(partition), "someone", packed]
+            return list(commit(keys=[root + "epoch"], args=args))
+
         unit = ["", "", [["D", "10.0", b'{"k":"step","r":"m1","s":null}']]]
         packed = msgpack.packb([unit], use_bin_type=False)
         token = secrets.token_hex(8)
-        first = commit(keys=[root + "epoch"], args=[root, token, "0", packed])
-        again = commit(keys=[root + "epoch"], args=[root, token, "0", packed])
-        assert first == again == [[b"OK"], b"10", b""]
-        assert store.zcard(root + "0:due") == 1
-        other = commit(keys=[root + "epoch"], args=[root, secrets.token_hex(8), "0", packed])
+        first = call(token, packed)
+        again = call(token, packed)
+        assert first == again
+        assert first[:3] == [[b"OK"], b"10", b""]
+        assert store.zcard(due) == 1
+        other = call(secrets.token_hex(8), packed)
         assert other[0] == [b"OK"]
-        assert store.zcard(root + "0:due") == 2  # (another call's units are its own)
+        assert store.zcard(due) == 2  # (another call's units are its own)
         # A unit of the wrong shape is refused by itself; the others in its call are applied.
         wrong = ["", "", [["D", "11.0"]]]
         both = msgpack.packb([wrong, unit], use_bin_type=False)
-        said = commit(keys=[root + "epoch"], args=[root, secrets.token_hex(8), "0", both])
+        said = call(secrets.token_hex(8), both)
         assert said[0] == [b"MALFORMED", b"OK"]
-        assert store.zcard(root + "0:due") == 3
+        assert store.zcard(due) == 3
     finally:
         store.close()

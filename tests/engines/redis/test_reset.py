@@ -32,7 +32,10 @@ async def test_a_tenant_reset_sweeps_what_it_held(mode, request, caplog):
                 "agentId": "a", "number": [f"+4670123450{i}"], "messageType": "TextMessage",
                 "text": "hi"})  # fmt: skip
             assert answer.status_code == 200
-        before = keys.root(GENERIC_KEY) + "0:*"
+        before = (
+            f"{keys.ROOTS[keys.partition_of(GENERIC_KEY)]}0:{keys.tenant_tag(GENERIC_KEY)}"
+            ":0:*"
+        )  # (its base before the reset: keys.py)
         assert held(url, before)
         reset = await client.post("/_emulator/reset", params={"tenant": GENERIC_KEY})
         assert reset.status_code == 200

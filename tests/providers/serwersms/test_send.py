@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 import pytest
 
 from emulator import Config
+from emulator.labels import fingerprint
 from tests.conftest import advance, open_client
 
 from .helpers import AUTH, BOT, card, error, media, params, send
@@ -95,7 +96,7 @@ async def test_form_encoded_bodies_as_older_clients_send_them(client):
     body = response.json()
     assert (body["queued"], body["unsent"]) == (2, 0), body
     message = (await stored(client))[0]
-    assert message["kind"] == "richcard" and message["tenant"] == "demo"
+    assert message["kind"] == "richcard" and message["tenant"] == fingerprint("demo")
     assert [(s["kind"], s["postback"], s["card"]) for s in message["suggestions"]] == [
         ("reply", "yes", 0),
         ("dial", "call", None),
