@@ -24,18 +24,21 @@ class RedisServer:
         port: int | None = None,
         snapshots_only: bool = False,
         cluster: bool = False,
+        extra: tuple[str, ...] = (),
     ) -> None:
         self.folder = folder
         self.port = port or free_port()
         self.snapshots_only = snapshots_only  # as Debian's default: no AOF, SAVE writes dump.rdb
         self.cluster = cluster  # a node of a Redis Cluster (RedisCluster below makes one)
+        self.extra = extra  # more of redis-server's flags
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
-    def start(self) -> RedisServer:
+    def start(self, wait: bool = True) -> RedisServer:
+        """Started; with `wait`, once it answers (a Redis loading its data does not yet)."""
         binary = shutil.which("redis-server")
         if binary is None:
             pytest.fail("the shared-state tests need redis-server: apt-get install redis-server "
@@ -47,11 +50,14 @@ class RedisServer:
         if self.cluster:
             argv += ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
                      "--cluster-node-timeout", "2000", "--cluster-require-full-coverage", "no"]  # fmt: skip
+        argv += list(self.extra)
         self.process = subprocess.Popen(
             argv,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
+        if not wait:
+            return self
         client = redis.Redis(port=self.port)
         deadline = time.monotonic() + 10
         while True:

@@ -57,10 +57,16 @@ def advance(base: str, seconds: float, tenant: str) -> httpx.Response:
 
 
 def listed(base: str, tenant: str) -> list[dict[str, Any]]:
-    answer = httpx.get(base + "/_emulator/messages", timeout=WAIT,
-                       params={"tenant": tenant, "limit": "1000", "exchange": "false"})  # fmt: skip
-    assert answer.status_code == 200, answer.text
-    return list(answer.json()["items"])
+    """Every message of a tenant's, a page of 1,000 at a time."""
+    items: list[dict[str, Any]] = []
+    while True:
+        answer = httpx.get(base + "/_emulator/messages", timeout=WAIT, params={
+            "tenant": tenant, "limit": "1000", "offset": str(len(items)), "exchange": "false"})  # fmt: skip
+        assert answer.status_code == 200, answer.text
+        page = answer.json()
+        items += page["items"]
+        if len(items) >= page["total"] or not page["items"]:
+            return items
 
 
 def callbacks(calls: list[dict[str, Any]]) -> Counter[tuple[str, str]]:

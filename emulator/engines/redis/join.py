@@ -64,6 +64,15 @@ LOADING_WAIT = 60.0  # seconds `serve` waits for a Redis loading its data
 TIMEOUTS = {"socket_timeout": 5, "socket_connect_timeout": 5}
 
 
+def _options() -> dict[str, Any]:
+    """How join's clients call: no retries of redis-py's own (they would hide a Redis still
+    loading its data for a while, and say nothing meanwhile: _waiting does)."""
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    return TIMEOUTS | {"retry": Retry(NoBackoff(), 0)}
+
+
 class JoinError(StateRefused):
     """The shared state cannot be joined (said in one line)."""
 
@@ -127,7 +136,7 @@ def join(config: Config) -> Joined:
     url = config.state
     said: list[bool] = []
     try:
-        probe = redis.Redis.from_url(url, **TIMEOUTS)
+        probe = redis.Redis.from_url(url, **_options())
         try:
             info: dict[str, Any] = {}
             try:
@@ -169,7 +178,7 @@ def _join_partitions(
 
     clients: dict[str, Any] = {}
     for address in set(owners):
-        options: dict[str, Any] = parse_url(url) | TIMEOUTS
+        options: dict[str, Any] = parse_url(url) | _options()
         if address:
             host, _, port = address.rpartition(":")
             options |= {"host": host, "port": int(port)}
