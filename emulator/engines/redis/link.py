@@ -416,23 +416,28 @@ class Link:
                 lambda _: [secrets.token_hex(8), self.fingerprint, repr(self.joined.epoch)],
                 live_only=False,
             )
+            lost: list[int] = []
             for partition, answer in found.items():
                 if isinstance(answer, Unreachable):
                     continue
                 generation = answer[0].decode()
                 if generation != self.generations.get(partition, generation):
-                    log.warning(
-                        "%s: partition %d of the shared state (%s) is not the copy this "
-                        "process joined (its node went back to an older copy, or was "
-                        "flushed or restarted without its data): what its tenants held "
-                        "before is gone; going on with it as it is now",
-                        said(),
-                        partition,
-                        self.shown,
-                    )
+                    lost.append(partition)
                     for forget in self.on_new_generation:
                         forget(partition)
                 self.generations[partition] = generation
+            for node in {self.owner[p].address: self.owner[p] for p in lost}.values():
+                gone = [p for p in lost if self.owner[p] is node]
+                log.warning(
+                    "%s: the shared state (%s) is not the one this process joined at %s "
+                    "(partitions %s: it went back to an older copy, or was flushed or "
+                    "restarted without its data): what their tenants held before is gone; "
+                    "going on with it as it is now",
+                    said(),
+                    self.shown,
+                    node.address,
+                    _list(gone),
+                )
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), CHECK_EVERY)
 
