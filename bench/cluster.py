@@ -75,10 +75,20 @@ def cluster(replicas: int = 1, fsync: str = "always") -> Iterator[Cluster]:
             made.procs.append(subprocess.Popen(pinned(BOTH_CORES, argv), stdout=subprocess.DEVNULL))
         for port in made.ports:
             _answering(port)
-        subprocess.run(["redis-cli", "--cluster", "create",
-                        *(f"127.0.0.1:{p}" for p in made.ports), "--cluster-replicas",
-                        str(replicas), "--cluster-yes"], check=True, capture_output=True,
-                       timeout=60)  # fmt: skip
+        subprocess.run(
+            [
+                "redis-cli",
+                "--cluster",
+                "create",
+                *(f"127.0.0.1:{p}" for p in made.ports),
+                "--cluster-replicas",
+                str(replicas),
+                "--cluster-yes",
+            ],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
         deadline = time.monotonic() + 30
         while not _whole(made, replicas):
             if time.monotonic() > deadline:

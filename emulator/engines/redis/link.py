@@ -116,7 +116,8 @@ class Link:
             **parse_url(joined.url),
             "socket_timeout": 5,
             "socket_connect_timeout": 2,
-            "retry": Retry(ExponentialBackoff(cap=0.25, base=0.02), 2),
+            # (one quick retry: a connection reset mends, a node that is down is said so soon)
+            "retry": Retry(ExponentialBackoff(cap=0.1, base=0.02), 1),
             "health_check_interval": 1,
         }
         self.nodes: dict[str, Node] = {}
@@ -393,6 +394,10 @@ class Link:
             for n in sorted(self.nodes.values(), key=lambda n: n.partitions or [99])
             if n.partitions
         ]
+
+    def lost(self, node: Node, exc: BaseException) -> None:
+        """A call outside `on` (a subscription) found the node gone: said, as `on` would."""
+        self._down(node, _why(exc))
 
     def first_reachable(self) -> int:
         """The first partition whose node answered lately (0 when none did)."""

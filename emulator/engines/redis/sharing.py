@@ -34,6 +34,7 @@ from functools import partial
 from typing import Any
 
 import orjson
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 from . import keys
@@ -312,7 +313,8 @@ class RedisSharing:
         every node of a cluster hears every PUBLISH), reconnecting, and catching up on what went
         by meanwhile, after Redis comes back."""
         while not stop.is_set():
-            pubsub = self.link.any_node().client.pubsub()
+            node = self.link.any_node()
+            pubsub = node.client.pubsub()
             try:
                 await pubsub.subscribe(CHANNEL)
                 await self.catch_up()
@@ -332,14 +334,27 @@ class RedisSharing:
                     return
                 if isinstance(exc, (Unreachable, OSError, RedisError)):
                     log.debug("notices: %r", exc)  # (the link says Redis is lost, once)
+                    if isinstance(exc, (OSError, RedisConnectionError)):
+                        self.link.lost(node, exc)  # (another node is subscribed to next)
                 else:
                     log.error("notices from other processes are not heard", exc_info=exc)
             finally:
                 self.hearing = False
+                await self._deaf()
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(pubsub.aclose(), 1.0)
+                pause = 0.05 if self.link.any_node() is not node else 1.0
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), 1.0)
+                    await asyncio.wait_for(stop.wait(), pause)
+
+    async def _deaf(self) -> None:
+        """Heard by nobody now: no writer waits for this process's acknowledgements (it asks
+        before every request instead, until it hears again)."""
+        if self._beat_at < 0:
+            return
+        self._beat_at = -LIVE
+        deaf = asyncio.ensure_future(self.link.fan_run("GONE", lambda _: [self.process]))
+        await asyncio.wait([deaf], timeout=1.0)
 
     async def _heard(self, said: dict[str, Any]) -> bool:
         """Take in what another process announced; True for a change of settings or clock."""
