@@ -88,14 +88,18 @@ class Server:
     commits answered without Redis, bench/instant.py)."""
 
     def __init__(
-        self, *flags: str, instant: bool = False, env: dict[str, str] | None = None
+        self,
+        *flags: str,
+        instant: bool = False,
+        env: dict[str, str] | None = None,
+        clock: str = "manual",
     ) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         command = [sys.executable, "-m", "bench.instant"] if instant else [
             str(BIN / "rcs-emulator")]  # fmt: skip
         argv = [*command, "serve", "--port", str(self.port), "--log-level", "warning",
-                "--clock", "manual", *flags]  # fmt: skip
+                "--clock", clock, *flags]  # fmt: skip
         self.proc = subprocess.Popen(pinned(BOTH_CORES, argv), cwd=ROOT,
                                      env=os.environ | (env or {}))  # fmt: skip
         wait_healthy(self.base + "/_emulator/ready", timeout=60)

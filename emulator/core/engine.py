@@ -23,9 +23,18 @@ is where these semantics are defined; what it says, every engine does:
   with two processes running one tenant's events at once.
 - Every tenant's messages (a `None` tenant) come oldest first: by creation time, then by the
   engine's sequence; `max_messages` bounds the whole state (not each tenant), evicting the
-  oldest message of any tenant first.
+  oldest message of any tenant first; `max_webhook_log` bounds the whole webhook log alike,
+  dropping the oldest finished delivery of any tenant first (one still owed to its receiver is
+  never dropped: the log waits behind it).
+- Reads of every tenant (a `None` tenant: messages, conversations, stats, deliveries, uploads,
+  counts) go through indexes across tenants: what they cost never grows with the number of
+  tenants.
 - A delivery's callbacks to one recipient go out in event order; a refused one is retried once
-  its tenant's time passes the retry's (run_due, then drain, make it on every engine).
+  its tenant's time passes the retry's (run_due, then drain, make it on every engine). Each
+  tenant's attempts to one receiver are bounded on their own (`webhook_per_host`): a tenant's
+  hung receiver holds its own attempts only, whatever receiver others share with it.
+- `ready(tenant)` says whether the store that holds the tenant answers (a stopping engine serves
+  none); `ready()` whether any does.
 
 Where engines differ, by design:
 - The memory engine's units act on the live records at once and its commit does nothing; the
@@ -37,6 +46,16 @@ Where engines differ, by design:
 - An upload's bytes come back as a file (memory) or as bytes (an external store).
 - The memory engine checks `Wants` only when strict (`strict_units`, as in the contract suite):
   the check would cost its hot path, and the other engines check it always.
+- The Redis engine's "engine's sequence" across tenants is the wall time the process made a
+  record at (each tenant's sequence is its own, and no counter is shared by every tenant), and
+  its deliveries across tenants come by the wall time they were made at, then id (the memory
+  engine's by id: its ids are one counter).
+- The Redis engine keeps a global bound in steps (reaching it, the state is brought to 1% under
+  it, one pass of every partition per 1% of sends instead of one per send), and a process counts
+  other processes' sends of the last second late; with a bound under 100 it is exact.
+- Stats: the memory engine counts over the messages held on each call; the Redis engine keeps
+  the figures as messages change, each latency rounded to three significant digits (its mean
+  is exact): a read of every tenant's stats costs what its figures take, not its messages.
 """
 
 from __future__ import annotations

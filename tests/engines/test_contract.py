@@ -206,6 +206,68 @@ async def test_counts_say_what_is_held(engine: Engine):
     assert counts["evicted_messages"] == 0
 
 
+async def test_conversations_count_their_messages_the_newest_last(engine: Engine):
+    """Each agent's exchange with one phone in one tenant: its messages and its newest; across
+    tenants through the same order (the one whose newest message is oldest first)."""
+    first = await store(engine, message("t1", at=1000.0, phone="+46700000001"),
+                        message("t1", at=1001.0, phone="+46700000001"),
+                        message("t2", at=1002.0, phone="+46700000002"),
+                        message("t1", at=1003.0, phone="+46700000001", agent="b"),
+                        message("t1", at=1004.0, phone="+46700000003", provider="q"))  # fmt: skip
+    every = await engine.conversations(None, MessageFilter(), offset=0, limit=None)
+    assert [(c.tenant, c.provider, c.agent_id, c.phone, c.messages, c.latest_id)
+            for c in every.items] == [
+        ("t1", "p", "a", "+46700000001", 2, first[1].id),
+        ("t2", "p", "a", "+46700000002", 1, first[2].id),
+        ("t1", "p", "b", "+46700000001", 1, first[3].id),
+        ("t1", "q", "a", "+46700000003", 1, first[4].id)]  # fmt: skip
+    assert every.total == 4 and every.items[0].latest_at == 1001.0
+    page = await engine.conversations(None, MessageFilter(), offset=1, limit=2)
+    assert [c.latest_id for c in page.items] == [first[2].id, first[3].id] and page.total == 4
+    mine = await engine.conversations("t1", MessageFilter(provider="p"), offset=0, limit=None)
+    assert [(c.agent_id, c.phone) for c in mine.items] == [("a", "+46700000001"),
+                                                           ("b", "+46700000001")]  # fmt: skip
+    one = await engine.conversations(None, MessageFilter(phone="+46700000002"), offset=0,
+                                     limit=None)  # fmt: skip
+    assert [c.tenant for c in one.items] == ["t2"] and one.total == 1
+    await engine.reset(["t2"])
+    assert (await engine.conversations(None, MessageFilter(), offset=0, limit=None)).total == 3
+
+
+async def test_stats_count_statuses_and_latencies_of_what_agents_sent(engine: Engine):
+    """Statuses and each latency (first event of one type to the first of the other) of the
+    messages agents sent, of one tenant or every one, of a provider or one of its agents;
+    threads a phone opened are not counted, and a reset tenant's no longer are."""
+    made = await store(engine, message("t1", at=1000.0), message("t1", at=1000.0, agent="b"),
+                       message("t2", at=1000.0, provider="q"))  # fmt: skip
+    await store(engine, message("t2", at=1000.0, kind="user"), sent=False)
+    for m, delivered, read in ((made[0], 1002.0, 1062.0), (made[1], 1004.0, None),
+                               (made[2], 1002.0, 1003.0)):  # fmt: skip
+        unit = await engine.begin(m.tenant, Wants(messages=[m.id]))
+        held = unit.message(m.id)
+        assert held is not None
+        unit.record(held, Event(EventType.DELIVERED, delivered), Status.DELIVERED)
+        if read is not None:
+            unit.record(held, Event(EventType.READ, read), Status.READ)
+        await engine.commit(unit)
+    every = (await engine.stats(None)).result()
+    assert every["total"] == 3
+    assert (every["statuses"]["read"], every["statuses"]["delivered"]) == (2, 1)
+    assert every["latency"]["sent_to_delivered"] == {
+        "count": 3, "min": 2.0, "mean": round(8 / 3, 6), "p50": 2.0, "p90": 3.6, "p95": 3.8,
+        "p99": 3.96, "max": 4.0}  # fmt: skip
+    assert every["latency"]["delivered_to_read"]["count"] == 2
+    assert every["latency"]["delivered_to_read"]["max"] == 60.0
+    assert (await engine.stats("t1")).result()["total"] == 2
+    assert (await engine.stats(None, provider="q")).result()["latency"]["sent_to_read"] == {
+        "count": 1, "min": 3.0, "mean": 3.0, "p50": 3.0, "p90": 3.0, "p95": 3.0, "p99": 3.0,
+        "max": 3.0}  # fmt: skip
+    agent = (await engine.stats(None, agent="b")).result()
+    assert agent["total"] == 1 and agent["statuses"]["delivered"] == 1
+    await engine.reset(["t1"])
+    assert (await engine.stats(None)).result()["total"] == 1
+
+
 # -- the schedule ---------------------------------------------------------------------------------
 
 

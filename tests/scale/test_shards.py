@@ -14,7 +14,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+import redis
 
+from emulator.engines.redis import keys
 from emulator.testing import WebhookReceiver
 from tests.redis_server import RedisCluster
 from tests.robustness.process import Served
@@ -118,3 +120,36 @@ def test_a_lost_master_stops_its_own_tenants_only(cluster: RedisCluster, tmp_pat
         assert len(ended) == 1, said
         for line in lost_lines + ended:
             assert re.search(rf"WARNING:  {STAMP}: ", line), line
+
+
+def test_a_send_is_answered_once_its_replica_has_it(tmp_path: Path) -> None:
+    """state_wait_replicas 1: a send's commit waits (WAIT) for the replica of its shard, so the
+    replica holds the message when the send is answered (a failover then loses no
+    acknowledged send)."""
+    made = RedisCluster(tmp_path / "cluster", replicas=1).start()
+    served = Served(tmp_path / "a.log", "--state", made.url, "--clock", "manual",
+                    env={"RCS_EMULATOR_STATE_WAIT_REPLICAS": "1"})  # fmt: skip
+    try:
+        key = "waiting-tenant-key"
+        partition = keys.partition_of(key)
+        master = made.master_of(keys.slot(keys.TAGS[partition]))
+        replicas = []
+        for node in made.nodes:
+            client = redis.Redis(port=node.port)
+            if client.info("replication").get("master_port") == master.port:
+                replicas.append(client)
+            else:
+                client.close()
+        assert replicas
+        for i in range(20):
+            sent(served.base_url, key, f"+4670123480{i % 10}")
+            newest = listed(served.base_url, key)[-1]["id"]
+            for replica in replicas:
+                replica.execute_command("READONLY")
+                where = keys.ROOTS[partition] + "0:" + keys.PARTITION["where"][0]
+                assert replica.hget(where, newest) is not None
+        for replica in replicas:
+            replica.close()
+    finally:
+        served.stop()
+        made.stop()

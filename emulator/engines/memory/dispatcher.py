@@ -74,6 +74,7 @@ class Dispatcher:
         self._waiting: dict[Receiver, deque[Delivery]] = {}
         self._active: dict[Receiver, int] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._serving: dict[asyncio.Task[None], Receiver] = {}  # each worker's receiver
         # Recipients with a delivery before its first attempt's end; each holds what waits.
         self._lanes: dict[Lane, deque[Delivery]] = {}
 
@@ -181,6 +182,7 @@ class Dispatcher:
                 self._active[host] = self._active.get(host, 0) + 1
                 task = loop.create_task(self._worker(host, first))
                 self._tasks.add(task)
+                self._serving[task] = host
                 task.add_done_callback(partial(self._done, host=host))
 
     def _take(self, host: Receiver, queue: deque[Delivery]) -> Delivery:
@@ -204,6 +206,7 @@ class Dispatcher:
 
     def _done(self, task: asyncio.Task[None], *, host: Receiver) -> None:
         self._tasks.discard(task)
+        self._serving.pop(task, None)
         self._active[host] -= 1
         if not self._active[host]:
             del self._active[host]
@@ -268,12 +271,21 @@ class Dispatcher:
     # -- waiting and reading ----------------------------------------------------------------
 
     async def drain(self, tenant: str | None = None) -> None:
-        """Wait until no attempt is running or waiting for a slot (scheduled retries excepted).
-        (Every tenant's: this process makes them all, and waiting for one is waiting for the
-        queue.)"""
+        """Wait until no attempt (of the tenant's, or of anyone's) is running or waiting for a
+        slot (scheduled retries excepted): a tenant's wait is for its own receivers' workers
+        only, so another tenant's hung receiver never holds it."""
         self._pump()
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        while True:
+            running = [
+                t for t, (whose, _) in self._serving.items() if tenant is None or whose == tenant
+            ]
+            if not running:
+                if tenant is None or not any(whose == tenant for whose, _ in self._waiting):
+                    return
+                await asyncio.sleep(0.001)  # (its attempts wait for a slot other tenants hold)
+                self._pump()
+                continue
+            await asyncio.gather(*running, return_exceptions=True)
             self._pump()
 
     def counts(self) -> dict[str, int]:
