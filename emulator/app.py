@@ -134,9 +134,9 @@ def create_app(
             yield
         finally:
             if ticker is not None:
-                ticker.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await ticker
+                ticker.cancel()  # (waited for a moment only: a library that swallows a
+                # cancellation mid-call would otherwise hold the stop for ever)
+                await asyncio.wait({ticker}, timeout=1.0)
             # A stop is bounded whatever the state's store does (an orchestrator kills what
             # outlives its grace period): what is left past it is cut off, said once.
             stopping = asyncio.ensure_future(_stop(emulator))
