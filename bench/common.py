@@ -21,6 +21,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 SERVER_CPU, LOAD_CPU = "0", "1"
+BOTH_CORES = "0,1"
 
 
 def free_port() -> int:

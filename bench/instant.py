@@ -16,7 +16,11 @@ from emulator.engines.redis import commits
 
 
 async def _answered_at_once(
-    self: commits.Commits, tenant: str, root: str, batch: list[tuple[Any, asyncio.Future[str]]]
+    self: commits.Commits,
+    tenant: str,
+    partition: int,
+    tag: str,
+    batch: list[tuple[Any, asyncio.Future[str]]],
 ) -> None:
     for _, future in batch:
         if not future.done():

@@ -39,12 +39,23 @@ from typing import Any
 import httpx
 import redis
 
-from .common import BIN, LOAD_CPU, ROOT, free_port, median, pinned, redis_argv, wait_healthy
-from .send import CASES, lua
+from .cluster import cluster
+from .common import (
+    BIN,
+    BOTH_CORES,
+    LOAD_CPU,
+    ROOT,
+    free_port,
+    median,
+    pinned,
+    redis_argv,
+    wait_healthy,
+)
+from .send import CASES
 
-BOTH_CORES = "0,1"
 PROCESSES = (1, 2, 4)
 PATH, BODY = CASES["generic"]
+TENANTS = 24  # API keys the load rotates over (a shared deployment's: they spread over shards)
 
 
 @contextlib.contextmanager
@@ -77,7 +88,13 @@ class Server:
     """`rcs-emulator serve` with `flags`, on both cores; its process tree's CPU (`instant`: its
     commits answered without Redis, bench/instant.py)."""
 
-    def __init__(self, *flags: str, instant: bool = False) -> None:
+    def __init__(
+        self,
+        *flags: str,
+        instant: bool = False,
+        env: dict[str, str] | None = None,
+        clock: str = "manual",
+    ) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         command = (
@@ -91,10 +108,12 @@ class Server:
             "--log-level",
             "warning",
             "--clock",
-            "manual",
+            clock,
             *flags,
         ]
-        self.proc = subprocess.Popen(pinned(BOTH_CORES, argv), cwd=ROOT)
+        self.proc = subprocess.Popen(
+            pinned(BOTH_CORES, argv), cwd=ROOT, env=os.environ | (env or {})
+        )
         wait_healthy(self.base + "/_emulator/ready", timeout=60)
 
     def pids(self) -> list[int]:
@@ -145,11 +164,33 @@ def redis_pid(url: str) -> int:
         client.close()
 
 
+def tenants_lua(body: dict[str, Any], tenants: int = TENANTS) -> Path:
+    """A wrk script posting `body` as each of `tenants` API keys in turn."""
+    script = Path(tempfile.mkstemp(suffix=".lua")[1])
+    payload = json.dumps(body).replace("\\", "\\\\").replace("'", "\\'")
+    script.write_text(
+        f"local body = '{payload}'\nlocal n = 0\n"
+        "request = function()\n  n = n + 1\n"
+        f"  local key = 'bench-key-' .. (n % {tenants})\n"
+        '  return wrk.format("POST", nil, {["Content-Type"] = "application/json", '
+        '["Authorization"] = "Bearer " .. key}, body)\nend\n'
+    )
+    return script
+
+
 def load(base: str, seconds: int, connections: int = 16) -> tuple[float, int]:
     """wrk on core 1 (beside the servers: 2 cores): requests/s and requests completed."""
     argv = pinned(
         LOAD_CPU,
-        ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "-s", str(lua(BODY)), base + PATH],
+        [
+            "wrk",
+            "-t1",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "-s",
+            str(tenants_lua(BODY)),
+            base + PATH,
+        ],
     )
     out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
     if "Non-2xx" in out:
@@ -160,16 +201,19 @@ def load(base: str, seconds: int, connections: int = 16) -> tuple[float, int]:
     return float(rps.group(1)), int(total.group(1))
 
 
-# (row, server, connections): every configuration at 16 connections, as the memory process is
-# measured; then the processes at 16 connections each (the same load per process as one), and
-# one process at fewer connections (the load per process that 2 and 4 processes at 16 have).
+# (row, server, connections): wrk -t1 -c16 per process (the operator's table): the memory
+# engine, one Redis at 1, 2 and 4 processes, a Redis Cluster of 3 masters and 3 replicas at 1
+# and 2, and one process on the cluster whose commits WAIT for a replica; then one Redis that
+# fsyncs once a second (what the fsync on every write costs Redis), and one process whose
+# commits are answered without Redis (bench/instant.py: the process apart from its calls).
 LOADS = [
     ("memory", "memory", 16),
-    *((f"redis_{n}", f"redis_{n}", 16) for n in PROCESSES),
+    *((f"redis_{n}", f"redis_{n}", 16 * n) for n in PROCESSES),
+    ("cluster_1", "cluster_1", 16),
+    ("cluster_2", "cluster_2", 32),
+    ("cluster_1_wait_1", "cluster_1_wait_1", 16),
     ("redis_1_everysec", "redis_1_everysec", 16),
     ("redis_1_instant", "redis_1_instant", 16),
-    *((f"redis_{n}_at_{16 * n}", f"redis_{n}", 16 * n) for n in PROCESSES[1:]),
-    *((f"redis_1_at_{16 // n}", "redis_1", 16 // n) for n in PROCESSES[1:]),
 ]
 
 
@@ -178,23 +222,33 @@ def cpu_per_send(rounds: int = 3, seconds: int = 5) -> dict[str, Any]:
     with stack:
         urls = {f"redis_{n}": stack.enter_context(redis_server()) for n in PROCESSES}
         urls["redis_1_everysec"] = stack.enter_context(redis_server("everysec"))
+        urls["redis_1_instant"] = stack.enter_context(redis_server())
+        shards = stack.enter_context(cluster(replicas=1))
         servers: dict[str, Server] = {"memory": Server()}
         for n in PROCESSES:
             servers[f"redis_{n}"] = Server("--state", urls[f"redis_{n}"], "--workers", str(n))
         servers["redis_1_everysec"] = Server("--state", urls["redis_1_everysec"])
-        urls["redis_1_instant"] = stack.enter_context(redis_server())
         servers["redis_1_instant"] = Server("--state", urls["redis_1_instant"], instant=True)
+        # (one state for the three cluster rows: each process is started on it in turn)
         stack.callback(lambda: [s.stop() for s in servers.values()])
         figures: dict[str, dict[str, list[float]]] = {
             row: {"sends_per_s": [], "process_us": [], "redis_us": []} for row, _, _ in LOADS
         }
         for _ in range(rounds):
             for row, name, connections in LOADS:
-                server = servers[name]
-                rpid = redis_pid(urls[name]) if name in urls else None
-                before = server.cpu(), cpu_of(rpid) if rpid else 0.0
+                if name.startswith("cluster"):
+                    workers = "2" if name == "cluster_2" else "1"
+                    env = {"RCS_EMULATOR_STATE_WAIT_REPLICAS": "1" if "wait" in name else "0"}
+                    server = Server("--state", shards.url, "--workers", workers, env=env)
+                    redis_pids = shards.pids()
+                else:
+                    server = servers[name]
+                    redis_pids = [redis_pid(urls[name])] if name in urls else []
+                before = server.cpu(), sum(cpu_of(p) for p in redis_pids)
                 rps, total = load(server.base, seconds, connections)
-                after = server.cpu(), cpu_of(rpid) if rpid else 0.0
+                after = server.cpu(), sum(cpu_of(p) for p in redis_pids)
+                if name.startswith("cluster"):
+                    server.stop()
                 figures[row]["sends_per_s"].append(rps)
                 figures[row]["process_us"].append((after[0] - before[0]) / total * 1e6)
                 figures[row]["redis_us"].append((after[1] - before[1]) / total * 1e6)
@@ -211,7 +265,7 @@ def cpu_per_send(rounds: int = 3, seconds: int = 5) -> dict[str, Any]:
     base = out["memory"]["total_us"]
     for row, _, _ in LOADS[1:]:
         out[row]["vs_memory"] = round(out[row]["total_us"] / base, 2)
-    return {"rounds": rounds, "seconds": seconds, **out}
+    return {"rounds": rounds, "seconds": seconds, "tenants": TENANTS, **out}
 
 
 def _on_cpu() -> float:

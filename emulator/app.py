@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .config import Config, ConfigError
 from .control import control_operations
+from .control.access import Tenants
 from .control.auth import ControlToken
 from .control.guard import ControlGuard
 from .control.injection import FaultMiddleware, Faults
@@ -49,8 +50,14 @@ log = logging.getLogger("rcs_emulator")
 def _settings(config: Config) -> EmulatorSettings:
     agents = {}
     for entry in config.agents:
-        agent = AgentSettings(entry.provider, entry.agent_id, entry.webhook_url,
-                              entry.answer_tag, entry.name, entry.tenant)  # fmt: skip
+        agent = AgentSettings(
+            entry.provider,
+            entry.agent_id,
+            entry.webhook_url,
+            entry.answer_tag,
+            entry.name,
+            entry.tenant,
+        )
         agents[(agent.provider, agent.tenant, agent.agent_id)] = agent
     phones = {
         phone: PhoneSettings(phone, entry.rcs_capable, entry.scenario)
@@ -104,7 +111,8 @@ def create_app(
     if replay is not None:
         replay.serve(emulator, {m.name: m for m in mounts})
     handlers: dict[object, object] = {ApiError: error_response}
-    operations = control_operations(emulator, faults)
+    tenants = Tenants(emulator.tenant, config.control_token, config.teams, config.tenant_names)
+    operations = control_operations(emulator, faults, tenants)
     provider_routes: list[BaseRoute] = []
     hot: list[BaseRoute] = []
     for m in mounts:
@@ -117,8 +125,8 @@ def create_app(
     control.append(provider_openapi_route({m.name: m.openapi for m in mounts if m.openapi}))
     # Provider routes first (the hot paths match at once), the control API behind one prefix.
     # A path no route takes is answered by the provider that owns it (the registry says which).
-    routes: list[BaseRoute] = [*hot, *ui_routes(emulator, config.control_token), *provider_routes]
-    control_app = ControlToken(Router(routes=control), config.control_token)
+    routes: list[BaseRoute] = [*hot, *ui_routes(emulator, tenants), *provider_routes]
+    control_app = ControlToken(Router(routes=control), tenants.access)
     routes.append(Mount("/_emulator", app=control_app))
     by_name = {m.name: m for m in mounts}
 
@@ -150,14 +158,16 @@ def create_app(
             if replay is not None:
                 await replay.stop()
             if ticker is not None:
-                ticker.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await ticker
-            with contextlib.suppress(StateUnavailable):
-                pending = await emulator.deliveries.backlog()
-                if pending["pending"] or pending["in_flight"] or pending["retrying"]:
-                    log.warning("stopping with webhook deliveries not done: %s", pending)
-            await emulator.aclose()
+                ticker.cancel()  # (waited for a moment only: a library that swallows a
+                # cancellation mid-call would otherwise hold the stop for ever)
+                await asyncio.wait({ticker}, timeout=1.0)
+            # A stop is bounded whatever the state's store does (an orchestrator kills what
+            # outlives its grace period): what is left past it is cut off, said once.
+            stopping = asyncio.ensure_future(_stop(emulator))
+            done, _ = await asyncio.wait({stopping}, timeout=STOP_WAIT)
+            if not done:
+                stopping.cancel()
+                log.warning("stopping: the state did not close within %g s; leaving it", STOP_WAIT)
 
     middleware = [Middleware(m.middleware) for m in mounts if m.middleware is not None]
     middleware.append(Middleware(FaultMiddleware, faults=faults, mounts=by_name))
@@ -259,6 +269,18 @@ def _unavailable(mounts: dict[str, ProviderMount], scope: Scope, why: str) -> Re
     if mount is None or scope["path"].startswith(("/_emulator", "/ui/")):
         return JSONResponse({"error": why}, 503, headers={"Retry-After": "1"})
     return mount.fault_response(Request(scope), 503, 1)
+
+
+STOP_WAIT = 6.0  # seconds the state has to close on a stop (uvicorn's own wait comes first)
+
+
+async def _stop(emulator: Emulator) -> None:
+    with contextlib.suppress(StateUnavailable):
+        pending = await asyncio.wait_for(emulator.deliveries.backlog(), 1.0)
+        if pending["pending"] or pending["in_flight"] or pending["retrying"]:
+            log.warning("stopping with webhook deliveries not done: %s", pending)
+    with contextlib.suppress(TimeoutError):
+        await emulator.aclose()
 
 
 async def _tick(emulator: Emulator) -> None:

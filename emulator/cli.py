@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import errno
 import logging
 import os
 import re
-import socket
 import sys
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -24,6 +22,8 @@ from .cassette import command as record
 from .config import Config, ConfigError
 from .conversations import command as conversations
 from .core.scenarios import ScenarioError, builtin_dir, load_book, load_scenario
+from .listening import listening_socket, shown_host
+from .redact import redacted
 from .verify import command as verify
 from .version import __version__
 
@@ -149,7 +149,6 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from .app import create_app
-    from .engines.redis.join import shown
     from .gc_tuning import freeze_survivors_of_full_collections
     from .server import uvicorn_options
 
@@ -179,9 +178,9 @@ def _serve(args: argparse.Namespace) -> int:
         raise
     port = sock.getsockname()[1]
     print(
-        f"rcs-emulator on http://{_shown_host(config.host)}:{port} "
+        f"rcs-emulator on http://{shown_host(config.host)}:{port} "
         f"(clock {config.clock}, scenario {app.state.emulator.scenarios.active.name}, "
-        f"state {shown(config.state)}"
+        f"state {redacted(config.state)}"
         + (f", {config.workers} workers)" if config.workers > 1 else ")"),
         flush=True,
     )
@@ -224,32 +223,6 @@ def _no_upload_folder(config: Config) -> list[str]:
         why += "uploads, refused until one is given (docker run --tmpfs /tmp, or TMPDIR=...)"
         return [why]
     return []
-
-
-def listening_socket(host: str, port: int) -> socket.socket:
-    """The server's socket, bound as uvicorn binds it; a port in use or a host that is not this
-    machine's is a ConfigError saying so."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as exc:
-        sock.close()
-        where = f"{_shown_host(host)}:{port}"
-        if isinstance(exc, socket.gaierror):
-            raise ConfigError(f"cannot listen on {host!r}: {exc.strerror}") from None
-        if exc.errno == errno.EADDRINUSE:
-            raise ConfigError(
-                f"{where} is in use (another emulator?): choose another port with --port N "
-                "or RCS_EMULATOR_PORT=N (0 picks a free one)"
-            ) from None
-        raise ConfigError(f"cannot listen on {where}: {exc.strerror}") from None
-    return sock
-
-
-def _shown_host(host: str) -> str:
-    return f"[{host}]" if ":" in host else host
 
 
 def _serve_workers(config: Config, args: argparse.Namespace) -> int:

@@ -42,6 +42,7 @@ from .core import pydantic_errors
 from .core.yaml_errors import yaml_problem
 from .http.validators import webhook_url_problem
 from .providers import REGISTRY
+from .redact import redacted
 
 ENV_PREFIX = "RCS_EMULATOR_"
 # Variables of that prefix that are not settings: the config file, the emulator the pytest
@@ -49,6 +50,7 @@ ENV_PREFIX = "RCS_EMULATOR_"
 OTHER_VARIABLES = ("CONFIG", "URL", "TENANT", "WORKER_CONFIG")
 # What the Redis engine imports beyond the runtime install: the `redis` extra of pyproject.toml.
 REDIS_EXTRA = ("redis", "msgpack")
+SECRET_URLS = ("state",)  # settings whose value may hold a password: never shown whole
 log = logging.getLogger("rcs_emulator")
 # Where each value being validated came from ("--port 80", "RCS_EMULATOR_PORT=80", "f.yaml: port").
 _SOURCES: ContextVar[Mapping[str, str]] = ContextVar("config_sources", default=MappingProxyType({}))
@@ -86,6 +88,16 @@ def _checked_webhook_url(value: str | None) -> str | None:
     return value
 
 
+class TeamEntry(BaseModel):
+    """A team sharing one deployment: its own control token reaches its own tenants only (the
+    admin's, `control_token`, reaches every one)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: str = Field(min_length=1, max_length=100)
+    token: str = Field(min_length=8, max_length=500)
+    tenants: tuple[str, ...] = Field(min_length=1)  # as clients know them: API keys, accounts
+
+
 class PhoneEntry(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     rcs_capable: bool | None = None
@@ -118,11 +130,17 @@ class Config(BaseSettings):
     max_messages: AtLeastOne | None = 200_000
     max_webhook_log: AtLeastOne = 100_000  # finished deliveries kept in the log
     control_token: str | None = None  # when set, /_emulator (but health) asks for it
+    teams: tuple[TeamEntry, ...] = ()  # teams' own control tokens, each for its tenants only
+    # Names shown for tenants instead of their keys (else a short fingerprint of the key).
+    tenant_names: dict[str, str] = {}
     state_file: str | None = None  # loaded on start, saved while running and on shutdown
     # Where the state lives: this process's memory, or a Redis shared by every process and
     # replica (redis://host:port/db, rediss://..., unix:///path?db=N).
     state: str = "memory"
     workers: AtLeastOne = 1  # processes serving one port (uvicorn's workers): a shared state
+    # Replicas of the Redis shard a send's commit waits for (WAIT) before the send is answered
+    # (0: none; a failover may then lose an acknowledged send its replica had not received).
+    state_wait_replicas: Annotated[int, Field(ge=0, le=16)] = 0
     state_save_interval: Positive = 1.0  # seconds between saves while something changed
     # Host names the control API and inbox answer to, beyond IP literals, localhost and
     # single-label names (docker compose services); "*" allows every name. Comma-separated.
@@ -142,7 +160,7 @@ class Config(BaseSettings):
         try:
             super().__init__(**values)
         except ValidationError as exc:  # named by source when from_sources() is building
-            raise config_error(exc, _SOURCES.get()) from None
+            raise config_error(exc, _SOURCES.get(), type(self)) from None
 
     @classmethod
     def settings_customise_sources(
@@ -190,10 +208,22 @@ class Config(BaseSettings):
                 ) from None
         return checked
 
-    @field_validator("port", "speed", "seed", "webhook_concurrency", "webhook_per_host",
-                     "webhook_timeout", "webhook_backlog", "max_messages", "max_webhook_log",
-                     "state_save_interval", "request_timeout", "workers",
-                     mode="before")  # fmt: skip
+    @field_validator(
+        "port",
+        "speed",
+        "seed",
+        "webhook_concurrency",
+        "webhook_per_host",
+        "webhook_timeout",
+        "webhook_backlog",
+        "max_messages",
+        "max_webhook_log",
+        "state_wait_replicas",
+        "state_save_interval",
+        "request_timeout",
+        "workers",
+        mode="before",
+    )
     @classmethod
     def _no_booleans_for_numbers(cls, value: Any) -> Any:
         if isinstance(value, bool):  # pydantic's lax mode would read True as 1
@@ -247,7 +277,9 @@ class Config(BaseSettings):
         if value == "memory":
             return value
         if value.split("://", 1)[0] not in ("redis", "rediss", "unix"):
-            raise ValueError(f"must be memory or a Redis URL (redis://host:port/db), not {value!r}")
+            raise ValueError(
+                f"must be memory or a Redis URL (redis://host:port/db), not {redacted(value)!r}"
+            )
         missing = [name for name in REDIS_EXTRA if importlib.util.find_spec(name) is None]
         if missing:
             raise ValueError(
@@ -279,14 +311,37 @@ class Config(BaseSettings):
     def _replay_in_one_process(self) -> Config:
         if self.replay_strict and not self.replay:
             raise PydanticCustomError(
-                "conflict", "replay_strict goes with replay: name the cassettes to replay",
+                "conflict",
+                "replay_strict goes with replay: name the cassettes to replay",
                 {"fields": "replay_strict,replay"},
-            )  # fmt: skip
+            )
         if self.replay and self.workers > 1:
             raise PydanticCustomError(
                 "conflict",
                 "replay answers from one process's place in its cassettes: one worker",
                 {"fields": "replay,workers"},
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _teams_need_an_admin(self) -> Config:
+        if not self.teams:
+            return self
+        if self.control_token is None:
+            raise PydanticCustomError(
+                "conflict",
+                "teams need an admin: set control_token too (without it, anyone without a "
+                "token would reach every team's tenants)",
+                {"fields": "teams,control_token"},
+            )
+        tokens = [t.token for t in self.teams] + [self.control_token]
+        names = [t.name for t in self.teams]
+        if len(set(tokens)) != len(tokens) or len(set(names)) != len(names):
+            raise PydanticCustomError(
+                "conflict",
+                "each team needs a name and a token of its own, and the admin's "
+                "(control_token) is none of theirs",
+                {"fields": "teams,control_token"},
             )
         return self
 
@@ -335,15 +390,21 @@ class Config(BaseSettings):
             for name, value in load_yaml(Path(file)).items():
                 values[name], sources[name] = value, f"{file}: {name}"
         for name, value in from_env(cls, env).items():
-            shown = env.get(ENV_PREFIX + name.upper(), value)
+            shown = _shown(name, env.get(ENV_PREFIX + name.upper(), value))
             values[name], sources[name] = value, f"{ENV_PREFIX}{name.upper()}={shown}"
         for name, value in flags.items():
             if value is not None:
-                shown = "" if value is True else f" {value}"  # a switch is its flag alone
+                shown = "" if value is True else f" {_shown(name, value)}"  # a switch: the flag
                 values[name], sources[name] = value, f"--{name.replace('_', '-')}{shown}"
         if "clock" not in values and not _is_one(values.get("speed", 1)):
             values["clock"] = "scaled"
         return _build(cls, values, sources)
+
+
+def _shown(name: str, value: Any) -> Any:
+    """A setting's value as an error may show it: a URL that may hold credentials, without
+    them."""
+    return redacted(str(value)) if name in SECRET_URLS else value
 
 
 def unknown_variables(env: Mapping[str, str]) -> list[str]:
@@ -376,8 +437,9 @@ def _is_one(speed: Any) -> bool:
 
 def from_env(cls: type[Config], env: Mapping[str, str]) -> dict[str, Any]:
     """The settings the environment gives, read by pydantic-settings (every field's variable)."""
-    source = EnvSettingsSource(cls, env_prefix=ENV_PREFIX, case_sensitive=False,
-                               env_ignore_empty=True)  # fmt: skip
+    source = EnvSettingsSource(
+        cls, env_prefix=ENV_PREFIX, case_sensitive=False, env_ignore_empty=True
+    )
     source.env_vars = {k.lower(): v for k, v in env.items() if v != ""}
     try:
         found = source()

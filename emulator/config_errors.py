@@ -7,7 +7,7 @@ import difflib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from .core import pydantic_errors
 from .providers import REGISTRY
@@ -23,7 +23,10 @@ class ConflictError(ConfigError):
     """Two settings that cannot go together (each may be fine alone)."""
 
 
-def config_error(exc: ValidationError, sources: Mapping[str, str]) -> ConfigError:
+def config_error(
+    exc: ValidationError, sources: Mapping[str, str], model: type[BaseModel]
+) -> ConfigError:
+    """The first error of validating `model` (the Config) as one line, named by its source."""
     error = exc.errors()[0]
     loc = [str(p) for p in error["loc"]]
     if error["type"] == "conflict":
@@ -36,17 +39,13 @@ def config_error(exc: ValidationError, sources: Mapping[str, str]) -> ConfigErro
         return ConfigError(f"{where}{name}: {error['msg']}")
     if error["type"] == "extra_forbidden" and len(loc) == 1:
         where = sources.get(loc[0], "").rsplit(": ", 1)[0]
-        from .config import Config  # the settings it knows, for "did you mean"
-
-        known = [*Config.model_fields.keys() - {"sections"}, *REGISTRY.names()]
+        known = [*model.model_fields.keys() - {"sections"}, *REGISTRY.names()]
         near = difflib.get_close_matches(loc[0], known, n=1)
         hint = f"did you mean {near[0]!r}?" if near else "known: " + ", ".join(sorted(known))
         text = f"unknown setting {loc[0]!r} ({hint})"
         return ConfigError(f"{where}: {text}" if where else text)
     field = loc[0] if loc else ""
-    from .config import Config  # the model, for the nearest known key of a nested setting
-
-    said = wording(error) + pydantic_errors.did_you_mean(Config, error)
+    said = wording(error) + pydantic_errors.did_you_mean(model, error)
     where = place(error["loc"])  # agents[0].provider
     source = sources.get(field, "")
     if source.endswith(f": {field}"):  # a file's: "config.yaml: agents[0].provider: ..."

@@ -21,6 +21,7 @@ from .core.emulator import Emulator
 from .http.protocol import bounded_protocol
 
 KEEP_ALIVE = 30  # seconds an idle keep-alive connection stays open
+GRACEFUL = 3  # seconds a stop waits for the requests under way
 
 
 def uvicorn_options(config: Config) -> dict[str, Any]:
@@ -30,6 +31,9 @@ def uvicorn_options(config: Config) -> dict[str, Any]:
         "http": bounded_protocol(config.request_timeout),
         "loop": "uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
         "timeout_keep_alive": KEEP_ALIVE,
+        # A stop waits this long for requests under way (a callback's receiver may hold an
+        # advance for minutes), then the state closes: a stop never hangs (app.STOP_WAIT).
+        "timeout_graceful_shutdown": GRACEFUL,
     }
 
 

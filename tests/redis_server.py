@@ -33,35 +33,51 @@ class RedisServer:
         snapshots_only: bool = False,
         cluster: bool = False,
         fsync: Fsync = "no",
+        extra: tuple[str, ...] = (),
     ) -> None:
         self.folder = folder
         self.port = port or free_port()
         self.snapshots_only = snapshots_only  # as Debian's default: no AOF, SAVE writes dump.rdb
         self.cluster = cluster  # a node of a Redis Cluster (RedisCluster below makes one)
         self.fsync = fsync
+        self.extra = extra  # more of redis-server's flags
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
-    def start(self) -> RedisServer:
+    def start(self, wait: bool = True) -> RedisServer:
+        """Started; with `wait`, once it answers (a Redis loading its data does not yet)."""
         binary = shutil.which("redis-server")
         if binary is None:
-            pytest.fail("the shared-state tests need redis-server: apt-get install redis-server "
-                        "(make test installs it)")  # fmt: skip
+            pytest.fail(
+                "the shared-state tests need redis-server: apt-get install redis-server "
+                "(make test installs it)"
+            )
         self.folder.mkdir(parents=True, exist_ok=True)
         argv = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.folder)]
         argv += ["--save", "", "--loglevel", "warning", "--appendfsync", self.fsync]
         argv += ["--appendonly", "no" if self.snapshots_only else "yes"]
         if self.cluster:
-            argv += ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
-                     "--cluster-node-timeout", "2000"]  # fmt: skip
+            argv += [
+                "--cluster-enabled",
+                "yes",
+                "--cluster-config-file",
+                "nodes.conf",
+                "--cluster-node-timeout",
+                "2000",
+                "--cluster-require-full-coverage",
+                "no",
+            ]
+        argv += list(self.extra)
         self.process = subprocess.Popen(
             argv,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
+        if not wait:
+            return self
         client = redis.Redis(port=self.port)
         deadline = time.monotonic() + 10
         while True:
@@ -90,12 +106,16 @@ class RedisServer:
 
 
 class RedisCluster:
-    """Three masters (no replicas), each a RedisServer node, joined with `redis-cli --cluster
-    create`: the hash slots spread over them, as tenants' keys then are."""
+    """Three masters, each a RedisServer node (and `replicas` replicas of each), joined with
+    `redis-cli --cluster create`: the hash slots spread over them, as tenants' keys then are.
+    A lost master stops only its own slots (cluster-require-full-coverage no)."""
 
-    def __init__(self, folder: Path) -> None:
-        self.nodes = [RedisServer(folder / f"node{i}", node_port(), cluster=True)
-                      for i in range(3)]  # fmt: skip
+    def __init__(self, folder: Path, replicas: int = 0) -> None:
+        self.replicas = replicas
+        self.nodes = [
+            RedisServer(folder / f"node{i}", node_port(), cluster=True)
+            for i in range(3 * (1 + replicas))
+        ]
 
     @property
     def url(self) -> str:
@@ -105,10 +125,19 @@ class RedisCluster:
         for node in self.nodes:
             node.start()
         create = subprocess.run(
-            ["redis-cli", "--cluster", "create", *(f"127.0.0.1:{n.port}" for n in self.nodes),
-             "--cluster-replicas", "0", "--cluster-yes"],
-            capture_output=True, text=True, timeout=60,
-        )  # fmt: skip
+            [
+                "redis-cli",
+                "--cluster",
+                "create",
+                *(f"127.0.0.1:{n.port}" for n in self.nodes),
+                "--cluster-replicas",
+                str(self.replicas),
+                "--cluster-yes",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         if create.returncode != 0:
             raise RuntimeError(f"redis-cli --cluster create failed: {create.stdout}{create.stderr}")
         deadline = time.monotonic() + 20
@@ -119,11 +148,46 @@ class RedisCluster:
                     raise RuntimeError("the Redis Cluster did not become ready")
                 time.sleep(0.05)
             client.close()
+        while self.replicas and self._synced() < 3 * self.replicas:  # (each can take over)
+            if time.monotonic() > deadline:
+                raise RuntimeError("the Redis Cluster's replicas did not sync")
+            time.sleep(0.05)
         return self
+
+    def _synced(self) -> int:
+        """Replicas whose link to their master is up (a replica never synced cannot fail over)."""
+        synced = 0
+        for node in self.nodes:
+            client = redis.Redis(port=node.port)
+            try:
+                info = client.info("replication")
+                synced += info.get("role") == "slave" and info.get("master_link_status") == "up"
+            finally:
+                client.close()
+        return synced
 
     def stop(self) -> None:
         for node in self.nodes:
             node.stop()
+
+    def node(self, port: int) -> RedisServer:
+        return next(n for n in self.nodes if n.port == port)
+
+    def master_of(self, slot: int) -> RedisServer:
+        """The node serving a hash slot now (asked of any node that answers)."""
+        for node in self.nodes:
+            if node.process is None:
+                continue
+            client = redis.Redis(port=node.port)
+            try:
+                for start, end, master, *_ in client.cluster("slots"):
+                    if start <= slot <= end:
+                        return self.node(int(master[1]))
+            except redis.RedisError:
+                continue
+            finally:
+                client.close()
+        raise RuntimeError(f"no node of the cluster serves slot {slot}")
 
 
 def node_port() -> int:

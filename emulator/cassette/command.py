@@ -56,7 +56,7 @@ def register(commands: Any) -> None:
 def main(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from ..cli import listening_socket
+    from ..listening import listening_socket
     from .format import CassetteError
     from .recorder import CALLBACKS, Recorder  # imported only to record
 

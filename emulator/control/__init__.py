@@ -23,25 +23,26 @@ from . import (
     surprises,
     webhooks,
 )
+from .access import Tenants
 from .injection import Faults
 
 
-def control_operations(emulator: Emulator, injected: Faults) -> list[Operation]:
+def control_operations(emulator: Emulator, injected: Faults, tenants: Tenants) -> list[Operation]:
     return [
-        *state.operations(emulator),
+        *state.operations(emulator, tenants),
         *providers.operations(),
-        *messages.operations(emulator),
-        *stats.operations(emulator),
-        *webhooks.operations(emulator),
-        *surprises.operations(emulator),
-        *files.operations(emulator),
-        *agents.operations(emulator),
-        *phones.operations(emulator),
+        *messages.operations(emulator, tenants),
+        *stats.operations(emulator, tenants),
+        *webhooks.operations(emulator, tenants),
+        *surprises.operations(emulator, tenants),
+        *files.operations(emulator, tenants),
+        *agents.operations(emulator, tenants),
+        *phones.operations(emulator, tenants),
         *scenarios.operations(emulator),
-        *clock.operations(emulator),
-        *inbound.operations(emulator),
+        *clock.operations(emulator, tenants),
+        *inbound.operations(emulator, tenants),
         *conversations.operations(emulator),
-        *faults.operations(emulator, injected),
-        *seed.operations(emulator, injected),
-        *stream.operations(emulator),
+        *faults.operations(emulator, injected, tenants),
+        *seed.operations(emulator, injected, tenants),
+        *stream.operations(emulator, tenants),
     ]

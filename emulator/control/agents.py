@@ -12,6 +12,7 @@ from ..core.emulator import Emulator
 from ..http.operations import ApiError, Operation, Page, Strict, page
 from ..http.responses import JSONResponse
 from ..providers import REGISTRY
+from .access import Tenants, of
 from .params import ProviderName, WebhookUrl
 from .views import agent_view
 
@@ -30,16 +31,18 @@ class AgentSettingsBody(Strict):
     tenant: str | None = None  # the settings apply to this tenant only
 
 
-def operations(emulator: Emulator) -> list[Operation]:
+def operations(emulator: Emulator, tenants: Tenants) -> list[Operation]:
     async def agents(request: Request, query: AgentQuery) -> Response:
-        tenant = emulator.tenant(query.tenant)
+        tenant = tenants.reach(request, query.tenant) if query.tenant else None
+        team = of(request).tenants  # (a team sees its own tenants' agents and everyone's)
         items = [
             a
             for a in emulator.directory.agents.values()
             if (query.provider is None or a.provider == query.provider)
             and (tenant is None or a.tenant == tenant)
+            and (team is None or a.tenant is None or a.tenant in team)
         ]
-        return page(items, agent_view, query)
+        return page(items, lambda a: agent_view(a) | {"tenant": tenants.label(a.tenant)}, query)
 
     async def put_agent(request: Request, body: AgentSettingsBody) -> Response:
         provider = request.path_params["provider"]
@@ -51,8 +54,9 @@ def operations(emulator: Emulator) -> list[Operation]:
             for key in ("webhook_url", "answer_tag", "name")
             if key in body.model_fields_set
         }
-        agent = await emulator.set_agent(provider, agent_id, emulator.tenant(body.tenant), changes)
-        return JSONResponse(agent_view(agent))
+        tenant = tenants.one(request, body.tenant)  # (every tenant's: the admin's alone)
+        agent = await emulator.set_agent(provider, agent_id, tenant, changes)
+        return JSONResponse(agent_view(agent) | {"tenant": tenants.label(agent.tenant)})
 
     return [
         Operation(

@@ -12,6 +12,7 @@ from ..core.delays import parse_duration
 from ..core.emulator import Emulator
 from ..http.operations import Operation, Query, Strict
 from ..http.responses import JSONResponse
+from .access import Tenants
 from .views import clock_view
 
 TEN_YEARS = 10 * 365 * 86400
@@ -46,20 +47,24 @@ class ClockQuery(Query):
     tenant: str | None = Field(None, description="This tenant's time (on a manual clock).")
 
 
-def operations(emulator: Emulator) -> list[Operation]:
+def operations(emulator: Emulator, tenants: Tenants) -> list[Operation]:
     async def clock(request: Request, query: ClockQuery) -> Response:
-        tenant = emulator.tenant(query.tenant)
+        tenant = tenants.one(request, query.tenant) if query.tenant else None
         return JSONResponse(
             clock_view(emulator.clock, emulator.time_of(tenant))
-            | {"tenant": tenant, "callbacks_running": emulator.callbacks_running}
+            | {"tenant": tenants.label(tenant), "callbacks_running": emulator.callbacks_running}
         )
 
     async def advance(request: Request, body: AdvanceBody) -> Response:
-        tenant = emulator.tenant(body.tenant)
+        tenant = tenants.one(request, body.tenant)  # (every tenant's time: the admin's alone)
         ran = await emulator.advance(body.seconds, tenant, body.wait_for_callbacks)
         return JSONResponse(
             clock_view(emulator.clock, emulator.time_of(tenant))
-            | {"tenant": tenant, "events_run": ran, "callbacks_running": emulator.callbacks_running}
+            | {
+                "tenant": tenants.label(tenant),
+                "events_run": ran,
+                "callbacks_running": emulator.callbacks_running,
+            }
         )
 
     return [

@@ -27,6 +27,7 @@ from ..conversations.runner import Limits, Options, Outcome, run_conversations
 from ..core.emulator import Emulator
 from ..http.operations import Operation, Strict
 from ..http.responses import JSONResponse
+from .access import given_token
 
 MAX_FILES = 20
 MAX_FILE_TEXT = 64 * 1024  # characters of one file
@@ -123,7 +124,7 @@ async def _run(request: Request, body: RunBody) -> Response:
         except ConversationError as exc:
             loaded.append(exc)
     app = request.scope["app"]
-    token = app.state.config.control_token
+    token = given_token(request.scope)  # (the caller's own: the run reaches what it reaches)
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(
         transport=transport,

@@ -13,6 +13,7 @@ from ..core.emulator import Emulator
 from ..http.operations import ApiError, Operation, Page, Strict, page
 from ..http.responses import JSONResponse
 from ..http.validators import is_whole_number
+from .access import Tenants
 from .injection import Faults
 from .params import ProviderName
 
@@ -51,8 +52,9 @@ class FaultBody(Strict):
         return self
 
 
-def operations(emulator: Emulator, faults: Faults) -> list[Operation]:
+def operations(emulator: Emulator, faults: Faults, tenants: Tenants) -> list[Operation]:
     async def add_fault(request: Request, body: FaultBody) -> Response:
+        tenants.admin_only(request, "a fault")
         limit = body.rate_limit.model_dump() if body.rate_limit else None
         fault = faults.add(
             body.provider,
@@ -71,11 +73,13 @@ def operations(emulator: Emulator, faults: Faults) -> list[Operation]:
         return page(faults.items, lambda f: f.to_dict(), query)
 
     async def clear_faults(request: Request) -> Response:
+        tenants.admin_only(request, "a fault")
         faults.clear()
         await emulator.save_settings()
         return JSONResponse({"cleared": True})
 
     async def delete_fault(request: Request) -> Response:
+        tenants.admin_only(request, "a fault")
         raw = request.path_params["fault_id"]
         if not is_whole_number(raw) or not faults.remove(int(raw)):
             raise ApiError(404, "no fault with that id")

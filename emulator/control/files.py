@@ -16,16 +16,17 @@ from ..core.emulator import Emulator
 from ..core.records import StoredFile
 from ..http.operations import ApiError, Operation, Page, page
 from ..http.responses import JSONResponse
+from .access import Tenants
 
 # Uploaded bytes were sniffed on the way in, but they are still a client's: never let a browser
 # treat them as a page of this origin.
 CONTENT_HEADERS = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox"}
 
 
-def file_view(stored: StoredFile, now: float) -> dict[str, Any]:
+def file_view(stored: StoredFile, now: float, label: str | None) -> dict[str, Any]:
     return {
         "id": stored.id,
-        "tenant": stored.tenant,
+        "tenant": label,
         "agent_id": stored.agent_id,
         "name": stored.name,
         "mime": stored.mime,
@@ -42,22 +43,28 @@ class FileQuery(Page):
     agent: str | None = Field(None, description="The agent the file was uploaded for.")
 
 
-def operations(emulator: Emulator) -> list[Operation]:
+def operations(emulator: Emulator, tenants: Tenants) -> list[Operation]:
     async def found(request: Request) -> StoredFile:
         stored = await emulator.file(None, request.path_params["file_id"])
-        if stored is None:
+        if stored is None or not tenants.sees(request, stored.tenant):
             raise ApiError(404, "no uploaded file with that id")
         return stored
 
     async def files(request: Request, query: FileQuery) -> Response:
-        items = await emulator.files(emulator.tenant(query.tenant))
+        reach = tenants.reach(request, query.tenant)
+        if isinstance(reach, frozenset):
+            items = [f for t in sorted(reach) for f in await emulator.files(t)]
+            items.sort(key=lambda f: f.uploaded_at)
+        else:
+            items = await emulator.files(reach)
         if query.agent:
             items = [f for f in items if f.agent_id == query.agent]
         now = emulator.clock.now()
-        return page(items, lambda f: file_view(f, now), query)
+        return page(items, lambda f: file_view(f, now, tenants.label(f.tenant)), query)
 
     async def one_file(request: Request) -> Response:
-        return JSONResponse(file_view(await found(request), emulator.clock.now()))
+        stored = await found(request)
+        return JSONResponse(file_view(stored, emulator.clock.now(), tenants.label(stored.tenant)))
 
     async def content(request: Request) -> Response:
         stored = await found(request)

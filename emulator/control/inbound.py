@@ -11,6 +11,7 @@ from ..core.clock import iso
 from ..core.emulator import Emulator, InboundError
 from ..http.operations import ApiError, Operation, Strict
 from ..http.responses import JSONResponse
+from .access import Tenants, of
 from .params import Phone, ProviderName
 
 
@@ -36,8 +37,12 @@ class InboundBody(Strict):
         return self
 
 
-def operations(emulator: Emulator) -> list[Operation]:
+def operations(emulator: Emulator, tenants: Tenants) -> list[Operation]:
     async def inbound(request: Request, body: InboundBody) -> Response:
+        thread = tenants.one(request, body.tenant) if body.tenant else None
+        within = of(request).tenants
+        if within is not None and thread is None and len(within) == 1:
+            thread = next(iter(within))  # (a thread the phone opens lives in a team's own)
         try:
             msg, event = await emulator.inbound(
                 body.provider,
@@ -46,7 +51,8 @@ def operations(emulator: Emulator) -> list[Operation]:
                 text=body.text,
                 postback=body.postback,
                 message_id=body.message_id or None,
-                tenant=emulator.tenant(body.tenant),
+                tenant=thread,
+                within=within,
             )
         except InboundError as exc:
             raise ApiError(409, str(exc)) from None

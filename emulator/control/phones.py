@@ -12,6 +12,7 @@ from ..core.emulator import Emulator
 from ..core.scenarios import ScenarioError
 from ..http.operations import ApiError, Operation, Page, Strict, page
 from ..http.responses import JSONResponse
+from .access import Tenants
 from .params import phone
 from .views import phone_view
 
@@ -23,11 +24,12 @@ class PhoneSettingsBody(Strict):
     scenario: str | None = None
 
 
-def operations(emulator: Emulator) -> list[Operation]:
+def operations(emulator: Emulator, tenants: Tenants) -> list[Operation]:
     async def phones(request: Request, query: Page) -> Response:
         return page(list(emulator.directory.phones.values()), phone_view, query)
 
     async def put_phone(request: Request, body: PhoneSettingsBody) -> Response:
+        tenants.admin_only(request, "a phone's settings")
         try:
             number = phone(request.path_params["phone"])
         except (ValueError, ValidationError) as exc:

@@ -9,6 +9,7 @@ from starlette.responses import Response
 from ..core.emulator import Emulator
 from ..http.operations import Operation, Strict
 from ..http.responses import JSONResponse
+from .access import Tenants
 from .injection import Faults
 
 
@@ -16,8 +17,9 @@ class SeedBody(Strict):
     seed: int | None = Field(description="The new seed; null for an unseeded (random) run.")
 
 
-def operations(emulator: Emulator, faults: Faults) -> list[Operation]:
+def operations(emulator: Emulator, faults: Faults, tenants: Tenants) -> list[Operation]:
     async def seed(request: Request, body: SeedBody) -> Response:
+        tenants.admin_only(request, "the seed")
         emulator.reseed(body.seed)
         faults.reseed(body.seed)
         return JSONResponse({"seed": body.seed})

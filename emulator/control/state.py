@@ -15,6 +15,7 @@ from ..core.engine import StateUnavailable
 from ..http.operations import Operation, Query
 from ..http.responses import JSONResponse
 from ..version import __version__
+from .access import Tenants
 from .views import clock_view
 
 
@@ -25,10 +26,19 @@ class ResetQuery(Query):
     tenant: str | None = Field(None, description="Forget only this tenant's state.")
 
 
+class ReadyQuery(Query):
+    tenant: str | None = Field(
+        None,
+        description="Whether this tenant can be served now (its share of the state "
+        "answers); without it, whether any tenant can.",
+    )
+
+
 HEALTH_WAIT = 0.5  # seconds health waits for what the state holds before answering without it
+READY_WAIT = 1.0  # seconds readiness waits for the state's stores to answer
 
 
-def operations(emulator: Emulator) -> list[Operation]:
+def operations(emulator: Emulator, tenants: Tenants) -> list[Operation]:
     started = time.monotonic()
 
     async def health(request: Request) -> Response:
@@ -51,31 +61,59 @@ def operations(emulator: Emulator) -> list[Operation]:
             }
         )
 
-    async def ready(request: Request) -> Response:
-        if await emulator.engine.ready():
-            return JSONResponse({"ready": True, "state": emulator.engine.describe()})
-        return JSONResponse({"ready": False, "state": emulator.engine.describe()}, 503,
-                            headers={"Retry-After": "1"})  # fmt: skip
+    async def ready(request: Request, query: ReadyQuery) -> Response:
+        try:  # (a hung store is waited for a second at most: probes time out soon after)
+            ready = await asyncio.wait_for(
+                emulator.engine.ready(tenants.named(query.tenant)), READY_WAIT
+            )
+        except TimeoutError:
+            ready = False
+        said = {"ready": ready, "state": emulator.engine.describe()}
+        if ready:
+            return JSONResponse(said)
+        return JSONResponse(said, 503, headers={"Retry-After": "1"})
 
     async def reset(request: Request, query: ResetQuery) -> Response:
-        tenant = emulator.tenant(query.tenant)
-        await emulator.reset(keep_settings=query.keep_settings, tenant=tenant)
-        kept = query.keep_settings or tenant is not None
-        return JSONResponse({"reset": True, "kept_settings": kept, "tenant": tenant})
+        reach = tenants.reach(request, query.tenant)
+        for tenant in sorted(reach) if isinstance(reach, frozenset) else [reach]:
+            await emulator.reset(keep_settings=query.keep_settings, tenant=tenant)
+        kept = query.keep_settings or reach is not None
+        shown = reach if isinstance(reach, str | None) else None
+        return JSONResponse({"reset": True, "kept_settings": kept, "tenant": tenants.label(shown)})
 
     return [
-        Operation("GET", "/health", "Liveness, counts, webhook backlog, clock and scenario.",
-                  health, description="Always 200 while the process works (a liveness probe): "
-                  "a shared state's store being unreachable does not fail it (counts are then "
-                  "left out, and state.reachable says so).",
-                  responses={200: "The emulator is up."}),
-        Operation("GET", "/ready", "Readiness: whether this process can serve now.", ready,
-                  description="200 when its state answers; 503 while a shared state's store "
-                  "cannot be reached (a readiness probe takes it out of rotation meanwhile).",
-                  responses={200: "It can serve.", 503: "Its state cannot answer now."}),
-        Operation("POST", "/reset", "Forget messages, files, events, webhook attempts, faults "
-                  "and surprises.", reset, query=ResetQuery,
-                  description="Agent and phone settings return to the config unless "
-                  "keep_settings=true. With tenant=KEY only that tenant's state is forgotten.",
-                  responses={200: "Reset done."}),
-    ]  # fmt: skip
+        Operation(
+            "GET",
+            "/health",
+            "Liveness, counts, webhook backlog, clock and scenario.",
+            health,
+            description="Always 200 while the process works (a liveness probe): "
+            "a shared state's store being unreachable does not fail it (counts are then "
+            "left out, and state.reachable says so).",
+            responses={200: "The emulator is up."},
+        ),
+        Operation(
+            "GET",
+            "/ready",
+            "Readiness: whether this process can serve now.",
+            ready,
+            query=ReadyQuery,
+            description="200 when its state answers; 503 while a shared state's store "
+            "cannot be reached (a readiness probe takes it out of rotation meanwhile), "
+            "and while the process stops. With tenant=KEY, whether that tenant can be "
+            "served: on a Redis Cluster each shard holds its own tenants, and "
+            "state.shards says which answer. A full Redis is still ready (it answers "
+            "reads; sends get 503s whichever process takes them).",
+            responses={200: "It can serve.", 503: "Its state cannot answer now."},
+        ),
+        Operation(
+            "POST",
+            "/reset",
+            "Forget messages, files, events, webhook attempts, faults and surprises.",
+            reset,
+            query=ResetQuery,
+            description="Agent and phone settings return to the config unless "
+            "keep_settings=true. With tenant=KEY only that tenant's state is forgotten.",
+            responses={200: "Reset done."},
+        ),
+    ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
@@ -14,13 +15,14 @@ from ..core.emulator import Emulator
 from ..core.notices import PENDING
 from ..http.operations import Operation
 from ..http.protocol import ENDLESS
+from .access import Tenants, of
 
 KEEP_ALIVE = 15.0
 
 
-def operations(emulator: Emulator) -> list[Operation]:
+def operations(emulator: Emulator, tenants: Tenants) -> list[Operation]:
     async def stream(request: Request) -> Response:
-        viewer = emulator.notices.watch()
+        viewer = emulator.notices.watch(of(request).tenants)  # (a team: its own tenants')
         request.scope[ENDLESS] = True  # a shutdown cuts it instead of waiting for its end
 
         async def events() -> AsyncIterator[str]:
@@ -32,13 +34,18 @@ def operations(emulator: Emulator) -> list[Operation]:
                     except TimeoutError:
                         yield ": keep-alive\n\n"
                         continue
-                    yield "".join(f"event: change\ndata: {json.dumps(n)}\n\n" for n in notices)
+                    yield "".join(
+                        f"event: change\ndata: {json.dumps(_shown(n))}\n\n" for n in notices
+                    )
             finally:
                 emulator.notices.unwatch(viewer)
 
         return StreamingResponse(
             events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
         )
+
+    def _shown(notice: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in notice.items() if k != "tenant"}  # (whose: the reads say)
 
     return [
         Operation(

@@ -9,6 +9,7 @@ from starlette.responses import Response
 
 from ..core.emulator import Emulator
 from ..http.operations import Operation, Page, page
+from .access import Tenants
 from .views import surprise_view
 
 
@@ -17,16 +18,28 @@ class SurpriseQuery(Page):
     kind: Literal["request", "webhook"] | None = None
 
 
-def operations(emulator: Emulator) -> list[Operation]:
+def operations(emulator: Emulator, tenants: Tenants) -> list[Operation]:
     async def surprises(request: Request, query: SurpriseQuery) -> Response:
-        tenant = emulator.tenant(query.tenant)
+        reach = tenants.reach(request, query.tenant)
         items = [
             s
             for s in await emulator.surprises.items()
-            if (tenant is None or s.get("tenant") == tenant)
+            if (
+                reach is None
+                or s.get("tenant") == reach
+                or isinstance(reach, frozenset)
+                and s.get("tenant") in reach
+            )
             and (query.kind is None or s.get("kind") == query.kind)
         ]
-        return page(items, surprise_view, query)
+        return page(
+            items,
+            lambda s: (
+                surprise_view(s)
+                | ({"tenant": tenants.label(s["tenant"])} if s.get("tenant") else {})
+            ),
+            query,
+        )
 
     return [
         Operation(

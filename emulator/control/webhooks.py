@@ -15,6 +15,7 @@ from ..core.records import Delivery, DeliveryState
 from ..http.operations import ApiError, Operation, Page
 from ..http.responses import JSONResponse
 from ..http.validators import is_whole_number
+from .access import Tenants, gathered
 from .params import Phone, ProviderName
 from .search import QUERY_FIELD, matches, title_of, words_of
 from .views import delivery_view
@@ -33,7 +34,7 @@ class WebhookQuery(Page):
     q: str | None = QUERY_FIELD
 
 
-def operations(emulator: Emulator) -> list[Operation]:
+def operations(emulator: Emulator, tenants: Tenants) -> list[Operation]:
     def described(delivery: Delivery) -> dict[str, Any]:
         adapter = emulator.providers.get(delivery.provider)
         return adapter.describe(delivery.payload) if adapter is not None else {}
@@ -71,18 +72,26 @@ def operations(emulator: Emulator) -> list[Operation]:
             failing=query.failing,
         )
         words = words_of(query.q)
-        found = await emulator.webhooks(
-            emulator.tenant(query.tenant),
-            where,
+        matching = (lambda d: matches(words, said(d))) if words else None
+
+        def fetch(tenant: str | None, offset: int, limit: int | None) -> Any:
+            return emulator.webhooks(tenant, where, offset, limit, matching=matching)
+
+        found = await gathered(
+            tenants.reach(request, query.tenant),
+            fetch,
+            lambda d: (d.created_at, d.id),
             query.offset,
             query.limit,
-            matching=(lambda d: matches(words, said(d))) if words else None,
         )
         return JSONResponse({"items": [view(d) for d in found.items], "total": found.total})
 
     async def redeliver(request: Request) -> Response:
         raw = request.path_params["delivery_id"]
         if not is_whole_number(raw):
+            raise ApiError(404, "no webhook delivery with that id")
+        known = await emulator.deliveries.get(int(raw))
+        if known is None or not tenants.sees(request, known.tenant):
             raise ApiError(404, "no webhook delivery with that id")
         try:
             delivery = await emulator.redeliver(int(raw))

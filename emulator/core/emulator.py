@@ -23,7 +23,7 @@ from .adapter import ProviderAdapter
 from .clock import PINNED, TENANT, Clock, ClockMode, ManualClock
 from .directory import Directory
 from .display import layout
-from .engine import DeliveryFilter, Engine, Found, MessageFilter, Unit, Wants
+from .engine import Conversation, DeliveryFilter, Engine, Found, MessageFilter, Unit, Wants
 from .ids import IdSource
 from .lifecycle import InboundError, Lifecycle
 from .models import AgentSettings, PhoneSettings
@@ -41,6 +41,7 @@ from .records import (
 )
 from .scenarios import ScenarioBook
 from .settings import EmulatorSettings
+from .stats import Figures
 
 log = logging.getLogger("rcs_emulator")
 
@@ -80,8 +81,9 @@ class Emulator:
         self.providers: dict[str, ProviderAdapter] = {a.name: a for a in adapters}
         self.parts: list[Part] = [self.directory, *parts]
         self.timers = list(timers)  # things of their own due on this clock (a replay's callbacks)
-        self.lifecycle = Lifecycle(settings, clock, self.ids, self.directory, self.providers,
-                                   self.notices)  # fmt: skip
+        self.lifecycle = Lifecycle(
+            settings, clock, self.ids, self.directory, self.providers, self.notices
+        )
         self.deliveries = engine.deliveries
         self.deliveries.listeners += [self.surprises.webhook_attempt, self._delivery_notice]
         self._settling: set[asyncio.Task[int]] = set()  # advances' callbacks still under way
@@ -138,8 +140,14 @@ class Emulator:
         return settings
 
     def _delivery_notice(self, delivery: Delivery, attempt: Attempt) -> None:
-        d = delivery
-        self.notices.publish(NoticeKind.WEBHOOK, d.provider, d.agent_id, d.phone, d.message_id)
+        self.notices.publish(
+            NoticeKind.WEBHOOK,
+            delivery.provider,
+            delivery.agent_id,
+            delivery.phone,
+            delivery.message_id,
+            delivery.tenant,
+        )
 
     # -- who is who -------------------------------------------------------------------------
 
@@ -186,8 +194,7 @@ class Emulator:
         TENANT.set(tenant)
         path = await self.engine.keep_file(tenant, file_id, source)
         now = self.clock.now()
-        stored = StoredFile(file_id, tenant, agent_id, name, mime, size, now, now + lifetime,
-                            path)  # fmt: skip
+        stored = StoredFile(file_id, tenant, agent_id, name, mime, size, now, now + lifetime, path)
         unit = await self.engine.begin(tenant)
         unit.add_file(stored)
         await self.engine.commit(unit)
@@ -215,9 +222,9 @@ class Emulator:
         offset: int,
         limit: int,
     ) -> Found[Message]:
-        return await self.engine.sent_between(tenant, provider, since, until,
-                                              newest_first=newest_first, offset=offset,
-                                              limit=limit)  # fmt: skip
+        return await self.engine.sent_between(
+            tenant, provider, since, until, newest_first=newest_first, offset=offset, limit=limit
+        )
 
     async def messages(
         self,
@@ -228,8 +235,24 @@ class Emulator:
         matching: Callable[[Message], bool] | None = None,
     ) -> Found[Message]:
         """Messages matching `where` (and `matching`, a test of each), oldest first."""
-        return await self.engine.query(tenant, where, offset=offset, limit=limit,
-                                       matching=matching)  # fmt: skip
+        return await self.engine.query(tenant, where, offset=offset, limit=limit, matching=matching)
+
+    async def conversations(
+        self,
+        tenant: str | None,
+        where: MessageFilter,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> Found[Conversation]:
+        """Each agent's exchange with one phone: how many messages, and its newest; the one
+        with the oldest newest message first."""
+        return await self.engine.conversations(tenant, where, offset=offset, limit=limit)
+
+    async def stats(
+        self, tenant: str | None, provider: str | None = None, agent: str | None = None
+    ) -> Figures:
+        """Messages per status and latencies, of what agents sent."""
+        return await self.engine.stats(tenant, provider, agent)
 
     async def timeline(
         self,
@@ -241,8 +264,7 @@ class Emulator:
         until: float | None = None,
         newest: int | None = None,
     ) -> list[TimelineEntry]:
-        return await self.engine.timeline(tenant, provider, agent_id, phone, since, until,
-                                          newest)  # fmt: skip
+        return await self.engine.timeline(tenant, provider, agent_id, phone, since, until, newest)
 
     async def file(self, tenant: str | None, file_id: str) -> StoredFile | None:
         return await self.engine.file(tenant, file_id)
@@ -277,27 +299,44 @@ class Emulator:
         postback: str | None = None,
         message_id: str | None = None,
         tenant: str | None = None,
+        within: frozenset[str] | None = None,
     ) -> tuple[Message, Event]:
         """The user acts on the latest message this agent sent to this phone, or on the one
         named by `message_id` (a chip of an earlier card stays tappable); its callbacks are
         made before this returns. A phone the agent has sent nothing may still write first:
-        its text opens a thread in `tenant` (Lifecycle.thread_tenant)."""
+        its text opens a thread in `tenant` (Lifecycle.thread_tenant). With `within`, only
+        these tenants' messages are acted on (a team's, on a shared deployment)."""
         if message_id is not None:
             message = await self.engine.message(None, message_id)
-            if message is None or (message.provider, message.agent_id, message.phone) != (
-                provider,
-                agent_id,
-                phone,
+            if (
+                message is None
+                or (message.provider, message.agent_id, message.phone)
+                != (
+                    provider,
+                    agent_id,
+                    phone,
+                )
+                or (within is not None and message.tenant not in within)
             ):
-                raise InboundError(f"{provider} agent {agent_id} sent no message {message_id} "
-                                   f"to {phone}")  # fmt: skip
-        else:
+                raise InboundError(
+                    f"{provider} agent {agent_id} sent no message {message_id} to {phone}"
+                )
+        elif within is None:
             message = await self.engine.latest_to(None, provider, agent_id, phone)
+        else:
+            found = [await self.engine.latest_to(t, provider, agent_id, phone) for t in within]
+            message = max(
+                (m for m in found if m is not None),
+                key=lambda m: (m.created_at, m.seq),
+                default=None,
+            )
         if message is None:
             if postback is not None or not text:
-                raise InboundError(f"{provider} agent {agent_id} has sent nothing to {phone}: "
-                                   "there is no suggestion to tap (a phone may write first, "
-                                   "with text)")  # fmt: skip
+                raise InboundError(
+                    f"{provider} agent {agent_id} has sent nothing to {phone}: "
+                    "there is no suggestion to tap (a phone may write first, "
+                    "with text)"
+                )
             opener = self.lifecycle.thread_tenant(provider, agent_id, tenant)
             TENANT.set(opener)
             unit = await self.engine.begin(opener)
@@ -457,8 +496,20 @@ class Emulator:
             return False
         TENANT.set(tenant)
         unit = await self.engine.begin(tenant)
-        unit.deliver(Delivery(provider, tenant, agent_id, phone, None, event, url, payload,
-                              self.policy_of(provider, tenant, agent_id), at))  # fmt: skip
+        unit.deliver(
+            Delivery(
+                provider,
+                tenant,
+                agent_id,
+                phone,
+                None,
+                event,
+                url,
+                payload,
+                self.policy_of(provider, tenant, agent_id),
+                at,
+            )
+        )
         await self.engine.commit(unit)
         return True
 
@@ -471,8 +522,9 @@ class Emulator:
         matching: Callable[[Delivery], bool] | None = None,
     ) -> Found[Delivery]:
         """The deliveries the log holds, oldest first, with every attempt."""
-        return await self.deliveries.find(tenant, where, offset=offset, limit=limit,
-                                          matching=matching)  # fmt: skip
+        return await self.deliveries.find(
+            tenant, where, offset=offset, limit=limit, matching=matching
+        )
 
     async def redeliver(self, delivery_id: int) -> Delivery:
         """A finished delivery sent once more, now (KeyError: unknown; ValueError: not
@@ -495,7 +547,7 @@ class Emulator:
         if tenant is not None:
             await self.engine.reset([tenant])
             await self.surprises.forget(tenant)
-            self.notices.publish(NoticeKind.RESET)
+            self.notices.publish(NoticeKind.RESET, tenant=tenant)
             return
         await self.surprises.forget()
         if not keep_settings:

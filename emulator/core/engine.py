@@ -21,11 +21,20 @@ is where these semantics are defined; what it says, every engine does:
 - A unit whose tenant was reset after it began writes nothing.
 - Due events run once each, earliest first, equal times in the order they were scheduled, even
   with two processes running one tenant's events at once.
-- Every tenant's messages (a `None` tenant) come in the order they were stored (the engine's
-  sequence: tenants' manual clocks may stand apart, so creation times do not order them);
-  `max_messages` bounds the whole state (not each tenant), evicting the oldest stored first.
+- Every tenant's messages (a `None` tenant) come in the order they were stored (tenants' manual
+  clocks may stand apart, so creation times do not order them); `max_messages` bounds the whole
+  state (not each tenant), evicting the oldest stored message of any tenant first;
+  `max_webhook_log` bounds the whole webhook log alike, dropping the oldest finished delivery of
+  any tenant first (one still owed to its receiver is never dropped: the log waits behind it).
+- Reads of every tenant (a `None` tenant: messages, conversations, stats, deliveries, uploads,
+  counts) go through indexes across tenants: what they cost never grows with the number of
+  tenants.
 - A delivery's callbacks to one recipient go out in event order; a refused one is retried once
-  its tenant's time passes the retry's (run_due, then drain, make it on every engine).
+  its tenant's time passes the retry's (run_due, then drain, make it on every engine). Each
+  tenant's attempts to one receiver are bounded on their own (`webhook_per_host`): a tenant's
+  hung receiver holds its own attempts only, whatever receiver others share with it.
+- `ready(tenant)` says whether the store that holds the tenant answers (a stopping engine serves
+  none); `ready()` whether any does.
 
 Where engines differ, by design:
 - The memory engine's units act on the live records at once and its commit does nothing; the
@@ -38,6 +47,16 @@ Where engines differ, by design:
 - An upload's bytes come back as a file (memory) or as bytes (an external store).
 - The memory engine checks `Wants` only when strict (`strict_units`, as in the contract suite):
   the check would cost its hot path, and the other engines check it always.
+- The Redis engine's "engine's sequence" across tenants is the wall time the process made a
+  record at (each tenant's sequence is its own, and no counter is shared by every tenant), and
+  its deliveries across tenants come by the wall time they were made at, then id (the memory
+  engine's by id: its ids are one counter).
+- The Redis engine keeps a global bound in steps (reaching it, the state is brought to 1% under
+  it, one pass of every partition per 1% of sends instead of one per send), and a process counts
+  other processes' sends of the last second late; with a bound under 100 it is exact.
+- Stats: the memory engine counts over the messages held on each call; the Redis engine keeps
+  the figures as messages change, each latency rounded to three significant digits (its mean
+  is exact): a read of every tenant's stats costs what its figures take, not its messages.
 """
 
 from __future__ import annotations
@@ -60,6 +79,7 @@ from .records import (
     StoredFile,
     TimelineEntry,
 )
+from .stats import Figures
 from .surprises import SurpriseKind
 
 T = TypeVar("T")
@@ -87,6 +107,20 @@ class Found(Generic[T]):
 
     items: list[T]
     total: int
+
+
+@dataclass(frozen=True, slots=True)
+class Conversation:
+    """An agent's exchange with one phone, in one tenant: how many messages it holds, and its
+    newest (its id and creation time)."""
+
+    tenant: str
+    provider: str
+    agent_id: str
+    phone: str
+    messages: int
+    latest_id: str
+    latest_at: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,10 +316,11 @@ class Engine(Protocol):
         that saves its state restores it now: StateRefused if it cannot)."""
 
     def describe(self) -> dict[str, Any]:
-        """Where the state lives, for the health endpoint."""
+        """Where the state lives, for the health and readiness endpoints."""
 
-    async def ready(self) -> bool:
-        """Whether it can serve now (its store answers)."""
+    async def ready(self, tenant: str | None = None) -> bool:
+        """Whether it can serve the tenant now (the store that holds it answers), or any tenant
+        at all when None; a process that is stopping serves none."""
 
     async def start(self) -> None:
         """Begin its own background work (a served process's)."""
@@ -376,6 +411,19 @@ class Engine(Protocol):
 
     async def counts(self) -> dict[str, Any]:
         """What it holds: messages, tenants, scheduled events, retention's evictions."""
+
+    async def conversations(
+        self, tenant: str | None, where: MessageFilter, *, offset: int, limit: int | None
+    ) -> Found[Conversation]:
+        """Conversations (of one tenant, or of every tenant when None) of the filter's provider,
+        agent and phone (its status is not one of theirs), the one with the oldest newest
+        message first."""
+
+    async def stats(
+        self, tenant: str | None, provider: str | None = None, agent: str | None = None
+    ) -> Figures:
+        """Statuses and latencies of the messages agents sent (of one tenant, or of every
+        tenant), of a provider, of an agent of it."""
 
     # -- the schedule -----------------------------------------------------------------------
 

@@ -64,7 +64,12 @@ class Lifecycle:
         """An accepted message: stored, and its timeline started now or at its send time."""
         unit.add(message)
         self.notices.publish(
-            NoticeKind.MESSAGE, message.provider, message.agent_id, message.phone, message.id
+            NoticeKind.MESSAGE,
+            message.provider,
+            message.agent_id,
+            message.phone,
+            message.id,
+            message.tenant,
         )
         if message.send_at > self.clock.now():
             unit.set_status(message, Status.SCHEDULED)
@@ -148,7 +153,12 @@ class Lifecycle:
             status = EVENT_STATUS.get(etype)
         unit.record(message, event, status)
         self.notices.publish(
-            NoticeKind.EVENT, message.provider, message.agent_id, message.phone, message.id
+            NoticeKind.EVENT,
+            message.provider,
+            message.agent_id,
+            message.phone,
+            message.id,
+            message.tenant,
         )
         self._notify(unit, message, event)
         return event
@@ -255,7 +265,7 @@ class Lifecycle:
             status=Status.DELIVERED,
         )
         unit.add(message)
-        self.notices.publish(NoticeKind.MESSAGE, provider, agent_id, phone, message.id)
+        self.notices.publish(NoticeKind.MESSAGE, provider, agent_id, phone, message.id, unit.tenant)
         return message, self.fire(unit, message, EventType.MESSAGE, text=text)
 
     def _receipts_before_answer(self, unit: Unit, message: Message) -> None:

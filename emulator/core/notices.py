@@ -30,6 +30,7 @@ RESYNC: dict[str, Any] = {
     "agent_id": None,
     "phone": None,
     "message_id": None,
+    "tenant": None,
 }
 NoticeKey = tuple[Any, ...]
 
@@ -38,8 +39,9 @@ class Viewer(asyncio.Queue[dict[str, Any]]):
     """One live viewer's notices, merged while they wait (never full: the emulator publishes
     into it as into any queue, and it never refuses)."""
 
-    def __init__(self) -> None:
+    def __init__(self, tenants: frozenset[str] | None = None) -> None:
         super().__init__()
+        self.tenants = tenants  # what it is told of (None: every tenant)
         self._waiting: dict[NoticeKey, dict[str, Any]] = {}
         self._overflowed = False
         self._ready = asyncio.Event()
@@ -84,8 +86,9 @@ class Notices:
         agent_id: str | None = None,
         phone: str | None = None,
         message_id: str | None = None,
+        tenant: str | None = None,
     ) -> None:
-        """Tell live viewers that something changed."""
+        """Tell live viewers that something changed (of a tenant's, or of every one's)."""
         if not self.watchers and not self.relays:
             return
         notice = {
@@ -94,6 +97,7 @@ class Notices:
             "agent_id": agent_id,
             "phone": phone,
             "message_id": message_id,
+            "tenant": tenant,
         }
         for relay in self.relays:
             relay(notice)
@@ -101,12 +105,15 @@ class Notices:
 
     def show(self, notice: dict[str, Any]) -> None:
         """A notice for this process's viewers (of a change here, or another process's)."""
+        tenant = notice.get("tenant")
         for viewer in self.watchers:
-            viewer.put_nowait(notice)
+            if viewer.tenants is None or tenant is None or tenant in viewer.tenants:
+                viewer.put_nowait(notice)
 
-    def watch(self) -> Viewer:
-        """A new viewer's notices (stop with `unwatch`)."""
-        viewer = Viewer()
+    def watch(self, tenants: frozenset[str] | None = None) -> Viewer:
+        """A new viewer's notices (of these tenants only, and of every one's; stop with
+        `unwatch`)."""
+        viewer = Viewer(tenants)
         self.watchers.add(viewer)
         return viewer
 

@@ -51,8 +51,10 @@ class Transport:
         aiohttp = _aiohttp()
         loop = asyncio.get_running_loop()
         if self._session is None or self._loop is not loop:  # a session belongs to its loop
+            # (no limit per host here: the queues bound each tenant's share of a receiver, and
+            # a pool's would let one tenant's hung receiver hold another's attempts)
             connector = aiohttp.TCPConnector(
-                limit=self.concurrency, limit_per_host=self.per_host, enable_cleanup_closed=True
+                limit=self.concurrency, limit_per_host=0, enable_cleanup_closed=True
             )
             self._session = aiohttp.ClientSession(
                 connector=connector, headers=HEADERS, auto_decompress=False, trust_env=False

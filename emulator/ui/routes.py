@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from ..control.auth import token_refusal
+from ..control.access import SCOPE_KEY, Tenants, refusal
 from ..core.emulator import Emulator
 from ..http.responses import JSONResponse
 
@@ -41,10 +41,13 @@ EMOJI_FONTS = (
 )
 
 
-def ui_routes(emulator: Emulator, token: str | None) -> list[BaseRoute]:
+def ui_routes(emulator: Emulator, tenants: Tenants) -> list[BaseRoute]:
     def denied(request: Request) -> Response | None:
-        refusal = token_refusal(request.scope, token, "the inbox")
-        return None if refusal is None else JSONResponse({"error": refusal}, 401)
+        found = tenants.access(request.scope)
+        if found is not None:
+            request.scope[SCOPE_KEY] = found
+            return None
+        return JSONResponse({"error": refusal(request.scope, "the inbox")}, 401)
 
     async def page(request: Request) -> Response:
         return denied(request) or FileResponse(STATIC / "index.html", headers=HEADERS)

@@ -239,7 +239,8 @@ def test_when_nothing_comes_the_failure_says_why(rcs_conversations: Served):
     other = HEAD.replace("timeout: 3", "timeout: 1") + "tenant: someone-else\n"
     answer = rcs_conversations.run(("o.convo.yaml", convo("- user: hi\n- expect: {}\n", other)))
     assert answer["results"][0]["failure"]["hints"][-1] == (
-        "this phone got a message from tenant booking-bot-key, not someone-else: "
+        "this phone got a message from tenant booking-bot-key, not "
+        "someone-else: "
         '"Hello! When shall we come?" [10:00] [12:00]'
     )
     # A callback nobody takes.

@@ -49,7 +49,7 @@ async def test_generic_agent_gets_a_text_callback_naming_the_users_message(clien
     assert record["tenant"] == GENERIC_KEY and record["text"] == "hi"
     assert [(e["type"], e["inbound"], e["text"]) for e in record["events"]] == [
         ("message", True, "hi")
-    ]  # fmt: skip (no sent event, no receipts: nothing was sent)
+    ]  # (no sent event, no receipts: nothing was sent)
     assert record["can_answer"] is True
     # The agent's own listing shows the incoming text, as it shows replies.
     listed = await client.get(f"/Rcs/api/v1/Message/Agent/{AGENT}", headers=GENERIC_AUTH)
@@ -130,7 +130,11 @@ async def test_where_the_thread_lives(client):
         client, provider="generic", agent_id="given", phone=PHONE, text="c", tenant="given-key"
     )
     tenants = {m["agent_id"]: m["tenant"] for m in await messages(client, phone=PHONE)}
-    assert tenants == {"no_tenant": "default", "one_tenant": "acme-key", "given": "given-key"}
+    assert tenants == {
+        "no_tenant": "default",
+        "one_tenant": "acme-key",
+        "given": "given-key",
+    }
     # A tenant's reset forgets its threads.
     reset = await client.post("/_emulator/reset", params={"tenant": "given-key"})
     assert reset.status_code == 200

@@ -28,7 +28,12 @@ async def test_a_committed_unit_is_read_back_whole(engine: Engine):
     found = await engine.message("t1", m.id)
     assert found is not None
     assert (found.id, found.text, found.kind, found.batch, found.external_id) == (
-        m.id, "hi", "richcard", "b1", "ext-1")  # fmt: skip
+        m.id,
+        "hi",
+        "richcard",
+        "b1",
+        "ext-1",
+    )
     assert dict(found.content) == {"card": {"title": "T"}}
     assert found.status is Status.SENT and [e.type for e in found.events] == [EventType.SENT]
     assert await engine.message(None, m.id) is not None  # of any tenant
@@ -86,8 +91,9 @@ async def test_a_tenants_reset_leaves_the_others(engine: Engine):
     await engine.commit(unit)
     await engine.reset(["t1"])
     assert (await engine.query(None, MessageFilter(), offset=0, limit=None)).total == 1
-    assert [m.tenant for m in (await engine.query(None, MessageFilter(), offset=0,
-                                                  limit=None)).items] == ["t2"]  # fmt: skip
+    assert [
+        m.tenant for m in (await engine.query(None, MessageFilter(), offset=0, limit=None)).items
+    ] == ["t2"]
     assert await engine.files("t1") == []
     assert engine.next_due("t1") is None
     await engine.reset(None)
@@ -98,9 +104,12 @@ async def test_a_tenants_reset_leaves_the_others(engine: Engine):
 
 
 async def test_reads_by_batch_client_id_and_conversation(engine: Engine):
-    a, b, c = await store(engine, message(batch="b", external="e", at=1000.0),
-                          message(batch="b", phone="+46700000002", at=1001.0),
-                          message(external="e", at=1002.0))  # fmt: skip
+    a, b, c = await store(
+        engine,
+        message(batch="b", external="e", at=1000.0),
+        message(batch="b", phone="+46700000002", at=1001.0),
+        message(external="e", at=1002.0),
+    )
     assert [m.id for m in await engine.batch("t1", "b")] == [a.id, b.id]
     assert [m.id for m in await engine.by_external("t1", "p", "e")] == [a.id, c.id]
     assert await engine.by_external("t1", "q", "e") == []
@@ -121,8 +130,13 @@ async def test_the_latest_message_to_a_phone_is_one_sent_not_one_scheduled(engin
 
 
 async def test_query_filters_pages_and_tests_each_message(engine: Engine):
-    made = await store(engine, *(message(at=1000.0 + i, phone=f"+4670000000{i % 2}",
-                                         agent="a" if i < 4 else "b") for i in range(6)))  # fmt: skip
+    made = await store(
+        engine,
+        *(
+            message(at=1000.0 + i, phone=f"+4670000000{i % 2}", agent="a" if i < 4 else "b")
+            for i in range(6)
+        ),
+    )
     everything = await engine.query("t1", MessageFilter(), offset=0, limit=None)
     assert [m.id for m in everything.items] == [m.id for m in made] and everything.total == 6
     page = await engine.query("t1", MessageFilter(), offset=2, limit=2)
@@ -133,16 +147,26 @@ async def test_query_filters_pages_and_tests_each_message(engine: Engine):
     assert [m.id for m in unnamed.items] == [m.id for m in made[4:]]
     phone = await engine.query("t1", MessageFilter(phone="+46700000001"), offset=1, limit=1)
     assert [m.id for m in phone.items] == [made[3].id] and phone.total == 3
-    tested = await engine.query("t1", MessageFilter(), offset=0, limit=1,
-                                matching=lambda m: m.id in (made[1].id, made[5].id))  # fmt: skip
+    tested = await engine.query(
+        "t1",
+        MessageFilter(),
+        offset=0,
+        limit=1,
+        matching=lambda m: m.id in (made[1].id, made[5].id),
+    )
     assert [m.id for m in tested.items] == [made[1].id] and tested.total == 2
 
 
 async def test_across_tenants_the_order_is_the_order_stored(engine: Engine):
     """Every tenant's messages in the order they were stored, whatever their creation times
     (tenants' manual clocks may stand apart)."""
-    made = await store(engine, message("t2", at=1000.0), message("t1", at=1009.0),
-                       message("t3", at=1002.0), message("t1", at=1010.0))  # fmt: skip
+    made = await store(
+        engine,
+        message("t2", at=1000.0),
+        message("t1", at=1009.0),
+        message("t3", at=1002.0),
+        message("t1", at=1010.0),
+    )
     every = await engine.query(None, MessageFilter(), offset=0, limit=None)
     assert [m.id for m in every.items] == [m.id for m in made] and every.total == 4
     page = await engine.query(None, MessageFilter(), offset=1, limit=2)
@@ -153,11 +177,11 @@ async def test_sent_between_leaves_out_threads_phones_opened(engine: Engine):
     made = await store(engine, *(message(at=1000.0 + 10 * i) for i in range(5)))
     opened = message(at=1025.0, kind="user")
     await store(engine, opened, sent=False)
-    window = await engine.sent_between("t1", "p", 1010.0, 1030.0, newest_first=False,
-                                       offset=0, limit=10)  # fmt: skip
+    window = await engine.sent_between(
+        "t1", "p", 1010.0, 1030.0, newest_first=False, offset=0, limit=10
+    )
     assert [m.id for m in window.items] == [m.id for m in made[1:4]] and window.total == 3
-    newest = await engine.sent_between("t1", "p", None, None, newest_first=True, offset=1,
-                                       limit=2)  # fmt: skip
+    newest = await engine.sent_between("t1", "p", None, None, newest_first=True, offset=1, limit=2)
     assert [m.id for m in newest.items] == [made[3].id, made[2].id] and newest.total == 5
 
 
@@ -170,7 +194,10 @@ async def test_a_timeline_holds_every_event_in_time_order(engine: Engine):
     await engine.commit(unit)
     every = await engine.timeline("t1", "p", "a", None, None, None, None)
     assert [(e.message.id, e.event.type) for e in every] == [
-        (a.id, EventType.SENT), (b.id, EventType.SENT), (a.id, EventType.READ)]  # fmt: skip
+        (a.id, EventType.SENT),
+        (b.id, EventType.SENT),
+        (a.id, EventType.READ),
+    ]
     one_phone = await engine.timeline("t1", "p", "a", "+46700000001", 1001.0, None, None)
     assert [(e.message.id, e.event.type) for e in one_phone] == [(a.id, EventType.READ)]
     newest = await engine.timeline("t1", "p", "a", None, None, None, 2)
@@ -207,6 +234,97 @@ async def test_counts_say_what_is_held(engine: Engine):
     assert counts["evicted_messages"] == 0
 
 
+async def test_conversations_count_their_messages_the_newest_last(engine: Engine):
+    """Each agent's exchange with one phone in one tenant: its messages and its newest; across
+    tenants through the same order (the one whose newest message is oldest first)."""
+    first = await store(
+        engine,
+        message("t1", at=1000.0, phone="+46700000001"),
+        message("t1", at=1001.0, phone="+46700000001"),
+        message("t2", at=1002.0, phone="+46700000002"),
+        message("t1", at=1003.0, phone="+46700000001", agent="b"),
+        message("t1", at=1004.0, phone="+46700000003", provider="q"),
+    )
+    every = await engine.conversations(None, MessageFilter(), offset=0, limit=None)
+    assert [
+        (c.tenant, c.provider, c.agent_id, c.phone, c.messages, c.latest_id) for c in every.items
+    ] == [
+        ("t1", "p", "a", "+46700000001", 2, first[1].id),
+        ("t2", "p", "a", "+46700000002", 1, first[2].id),
+        ("t1", "p", "b", "+46700000001", 1, first[3].id),
+        ("t1", "q", "a", "+46700000003", 1, first[4].id),
+    ]
+    assert every.total == 4 and every.items[0].latest_at == 1001.0
+    page = await engine.conversations(None, MessageFilter(), offset=1, limit=2)
+    assert [c.latest_id for c in page.items] == [first[2].id, first[3].id] and page.total == 4
+    mine = await engine.conversations("t1", MessageFilter(provider="p"), offset=0, limit=None)
+    assert [(c.agent_id, c.phone) for c in mine.items] == [
+        ("a", "+46700000001"),
+        ("b", "+46700000001"),
+    ]
+    one = await engine.conversations(
+        None, MessageFilter(phone="+46700000002"), offset=0, limit=None
+    )
+    assert [c.tenant for c in one.items] == ["t2"] and one.total == 1
+    await engine.reset(["t2"])
+    assert (await engine.conversations(None, MessageFilter(), offset=0, limit=None)).total == 3
+
+
+async def test_stats_count_statuses_and_latencies_of_what_agents_sent(engine: Engine):
+    """Statuses and each latency (first event of one type to the first of the other) of the
+    messages agents sent, of one tenant or every one, of a provider or one of its agents;
+    threads a phone opened are not counted, and a reset tenant's no longer are."""
+    made = await store(
+        engine,
+        message("t1", at=1000.0),
+        message("t1", at=1000.0, agent="b"),
+        message("t2", at=1000.0, provider="q"),
+    )
+    await store(engine, message("t2", at=1000.0, kind="user"), sent=False)
+    for m, delivered, read in (
+        (made[0], 1002.0, 1062.0),
+        (made[1], 1004.0, None),
+        (made[2], 1002.0, 1003.0),
+    ):
+        unit = await engine.begin(m.tenant, Wants(messages=[m.id]))
+        held = unit.message(m.id)
+        assert held is not None
+        unit.record(held, Event(EventType.DELIVERED, delivered), Status.DELIVERED)
+        if read is not None:
+            unit.record(held, Event(EventType.READ, read), Status.READ)
+        await engine.commit(unit)
+    every = (await engine.stats(None)).result()
+    assert every["total"] == 3
+    assert (every["statuses"]["read"], every["statuses"]["delivered"]) == (2, 1)
+    assert every["latency"]["sent_to_delivered"] == {
+        "count": 3,
+        "min": 2.0,
+        "mean": round(8 / 3, 6),
+        "p50": 2.0,
+        "p90": 3.6,
+        "p95": 3.8,
+        "p99": 3.96,
+        "max": 4.0,
+    }
+    assert every["latency"]["delivered_to_read"]["count"] == 2
+    assert every["latency"]["delivered_to_read"]["max"] == 60.0
+    assert (await engine.stats("t1")).result()["total"] == 2
+    assert (await engine.stats(None, provider="q")).result()["latency"]["sent_to_read"] == {
+        "count": 1,
+        "min": 3.0,
+        "mean": 3.0,
+        "p50": 3.0,
+        "p90": 3.0,
+        "p95": 3.0,
+        "p99": 3.0,
+        "max": 3.0,
+    }
+    agent = (await engine.stats(None, agent="b")).result()
+    assert agent["total"] == 1 and agent["statuses"]["delivered"] == 1
+    await engine.reset(["t1"])
+    assert (await engine.stats(None)).result()["total"] == 1
+
+
 # -- the schedule ---------------------------------------------------------------------------------
 
 
@@ -221,8 +339,11 @@ async def test_due_events_run_once_in_time_order_each_at_its_time(engine: Engine
     assert await engine.run_due("t1", 1030.0, recorder(log), limit=2) == 2
     assert await engine.run_due("t1", 1030.0, recorder(log), limit=100) == 1
     assert await engine.run_due("t1", 1030.0, recorder(log), limit=100) == 0
-    assert [(when, task.ref) for when, task in log] == [(1010.0, b.id), (1020.0, a.id),
-                                                         (1030.0, a.id)]  # fmt: skip
+    assert [(when, task.ref) for when, task in log] == [
+        (1010.0, b.id),
+        (1020.0, a.id),
+        (1030.0, a.id),
+    ]
     assert engine.next_due("t1") == 5000.0
     found = await engine.message("t1", a.id)
     assert found is not None and [e.type for e in found.events].count(EventType.DELIVERED) == 2
@@ -273,8 +394,9 @@ async def test_two_processes_running_one_tenants_events_apply_each_once(engine_f
 
 
 def _delivery(url: str, m_id: str, event: str = "delivered", at: float = 1000.0) -> Delivery:
-    return Delivery("p", "t1", "a", "+46700000001", m_id, event, url, {"event": event, "id": m_id},
-                    POLICY, at)  # fmt: skip
+    return Delivery(
+        "p", "t1", "a", "+46700000001", m_id, event, url, {"event": event, "id": m_id}, POLICY, at
+    )
 
 
 @pytest.fixture
@@ -297,8 +419,9 @@ async def test_a_delivery_is_made_in_order_logged_and_read_back(engine: Engine, 
     assert first.state is DeliveryState.DELIVERED and first.policy == POLICY
     assert [(a.number, a.status, a.accepted) for a in first.attempts] == [(1, 200, True)]
     assert (await engine.deliveries.get(first.id)) is not None
-    by_event = await engine.deliveries.find(None, DeliveryFilter(message_id=m.id),
-                                            offset=1, limit=1)  # fmt: skip
+    by_event = await engine.deliveries.find(
+        None, DeliveryFilter(message_id=m.id), offset=1, limit=1
+    )
     assert [d.event for d in by_event.items] == ["delivered"] and by_event.total == 3
     backlog = await engine.deliveries.backlog()
     assert backlog["delivered"] == 3 and backlog["pending"] == backlog["in_flight"] == 0
@@ -313,11 +436,9 @@ async def test_a_refused_delivery_is_retried_at_its_time_and_redelivered_on_dema
     unit.deliver(_delivery(receiver.url, m.id, at=engine.clock.now()))
     await engine.commit(unit)
     await engine.deliveries.drain("t1")
-    (retrying,) = (await engine.deliveries.find("t1", DeliveryFilter(), offset=0,
-                                                limit=None)).items  # fmt: skip
+    (retrying,) = (await engine.deliveries.find("t1", DeliveryFilter(), offset=0, limit=None)).items
     assert retrying.state is DeliveryState.RETRYING and retrying.next_attempt_at is not None
-    failing = await engine.deliveries.find("t1", DeliveryFilter(failing=True), offset=0,
-                                           limit=None)  # fmt: skip
+    failing = await engine.deliveries.find("t1", DeliveryFilter(failing=True), offset=0, limit=None)
     assert failing.total == 1
     with pytest.raises(ValueError, match="not finished"):
         await engine.deliveries.redeliver(retrying.id)
@@ -360,16 +481,62 @@ async def test_a_tenants_reset_forgets_its_deliveries(engine: Engine, receiver):
 async def test_max_messages_bounds_every_tenants_messages_evicting_the_oldest(engine_factory, kind):
     """One bound for the whole state, not one per tenant: past it, the oldest message of any
     tenant leaves first, and the count of evictions says so."""
-    if kind != "memory":
-        pytest.xfail("the Redis engine bounds each tenant on its own: issue 34's global bound")
     engine, _ = engine_factory(max_messages=4)
-    made = await store(engine, message("t1", at=1000.0), message("t2", at=1001.0),
-                        message("t1", at=1002.0), message("t3", at=1003.0),
-                        message("t2", at=1004.0), message("t3", at=1005.0))  # fmt: skip
+    made = await store(
+        engine,
+        message("t1", at=1000.0),
+        message("t2", at=1001.0),
+        message("t1", at=1002.0),
+        message("t3", at=1003.0),
+        message("t2", at=1004.0),
+        message("t3", at=1005.0),
+    )
     held = await engine.query(None, MessageFilter(), offset=0, limit=None)
     assert [m.id for m in held.items] == [m.id for m in made[2:]]
     counts = await engine.counts()
     assert (counts["messages"], counts["evicted_messages"], counts["max_messages"]) == (4, 2, 4)
+    for each in engine_factory.made:
+        await each.aclose()
+
+
+async def _delivered(engine: Engine, url: str, tenant: str, at: float) -> str:
+    """A message of the tenant's with one callback, made."""
+    (m,) = await store(engine, message(tenant, at=at))
+    unit = await engine.begin(tenant)
+    delivery = _delivery(url, m.id, at=at)
+    delivery.tenant = tenant
+    unit.deliver(delivery)
+    await engine.commit(unit)
+    await engine.deliveries.drain(tenant)
+    return m.id
+
+
+async def test_max_webhook_log_bounds_every_tenants_log_dropping_the_oldest(engine_factory, kind):
+    """One bound for the whole webhook log, not one per tenant: past it, the oldest finished
+    delivery of any tenant leaves first; one still owed to its receiver never does, and the
+    log waits behind it."""
+    engine, clock = engine_factory(max_webhook_log=3)
+    now = clock.now()  # (a retry is due 10 s after its first attempt: later than now)
+    with WebhookReceiver() as receiver:
+        made = [
+            await _delivered(engine, receiver.url, tenant, now - 10 + i)
+            for i, tenant in enumerate(("t1", "t2", "t1", "t3", "t2"))
+        ]
+        held = await engine.deliveries.find(None, DeliveryFilter(), offset=0, limit=None)
+        assert [d.message_id for d in held.items] == made[2:] and held.total == 3
+        backlog = await engine.deliveries.backlog()
+        assert (backlog["delivered"], backlog["dropped_from_log"]) == (3, 2)
+        receiver.answer(status=500, times=1)  # refused: owed, it waits for its retry
+        owed = await _delivered(engine, receiver.url, "t3", now)
+        later = [
+            await _delivered(engine, receiver.url, tenant, now + 1 + i)
+            for i, tenant in enumerate(("t1", "t2", "t3"))
+        ]
+        held = await engine.deliveries.find(None, DeliveryFilter(), offset=0, limit=None)
+        assert [d.message_id for d in held.items] == [owed, *later]
+        assert held.items[0].state is DeliveryState.RETRYING
+        backlog = await engine.deliveries.backlog()
+        assert (backlog["retrying"], backlog["dropped_from_log"]) == (1, 5)
     for each in engine_factory.made:
         await each.aclose()
 

@@ -23,8 +23,8 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
 from emulator import Config, EmulatorServer
+from emulator.engines.redis import keys
 from emulator.engines.redis.join import STATE_FORMAT, JoinError, check_server
-from emulator.engines.redis.sharing import BUMP
 from emulator.testing import WebhookReceiver
 from tests.conftest import GENERIC_AUTH, SERWERSMS_AUTH
 from tests.redis_server import RedisCluster, RedisServer, flush, masters, whole
@@ -42,8 +42,7 @@ def generic(phone: str, agent: str = AGENT) -> dict[str, object]:
 
 def send(base: str, phone: str, key: str | None = None, agent: str = AGENT) -> str:
     headers = GENERIC_AUTH if key is None else {"Authorization": f"Bearer {key}"}
-    response = httpx.post(base + MESSAGE, json=generic(phone, agent), headers=headers,
-                          timeout=WAIT)  # fmt: skip
+    response = httpx.post(base + MESSAGE, json=generic(phone, agent), headers=headers, timeout=WAIT)
     assert response.status_code == 200, response.text
     return str(response.json()["tagId"])
 
@@ -69,8 +68,11 @@ def listed(base: str, **filters: str) -> list[dict[str, Any]]:
     """Every message the process holds, a page of 1,000 at a time."""
     items: list[dict[str, Any]] = []
     while True:
-        answer = httpx.get(base + "/_emulator/messages", timeout=WAIT, params={
-            "exchange": "false", "limit": "1000", "offset": str(len(items)), **filters})  # fmt: skip
+        answer = httpx.get(
+            base + "/_emulator/messages",
+            timeout=WAIT,
+            params={"exchange": "false", "limit": "1000", "offset": str(len(items)), **filters},
+        )
         assert answer.status_code == 200, answer.text
         page = answer.json()
         items += page["items"]
@@ -117,7 +119,8 @@ def made_once(calls: list[dict[str, Any]], log: list[dict[str, Any]]) -> int:
 def shared_url(request: pytest.FixtureRequest) -> str:
     """An empty Redis, or an empty three-master Redis Cluster."""
     server: RedisServer | RedisCluster = request.getfixturevalue(
-        "redis_server" if request.param == "redis" else "redis_cluster")  # fmt: skip
+        "redis_server" if request.param == "redis" else "redis_cluster"
+    )
     flush(server.url)
     return server.url
 
@@ -208,9 +211,16 @@ class CallingBackReceiver:
             read = await emulator.get(f"{MESSAGE}/{payload['MessageId']}", headers=GENERIC_AUTH)
             self.answers.append(read.status_code)
             if payload["Type"] == "READ":  # the bot answers the phone
-                sent = await emulator.post(MESSAGE, headers=GENERIC_AUTH, json={
-                    "agentId": "echo", "number": [payload["SenderPhoneNo"]],
-                    "messageType": "TextMessage", "text": "thanks"})  # fmt: skip
+                sent = await emulator.post(
+                    MESSAGE,
+                    headers=GENERIC_AUTH,
+                    json={
+                        "agentId": "echo",
+                        "number": [payload["SenderPhoneNo"]],
+                        "messageType": "TextMessage",
+                        "text": "thanks",
+                    },
+                )
                 self.answers.append(sent.status_code)
         return PlainTextResponse("OK")
 
@@ -232,9 +242,11 @@ def test_two_processes_share_messages_settings_files_and_the_clock(pair, webhook
     # Read your writes on the other process at once: the state is in Redis, not in a process.
     assert [m["batch"] for m in listed(b.base_url)] == [tag]
     assert httpx.get(f"{b.base_url}{MESSAGE}/Tag/{tag}", headers=GENERIC_AUTH).status_code == 200
-    serwer = httpx.post(b.base_url + "/messages/send_rcs.json", headers=SERWERSMS_AUTH,
-                        json={"rcs_id": "bot", "phone": "+48500100200",
-                              "message": {"text": "Cześć"}})  # fmt: skip
+    serwer = httpx.post(
+        b.base_url + "/messages/send_rcs.json",
+        headers=SERWERSMS_AUTH,
+        json={"rcs_id": "bot", "phone": "+48500100200", "message": {"text": "Cześć"}},
+    )
     assert serwer.json()["success"] is True, serwer.text
     assert len(listed(a.base_url)) == 2
     # Settings made through one process hold on the other.
@@ -242,8 +254,11 @@ def test_two_processes_share_messages_settings_files_and_the_clock(pair, webhook
     agents = httpx.get(f"{a.base_url}/_emulator/agents").json()["items"]
     assert [g["webhook_url"] for g in agents if g["agent_id"] == AGENT] == [webhook.url]
     png = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 64
-    upload = httpx.post(f"{a.base_url}/Rcs/api/v1/UploadFile/{AGENT}", headers=GENERIC_AUTH,
-                        files={"file": ("p.png", png, "image/png")})  # fmt: skip
+    upload = httpx.post(
+        f"{a.base_url}/Rcs/api/v1/UploadFile/{AGENT}",
+        headers=GENERIC_AUTH,
+        files={"file": ("p.png", png, "image/png")},
+    )
     assert upload.status_code == 200, upload.text
     files = httpx.get(f"{b.base_url}/_emulator/files").json()
     assert files["total"] == 1
@@ -269,7 +284,8 @@ def hearing(url: str) -> int:
     """How many processes beat in `rcs:heard` (each hears the changes channel)."""
     store = whole(url)
     try:
-        return len([f for f in store.hkeys("rcs:heard") if f.startswith(b"b:")])
+        heard = keys.ROOTS[0] + "heard"  # (every partition holds the beats: keys.py)
+        return len([f for f in store.hkeys(heard) if f.startswith(b"b:")])
     finally:
         store.close()
 
@@ -295,13 +311,15 @@ def test_a_change_through_one_process_holds_on_the_next_request_to_another(
         put_agent(writer.base_url, AGENT, f"{webhook.url}?n={i}")
         agents = httpx.get(f"{reader.base_url}/_emulator/agents", timeout=WAIT).json()["items"]
         assert [g["webhook_url"] for g in agents if g["agent_id"] == AGENT] == [
-            f"{webhook.url}?n={i}"]  # fmt: skip
+            f"{webhook.url}?n={i}"
+        ]
     # A notice lost on the way (a subscription that reconnected in between): each process
     # catches up before it beats, so the change is taken in (and only then acknowledged).
     store = whole(shared_url)
     try:
-        store.hset("rcs:clock", "now", repr(float(start + 630)))
-        store.register_script(BUMP)(keys=["rcs:versions"], args=["clock"])
+        for root in keys.ROOTS:  # (every partition holds the clock: keys.py)
+            store.hset(root + "clock", "now", repr(float(start + 630)))
+            store.hincrby(root + "versions", "clock", 1)
     finally:
         store.close()
     deadline = time.monotonic() + WAIT
@@ -362,8 +380,7 @@ def test_a_tenant_waiting_on_its_slow_receiver_delays_no_other_tenant(pair, webh
         put_agent(a.base_url, "quick_bot", webhook.url, tenant=KEY_B)
         send(a.base_url, "+46700000301", KEY_A, "slow_bot")
         outcome: list[Any] = []
-        waiting = threading.Thread(target=lambda: outcome.append(
-            advance(a.base_url, 120, KEY_A)))  # fmt: skip
+        waiting = threading.Thread(target=lambda: outcome.append(advance(a.base_url, 120, KEY_A)))
         waiting.start()
         assert held.came.wait(WAIT), "A's callback never came"
         for served in (b, a):  # the other process, and the one running A's advance
@@ -436,8 +453,9 @@ def test_kill_9_of_one_process_mid_traffic_loses_nothing_accepted(pair, webhook)
             while not stop.is_set():
                 i += 1
                 try:
-                    r = client.post(MESSAGE, json=generic(f"+467{prefix}{i:05d}"),
-                                    headers=GENERIC_AUTH)  # fmt: skip
+                    r = client.post(
+                        MESSAGE, json=generic(f"+467{prefix}{i:05d}"), headers=GENERIC_AUTH
+                    )
                 except httpx.HTTPError:
                     continue  # the process died under this request: not accepted
                 if r.status_code == 200:
@@ -449,8 +467,9 @@ def test_kill_9_of_one_process_mid_traffic_loses_nothing_accepted(pair, webhook)
             assert time.monotonic() < deadline, f"only {len(accepted)} sends were accepted"
             time.sleep(0.01)
 
-    threads = [threading.Thread(target=traffic, args=(s.base_url, p))
-               for s, p in ((a, "1"), (b, "2"))]  # fmt: skip
+    threads = [
+        threading.Thread(target=traffic, args=(s.base_url, p)) for s, p in ((a, "1"), (b, "2"))
+    ]
     for t in threads:
         t.start()
     try:
@@ -498,14 +517,17 @@ def test_redis_killed_and_restarted_mid_traffic(durable_redis: RedisServer, tmp_
     try:
         tags = [send(served.base_url, f"+4670000070{i}") for i in range(5)]
         redis_server.kill()
-        down = httpx.post(served.base_url + MESSAGE, json=generic("+46700000799"),
-                          headers=GENERIC_AUTH)  # fmt: skip
+        down = httpx.post(
+            served.base_url + MESSAGE, json=generic("+46700000799"), headers=GENERIC_AUTH
+        )
         assert down.status_code == 503
         assert down.headers["content-type"].startswith("application/problem+json")
         assert down.json()["status"] == 503
-        serwer = httpx.post(served.base_url + "/messages/send_rcs.json", headers=SERWERSMS_AUTH,
-                            json={"rcs_id": "bot", "phone": "+48500100200",
-                                  "message": {"text": "x"}})  # fmt: skip
+        serwer = httpx.post(
+            served.base_url + "/messages/send_rcs.json",
+            headers=SERWERSMS_AUTH,
+            json={"rcs_id": "bot", "phone": "+48500100200", "message": {"text": "x"}},
+        )
         assert serwer.status_code == 503 and "error" in serwer.json()
         control = httpx.get(served.base_url + "/_emulator/messages")
         assert control.status_code == 503 and "cannot be reached" in control.json()["error"]
@@ -561,8 +583,9 @@ def test_events_that_came_due_while_redis_was_down_run_in_order(
 def test_workers_serve_one_port_over_one_state(shared_url: str, tmp_path: Path) -> None:
     """Each child answers only once it is ready: every request from the first healthy answer
     on is served."""
-    served = Served(tmp_path / "w.log", "--state", shared_url, "--clock", "manual",
-                    "--workers", "2")  # fmt: skip
+    served = Served(
+        tmp_path / "w.log", "--state", shared_url, "--clock", "manual", "--workers", "2"
+    )
     try:
         processes = set()
         tags = []
@@ -618,21 +641,30 @@ def test_a_redis_that_lost_the_state_is_said_and_served_afresh(redis_url, tmp_pa
 
 @pytest.mark.parametrize(
     ("info", "said"),
-    [({"redis_version": "6.0.16", "redis_mode": "standalone"}, "Redis 6.0.16 found; the shared "
-      "state needs Redis 6.2 or later"),
-     ({"redis_version": "7.0.15", "maxmemory": 10**8, "maxmemory_policy": "allkeys-lru"}, "Redis "
-      "evicts keys when full (maxmemory-policy allkeys-lru); the shared state needs "
-      "maxmemory-policy noeviction, so that a full Redis refuses new requests instead of "
-      "forgetting accepted ones")],
-)  # fmt: skip
+    [
+        (
+            {"redis_version": "6.2.14", "redis_mode": "standalone"},
+            "Redis 6.2.14 found; the shared state needs Redis 7.0 or later",
+        ),
+        (
+            {"redis_version": "7.0.15", "maxmemory": 10**8, "maxmemory_policy": "allkeys-lru"},
+            "Redis "
+            "evicts keys when full (maxmemory-policy allkeys-lru); the shared state needs "
+            "maxmemory-policy noeviction, so that a full Redis refuses new requests instead of "
+            "forgetting accepted ones",
+        ),
+    ],
+)
 def test_a_server_the_scripts_cannot_run_on_is_refused_by_name(info, said) -> None:
     with pytest.raises(JoinError) as refused:
         check_server("redis://:secret@db:6379/0", info)
     assert str(refused.value) == f"state redis://***@db:6379/0: {said}"
-    check_server("redis://db", {"redis_version": "6.2.0", "redis_mode": "standalone"})  # enough
+    check_server("redis://db", {"redis_version": "7.0.0", "redis_mode": "standalone"})  # enough
     check_server("redis://db", {"redis_version": "7.2.4", "redis_mode": "cluster"})
-    for memory in ({"maxmemory": 0, "maxmemory_policy": "allkeys-lru"},
-                   {"maxmemory": 10**8, "maxmemory_policy": "noeviction"}):  # fmt: skip
+    for memory in (
+        {"maxmemory": 0, "maxmemory_policy": "allkeys-lru"},
+        {"maxmemory": 10**8, "maxmemory_policy": "noeviction"},
+    ):
         assert check_server("redis://db", {"redis_version": "7.0.15", **memory}) == []
 
 
@@ -647,8 +679,14 @@ def test_a_user_not_allowed_info_still_joins(redis_url: str, tmp_path: Path) -> 
     """An ACL user without INFO (a managed Redis's app user) skips the version check; the
     password never shows in health."""
     admin = redis.Redis.from_url(redis_url)
-    admin.acl_setuser("app", enabled=True, passwords=["+s3cret"], keys=["*"],
-                      channels=["*"], commands=["+@all", "-info"])  # fmt: skip
+    admin.acl_setuser(
+        "app",
+        enabled=True,
+        passwords=["+s3cret"],
+        keys=["*"],
+        channels=["*"],
+        commands=["+@all", "-info"],
+    )
     admin.close()
     limited = redis_url.replace("redis://", "redis://app:s3cret@")
     served = Served(tmp_path / "acl.log", "--state", limited, "--clock", "manual")
@@ -693,10 +731,11 @@ def test_a_state_written_by_another_version_is_refused(redis_url: str, tmp_path:
     served.stop()
     admin = redis.Redis.from_url(redis_url)
     try:
-        config = orjson.loads(admin.hget("rcs:meta", "config"))
-        assert config["state_format"] == STATE_FORMAT
-        config["state_format"] = 3
-        admin.hset("rcs:meta", "config", orjson.dumps(config, option=orjson.OPT_SORT_KEYS))
+        for root in keys.ROOTS:  # (every partition holds what processes agree on: keys.py)
+            config = orjson.loads(admin.hget(root + "meta", "config"))
+            assert config["state_format"] == STATE_FORMAT
+            config["state_format"] = 3
+            admin.hset(root + "meta", "config", orjson.dumps(config, option=orjson.OPT_SORT_KEYS))
     finally:
         admin.close()
     done = run_cli("serve", "--state", redis_url, "--clock", "manual", "--port", "0")
@@ -754,8 +793,10 @@ def test_two_tenants_advanced_at_once_through_two_processes_both_keep_their_time
     a, b = pair
     start = httpx.get(f"{a.base_url}/_emulator/clock").json()["epoch"]
     moved: list[dict[str, Any]] = []
-    threads = [threading.Thread(target=lambda s=s, k=k: moved.append(advance(s.base_url, 60, k)))
-               for s, k in ((a, KEY_A), (b, KEY_B))]  # fmt: skip
+    threads = [
+        threading.Thread(target=lambda s=s, k=k: moved.append(advance(s.base_url, 60, k)))
+        for s, k in ((a, KEY_A), (b, KEY_B))
+    ]
     for t in threads:
         t.start()
     for t in threads:

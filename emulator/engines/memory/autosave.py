@@ -12,21 +12,19 @@ import contextlib
 import logging
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ...core.clock import iso
 from ...core.engine import Host
 from . import restore, snapshot
+from .held import Held
 from .statefile import StateFileError
-
-if TYPE_CHECKING:
-    from .engine import MemoryEngine
 
 log = logging.getLogger("rcs_emulator.state")
 
 
 class AutoSaver:
-    def __init__(self, engine: MemoryEngine, host: Host, path: Path, interval: float) -> None:
+    def __init__(self, engine: Held, host: Host, path: Path, interval: float) -> None:
         self.engine = engine
         self.host = host
         self.path = path
@@ -44,8 +42,9 @@ class AutoSaver:
             return None
         try:
             state, data = restore.read(self.path, self.host)
-            counts = restore.load(self.engine, self.host, state, data,
-                                  snapshot.files_dir(self.path))  # fmt: skip
+            counts = restore.load(
+                self.engine, self.host, state, data, snapshot.files_dir(self.path)
+            )
         except StateFileError as exc:
             raise StateFileError(f"state file {self.path}: {exc}") from None
         removed = self.engine.vault.keep_only({f.path for f in state.files})
@@ -58,8 +57,11 @@ class AutoSaver:
                 "the previous stop was unclean (the process was killed): restored the state "
                 "saved at %s (emulator time %s) from %s: %s; anything accepted after that "
                 "moment is not in it",
-                saved, iso(state.clock), self.path, what,
-            )  # fmt: skip
+                saved,
+                iso(state.clock),
+                self.path,
+                what,
+            )
         if removed:
             log.warning("removed %d uploaded file(s) that no saved record names", removed)
         self.saved_revision = self.engine.revision
@@ -88,8 +90,9 @@ class AutoSaver:
             except OSError as exc:
                 message = f"{type(exc).__name__}: {exc}"
                 if message != self.last_error:
-                    log.error("state not saved to %s (the previous save stays): %s",
-                              self.path, message)  # fmt: skip
+                    log.error(
+                        "state not saved to %s (the previous save stays): %s", self.path, message
+                    )
                 self.last_error = message
                 return False
             self.saved_revision = revision

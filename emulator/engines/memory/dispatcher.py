@@ -32,6 +32,8 @@ from ...delivery.transport import Transport, receiver_of
 log = logging.getLogger("rcs_emulator.webhooks")
 
 Lane = tuple[str, str, str, str]  # url, tenant, agent, phone: one recipient's callbacks
+Receiver = tuple[str, str]  # tenant, receiver (scheme://host:port): a share of capacity
+AttemptKey = tuple[int, int]  # delivery id, attempt number
 Listener = Callable[[Delivery, Attempt], None]
 
 PENDING, IN_FLIGHT = DeliveryState.PENDING, DeliveryState.IN_FLIGHT
@@ -67,9 +69,12 @@ class Dispatcher:
         self.deliveries: dict[int, Delivery] = {}
         self.waiting = 0
         self.dropped_from_log = 0
-        self._waiting: dict[str, deque[Delivery]] = {}  # per receiver host, in arrival order
-        self._active: dict[str, int] = {}
+        # Per receiver (scheme, host and port) and tenant, in arrival order: one tenant's hung
+        # receiver holds its own attempts only, whatever receiver other tenants share.
+        self._waiting: dict[Receiver, deque[Delivery]] = {}
+        self._active: dict[Receiver, int] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._serving: dict[asyncio.Task[None], Receiver] = {}  # each worker's receiver
         # Recipients with a delivery before its first attempt's end; each holds what waits.
         self._lanes: dict[Lane, deque[Delivery]] = {}
 
@@ -143,7 +148,7 @@ class Dispatcher:
                     len(delivery.attempts) + 1,
                     self.clock.stamp(delivery.due_at),
                     error=f"backlog full: {self.waiting} attempts already waiting",
-                )  # fmt: skip
+                )
             )
             log.warning("webhook %s to %s not attempted: backlog full", delivery.id, delivery.url)
             if len(delivery.attempts) == 1:
@@ -151,7 +156,7 @@ class Dispatcher:
             return
         delivery.state = PENDING
         self.waiting += 1
-        host = receiver_of(delivery.url)
+        host = (delivery.tenant, receiver_of(delivery.url))
         queue = self._waiting.get(host)
         if queue is None:
             queue = self._waiting[host] = deque()
@@ -177,9 +182,10 @@ class Dispatcher:
                 self._active[host] = self._active.get(host, 0) + 1
                 task = loop.create_task(self._worker(host, first))
                 self._tasks.add(task)
+                self._serving[task] = host
                 task.add_done_callback(partial(self._done, host=host))
 
-    def _take(self, host: str, queue: deque[Delivery]) -> Delivery:
+    def _take(self, host: Receiver, queue: deque[Delivery]) -> Delivery:
         delivery = queue.popleft()
         if not queue:
             del self._waiting[host]
@@ -187,7 +193,7 @@ class Dispatcher:
         delivery.state = IN_FLIGHT
         return delivery
 
-    async def _worker(self, host: str, delivery: Delivery) -> None:
+    async def _worker(self, host: Receiver, delivery: Delivery) -> None:
         while True:
             await self.attempt(delivery)
             queue = self._waiting.get(host)
@@ -198,8 +204,9 @@ class Dispatcher:
                 return  # other receivers wait for a slot: give this one up
             delivery = self._take(host, queue)
 
-    def _done(self, task: asyncio.Task[None], *, host: str) -> None:
+    def _done(self, task: asyncio.Task[None], *, host: Receiver) -> None:
         self._tasks.discard(task)
+        self._serving.pop(task, None)
         self._active[host] -= 1
         if not self._active[host]:
             del self._active[host]
@@ -242,10 +249,15 @@ class Dispatcher:
         delivery still under way (it has attempts of its own coming)."""
         delivery = self.deliveries[delivery_id]
         if not delivery.state.finished:
-            when = f" (next attempt at {iso(delivery.next_attempt_at)})" if (
-                delivery.next_attempt_at) else ""  # fmt: skip
-            raise ValueError(f"delivery {delivery_id} is {delivery.state}{when}: it is not "
-                             "finished, so it cannot be sent again yet")  # fmt: skip
+            when = (
+                f" (next attempt at {iso(delivery.next_attempt_at)})"
+                if (delivery.next_attempt_at)
+                else ""
+            )
+            raise ValueError(
+                f"delivery {delivery_id} is {delivery.state}{when}: it is not "
+                "finished, so it cannot be sent again yet"
+            )
         delivery.manual = True
         delivery.due_at = self.clock.now()
         self._enqueue(delivery)
@@ -264,12 +276,21 @@ class Dispatcher:
     # -- waiting and reading ----------------------------------------------------------------
 
     async def drain(self, tenant: str | None = None) -> None:
-        """Wait until no attempt is running or waiting for a slot (scheduled retries excepted).
-        (Every tenant's: this process makes them all, and waiting for one is waiting for the
-        queue.)"""
+        """Wait until no attempt (of the tenant's, or of anyone's) is running or waiting for a
+        slot (scheduled retries excepted): a tenant's wait is for its own receivers' workers
+        only, so another tenant's hung receiver never holds it."""
         self._pump()
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        while True:
+            running = [
+                t for t, (whose, _) in self._serving.items() if tenant is None or whose == tenant
+            ]
+            if not running:
+                if tenant is None or not any(whose == tenant for whose, _ in self._waiting):
+                    return
+                await asyncio.sleep(0.001)  # (its attempts wait for a slot other tenants hold)
+                self._pump()
+                continue
+            await asyncio.gather(*running, return_exceptions=True)
             self._pump()
 
     def counts(self) -> dict[str, int]:
@@ -290,9 +311,13 @@ class Dispatcher:
         limit: int | None = None,
         matching: Callable[[Delivery], bool] | None = None,
     ) -> Found[Delivery]:
-        found = [d for d in self.deliveries.values()
-                 if (tenant is None or d.tenant == tenant) and where.matches(d)
-                 and (matching is None or matching(d))]  # fmt: skip
+        found = [
+            d
+            for d in self.deliveries.values()
+            if (tenant is None or d.tenant == tenant)
+            and where.matches(d)
+            and (matching is None or matching(d))
+        ]
         stop = None if limit is None else offset + limit
         return Found(found[offset:stop], len(found))
 

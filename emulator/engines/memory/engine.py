@@ -25,9 +25,18 @@ from typing import IO, Any
 import httpx
 
 from ...core.clock import Clock
-from ...core.engine import Found, Host, MessageFilter, StateRefused, UnitMisuse, Wants
+from ...core.engine import (
+    Conversation,
+    Found,
+    Host,
+    MessageFilter,
+    StateRefused,
+    UnitMisuse,
+    Wants,
+)
 from ...core.models import USER_MESSAGE, Status
 from ...core.records import Delivery, Due, DueKind, Event, Message, StoredFile, TimelineEntry
+from ...core.stats import Figures
 from ...core.surprises import Surprises
 from .autosave import AutoSaver
 from .dispatcher import Dispatcher
@@ -35,6 +44,8 @@ from .files import FileVault
 from .schedule import Schedule
 from .statefile import StateFileError
 from .store import Store, StoreObserver, by_seq, by_upload
+
+STATS_SLICE = 5_000  # messages counted per turn of the event loop
 
 
 class MemoryUnit:
@@ -52,8 +63,9 @@ class MemoryUnit:
 
     def message(self, message_id: str) -> Message | None:
         if self.named is not None and message_id not in self.named:
-            raise UnitMisuse(f"message {message_id} was read, but the unit was not asked to "
-                             "load it (Wants)")  # fmt: skip
+            raise UnitMisuse(
+                f"message {message_id} was read, but the unit was not asked to load it (Wants)"
+            )
         return self.store.messages.get(message_id)
 
     def alive(self, message: Message) -> bool:
@@ -359,6 +371,42 @@ class MemoryEngine:
             "evicted_messages": self.evicted,
         }
 
+    async def conversations(
+        self, tenant: str | None, where: MessageFilter, *, offset: int, limit: int | None
+    ) -> Found[Conversation]:
+        if tenant is None:
+            stores = list(self._stores.values())
+        else:
+            stores = [self._stores[tenant]] if tenant in self._stores else []
+        w = where
+        found = [
+            (
+                newest.created_at,
+                newest.seq,
+                Conversation(s.tenant, p, a, ph, count, newest.id, newest.created_at),
+            )
+            for s in stores
+            for (p, a, ph), count, newest in s.conversations()
+            if (w.provider is None or p == w.provider)
+            and (w.agent is None or a == w.agent)
+            and (w.phone is None or ph == w.phone)
+        ]
+        found.sort(key=lambda row: (row[0], row[1]))
+        stop = None if limit is None else offset + limit
+        return Found([row[2] for row in found[offset:stop]], len(found))
+
+    async def stats(
+        self, tenant: str | None, provider: str | None = None, agent: str | None = None
+    ) -> Figures:
+        """Counted over the messages held, each time (in-process: a pass costs little)."""
+        figures = Figures()
+        found = self._query(tenant, MessageFilter(provider=provider, agent=agent))
+        for start, message in enumerate(found):
+            if start and not start % STATS_SLICE:
+                await asyncio.sleep(0)  # other requests between slices of a long pass
+            figures.add((message,))
+        return figures
+
     def tenants(self) -> list[str]:
         return list(self._stores)
 
@@ -438,7 +486,7 @@ class MemoryEngine:
     def describe(self) -> dict[str, Any]:
         return {"engine": self.name}
 
-    async def ready(self) -> bool:
+    async def ready(self, tenant: str | None = None) -> bool:
         return True
 
     async def poll_due(self) -> None:

@@ -6,15 +6,13 @@ forms (records.py), the same forms that wrote them."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ...core.clock import ManualClock
 from ...core.engine import Host
 from ...core.records import DELIVERY, DUE, EVENT, FILE, MESSAGE, Delivery, DeliveryState, DueKind
+from .held import Held
 from .statefile import StateFile, StateFileError, parse
-
-if TYPE_CHECKING:
-    from .engine import MemoryEngine
 
 
 def read(path: Path, host: Host) -> tuple[StateFile, dict[str, Any]]:
@@ -26,7 +24,7 @@ def read(path: Path, host: Host) -> tuple[StateFile, dict[str, Any]]:
 
 
 def load(
-    engine: MemoryEngine, host: Host, state: StateFile, data: dict[str, Any], folder: Path
+    engine: Held, host: Host, state: StateFile, data: dict[str, Any], folder: Path
 ) -> dict[str, int]:
     """Restore a validated state (`data`: the same file as data) into a fresh engine and its
     host. Everything that can refuse is checked before the first record is applied, so a
@@ -68,11 +66,15 @@ def load(
             engine.schedule_retry(due, delivery)
         else:
             engine.schedule.at(due, task)
-    return {"messages": len(state.messages), "files": len(state.files),
-            "deliveries": len(deliveries), "scheduled": len(state.scheduled)}  # fmt: skip
+    return {
+        "messages": len(state.messages),
+        "files": len(state.files),
+        "deliveries": len(deliveries),
+        "scheduled": len(state.scheduled),
+    }
 
 
-def _restore_delivery(engine: MemoryEngine, delivery: Delivery) -> Delivery:
+def _restore_delivery(engine: Held, delivery: Delivery) -> Delivery:
     """A delivery owed when the state was saved: under a fresh id, queued again at once if it
     was under way, else waiting for its scheduled retry."""
     if delivery.state is not DeliveryState.RETRYING:

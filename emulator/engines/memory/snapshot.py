@@ -17,7 +17,7 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 
@@ -26,11 +26,9 @@ from ...core.engine import Host
 from ...core.records import DELIVERY, DUE, FILE, MESSAGE, Due, Message
 from .changes import ChangeTracker
 from .exchanges import ExchangeRefs, key_of
+from .held import Held
 from .statefile import VERSION
 from .store import by_seq
-
-if TYPE_CHECKING:
-    from .engine import MemoryEngine
 
 SLICE = 1000  # records serialised per turn of the event loop
 
@@ -60,7 +58,7 @@ class Snapshotter:
     finishes at one moment with whatever changed meanwhile: the result is the state at that
     moment, and no slice holds the loop for more than a few milliseconds."""
 
-    def __init__(self, engine: MemoryEngine, host: Host, track: bool = True) -> None:
+    def __init__(self, engine: Held, host: Host, track: bool = True) -> None:
         self.host = host
         self.engine = engine
         # Everything held counts as changed at first (in the order added); with `track`, the
@@ -105,16 +103,24 @@ class Snapshotter:
             self.schedule.added.clear()
             self.schedule.ran.clear()
             # dict copies are one C call each: the thread writes from them, not from ours
-            return Taken(self._head(clean), self.messages.copy(), self.scheduled.copy(),
-                         self._deliveries(), self.exchanges.blobs())  # fmt: skip
+            return Taken(
+                self._head(clean),
+                self.messages.copy(),
+                self.scheduled.copy(),
+                self._deliveries(),
+                self.exchanges.blobs(),
+            )
         finally:
             if collecting:
                 gc.enable()
 
     def _head(self, clean: bool) -> bytes:
         """The small sections, as a JSON object without its closing brace."""
-        files = [FILE.dump(f) | {"path": Path(f.path).name}
-                 for store in self.engine.stores() for f in store.files.values()]  # fmt: skip
+        files = [
+            FILE.dump(f) | {"path": Path(f.path).name}
+            for store in self.engine.stores()
+            for f in store.files.values()
+        ]
         clock = self.engine.clock
         manual = clock if isinstance(clock, ManualClock) else None
         head = {
@@ -188,8 +194,11 @@ class Taken:
     exchanges: list[bytes]
 
     def counts(self) -> dict[str, int]:
-        return {"messages": len(self.messages), "deliveries": len(self.deliveries),
-                "scheduled": len(self.scheduled)}  # fmt: skip
+        return {
+            "messages": len(self.messages),
+            "deliveries": len(self.deliveries),
+            "scheduled": len(self.scheduled),
+        }
 
     def chunks(self) -> Iterator[bytes]:
         """The file's bytes, piece by piece. Scheduled entries of messages or deliveries that
@@ -205,9 +214,10 @@ class Taken:
         yield from _joined(blob for _, blob in self.deliveries)
         yield b'],"scheduled":['
         yield from _joined(
-            blob for ref, blob in self.scheduled.values()
+            blob
+            for ref, blob in self.scheduled.values()
             if (ref in live_deliveries if isinstance(ref, int) else ref in live_messages)
-        )  # fmt: skip
+        )
         yield b"]}"
 
 
@@ -223,7 +233,7 @@ def _joined(blobs: Iterable[bytes], batch: int = 4096) -> Iterator[bytes]:
         yield (b"" if first else b",") + b",".join(pending)
 
 
-def dump(engine: MemoryEngine, host: Host, clean: bool) -> bytes:
+def dump(engine: Held, host: Host, clean: bool) -> bytes:
     """The whole state as one JSON document (a fresh Snapshotter serialises everything)."""
     return b"".join(Snapshotter(engine, host, track=False).take_now(clean).chunks())
 

@@ -193,6 +193,12 @@ class Store:
     def by_external(self, provider: str, external_id: str) -> Sequence[Message]:
         return self._by_external.get((provider, external_id), EMPTY)
 
+    def conversations(self) -> Iterator[tuple[tuple[str, str, str], int, Message]]:
+        """Each conversation (provider, agent, phone): how many messages, and its newest."""
+        for key, messages in self._by_conversation.items():
+            if messages:
+                yield key, len(messages), messages[-1]
+
     def latest_to(self, provider: str, agent_id: str, phone: str) -> Message | None:
         """The newest message the phone has been sent (one scheduled for later has not)."""
         messages = self._by_conversation.get((provider, agent_id, phone))

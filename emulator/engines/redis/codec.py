@@ -8,8 +8,10 @@ many events, `e<i>` each event and `t<i>` its member in the timelines, `x` its e
 and, for the scripts that evict or filter without parsing JSON, `p` provider, `a` agent, `ph`
 phone, `b` batch, `ex` the client's own id, `ca` creation time, `u` "1" for a thread a phone
 opened.
-A delivery's: `r` its record, `st` state, `n` attempts, `a<i>` each, `na` the next attempt's
-time, `due` when its next attempt is due, `m` "1" for a redelivery under way, `ln` its lane.
+A delivery's: `id` its id, `r` its record, `st` state, `n` attempts, `a<i>` each, `na` the next
+attempt's time, `due` when its next attempt is due, `m` "1" for a redelivery under way, `ln` its
+lane, `by` the claim of its attempt under way; and, for the scripts that filter without parsing
+JSON, `p` provider, `a` agent, `ph` phone, `mid` its message's id.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Any
 
 import orjson
 
-from ...core.models import USER_MESSAGE
+from ...core.models import USER_MESSAGE, Status
 from ...core.records import (
     ATTEMPT,
     DELIVERY,
@@ -68,8 +70,10 @@ def message_of(fields: Fields, exchanges: Mapping[bytes, bytes] | None = None) -
     data = orjson.loads(fields[b"r"])
     data["status"] = fields[b"s"].decode()
     message = MESSAGE.load(data)
-    message.events = [EVENT.from_row(orjson.loads(fields[b"e%d" % i]))
-                      for i in range(1, int(fields.get(b"n", b"0")) + 1)]  # fmt: skip
+    message.events = [
+        EVENT.from_row(orjson.loads(fields[b"e%d" % i]))
+        for i in range(1, int(fields.get(b"n", b"0")) + 1)
+    ]
     message.seq = int(fields.get(b"w", b"0"))  # the wall time it was made: an order across tenants
     key = fields.get(b"x")
     if exchanges is not None and key:
@@ -105,14 +109,17 @@ def delivery_of(fields: Fields) -> Delivery:
     data = orjson.loads(fields[b"r"])
     after = fields.get(b"na")
     data |= {
+        "id": int(fields[b"id"]),  # (given by the script that made it)
         "state": fields[b"st"].decode(),
         "next_attempt_at": float(after) if after else None,
         "manual": fields.get(b"m") == b"1",
         "due_at": float(fields.get(b"due", b"0")),
     }
     delivery = DELIVERY.load(data)
-    delivery.attempts = [ATTEMPT.from_row(orjson.loads(fields[b"a%d" % i]))
-                         for i in range(1, int(fields.get(b"n", b"0")) + 1)]  # fmt: skip
+    delivery.attempts = [
+        ATTEMPT.from_row(orjson.loads(fields[b"a%d" % i]))
+        for i in range(1, int(fields.get(b"n", b"0")) + 1)
+    ]
     return delivery
 
 
@@ -123,6 +130,10 @@ def due_record(task: Due) -> bytes:
 def due_of(member: bytes) -> Due:
     """A due event from its member of the schedule ("seq|JSON")."""
     return DUE.from_row(orjson.loads(member.split(b"|", 1)[1]))
+
+
+def status_of(name: str) -> Status:
+    return Status(name)
 
 
 def number(value: float) -> str:

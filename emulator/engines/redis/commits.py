@@ -33,28 +33,24 @@ Wire = list[Any]  # a unit as the script reads it: [epoch, fence, ops]
 
 
 class Commits:
-    def __init__(
-        self,
-        link: Link,
-        max_messages: int,
-        applied: Callable[[str, bytes, bytes], None],
-    ) -> None:
+    def __init__(self, link: Link, applied: Callable[[str, int, list[Any]], None]) -> None:
         self.link = link
-        self.max_messages = str(max_messages)
-        self.applied = applied  # (tenant, earliest due, earliest ready) once a call applied
+        self.applied = applied  # (tenant, partition, the call's answer) once a call applied
         self._waiting: dict[str, list[tuple[Wire, asyncio.Future[str]]]] = {}
         self._flying: dict[str, asyncio.Task[None]] = {}  # tenant: its call on the way
 
-    async def apply(self, tenant: str, root: str, unit: Wire) -> str:
+    async def apply(self, tenant: str, partition: int, tag: str, unit: Wire) -> str:
         """Apply one unit of the tenant's: "OK", or why the script refused it (RESET: the
         tenant was reset since it loaded; FENCED: its lease went to another process)."""
         future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         self._waiting.setdefault(tenant, []).append((unit, future))
         if tenant not in self._flying:
-            self._flying[tenant] = asyncio.get_running_loop().create_task(self._fly(tenant, root))
+            self._flying[tenant] = asyncio.get_running_loop().create_task(
+                self._fly(tenant, partition, tag)
+            )
         return await future
 
-    async def _fly(self, tenant: str, root: str) -> None:
+    async def _fly(self, tenant: str, partition: int, tag: str) -> None:
         """Carry the tenant's waiting units, a call at a time, until none wait."""
         try:
             while waiting := self._waiting.get(tenant):
@@ -66,21 +62,22 @@ class Commits:
                     size += len(entry[0][2])
                 if not waiting:
                     del self._waiting[tenant]
-                await self._call(tenant, root, batch)
+                await self._call(tenant, partition, tag, batch)
         finally:
             del self._flying[tenant]
             for _, future in self._waiting.pop(tenant, ()):  # (cut short: the process stops)
                 future.cancel()
 
     async def _call(
-        self, tenant: str, root: str, batch: list[tuple[Wire, asyncio.Future[str]]]
+        self, tenant: str, partition: int, tag: str, batch: list[tuple[Wire, asyncio.Future[str]]]
     ) -> None:
         try:
             # (raw strings: Redis's cmsgpack reads no "bin" type; Lua has one string type anyway)
             packed = msgpack.packb([unit for unit, _ in batch], use_bin_type=False)
-            statuses, due, ready = await self.link.run("COMMIT", root, secrets.token_hex(8),
-                                                       self.max_messages, packed)  # fmt: skip
-            said = [s.decode() for s in statuses]
+            answer = await self.link.run(
+                "COMMIT", partition, tag, secrets.token_hex(8), str(partition), tenant, packed
+            )
+            said = [s.decode() for s in answer[0]]
             if len(said) != len(batch):
                 raise RuntimeError(f"COMMIT answered {len(said)} units of {len(batch)}")
         except asyncio.CancelledError:  # (the process stops: its waiters are cancelled too)
@@ -101,6 +98,6 @@ class Commits:
                 future.set_result(status)
         if "OK" in said:
             try:
-                self.applied(tenant, due, ready)
+                self.applied(tenant, partition, answer)
             except Exception:  # (a lost hint costs a sweep's wait; the units are applied)
                 log.exception("the hint of a commit was not given")

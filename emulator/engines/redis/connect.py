@@ -20,7 +20,7 @@ def connect(
     config: Config, clock: Clock | None, http_client: httpx.AsyncClient | None
 ) -> tuple[RedisEngine, Clock]:
     joined = join(config)
-    link = Link(joined, fingerprint(config))
+    link = Link(joined, fingerprint(config), config.state_wait_replicas)
     if clock is None:
         if config.clock == "manual":
             clock = ManualClock(joined.epoch)  # every process starts where the state began

@@ -1,50 +1,76 @@
 """Joining a shared state: what every process on one Redis (or Redis Cluster) must agree on, read
 once at start-up, synchronously, so that a bad URL, an unreachable or unfit Redis, or a state
 written by another version or config stops `rcs-emulator serve` with one clear line instead of a
-server that answers 503s.
+server that answers 503s. A Redis still loading its data (after a restart) is waited for, up to
+LOADING_WAIT seconds, said once.
 
-- generation: a random id of this state; a process that finds another later (Redis restarted
-  without its data, or flushed) says so and takes the new one: what was accepted before is gone;
-- epoch: Redis's time when the state began: a scaled clock counts from it, a manual one starts
-  at it, in every process;
+Each partition (keys.py) keeps its own copy of what is agreed, so that any partition a process
+reaches tells it:
+- generation: a random id of the partition's copy; a process that finds another later (its node
+  restarted without its data, or flushed) says so and takes the new one;
+- epoch: Redis's time when the state began (the same in every partition): a scaled clock counts
+  from it, a manual one starts at it, in every process;
 - config: what of the config decides behaviour, with the emulator's version and the state's
   format; a process started with another is refused.
 
-Joining reads a few keys: it is as quick with a million messages held as with none.
+A partition whose node does not answer at start-up is said (a caution) and joined when it
+answers; a process starts while any partition answers. Joining reads a few keys: it is as quick
+with a million messages held as with none.
 """
 
 from __future__ import annotations
 
+import logging
 import secrets
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from ...core.engine import StateRefused
+from ...redact import redacted
 from ...version import __version__
-from .keys import META
+from . import keys
+from .scripts import JOIN
 
 if TYPE_CHECKING:
     from ...config import Config
 
+log = logging.getLogger("rcs_emulator.state")
+
 # How the keys are laid out: a process that reads them otherwise (another release, or one from
 # before a change of layout) is refused rather than let them diverge. 4: the state is data in
 # Redis (3 and before: a log of requests every process replayed); 6: records in their one data
-# form (core/records.py), deliveries with their retry policy.
-STATE_FORMAT = 6
+# form (core/records.py), deliveries with their retry policy; 7: partitions (keys.py), every
+# shared key replicated or kept per partition.
+STATE_FORMAT = 7
 # Settings each process may set its own way: where it listens and what it takes from callers.
-PER_PROCESS = {"host", "port", "workers", "state", "control_token", "allowed_hosts",
-               "request_timeout", "state_file", "state_save_interval"}  # fmt: skip
+PER_PROCESS = {
+    "host",
+    "port",
+    "workers",
+    "state",
+    "control_token",
+    "allowed_hosts",
+    "request_timeout",
+    "state_file",
+    "state_save_interval",
+    "teams",
+    "tenant_names",
+    "state_wait_replicas",
+}
+LOADING_WAIT = 60.0  # seconds `serve` waits for a Redis loading its data
+TIMEOUTS = {"socket_timeout": 5, "socket_connect_timeout": 5}
 
-JOIN = """
-if redis.call('EXISTS', KEYS[1]) == 0 then
-  local t = redis.call('TIME')
-  redis.call('HSET', KEYS[1], 'generation', ARGV[1], 'config', ARGV[2],
-    'epoch', t[1] .. '.' .. string.format('%06d', tonumber(t[2])))
-end
-return redis.call('HMGET', KEYS[1], 'generation', 'epoch', 'config')
-"""
+
+def _options() -> dict[str, Any]:
+    """How join's clients call: no retries of redis-py's own (they would hide a Redis still
+    loading its data for a while, and say nothing meanwhile: _waiting does)."""
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    return TIMEOUTS | {"retry": Retry(NoBackoff(), 0)}
 
 
 class JoinError(StateRefused):
@@ -54,10 +80,11 @@ class JoinError(StateRefused):
 @dataclass(frozen=True)
 class Joined:
     url: str
-    generation: str
+    generations: dict[int, str]  # partition: its copy's generation (those that answered)
     epoch: float
-    cluster: bool  # a Redis Cluster (tenants spread over its shards)
-    cautions: tuple[str, ...] = ()  # what `serve` says once at start (check_server)
+    cluster: bool  # a Redis Cluster (partitions spread over its shards)
+    owners: list[str]  # each partition's node ("host:port"; "" the URL's one Redis)
+    cautions: tuple[str, ...] = ()  # what `serve` says once at start
 
 
 def fingerprint(config: Config) -> bytes:
@@ -66,36 +93,150 @@ def fingerprint(config: Config) -> bytes:
     return orjson.dumps(shared, option=orjson.OPT_SORT_KEYS)
 
 
+def owners_of_slots(slots: list[Any], default_host: str = "") -> list[str] | None:
+    """Each partition's master ("host:port") from CLUSTER SLOTS; None when one is not served."""
+    owners: list[str | None] = [None] * keys.PARTITIONS
+    for entry in slots:
+        start, end, master = int(entry[0]), int(entry[1]), entry[2]
+        host = master[0].decode() if isinstance(master[0], bytes) else str(master[0])
+        address = f"{host or default_host}:{int(master[1])}"
+        for partition, tag in enumerate(keys.TAGS):
+            if start <= keys.slot(tag) <= end:
+                owners[partition] = address
+    return None if None in owners else [o for o in owners if o is not None]
+
+
+def _waiting(call: Any, url: str, said: list[bool]) -> Any:
+    """A call made again while Redis loads its data (up to LOADING_WAIT seconds, said once)."""
+    import redis
+
+    deadline = time.monotonic() + LOADING_WAIT
+    while True:
+        try:
+            return call()
+        except redis.BusyLoadingError:
+            if time.monotonic() > deadline:
+                raise JoinError(
+                    f"state {redacted(url)}: Redis was still loading its data after "
+                    f"{LOADING_WAIT:g} s"
+                ) from None
+            if not said:
+                said.append(True)
+                log.warning(
+                    "state %s: Redis is loading its data into memory; waiting for it (up to %g s)",
+                    redacted(url),
+                    LOADING_WAIT,
+                )
+            time.sleep(0.1)
+
+
 def join(config: Config) -> Joined:
     import redis  # here: `serve` with the memory state never loads redis-py (~0.1 s)
-    from redis.cluster import RedisCluster
 
     url = config.state
+    said: list[bool] = []
     try:
-        probe = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+        probe = redis.Redis.from_url(url, **_options())
         try:
             info: dict[str, Any] = {}
             try:
-                info = probe.info("default")
+                info = _waiting(lambda: probe.info("default"), url, said)
             except redis.ResponseError:  # INFO not allowed to this user: the scripts will say
                 pass
             cluster = info.get("redis_mode") == "cluster"
             cautions = check_server(url, info)
+            owners: list[str] | None = [""] * keys.PARTITIONS
+            if cluster:
+                host = probe.connection_pool.connection_kwargs.get("host", "")
+                owners = owners_of_slots(probe.cluster("slots"), host)
+                if owners is None:
+                    raise JoinError(
+                        f"state {redacted(url)}: the Redis Cluster does not serve "
+                        "every hash slot (CLUSTER SLOTS)"
+                    )
+                cautions += cluster_cautions(probe, url)
         finally:
             probe.close()
-        client: Any = (RedisCluster.from_url(url, socket_timeout=5, socket_connect_timeout=5)
-                       if cluster else redis.Redis.from_url(url, socket_timeout=5,
-                                                            socket_connect_timeout=5))  # fmt: skip
-        try:
-            found = client.eval(JOIN, 1, META, secrets.token_hex(8), fingerprint(config))
-        finally:
-            client.close()
     except redis.RedisError as exc:
-        raise JoinError(f"state {shown(url)}: Redis cannot be reached ({exc})") from None
-    generation, epoch, settings = found
-    if settings != fingerprint(config):
-        refuse(url, settings, config)
-    return Joined(url, generation.decode(), float(epoch), cluster, tuple(cautions))
+        raise JoinError(
+            f"state {redacted(url)}: Redis cannot be reached ({redacted(str(exc))})"
+        ) from None
+    assert owners is not None
+    return _join_partitions(config, url, cluster, owners, tuple(cautions), said)
+
+
+def _join_partitions(
+    config: Config,
+    url: str,
+    cluster: bool,
+    owners: list[str],
+    cautions: tuple[str, ...],
+    said: list[bool],
+) -> Joined:
+    import redis
+    from redis.connection import parse_url
+
+    clients: dict[str, Any] = {}
+    for address in set(owners):
+        options: dict[str, Any] = parse_url(url) | _options()
+        if address:
+            host, _, port = address.rpartition(":")
+            options |= {"host": host, "port": int(port)}
+        clients[address] = redis.Redis(**options)
+    ours = fingerprint(config)
+    try:
+        # What the partitions hold: the state's start is the one they already agree on.
+        held: dict[int, Any] = {}
+        unreachable: dict[str, str] = {}
+        for partition, address in enumerate(owners):
+            if address in unreachable:
+                continue
+            meta = keys.ROOTS[partition] + keys.PARTITION_ROOT["meta"][0]
+            try:
+                held[partition] = _waiting(
+                    lambda c=clients[address], m=meta: c.hmget(m, "epoch"), url, said
+                )[0]
+            except redis.RedisError as exc:
+                unreachable[address] = redacted(str(exc))
+        if not held:
+            why = "; ".join(f"{a or 'Redis'}: {w}" for a, w in unreachable.items())
+            raise JoinError(f"state {redacted(url)}: Redis cannot be reached ({why})")
+        epochs = [float(e) for e in held.values() if e is not None]
+        if epochs:
+            epoch = repr(min(epochs))
+        else:
+            seconds, micros = clients[owners[next(iter(held))]].time()
+            epoch = f"{seconds}.{micros:06d}"
+        generations: dict[int, str] = {}
+        for partition in held:
+            found = clients[owners[partition]].eval(
+                JOIN.source,
+                1,
+                keys.ROOTS[partition] + "epoch",
+                keys.ROOTS[partition],
+                "",
+                secrets.token_hex(8),
+                ours,
+                epoch,
+            )
+            generation, _, settings = found
+            if settings != ours:
+                refuse(url, settings, config)
+            generations[partition] = generation.decode()
+    except redis.RedisError as exc:
+        raise JoinError(
+            f"state {redacted(url)}: Redis cannot be reached ({redacted(str(exc))})"
+        ) from None
+    finally:
+        for client in clients.values():
+            client.close()
+    for address in unreachable:
+        missing = [str(p) for p, a in enumerate(owners) if a == address]
+        cautions += (
+            f"state {redacted(url)}: {address or 'Redis'} does not answer (partitions "
+            f"{','.join(missing)}): their tenants get 503s until it does",
+        )
+    return Joined(url, generations, float(epoch), cluster, owners, cautions)
 
 
 def refuse(url: str, settings: bytes, config: Config) -> None:
@@ -106,46 +247,64 @@ def refuse(url: str, settings: bytes, config: Config) -> None:
         version = theirs.get("emulator_version", "an earlier build")
         written = f"{version}, state format {theirs.get('state_format', 1)}"
         raise JoinError(
-            f"state {shown(url)}: it was written by another version of rcs-emulator "
+            f"state {redacted(url)}: it was written by another version of rcs-emulator "
             f"({written}; this one is {__version__}, format {STATE_FORMAT}), which would "
             "read it otherwise; run the version that wrote it, or flush that database to "
             "begin afresh"
         )
     raise JoinError(
-        f"state {shown(url)}: the processes sharing it run with another config "
+        f"state {redacted(url)}: the processes sharing it run with another config "
         f"({', '.join(differ)} differ); give every process the same, or flush that "
         "database to begin afresh with this one"
     )
 
 
 def check_server(url: str, info: dict[str, Any]) -> list[str]:
-    """Redis 6.2 or later (the scripts use ZRANGE BYSCORE), one that never evicts keys; what it
-    should be told (no append-only file) comes back as cautions."""
+    """Redis 7.0 or later (the scripts declare what they may do: a full Redis refuses a send
+    whole, before any of it is written), one that never evicts keys; what it should be told (no
+    append-only file) comes back as cautions."""
     if not info:
         return []
     version = str(info.get("redis_version", "0"))
     found = tuple(int(p) if p.isdigit() else 0 for p in (version.split(".") + ["0"])[:2])
-    if found < (6, 2):
-        raise JoinError(f"state {shown(url)}: Redis {version} found; the shared state needs "
-                        "Redis 6.2 or later")  # fmt: skip
+    if found < (7, 0):
+        raise JoinError(
+            f"state {redacted(url)}: Redis {version} found; the shared state needs "
+            "Redis 7.0 or later"
+        )
     policy = str(info.get("maxmemory_policy", "noeviction"))
     if int(info.get("maxmemory", 0) or 0) > 0 and policy != "noeviction":
         # An evicting Redis would forget accepted messages, or the state's own keys, when full;
         # with noeviction a full Redis refuses new requests (503s) and keeps what it accepted.
-        raise JoinError(f"state {shown(url)}: Redis evicts keys when full (maxmemory-policy "
-                        f"{policy}); the shared state needs maxmemory-policy noeviction, so "
-                        "that a full Redis refuses new requests instead of forgetting "
-                        "accepted ones")  # fmt: skip
+        raise JoinError(
+            f"state {redacted(url)}: Redis evicts keys when full (maxmemory-policy "
+            f"{policy}); the shared state needs maxmemory-policy noeviction, so "
+            "that a full Redis refuses new requests instead of forgetting "
+            "accepted ones"
+        )
     if str(info.get("aof_enabled", "1")) == "0":
-        return [f"state {shown(url)}: Redis keeps no append-only file, so a Redis restart loses "
-                "what was accepted since its last snapshot; turn on appendonly (appendfsync "
-                "always) to keep it"]  # fmt: skip
+        return [
+            f"state {redacted(url)}: Redis keeps no append-only file, so a Redis restart "
+            "loses what was accepted since its last snapshot; turn on appendonly "
+            "(appendfsync always) to keep it"
+        ]
     return []
 
 
-def shown(url: str) -> str:
-    """A Redis URL without its password, for messages."""
-    scheme, sep, rest = url.partition("://")
-    if "@" in rest:
-        rest = "***@" + rest.split("@", 1)[1]
-    return f"{scheme}{sep}{rest}"
+def cluster_cautions(probe: Any, url: str) -> tuple[str, ...]:
+    """A Redis Cluster that stops every shard when one is lost (cluster-require-full-coverage
+    yes, Redis's default) makes one shard's outage everyone's: said once at start."""
+    import redis
+
+    try:
+        found = probe.config_get("cluster-require-full-coverage")
+    except redis.ResponseError:  # CONFIG not allowed to this user
+        return ()
+    if found.get("cluster-require-full-coverage", "no") == "yes":
+        return (
+            f"state {redacted(url)}: the Redis Cluster stops answering on every shard "
+            "while one master is lost without a replica (cluster-require-full-coverage "
+            "yes): set it to no on every node, so that only that shard's tenants get "
+            "503s",
+        )
+    return ()

@@ -1,7 +1,8 @@
 """Surprises kept in Redis (engine.SurpriseLog), so that a refused request or a webhook not
 accepted is seen by the test whichever process served it: each tenant's, the newest 10,000, in
-its own list (a tenant's reset leaves them behind with the rest of what it held), and those of
-no tenant (a refused control call) in one list of their own."""
+its own list (a tenant's reset leaves them behind with the rest of what it held), and in its
+partition's list of the newest of its tenants and of no tenant (a refused control call, kept
+in a partition that answers), which a read of every tenant's merges."""
 
 from __future__ import annotations
 
@@ -10,27 +11,25 @@ import base64
 import contextlib
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 
 from ...core.clock import Clock, iso
 from ...core.records import Attempt, Delivery
 from ...core.surprises import KEPT, SurpriseKind
-from .keys import SURPRISES
-from .link import Unreachable
+from . import keys
+from .link import Link, Unreachable
+from .tenants import TenantIndex
 
 log = logging.getLogger("rcs_emulator.state")
 
-if TYPE_CHECKING:
-    from .engine import RedisEngine
-
 
 class RedisSurprises:
-    def __init__(self, engine: RedisEngine, clock: Clock) -> None:
-        self.engine = engine
-        self.link = engine.link
+    def __init__(self, link: Link, clock: Clock, tenants: TenantIndex) -> None:
+        self.link = link
         self.clock = clock
+        self.tenants = tenants
         self._writing: set[asyncio.Task[None]] = set()
 
     def note(self, kind: SurpriseKind, **details: Any) -> None:
@@ -54,29 +53,41 @@ class RedisSurprises:
             item = item | {"exchange": {"b64": base64.b64encode(item["exchange"]).decode()}}
         raw = orjson.dumps(item, default=_readable)
         tenant = item.get("tenant")
-        with contextlib.suppress(Unreachable):
-            if isinstance(tenant, str):
-                await self.engine.register(tenant)
-                await self.link.run("NOTE", self.engine.keys(tenant).base, raw, str(KEPT))
-            else:
-                pipe = self.link.client.pipeline(transaction=False)
-                pipe.lpush(SURPRISES, raw)
-                pipe.ltrim(SURPRISES, 0, KEPT - 1)
-                await self.link.call(pipe.execute())
+        if isinstance(tenant, str):
+            partition, tag = self.tenants.place(tenant)
+            with contextlib.suppress(Unreachable):
+                await self.link.run("NOTE", partition, tag, raw, str(KEPT))
+            return
+        for partition in range(keys.PARTITIONS):  # the first that answers keeps it
+            if not self.link.reachable(partition) and partition < keys.PARTITIONS - 1:
+                continue
+            with contextlib.suppress(Unreachable):
+                await self.link.run("NOTE", partition, "", raw, str(KEPT))
+                return
 
     def webhook_attempt(self, delivery: Delivery, attempt: Attempt) -> None:
         if attempt.accepted:
             return
-        self.note(SurpriseKind.WEBHOOK, provider=delivery.provider, tenant=delivery.tenant,
-                  url=delivery.url, payload=delivery.payload, status=attempt.status,
-                  error=attempt.error, body=attempt.body, attempt=attempt.number)  # fmt: skip
+        self.note(
+            SurpriseKind.WEBHOOK,
+            provider=delivery.provider,
+            tenant=delivery.tenant,
+            url=delivery.url,
+            payload=delivery.payload,
+            status=attempt.status,
+            error=attempt.error,
+            body=attempt.body,
+            attempt=attempt.number,
+        )
 
     async def items(self) -> list[dict[str, Any]]:
         if self._writing:  # what this process noted a moment ago is read back too
             await asyncio.wait(list(self._writing), timeout=1.0)
-        raws = list(await self.link.call(self.link.client.lrange(SURPRISES, 0, -1)))
-        for tenant in await self.engine.tenants():
-            raws += await self.link.run("NOTED", self.engine.keys(tenant).base)
+        raws: list[bytes] = []
+        for answer in (await self.link.fan_run("NOTED", lambda _: [])).values():
+            if isinstance(answer, Unreachable):
+                raise answer
+            raws += answer
         found = [orjson.loads(r) for r in raws]
         for item in found:
             if isinstance(item.get("exchange"), dict):
@@ -89,8 +100,8 @@ class RedisSurprises:
             await asyncio.wait(list(self._writing), timeout=1.0)
 
     async def forget(self, tenant: str | None = None) -> None:
-        if tenant is None:  # a full reset moves every tenant's epoch on: theirs go with it
-            await self.link.call(self.link.client.delete(SURPRISES))
+        if tenant is None:  # a full reset moves every partition's epoch on: theirs go with it
+            await self.link.fan_run("FORGET_SURPRISES", lambda _: [])
 
 
 def _readable(value: Any) -> Any:

@@ -11,6 +11,7 @@ exception: nobody else can have written it yet, so it is written once, whole, at
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from ...core.engine import UnitMisuse
@@ -22,12 +23,22 @@ Op = list[Any]  # one write as the COMMIT script reads it (scripts.py lists them
 
 
 class RedisUnit:
-    __slots__ = ("tenant", "epoch", "fence", "messages", "named", "fresh", "ops", "exchanges",
-                 "callbacks", "files")  # fmt: skip
+    __slots__ = (
+        "tenant",
+        "epoch",
+        "fence",
+        "messages",
+        "named",
+        "fresh",
+        "ops",
+        "exchanges",
+        "callbacks",
+        "files",
+    )
 
     def __init__(self, tenant: str, epoch: str = "", fence: str = "") -> None:
         self.tenant = tenant
-        self.epoch = epoch  # the tenant's epoch the loads saw ('' none: a send, which loads none)
+        self.epoch = epoch  # the epochs the loads saw ("<partition's>:<tenant's>"; '' none)
         self.fence = fence  # the lease a run of due events holds ('' none)
         self.messages: dict[str, Message] = {}
         self.named: set[str] = set()  # the messages it was asked to load (found or not)
@@ -43,8 +54,9 @@ class RedisUnit:
 
     def message(self, message_id: str) -> Message | None:
         if message_id not in self.named:
-            raise UnitMisuse(f"message {message_id} was read, but the unit was not asked to "
-                             "load it (Wants)")  # fmt: skip
+            raise UnitMisuse(
+                f"message {message_id} was read, but the unit was not asked to load it (Wants)"
+            )
         return self.messages.get(message_id)
 
     def alive(self, message: Message) -> bool:
@@ -67,8 +79,16 @@ class RedisUnit:
             assert status is not None
             message.status = status
         if self.fresh.get(message.id) is not message:
-            self.ops.append(["E", message.id, codec.event_record(event), codec.number(event.time),
-                             status.value if moved and status is not None else ""])  # fmt: skip
+            self.ops.append(
+                [
+                    "E",
+                    message.id,
+                    codec.event_record(event),
+                    codec.number(event.time),
+                    status.value if moved and status is not None else "",
+                    event.type.value,
+                ]
+            )
         return moved
 
     def set_status(self, message: Message, status: Status) -> None:
@@ -84,22 +104,35 @@ class RedisUnit:
 
     def add_file(self, stored: StoredFile) -> None:
         self.files.append(stored)
-        self.ops.append(["F", stored.id, codec.file_record(stored)])
+        self.ops.append(["F", stored.id, codec.file_record(stored), str(time.time_ns() // 1000)])
 
     def remove_due(self, member: bytes) -> None:
         """A due event this unit ran (its member of the schedule), removed at commit."""
         self.ops.append(["R", member])
 
-    def written(self, callbacks: list[Op]) -> list[Op]:
+    def written(self, callbacks: list[Op], wall: Callable[[], int]) -> list[Op]:
         """Every write of the unit, as the COMMIT script applies them: its new messages first
-        (whole), then the rest in the order the rules made them, then its callbacks."""
-        made = [self._made(m) for m in self.fresh.values()]
+        (whole, each with the wall time it is made at: `wall`), then the rest in the order the
+        rules made them, then its callbacks."""
+        made = [self._made(m, wall()) for m in self.fresh.values()]
         return made + self.ops + callbacks if made or callbacks else self.ops
 
-    def _made(self, m: Message) -> Op:
-        wall = str(time.time_ns())
+    def _made(self, m: Message, made_at: int) -> Op:
+        wall = f"{made_at:020d}"
         exchange = self.exchanges.get(id(m.exchange), "") if m.exchange is not None else ""
-        return ["M", m.id, codec.message_record(m), wall, m.status.value,
-                codec.number(m.created_at), m.provider, m.agent_id, m.phone, m.batch or "",
-                m.external_id or "", "1" if codec.is_user_message(m) else "0", exchange,
-                [[codec.event_record(e), codec.number(e.time)] for e in m.events]]  # fmt: skip
+        return [
+            "M",
+            m.id,
+            codec.message_record(m),
+            wall,
+            m.status.value,
+            codec.number(m.created_at),
+            m.provider,
+            m.agent_id,
+            m.phone,
+            m.batch or "",
+            m.external_id or "",
+            "1" if codec.is_user_message(m) else "0",
+            exchange,
+            [[codec.event_record(e), codec.number(e.time), e.type.value] for e in m.events],
+        ]

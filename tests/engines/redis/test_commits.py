@@ -12,8 +12,7 @@ import pytest
 import redis
 
 from emulator.config import Config
-from emulator.engines.redis import scripts
-from emulator.engines.redis.keys import TenantKeys
+from emulator.engines.redis import keys, scripts
 from tests.conftest import GENERIC_AUTH, GENERIC_KEY, open_client, redis_url_for
 from tests.redis_server import whole
 
@@ -23,6 +22,11 @@ MESSAGE = "/Rcs/api/v1/Message"
 
 def text(number: str, words: str = "hi") -> dict[str, object]:
     return {"agentId": "a", "number": [number], "messageType": "TextMessage", "text": words}
+
+
+def base_of(tenant: str) -> str:
+    """A tenant's base, on a state never reset (keys.py)."""
+    return f"{keys.ROOTS[keys.partition_of(tenant)]}0:{keys.tenant_tag(tenant)}:0:"
 
 
 def script_calls(url: str) -> int:
@@ -42,9 +46,12 @@ async def test_concurrent_sends_of_a_tenant_are_each_stored_once(mode, request):
     async with open_client(mode, redis_url=url) as client:
         before = script_calls(url) if mode == "redis" else 0
         sends = 40
-        answers = await asyncio.gather(*(
-            client.post(MESSAGE, headers=GENERIC_AUTH, json=text(f"+467012345{i:02d}", f"m{i}"))
-            for i in range(sends)))  # fmt: skip
+        answers = await asyncio.gather(
+            *(
+                client.post(MESSAGE, headers=GENERIC_AUTH, json=text(f"+467012345{i:02d}", f"m{i}"))
+                for i in range(sends)
+            )
+        )
         assert [a.status_code for a in answers] == [200] * sends
         if mode == "redis":  # each send's unit number (seeded) is a call; the commits share
             assert script_calls(url) - before <= sends + sends // 2
@@ -52,8 +59,10 @@ async def test_concurrent_sends_of_a_tenant_are_each_stored_once(mode, request):
         assert listed["total"] == sends
         assert sorted(m["text"] for m in listed["items"]) == sorted(f"m{i}" for i in range(sends))
         assert len({m["id"] for m in listed["items"]}) == sends
-        assert all(m["status"] == "sent" and [e["type"] for e in m["events"]] == ["sent"]
-                   for m in listed["items"])  # fmt: skip
+        assert all(
+            m["status"] == "sent" and [e["type"] for e in m["events"]] == ["sent"]
+            for m in listed["items"]
+        )
         for answer in answers[:5]:  # each one's own tag, and its own exchange
             tag = answer.json()["tagId"]
             found = await client.get(f"{MESSAGE}/Tag/{tag}", headers=GENERIC_AUTH)
@@ -67,8 +76,9 @@ async def test_concurrent_sends_of_a_tenant_are_each_stored_once(mode, request):
         await client.post("/_emulator/clock/advance", json={"seconds": 60})
         read = (await client.get("/_emulator/messages", params={"status": "read"})).json()
         assert read["total"] == sends  # every one's scenario ran, once
-        assert all([e["type"] for e in m["events"]] == ["sent", "delivered", "read"]
-                   for m in read["items"])  # fmt: skip
+        assert all(
+            [e["type"] for e in m["events"]] == ["sent", "delivered", "read"] for m in read["items"]
+        )
 
 
 @pytest.mark.parametrize("mode", ["redis", "cluster"])
@@ -79,7 +89,7 @@ async def test_a_shared_exchange_stays_until_its_last_message_is_evicted(mode, r
     async with open_client(mode, config, redis_url=url) as client:
         both = {**text("+46701230001"), "number": ["+46701230001", "+46701230002"]}
         assert (await client.post(MESSAGE, headers=GENERIC_AUTH, json=both)).status_code == 200
-        exchanges = TenantKeys(GENERIC_KEY).base + "0:x:*"
+        exchanges = base_of(GENERIC_KEY) + "x:*"
         store = whole(url)
         try:
             assert len(list(store.scan_iter(match=exchanges))) == 1
@@ -108,23 +118,31 @@ async def test_a_commit_sent_again_applies_nothing_twice(request):
     store = redis.Redis.from_url(url)
     try:
         store.flushdb()
-        commit = store.register_script(scripts.COMMIT)
-        root = TenantKeys("someone").base
+        commit = store.register_script(scripts.COMMIT.source)
+        partition = keys.partition_of("someone")
+        root, tag = keys.ROOTS[partition], keys.tenant_tag("someone")
+        due = base_of("someone") + "due"
+
+        def call(token: str, packed: bytes) -> list[object]:
+            args = [root, tag, token, str(partition), "someone", packed]
+            return list(commit(keys=[root + "epoch"], args=args))
+
         unit = ["", "", [["D", "10.0", b'{"k":"step","r":"m1","s":null}']]]
         packed = msgpack.packb([unit], use_bin_type=False)
         token = secrets.token_hex(8)
-        first = commit(keys=[root + "epoch"], args=[root, token, "0", packed])
-        again = commit(keys=[root + "epoch"], args=[root, token, "0", packed])
-        assert first == again == [[b"OK"], b"10", b""]
-        assert store.zcard(root + "0:due") == 1
-        other = commit(keys=[root + "epoch"], args=[root, secrets.token_hex(8), "0", packed])
+        first = call(token, packed)
+        again = call(token, packed)
+        assert first == again
+        assert first[:3] == [[b"OK"], b"10", b""]
+        assert store.zcard(due) == 1
+        other = call(secrets.token_hex(8), packed)
         assert other[0] == [b"OK"]
-        assert store.zcard(root + "0:due") == 2  # (another call's units are its own)
+        assert store.zcard(due) == 2  # (another call's units are its own)
         # A unit of the wrong shape is refused by itself; the others in its call are applied.
         wrong = ["", "", [["D", "11.0"]]]
         both = msgpack.packb([wrong, unit], use_bin_type=False)
-        said = commit(keys=[root + "epoch"], args=[root, secrets.token_hex(8), "0", both])
+        said = call(secrets.token_hex(8), both)
         assert said[0] == [b"MALFORMED", b"OK"]
-        assert store.zcard(root + "0:due") == 3
+        assert store.zcard(due) == 3
     finally:
         store.close()

@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from emulator.engines.redis.keys import TenantKeys
+from emulator.engines.redis import keys
 from tests.conftest import GENERIC_AUTH, GENERIC_KEY, open_client, redis_url_for
 from tests.redis_server import whole
 
@@ -28,11 +28,21 @@ async def test_a_tenant_reset_sweeps_what_it_held(mode, request, caplog):
     assert url is not None
     async with open_client(mode, redis_url=url) as client:
         for i in range(5):
-            answer = await client.post("/Rcs/api/v1/Message", headers=GENERIC_AUTH, json={
-                "agentId": "a", "number": [f"+4670123450{i}"], "messageType": "TextMessage",
-                "text": "hi"})  # fmt: skip
+            answer = await client.post(
+                "/Rcs/api/v1/Message",
+                headers=GENERIC_AUTH,
+                json={
+                    "agentId": "a",
+                    "number": [f"+4670123450{i}"],
+                    "messageType": "TextMessage",
+                    "text": "hi",
+                },
+            )
             assert answer.status_code == 200
-        before = TenantKeys(GENERIC_KEY).base + "0:*"
+        before = (
+            f"{keys.ROOTS[keys.partition_of(GENERIC_KEY)]}0:{keys.tenant_tag(GENERIC_KEY)}"
+            ":0:*"
+        )  # (its base before the reset: keys.py)
         assert held(url, before)
         reset = await client.post("/_emulator/reset", params={"tenant": GENERIC_KEY})
         assert reset.status_code == 200
