@@ -379,21 +379,26 @@ class MemoryEngine:
         else:
             stores = [self._stores[tenant]] if tenant in self._stores else []
         w = where
+        # Keys only; a Conversation is made for the page alone (100k of them cost more than
+        # the pass), and a page near the start takes the first few rather than a whole sort.
         found = [
-            (
-                newest.created_at,
-                newest.seq,
-                Conversation(s.tenant, p, a, ph, count, newest.id, newest.created_at),
-            )
+            (newest.created_at, newest.seq, s.tenant, key, count, newest)
             for s in stores
-            for (p, a, ph), count, newest in s.conversations()
-            if (w.provider is None or p == w.provider)
-            and (w.agent is None or a == w.agent)
-            and (w.phone is None or ph == w.phone)
+            for key, count, newest in s.conversations()
+            if (w.provider is None or key[0] == w.provider)
+            and (w.agent is None or key[1] == w.agent)
+            and (w.phone is None or key[2] == w.phone)
         ]
-        found.sort(key=lambda row: (row[0], row[1]))
-        stop = None if limit is None else offset + limit
-        return Found([row[2] for row in found[offset:stop]], len(found))
+        stop = len(found) if limit is None else min(offset + limit, len(found))
+        if stop < len(found) // 8:
+            first = heapq.nsmallest(stop, found, key=lambda row: (row[0], row[1]))
+        else:
+            first = sorted(found, key=lambda row: (row[0], row[1]))[:stop]
+        page = [
+            Conversation(tenant, p, a, ph, count, newest.id, newest.created_at)
+            for _, _, tenant, (p, a, ph), count, newest in first[offset:]
+        ]
+        return Found(page, len(found))
 
     async def stats(
         self, tenant: str | None, provider: str | None = None, agent: str | None = None
