@@ -74,7 +74,7 @@ def cluster(replicas: int = 1, fsync: str = "always") -> Iterator[Cluster]:
             ]
             made.procs.append(subprocess.Popen(pinned(BOTH_CORES, argv), stdout=subprocess.DEVNULL))
         for port in made.ports:
-            _answering(port)
+            answering(port)
         subprocess.run(
             [
                 "redis-cli",
@@ -103,7 +103,8 @@ def cluster(replicas: int = 1, fsync: str = "always") -> Iterator[Cluster]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _answering(port: int) -> None:
+def answering(port: int) -> None:
+    """Once the redis-server on `port` answers (10 s at most)."""
     client = redis.Redis(port=port)
     deadline = time.monotonic() + 10
     while True:

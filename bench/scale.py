@@ -39,7 +39,7 @@ from typing import Any
 import httpx
 import redis
 
-from .cluster import cluster
+from .cluster import answering, cluster
 from .common import (
     BIN,
     BOTH_CORES,
@@ -66,16 +66,7 @@ def redis_server(fsync: str = "always") -> Iterator[str]:
         pinned(BOTH_CORES, redis_argv(port, folder, fsync=fsync)), stdout=subprocess.DEVNULL
     )
     url = f"redis://127.0.0.1:{port}/0"
-    client = redis.Redis(port=port)
-    deadline = time.monotonic() + 10
-    while True:
-        with contextlib.suppress(redis.RedisError):
-            client.ping()
-            break
-        if time.monotonic() > deadline:
-            raise RuntimeError("redis-server did not start")
-        time.sleep(0.02)
-    client.close()
+    answering(port)
     try:
         yield url
     finally:

@@ -28,19 +28,8 @@ class Surprises:
 
     def webhook_attempt(self, delivery: Delivery, attempt: Attempt) -> None:
         """A delivery listener: an attempt the receiver did not accept is a surprise."""
-        if attempt.accepted:
-            return
-        self.note(
-            SurpriseKind.WEBHOOK,
-            provider=delivery.provider,
-            tenant=delivery.tenant,
-            url=delivery.url,
-            payload=delivery.payload,
-            status=attempt.status,
-            error=attempt.error,
-            body=attempt.body,
-            attempt=attempt.number,
-        )
+        if not attempt.accepted:
+            self.note(SurpriseKind.WEBHOOK, **unaccepted(delivery, attempt))
 
     async def forget(self, tenant: str | None = None) -> None:
         """Every surprise, or one tenant's."""
@@ -52,3 +41,17 @@ class Surprises:
 
     async def items(self) -> list[dict[str, Any]]:
         return list(self._items)
+
+
+def unaccepted(delivery: Delivery, attempt: Attempt) -> dict[str, Any]:
+    """What a surprise says of an attempt its receiver did not accept (on every engine)."""
+    return {
+        "provider": delivery.provider,
+        "tenant": delivery.tenant,
+        "url": delivery.url,
+        "payload": delivery.payload,
+        "status": attempt.status,
+        "error": attempt.error,
+        "body": attempt.body,
+        "attempt": attempt.number,
+    }

@@ -17,7 +17,7 @@ import orjson
 
 from ...core.clock import Clock, iso
 from ...core.records import Attempt, Delivery
-from ...core.surprises import KEPT, SurpriseKind
+from ...core.surprises import KEPT, SurpriseKind, unaccepted
 from . import keys
 from .link import Link, Unreachable
 from .tenants import TenantIndex
@@ -66,19 +66,8 @@ class RedisSurprises:
                 return
 
     def webhook_attempt(self, delivery: Delivery, attempt: Attempt) -> None:
-        if attempt.accepted:
-            return
-        self.note(
-            SurpriseKind.WEBHOOK,
-            provider=delivery.provider,
-            tenant=delivery.tenant,
-            url=delivery.url,
-            payload=delivery.payload,
-            status=attempt.status,
-            error=attempt.error,
-            body=attempt.body,
-            attempt=attempt.number,
-        )
+        if not attempt.accepted:
+            self.note(SurpriseKind.WEBHOOK, **unaccepted(delivery, attempt))
 
     async def items(self) -> list[dict[str, Any]]:
         if self._writing:  # what this process noted a moment ago is read back too
