@@ -722,17 +722,20 @@ class RedisEngine:
         """Stop: no new work is taken; the attempts under way are made and their outcomes kept
         (deliveries.py: a bounded wait), then the loops, then the connections."""
         self._stopping = True
-        await self.deliveries.stop_taking()
-        self._stop.set()
-        if self._loops:
-            # Hearing others (the second loop) waits up to a beat for a notice; stopping need
-            # not. Cancelled in its wait, it still unsubscribes and says it no longer beats.
-            self._loops[1].cancel()
-            await asyncio.wait(self._loops, timeout=1.5)
-            for task in self._loops:
-                task.cancel()
-        await self.deliveries.aclose()
-        await self.surprises.aclose()
-        await self.sharing.aclose()
-        await self.background.aclose()
-        await self.link.aclose()
+        try:
+            await self.deliveries.stop_taking()
+            self._stop.set()
+            if self._loops:
+                # Hearing others (the second loop) waits up to a beat for a notice; stopping
+                # need not. Cancelled in its wait, it still unsubscribes and no longer beats.
+                self._loops[1].cancel()
+                await asyncio.wait(self._loops, timeout=1.5)
+                for task in self._loops:
+                    task.cancel()
+            await self.deliveries.aclose()
+            await self.surprises.aclose()
+            await self.sharing.aclose()
+            await self.background.aclose()
+            await self.link.aclose()
+        finally:  # (also when the stop is cut off at its bound: no socket is left open)
+            self.link.cut()

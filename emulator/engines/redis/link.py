@@ -460,14 +460,20 @@ class Link:
             await asyncio.wait(calling, timeout=2.0)
         closing = [asyncio.ensure_future(_close(node.client)) for node in self.nodes.values()]
         await asyncio.wait(closing, timeout=2.0)  # (never waits on a cancel it ignores)
+        self.cut()
+
+    def cut(self) -> None:
+        """Every socket cut at once, without waiting: what a close that did not end in time (a
+        busy machine, a stop cut off at its bound) left open would otherwise go to the garbage
+        collector after the loop is gone."""
+        self.closed = True
         for node in self.nodes.values():
             _abort(node.client)
 
 
 def _abort(client: Redis) -> None:
-    """Cut every socket the client's pool still holds, at once: a close that did not end in
-    time (a busy machine) would leave them to the garbage collector, after the loop is gone.
-    (redis-py has no synchronous close; these are its pool's and connections' own fields.)"""
+    """Cut every socket the client's pool still holds (redis-py has no synchronous close; these
+    are its pool's and connections' own fields)."""
     pool = client.connection_pool
     held = [*getattr(pool, "_available_connections", ()), *getattr(pool, "_in_use_connections", ())]
     for connection in held:
