@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 
 import redis
 from redis.asyncio import Redis
-from redis.asyncio.connection import BlockingConnectionPool, parse_url
+from redis.asyncio.connection import AbstractConnection, BlockingConnectionPool, parse_url
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import (
@@ -150,9 +150,7 @@ class Link:
                     host, _, port = address.rpartition(":")
                     options |= {"host": host, "port": int(port)}
                 shown = address or _address(self._options)
-                pool = BlockingConnectionPool(
-                    max_connections=MOST_CONNECTIONS, timeout=5, **options
-                )
+                pool = _Pool(max_connections=MOST_CONNECTIONS, timeout=5, **options)
                 found = self.nodes[address] = Node(shown, Redis(connection_pool=pool))
             found.partitions.append(partition)
             placed.append(found)
@@ -471,16 +469,31 @@ class Link:
             _abort(node.client)
 
 
+class _Pool(BlockingConnectionPool):
+    """redis-py's pool, whose taking back of a connection cannot be cut off: a call cancelled
+    while it gives its connection back (a stop, a bounded wait) would leave the connection to
+    the garbage collector still open (redis-py 8 holds the connections in use weakly), and a
+    stop could not cut it."""
+
+    async def release(self, connection: AbstractConnection) -> None:
+        await asyncio.shield(super().release(connection))
+
+
+def cut_connection(connection: AbstractConnection | None) -> None:
+    """One connection's socket cut at once (see Link.cut)."""
+    writer = getattr(connection, "_writer", None)
+    if connection is not None and writer is not None:
+        writer.transport.abort()
+        connection._reader = connection._writer = None
+
+
 def _abort(client: Redis) -> None:
     """Cut every socket the client's pool still holds (redis-py has no synchronous close; these
     are its pool's and connections' own fields)."""
     pool = client.connection_pool
     held = [*getattr(pool, "_available_connections", ()), *getattr(pool, "_in_use_connections", ())]
     for connection in held:
-        writer = getattr(connection, "_writer", None)
-        if writer is not None:
-            writer.transport.abort()
-            connection._reader = connection._writer = None
+        cut_connection(connection)
 
 
 async def _close(client: Redis) -> None:

@@ -40,7 +40,7 @@ from redis.exceptions import RedisError
 from . import keys
 from .codec import pairs
 from .keys import CHANNEL, SEP
-from .link import Link, Unreachable
+from .link import Link, Unreachable, cut_connection
 
 log = logging.getLogger("rcs_emulator.state")
 
@@ -340,9 +340,12 @@ class RedisSharing:
                     log.error("notices from other processes are not heard", exc_info=exc)
             finally:
                 self.hearing = False
-                await self._deaf()
-                with contextlib.suppress(Exception):
-                    await asyncio.wait_for(pubsub.aclose(), 1.0)
+                try:
+                    await self._deaf()
+                    with contextlib.suppress(Exception):
+                        await asyncio.wait_for(pubsub.aclose(), 1.0)
+                finally:  # (a stop's second cancellation, or a close past its second)
+                    cut_connection(pubsub.connection)
                 pause = 0.05 if self.link.any_node() is not node else 1.0
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), pause)
