@@ -744,6 +744,24 @@ def test_a_state_written_by_another_version_is_refused(redis_url: str, tmp_path:
     assert "state format 3; this one is" in done.stderr and "Traceback" not in done.stderr
 
 
+def test_a_state_an_earlier_layout_wrote_is_refused_with_how_to_start(
+    redis_server: RedisServer,
+) -> None:
+    """A state of format 6 or before (one shared `rcs:meta`, no partitions) sits in keys this
+    release never reads: refused by name, rather than served as if empty beside it."""
+    flush(redis_server.url)
+    admin = redis.Redis.from_url(redis_server.url)
+    try:
+        admin.hset("rcs:meta", mapping={"generation": "1", "config": "{}"})
+    finally:
+        admin.close()
+    done = run_cli("serve", "--state", redis_server.url, "--clock", "manual", "--port", "0")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "holds a state an earlier rcs-emulator wrote (rcs:meta" in done.stderr
+    assert "redis-cli FLUSHDB" in done.stderr
+    flush(redis_server.url)
+
+
 def test_one_receiver_for_everyone_sees_each_tenant_in_its_own_order(pair) -> None:
     """Per-recipient order holds across processes: each phone's DELIVERED before its READ."""
     a, b = pair

@@ -145,6 +145,7 @@ def join(config: Config) -> Joined:
                 pass
             cluster = info.get("redis_mode") == "cluster"
             cautions = check_server(url, info)
+            _refuse_an_earlier_layout(probe, url)
             owners: list[str] | None = [""] * keys.PARTITIONS
             if cluster:
                 host = probe.connection_pool.connection_kwargs.get("host", "")
@@ -163,6 +164,39 @@ def join(config: Config) -> Joined:
         ) from None
     assert owners is not None
     return _join_partitions(config, url, cluster, owners, tuple(cautions), said)
+
+
+# Where states of format 6 and before kept what every process shared: one key, now gone.
+EARLIER_META = keys.PREFIX + "meta"
+
+
+def _refuse_an_earlier_layout(probe: Any, url: str) -> None:
+    """A state an earlier release wrote (before the partitions, format 7) sits in keys this one
+    never reads: starting beside it would look like an empty state while the old one holds
+    Redis's memory. Refused, saying how to start."""
+    import redis
+
+    try:
+        held = probe.exists(EARLIER_META)
+    except redis.exceptions.MovedError as moved:  # a cluster node that does not own its slot
+        from redis.connection import parse_url
+
+        owner = redis.Redis(
+            **parse_url(url) | _options() | {"host": moved.host, "port": moved.port}
+        )
+        try:
+            held = owner.exists(EARLIER_META)
+        finally:
+            owner.close()
+    except redis.ResponseError:  # (not allowed to this user: the scripts will say what is)
+        return
+    if held:
+        raise JoinError(
+            f"state {redacted(url)}: this Redis holds a state an earlier rcs-emulator wrote "
+            f"({EARLIER_META}, state format 6 or before), which this one ({__version__}, format "
+            f"{STATE_FORMAT}) keeps in other keys and would not read: empty the database "
+            "(redis-cli FLUSHDB, on every master of a cluster) or name another one"
+        )
 
 
 def _join_partitions(
