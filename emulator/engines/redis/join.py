@@ -145,7 +145,7 @@ def join(config: Config) -> Joined:
                 pass
             cluster = info.get("redis_mode") == "cluster"
             cautions = check_server(url, info)
-            _refuse_an_earlier_layout(probe, url)
+            _refuse_an_earlier_layout(probe, url, said)
             owners: list[str] | None = [""] * keys.PARTITIONS
             if cluster:
                 host = probe.connection_pool.connection_kwargs.get("host", "")
@@ -170,14 +170,14 @@ def join(config: Config) -> Joined:
 EARLIER_META = keys.PREFIX + "meta"
 
 
-def _refuse_an_earlier_layout(probe: Any, url: str) -> None:
+def _refuse_an_earlier_layout(probe: Any, url: str, said: list[bool]) -> None:
     """A state an earlier release wrote (before the partitions, format 7) sits in keys this one
     never reads: starting beside it would look like an empty state while the old one holds
     Redis's memory. Refused, saying how to start."""
     import redis
 
     try:
-        held = probe.exists(EARLIER_META)
+        held = _waiting(lambda: probe.exists(EARLIER_META), url, said)  # (INFO answers loading)
     except redis.exceptions.MovedError as moved:  # a cluster node that does not own its slot
         from redis.connection import parse_url
 
@@ -185,7 +185,7 @@ def _refuse_an_earlier_layout(probe: Any, url: str) -> None:
             **parse_url(url) | _options() | {"host": moved.host, "port": moved.port}
         )
         try:
-            held = owner.exists(EARLIER_META)
+            held = _waiting(lambda: owner.exists(EARLIER_META), url, said)
         finally:
             owner.close()
     except redis.ResponseError:  # (not allowed to this user: the scripts will say what is)

@@ -459,6 +459,7 @@ class Link:
         closing = [asyncio.ensure_future(_close(node.client)) for node in self.nodes.values()]
         await asyncio.wait(closing, timeout=2.0)  # (never waits on a cancel it ignores)
         self.cut()
+        await asyncio.sleep(0)  # (the loop closes the sockets cut: their transports' last step)
 
     def cut(self) -> None:
         """Every socket cut at once, without waiting: what a close that did not end in time (a
@@ -466,6 +467,9 @@ class Link:
         collector after the loop is gone."""
         self.closed = True
         for node in self.nodes.values():
+            pool = node.client.connection_pool
+            if isinstance(pool, _Pool):
+                pool.closed = True
             _abort(node.client)
 
 
@@ -475,7 +479,11 @@ class _Pool(BlockingConnectionPool):
     the garbage collector still open (redis-py 8 holds the connections in use weakly), and a
     stop could not cut it."""
 
+    closed = False  # (its link's cut: a call that outlived it gives back no open socket)
+
     async def release(self, connection: AbstractConnection) -> None:
+        if self.closed:  # (redis-py retries a cut connection on a new socket: cut that too)
+            cut_connection(connection)
         await asyncio.shield(super().release(connection))
 
 
