@@ -103,9 +103,13 @@ def emulator(
 
 def uvicorn_app(target: str, cpu: str = SERVER_CPU) -> contextlib.AbstractContextManager[str]:
     port = free_port()
-    # uvicorn's fastest settings: the strongest honest baseline (the emulator runs the same
-    # httptools + uvloop stack, with its own bounds on top)
-    argv = [
+    return serving(uvicorn_argv(target, port), port, "/count", cpu)
+
+
+def uvicorn_argv(target: str, port: int) -> list[str]:
+    """uvicorn's fastest settings: the strongest honest baseline (the emulator runs the same
+    httptools + uvloop stack, with its own bounds on top)."""
+    return [
         str(BIN / "uvicorn"),
         target,
         "--port",
@@ -118,7 +122,6 @@ def uvicorn_app(target: str, cpu: str = SERVER_CPU) -> contextlib.AbstractContex
         "uvloop",
         "--no-access-log",
     ]
-    return serving(argv, port, "/count", cpu)
 
 
 def wrk(url: str, script: Path, seconds: int = 4, connections: int = 16) -> float:

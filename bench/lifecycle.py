@@ -30,7 +30,6 @@ from typing import Any
 import httpx
 
 from .common import (
-    BIN,
     LOAD_CPU,
     SERVER_CPU,
     emulator,
@@ -39,6 +38,7 @@ from .common import (
     pinned,
     serving,
     uvicorn_app,
+    uvicorn_argv,
 )
 from .dispatch import LOOPS, plain_loops
 
@@ -178,19 +178,7 @@ def real_clock(receiver: str, seconds: float = 5.0) -> dict[str, Any]:
 
 def lifecycle(seconds: float = 8.0, rounds: int = 3) -> dict[str, Any]:
     port = free_port()
-    argv = [
-        str(BIN / "uvicorn"),
-        "bench.bare_lifecycle:app",
-        "--port",
-        str(port),
-        "--log-level",
-        "warning",
-        "--http",
-        "httptools",
-        "--loop",
-        "uvloop",
-        "--no-access-log",
-    ]
+    argv = uvicorn_argv("bench.bare_lifecycle:app", port)
     emus, bares, loops = [], [], []
     with uvicorn_app("bench.bare_app:app", cpu=LOAD_CPU) as receiver:
         env = {"RECEIVER": receiver + "/hook"}
